@@ -1,0 +1,152 @@
+"""Writes that span a picture, its boxes and their history, each in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+
+from annotations.choices import ReviewState, Source
+from annotations.models import Annotation, AnnotationChange, Image, box_errors
+from training.pipeline.labels import DEFECTS, VIEWS, defect_label, view_label
+
+BOX_FIELDS = ("x", "y", "width", "height", "view", "defect")
+
+
+class StaleRevision(Exception):
+    """The save was based on an older revision of the picture's boxes."""
+
+    def __init__(self, image: Image) -> None:
+        super().__init__(
+            f"Someone saved this picture after you opened it (now at revision {image.annotation_revision}). "
+            "Compare both versions and choose which to keep."
+        )
+        self.image = image
+
+
+class InvalidBoxes(ValueError):
+    """Field-level errors: ``errors[i]`` maps field names to messages for box ``i``."""
+
+    def __init__(self, errors: dict[int, dict[str, str]]) -> None:
+        super().__init__("Some boxes are not valid; see the errors of each box.")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class BoxInput:
+    x: float
+    y: float
+    width: float
+    height: float
+    view: str
+    defect: str
+    id: int | None = None
+
+
+def parse_boxes(raw_boxes: Sequence[dict[str, Any]], image: Image) -> list[BoxInput]:
+    """Validate raw box dicts (from JSON) against the picture; raise ``InvalidBoxes``."""
+    boxes: list[BoxInput] = []
+    errors: dict[int, dict[str, str]] = {}
+    for index, raw in enumerate(raw_boxes):
+        box_error: dict[str, str] = {}
+        numbers: dict[str, float] = {}
+        if not isinstance(raw, dict):
+            errors[index] = {"box": "Each box must be an object with x, y, width, height, view and defect."}
+            continue
+        for field in ("x", "y", "width", "height"):
+            value = raw.get(field)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                box_error[field] = "A number is required."
+            else:
+                numbers[field] = float(value)
+        view = defect = ""
+        try:
+            view = view_label(str(raw.get("view", "")))
+        except ValueError:
+            box_error["view"] = f"Choose a view: {' or '.join(VIEWS)}."
+        try:
+            defect = defect_label(str(raw.get("defect", "")))
+        except ValueError:
+            box_error["defect"] = f"Choose a defect class: {', '.join(DEFECTS)}."
+        if len(numbers) == 4:
+            box_error.update(
+                box_errors(numbers["x"], numbers["y"], numbers["width"], numbers["height"], image.width, image.height)
+            )
+        box_id = raw.get("id")
+        if box_id is not None and (isinstance(box_id, bool) or not isinstance(box_id, int)):
+            box_error["id"] = "The box id must be a whole number or null."
+        if box_error:
+            errors[index] = box_error
+            continue
+        boxes.append(BoxInput(id=box_id, view=view, defect=defect, **numbers))
+    if errors:
+        raise InvalidBoxes(errors)
+    return boxes
+
+
+def _snapshot(annotation: Annotation) -> dict[str, Any]:
+    return {field: getattr(annotation, field) for field in (*BOX_FIELDS, "source", "review_state", "revision")}
+
+
+@transaction.atomic
+def save_boxes(
+    image: Image,
+    boxes: Sequence[BoxInput],
+    *,
+    base_revision: int,
+    user: AbstractBaseUser | None,
+) -> Image:
+    """Replace the picture's boxes with ``boxes`` if nobody saved since ``base_revision``.
+
+    Boxes with an ``id`` update that box (a person editing a model's box marks it
+    corrected), boxes without one are created, missing ones are deleted. Every
+    change is recorded in the history. Raises ``StaleRevision`` on a lost race.
+    """
+    bumped = Image.objects.filter(pk=image.pk, annotation_revision=base_revision).update(
+        annotation_revision=F("annotation_revision") + 1
+    )
+    if not bumped:
+        image.refresh_from_db()
+        raise StaleRevision(image)
+    existing = {a.pk: a for a in Annotation.objects.select_for_update().filter(image=image)}
+    keep: set[int] = set()
+    changes: list[AnnotationChange] = []
+    for box in boxes:
+        annotation = existing.get(box.id) if box.id is not None else None
+        if annotation is None:
+            annotation = Annotation.objects.create(
+                image=image, annotator=user, source=Source.HUMAN, **{f: getattr(box, f) for f in BOX_FIELDS}
+            )
+            changes.append(
+                AnnotationChange(image=image, annotation_id_ref=annotation.pk, action="create", user=user, after=_snapshot(annotation))
+            )
+            keep.add(annotation.pk)
+            continue
+        keep.add(annotation.pk)
+        if all(getattr(annotation, f) == getattr(box, f) for f in BOX_FIELDS):
+            continue
+        before = _snapshot(annotation)
+        for field in BOX_FIELDS:
+            setattr(annotation, field, getattr(box, field))
+        annotation.revision += 1
+        annotation.annotator = user
+        if annotation.source == Source.MODEL:
+            annotation.review_state = ReviewState.CORRECTED
+        annotation.save()
+        changes.append(
+            AnnotationChange(
+                image=image, annotation_id_ref=annotation.pk, action="update", user=user, before=before, after=_snapshot(annotation)
+            )
+        )
+    for pk, annotation in existing.items():
+        if pk in keep:
+            continue
+        changes.append(AnnotationChange(image=image, annotation_id_ref=pk, action="delete", user=user, before=_snapshot(annotation)))
+        annotation.delete()
+    AnnotationChange.objects.bulk_create(changes)
+    image.refresh_from_db()
+    return image

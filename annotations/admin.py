@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from annotations.models import Annotation, AnnotationChange, Image, LabelMapping
+
+
+class AnnotationInline(admin.TabularInline):
+    model = Annotation
+    extra = 0
+    fields = ("x", "y", "width", "height", "view", "defect", "source", "review_state", "revision")
+    readonly_fields = ("source", "revision")
+
+
+@admin.register(Image)
+class ImageAdmin(admin.ModelAdmin):
+    list_display = ("original_name", "wire_group", "wire_id", "view", "width", "height", "bit_depth", "uploaded_by", "uploaded_at")
+    list_filter = ("view", "bit_depth")
+    search_fields = ("original_name", "wire_id", "wire_group", "sha256")
+    readonly_fields = ("sha256", "file", "display_file", "thumbnail_file", "annotation_revision", "uploaded_at")
+    inlines = [AnnotationInline]
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(admin.ModelAdmin):
+    list_display = ("id", "image", "view", "defect", "source", "review_state", "annotator", "updated_at")
+    list_filter = ("view", "defect", "source", "review_state")
+    raw_id_fields = ("image",)
+
+
+@admin.register(AnnotationChange)
+class AnnotationChangeAdmin(admin.ModelAdmin):
+    list_display = ("image", "action", "user", "at")
+    list_filter = ("action",)
+    raw_id_fields = ("image",)
+
+
+admin.site.register(LabelMapping)

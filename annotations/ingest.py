@@ -1,0 +1,100 @@
+"""Taking pictures into the library: validate, deduplicate, store, make display copies."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+
+from annotations.models import Image
+from training.pipeline.imaging import UnreadableImage, open_image, thumbnail, to_rgb8
+from training.pipeline.labels import parse_wire_name
+
+THUMBNAIL_SIZE = 256
+
+
+class DuplicateImage(ValueError):
+    """The same bytes are already in the library."""
+
+    def __init__(self, existing: Image) -> None:
+        super().__init__(f"This picture is already in the library as {existing.original_name!r} (id {existing.pk}).")
+        self.existing = existing
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    image: Image
+    created: bool
+
+
+def ingest_image(
+    data: bytes,
+    original_name: str,
+    *,
+    wire_group: str = "",
+    user: AbstractBaseUser | None = None,
+    allow_existing: bool = False,
+) -> IngestResult:
+    """Validate ``data`` and store it as a new Image.
+
+    Raises ``UnreadableImage`` for bad bytes and ``DuplicateImage`` when the same
+    bytes are already stored (unless ``allow_existing``, which returns the stored one).
+    Nothing is written when validation fails.
+    """
+    if len(data) > settings.UPLOAD_MAX_BYTES:
+        raise UnreadableImage(
+            f"The file is {len(data) / 1e6:.1f} MB, over the {settings.UPLOAD_MAX_BYTES / 1e6:.0f} MB limit "
+            "(WIRESAG_UPLOAD_MAX_BYTES)."
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    existing = Image.objects.filter(sha256=digest).first()
+    if existing is not None:
+        if allow_existing:
+            return IngestResult(existing, created=False)
+        raise DuplicateImage(existing)
+    picture, info = open_image(data, max_pixels=settings.IMAGE_MAX_PIXELS)
+    parsed = parse_wire_name(original_name)
+    image = Image(
+        original_name=original_name[:255],
+        sha256=digest,
+        width=info.width,
+        height=info.height,
+        bit_depth=info.bit_depth,
+        wire_id=parsed.wire_id[:200],
+        wire_group=wire_group[:200],
+        view=parsed.view or "",
+        uploaded_by=user,
+    )
+    display = io.BytesIO()
+    to_rgb8(picture).save(display, format="PNG", compress_level=1)
+    thumb = io.BytesIO()
+    thumbnail(picture, THUMBNAIL_SIZE).save(thumb, format="JPEG", quality=85)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            image.file.save(original_name, ContentFile(data), save=False)
+            stored.append(image.file.name)
+            image.display_file.save(f"display/{digest[:2]}/{digest}.png", ContentFile(display.getvalue()), save=False)
+            stored.append(image.display_file.name)
+            image.thumbnail_file.save(f"thumbs/{digest[:2]}/{digest}.jpg", ContentFile(thumb.getvalue()), save=False)
+            stored.append(image.thumbnail_file.name)
+            image.save()
+    except IntegrityError:
+        # Two uploads of the same bytes raced; the other one won.
+        for name in stored:
+            default_storage.delete(name)
+        winner = Image.objects.get(sha256=digest)
+        if allow_existing:
+            return IngestResult(winner, created=False)
+        raise DuplicateImage(winner) from None
+    except Exception:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    return IngestResult(image, created=True)

@@ -1,0 +1,66 @@
+"""Run the web server (daphne) and the background worker (django-q2) together.
+
+Ctrl+C (SIGINT) or SIGTERM stops both. If either dies, the other is stopped too,
+so a half-running app never hides a crash.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Start the web server and the training worker; Ctrl+C stops both."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-worker", action="store_true", help="Start only the web server.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        python = sys.executable
+        commands = {
+            "web": [python, "-m", "daphne", "-b", options["host"], "-p", str(options["port"]), "wiresag_web.asgi:application"],
+        }
+        if not options["no_worker"]:
+            commands["worker"] = [python, str(settings.BASE_DIR / "manage.py"), "qcluster"]
+        processes = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR) for name, cmd in commands.items()}
+        self.stdout.write(f"Wiresag is starting on http://{options['host']}:{options['port']}/ (Ctrl+C stops it).")
+        stopping = False
+
+        def stop(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        exit_code = 0
+        try:
+            while not stopping:
+                for name, process in processes.items():
+                    code = process.poll()
+                    if code is not None:
+                        self.stderr.write(f"The {name} process stopped (exit code {code}); stopping Wiresag.")
+                        exit_code = code or 1
+                        stopping = True
+                time.sleep(0.5)
+        finally:
+            for process in processes.values():
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT)
+            deadline = time.monotonic() + 20
+            for process in processes.values():
+                try:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        self.stdout.write("Wiresag stopped.")
+        if exit_code:
+            sys.exit(exit_code)

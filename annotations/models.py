@@ -1,0 +1,223 @@
+"""Pictures, their boxes and the history of every change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from annotations.choices import DEFECT_CHOICES, VIEW_CHOICES, ReviewState, Source
+from training.pipeline.labels import DEFECTS, VIEWS
+
+
+def image_upload_path(instance: Image, filename: str) -> str:
+    """Store under a name derived from the content hash, never the uploaded name."""
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "png"
+    return f"images/{instance.sha256[:2]}/{instance.sha256}.{suffix}"
+
+
+class ImageQuerySet(models.QuerySet["Image"]):
+    def annotated(self) -> ImageQuerySet:
+        return self.filter(annotations__isnull=False).distinct()
+
+    def unannotated(self) -> ImageQuerySet:
+        return self.filter(annotations__isnull=True)
+
+    def partners_of(self, image: Image) -> ImageQuerySet:
+        """The other view(s) of the same wire."""
+        return self.filter(wire_group=image.wire_group, wire_id=image.wire_id).exclude(pk=image.pk)
+
+
+class Image(models.Model):
+    """One X-ray picture as stored in the media folder."""
+
+    file = models.FileField(upload_to=image_upload_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, unique=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    bit_depth = models.PositiveSmallIntegerField(default=8)
+    # Display copy (8-bit, windowed) and thumbnail, generated once at upload.
+    display_file = models.FileField(max_length=255, blank=True)
+    thumbnail_file = models.FileField(max_length=255, blank=True)
+    wire_id = models.CharField(max_length=200, help_text="Parsed from {wire_id}_{TOP|SIDE}.ext")
+    wire_group = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="Folder, lot or batch: wire ids restart per folder in legacy data.",
+    )
+    view = models.CharField(max_length=4, choices=VIEW_CHOICES, blank=True, default="")
+    notes = models.TextField(blank=True, default="")
+    # Bumped by every save of this picture's boxes: the optimistic lock of the page.
+    annotation_revision = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ImageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["wire_group", "wire_id"], name="image_wire_idx"),
+            models.Index(fields=["view"], name="image_view_idx"),
+            models.Index(fields=["uploaded_at"], name="image_uploaded_idx"),
+            models.Index(fields=["original_name"], name="image_name_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(width__gt=0) & Q(height__gt=0), name="image_positive_size"),
+            models.CheckConstraint(condition=Q(view__in=["", *VIEWS]), name="image_view_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def wire_key(self) -> str:
+        """The wire's identity: group plus id (ids restart per folder)."""
+        return f"{self.wire_group}/{self.wire_id}" if self.wire_group else self.wire_id
+
+
+class AnnotationQuerySet(models.QuerySet["Annotation"]):
+    def needs_review(self) -> AnnotationQuerySet:
+        return self.filter(review_state=ReviewState.PENDING)
+
+    def for_training(self) -> AnnotationQuerySet:
+        """Boxes a model may learn from: human ones, and model ones a person accepted or corrected."""
+        return self.exclude(review_state__in=[ReviewState.PENDING, ReviewState.REJECTED])
+
+
+class Annotation(models.Model):
+    """One box around one wire loop, with its view and defect class."""
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="annotations")
+    x = models.FloatField()
+    y = models.FloatField()
+    width = models.FloatField()
+    height = models.FloatField()
+    view = models.CharField(max_length=4, choices=VIEW_CHOICES)
+    defect = models.CharField(max_length=6, choices=DEFECT_CHOICES)
+    source = models.CharField(max_length=5, choices=Source.choices, default=Source.HUMAN)
+    detection_version = models.ForeignKey(
+        "registry.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    view_version = models.ForeignKey(
+        "registry.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    defect_version = models.ForeignKey(
+        "registry.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: ``{"detection": 0.91, "view": 0.99, "defect": 0.62, "thresholds": {...}}`` for model boxes.
+    confidences = models.JSONField(default=dict, blank=True)
+    review_state = models.CharField(max_length=9, choices=ReviewState.choices, default=ReviewState.NONE)
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    revision = models.PositiveIntegerField(default=1)
+
+    objects = AnnotationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["view", "defect"], name="annotation_label_idx"),
+            models.Index(fields=["review_state"], name="annotation_review_idx"),
+            models.Index(fields=["source"], name="annotation_source_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(width__gt=0) & Q(height__gt=0), name="annotation_positive_size"),
+            models.CheckConstraint(condition=Q(x__gte=0) & Q(y__gte=0), name="annotation_inside_origin"),
+            models.CheckConstraint(condition=Q(view__in=VIEWS), name="annotation_view_valid"),
+            models.CheckConstraint(condition=Q(defect__in=DEFECTS), name="annotation_defect_valid"),
+            models.CheckConstraint(condition=Q(revision__gte=1), name="annotation_revision_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.view}/{self.defect} on {self.image_id}"
+
+    def clean(self) -> None:
+        errors = box_errors(self.x, self.y, self.width, self.height, self.image.width, self.image.height)
+        if errors:
+            raise ValidationError(errors)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.pk,
+            "x": self.x,
+            "y": self.y,
+            "width": self.width,
+            "height": self.height,
+            "view": self.view,
+            "defect": self.defect,
+            "source": self.source,
+            "review_state": self.review_state,
+            "confidences": self.confidences,
+            "revision": self.revision,
+        }
+
+
+def box_errors(x: float, y: float, width: float, height: float, image_width: int, image_height: int) -> dict[str, str]:
+    """Field-level problems of a box in a picture of the given size (empty when valid)."""
+    errors: dict[str, str] = {}
+    if width <= 0:
+        errors["width"] = "The box must be at least one pixel wide."
+    if height <= 0:
+        errors["height"] = "The box must be at least one pixel high."
+    if x < 0 or x >= image_width:
+        errors["x"] = f"The box starts outside the picture (x must lie between 0 and {image_width})."
+    elif width > 0 and x + width > image_width + 1e-6:
+        errors["width"] = f"The box ends outside the picture (x + width must be at most {image_width})."
+    if y < 0 or y >= image_height:
+        errors["y"] = f"The box starts outside the picture (y must lie between 0 and {image_height})."
+    elif height > 0 and y + height > image_height + 1e-6:
+        errors["height"] = f"The box ends outside the picture (y + height must be at most {image_height})."
+    return errors
+
+
+class AnnotationChange(models.Model):
+    """One recorded change of a box: who, when, before and after."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        UPDATE = "update", "Updated"
+        DELETE = "delete", "Deleted"
+        REVIEW = "review", "Reviewed"
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="changes")
+    annotation_id_ref = models.BigIntegerField(null=True, blank=True, help_text="The box (kept after deletion).")
+    action = models.CharField(max_length=6, choices=Action.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["image", "at"], name="change_image_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} on image {self.image_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class LabelMapping(models.Model):
+    """A saved mapping from foreign labels/attributes to our view and defect (for imports)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    source_format = models.CharField(max_length=30, blank=True, default="")
+    mapping = models.JSONField(default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

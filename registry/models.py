@@ -1,0 +1,76 @@
+"""Trained model versions and the history of which one was live when."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from annotations.choices import VIEW_CHOICES, ModelType
+
+
+class ModelVersionQuerySet(models.QuerySet["ModelVersion"]):
+    def active(self) -> ModelVersionQuerySet:
+        return self.filter(is_active=True)
+
+
+class ModelVersion(models.Model):
+    """A trained model file with what it learned from and how well it did."""
+
+    model_type = models.CharField(max_length=9, choices=ModelType.choices)
+    #: Per-view models serve one view only; blank serves both.
+    view_scope = models.CharField(max_length=4, choices=VIEW_CHOICES, blank=True, default="")
+    name = models.CharField(max_length=200, unique=True, help_text="e.g. defect_20261128_143022_bacc0.83")
+    file_path = models.CharField(max_length=500, help_text="Relative to the models folder.")
+    sha256 = models.CharField(max_length=64)
+    metrics = models.JSONField(default=dict, blank=True)
+    config = models.JSONField(default=dict, blank=True)
+    dataset_size = models.PositiveIntegerField(default=0)
+    training_run = models.OneToOneField(
+        "training.TrainingRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="model_version"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(default=False)
+
+    objects = ModelVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["model_type", "is_active"], name="version_type_active_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model_type", "view_scope"],
+                condition=Q(is_active=True),
+                name="one_active_version_per_type",
+            ),
+            models.CheckConstraint(condition=Q(model_type__in=ModelType.values), name="version_model_type_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ActivationEvent(models.Model):
+    """Who made which version live, when and why (also rollbacks and gate overrides)."""
+
+    class Action(models.TextChoices):
+        ACTIVATE = "activate", "Activated"
+        ROLLBACK = "rollback", "Rolled back"
+        DEACTIVATE = "deactivate", "Deactivated"
+
+    model_type = models.CharField(max_length=9, choices=ModelType.choices)
+    view_scope = models.CharField(max_length=4, blank=True, default="")
+    version = models.ForeignKey(ModelVersion, null=True, on_delete=models.SET_NULL, related_name="activations")
+    previous = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    version_name = models.CharField(max_length=200, help_text="Kept when the version is deleted.")
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.ACTIVATE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField(blank=True, default="")
+    gate_override = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.version_name}"

@@ -1,0 +1,22 @@
+# Sourced by scripts/start and scripts/test: make the virtual environment and install
+# the given requirements file when it changed since the last install.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${WIRESAG_VENV:-$ROOT/.venv}"
+ensure_venv() {
+  local requirements="$1"
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "Creating the virtual environment in $VENV ..."
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --upgrade pip
+  fi
+  local stamp="$VENV/.installed-$(basename "$requirements")"
+  local want
+  want="$(cat "$ROOT/requirements.txt" "$ROOT/$requirements" | sha256sum | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "Installing $requirements (a few minutes the first time) ..."
+    "$VENV/bin/pip" install --quiet -r "$ROOT/$requirements"
+    echo "$want" > "$stamp"
+  fi
+  export PATH="$VENV/bin:$PATH"
+}

@@ -1,0 +1,63 @@
+"""Shared fixtures: users in each role and pictures made on the fly."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+from annotations.ingest import ingest_image
+from annotations.models import Image
+from annotations.users import create_user_with_role
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Each test writes its media into its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+
+
+@pytest.fixture
+def annotator(db):  # type: ignore[no-untyped-def]
+    return create_user_with_role("anna", PASSWORD, "annotator")
+
+
+@pytest.fixture
+def engineer(db):  # type: ignore[no-untyped-def]
+    return create_user_with_role("erik", PASSWORD, "engineer")
+
+
+@pytest.fixture
+def admin_user(db):  # type: ignore[no-untyped-def]
+    return create_user_with_role("ada", PASSWORD, "admin")
+
+
+def png_bytes(width: int = 64, height: int = 48, seed: int = 0, mode: str = "RGB") -> bytes:
+    """A small grey picture stored as RGB (or another mode), different for each seed."""
+    rng = np.random.default_rng(seed)
+    if mode == "I;16":
+        grey16 = rng.integers(1000, 60000, size=(height, width), dtype=np.uint16)
+        picture = PILImage.fromarray(grey16)
+    else:
+        grey = rng.integers(0, 255, size=(height, width), dtype=np.uint8)
+        picture = PILImage.fromarray(grey, mode="L").convert(mode)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def make_image(db) -> Callable[..., Image]:  # type: ignore[no-untyped-def]
+    counter = iter(range(10_000))
+
+    def make(name: str | None = None, width: int = 64, height: int = 48, wire_group: str = "") -> Image:
+        index = next(counter)
+        return ingest_image(png_bytes(width, height, seed=index), name or f"w{index:03d}_TOP.png", wire_group=wire_group).image
+
+    return make

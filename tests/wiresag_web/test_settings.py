@@ -1,0 +1,63 @@
+"""Start-up refuses wrong or missing settings with a sentence naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("WIRESAG_")}
+    clean.update({"WIRESAG_DATA_DIR": str(tmp_path / "data"), **env})
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_without_secret_refuses_to_start(tmp_path):
+    result = run_manage(["check"], tmp_path, WIRESAG_DEBUG="0")
+    assert result.returncode != 0
+    assert "WIRESAG_SECRET_KEY is not set" in result.stderr
+
+
+def test_bad_boolean_names_the_variable(tmp_path):
+    result = run_manage(["check"], tmp_path, WIRESAG_DEBUG="maybe")
+    assert result.returncode != 0
+    assert "WIRESAG_DEBUG='maybe' is not a yes/no value" in result.stderr
+
+
+def test_bad_database_url_names_the_variable(tmp_path):
+    result = run_manage(["check"], tmp_path, WIRESAG_DEBUG="1", WIRESAG_DATABASE_URL="nonsense://")
+    assert result.returncode != 0
+    assert "WIRESAG_DATABASE_URL" in result.stderr
+
+
+def test_deploy_check_is_clean_with_production_settings(tmp_path):
+    result = run_manage(
+        ["check", "--deploy", "--fail-level", "WARNING"],
+        tmp_path,
+        WIRESAG_DEBUG="0",
+        WIRESAG_SECRET_KEY="k" * 20 + "Qz8!vR2#pL9@wX4$" * 3,
+        WIRESAG_ALLOWED_HOSTS="wiresag.example",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_no_fixed_secret_in_the_source():
+    for path in ROOT.glob("wiresag_web/*.py"):
+        assert "SECRET_KEY = \"" not in path.read_text(), path
+
+
+def test_sqlite_runs_in_wal_mode(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        (mode,) = cursor.fetchone()
+    # The test database is in memory (mode "memory"); on disk the init command sets WAL.
+    assert mode in {"wal", "memory"}
+    assert "journal_mode=WAL" in connection.settings_dict["OPTIONS"]["init_command"]

@@ -1,0 +1,131 @@
+"""Training runs and their per-epoch metrics. The run row is the truth about a job."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from annotations.choices import ModelType
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    CANCELLED = "cancelled", "Cancelled"
+    FAILED = "failed", "Failed"
+    SUCCEEDED = "succeeded", "Succeeded"
+    INTERRUPTED = "interrupted", "Interrupted"
+
+
+ACTIVE_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+FINAL_STATUSES = (RunStatus.CANCELLED, RunStatus.FAILED, RunStatus.SUCCEEDED)
+
+
+class Control(models.TextChoices):
+    NONE = "", "None"
+    PAUSE = "pause", "Pause requested"
+    CANCEL = "cancel", "Cancel requested"
+
+
+class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
+    def active(self) -> TrainingRunQuerySet:
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def lease_expired(self, now: timezone.datetime | None = None) -> TrainingRunQuerySet:
+        """Running rows whose worker stopped renewing its lease: the worker died."""
+        return self.filter(status=RunStatus.RUNNING, lease_expires_at__lt=now or timezone.now())
+
+
+class TrainingRun(models.Model):
+    """One training job of one model type."""
+
+    model_type = models.CharField(max_length=9, choices=ModelType.choices)
+    status = models.CharField(max_length=11, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    #: The exact configuration used, as the trainer's config dataclass serialised to JSON.
+    config = models.JSONField(default=dict)
+    #: Which annotation revisions went to train and to val:
+    #: ``{"train": [[annotation_id, revision], ...], "val": [...], "seed": 0, ...}``.
+    dataset_snapshot = models.JSONField(default=dict, blank=True)
+    device = models.CharField(max_length=50, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, default="", help_text="A sentence for the user.")
+    traceback = models.TextField(blank=True, default="")
+    # Lease held by the worker running this row; renewed by its heartbeat.
+    worker = models.CharField(max_length=100, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    control = models.CharField(max_length=6, choices=Control.choices, blank=True, default=Control.NONE)
+    #: Throttled progress inside the epoch: ``{"epoch": 3, "batch": 10, "batches": 40, ...}``.
+    progress = models.JSONField(default=dict, blank=True)
+    checkpoint_path = models.CharField(max_length=500, blank=True, default="")
+    #: Runs launched together by "train all" share a sequence id and run in order.
+    sequence = models.CharField(max_length=36, blank=True, default="")
+    sequence_index = models.PositiveSmallIntegerField(default=0)
+
+    objects = TrainingRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status"], name="run_status_idx"),
+            models.Index(fields=["model_type", "status"], name="run_type_status_idx"),
+            models.Index(fields=["sequence", "sequence_index"], name="run_sequence_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=RunStatus.values), name="run_status_valid"),
+            models.CheckConstraint(condition=Q(model_type__in=ModelType.values), name="run_model_type_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_model_type_display()} run #{self.pk} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def lease_for(self, seconds: int) -> None:
+        now = timezone.now()
+        self.heartbeat_at = now
+        self.lease_expires_at = now + timedelta(seconds=seconds)
+
+
+class EpochMetric(models.Model):
+    """The state at the end of one epoch, as the trainer reported it."""
+
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="epochs")
+    epoch = models.PositiveIntegerField()
+    metrics = models.JSONField(default=dict)
+    learning_rate = models.FloatField(null=True, blank=True)
+    seconds = models.FloatField(default=0.0)
+    eta_seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "epoch"]
+        constraints = [models.UniqueConstraint(fields=["run", "epoch"], name="epoch_unique_per_run")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} epoch {self.epoch}"
+
+
+class RunLogLine(models.Model):
+    """A line of a run's log (start, end, warnings, errors) for the live log tail."""
+
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="log_lines")
+    at = models.DateTimeField(auto_now_add=True)
+    level = models.CharField(max_length=8, default="INFO")
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["run", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.message[:60]}"

@@ -1,0 +1,286 @@
+"""Wiresag settings: one module, driven by environment variables.
+
+Every variable has an embedded default that runs on one machine with no
+external server (SQLite, django-q2's ORM broker, an in-process channel
+layer). A wrong value stops start-up with a sentence naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from training.pipeline.offline import configure_offline
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={raw!r} is not a yes/no value: set it to 1 or 0 (or true/false)."
+    )
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number: set it to e.g. {default}.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} is too small: it must be at least {minimum}.")
+    return value
+
+
+def env_float(name: str, default: float, minimum: float = 0.0, maximum: float = float("inf")) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number: set it to e.g. {default}.") from None
+    if not minimum <= value <= maximum:
+        raise ImproperlyConfigured(f"{name}={value} is out of range: it must lie between {minimum} and {maximum}.")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+DEBUG = env_bool("WIRESAG_DEBUG", False)
+
+SECRET_KEY = env_str("WIRESAG_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "WIRESAG_SECRET_KEY is not set. In production set it to a long random string "
+            "(e.g. the output of: python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+            "or set WIRESAG_DEBUG=1 for a development machine."
+        )
+    # Development only: a fresh random key per process start, never a fixed one.
+    import secrets
+
+    SECRET_KEY = secrets.token_urlsafe(50)
+
+ALLOWED_HOSTS = env_list("WIRESAG_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("WIRESAG_CSRF_TRUSTED_ORIGINS", [])
+
+# --- Data folder: database, media, models, TensorBoard runs --------------------------------
+DATA_DIR = Path(env_str("WIRESAG_DATA_DIR", str(BASE_DIR / "var"))).expanduser().resolve()
+MEDIA_ROOT = DATA_DIR / "media"
+MODELS_DIR = DATA_DIR / "models"
+RUNS_DIR = DATA_DIR / "runs"
+DATASETS_DIR = DATA_DIR / "datasets"
+for _folder in (DATA_DIR, MEDIA_ROOT, MODELS_DIR, RUNS_DIR, DATASETS_DIR):
+    try:
+        _folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ImproperlyConfigured(
+            f"WIRESAG_DATA_DIR: cannot create {_folder} ({error.strerror}). "
+            "Point WIRESAG_DATA_DIR to a writable folder."
+        ) from None
+MEDIA_URL = "/media/"
+
+configure_offline(DATA_DIR)
+
+# --- Applications ------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "django_q",
+    "annotations",
+    "training",
+    "registry",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "wiresag_web.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "wiresag_web.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wiresag_web.context_processors.roles",
+            ],
+        },
+    },
+]
+WSGI_APPLICATION = None
+ASGI_APPLICATION = "wiresag_web.asgi.application"
+
+# --- Database ------------------------------------------------------------------------------
+_database_url = env_str("WIRESAG_DATABASE_URL")
+if _database_url:
+    try:
+        _default_db = dj_database_url.parse(_database_url, conn_max_age=60)
+    except Exception as error:  # dj_database_url raises several types for bad URLs
+        raise ImproperlyConfigured(
+            f"WIRESAG_DATABASE_URL is not a database URL ({error}); "
+            "use e.g. postgres://user:password@127.0.0.1:5432/wiresag."
+        ) from None
+else:
+    _default_db = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "wiresag.sqlite3",
+        "OPTIONS": {
+            # Several processes (web, worker) write: WAL lets readers go on while one
+            # writes, the busy timeout waits instead of failing, IMMEDIATE takes the
+            # write lock at BEGIN so two writers cannot deadlock on an upgrade.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+        },
+    }
+DATABASES = {"default": _default_db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Channels --------------------------------------------------------------------------------
+REDIS_URL = env_str("WIRESAG_REDIS_URL")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    # The in-memory layer does not cross processes; live views therefore also read
+    # the database (the truth) so a worker's events reach the browser without Redis.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Background jobs (django-q2) -----------------------------------------------------------------
+_JOB_TIMEOUT = env_int("WIRESAG_JOB_TIMEOUT", 7 * 24 * 3600, minimum=60)
+Q_CLUSTER = {
+    "name": "wiresag",
+    "orm": "default",
+    "workers": env_int("WIRESAG_WORKERS", 1, minimum=1),
+    # Training runs last hours: the timeout is generous and retry must exceed it,
+    # or the ORM broker hands the same run to a second worker.
+    "timeout": _JOB_TIMEOUT,
+    "retry": _JOB_TIMEOUT + 3600,
+    "max_attempts": 1,
+    "ack_failures": True,
+    # Daemonic workers cannot start DataLoader worker processes.
+    "daemonize_workers": False,
+    "catch_up": False,
+    "poll": 0.5,
+    "save_limit": 1000,
+}
+
+# --- Auth ------------------------------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Internationalisation ------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("WIRESAG_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files (served by the app itself: the factory is offline) ---------------------------
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Uploads and imports ---------------------------------------------------------------------------
+UPLOAD_MAX_BYTES = env_int("WIRESAG_UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+ZIP_ENTRY_MAX_BYTES = env_int("WIRESAG_ZIP_ENTRY_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 1000
+IMAGE_MAX_PIXELS = env_int("WIRESAG_IMAGE_MAX_PIXELS", 50_000_000, minimum=1)
+IMPORT_ROOT = Path(env_str("WIRESAG_IMPORT_ROOT", str(DATA_DIR / "import"))).expanduser().resolve()
+MIN_SAMPLES_PER_CLASS = env_int("WIRESAG_MIN_SAMPLES_PER_CLASS", 2, minimum=1)
+PASS_RECALL_GATE = env_float("WIRESAG_PASS_RECALL_GATE", 0.70, minimum=0.0, maximum=1.0)
+
+# --- Security (check --deploy clean when DEBUG is off) ---------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # the annotation page reads it for its JSON saves
+X_FRAME_OPTIONS = "DENY"  # the TensorBoard view opts in to SAMEORIGIN for its iframe
+SECURE_CONTENT_TYPE_NOSNIFF = True
+_behind_https = env_bool("WIRESAG_HTTPS", not DEBUG)
+SESSION_COOKIE_SECURE = _behind_https
+CSRF_COOKIE_SECURE = _behind_https
+SECURE_SSL_REDIRECT = env_bool("WIRESAG_SSL_REDIRECT", _behind_https)
+SECURE_HSTS_SECONDS = env_int("WIRESAG_HSTS_SECONDS", 31536000 if _behind_https else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+if env_bool("WIRESAG_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "file": {
+            "class": "logging.handlers.RotatingFileHandler",
+            "filename": DATA_DIR / "wiresag.log",
+            "maxBytes": 10 * 1024 * 1024,
+            "backupCount": 3,
+            "formatter": "plain",
+        },
+    },
+    "loggers": {
+        "wiresag": {"handlers": ["console", "file"], "level": env_str("WIRESAG_LOG_LEVEL", "INFO")},
+        "django": {"handlers": ["console"], "level": "WARNING"},
+    },
+}

@@ -1,0 +1,42 @@
+"""Project-level views: the home page and protected media files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from annotations.models import Annotation, Image
+from registry.models import ModelVersion
+from training.models import TrainingRun
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    context = {
+        "image_count": Image.objects.count(),
+        "annotation_count": Annotation.objects.count(),
+        "run_count": TrainingRun.objects.count(),
+        "active_versions": ModelVersion.objects.active(),
+    }
+    return render(request, "home.html", context)
+
+
+def media(request: HttpRequest, path: str) -> FileResponse:
+    """Serve a media file to logged-in users only (the middleware enforces the login)."""
+    root = Path(settings.MEDIA_ROOT).resolve()
+    target = (root / path).resolve()
+    if root not in target.parents or not target.is_file():
+        raise Http404("No such file.")
+    return FileResponse(target.open("rb"))
+
+
+@login_not_required
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness for scripts and load balancers: says only whether the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
