@@ -14,6 +14,7 @@ urlpatterns = [
     path("media/<path:path>", views.media, name="media"),
     path("admin/", admin.site.urls),
     path("", include("annotations.urls")),
+    path("", include("annotations.interop_urls")),
     path("", include("training.urls")),
     path("", include("registry.urls")),
 ]
