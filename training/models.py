@@ -129,3 +129,23 @@ class RunLogLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level}: {self.message[:60]}"
+
+
+class RunEvent(models.Model):
+    """Outbox of live events (epoch, progress, log, status) for the browser.
+
+    The worker writes a row in the same transaction as the metric it announces.
+    With Redis the worker also publishes directly; on the embedded default (no
+    cross-process channel layer) the web process relays new rows to its
+    websocket groups, so the database stays the truth either way.
+    """
+
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(auto_now_add=True)
+    payload = models.JSONField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.payload.get('type', 'event')} of run {self.run_id}"

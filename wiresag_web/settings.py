@@ -174,6 +174,8 @@ else:
             "timeout": 30,
             "transaction_mode": "IMMEDIATE",
         },
+        # Tests that start a worker process need the test database on disk, not in memory.
+        "TEST": {"NAME": DATA_DIR / "test.sqlite3"},
     }
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
