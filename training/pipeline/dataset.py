@@ -1,0 +1,284 @@
+"""What a model learns from: frozen records, a leak-free split, statistics.
+
+A ``Snapshot`` is the exact list of pictures and box revisions of one run,
+split into training and validation. It is plain data (JSON in and out), so a
+run can always say what it learned from and a prepared folder can be reused
+when nothing changed (``fingerprint``).
+
+The split is grouped: both views of a wire (or, when given, a whole lot) land
+on one side, otherwise validation measures memory rather than skill. Groups are
+stratified by their worst defect, and their order within a class comes from a
+hash of (seed, group), so the same seed gives the same split and adding a wire
+does not reshuffle the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from training.pipeline.labels import DEFECTS, SEVERITY, VIEWS
+from training.pipeline.weights import class_weights
+
+SPLITS: tuple[str, ...] = ("train", "val")
+
+
+class InsufficientData(ValueError):
+    """Too few annotated wires of a class to train and validate; the message names the class and the count."""
+
+
+@dataclass(frozen=True)
+class BoxRecord:
+    """One box in pixels (top-left corner), with the annotation revision it came from."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    view: str
+    defect: str
+    annotation_id: int | None = None
+    revision: int = 1
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One picture on disk and its boxes; ``wire_key`` is the wire's identity (group + id)."""
+
+    path: str
+    width: int
+    height: int
+    wire_key: str
+    view: str | None
+    boxes: tuple[BoxRecord, ...]
+    image_id: int | None = None
+    lot: str = ""
+
+    @property
+    def group(self) -> str:
+        """What must stay on one side of the split: the lot when given, else the wire."""
+        return f"lot:{self.lot}" if self.lot else f"wire:{self.wire_key}"
+
+    @property
+    def worst_defect(self) -> str | None:
+        if not self.boxes:
+            return None
+        return max((b.defect for b in self.boxes), key=SEVERITY.__getitem__)
+
+    @property
+    def picture_view(self) -> str | None:
+        """The picture's view, or the view of its first box when the name did not say."""
+        if self.view:
+            return self.view
+        return self.boxes[0].view if self.boxes else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "boxes": [asdict(b) for b in self.boxes]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ImageRecord:
+        return cls(**{**data, "boxes": tuple(BoxRecord(**b) for b in data["boxes"])})
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A frozen training/validation split of image records."""
+
+    train: tuple[ImageRecord, ...]
+    val: tuple[ImageRecord, ...]
+    seed: int
+    val_fraction: float
+    warnings: tuple[str, ...] = field(default=())
+
+    def split(self, name: str) -> tuple[ImageRecord, ...]:
+        if name not in SPLITS:
+            raise ValueError(f"Unknown split {name!r}; expected train or val.")
+        return self.train if name == "train" else self.val
+
+    def fingerprint(self) -> str:
+        """sha256 of the content: equal for an unchanged snapshot, used to reuse prepared folders."""
+        content = {k: v for k, v in self.to_json().items() if k != "warnings"}
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "val_fraction": self.val_fraction,
+            "warnings": list(self.warnings),
+            "train": [r.to_json() for r in self.train],
+            "val": [r.to_json() for r in self.val],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Snapshot:
+        return cls(
+            train=tuple(ImageRecord.from_json(r) for r in data["train"]),
+            val=tuple(ImageRecord.from_json(r) for r in data["val"]),
+            seed=int(data["seed"]),
+            val_fraction=float(data["val_fraction"]),
+            warnings=tuple(data.get("warnings", ())),
+        )
+
+
+def _order_key(seed: int, group: str) -> str:
+    return hashlib.sha256(f"{seed}\x00{group}".encode()).hexdigest()
+
+
+def _validation_size(n_groups: int, val_fraction: float) -> int:
+    """Round to the nearest count, but keep one group on each side when there are two or more."""
+    if n_groups < 2 or val_fraction <= 0:
+        return 0
+    return min(max(round(n_groups * val_fraction), 1), n_groups - 1)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def split_records(
+    records: Iterable[ImageRecord],
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    min_samples_per_class: int = 2,
+) -> Snapshot:
+    """Split records into training and validation, grouped by wire (or lot) and stratified by defect.
+
+    A group's class is the worst defect of its boxes. A class with fewer than
+    ``min_samples_per_class`` groups raises ``InsufficientData`` (0 switches
+    the check off, e.g. for a detector that ignores classes). A class with a
+    single group goes to training and the snapshot carries a warning.
+    Pictures with one view only, or without boxes, are kept.
+    """
+    if not 0 <= val_fraction < 1:
+        raise ValueError("The validation fraction must be at least 0 and below 1.")
+    groups: dict[str, list[ImageRecord]] = {}
+    for record in records:
+        groups.setdefault(record.group, []).append(record)
+    by_class: dict[str | None, list[str]] = {}
+    for key, members in groups.items():
+        worst = [d for d in (m.worst_defect for m in members) if d is not None]
+        label = max(worst, key=SEVERITY.__getitem__) if worst else None
+        by_class.setdefault(label, []).append(key)
+
+    unit = "lot" if any(key.startswith("lot:") for key in groups) else "wire"
+    if min_samples_per_class > 0:
+        for defect in DEFECTS:
+            n = len(by_class.get(defect, []))
+            if n < min_samples_per_class:
+                raise InsufficientData(
+                    f"{defect} has {_plural(n, unit)}; at least {min_samples_per_class} are needed to validate it. "
+                    f"Annotate more {defect} wires or lower the minimum samples per class."
+                )
+
+    warnings: list[str] = []
+    val_groups: set[str] = set()
+    for label in [*DEFECTS, None]:
+        keys = sorted(by_class.get(label, []), key=lambda k: _order_key(seed, k))
+        if label is not None and len(keys) == 1 and val_fraction > 0:
+            warnings.append(
+                f"{label} has only 1 {unit}: it is used for training only, so validation cannot measure {label}. "
+                f"Annotate at least one more {label} wire."
+            )
+        if label is not None and not keys:
+            warnings.append(f"{label} has no annotated {unit}s: the defect model cannot learn it.")
+        val_groups.update(keys[: _validation_size(len(keys), val_fraction)])
+
+    def ordered(selected: Iterable[str]) -> tuple[ImageRecord, ...]:
+        return tuple(r for key in sorted(selected) for r in sorted(groups[key], key=lambda r: r.path))
+
+    return Snapshot(
+        train=ordered(k for k in groups if k not in val_groups),
+        val=ordered(val_groups),
+        seed=seed,
+        val_fraction=val_fraction,
+        warnings=tuple(warnings),
+    )
+
+
+def records_from_synthetic(samples: Iterable[Any], lot: str = "") -> list[ImageRecord]:
+    """Image records from ``training.pipeline.synthetic`` samples (one box each)."""
+    records = []
+    for sample in samples:
+        x, y, w, h = sample.box
+        records.append(
+            ImageRecord(
+                path=str(sample.path),
+                width=int(sample.size[0]),
+                height=int(sample.size[1]),
+                wire_key=sample.wire_id,
+                view=sample.view,
+                boxes=(BoxRecord(float(x), float(y), float(w), float(h), sample.view, sample.defect),),
+                lot=lot,
+            )
+        )
+    return records
+
+
+def box_counts(records: Sequence[ImageRecord], task: str) -> list[int]:
+    """Boxes per class in class order (DEFECTS for "defect", VIEWS for "view")."""
+    classes = DEFECTS if task == "defect" else VIEWS
+    counter = Counter(b.defect if task == "defect" else b.view for r in records for b in r.boxes)
+    return [counter.get(c, 0) for c in classes]
+
+
+def _summary(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    ordered = sorted(values)
+    return {"min": ordered[0], "mean": round(sum(ordered) / len(ordered), 1), "max": ordered[-1]}
+
+
+def dataset_statistics(snapshot: Snapshot) -> dict[str, Any]:
+    """Counts per split x view x defect, box sizes and the class weights training will use."""
+    stats: dict[str, Any] = {"splits": {}, "warnings": list(snapshot.warnings), "fingerprint": snapshot.fingerprint()}
+    for name in SPLITS:
+        records = snapshot.split(name)
+        table = {view: dict.fromkeys(DEFECTS, 0) for view in VIEWS}
+        for box in (b for r in records for b in r.boxes):
+            table[box.view][box.defect] += 1
+        stats["splits"][name] = {
+            "pictures": len(records),
+            "wires": len({r.wire_key for r in records}),
+            "pictures_without_partner": _single_view_count(records),
+            "boxes": table,
+            "box_width": _summary([b.width for r in records for b in r.boxes]),
+            "box_height": _summary([b.height for r in records for b in r.boxes]),
+        }
+    stats["class_weights"] = {
+        "defect": dict(zip(DEFECTS, class_weights(box_counts(snapshot.train, "defect")), strict=True)),
+        "view": dict(zip(VIEWS, class_weights(box_counts(snapshot.train, "view")), strict=True)),
+    }
+    return stats
+
+
+def _single_view_count(records: Sequence[ImageRecord]) -> int:
+    views_per_wire: dict[str, set[str | None]] = {}
+    for record in records:
+        views_per_wire.setdefault(record.wire_key, set()).add(record.picture_view)
+    return sum(1 for r in records if len(views_per_wire[r.wire_key]) < 2)
+
+
+def statistics_text(stats: Mapping[str, Any]) -> str:
+    """The statistics as a plain-text table, for logs and the run page."""
+    lines = []
+    for name in SPLITS:
+        split = stats["splits"][name]
+        lines.append(
+            f"{name}: {split['pictures']} pictures, {split['wires']} wires"
+            f" ({split['pictures_without_partner']} pictures with one view only)"
+        )
+        lines.append("  view   " + " ".join(f"{d:>7}" for d in DEFECTS))
+        for view in VIEWS:
+            lines.append(f"  {view:<6} " + " ".join(f"{split['boxes'][view][d]:>7}" for d in DEFECTS))
+        for label in ("box_width", "box_height"):
+            if split[label]:
+                s = split[label]
+                lines.append(f"  {label.replace('_', ' ')}: {s['min']:g} to {s['max']:g} px, mean {s['mean']:g}")
+    weights = stats["class_weights"]["defect"]
+    lines.append("class weights: " + ", ".join(f"{d} {w:.2f}" for d, w in weights.items()))
+    lines.extend(f"warning: {w}" for w in stats["warnings"])
+    return "\n".join(lines)

@@ -1,0 +1,230 @@
+"""Training sets on disk: the YOLO layout for the detector, crops for the classifiers.
+
+Pictures are linked, not copied (a 1004 px PNG is ~1 MB; a data set of
+thousands must not double the disk use); only 16-bit pictures get an 8-bit
+windowed copy, because Ultralytics would clip them. Each folder carries an
+``info.json`` with the snapshot fingerprint: preparing an unchanged snapshot
+again reuses the folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Literal
+
+import cv2
+import numpy as np
+import yaml
+from PIL import Image as PILImage
+
+from training.pipeline.dataset import SPLITS, ImageRecord, Snapshot, box_counts, dataset_statistics
+from training.pipeline.imaging import window_to_8bit
+from training.pipeline.labels import DEFECTS, VIEWS
+from training.pipeline.weights import class_weights
+
+YOLO_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
+_HIGH_DEPTH_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I", "F"}
+
+
+def _read_info(out_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((out_dir / "info.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _fresh_folder(out_dir: Path, fingerprint: str, extra: dict[str, Any]) -> bool:
+    """True when ``out_dir`` already holds this snapshot; otherwise empty it for a rebuild."""
+    info = _read_info(out_dir)
+    if info is not None and info.get("fingerprint") == fingerprint and all(info.get(k) == v for k, v in extra.items()):
+        return True
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    return False
+
+
+def output_name(record: ImageRecord) -> str:
+    """A unique, stable file name: legacy folders repeat names like ``001_TOP.jpg``."""
+    source = Path(record.path)
+    digest = hashlib.sha256(record.path.encode()).hexdigest()[:10]
+    return f"{source.stem}-{digest}"
+
+
+def is_high_depth(path: str | Path) -> bool:
+    """Whether the picture has more than 8 bits per pixel (reads the header only)."""
+    with PILImage.open(path) as image:
+        return image.mode in _HIGH_DEPTH_MODES
+
+
+def read_rgb8(path: str | Path) -> np.ndarray:
+    """An 8-bit RGB array of any supported picture, 16-bit ones windowed rather than clipped."""
+    array = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if array is None:
+        with PILImage.open(path) as image:
+            array = np.asarray(image)
+        if array.ndim == 3:
+            array = array[..., ::-1]
+    if array.dtype != np.uint8:
+        grey = array if array.ndim == 2 else array[..., 0]
+        return np.repeat(window_to_8bit(grey)[..., None], 3, axis=2)
+    if array.ndim == 2:
+        return np.repeat(array[..., None], 3, axis=2)
+    if array.shape[2] == 4:
+        array = array[..., :3]
+    return np.ascontiguousarray(array[..., ::-1])
+
+
+def _write_png(path: Path, rgb: np.ndarray) -> None:
+    if not cv2.imwrite(str(path), np.ascontiguousarray(rgb[..., ::-1]), [cv2.IMWRITE_PNG_COMPRESSION, 1]):
+        raise OSError(f"Could not write {path}; check the free disk space and the folder's permissions.")
+
+
+def yolo_label_lines(record: ImageRecord) -> list[str]:
+    """One ``0 cx cy w h`` line per box, normalised and kept inside the picture."""
+    lines = []
+    for box in record.boxes:
+        x0 = min(max(box.x, 0.0), record.width)
+        y0 = min(max(box.y, 0.0), record.height)
+        x1 = min(max(box.x + box.width, 0.0), record.width)
+        y1 = min(max(box.y + box.height, 0.0), record.height)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        cx, cy = (x0 + x1) / 2 / record.width, (y0 + y1) / 2 / record.height
+        w, h = (x1 - x0) / record.width, (y1 - y0) / record.height
+        lines.append(f"0 {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}")
+    return lines
+
+
+def prepare_yolo(snapshot: Snapshot, out_dir: Path) -> Path:
+    """Write the Ultralytics layout and return the ``data.yaml`` path.
+
+    ``images/{train,val}`` hold symlinks to the originals (8-bit windowed PNG
+    copies of 16-bit pictures), ``labels/{train,val}`` one text file per
+    picture with class 0 ("wire"); a picture without boxes gets an empty
+    label file and serves as a background example.
+    """
+    out_dir = Path(out_dir).absolute()
+    fingerprint = snapshot.fingerprint()
+    data_yaml = out_dir / "data.yaml"
+    if _fresh_folder(out_dir, fingerprint, {"task": "detection"}) and data_yaml.exists():
+        return data_yaml
+    linked = copied = 0
+    for split in SPLITS:
+        image_dir, label_dir = out_dir / "images" / split, out_dir / "labels" / split
+        image_dir.mkdir(parents=True)
+        label_dir.mkdir(parents=True)
+        for record in snapshot.split(split):
+            name = output_name(record)
+            source = Path(record.path).absolute()
+            suffix = source.suffix.lower()
+            if is_high_depth(source) or suffix not in YOLO_SUFFIXES:
+                _write_png(image_dir / f"{name}.png", read_rgb8(source))
+                copied += 1
+            else:
+                os.symlink(source, image_dir / f"{name}{suffix}")
+                linked += 1
+            lines = yolo_label_lines(record)
+            (label_dir / f"{name}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
+    data = {"path": str(out_dir), "train": "images/train", "val": "images/val", "names": {0: "wire"}}
+    data_yaml.write_text(yaml.safe_dump(data, sort_keys=False))
+    info = {
+        "task": "detection",
+        "fingerprint": fingerprint,
+        "classes": ["wire"],
+        "counts": {s: {"pictures": len(snapshot.split(s)), "boxes": sum(len(r.boxes) for r in snapshot.split(s))} for s in SPLITS},
+        "linked": linked,
+        "windowed_copies": copied,
+        "statistics": dataset_statistics(snapshot),
+    }
+    _write_info(out_dir, info)
+    return data_yaml
+
+
+def _write_info(out_dir: Path, info: dict[str, Any]) -> None:
+    """Written last, so a half-written folder is never mistaken for a finished one."""
+    (out_dir / "info.json").write_text(json.dumps(info, indent=1, ensure_ascii=False))
+
+
+def crop_box(picture: np.ndarray, x: float, y: float, width: float, height: float, margin: float) -> np.ndarray:
+    """The box plus ``margin`` times its size on every side, clipped to the picture."""
+    rows, cols = picture.shape[:2]
+    x0 = int(np.floor(max(x - margin * width, 0)))
+    y0 = int(np.floor(max(y - margin * height, 0)))
+    x1 = int(np.ceil(min(x + width + margin * width, cols)))
+    y1 = int(np.ceil(min(y + height + margin * height, rows)))
+    return picture[y0 : max(y1, y0 + 1), x0 : max(x1, x0 + 1)]
+
+
+def _resized(picture: np.ndarray, size: int | None) -> np.ndarray:
+    """Longest side to ``size``, keeping the aspect ratio (the wire's shape is the signal)."""
+    if size is None:
+        return picture
+    rows, cols = picture.shape[:2]
+    scale = size / max(rows, cols)
+    target = (max(1, round(cols * scale)), max(1, round(rows * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(picture, target, interpolation=interpolation)
+
+
+def prepare_crops(
+    snapshot: Snapshot,
+    out_dir: Path,
+    task: Literal["defect", "view"],
+    margin: float = 0.15,
+    whole_image: bool = False,
+    size: int | None = None,
+) -> Path:
+    """Write ``{train,val}/<CLASS>/<name>.png`` crops for a classifier and return ``out_dir``.
+
+    Every class folder exists, even empty; ``info.json["classes"]`` is the
+    full class order (a sample's class index is its folder's position there).
+    ``whole_image`` (view task only) writes each picture instead of its boxes.
+    Crops are 8-bit RGB PNG with the aspect ratio kept.
+    """
+    if task not in ("defect", "view"):
+        raise ValueError(f"Unknown task {task!r}; expected 'defect' or 'view'.")
+    if whole_image and task != "view":
+        raise ValueError("Whole pictures only make sense for the view classifier; the defect classifier needs box crops.")
+    out_dir = Path(out_dir).absolute()
+    classes = list(DEFECTS if task == "defect" else VIEWS)
+    fingerprint = snapshot.fingerprint()
+    settings = {"task": task, "margin": margin, "whole_image": whole_image, "size": size}
+    if _fresh_folder(out_dir, fingerprint, settings):
+        return out_dir
+    counts = {split: dict.fromkeys(classes, 0) for split in SPLITS}
+    for split in SPLITS:
+        for cls in classes:
+            (out_dir / split / cls).mkdir(parents=True)
+        for record in snapshot.split(split):
+            if whole_image:
+                view = record.picture_view
+                if view is None:
+                    continue
+                picture = read_rgb8(record.path)
+                _write_png(out_dir / split / view / f"{output_name(record)}.png", _resized(picture, size))
+                counts[split][view] += 1
+                continue
+            if not record.boxes:
+                continue
+            picture = read_rgb8(record.path)
+            for index, box in enumerate(record.boxes):
+                cls = box.defect if task == "defect" else box.view
+                crop = crop_box(picture, box.x, box.y, box.width, box.height, margin)
+                _write_png(out_dir / split / cls / f"{output_name(record)}-{index}.png", _resized(crop, size))
+                counts[split][cls] += 1
+    train_counts = [counts["train"][c] for c in classes] if whole_image else box_counts(snapshot.train, task)
+    info = {
+        **settings,
+        "classes": classes,
+        "counts": counts,
+        "class_weights": class_weights(train_counts),
+        "fingerprint": fingerprint,
+        "warnings": list(snapshot.warnings),
+    }
+    _write_info(out_dir, info)
+    return out_dir
