@@ -1,18 +1,106 @@
+"""The registry in Django's admin: read-only rows; activation and deletion go through ``registry.versions``."""
+
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from registry import versions as registry
 from registry.models import ActivationEvent, ModelVersion
+
+ADMIN_REASON = "Activated from the Django admin"
+
+
+def _metric(key: str, heading: str):  # type: ignore[no-untyped-def]
+    """A list column showing one metric (PASS recall read as the quality gate reads it)."""
+
+    def column(version: ModelVersion) -> str:
+        value = registry.pass_recall(version.metrics) if key == "pass_recall" else version.metrics.get(key)
+        return f"{value:.3f}" if isinstance(value, int | float) else "–"
+
+    column.short_description = heading  # type: ignore[attr-defined]
+    column.__name__ = f"metric_{key}"
+    return column
 
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ("name", "model_type", "view_scope", "is_active", "dataset_size", "created_at")
-    list_filter = ("model_type", "is_active")
-    readonly_fields = ("sha256", "file_path", "metrics", "config", "training_run", "is_active")
+    list_display = (
+        "name",
+        "model_type",
+        "view_scope",
+        "is_active",
+        _metric("balanced_accuracy", "Balanced acc."),
+        _metric("accuracy", "Accuracy"),
+        _metric("pass_recall", "PASS recall"),
+        _metric("mAP50", "mAP50"),
+        _metric("mAP50-95", "mAP50-95"),
+        "dataset_size",
+        "created_at",
+    )
+    list_filter = ("model_type", ("is_active", admin.BooleanFieldListFilter), "view_scope")
+    search_fields = ("name",)
+    readonly_fields = (
+        "name", "model_type", "view_scope", "is_active", "file_path", "sha256",
+        "metrics", "config", "dataset_size", "training_run", "created_at",
+    )
+    actions = ["activate_selected", "delete_selected_versions"]
+
+    def get_actions(self, request: HttpRequest) -> dict[str, object]:
+        """Drop Django's own bulk delete: it would bypass the active-version guard and leave files behind."""
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # versions come from training runs only
+
+    def has_delete_permission(self, request: HttpRequest, obj: ModelVersion | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and not (obj is not None and obj.is_active)
+
+    def delete_model(self, request: HttpRequest, obj: ModelVersion) -> None:
+        registry.delete_version(obj, request.user)
+
+    @admin.action(description="Activate the selected versions", permissions=["change"])
+    def activate_selected(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
+        chosen = list(queryset)
+        if len({(version.model_type, version.view_scope) for version in chosen}) != len(chosen):
+            self.message_user(request, "Select at most one version per model type to activate.", messages.ERROR)
+            return
+        for version in chosen:
+            try:
+                registry.activate(version, request.user, ADMIN_REASON)
+            except registry.QualityGateFailed as error:
+                self.message_user(request, f"{error} (An override is possible on the registry page.)", messages.ERROR)
+            except registry.RegistryError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(request, f"{version.name} is now active.", messages.SUCCESS)
+
+    @admin.action(description="Delete the selected versions and their files", permissions=["delete"])
+    def delete_selected_versions(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
+        for version in list(queryset):
+            try:
+                registry.delete_version(version, request.user)
+            except registry.RegistryError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(request, f"Deleted {version.name} and its file.", messages.SUCCESS)
 
 
 @admin.register(ActivationEvent)
 class ActivationEventAdmin(admin.ModelAdmin):
-    list_display = ("version_name", "model_type", "action", "user", "at", "gate_override")
-    list_filter = ("model_type", "action")
+    """The history is a record: readable, never edited."""
+
+    list_display = ("at", "version_name", "model_type", "view_scope", "action", "user", "gate_override", "reason")
+    list_filter = ("model_type", "action", "gate_override")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ActivationEvent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ActivationEvent | None = None) -> bool:
+        return False

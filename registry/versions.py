@@ -1,0 +1,438 @@
+"""Registering, activating, rolling back, deleting and loading model versions.
+
+Plain functions over the ORM, callable from a view, the Django admin, a worker or a management
+command (no request needed). Every write is one transaction; files are written before their row
+(atomically: temp file + ``os.replace``) and removed only after the row's deletion commits, so a
+crash leaves at worst an orphan file that ``manage.py registry_check`` finds.
+
+Metric keys this module reads (as the trainer writes them):
+
+* classifiers: ``accuracy``, ``balanced_accuracy``, ``pass_recall`` (defect only),
+  ``per_class = {class: {precision, recall, f1, support}}``, ``confusion_matrix`` (rows = truth,
+  columns = prediction, in ``labels`` order, else the DEFECTS / VIEWS order);
+* detection: ``mAP50``, ``mAP50-95``, ``precision``, ``recall``.
+
+The quality gate reads a defect version's PASS recall from ``metrics["per_class"]["PASS"]["recall"]``,
+else ``metrics["pass_recall"]``; a defect version with neither fails the gate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from annotations.choices import ModelType
+from registry.models import ActivationEvent, ModelVersion
+from training.models import TrainingRun
+
+logger = logging.getLogger("wiresag.registry")
+
+T = TypeVar("T")
+
+#: The metric each type is named and compared by by default: (metrics key, short tag in the file name).
+DEFAULT_SELECTION_METRIC: dict[str, tuple[str, str]] = {
+    ModelType.DEFECT: ("balanced_accuracy", "bacc"),
+    ModelType.VIEW: ("accuracy", "acc"),
+    ModelType.DETECTION: ("mAP50", "map50"),
+}
+ACTIVATION_ATTEMPTS = 10
+_CHUNK = 1024 * 1024
+
+
+class RegistryError(Exception):
+    """A refusal with a sentence for the user saying what to do."""
+
+
+class QualityGateFailed(RegistryError):
+    pass
+
+
+class ActiveVersionProtected(RegistryError):
+    pass
+
+
+class ChecksumMismatch(RegistryError):
+    pass
+
+
+class ModelFileMissing(RegistryError):
+    pass
+
+
+class NoActiveVersion(RegistryError):
+    pass
+
+
+class NothingToRollBackTo(RegistryError):
+    pass
+
+
+class ActivationConflict(RegistryError):
+    pass
+
+
+# --- Paths and checksums -----------------------------------------------------------------------
+
+
+def models_dir() -> Path:
+    return Path(settings.MODELS_DIR).resolve()
+
+
+def file_of(version: ModelVersion) -> Path:
+    """The absolute path of a version's file, refusing any path that leaves the models folder."""
+    root = models_dir()
+    path = (root / version.file_path).resolve()
+    if root not in path.parents:
+        raise ModelFileMissing(f"{version.name} points outside the models folder ({version.file_path}); delete this version.")
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def slot_key(model_type: str, view_scope: str = "") -> str:
+    """``"defect"`` for a model serving both views, ``"defect/TOP"`` for a per-view one."""
+    return f"{model_type}/{view_scope}" if view_scope else model_type
+
+
+# --- Registration --------------------------------------------------------------------------------
+
+
+def _copy_atomically(source: Path, folder: Path, final_name: str) -> str:
+    """Copy ``source`` to ``folder/final_name`` through a temp file; return the sha256."""
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".incoming-", suffix=".part", delete=False)
+    try:
+        with handle, source.open("rb") as reader:
+            while chunk := reader.read(_CHUNK):
+                digest.update(chunk)
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, folder / final_name)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return digest.hexdigest()
+
+
+def _selection(model_type: str, metrics: Mapping[str, Any], name: str | None, value: float | None) -> tuple[str, float]:
+    key, tag = DEFAULT_SELECTION_METRIC[model_type]
+    if value is None:
+        value = float(metrics.get(key, 0.0) or 0.0) if name is None or name == tag else float(metrics.get(name, 0.0) or 0.0)
+    return (name or tag), float(value)
+
+
+def _free_name(model_type: str, stem: str, folder: Path) -> str:
+    """``stem`` or ``stem_2``, ``stem_3``... when two versions land in the same second."""
+    candidate, counter = stem, 1
+    while (folder / f"{candidate}.pt").exists() or ModelVersion.objects.filter(name=candidate).exists():
+        counter += 1
+        candidate = f"{stem}_{counter}"
+    return candidate
+
+
+def register_version(
+    model_type: str,
+    checkpoint_path: str | os.PathLike[str],
+    *,
+    metrics: Mapping[str, Any],
+    config: Mapping[str, Any] | None = None,
+    dataset_size: int = 0,
+    training_run: TrainingRun | None = None,
+    view_scope: str = "",
+    selection_metric_name: str | None = None,
+    selection_metric_value: float | None = None,
+) -> ModelVersion:
+    """Copy a trained checkpoint into the registry and record it as an inactive version.
+
+    ``checkpoint_path`` is the trainer's file (left in place). The copy lands in
+    ``MODELS_DIR/<type>/{type}_{YYYYMMDD_HHMMSS}_{metric}{value:.2f}.pt``; ``metric`` is
+    ``selection_metric_name`` (default ``bacc`` / ``acc`` / ``map50`` by type) and its value
+    ``selection_metric_value`` (default read from ``metrics``). Calling it again for the same
+    ``training_run`` returns the version already registered, so a retried worker is harmless.
+    """
+    if model_type not in ModelType.values:
+        raise RegistryError(f"Unknown model type {model_type!r}: use one of {', '.join(ModelType.values)}.")
+    if training_run is not None:
+        existing = ModelVersion.objects.filter(training_run=training_run).first()
+        if existing is not None:
+            return existing
+    source = Path(checkpoint_path)
+    if not source.is_file():
+        raise ModelFileMissing(f"The checkpoint {source} does not exist; the run left no model to register.")
+    tag, value = _selection(model_type, metrics, selection_metric_name, selection_metric_value)
+    folder = models_dir() / model_type
+    stamp = timezone.localtime().strftime("%Y%m%d_%H%M%S")
+    name = _free_name(model_type, f"{model_type}_{stamp}_{tag}{value:.2f}", folder)
+    sha256 = _copy_atomically(source, folder, f"{name}.pt")
+    target = folder / f"{name}.pt"
+    try:
+        with transaction.atomic():
+            version = ModelVersion.objects.create(
+                model_type=model_type,
+                view_scope=view_scope,
+                name=name,
+                file_path=f"{model_type}/{name}.pt",
+                sha256=sha256,
+                metrics=dict(metrics),
+                config=dict(config or {}),
+                dataset_size=dataset_size,
+                training_run=training_run,
+            )
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    logger.info("Registered %s (%s)", name, sha256[:12])
+    return version
+
+
+# --- Quality gate ----------------------------------------------------------------------------------
+
+
+def pass_recall(metrics: Mapping[str, Any]) -> float | None:
+    """The PASS recall a defect model reached, or None when its metrics do not say."""
+    per_class = metrics.get("per_class")
+    if isinstance(per_class, Mapping) and isinstance(per_class.get("PASS"), Mapping) and "recall" in per_class["PASS"]:
+        return float(per_class["PASS"]["recall"])
+    if metrics.get("pass_recall") is not None:
+        return float(metrics["pass_recall"])
+    return None
+
+
+def gate_problem(version: ModelVersion) -> str:
+    """Why the quality gate holds this version back, or "" when it passes."""
+    if version.model_type != ModelType.DEFECT:
+        return ""
+    recall = pass_recall(version.metrics)
+    target = settings.PASS_RECALL_GATE
+    if recall is None:
+        return f"{version.name} has no PASS recall in its metrics, so the quality gate (PASS recall ≥ {target:.2f}) cannot pass it."
+    if recall < target:
+        return f"{version.name} reaches PASS recall {recall:.2f}, below the quality gate of {target:.2f}."
+    return ""
+
+
+# --- Activation ------------------------------------------------------------------------------------
+
+
+def _retrying(action: Callable[[], T]) -> T:
+    """Run a transaction again when a concurrent activation won the race for the slot."""
+    for attempt in range(1, ACTIVATION_ATTEMPTS + 1):
+        try:
+            return action()
+        except (IntegrityError, OperationalError) as error:
+            if isinstance(error, OperationalError) and "locked" not in str(error):
+                raise
+            if attempt == ACTIVATION_ATTEMPTS:
+                raise ActivationConflict(
+                    "Another activation of this model type was running at the same moment; reload the page and try again."
+                ) from error
+            time.sleep(random.uniform(0.01, 0.05) * attempt)
+    raise AssertionError("unreachable")
+
+
+def _activate_locked(
+    version_id: int, user: AbstractBaseUser | None, reason: str, override_gate: bool, action: str
+) -> ActivationEvent:
+    """Make one version live; must run inside a transaction."""
+    version = ModelVersion.objects.select_for_update().filter(pk=version_id).first()
+    if version is None:
+        raise RegistryError("This version was deleted meanwhile; pick another one.")
+    # Lock every row of the slot so concurrent activations of the same type queue up here.
+    slot = ModelVersion.objects.select_for_update().filter(model_type=version.model_type, view_scope=version.view_scope)
+    previous = next((row for row in slot if row.is_active), None)
+    problem = gate_problem(version)
+    if problem and not (override_gate and reason.strip()):
+        raise QualityGateFailed(f"{problem} To activate it anyway, tick the override and write the reason.")
+    if previous is not None and previous.pk != version.pk:
+        ModelVersion.objects.filter(pk=previous.pk).update(is_active=False)
+    if previous is None or previous.pk != version.pk:
+        ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
+    return ActivationEvent.objects.create(
+        model_type=version.model_type,
+        view_scope=version.view_scope,
+        version=version,
+        previous=previous if previous is not None and previous.pk != version.pk else None,
+        version_name=version.name,
+        action=action,
+        user=user,
+        reason=reason.strip(),
+        gate_override=bool(problem),
+    )
+
+
+def activate(version: ModelVersion, user: AbstractBaseUser | None, reason: str = "", override_gate: bool = False) -> ActivationEvent:
+    """Make ``version`` the one live version of its (type, view scope), recording who and why.
+
+    A defect version below the PASS recall gate needs ``override_gate=True`` and a reason.
+    """
+
+    def run() -> ActivationEvent:
+        with transaction.atomic():
+            return _activate_locked(version.pk, user, reason, override_gate, ActivationEvent.Action.ACTIVATE)
+
+    event = _retrying(run)
+    version.is_active = True
+    logger.info("Activated %s by %s: %s", version.name, user, reason)
+    return event
+
+
+def activate_bundle(
+    versions: Iterable[ModelVersion], user: AbstractBaseUser | None, reason: str = "", override_gate: bool = False
+) -> list[ActivationEvent]:
+    """Activate a detection + view + defect set together: all of them or none."""
+    chosen = list(versions)
+    slots = [(version.model_type, version.view_scope) for version in chosen]
+    if not chosen:
+        raise RegistryError("Choose at least one version to activate.")
+    if len(set(slots)) != len(slots):
+        raise RegistryError("A bundle holds one version per model type; choose a single version of each type.")
+
+    def run() -> list[ActivationEvent]:
+        with transaction.atomic():
+            return [_activate_locked(version.pk, user, reason, override_gate, ActivationEvent.Action.ACTIVATE) for version in chosen]
+
+    return _retrying(run)
+
+
+def rollback_target(model_type: str, view_scope: str = "") -> ModelVersion | None:
+    """The version that was live before the current one (skipping deleted versions)."""
+    current = ModelVersion.objects.filter(model_type=model_type, view_scope=view_scope, is_active=True).first()
+    events = ActivationEvent.objects.filter(model_type=model_type, view_scope=view_scope).select_related("version", "previous")
+    for event in events:
+        for candidate in (event.version, event.previous):
+            if candidate is not None and (current is None or candidate.pk != current.pk):
+                return candidate
+    return None
+
+
+def rollback(model_type: str, user: AbstractBaseUser | None, reason: str = "", view_scope: str = "") -> ActivationEvent:
+    """Make the previously active version of this type live again.
+
+    The rollback passes the quality gate by construction: it restores a version that was
+    already live, so it records ``gate_override`` but needs no override.
+    """
+
+    def run() -> ActivationEvent:
+        with transaction.atomic():
+            list(ModelVersion.objects.select_for_update().filter(model_type=model_type, view_scope=view_scope))
+            target = rollback_target(model_type, view_scope)
+            if target is None:
+                raise NothingToRollBackTo(
+                    f"No earlier {slot_key(model_type, view_scope)} version exists to roll back to; activate a version instead."
+                )
+            return _activate_locked(target.pk, user, reason or "Rollback", True, ActivationEvent.Action.ROLLBACK)
+
+    event = _retrying(run)
+    logger.info("Rolled back %s to %s by %s", slot_key(model_type, view_scope), event.version_name, user)
+    return event
+
+
+# --- Deletion --------------------------------------------------------------------------------------
+
+
+def delete_version(version: ModelVersion, user: AbstractBaseUser | None) -> None:
+    """Delete a version's row and, once that commits, its file. The active version is refused."""
+    with transaction.atomic():
+        row = ModelVersion.objects.select_for_update().filter(pk=version.pk).first()
+        if row is None:
+            return
+        if row.is_active:
+            raise ActiveVersionProtected(
+                f"{row.name} is the active {slot_key(row.model_type, row.view_scope)} model; activate another version "
+                "(or roll back) first, then delete it."
+            )
+        path = file_of(row)
+        shared = ModelVersion.objects.filter(file_path=row.file_path).exclude(pk=row.pk).exists()
+        row.delete()
+        if not shared:
+            transaction.on_commit(lambda: path.unlink(missing_ok=True))
+    logger.info("Deleted %s by %s", version.name, user)
+
+
+# --- Loading -----------------------------------------------------------------------------------------
+
+
+def active_version(model_type: str, view_scope: str = "") -> ModelVersion:
+    version = ModelVersion.objects.filter(model_type=model_type, view_scope=view_scope, is_active=True).first()
+    if version is None:
+        raise NoActiveVersion(f"No {slot_key(model_type, view_scope)} model is active; activate one on the registry page.")
+    return version
+
+
+def active_versions() -> dict[str, ModelVersion]:
+    """The live versions keyed by :func:`slot_key` (``"detection"``, ``"view"``, ``"defect"``, ``"defect/TOP"``...)."""
+    return {slot_key(version.model_type, version.view_scope): version for version in ModelVersion.objects.active()}
+
+
+def load_checkpoint_path(version: ModelVersion | str, model_type: str | None = None, view_scope: str = "") -> Path:
+    """The path of a version's file after checking its sha256; ``"active"`` picks the live one of ``model_type``."""
+    if isinstance(version, str):
+        if version != "active" or model_type is None:
+            raise RegistryError('Pass a ModelVersion, or "active" together with a model type.')
+        version = active_version(model_type, view_scope)
+    path = file_of(version)
+    if not path.is_file():
+        raise ModelFileMissing(f"The file of {version.name} is missing ({path}); restore it from a backup or delete the version.")
+    actual = sha256_of(path)
+    if actual != version.sha256:
+        raise ChecksumMismatch(
+            f"The file of {version.name} does not match its recorded checksum (expected {version.sha256[:12]}…, "
+            f"found {actual[:12]}…); restore it from a backup instead of loading a changed model."
+        )
+    return path
+
+
+# --- Housekeeping ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Orphans:
+    files_without_rows: list[Path] = field(default_factory=list)
+    rows_without_files: list[ModelVersion] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.files_without_rows or self.rows_without_files)
+
+
+def find_orphans() -> Orphans:
+    """Files under ``MODELS_DIR/<type>/`` no row points to, and rows whose file is gone."""
+    root = models_dir()
+    known = set(ModelVersion.objects.values_list("file_path", flat=True))
+    orphans = Orphans()
+    for model_type in ModelType.values:
+        folder = root / model_type
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and path.relative_to(root).as_posix() not in known:
+                    orphans.files_without_rows.append(path)
+    for version in ModelVersion.objects.order_by("model_type", "name"):
+        if not (root / version.file_path).is_file():
+            orphans.rows_without_files.append(version)
+    return orphans
+
+
+def lineage(version: ModelVersion) -> dict[str, Any]:
+    """The annotation revisions the version learned from (its run's dataset snapshot), or {}."""
+    run = version.training_run
+    return dict(run.dataset_snapshot) if run is not None else {}

@@ -1,0 +1,141 @@
+"""Registry pages for engineers: list, compare, activate, roll back, delete. Model files are never served."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from annotations.choices import ModelType
+from registry import versions as registry
+from registry.compare import KEY_METRICS, class_labels, compare, confusion_rows, key_metrics
+from registry.forms import ActivateForm, BundleForm, RollbackForm
+from registry.models import ActivationEvent, ModelVersion
+from wiresag_web.roles import role_required
+
+HISTORY_LENGTH = 30
+
+
+def _form_error(form: ActivateForm | RollbackForm) -> str:
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+@role_required("engineer")
+def index(request: HttpRequest) -> HttpResponse:
+    sections = []
+    for model_type, label in ModelType.choices:
+        rows = [
+            {"version": version, "metrics": key_metrics(version), "gate": registry.gate_problem(version)}
+            for version in ModelVersion.objects.filter(model_type=model_type).select_related("training_run")
+        ]
+        scopes = sorted({row["version"].view_scope for row in rows})
+        rollbacks = [(scope, registry.rollback_target(model_type, scope)) for scope in scopes]
+        sections.append(
+            {
+                "type": model_type,
+                "label": label,
+                "headings": [heading for _, heading in KEY_METRICS[model_type]],
+                "rows": rows,
+                "rollbacks": [(scope, target) for scope, target in rollbacks if target is not None],
+            }
+        )
+    context = {
+        "sections": sections,
+        "history": ActivationEvent.objects.select_related("user")[:HISTORY_LENGTH],
+        "bundle_form": BundleForm(),
+    }
+    return render(request, "registry/index.html", context)
+
+
+@role_required("engineer")
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(ModelVersion.objects.select_related("training_run"), pk=pk)
+    context = {
+        "version": version,
+        "gate": registry.gate_problem(version),
+        "labels": class_labels(version),
+        "confusion": confusion_rows(version),
+        "lineage": registry.lineage(version),
+        "history": version.activations.select_related("user"),
+        "form": ActivateForm(),
+    }
+    return render(request, "registry/detail.html", context)
+
+
+@role_required("engineer")
+def compare_view(request: HttpRequest) -> HttpResponse:
+    ids = [int(value) for value in request.GET.getlist("v") if value.isdigit()]
+    chosen = {version.pk: version for version in ModelVersion.objects.filter(pk__in=ids).select_related("training_run")}
+    ordered = [chosen[pk] for pk in dict.fromkeys(ids) if pk in chosen]
+    if len(ordered) < 2:
+        messages.error(request, "Tick two or more versions to compare them.")
+        return redirect("registry:index")
+    return render(request, "registry/compare.html", {"comparison": compare(ordered)})
+
+
+@require_POST
+@role_required("engineer")
+def activate(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(ModelVersion, pk=pk)
+    form = ActivateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_error(form))
+        return redirect("registry:detail", pk=pk)
+    try:
+        registry.activate(version, request.user, form.cleaned_data["reason"], form.cleaned_data["override_gate"])
+    except registry.RegistryError as error:
+        messages.error(request, str(error))
+        return redirect("registry:detail", pk=pk)
+    messages.success(request, f"{version.name} is now the active {registry.slot_key(version.model_type, version.view_scope)} model.")
+    return redirect("registry:index")
+
+
+@require_POST
+@role_required("engineer")
+def activate_bundle(request: HttpRequest) -> HttpResponse:
+    form = BundleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_error(form) or "Choose one version of each type.")
+        return redirect("registry:index")
+    try:
+        registry.activate_bundle(form.versions(), request.user, form.cleaned_data["reason"], form.cleaned_data["override_gate"])
+    except registry.RegistryError as error:
+        messages.error(request, str(error))
+        return redirect("registry:index")
+    messages.success(request, "Activated together: " + ", ".join(version.name for version in form.versions()) + ".")
+    return redirect("registry:index")
+
+
+@require_POST
+@role_required("engineer")
+def rollback(request: HttpRequest) -> HttpResponse:
+    form = RollbackForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_error(form))
+        return redirect("registry:index")
+    data = form.cleaned_data
+    try:
+        event = registry.rollback(data["model_type"], request.user, data["reason"], view_scope=data["view_scope"])
+    except registry.RegistryError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Rolled back: {event.version_name} is active again.")
+    return redirect("registry:index")
+
+
+@role_required("engineer")
+def delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation; POST deletes the row, then the file after the commit."""
+    version = get_object_or_404(ModelVersion, pk=pk)
+    if request.method == "GET":
+        return render(request, "registry/confirm_delete.html", {"version": version})
+    if request.method != "POST":
+        raise Http404("Use the delete button.")
+    try:
+        registry.delete_version(version, request.user)
+    except registry.RegistryError as error:
+        messages.error(request, str(error))
+        return redirect("registry:detail", pk=pk)
+    messages.success(request, f"Deleted {version.name} and its file.")
+    return redirect("registry:index")
