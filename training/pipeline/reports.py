@@ -1,0 +1,223 @@
+"""Inspection reports as CSV, JSON and Excel.
+
+The CSV keeps the desktop tool's columns first, in its order, because users'
+spreadsheets read them by position; the wire verdict follows in extra columns.
+One row per detected box; a picture without a box (unreadable, nothing found)
+still gets one row with ``success`` false and the reason in ``error``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from training.pipeline.labels import DEFECT_CHINESE, DEFECTS
+from training.pipeline.verdicts import PictureResult, Rule, WireVerdict, wire_verdicts
+
+DESKTOP_COLUMNS: tuple[str, ...] = (
+    "image_name",
+    "bbox_x1",
+    "bbox_y1",
+    "bbox_x2",
+    "bbox_y2",
+    "view",
+    "view_confidence",
+    "defect",
+    "defect_confidence",
+    "success",
+    "error",
+)
+WIRE_COLUMNS: tuple[str, ...] = ("wire_id", "wire_verdict", "deciding_view", "wire_note")
+CSV_COLUMNS: tuple[str, ...] = DESKTOP_COLUMNS + WIRE_COLUMNS
+WIRE_SHEET_COLUMNS: tuple[str, ...] = (
+    "wire_id",
+    "wire_verdict",
+    "deciding_view",
+    "confidence",
+    "complete",
+    "top_defect",
+    "top_confidence",
+    "side_defect",
+    "side_confidence",
+    "note",
+)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 4)
+
+
+@dataclass
+class InspectionReport:
+    """The pictures, the wire verdicts and what produced them (versions, thresholds, rule)."""
+
+    pictures: list[PictureResult]
+    rule: Rule = "worst"
+    #: Model slot (``detection``, ``view``, ``defect``, ``defect/TOP``...) -> version name or file.
+    versions: dict[str, str] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    wires: list[WireVerdict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.wires:
+            self.wires = wire_verdicts(self.pictures, self.rule)
+
+    # --- summaries --------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, Any]:
+        """Boxes and wire verdicts per class, plus pictures that failed or showed nothing."""
+        boxes = Counter(box.defect for picture in self.pictures for box in picture.boxes)
+        verdicts = Counter(wire.verdict for wire in self.wires if wire.verdict)
+        return {
+            "pictures": len(self.pictures),
+            "pictures_failed": sum(1 for p in self.pictures if p.error),
+            "pictures_without_box": sum(1 for p in self.pictures if not p.error and not p.boxes),
+            "boxes": sum(boxes.values()),
+            "boxes_per_class": {d: boxes.get(d, 0) for d in DEFECTS},
+            "wires": len(self.wires),
+            "wires_incomplete": sum(1 for w in self.wires if not w.complete),
+            "wires_without_verdict": sum(1 for w in self.wires if w.verdict is None),
+            "wires_per_class": {d: verdicts.get(d, 0) for d in DEFECTS},
+        }
+
+    def wire_of(self) -> dict[str, WireVerdict]:
+        return {wire.wire_id: wire for wire in self.wires}
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The CSV rows as dictionaries keyed by ``CSV_COLUMNS``."""
+        wires = self.wire_of()
+        rows: list[dict[str, Any]] = []
+        for picture in self.pictures:
+            wire = wires.get(picture.wire_id)
+            wire_part = {
+                "wire_id": picture.wire_id,
+                "wire_verdict": (wire.verdict or "") if wire else "",
+                "deciding_view": (wire.deciding_view or "") if wire else "",
+                "wire_note": wire.note if wire else "",
+            }
+            if not picture.boxes:
+                error = picture.error or "No wire loop was found above the detection threshold; check the picture or lower the threshold."
+                empty = dict.fromkeys(DESKTOP_COLUMNS, "")
+                rows.append({**empty, "image_name": picture.image_name, "success": False, "error": error, **wire_part})
+                continue
+            for box in picture.boxes:
+                rows.append(
+                    {
+                        "image_name": picture.image_name,
+                        "bbox_x1": round(box.x1, 1),
+                        "bbox_y1": round(box.y1, 1),
+                        "bbox_x2": round(box.x2, 1),
+                        "bbox_y2": round(box.y2, 1),
+                        "view": box.view,
+                        "view_confidence": _round(box.view_confidence),
+                        "defect": box.defect,
+                        "defect_confidence": _round(box.defect_confidence),
+                        "success": True,
+                        "error": "",
+                        **wire_part,
+                    }
+                )
+        return rows
+
+    # --- formats ----------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "created_at": self.created_at,
+            "rule": self.rule,
+            "versions": self.versions,
+            "thresholds": self.thresholds,
+            "counts": self.counts(),
+            "pictures": [picture.to_json() for picture in self.pictures],
+            "wires": [wire.to_json() for wire in self.wires],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> InspectionReport:
+        return cls(
+            pictures=[PictureResult.from_json(p) for p in data["pictures"]],
+            rule=data.get("rule", "worst"),
+            versions=dict(data.get("versions", {})),
+            thresholds=dict(data.get("thresholds", {})),
+            created_at=data.get("created_at", ""),
+            wires=[WireVerdict.from_json(w) for w in data.get("wires", [])],
+        )
+
+    def csv_text(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for row in self.rows():
+            writer.writerow({key: "" if value is None else value for key, value in row.items()})
+        return buffer.getvalue()
+
+    def xlsx_bytes(self) -> bytes:
+        """A workbook with the box rows, the wire verdicts and a summary sheet."""
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        boxes = workbook.active
+        boxes.title = "Boxes"
+        boxes.append(list(CSV_COLUMNS))
+        for row in self.rows():
+            boxes.append([row[column] if row[column] != "" else None for column in CSV_COLUMNS])
+        wires = workbook.create_sheet("Wires")
+        wires.append(list(WIRE_SHEET_COLUMNS))
+        for wire in self.wires:
+            top, side = wire.findings.get("TOP"), wire.findings.get("SIDE")
+            wires.append(
+                [
+                    wire.wire_id,
+                    wire.verdict,
+                    wire.deciding_view,
+                    _round(wire.confidence),
+                    wire.complete,
+                    top.defect if top else None,
+                    _round(top.confidence) if top else None,
+                    side.defect if side else None,
+                    _round(side.confidence) if side else None,
+                    wire.note or None,
+                ]
+            )
+        summary = workbook.create_sheet("Summary")
+        counts = self.counts()
+        summary.append(["created_at", self.created_at])
+        summary.append(["rule", self.rule])
+        for slot, version in sorted(self.versions.items()):
+            summary.append([f"model {slot}", version])
+        for name, value in sorted(self.thresholds.items()):
+            summary.append([f"threshold {name}", value])
+        for key in ("pictures", "pictures_failed", "pictures_without_box", "boxes", "wires", "wires_incomplete", "wires_without_verdict"):
+            summary.append([key, counts[key]])
+        for defect in DEFECTS:
+            label = f"{defect} {DEFECT_CHINESE[defect]}" if DEFECT_CHINESE[defect] != defect else defect
+            summary.append([f"wires {label}", counts["wires_per_class"][defect]])
+            summary.append([f"boxes {label}", counts["boxes_per_class"][defect]])
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+
+    def write(self, folder: Path) -> dict[str, Path]:
+        """Write ``report.json``, ``report.csv`` and ``report.xlsx`` into ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = {"json": folder / "report.json", "csv": folder / "report.csv", "xlsx": folder / "report.xlsx"}
+        paths["json"].write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False), encoding="utf-8")
+        # utf-8-sig: Excel opens a CSV with a BOM as UTF-8 (wire ids may hold Chinese folder names).
+        paths["csv"].write_text(self.csv_text(), encoding="utf-8-sig")
+        paths["xlsx"].write_bytes(self.xlsx_bytes())
+        return paths
+
+
+def write_csv(report: InspectionReport, path: Path) -> None:
+    path.write_text(report.csv_text(), encoding="utf-8-sig")
+
+
+def load_report(path: Path) -> InspectionReport:
+    return InspectionReport.from_json(json.loads(path.read_text(encoding="utf-8")))

@@ -1,0 +1,194 @@
+"""What the models said about each picture, and one verdict per wire from its two views.
+
+Plain data, no torch: the Django side, the report writers and the tests use it
+without loading a model.
+
+Combining rules (``worst`` is the default):
+
+* ``worst``: the more severe defect wins (PASS < SWEEP < WOBBLE < TOUCH). When
+  both views say the same class, the more confident view decides.
+* ``confidence``: the more confident view wins. When both are equally
+  confident, the more severe defect wins (a tie never hides a defect).
+
+A remaining tie (same class, same confidence) is decided by the SIDE view, which
+carries more of the defect signal than TOP (see ../shared/DOMAIN.md). The same
+rules pick one finding among several boxes of one picture.
+
+A wire with only one view still gets a verdict from that view, marked
+incomplete with a note saying which picture to add. A wire whose pictures all
+failed (unreadable, nothing detected) gets no verdict and a note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from training.pipeline.labels import SEVERITY, VIEWS
+
+Rule = Literal["worst", "confidence"]
+RULES: tuple[str, ...] = ("worst", "confidence")
+
+#: Tie-break order of the views: later wins (SIDE carries more signal).
+_VIEW_PRIORITY = {"TOP": 0, "SIDE": 1}
+
+
+@dataclass(frozen=True)
+class BoxPrediction:
+    """One detected wire loop: the box in pixels (corners) and both classifications."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    detection_confidence: float
+    view: str
+    view_confidence: float
+    defect: str
+    defect_confidence: float
+    #: Defect probabilities in DEFECTS order (for review risk and reports).
+    defect_probabilities: tuple[float, ...] = ()
+
+    @property
+    def width(self) -> float:
+        return self.x2 - self.x1
+
+    @property
+    def height(self) -> float:
+        return self.y2 - self.y1
+
+
+@dataclass(frozen=True)
+class PictureResult:
+    """Everything the pipeline found in one picture, or why it could not look at it."""
+
+    image_name: str
+    wire_id: str
+    #: The picture's view: from its file name, else from its most confident box.
+    view: str | None
+    boxes: tuple[BoxPrediction, ...] = ()
+    error: str = ""
+    #: The caller's own handle on the picture (e.g. a database id); never interpreted here.
+    ref: Any = None
+
+    @property
+    def success(self) -> bool:
+        return not self.error
+
+    def finding(self, rule: Rule = "worst") -> Finding | None:
+        """The one box that speaks for this picture under ``rule`` (None without boxes)."""
+        if not self.boxes or self.view is None:
+            return None
+        candidates = [Finding(self.view, box.defect, box.defect_confidence, self.image_name) for box in self.boxes]
+        return decide(candidates, rule)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("ref")
+        data["success"] = self.success
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PictureResult:
+        boxes = tuple(
+            BoxPrediction(**{**box, "defect_probabilities": tuple(box.get("defect_probabilities", ()))}) for box in data.get("boxes", ())
+        )
+        return cls(data["image_name"], data["wire_id"], data.get("view"), boxes, data.get("error", ""))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One view's say about a wire: its class and how sure the model was."""
+
+    view: str
+    defect: str
+    confidence: float
+    image_name: str = ""
+
+
+@dataclass(frozen=True)
+class WireVerdict:
+    """The verdict for one wire and the view that decided it."""
+
+    wire_id: str
+    verdict: str | None
+    deciding_view: str | None
+    confidence: float | None
+    rule: str
+    #: True when both views were looked at.
+    complete: bool
+    note: str = ""
+    findings: dict[str, Finding] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["findings"] = {view: asdict(finding) for view, finding in self.findings.items()}
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WireVerdict:
+        findings = {view: Finding(**finding) for view, finding in data.get("findings", {}).items()}
+        return cls(**{**data, "findings": findings})
+
+
+def _key(finding: Finding, rule: Rule) -> tuple[float, float, int]:
+    severity = SEVERITY[finding.defect]
+    priority = _VIEW_PRIORITY.get(finding.view, -1)
+    if rule == "worst":
+        return (severity, finding.confidence, priority)
+    return (finding.confidence, severity, priority)
+
+
+def decide(findings: Sequence[Finding], rule: Rule = "worst") -> Finding:
+    """The finding that decides under ``rule`` (see the module docstring for ties)."""
+    if rule not in RULES:
+        raise ValueError(f"Unknown verdict rule {rule!r}; use 'worst' or 'confidence'.")
+    if not findings:
+        raise ValueError("There is nothing to decide from: no view produced a finding.")
+    return max(findings, key=lambda finding: _key(finding, rule))
+
+
+def wire_verdict(wire_id: str, pictures: Sequence[PictureResult], rule: Rule = "worst") -> WireVerdict:
+    """Combine the pictures of one wire (normally its TOP and its SIDE) into one verdict."""
+    per_view: dict[str, Finding] = {}
+    problems: list[str] = []
+    for picture in pictures:
+        if picture.error:
+            problems.append(f"{picture.image_name}: {picture.error}")
+            continue
+        finding = picture.finding(rule)
+        if finding is None:
+            problems.append(f"{picture.image_name}: no wire loop was found.")
+            continue
+        previous = per_view.get(finding.view)
+        per_view[finding.view] = finding if previous is None else decide([previous, finding], rule)
+    if not per_view:
+        note = " ".join(problems) or "No picture of this wire could be inspected."
+        return WireVerdict(wire_id, None, None, None, rule, complete=False, note=note)
+    chosen = decide(list(per_view.values()), rule)
+    missing = [view for view in VIEWS if view not in per_view]
+    notes = list(problems)
+    if missing:
+        notes.append(
+            f"Only the {', '.join(sorted(per_view))} view was inspected; the verdict rests on one view. "
+            f"Add the {' and '.join(missing)} picture ({wire_id}_{missing[0]}.png) for a two-view verdict."
+        )
+    return WireVerdict(
+        wire_id,
+        chosen.defect,
+        chosen.view,
+        chosen.confidence,
+        rule,
+        complete=not missing,
+        note=" ".join(notes),
+        findings=dict(sorted(per_view.items())),
+    )
+
+
+def wire_verdicts(pictures: Iterable[PictureResult], rule: Rule = "worst") -> list[WireVerdict]:
+    """One verdict per wire id, in the order the wires first appear."""
+    groups: dict[str, list[PictureResult]] = {}
+    for picture in pictures:
+        groups.setdefault(picture.wire_id, []).append(picture)
+    return [wire_verdict(wire_id, group, rule) for wire_id, group in groups.items()]
