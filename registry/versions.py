@@ -241,7 +241,7 @@ def _retrying(action: Callable[[], T]) -> T:
         try:
             return action()
         except (IntegrityError, OperationalError) as error:
-            if isinstance(error, OperationalError) and "locked" not in str(error):
+            if isinstance(error, OperationalError) and not any(word in str(error) for word in ("locked", "deadlock")):
                 raise
             if attempt == ACTIVATION_ATTEMPTS:
                 raise ActivationConflict(
@@ -255,11 +255,15 @@ def _activate_locked(
     version_id: int, user: AbstractBaseUser | None, reason: str, override_gate: bool, action: str
 ) -> ActivationEvent:
     """Make one version live; must run inside a transaction."""
-    version = ModelVersion.objects.select_for_update().filter(pk=version_id).first()
+    unlocked = ModelVersion.objects.filter(pk=version_id).values("model_type", "view_scope").first()
+    if unlocked is None:
+        raise RegistryError("This version was deleted meanwhile; pick another one.")
+    # Lock every row of the slot, always in id order, so concurrent activations queue up here
+    # instead of deadlocking (PostgreSQL); on SQLite, BEGIN IMMEDIATE already serialises writers.
+    slot = list(ModelVersion.objects.select_for_update().filter(**unlocked).order_by("pk"))
+    version = next((row for row in slot if row.pk == version_id), None)
     if version is None:
         raise RegistryError("This version was deleted meanwhile; pick another one.")
-    # Lock every row of the slot so concurrent activations of the same type queue up here.
-    slot = ModelVersion.objects.select_for_update().filter(model_type=version.model_type, view_scope=version.view_scope)
     previous = next((row for row in slot if row.is_active), None)
     problem = gate_problem(version)
     if problem and not (override_gate and reason.strip()):
@@ -301,7 +305,7 @@ def activate_bundle(
     versions: Iterable[ModelVersion], user: AbstractBaseUser | None, reason: str = "", override_gate: bool = False
 ) -> list[ActivationEvent]:
     """Activate a detection + view + defect set together: all of them or none."""
-    chosen = list(versions)
+    chosen = sorted(versions, key=lambda version: (version.model_type, version.view_scope))  # one lock order for all
     slots = [(version.model_type, version.view_scope) for version in chosen]
     if not chosen:
         raise RegistryError("Choose at least one version to activate.")
@@ -335,7 +339,7 @@ def rollback(model_type: str, user: AbstractBaseUser | None, reason: str = "", v
 
     def run() -> ActivationEvent:
         with transaction.atomic():
-            list(ModelVersion.objects.select_for_update().filter(model_type=model_type, view_scope=view_scope))
+            list(ModelVersion.objects.select_for_update().filter(model_type=model_type, view_scope=view_scope).order_by("pk"))
             target = rollback_target(model_type, view_scope)
             if target is None:
                 raise NothingToRollBackTo(

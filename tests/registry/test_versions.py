@@ -1,0 +1,197 @@
+"""Registering, the quality gate, rollback, deletion after commit, checksum-verified loading, orphans."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from django.core.management import call_command
+
+from registry import versions as registry
+from registry.models import ActivationEvent, ModelVersion
+from training.models import RunStatus, TrainingRun
+
+GOOD_DEFECT = {
+    "accuracy": 0.8,
+    "balanced_accuracy": 0.83,
+    "pass_recall": 0.9,
+    "per_class": {"PASS": {"precision": 0.7, "recall": 0.9, "f1": 0.79, "support": 10}},
+    "confusion_matrix": [[9, 1, 0, 0], [0, 5, 0, 0], [0, 0, 5, 0], [0, 0, 0, 5]],
+}
+WEAK_DEFECT = {"balanced_accuracy": 0.6, "per_class": {"PASS": {"precision": 0.5, "recall": 0.4, "f1": 0.44, "support": 10}}}
+
+
+@pytest.fixture(autouse=True)
+def _models_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.MODELS_DIR = tmp_path / "models"
+    settings.MODELS_DIR.mkdir()
+
+
+@pytest.fixture
+def checkpoint(tmp_path):  # type: ignore[no-untyped-def]
+    counter = iter(range(1000))
+
+    def make() -> Path:
+        index = next(counter)
+        path = tmp_path / f"best{index}.pt"
+        torch.save({"weight": torch.full((3, 3), float(index))}, path)
+        return path
+
+    return make
+
+
+def register(checkpoint, model_type: str = "defect", metrics: dict | None = None, **kwargs) -> ModelVersion:  # type: ignore[no-untyped-def]
+    metrics = metrics or GOOD_DEFECT
+    return registry.register_version(model_type, checkpoint(), metrics=metrics, config={"lr": 0.001}, dataset_size=40, **kwargs)
+
+
+def test_register_copies_the_checkpoint_under_a_name_with_its_metric_and_checksum(db, checkpoint, settings):
+    run = TrainingRun.objects.create(model_type="defect", status=RunStatus.SUCCEEDED, dataset_snapshot={"train": [[1, 2]], "val": [[3, 1]]})
+    source = checkpoint()
+    version = registry.register_version("defect", source, metrics=GOOD_DEFECT, config={"lr": 0.001}, dataset_size=40, training_run=run)
+    assert re.fullmatch(r"defect_\d{8}_\d{6}_bacc0\.83", version.name)
+    stored = Path(settings.MODELS_DIR) / "defect" / f"{version.name}.pt"
+    assert stored.read_bytes() == source.read_bytes()
+    assert version.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert not version.is_active and version.dataset_size == 40 and version.training_run == run
+    assert registry.lineage(version) == {"train": [[1, 2]], "val": [[3, 1]]}
+    assert [path.name for path in stored.parent.iterdir()] == [stored.name]  # no temp file left behind
+    assert torch.load(registry.load_checkpoint_path(version))["weight"][0, 0] == 0.0
+
+
+def test_registering_the_same_run_twice_returns_the_first_version(db, checkpoint):
+    run = TrainingRun.objects.create(model_type="view", status=RunStatus.SUCCEEDED)
+    first = register(checkpoint, "view", {"accuracy": 1.0}, training_run=run)
+    assert first.name.endswith("_acc1.00")
+    assert register(checkpoint, "view", {"accuracy": 1.0}, training_run=run) == first
+    assert ModelVersion.objects.count() == 1
+
+
+def test_two_versions_in_the_same_second_get_distinct_names(db, checkpoint):
+    names = {register(checkpoint, "detection", {"mAP50": 0.5}).name for _ in range(3)}
+    assert len(names) == 3 and all("_map500.50" in name for name in names)
+
+
+def test_activation_keeps_one_active_per_type_and_records_who_and_why(db, checkpoint, engineer):
+    first, second = register(checkpoint), register(checkpoint)
+    registry.activate(first, engineer, "first")
+    event = registry.activate(second, engineer, "better recall")
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.is_active, second.is_active) == (False, True)
+    assert (event.user, event.reason, event.previous, event.version_name) == (engineer, "better recall", first, second.name)
+    assert registry.active_versions() == {"defect": second}
+
+
+def test_the_gate_refuses_a_weak_defect_model_without_override_and_reason(db, checkpoint, engineer):
+    weak = register(checkpoint, metrics=WEAK_DEFECT)
+    with pytest.raises(registry.QualityGateFailed, match="PASS recall 0.40, below the quality gate of 0.70"):
+        registry.activate(weak, engineer, "looks fine")
+    with pytest.raises(registry.QualityGateFailed):
+        registry.activate(weak, engineer, "  ", override_gate=True)
+    assert not ModelVersion.objects.active().exists()
+    event = registry.activate(weak, engineer, "only PASS-heavy lot this week", override_gate=True)
+    assert event.gate_override and event.reason == "only PASS-heavy lot this week"
+
+
+def test_the_gate_reads_pass_recall_from_either_key_and_follows_the_setting(db, checkpoint, settings):
+    assert registry.gate_problem(register(checkpoint, metrics={"pass_recall": 0.75})) == ""
+    settings.PASS_RECALL_GATE = 0.8
+    assert "below the quality gate of 0.80" in registry.gate_problem(register(checkpoint, metrics={"pass_recall": 0.75}))
+    assert "no PASS recall" in registry.gate_problem(register(checkpoint, metrics={"balanced_accuracy": 0.9}))
+    assert registry.gate_problem(register(checkpoint, "view", {"accuracy": 0.1})) == ""
+
+
+def test_rollback_returns_to_the_previous_version_and_again(db, checkpoint, engineer):
+    first, second = register(checkpoint), register(checkpoint)
+    with pytest.raises(registry.NothingToRollBackTo):
+        registry.rollback("defect", engineer)
+    registry.activate(first, engineer, "a")
+    registry.activate(second, engineer, "b")
+    event = registry.rollback("defect", engineer, "second misses TOUCH")
+    assert event.action == ActivationEvent.Action.ROLLBACK and event.version == first and event.previous == second
+    assert registry.active_version("defect") == first
+    registry.rollback("defect", engineer)
+    assert registry.active_version("defect") == second
+
+
+def test_bundle_activates_all_or_none(db, checkpoint, engineer):
+    detection = register(checkpoint, "detection", {"mAP50": 0.7})
+    view = register(checkpoint, "view", {"accuracy": 1.0})
+    weak = register(checkpoint, metrics=WEAK_DEFECT)
+    with pytest.raises(registry.QualityGateFailed):
+        registry.activate_bundle([detection, view, weak], engineer, "release 3")
+    assert not ModelVersion.objects.active().exists()
+    good = register(checkpoint)
+    registry.activate_bundle([detection, view, good], engineer, "release 3")
+    assert set(registry.active_versions()) == {"detection", "view", "defect"}
+    with pytest.raises(registry.RegistryError, match="one version per model type"):
+        registry.activate_bundle([good, weak], engineer)
+
+
+def test_deleting_the_active_version_is_refused(db, checkpoint, engineer):
+    version = register(checkpoint)
+    registry.activate(version, engineer, "live")
+    with pytest.raises(registry.ActiveVersionProtected, match="activate another version"):
+        registry.delete_version(version, engineer)
+    assert registry.file_of(version).is_file() and ModelVersion.objects.filter(pk=version.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_delete_removes_row_and_file_after_commit_and_keeps_history_by_name(checkpoint, engineer):
+    old, new = register(checkpoint), register(checkpoint)
+    registry.activate(old, engineer, "a")
+    registry.activate(new, engineer, "b")
+    path = registry.file_of(old)
+    registry.delete_version(old, engineer)
+    assert not path.exists() and not ModelVersion.objects.filter(pk=old.pk).exists()
+    assert ActivationEvent.objects.filter(version_name=old.name, version=None).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_delete_keeps_the_file(checkpoint, engineer):
+    from django.db import transaction
+
+    version = register(checkpoint)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        registry.delete_version(version, engineer)
+        raise RuntimeError("the surrounding request failed")
+    assert registry.file_of(version).is_file() and ModelVersion.objects.filter(pk=version.pk).exists()
+
+
+def test_a_changed_file_refuses_to_load(db, checkpoint, engineer):
+    version = register(checkpoint)
+    registry.activate(version, engineer, "live")
+    assert registry.load_checkpoint_path("active", "defect") == registry.file_of(version)
+    torch.save({"weight": torch.zeros(3, 3) + 42}, registry.file_of(version))
+    with pytest.raises(registry.ChecksumMismatch, match="does not match its recorded checksum"):
+        registry.load_checkpoint_path("active", "defect")
+    registry.file_of(version).unlink()
+    with pytest.raises(registry.ModelFileMissing):
+        registry.load_checkpoint_path(version)
+    with pytest.raises(registry.NoActiveVersion, match="No view model is active"):
+        registry.load_checkpoint_path("active", "view")
+
+
+def test_a_path_outside_the_models_folder_is_refused(db):
+    version = ModelVersion.objects.create(name="evil", model_type="defect", file_path="../../etc/passwd", sha256="0" * 64)
+    with pytest.raises(registry.ModelFileMissing, match="outside the models folder"):
+        registry.load_checkpoint_path(version)
+
+
+def test_registry_check_reports_and_removes_orphans(db, checkpoint, engineer, settings, capsys):
+    kept, lost = register(checkpoint), register(checkpoint)
+    registry.file_of(lost).unlink()
+    stray = Path(settings.MODELS_DIR) / "view" / "view_20260101_000000_acc0.50.pt"
+    stray.parent.mkdir()
+    stray.write_bytes(b"not registered")
+    orphans = registry.find_orphans()
+    assert orphans.files_without_rows == [stray] and orphans.rows_without_files == [lost]
+    call_command("registry_check")
+    assert "file without a version" in capsys.readouterr().out and stray.exists()
+    call_command("registry_check", "--remove")
+    assert not stray.exists() and list(ModelVersion.objects.all()) == [kept]
+    assert not registry.find_orphans()
