@@ -1,0 +1,1 @@
+"""Import from and export to the annotation formats users bring (plain-Python formats, Django layer apart)."""
