@@ -102,8 +102,9 @@ def export_zip(images: QuerySet[Image], format_name: str, target: Path, *, inclu
         write(to_dataset(images), format_name, out, include_pictures=include_pictures)
         data_yaml = out / "data.yaml"
         if data_yaml.exists():
-            # Inside a zip the dataset root is wherever it is unpacked: make the path relative.
-            data_yaml.write_text(data_yaml.read_text(encoding="utf-8").replace(f"path: {out.resolve()}", "path: ."), encoding="utf-8")
+            # Inside a zip the dataset root is wherever it is unpacked; without 'path' Ultralytics uses data.yaml's folder.
+            lines = data_yaml.read_text(encoding="utf-8").splitlines(keepends=True)
+            data_yaml.write_text("".join(line for line in lines if not line.startswith("path:")), encoding="utf-8")
         with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(out.rglob("*")):
                 if path.is_file():
