@@ -1,0 +1,117 @@
+"""JSON API of the annotation page and the library upload (login enforced by the middleware)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from annotations.actions import InvalidBoxes, StaleRevision, parse_boxes, save_boxes
+from annotations.models import AnnotationChange, Image
+from annotations.upload import CREATED, DUPLICATE, ERROR, ingest_uploads
+from wiresag_web.roles import ANNOTATOR, has_role, role_required
+
+HISTORY_LIMIT = 100
+
+
+def _bad_request(message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=400)
+
+
+def image_payload(image: Image) -> dict[str, Any]:
+    """The picture's facts the page needs, with its neighbours for A/D and its partner view."""
+    partner = Image.objects.partners_of(image).order_by("id").values_list("id", flat=True).first()
+    previous = Image.objects.filter(id__lt=image.pk).order_by("-id").values_list("id", flat=True).first()
+    following = Image.objects.filter(id__gt=image.pk).order_by("id").values_list("id", flat=True).first()
+    return {
+        "id": image.pk,
+        "name": image.original_name,
+        "wire_id": image.wire_id,
+        "wire_group": image.wire_group,
+        "view": image.view,
+        "notes": image.notes,
+        "width": image.width,
+        "height": image.height,
+        "bit_depth": image.bit_depth,
+        "revision": image.annotation_revision,
+        "partner_id": partner,
+        "prev_id": previous,
+        "next_id": following,
+        "display_url": (image.display_file or image.file).url,
+        "thumbnail_url": image.thumbnail_file.url if image.thumbnail_file else None,
+        "page_url": reverse("annotations:annotate", args=[image.pk]),
+    }
+
+
+def boxes_payload(image: Image) -> list[dict[str, Any]]:
+    return [annotation.as_dict() for annotation in image.annotations.order_by("id")]
+
+
+def history_payload(image: Image) -> list[dict[str, Any]]:
+    changes = AnnotationChange.objects.filter(image=image).select_related("user")[:HISTORY_LIMIT]
+    return [
+        {
+            "id": change.pk,
+            "action": change.action,
+            "box_id": change.annotation_id_ref,
+            "user": change.user.get_username() if change.user else None,
+            "at": change.at.isoformat(),
+            "before": change.before,
+            "after": change.after,
+        }
+        for change in changes
+    ]
+
+
+def _snapshot(image: Image) -> dict[str, Any]:
+    return {"image": image_payload(image), "boxes": boxes_payload(image), "history": history_payload(image)}
+
+
+@require_http_methods(["GET", "PUT"])
+def image_annotations(request: HttpRequest, image_id: int) -> HttpResponse:
+    """GET the picture's boxes; PUT all of them at once, based on the revision the page loaded."""
+    image = get_object_or_404(Image, pk=image_id)
+    if request.method == "GET":
+        return JsonResponse(_snapshot(image))
+    if not has_role(request.user, ANNOTATOR):
+        return JsonResponse({"error": "Saving boxes needs the annotator role; ask an admin to grant it."}, status=403)
+    try:
+        body = json.loads(request.body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _bad_request("The request body is not JSON. Send {base_revision, boxes}.")
+    if not isinstance(body, dict):
+        return _bad_request("Send a JSON object {base_revision, boxes}.")
+    base_revision = body.get("base_revision")
+    if isinstance(base_revision, bool) or not isinstance(base_revision, int) or base_revision < 0:
+        return _bad_request("base_revision must be the revision the page loaded (a whole number).")
+    raw_boxes = body.get("boxes")
+    if not isinstance(raw_boxes, list):
+        return _bad_request("boxes must be a list of {id, x, y, width, height, view, defect}.")
+    try:
+        boxes = parse_boxes(raw_boxes, image)
+        image = save_boxes(image, boxes, base_revision=base_revision, user=request.user)  # type: ignore[arg-type]
+    except InvalidBoxes as error:
+        return JsonResponse({"error": str(error), "errors": {str(i): fields for i, fields in error.errors.items()}}, status=400)
+    except StaleRevision as error:
+        return JsonResponse(
+            {"error": str(error), "server": {"revision": error.image.annotation_revision, "boxes": boxes_payload(error.image)}},
+            status=409,
+        )
+    return JsonResponse({"revision": image.annotation_revision, "boxes": boxes_payload(image), "history": history_payload(image)})
+
+
+@require_POST
+@role_required(ANNOTATOR)
+def upload_images(request: HttpRequest) -> JsonResponse:
+    """Take many pictures and zips in one request; answer one result per picture."""
+    files = request.FILES.getlist("files")
+    if not files:
+        return _bad_request("Choose one or more pictures or zip archives to upload (form field 'files').")
+    wire_group = request.POST.get("wire_group", "").strip()
+    results = ingest_uploads(files, wire_group=wire_group, user=request.user)  # type: ignore[arg-type]
+    counts = {status: sum(1 for result in results if result.status == status) for status in (CREATED, DUPLICATE, ERROR)}
+    return JsonResponse({"results": [result.as_dict() for result in results], "counts": counts})

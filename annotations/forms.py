@@ -1,0 +1,42 @@
+"""The library's filter bar."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef
+
+from annotations.choices import DEFECT_CHOICES, VIEW_CHOICES, ReviewState
+from annotations.models import Annotation, ImageQuerySet
+
+
+class LibraryFilterForm(forms.Form):
+    view = forms.ChoiceField(choices=[("", "Any view"), *VIEW_CHOICES], required=False)
+    defect = forms.ChoiceField(choices=[("", "Any defect"), *DEFECT_CHOICES], required=False)
+    annotated = forms.ChoiceField(
+        choices=[("", "Annotated or not"), ("yes", "Annotated"), ("no", "Not annotated")], required=False
+    )
+    review = forms.BooleanField(required=False, label="Needs review")
+    wire = forms.CharField(required=False, max_length=200, label="Wire id")
+    uploader = forms.ModelChoiceField(queryset=get_user_model().objects.order_by("username"), required=False, empty_label="Anyone")
+
+    def filter(self, images: ImageQuerySet) -> ImageQuerySet:
+        """Narrow ``images`` with EXISTS subqueries: no joins that multiply rows or need DISTINCT."""
+        data = self.cleaned_data
+        boxes = Annotation.objects.filter(image=OuterRef("pk"))
+        if data.get("view"):
+            images = images.filter(view=data["view"])
+        if data.get("defect"):
+            images = images.filter(Exists(boxes.filter(defect=data["defect"])))
+        if data.get("annotated") == "yes":
+            images = images.filter(Exists(boxes))
+        elif data.get("annotated") == "no":
+            images = images.exclude(Exists(boxes))
+        if data.get("review"):
+            images = images.filter(Exists(boxes.filter(review_state=ReviewState.PENDING)))
+        if data.get("wire"):
+            images = images.filter(wire_id__startswith=data["wire"].strip())
+        if data.get("uploader"):
+            images = images.filter(uploaded_by=data["uploader"])
+        return images
+

@@ -1,0 +1,165 @@
+"""Taking an upload of many files and zips into the library, one result per picture.
+
+One bad file never spoils the others: each picture (or zip entry) is validated
+and stored on its own, and gets its own sentence in the results. Zip entries are
+never written under their own names (storage names come from the content hash),
+and entries whose path tries to leave the archive are refused outright.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import PurePosixPath
+from typing import IO, Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+
+from annotations.ingest import DuplicateImage, ingest_image
+from training.pipeline.imaging import UnreadableImage
+
+CREATED = "created"
+DUPLICATE = "duplicate"
+ERROR = "error"
+SKIPPED = "skipped"
+
+_CHUNK = 1024 * 1024
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_VIEW_FOLDERS = {"top", "side"}
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one uploaded picture (a zip entry is named ``archive.zip/entry``)."""
+
+    name: str
+    status: str
+    message: str
+    image_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class EntryTooLarge(ValueError):
+    """A zip entry inflated past the limit while it was being read."""
+
+
+def _over_upload_limit(size: int) -> str:
+    return (
+        f"The file is {size / 1e6:.1f} MB, over the {settings.UPLOAD_MAX_BYTES / 1e6:.1f} MB limit "
+        "(WIRESAG_UPLOAD_MAX_BYTES). Split or shrink it."
+    )
+
+
+def _ingest_bytes(data: bytes, name: str, display_name: str, wire_group: str, user: AbstractBaseUser | None) -> FileResult:
+    try:
+        result = ingest_image(data, name, wire_group=wire_group, user=user)
+    except DuplicateImage as error:
+        return FileResult(display_name, DUPLICATE, str(error), error.existing.pk)
+    except UnreadableImage as error:
+        return FileResult(display_name, ERROR, str(error))
+    return FileResult(display_name, CREATED, f"Added as {result.image.width}x{result.image.height} picture.", result.image.pk)
+
+
+def is_zip(upload: UploadedFile) -> bool:
+    """A zip by name or by its first bytes (browsers send varied content types)."""
+    if (upload.name or "").lower().endswith(".zip"):
+        return True
+    upload.seek(0)
+    head = upload.read(4)
+    upload.seek(0)
+    return head in _ZIP_MAGIC
+
+
+def unsafe_entry_reason(name: str) -> str | None:
+    """Why a zip entry's path is refused (absolute, drive letter, ``..``), or None when it is safe."""
+    normalised = name.replace("\\", "/")
+    if normalised.startswith("/") or (len(normalised) > 1 and normalised[1] == ":"):
+        return "The entry has an absolute path; it was refused so that nothing is written outside the library."
+    if ".." in normalised.split("/"):
+        return "The entry's path contains '..'; it was refused so that nothing is written outside the library."
+    return None
+
+
+def wire_group_for_entry(entry_name: str, base_group: str) -> str:
+    """The folder of a zip entry names its lot (wire ids restart per folder).
+
+    View folders (``Top``/``Side``) are dropped so the two views of one wire,
+    kept in sibling folders by the desktop tool, stay a pair.
+    """
+    folders = [part for part in PurePosixPath(entry_name.replace("\\", "/")).parent.parts if part.lower() not in _VIEW_FOLDERS]
+    return "/".join(part for part in [base_group, *folders] if part)
+
+
+def read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    """Inflate one entry, counting real bytes: the sizes in the header may lie."""
+    chunks: list[bytes] = []
+    total = 0
+    with archive.open(info) as stream:
+        while chunk := stream.read(_CHUNK):
+            total += len(chunk)
+            if total > limit:
+                raise EntryTooLarge(
+                    f"The entry inflates past {limit / 1e6:.1f} MB (WIRESAG_ZIP_ENTRY_MAX_BYTES); "
+                    "it may be a zip bomb. Add the picture on its own or raise the limit."
+                )
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def ingest_zip(stream: IO[bytes], archive_name: str, *, wire_group: str = "", user: AbstractBaseUser | None = None) -> list[FileResult]:
+    """Take every picture of a zip into the library, one result per entry."""
+    try:
+        archive = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return [FileResult(archive_name, ERROR, "The zip archive is damaged or truncated. Create it again and re-upload.")]
+    results: list[FileResult] = []
+    with archive:
+        for info in archive.infolist():
+            display_name = f"{archive_name}/{info.filename}"
+            if info.is_dir():
+                continue
+            base = PurePosixPath(info.filename.replace("\\", "/")).name
+            if info.filename.startswith("__MACOSX/") or base.startswith("._"):
+                results.append(FileResult(display_name, SKIPPED, "macOS metadata, not a picture: skipped."))
+                continue
+            reason = unsafe_entry_reason(info.filename)
+            if reason:
+                results.append(FileResult(display_name, ERROR, reason))
+                continue
+            try:
+                data = read_entry(archive, info, settings.ZIP_ENTRY_MAX_BYTES)
+            except EntryTooLarge as error:
+                results.append(FileResult(display_name, ERROR, str(error)))
+                continue
+            except RuntimeError:
+                results.append(FileResult(display_name, ERROR, "The entry is encrypted. Upload an archive without a password."))
+                continue
+            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as error:
+                results.append(FileResult(display_name, ERROR, f"The entry is damaged ({error}). Create the archive again and re-upload."))
+                continue
+            group = wire_group_for_entry(info.filename, wire_group)
+            results.append(_ingest_bytes(data, base, display_name, group, user))
+    if not results:
+        results.append(FileResult(archive_name, ERROR, "The zip archive holds no pictures."))
+    return results
+
+
+def ingest_uploads(files: Iterable[UploadedFile], *, wire_group: str = "", user: AbstractBaseUser | None = None) -> list[FileResult]:
+    """Take uploaded pictures and zips into the library; return one result per picture."""
+    results: list[FileResult] = []
+    for upload in files:
+        name = upload.name or "unnamed"
+        if is_zip(upload):
+            results.extend(ingest_zip(upload, name, wire_group=wire_group, user=user))
+            continue
+        if upload.size is not None and upload.size > settings.UPLOAD_MAX_BYTES:
+            results.append(FileResult(name, ERROR, _over_upload_limit(upload.size)))
+            continue
+        data = b"".join(upload.chunks())
+        results.append(_ingest_bytes(data, name, name, wire_group, user))
+    return results

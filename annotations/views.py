@@ -1,0 +1,75 @@
+"""Pages of the annotation workspace: the library, one picture, the dataset statistics."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from annotations.forms import LibraryFilterForm
+from annotations.models import Annotation, Image
+from annotations.stats import dataset_stats
+from training.pipeline.labels import DEFECT_CHINESE, DEFECTS, defect_display
+
+PAGE_SIZE = 60
+
+
+def _positive_int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+def library(request: HttpRequest) -> HttpResponse:
+    """The picture grid, paged by id (keyset): the cost of a page does not grow with the library."""
+    form = LibraryFilterForm(request.GET or None)
+    images = Image.objects.all()
+    if form.is_valid():
+        images = form.filter(images)
+    after = _positive_int(request.GET.get("after"))
+    before = _positive_int(request.GET.get("before"))
+    if before is not None:
+        page = list(images.filter(id__lt=before).order_by("-id")[: PAGE_SIZE + 1])
+        has_older = len(page) > PAGE_SIZE
+        page = page[:PAGE_SIZE][::-1]
+        has_newer = True
+    else:
+        if after is not None:
+            images = images.filter(id__gt=after)
+        page = list(images.order_by("id")[: PAGE_SIZE + 1])
+        has_newer = len(page) > PAGE_SIZE
+        page = page[:PAGE_SIZE]
+        has_older = after is not None
+    per_image = Annotation.objects.filter(image_id__in=[image.pk for image in page]).values("image_id")
+    box_counts = dict(per_image.annotate(n=Count("id")).values_list("image_id", "n"))
+    query = request.GET.copy()
+    query.pop("after", None)
+    query.pop("before", None)
+    context = {
+        "form": form,
+        "cards": [(image, box_counts.get(image.pk, 0)) for image in page],
+        "total": Image.objects.count(),
+        "next_after": page[-1].pk if page and has_newer else None,
+        "prev_before": page[0].pk if page and has_older else None,
+        "filter_query": query.urlencode(),
+        "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
+    }
+    return render(request, "annotations/library.html", context)
+
+
+def annotate(request: HttpRequest, image_id: int) -> HttpResponse:
+    """The annotation tool for one picture; its data comes from the JSON API."""
+    image = get_object_or_404(Image, pk=image_id)
+    defects = [(index + 1, defect, DEFECT_CHINESE[defect]) for index, defect in enumerate(DEFECTS)]
+    return render(request, "annotations/annotate.html", {"image": image, "defects": defects})
+
+
+def statistics(request: HttpRequest) -> HttpResponse:
+    stats = dataset_stats()
+    rows = [(view, [row[defect] for defect in DEFECTS], stats.view_totals[view]) for view, row in stats.counts.items()]
+    context = {
+        "stats": stats,
+        "rows": rows,
+        "defect_labels": [defect_display(defect) for defect in DEFECTS],
+        "minimum": settings.MIN_SAMPLES_PER_CLASS,
+    }
+    return render(request, "annotations/statistics.html", context)

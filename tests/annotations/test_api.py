@@ -1,0 +1,159 @@
+"""The annotation JSON API: reading, validating, saving with optimistic locking, history."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from annotations.models import Annotation, AnnotationChange
+from annotations.users import create_user_with_role
+from tests.conftest import PASSWORD
+
+
+def url(image) -> str:  # type: ignore[no-untyped-def]
+    return f"/api/images/{image.pk}/annotations"
+
+
+def box(**overrides: object) -> dict[str, object]:
+    values: dict[str, object] = {"id": None, "x": 10, "y": 5, "width": 20, "height": 10, "view": "TOP", "defect": "SWEEP"}
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture
+def client_in(client, annotator):  # type: ignore[no-untyped-def]
+    client.login(username=annotator.username, password=PASSWORD)
+    return client
+
+
+def put(client, image, boxes, base_revision=0):  # type: ignore[no-untyped-def]
+    return client.put(url(image), json.dumps({"base_revision": base_revision, "boxes": boxes}), content_type="application/json")
+
+
+def test_logged_out_api_gets_401_json(client, make_image):
+    image = make_image()
+    response = client.get(url(image))
+    assert response.status_code == 401
+    assert "log in" in response.json()["error"].lower()
+
+
+def test_get_returns_picture_neighbours_partner_and_boxes(client_in, make_image):
+    first = make_image("w1_TOP.png")
+    top = make_image("w2_TOP.png")
+    side = make_image("w2_SIDE.png")
+    Annotation.objects.create(image=top, x=1, y=2, width=3, height=4, view="TOP", defect="PASS")
+    data = client_in.get(url(top)).json()
+    assert data["image"]["prev_id"] == first.pk
+    assert data["image"]["next_id"] == side.pk
+    assert data["image"]["partner_id"] == side.pk
+    assert data["image"]["display_url"].startswith("/media/display/")
+    assert data["image"]["revision"] == 0
+    assert [(b["x"], b["defect"]) for b in data["boxes"]] == [(1, "PASS")]
+
+
+def test_save_creates_updates_deletes_and_records_history(client_in, make_image, annotator):
+    image = make_image()
+    response = put(client_in, image, [box(), box(x=30, defect="TOUCH")])
+    assert response.status_code == 200, response.content
+    saved = response.json()
+    assert saved["revision"] == 1
+    first, second = saved["boxes"]
+    response = put(client_in, image, [box(id=first["id"], defect="碰觸")], base_revision=1)
+    assert response.status_code == 200
+    assert [(b["id"], b["defect"]) for b in response.json()["boxes"]] == [(first["id"], "TOUCH")]
+    actions = sorted(AnnotationChange.objects.filter(image=image).values_list("action", flat=True))
+    assert actions == ["create", "create", "delete", "update"]
+    history = client_in.get(url(image)).json()["history"]
+    update = next(change for change in history if change["action"] == "update")
+    assert update["user"] == annotator.username
+    assert update["before"]["defect"] == "SWEEP" and update["after"]["defect"] == "TOUCH"
+    assert not Annotation.objects.filter(pk=second["id"]).exists()
+
+
+def test_old_revision_gets_409_with_the_server_copy(client_in, make_image):
+    image = make_image()
+    put(client_in, image, [box()])
+    response = put(client_in, image, [box(x=40)], base_revision=0)
+    assert response.status_code == 409
+    body = response.json()
+    assert "Compare both versions" in body["error"]
+    assert body["server"]["revision"] == 1
+    assert [b["x"] for b in body["server"]["boxes"]] == [10]
+    assert Annotation.objects.get(image=image).x == 10
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "fragment"),
+    [
+        ({"x": -1}, "x", "outside the picture"),
+        ({"y": 48}, "y", "outside the picture"),
+        ({"x": 60, "width": 10}, "width", "ends outside"),
+        ({"y": 40, "height": 9}, "height", "ends outside"),
+        ({"width": 0}, "width", "at least one pixel wide"),
+        ({"height": -3}, "height", "at least one pixel high"),
+        ({"x": "ten"}, "x", "number is required"),
+        ({"width": True}, "width", "number is required"),
+        ({"view": "FRONT"}, "view", "TOP or SIDE"),
+        ({"defect": "BROKEN"}, "defect", "PASS, SWEEP, WOBBLE, TOUCH"),
+        ({"id": "7"}, "id", "whole number"),
+    ],
+)
+def test_each_invalid_box_field_is_reported(client_in, make_image, overrides, field, fragment):
+    image = make_image(width=64, height=48)
+    response = put(client_in, image, [box(), box(**overrides)])
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert list(errors) == ["1"]
+    assert fragment in errors["1"][field]
+    assert not Annotation.objects.filter(image=image).exists()
+    image.refresh_from_db()
+    assert image.annotation_revision == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ("not json", "not JSON"),
+        ("[1, 2]", "JSON object"),
+        ('{"boxes": []}', "base_revision"),
+        ('{"base_revision": "1", "boxes": []}', "base_revision"),
+        ('{"base_revision": 0, "boxes": {}}', "boxes must be a list"),
+        ('{"base_revision": 0, "boxes": [5]}', "Some boxes are not valid"),
+    ],
+)
+def test_malformed_bodies_get_a_sentence(client_in, make_image, body, fragment):
+    image = make_image()
+    response = client_in.put(url(image), body, content_type="application/json")
+    assert response.status_code == 400
+    assert fragment in response.json()["error"]
+
+
+def test_user_without_role_cannot_save(client, make_image, django_user_model):
+    django_user_model.objects.create_user("visitor", password=PASSWORD)
+    client.login(username="visitor", password=PASSWORD)
+    image = make_image()
+    assert client.get(url(image)).status_code == 200
+    response = put(client, image, [box()])
+    assert response.status_code == 403
+    assert "annotator role" in response.json()["error"]
+
+
+def test_unknown_picture_is_404(client_in, db):
+    assert client_in.get("/api/images/999999/annotations").status_code == 404
+
+
+def test_method_not_allowed(client_in, make_image):
+    assert client_in.delete(url(make_image())).status_code == 405
+
+
+def test_two_users_history_names_each(client, make_image, annotator):
+    other = create_user_with_role("bo", PASSWORD, "annotator")
+    image = make_image()
+    client.login(username=annotator.username, password=PASSWORD)
+    put(client, image, [box()])
+    client.login(username=other.username, password=PASSWORD)
+    saved = client.get(url(image)).json()
+    put(client, image, [box(id=saved["boxes"][0]["id"], x=11)], base_revision=1)
+    users = [change["user"] for change in client.get(url(image)).json()["history"]]
+    assert users == ["bo", "anna"]
