@@ -45,7 +45,9 @@ def augmentations(task: Task, heavy: bool) -> list[A.BasicTransform]:
     if not heavy:
         return [
             *flips,
-            A.Affine(rotate=(-5, 5), scale=(0.95, 1.05), translate_percent=(-0.03, 0.03), rotate_method="ellipse", border_mode=replicate, p=0.5),
+            A.Affine(
+                rotate=(-5, 5), scale=(0.95, 1.05), translate_percent=(-0.03, 0.03), rotate_method="ellipse", border_mode=replicate, p=0.5
+            ),
             A.RandomBrightnessContrast(brightness_limit=0.1, contrast_limit=0.1, p=0.5),
         ]
     limit = 10 if task == "detection" else 15
@@ -54,7 +56,9 @@ def augmentations(task: Task, heavy: bool) -> list[A.BasicTransform]:
     transforms: list[A.BasicTransform] = [
         *flips,
         # A rotated box is looser than the wire it frames: detection rotates less.
-        A.Affine(rotate=(-limit, limit), scale=(0.9, 1.1), translate_percent=(-0.05, 0.05), rotate_method="ellipse", border_mode=replicate, p=0.8),
+        A.Affine(
+            rotate=(-limit, limit), scale=(0.9, 1.1), translate_percent=(-0.05, 0.05), rotate_method="ellipse", border_mode=replicate, p=0.8
+        ),
         A.RandomBrightnessContrast(brightness_limit=0.25, contrast_limit=0.25, p=0.8),
         A.RandomGamma(gamma_limit=(70, 140), p=0.5),
         A.GaussianBlur(sigma_limit=(0.2, 1.2), p=0.3),
@@ -64,7 +68,9 @@ def augmentations(task: Task, heavy: bool) -> list[A.BasicTransform]:
         transforms += [
             # Approximate mode: ~7x faster on a full picture, same look (MACHINE-NOTES).
             A.ElasticTransform(alpha=20, sigma=12, approximate=True, border_mode=replicate, p=0.3),
-            A.CoarseDropout(num_holes_range=(1, 3), hole_height_range=(0.04, 0.1), hole_width_range=(0.04, 0.1), fill="random_uniform", p=0.3),
+            A.CoarseDropout(
+                num_holes_range=(1, 3), hole_height_range=(0.04, 0.1), hole_width_range=(0.04, 0.1), fill="random_uniform", p=0.3
+            ),
         ]
     return transforms
 
@@ -128,7 +134,9 @@ class ClassAwareTransform:
         return chosen(image=image)["image"]
 
 
-def class_aware_transform(task: Literal["defect", "view"], size: int, heavy_classes: set[int], seed: int | None = None) -> Callable[[np.ndarray, int], Any]:
+def class_aware_transform(
+    task: Literal["defect", "view"], size: int, heavy_classes: set[int], seed: int | None = None
+) -> Callable[[np.ndarray, int], Any]:
     """Training transform: heavy for ``heavy_classes`` (PASS by default), standard otherwise."""
     return ClassAwareTransform(
         classifier_transform(task, size, heavy=False, train=True, seed=seed),

@@ -1,0 +1,81 @@
+"""The Django side of dataset snapshots: records from the database, JSON for the run row.
+
+The split itself is plain Python (``training.pipeline.dataset``); this module
+only reads pictures and their trainable boxes (``Annotation.objects.for_training()``)
+and stores the result on ``TrainingRun.dataset_snapshot``, so a run can always
+say which annotation revisions it learned from and be prepared again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+
+from annotations.models import Annotation, Image
+from training.pipeline.dataset import SPLITS, BoxRecord, ImageRecord, Snapshot, dataset_statistics, split_records
+
+
+def image_records(images: QuerySet[Image] | None = None, group_by_lot: bool = False) -> list[ImageRecord]:
+    """Records of the pictures that have at least one trainable box, in id order.
+
+    ``group_by_lot`` keeps each ``wire_group`` (folder, lot, batch) on one side
+    of the split; otherwise only the two views of a wire stay together.
+    """
+    queryset = (images if images is not None else Image.objects.all()).order_by("id")
+    trainable = Prefetch("annotations", queryset=Annotation.objects.for_training().order_by("id"), to_attr="trainable_boxes")
+    records = []
+    for image in queryset.prefetch_related(trainable):
+        if not image.trainable_boxes:
+            continue
+        boxes = tuple(
+            BoxRecord(a.x, a.y, a.width, a.height, a.view, a.defect, annotation_id=a.pk, revision=a.revision) for a in image.trainable_boxes
+        )
+        records.append(
+            ImageRecord(
+                path=image.file.path,
+                width=image.width,
+                height=image.height,
+                wire_key=image.wire_key,
+                view=image.view or None,
+                boxes=boxes,
+                image_id=image.pk,
+                lot=image.wire_group if group_by_lot else "",
+            )
+        )
+    return records
+
+
+def build_snapshot(
+    images: QuerySet[Image] | None = None,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    min_samples_per_class: int | None = None,
+    group_by_lot: bool = False,
+) -> Snapshot:
+    """Split the trainable pictures; raises ``InsufficientData`` when a class has too few wires."""
+    minimum = settings.MIN_SAMPLES_PER_CLASS if min_samples_per_class is None else min_samples_per_class
+    return split_records(image_records(images, group_by_lot), val_fraction=val_fraction, seed=seed, min_samples_per_class=minimum)
+
+
+def snapshot_run_json(snapshot: Snapshot) -> dict[str, Any]:
+    """``TrainingRun.dataset_snapshot``: annotation ``[id, revision]`` per split, plus the full records."""
+    revisions = {
+        split: sorted([b.annotation_id, b.revision] for r in snapshot.split(split) for b in r.boxes if b.annotation_id is not None)
+        for split in SPLITS
+    }
+    return {
+        **revisions,
+        "seed": snapshot.seed,
+        "val_fraction": snapshot.val_fraction,
+        "warnings": list(snapshot.warnings),
+        "fingerprint": snapshot.fingerprint(),
+        "statistics": dataset_statistics(snapshot),
+        "records": snapshot.to_json(),
+    }
+
+
+def snapshot_from_run_json(data: dict[str, Any]) -> Snapshot:
+    """The frozen snapshot stored on a run (for resuming or re-preparing it)."""
+    return Snapshot.from_json(data["records"])
