@@ -1,0 +1,73 @@
+"""WIRESAG_DATABASE_URL switches to PostgreSQL: migrations apply and the constraints hold there too."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def postgres_url():
+    if not (PG_BIN / "initdb").exists() or os.geteuid() != 0:
+        pytest.fail("PostgreSQL 15 binaries and root (to run them as the postgres user) are needed for this test.")
+    # initdb refuses root, and pytest's tmp folders are private to root: a folder the postgres user owns.
+    cluster = Path(tempfile.mkdtemp(prefix="wiresag-pg-"))
+    shutil.chown(cluster, user="postgres", group="postgres")
+    port = free_port()
+
+    def as_postgres(*args: str) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, capture_output=True, timeout=60)
+
+    as_postgres(str(PG_BIN / "initdb"), "-D", str(cluster), "-U", "postgres", "-A", "trust", "--no-sync")
+    options = f"-p {port} -k {cluster} -c listen_addresses=127.0.0.1 -c fsync=off"
+    as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(cluster), "-l", str(cluster / "server.log"), "-o", options, "-w", "start")
+    try:
+        as_postgres(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "wiresag")
+        yield f"postgres://postgres@127.0.0.1:{port}/wiresag"
+    finally:
+        as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(cluster), "-m", "immediate", "stop")
+        shutil.rmtree(cluster, ignore_errors=True)
+
+
+CHECK_CONSTRAINT = """
+from django.db import IntegrityError, connection, transaction
+from registry.models import ModelVersion
+assert connection.vendor == "postgresql", connection.vendor
+ModelVersion.objects.create(name="a", model_type="defect", file_path="a", sha256="0", is_active=True)
+try:
+    with transaction.atomic():
+        ModelVersion.objects.create(name="b", model_type="defect", file_path="b", sha256="0", is_active=True)
+except IntegrityError:
+    print("refused")
+"""
+
+
+@pytest.mark.slow
+def test_migrations_and_constraints_on_postgresql(postgres_url, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRESAG_")}
+    env.update(WIRESAG_DEBUG="1", WIRESAG_DATA_DIR=str(tmp_path), WIRESAG_DATABASE_URL=postgres_url)
+    migrate = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    shell = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", CHECK_CONSTRAINT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert shell.returncode == 0, shell.stderr
+    assert "refused" in shell.stdout
