@@ -1,0 +1,122 @@
+"""Imports through the Django layer: mapping, dry run, one transaction, picture sources."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from annotations.interop.apply import ImportRefused, apply_plan, plan_import, safe_folder
+from annotations.interop.mapping import clean, suggest
+from annotations.interop.reading import read_source
+from annotations.models import Annotation, AnnotationChange, Image
+
+FIXTURES = Path("/work/shared/fixtures/interop")
+LEGACY = Path("/work/shared/samples/legacy")
+
+
+def test_legacy_sample_imports_with_class_folder_as_wire_group(db, annotator) -> None:  # type: ignore[no-untyped-def]
+    dataset = read_source(LEGACY)
+    mapping = clean(suggest(dataset))
+    assert mapping["labels"]["沖線"]["defect"] == "SWEEP"
+    plan = plan_import(dataset, mapping)
+    assert (plan.box_count, plan.new_picture_count, plan.skipped) == (8, 8, [])
+    result = apply_plan(plan, annotator)
+    assert (result.pictures_created, result.boxes_created) == (8, 8)
+    sweep = Image.objects.get(wire_group="Top/沖線")
+    assert (sweep.original_name, sweep.wire_id, sweep.view, sweep.width) == ("001_TOP.jpg", "001", "TOP", 1004)
+    box = sweep.annotations.get()
+    assert (box.x, box.y, box.width, box.height, box.view, box.defect) == (334, 470, 206, 64, "TOP", "SWEEP")
+    assert Image.objects.filter(wire_id="001").values("wire_group").distinct().count() == 8
+    assert AnnotationChange.objects.filter(action="create", user=annotator).count() == 8
+    again = plan_import(read_source(LEGACY), mapping)
+    assert again.box_count == 0 and {s.reason for s in again.skipped} == {"duplicate (the same box is already there)"}
+
+
+def test_yolo_fixture_matches_library_pictures_by_name(db, make_image) -> None:  # type: ignore[no-untyped-def]
+    make_image("img_2.jpg", 640, 427)
+    dataset = read_source(FIXTURES / "labelstudio_converter_yolo_import")
+    mapping = clean({"labels": {"bus": {"defect": "SWEEP", "view": "TOP"}, "number": {"skip": True},
+                                "closed_door": {"defect": "PASS", "view": "SIDE"}, "opened_door": {"defect": "TOUCH", "view": "SIDE"}}})
+    plan = plan_import(dataset, mapping)
+    reasons = plan.skip_reasons()
+    assert reasons["missing picture"] == 17  # img_3 .. img_7 are labels only
+    assert reasons["label is set to skip"] == 2  # the 'number' boxes of img_1 and img_2
+    apply_plan(plan, None)
+    on_two = Image.objects.get(original_name="img_2.jpg").annotations.order_by("x")
+    first = [b for b in on_two if b.defect == "SWEEP"][0]
+    assert first.x == pytest.approx((0.54921875 - 0.7078125 / 2) * 640)
+    assert first.height == pytest.approx(0.585480093676815 * 427)
+    assert Image.objects.get(original_name="img_1.jpg").annotations.count() == 3
+
+
+def test_coco_box_outside_is_clipped_or_skipped_by_choice(db, make_image) -> None:  # type: ignore[no-untyped-def]
+    make_image("b.jpg", 5, 10)
+    dataset = read_source(FIXTURES / "coco_datumaro_instances_val.json")
+    mapping = clean({"labels": {"a": {"defect": "PASS", "view": "TOP"}, "b": {"defect": "TOUCH", "view": "TOP"}}})
+    plan = plan_import(dataset, mapping)
+    assert plan.box_count == 2
+    assert (plan.images[0].boxes[1].x, plan.images[0].boxes[1].height) == (0, 9)
+    dataset.images[0].boxes[1].width = 8
+    clipped = plan_import(dataset, mapping, clip=True)
+    assert clipped.clipped_count == 1 and clipped.images[0].boxes[1].width == 5
+    refused = plan_import(dataset, mapping, clip=False)
+    assert refused.box_count == 1
+    assert refused.skipped[0].reason.startswith("box outside the picture")
+
+
+def test_labelstudio_annotator_can_be_skipped_by_attribute(db, make_image) -> None:  # type: ignore[no-untyped-def]
+    make_image("image1.png", 2800, 2800)
+    dataset = read_source(FIXTURES / "labelstudio_converter_export_yolo_data.json")
+    mapping = clean({"labels": {"parasites": {"defect": "WOBBLE"}, "white": {"defect": "PASS"}},
+                     "attributes": {"annotator=2": {"skip": True}}, "default_view": "SIDE"})
+    plan = plan_import(dataset, mapping)
+    assert plan.box_count == 2
+    assert plan.images[0].boxes[0].x == pytest.approx(37.88706739526412 / 100 * 2800)
+    assert "missing picture" in plan.skip_reasons()
+
+
+def test_cvat_repeated_subset_images_become_duplicates(db, make_image) -> None:  # type: ignore[no-untyped-def]
+    make_image("img0.jpg", 8, 8)
+    make_image("img1.jpg", 10, 10)
+    dataset = read_source(FIXTURES / "cvat11_datumaro_export_project_annotations.xml")
+    mapping = clean({"labels": {"label1": {"defect": "SWEEP"}}, "attributes": {"a2=v3": {"view": "SIDE"}}})
+    plan = plan_import(dataset, mapping)
+    assert plan.box_count == 1
+    assert plan.skip_reasons() == {"duplicate": 2}
+    box = plan.images[0].boxes[0]
+    assert (box.x, box.y, box.width, box.height, box.view) == (0, 2, 4, 2, "SIDE")
+
+
+def test_voc_size_mismatch_and_unknown_label(db, make_image) -> None:  # type: ignore[no-untyped-def]
+    make_image("000001.jpg", 353, 500)
+    make_image("2007_000001.jpg", 21, 10)
+    plan = plan_import(read_source(FIXTURES / "voc_pascal2007_000001_via_mmdetection.xml"),
+                       clean({"labels": {"dog": {"defect": "TOUCH", "view": "TOP"}}}))
+    assert [(b.x, b.y, b.width, b.height) for b in plan.images[0].boxes] == [(47, 239, 148, 132)]
+    assert plan.skipped[0].reason.startswith("unknown label 'person'")
+    other = plan_import(read_source(FIXTURES / "voc_datumaro_dataset1_2007_000001.xml"), clean({"default_defect": "PASS"}))
+    assert other.skipped[0].reason.startswith("picture size differs")
+
+
+def test_failure_leaves_the_library_as_it_was(db, tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
+    source = tmp_path / "legacy"
+    shutil.copytree(LEGACY, source)
+    dataset = read_source(source)
+    plan = plan_import(dataset, clean(suggest(dataset)))
+    plan.images[-1].boxes[0].view = "BOTTOM"  # violates the database's view constraint on the last write
+    with pytest.raises(Exception, match="CHECK constraint|annotation_view_valid"):
+        apply_plan(plan, None)
+    assert Image.objects.count() == 0 and Annotation.objects.count() == 0
+    media = Path(settings.MEDIA_ROOT)
+    assert not [path for path in media.rglob("*") if path.is_file()]
+
+
+def test_server_folder_outside_the_import_root_is_refused(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings.IMPORT_ROOT = tmp_path / "import"
+    (tmp_path / "import" / "lot1").mkdir(parents=True)
+    assert safe_folder("lot1") == (tmp_path / "import" / "lot1").resolve()
+    for bad in ("../", "/etc", "lot1/../../"):
+        with pytest.raises(ImportRefused, match="Only folders inside the import folder"):
+            safe_folder(bad)
