@@ -1,0 +1,376 @@
+"""The view (ResNet18) and defect (EfficientNet-B0) classifiers, trained with timm.
+
+The loop reads top to bottom: build the model, the loss and the epoch sampler,
+then per epoch train, evaluate, keep the best checkpoint, write ``last.pt``
+atomically and report through the sink. A stop request is honoured within one
+batch; ``last.pt`` then holds the last finished epoch (model, optimiser,
+scheduler, sampler and RNG state), so a resumed run continues from there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from training.pipeline.augment import ClassAwareTransform, class_aware_transform, classifier_transform, oversample_indices
+from training.pipeline.config import ClassifierConfig, to_json
+from training.pipeline.device import data_workers, memory_snapshot
+from training.pipeline.events import EpochEvent, ProgressEvent, StopRequested, TrainingSink
+from training.pipeline.losses import build_loss
+from training.pipeline.metrics import Evaluation, evaluate
+from training.pipeline.tensorboard import TensorBoardSink
+from training.pipeline.weights import class_weights
+
+PASS_CLASS = 0  # DEFECTS[0]
+PROGRESS_SECONDS = 1.0
+
+
+class CropFolder(Dataset):
+    """``root/<split>/<CLASS>/*.png``; the class id is the folder's position in ``classes``."""
+
+    def __init__(self, root: Path, split: str, classes: Sequence[str]) -> None:
+        self.classes = tuple(classes)
+        self.items = [(str(p), k) for k, name in enumerate(self.classes) for p in sorted((root / split / name).glob("*.png"))]
+        self.labels = [k for _, k in self.items]
+        self.transform: Callable[[np.ndarray, int], torch.Tensor] | None = None
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def picture(self, index: int) -> np.ndarray:
+        return cv2.cvtColor(cv2.imread(self.items[index][0], cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        label = self.items[index][1]
+        assert self.transform is not None, "set the transform before loading"
+        return self.transform(self.picture(index), label), label
+
+
+class EpochSampler(Sampler[int]):
+    """The indices of one epoch: PASS repeated ``pass_oversample`` times, then shuffled or class-balanced.
+
+    The order is a pure function of (seed, epoch), so the sampler's whole state
+    is those two numbers and a resumed run sees the same epochs as an
+    uninterrupted one.
+    """
+
+    def __init__(self, labels: Sequence[int], n_classes: int, kind: str, oversample: dict[int, int], seed: int) -> None:
+        self.base = oversample_indices(labels, oversample) if any(f > 1 for f in oversample.values()) else list(range(len(labels)))
+        self.labels = list(labels)
+        self.n_classes = n_classes
+        self.kind = kind
+        self.seed = seed
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def delivered_counts(self) -> list[int]:
+        """Samples per class an epoch delivers on average: what the loss weights must correct."""
+        counts = [0] * self.n_classes
+        for i in self.base:
+            counts[self.labels[i]] += 1
+        if self.kind == "balanced":
+            present = [k for k in range(self.n_classes) if counts[k]]
+            return [len(self.base) // len(present) if counts[k] else 0 for k in range(self.n_classes)]
+        return counts
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
+        base = torch.tensor(self.base)
+        if self.kind == "balanced":
+            per_class = torch.bincount(torch.tensor([self.labels[i] for i in self.base]), minlength=self.n_classes).float()
+            weights = 1.0 / per_class[[self.labels[i] for i in self.base]]
+            order = base[torch.multinomial(weights, len(self.base), replacement=True, generator=generator)]
+        else:
+            order = base[torch.randperm(len(self.base), generator=generator)]
+        return iter(order.tolist())
+
+    def state_dict(self) -> dict[str, int | str]:
+        return {"seed": self.seed, "epoch": self.epoch, "kind": self.kind}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.seed, self.epoch = int(state["seed"]), int(state["epoch"])
+
+
+def lr_factor(epoch: int, config: ClassifierConfig) -> float:
+    """Multiplier of the peak learning rate for a 0-based epoch: linear warm-up, then the schedule."""
+    if epoch < config.warmup_epochs:
+        return (epoch + 1) / (config.warmup_epochs + 1)
+    after = epoch - config.warmup_epochs
+    if config.scheduler == "cosine":
+        span = max(config.epochs - config.warmup_epochs, 1)
+        return 0.5 * (1 + math.cos(math.pi * after / span))
+    if config.scheduler == "step":
+        return config.step_gamma ** (after // config.step_size)
+    return 1.0
+
+
+def build_model(config: ClassifierConfig, n_classes: int) -> nn.Module:
+    """A timm network with random weights, optionally loaded from a local file (never downloaded)."""
+    import timm
+
+    model = timm.create_model(config.architecture, pretrained=False, num_classes=n_classes)
+    if config.weights:
+        path = Path(config.weights)
+        if not path.is_file():
+            raise FileNotFoundError(f"The weights file {path} does not exist; upload it or leave 'weights' empty to start from scratch.")
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = state.get("model", state) if isinstance(state, dict) else state
+        own = model.state_dict()
+        # A backbone trained for another number of classes keeps everything but its head.
+        usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+        if not usable:
+            raise ValueError(f"The weights in {path} do not fit a {config.architecture}; choose a file made for that architecture.")
+        model.load_state_dict(usable, strict=False)
+    return model
+
+
+def save_atomically(payload: dict[str, Any], path: Path) -> None:
+    """Write to a temporary file, then rename: a crash never leaves half a checkpoint."""
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    torch.save(payload, temporary)
+    os.replace(temporary, path)
+
+
+@dataclass
+class Prediction:
+    truth: np.ndarray
+    probabilities: np.ndarray
+    loss: float
+
+
+def predict(model: nn.Module, loader: DataLoader, device: torch.device, criterion: nn.Module | None = None) -> Prediction:
+    model.eval()
+    truths, probabilities, losses = [], [], []
+    with torch.no_grad():
+        for pictures, labels in loader:
+            logits = model(pictures.to(device)).float()
+            if criterion is not None:
+                losses.append(criterion(logits, labels.to(device)).item() * len(labels))
+            probabilities.append(torch.softmax(logits, dim=1).cpu().numpy())
+            truths.append(labels.numpy())
+    n_classes = getattr(model, "num_classes", 0)
+    return Prediction(
+        truth=np.concatenate(truths) if truths else np.zeros(0, int),
+        probabilities=np.concatenate(probabilities) if probabilities else np.zeros((0, n_classes)),
+        loss=sum(losses) / max(sum(len(t) for t in truths), 1),
+    )
+
+
+@dataclass(frozen=True)
+class ClassifierResult:
+    best_checkpoint: Path
+    last_checkpoint: Path
+    best_epoch: int
+    epochs_run: int
+    stopped_early: bool
+    evaluation: Evaluation  # of the best checkpoint on the validation crops
+    prediction: Prediction
+    val_paths: tuple[str, ...]
+    history: list[dict[str, float]]
+
+
+def _rng_state() -> dict[str, Any]:
+    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+
+
+def train_classifier(
+    config: ClassifierConfig,
+    crops_dir: Path,
+    out_dir: Path,
+    sink: TrainingSink,
+    device: torch.device,
+    tensorboard: TensorBoardSink | None = None,
+    resume: bool = False,
+) -> ClassifierResult:
+    """Train on ``crops_dir`` (from ``prepare_crops``); checkpoints go to ``out_dir``."""
+    info = json.loads((crops_dir / "info.json").read_text())
+    classes: list[str] = info["classes"]
+    task = config.model_type
+    out_dir.mkdir(parents=True, exist_ok=True)
+    last_path, best_path = out_dir / "last.pt", out_dir / "best.pt"
+    torch.manual_seed(config.seed)
+    np.random.seed(config.seed)
+    random.seed(config.seed)
+
+    train_set, val_set = CropFolder(crops_dir, "train", classes), CropFolder(crops_dir, "val", classes)
+    if not len(train_set) or not len(val_set):
+        raise ValueError(
+            f"The {task} data set has {len(train_set)} training and {len(val_set)} validation crops; "
+            "annotate more wires so both are non-empty."
+        )
+    heavy_classes = {PASS_CLASS} if task == "defect" and config.heavy_augment else set()
+    train_set.transform = class_aware_transform(task, config.image_size, heavy_classes)
+    val_set.transform = ClassAwareTransform(*[classifier_transform(task, config.image_size, heavy=False, train=False)] * 2, set())
+
+    oversample = {PASS_CLASS: config.pass_oversample} if task == "defect" else {}
+    sampler = EpochSampler(train_set.labels, len(classes), config.sampler, oversample, config.seed)
+    weights = class_weights(sampler.delivered_counts())
+    workers = data_workers(device, config.workers)
+    loader_args: dict[str, Any] = {"num_workers": workers, "pin_memory": device.type == "cuda", "persistent_workers": workers > 0}
+    train_loader = DataLoader(train_set, batch_size=config.batch, sampler=sampler, drop_last=len(sampler) > config.batch, **loader_args)
+    val_loader = DataLoader(val_set, batch_size=config.batch, shuffle=False, **loader_args)
+
+    model = build_model(config, len(classes)).to(device)
+    criterion = build_loss(config.loss, weights, config.focal_gamma, config.focal_alpha, config.label_smoothing).to(device)
+    plain_loss = nn.CrossEntropyLoss().to(device)  # comparable validation loss whatever the training loss
+    if config.optimizer == "sgd":
+        optimizer: torch.optim.Optimizer = torch.optim.SGD(
+            model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay, nesterov=True
+        )
+    elif config.optimizer == "adam":
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    else:
+        optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: lr_factor(e, config))
+    use_amp = config.amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+
+    start_epoch, best_score, best_epoch, stale, history = 0, -1.0, 0, 0, []
+    if resume and last_path.exists():
+        state = torch.load(last_path, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        sampler.load_state_dict(state["sampler"])
+        _set_rng_state(state["rng"])
+        start_epoch, best_score, best_epoch, stale, history = (
+            state["epoch"],
+            state["best_score"],
+            state["best_epoch"],
+            state["stale"],
+            state["history"],
+        )
+        sink.on_log("info", f"Resumed from epoch {start_epoch} of {config.epochs}.")
+
+    meta = {
+        "task": task,
+        "architecture": config.architecture,
+        "classes": classes,
+        "image_size": config.image_size,
+        "margin": config.margin,
+        "whole_image": config.whole_image,
+        "config": to_json(config),
+    }
+    stopped_early = False
+    epoch = start_epoch
+    run_start = time.monotonic()
+    for epoch in range(start_epoch, config.epochs):
+        if stale >= config.patience > 0:
+            stopped_early = True
+            break
+        started = time.monotonic()
+        sampler.epoch = epoch
+        model.train()
+        total_loss, seen, last_progress = 0.0, 0, 0.0
+        batches = len(train_loader)
+        for batch_index, (pictures, labels) in enumerate(train_loader):
+            kind = sink.stop_requested()
+            if kind is not None:
+                raise StopRequested(kind, epoch + 1)
+            pictures, labels = pictures.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+            with torch.autocast(device_type=device.type, enabled=use_amp):
+                loss = criterion(model(pictures), labels)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            total_loss += loss.item() * len(labels)
+            seen += len(labels)
+            now = time.monotonic()
+            if now - last_progress >= PROGRESS_SECONDS or batch_index + 1 == batches:
+                last_progress = now
+                sink.on_progress(ProgressEvent(epoch + 1, config.epochs, batch_index + 1, batches, now - started))
+        learning_rate = optimizer.param_groups[0]["lr"]
+        scheduler.step()
+
+        prediction = predict(model, val_loader, device, plain_loss)
+        evaluation = evaluate(prediction.truth, prediction.probabilities.argmax(axis=1), classes, prediction.probabilities)
+        score = getattr(evaluation, config.selection_metric)
+        improved = score > best_score + config.min_delta
+        if improved:
+            best_score, best_epoch, stale = score, epoch + 1, 0
+            save_atomically({**meta, "model": model.state_dict(), "epoch": epoch + 1, "metrics": evaluation.scalars()}, best_path)
+        else:
+            stale += 1
+        metrics = {"train/loss": total_loss / max(seen, 1), "val/loss": prediction.loss}
+        metrics.update({f"val/{k}": v for k, v in evaluation.scalars().items()})
+        metrics["val/best_" + config.selection_metric] = best_score
+        history.append({"epoch": epoch + 1, **metrics})
+        save_atomically(
+            {
+                **meta,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "scaler": scaler.state_dict(),
+                "sampler": {**sampler.state_dict(), "epoch": epoch + 1},
+                "rng": _rng_state(),
+                "epoch": epoch + 1,
+                "best_score": best_score,
+                "best_epoch": best_epoch,
+                "stale": stale,
+                "history": history,
+            },
+            last_path,
+        )
+        if tensorboard is not None and ((epoch + 1) % config.samples_every == 0 or epoch + 1 == config.epochs):
+            tensorboard.add_confusion(epoch + 1, evaluation)
+            shown = list(range(min(8, len(val_set))))
+            predicted = prediction.probabilities.argmax(axis=1)
+            tensorboard.add_samples(
+                epoch + 1,
+                [val_set.picture(i) for i in shown],
+                [classes[val_set.labels[i]] for i in shown],
+                [classes[predicted[i]] for i in shown],
+            )
+        seconds = time.monotonic() - started
+        done = epoch + 1 - start_epoch
+        eta = (time.monotonic() - run_start) / done * (config.epochs - epoch - 1)
+        sink.on_epoch(EpochEvent(epoch + 1, config.epochs, metrics, learning_rate, seconds, eta, memory_snapshot(device)))
+    else:
+        epoch = config.epochs
+    if stopped_early:
+        sink.on_log("info", f"Early stopping: {config.selection_metric} did not improve for {config.patience} epochs.")
+
+    best = torch.load(best_path, map_location=device, weights_only=False)
+    model.load_state_dict(best["model"])
+    prediction = predict(model, val_loader, device, plain_loss)
+    evaluation = evaluate(prediction.truth, prediction.probabilities.argmax(axis=1), classes, prediction.probabilities)
+    return ClassifierResult(
+        best_checkpoint=best_path,
+        last_checkpoint=last_path,
+        best_epoch=best_epoch,
+        epochs_run=epoch,
+        stopped_early=stopped_early,
+        evaluation=evaluation,
+        prediction=prediction,
+        val_paths=tuple(p for p, _ in val_set.items),
+        history=history,
+    )
+
+
+def with_batch(config: ClassifierConfig, batch: int) -> ClassifierConfig:
+    return dataclasses.replace(config, batch=batch)

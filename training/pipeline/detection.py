@@ -1,0 +1,176 @@
+"""The YOLOv8n wire detector, trained with Ultralytics and reported through our sink.
+
+The network is built from ``yolov8n.yaml`` (random weights) or a local weights
+file: ``YOLO("yolov8n.pt")`` would download. ``configure_offline`` and
+``install_fonts`` must have run before Ultralytics is imported.
+
+A stop request raises ``StopRequested`` from the batch callback: setting
+``trainer.stop`` would end cleanly but strips ``last.pt`` of its optimiser, and
+resuming then fails (MACHINE-NOTES). Raising leaves ``last.pt`` of the last
+finished epoch resumable with ``resume=True``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from training.pipeline.config import DetectionConfig
+from training.pipeline.device import memory_snapshot
+from training.pipeline.events import EpochEvent, ProgressEvent, StopRequested, TrainingSink
+
+PROGRESS_SECONDS = 1.0
+
+#: Ultralytics metric names -> our TensorBoard/event tags.
+_METRIC_TAGS = {
+    "metrics/precision(B)": "val/precision",
+    "metrics/recall(B)": "val/recall",
+    "metrics/mAP50(B)": "val/mAP50",
+    "metrics/mAP50-95(B)": "val/mAP50-95",
+    "val/box_loss": "val/box_loss",
+    "val/cls_loss": "val/cls_loss",
+    "val/dfl_loss": "val/dfl_loss",
+}
+
+
+@dataclass(frozen=True)
+class DetectionResult:
+    best_checkpoint: Path
+    last_checkpoint: Path
+    save_dir: Path
+    metrics: dict[str, float]  # of best.pt on the validation pictures
+    epochs_run: int
+
+
+def epoch_metrics(trainer: Any) -> dict[str, float]:
+    """Training losses, validation losses and box metrics of the epoch that just ended."""
+    metrics = {k: float(v) for k, v in trainer.label_loss_items(trainer.tloss, prefix="train").items()}
+    for name, value in (trainer.metrics or {}).items():
+        if name in _METRIC_TAGS:
+            metrics[_METRIC_TAGS[name]] = float(value)
+    return metrics
+
+
+class SinkCallbacks:
+    """Ultralytics callbacks that turn the trainer's state into our events."""
+
+    def __init__(self, sink: TrainingSink, device: torch.device) -> None:
+        self.sink = sink
+        self.device = device
+        self.reported: set[int] = set()
+        self.epoch_started = time.monotonic()
+        self.run_started = time.monotonic()
+        self.first_epoch: int | None = None
+        self.last_progress = 0.0
+        self.batch = 0
+
+    def on_train_epoch_start(self, trainer: Any) -> None:
+        self.epoch_started = time.monotonic()
+        self.batch = 0
+        if self.first_epoch is None:
+            self.first_epoch = trainer.epoch
+
+    def on_train_batch_end(self, trainer: Any) -> None:
+        self.batch += 1
+        kind = self.sink.stop_requested()
+        if kind is not None:
+            raise StopRequested(kind, trainer.epoch + 1)
+        now = time.monotonic()
+        batches = len(trainer.train_loader)
+        if now - self.last_progress >= PROGRESS_SECONDS or self.batch == batches:
+            self.last_progress = now
+            self.sink.on_progress(ProgressEvent(trainer.epoch + 1, trainer.epochs, self.batch, batches, now - self.epoch_started))
+
+    def on_fit_epoch_end(self, trainer: Any) -> None:
+        epoch = trainer.epoch + 1
+        # The final validation of best.pt fires this once more with epoch == epochs + 1: not an epoch.
+        if epoch in self.reported or epoch > trainer.epochs:
+            return
+        self.reported.add(epoch)
+        lr = next(iter(trainer.lr.values()), None) if getattr(trainer, "lr", None) else None
+        done = epoch - (self.first_epoch or 0)
+        eta = (time.monotonic() - self.run_started) / max(done, 1) * (trainer.epochs - epoch)
+        seconds = time.monotonic() - self.epoch_started
+        self.sink.on_epoch(EpochEvent(epoch, trainer.epochs, epoch_metrics(trainer), lr, seconds, eta, memory_snapshot(self.device)))
+
+    def attach(self, model: Any) -> None:
+        for name in ("on_train_epoch_start", "on_train_batch_end", "on_fit_epoch_end"):
+            model.add_callback(name, getattr(self, name))
+
+
+def use_amp(device: torch.device) -> bool:
+    """AMP only on CUDA, and only when Ultralytics' checker model is on disk (it would download it)."""
+    if device.type != "cuda":
+        return False
+    from ultralytics.utils import WEIGHTS_DIR
+
+    return (WEIGHTS_DIR / "yolo26n.pt").is_file()
+
+
+def train_detection(
+    config: DetectionConfig,
+    data_yaml: Path,
+    out_dir: Path,
+    sink: TrainingSink,
+    device: torch.device,
+    resume: bool = False,
+) -> DetectionResult:
+    """Train (or resume) into ``out_dir/yolo``; returns best/last weights and the final metrics."""
+    from ultralytics import YOLO
+
+    save_dir = out_dir / "yolo"
+    last = save_dir / "weights" / "last.pt"
+    device_arg = "cpu" if device.type == "cpu" else str(device.index or 0)
+    if resume and last.exists():
+        model = YOLO(str(last))
+        args: dict[str, Any] = {"resume": str(last), "batch": config.batch, "device": device_arg, "data": str(data_yaml)}
+        sink.on_log("info", f"Resuming detection training from {last}.")
+    else:
+        if save_dir.exists():
+            shutil.rmtree(save_dir)
+        if config.weights and not Path(config.weights).is_file():
+            raise FileNotFoundError(
+                f"The weights file {config.weights} does not exist; upload it or leave 'weights' empty to start from scratch."
+            )
+        model = YOLO(config.weights or config.model)
+        args = {
+            "data": str(data_yaml),
+            "epochs": config.epochs,
+            "imgsz": config.imgsz,
+            "batch": config.batch,
+            "patience": config.patience or 10**9,
+            "lr0": config.lr0,
+            "optimizer": config.optimizer,
+            "mosaic": config.mosaic,
+            "close_mosaic": config.close_mosaic,
+            "fliplr": config.fliplr,
+            "seed": config.seed,
+            "deterministic": False,
+            "workers": config.workers,
+            "device": device_arg,
+            "amp": use_amp(device),
+            "pretrained": bool(config.weights),
+            "project": str(out_dir),
+            "name": "yolo",
+            "exist_ok": True,
+            "verbose": False,
+            "plots": True,
+        }
+    callbacks = SinkCallbacks(sink, device)
+    callbacks.attach(model)
+    model.train(**args)
+    trainer = model.trainer
+    metrics = {_METRIC_TAGS[k]: float(v) for k, v in (trainer.metrics or {}).items() if k in _METRIC_TAGS}
+    best = Path(trainer.best) if Path(trainer.best).exists() else Path(trainer.last)
+    return DetectionResult(
+        best_checkpoint=best,
+        last_checkpoint=Path(trainer.last),
+        save_dir=Path(trainer.save_dir),
+        metrics=metrics,
+        epochs_run=trainer.epoch + 1,
+    )

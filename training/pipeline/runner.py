@@ -1,0 +1,204 @@
+"""One entry point for every model type: prepare, train, evaluate, report.
+
+``train`` is what the worker, the management command, the benchmarks and the
+tests call. Everything a run writes lives under ``run_dir``::
+
+    run_dir/config.json       the exact configuration
+    run_dir/tensorboard/      the event file (scalars, figures, hparams)
+    run_dir/weights/          best.pt and last.pt (classifiers)
+    run_dir/yolo/weights/     best.pt and last.pt (detection, Ultralytics layout)
+    run_dir/report/           report.json, report.html and its pictures
+    run_dir/result.json       paths, metrics and the device used
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from training.pipeline.config import AnyConfig, ClassifierConfig, DetectionConfig, to_json
+from training.pipeline.dataset import Snapshot
+from training.pipeline.device import choose_device, describe_device, run_with_fallbacks
+from training.pipeline.events import MultiSink, TrainingSink
+from training.pipeline.offline import configure_offline, install_fonts
+
+if TYPE_CHECKING:
+    from training.pipeline.tensorboard import TensorBoardSink
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    best_checkpoint: Path
+    last_checkpoint: Path
+    metrics: dict[str, float]
+    report_path: Path
+    device: str
+    epochs_run: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(self).items()}
+
+
+def _scoped(snapshot: Snapshot, view_scope: str) -> Snapshot:
+    """Only the pictures of one view, for per-view models."""
+    if view_scope == "all":
+        return snapshot
+    keep = lambda records: tuple(r for r in records if r.picture_view == view_scope)  # noqa: E731
+    return dataclasses.replace(snapshot, train=keep(snapshot.train), val=keep(snapshot.val))
+
+
+def _dataset_folder(root: Path, model_type: str, config: AnyConfig, snapshot: Snapshot) -> Path:
+    if isinstance(config, DetectionConfig):
+        return root / f"detection-{snapshot.fingerprint()[:16]}"
+    whole = "-whole" if config.whole_image else ""
+    return root / f"{model_type}-{snapshot.fingerprint()[:16]}-m{config.margin:g}{whole}"
+
+
+def prepare(model_type: str, config: AnyConfig, data: Snapshot | Path, datasets_dir: Path) -> Path:
+    """The prepared data set: ``data.yaml`` for detection, a crop folder for the classifiers.
+
+    A ``Path`` is taken as already prepared. Crops keep the full resolution of
+    the box; the training transform resizes, so one folder serves every image size.
+    """
+    from training.pipeline.prepare import prepare_crops, prepare_yolo
+
+    if isinstance(data, Path):
+        return data
+    snapshot = _scoped(data, getattr(config, "view_scope", "all"))
+    folder = _dataset_folder(datasets_dir, model_type, config, snapshot)
+    if isinstance(config, DetectionConfig):
+        return prepare_yolo(snapshot, folder)
+    return prepare_crops(snapshot, folder, model_type, margin=config.margin, whole_image=config.whole_image)  # type: ignore[arg-type]
+
+
+def train(
+    model_type: str,
+    config: AnyConfig,
+    snapshot_or_dataset_dir: Snapshot | Path,
+    run_dir: Path,
+    sink: TrainingSink,
+    resume: bool = False,
+    datasets_dir: Path | None = None,
+    data_dir: Path | None = None,
+) -> TrainResult:
+    """Train one model and leave checkpoints, a report and TensorBoard logs under ``run_dir``.
+
+    ``datasets_dir`` holds prepared data sets, reused while the snapshot is
+    unchanged (default ``run_dir/data``); ``data_dir`` receives the offline
+    caches and settings of the libraries (default ``run_dir``, unless the
+    environment already names them).
+    """
+    if config.model_type != model_type:
+        raise ValueError(f"A {config.model_type} configuration cannot train the {model_type} model.")
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    configure_offline(data_dir or run_dir)
+    install_fonts()
+    from training.pipeline.tensorboard import TensorBoardSink
+
+    (run_dir / "config.json").write_text(json.dumps(to_json(config), indent=1))
+    dataset = prepare(model_type, config, snapshot_or_dataset_dir, datasets_dir or run_dir / "data")
+    tensorboard = TensorBoardSink(run_dir / "tensorboard")
+    both = MultiSink(sink, tensorboard)
+    device = choose_device(config.device)
+    try:
+        if isinstance(config, DetectionConfig):
+            result = _train_detection(config, dataset, run_dir, both, str(device), resume)
+        else:
+            result = _train_classifier(config, dataset, run_dir, both, tensorboard, str(device), resume)
+        tensorboard.add_hparams(to_json(config), result.metrics)
+    finally:
+        tensorboard.close()
+    (run_dir / "result.json").write_text(json.dumps(result.as_dict(), indent=1))
+    return result
+
+
+def _train_classifier(
+    config: ClassifierConfig, crops_dir: Path, run_dir: Path, sink: MultiSink, tensorboard: TensorBoardSink, device: str, resume: bool
+) -> TrainResult:
+    import torch
+
+    from training.pipeline.classifier import train_classifier
+    from training.pipeline.report import write_classifier_report
+
+    weights_dir = run_dir / "weights"
+
+    def attempt(batch: int, device_name: str):
+        # A retry continues from the last finished epoch rather than starting over.
+        retry = resume or (weights_dir / "last.pt").exists()
+        return train_classifier(
+            dataclasses.replace(config, batch=batch), crops_dir, weights_dir, sink, torch.device(device_name), tensorboard, retry
+        )
+
+    result, attempts = run_with_fallbacks(attempt, config.batch, device, sink.on_log)
+    evaluation = result.evaluation
+    device_text = describe_device(torch.device(attempts.device))
+    metrics = {
+        "accuracy": evaluation.accuracy,
+        "balanced_accuracy": evaluation.balanced_accuracy,
+        "macro_f1": evaluation.macro_f1,
+        "best_epoch": float(result.best_epoch),
+    }
+    if config.model_type == "defect":
+        metrics["pass_recall"] = evaluation.recall_of("PASS")
+    report_path = write_classifier_report(
+        run_dir / "report",
+        evaluation,
+        result.prediction.truth,
+        result.prediction.probabilities,
+        result.val_paths,
+        {
+            "model_type": config.model_type,
+            "device": device_text,
+            "best_epoch": result.best_epoch,
+            "epochs_run": result.epochs_run,
+            "stopped_early": result.stopped_early,
+            "batch": attempts.batch,
+            "notes": attempts.notes,
+            "history": result.history,
+        },
+    )
+    return TrainResult(result.best_checkpoint, result.last_checkpoint, metrics, report_path, device_text, result.epochs_run, attempts.notes)
+
+
+def _train_detection(config: DetectionConfig, data_yaml: Path, run_dir: Path, sink: MultiSink, device: str, resume: bool) -> TrainResult:
+    import torch
+
+    from training.pipeline.detection import train_detection
+    from training.pipeline.report import write_detection_report
+
+    last = run_dir / "yolo" / "weights" / "last.pt"
+
+    def attempt(batch: int, device_name: str):
+        return train_detection(
+            dataclasses.replace(config, batch=batch), data_yaml, run_dir, sink, torch.device(device_name), resume or last.exists()
+        )
+
+    result, attempts = run_with_fallbacks(attempt, config.batch, device, sink.on_log)
+    device_text = describe_device(torch.device(attempts.device))
+    report_dir = run_dir / "report"
+    report_dir.mkdir(parents=True, exist_ok=True)
+    figures = {}
+    for picture in sorted(result.save_dir.glob("*.png")):
+        shutil.copyfile(picture, report_dir / picture.name)
+        figures[picture.stem] = picture.name
+    report_path = write_detection_report(
+        report_dir,
+        result.metrics,
+        figures,
+        {
+            "model_type": "detection",
+            "device": device_text,
+            "epochs_run": result.epochs_run,
+            "batch": attempts.batch,
+            "notes": attempts.notes,
+        },
+    )
+    return TrainResult(
+        result.best_checkpoint, result.last_checkpoint, result.metrics, report_path, device_text, result.epochs_run, attempts.notes
+    )
