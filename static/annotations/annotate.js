@@ -1,0 +1,688 @@
+// Wiresag annotation tool: one picture, its boxes, keyboard first.
+// Data from the server is always put into the page with textContent, never innerHTML.
+"use strict";
+
+(() => {
+  const root = document.getElementById("annotator");
+  if (!root) return;
+
+  const VIEWS = ["TOP", "SIDE"];
+  const DEFECTS = ["PASS", "SWEEP", "WOBBLE", "TOUCH"];
+  const HANDLE_PX = 7;
+  const MIN_BOX_PX = 2;
+
+  const api = root.dataset.api;
+  const imageId = root.dataset.imageId;
+  const pageTemplate = root.dataset.pageTemplate;
+  const draftKey = `wiresag-draft-${imageId}`;
+  const csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
+
+  const stage = document.getElementById("stage");
+  const canvas = document.getElementById("canvas");
+  const ctx = canvas.getContext("2d");
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    image: null,
+    boxes: [],
+    revision: 0,
+    selected: -1,
+    dirty: false,
+    drawing: false,
+    undo: [],
+    errors: {},
+    defaultView: "TOP",
+    defaultDefect: "PASS",
+    scale: 1,
+    offsetX: 0,
+    offsetY: 0,
+    saving: null,
+  };
+
+  const picture = new Image();
+  const adjusted = document.createElement("canvas");
+  let pristine = null; // ImageData of the display copy, before window/level
+
+  // ---------- helpers ----------
+  const el = (tag, text, className) => {
+    const node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    if (className) node.className = className;
+    return node;
+  };
+  const pageUrl = (id) => pageTemplate.replace(/0\/$/, `${id}/`);
+  const cleanBox = (b) => ({ id: b.id ?? null, x: b.x, y: b.y, width: b.width, height: b.height, view: b.view, defect: b.defect });
+  const describe = (b) => `${b.view} ${b.defect} at ${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}×${Math.round(b.height)}`;
+
+  function setStatus(text, kind = "") {
+    const status = $("status");
+    status.textContent = text;
+    status.className = `status ${kind}`;
+  }
+
+  function markDirty() {
+    state.dirty = true;
+    setStatus("Unsaved changes", "warn");
+  }
+
+  function pushUndo() {
+    state.undo.push(JSON.stringify({ boxes: state.boxes, selected: state.selected }));
+    if (state.undo.length > 200) state.undo.shift();
+  }
+
+  function undo() {
+    const last = state.undo.pop();
+    if (!last) {
+      setStatus("Nothing to undo.");
+      return;
+    }
+    const snap = JSON.parse(last);
+    state.boxes = snap.boxes;
+    state.selected = Math.min(snap.selected, state.boxes.length - 1);
+    markDirty();
+    render();
+  }
+
+  // ---------- coordinates ----------
+  function toImage(event) {
+    const rect = canvas.getBoundingClientRect();
+    const sx = event.clientX - rect.left;
+    const sy = event.clientY - rect.top;
+    return { x: (sx - state.offsetX) / state.scale, y: (sy - state.offsetY) / state.scale, sx, sy };
+  }
+
+  function clampBox(b) {
+    const W = state.image.width;
+    const H = state.image.height;
+    let { x, y, width, height } = b;
+    if (width < 0) { x += width; width = -width; }
+    if (height < 0) { y += height; height = -height; }
+    x = Math.max(0, Math.min(x, W - 1));
+    y = Math.max(0, Math.min(y, H - 1));
+    width = Math.max(1, Math.min(width, W - x));
+    height = Math.max(1, Math.min(height, H - y));
+    return { ...b, x: Math.round(x), y: Math.round(y), width: Math.round(width), height: Math.round(height) };
+  }
+
+  function fit() {
+    const rect = stage.getBoundingClientRect();
+    canvas.width = Math.max(100, Math.floor(rect.width));
+    canvas.height = Math.max(100, Math.floor(rect.height));
+    if (!state.image) return;
+    state.scale = Math.min(canvas.width / state.image.width, canvas.height / state.image.height);
+    state.offsetX = (canvas.width - state.image.width * state.scale) / 2;
+    state.offsetY = (canvas.height - state.image.height * state.scale) / 2;
+  }
+
+  // ---------- window / level ----------
+  function applyWindowLevel() {
+    if (!pristine) return;
+    const windowWidth = Number($("window").value);
+    const level = Number($("level").value);
+    const invert = $("invert").checked;
+    const lut = new Uint8ClampedArray(256);
+    const low = level - windowWidth / 2;
+    for (let v = 0; v < 256; v += 1) {
+      const out = ((v - low) / windowWidth) * 255;
+      lut[v] = invert ? 255 - out : out;
+    }
+    const out = new ImageData(new Uint8ClampedArray(pristine.data), pristine.width, pristine.height);
+    const d = out.data;
+    for (let i = 0; i < d.length; i += 4) {
+      d[i] = lut[d[i]];
+      d[i + 1] = lut[d[i + 1]];
+      d[i + 2] = lut[d[i + 2]];
+    }
+    adjusted.getContext("2d").putImageData(out, 0, 0);
+    render();
+  }
+
+  // ---------- drawing ----------
+  function handlesOf(b) {
+    const { x, y, width: w, height: h } = b;
+    return {
+      nw: [x, y], n: [x + w / 2, y], ne: [x + w, y], e: [x + w, y + h / 2],
+      se: [x + w, y + h], s: [x + w / 2, y + h], sw: [x, y + h], w: [x, y + h / 2],
+    };
+  }
+
+  function render() {
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = "#000";
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    if (!state.image) return;
+    ctx.setTransform(state.scale, 0, 0, state.scale, state.offsetX, state.offsetY);
+    ctx.imageSmoothingEnabled = state.scale < 1;
+    ctx.drawImage(pristine ? adjusted : picture, 0, 0);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    state.boxes.forEach((b, i) => {
+      const sx = b.x * state.scale + state.offsetX;
+      const sy = b.y * state.scale + state.offsetY;
+      const selected = i === state.selected;
+      const invalid = state.errors[i] !== undefined;
+      ctx.lineWidth = selected ? 2.5 : 1.5;
+      ctx.strokeStyle = invalid ? "#ff1744" : selected ? "#ffd600" : b.defect === "PASS" ? "#00e676" : "#ff9100";
+      ctx.strokeRect(sx, sy, b.width * state.scale, b.height * state.scale);
+      ctx.font = "13px system-ui, sans-serif";
+      const label = `${i + 1} ${b.view} ${b.defect}`;
+      const tw = ctx.measureText(label).width;
+      ctx.fillStyle = "rgba(0,0,0,.65)";
+      ctx.fillRect(sx, sy - 17, tw + 8, 16);
+      ctx.fillStyle = ctx.strokeStyle;
+      ctx.fillText(label, sx + 4, sy - 4);
+      if (selected) {
+        ctx.fillStyle = "#ffd600";
+        for (const [hx, hy] of Object.values(handlesOf(b))) {
+          ctx.fillRect(hx * state.scale + state.offsetX - HANDLE_PX / 2, hy * state.scale + state.offsetY - HANDLE_PX / 2, HANDLE_PX, HANDLE_PX);
+        }
+      }
+    });
+    renderSide();
+  }
+
+  function renderSide() {
+    const list = $("box-list");
+    list.replaceChildren();
+    state.boxes.forEach((b, i) => {
+      const item = el("li", describe(b), i === state.selected ? "selected" : "");
+      item.dataset.index = String(i);
+      const errors = state.errors[i];
+      if (errors) {
+        for (const [field, message] of Object.entries(errors)) item.append(el("div", `${field}: ${message}`, "error"));
+      }
+      item.addEventListener("click", () => select(i));
+      list.append(item);
+    });
+    if (!state.boxes.length) list.append(el("li", "No boxes yet: press W and drag on the picture.", "muted"));
+    $("default-view").textContent = state.defaultView;
+    $("default-defect").textContent = state.defaultDefect;
+    const current = state.boxes[state.selected];
+    root.querySelectorAll("[data-view]").forEach((b) => b.classList.toggle("active", !!current && current.view === b.dataset.view));
+    root.querySelectorAll("[data-defect]").forEach((b) => b.classList.toggle("active", !!current && current.defect === b.dataset.defect));
+    $("draw-button").classList.toggle("active", state.drawing);
+    stage.classList.toggle("drawing", state.drawing);
+    $("revision").textContent = `revision ${state.revision}`;
+  }
+
+  function renderHistory(history) {
+    const list = $("history");
+    list.replaceChildren();
+    for (const change of history) {
+      const when = new Date(change.at).toLocaleString();
+      const what = change.after ? describe(change.after) : change.before ? describe(change.before) : "";
+      const item = el("li", `${when} · ${change.user || "unknown"} · ${change.action} box ${change.box_id ?? ""}: ${what}`);
+      if (change.before && change.after) item.title = `before: ${describe(change.before)}`;
+      list.append(item);
+    }
+    if (!history.length) list.append(el("li", "No changes yet.", "muted"));
+  }
+
+  function renderPartner() {
+    const box = $("partner");
+    box.replaceChildren();
+    if (!state.image.partner_id) {
+      box.append(el("p", "No other view of this wire.", "muted"));
+      return;
+    }
+    const link = el("a", `Open the other view (P) · #${state.image.partner_id}`);
+    link.href = pageUrl(state.image.partner_id);
+    link.id = "partner-link";
+    box.append(link);
+  }
+
+  // ---------- selection and labels ----------
+  function select(i) {
+    state.selected = i;
+    render();
+  }
+
+  function setLabel(field, value) {
+    if (field === "view") state.defaultView = value;
+    else state.defaultDefect = value;
+    const b = state.boxes[state.selected];
+    if (!b) {
+      setStatus(`New boxes get ${value}. Select a box (click or Tab) to change it.`);
+      renderSide();
+      return;
+    }
+    if (b[field] === value) return;
+    pushUndo();
+    b[field] = value;
+    delete state.errors[state.selected];
+    markDirty();
+    render();
+  }
+
+  function deleteSelected() {
+    if (state.selected < 0) return;
+    pushUndo();
+    state.boxes.splice(state.selected, 1);
+    state.errors = {};
+    state.selected = Math.min(state.selected, state.boxes.length - 1);
+    markDirty();
+    render();
+  }
+
+  // ---------- mouse ----------
+  let drag = null;
+
+  function hitHandle(p) {
+    const b = state.boxes[state.selected];
+    if (!b) return null;
+    for (const [name, [hx, hy]] of Object.entries(handlesOf(b))) {
+      const sx = hx * state.scale + state.offsetX;
+      const sy = hy * state.scale + state.offsetY;
+      if (Math.abs(sx - p.sx) <= HANDLE_PX && Math.abs(sy - p.sy) <= HANDLE_PX) return name;
+    }
+    return null;
+  }
+
+  function hitBox(p) {
+    for (let i = state.boxes.length - 1; i >= 0; i -= 1) {
+      const b = state.boxes[i];
+      if (p.x >= b.x && p.x <= b.x + b.width && p.y >= b.y && p.y <= b.y + b.height) return i;
+    }
+    return -1;
+  }
+
+  canvas.addEventListener("mousedown", (event) => {
+    if (!state.image || event.button !== 0) return;
+    stage.focus();
+    const p = toImage(event);
+    if (state.drawing) {
+      pushUndo();
+      const box = { id: null, x: p.x, y: p.y, width: 0, height: 0, view: state.defaultView, defect: state.defaultDefect };
+      state.boxes.push(box);
+      state.selected = state.boxes.length - 1;
+      drag = { kind: "draw", start: p, index: state.selected };
+      return;
+    }
+    const handle = hitHandle(p);
+    if (handle) {
+      pushUndo();
+      drag = { kind: "resize", handle, start: p, origin: { ...state.boxes[state.selected] }, moved: false };
+      return;
+    }
+    const hit = hitBox(p);
+    if (hit >= 0) {
+      state.selected = hit;
+      pushUndo();
+      drag = { kind: "move", start: p, origin: { ...state.boxes[hit] }, moved: false };
+      render();
+      return;
+    }
+    state.selected = -1;
+    drag = { kind: "pan", start: p, offsetX: state.offsetX, offsetY: state.offsetY };
+    render();
+  });
+
+  window.addEventListener("mousemove", (event) => {
+    if (!drag) return;
+    const p = toImage(event);
+    if (drag.kind === "pan") {
+      state.offsetX = drag.offsetX + (p.sx - drag.start.sx);
+      state.offsetY = drag.offsetY + (p.sy - drag.start.sy);
+      render();
+      return;
+    }
+    const b = state.boxes[drag.kind === "draw" ? drag.index : state.selected];
+    const dx = p.x - drag.start.x;
+    const dy = p.y - drag.start.y;
+    if (drag.kind === "draw") {
+      Object.assign(b, { x: drag.start.x, y: drag.start.y, width: dx, height: dy });
+    } else if (drag.kind === "move") {
+      const o = drag.origin;
+      b.x = Math.max(0, Math.min(o.x + dx, state.image.width - o.width));
+      b.y = Math.max(0, Math.min(o.y + dy, state.image.height - o.height));
+    } else {
+      const o = drag.origin;
+      let { x, y, width, height } = o;
+      if (drag.handle.includes("w")) { x = o.x + dx; width = o.width - dx; }
+      if (drag.handle.includes("e")) width = o.width + dx;
+      if (drag.handle.includes("n")) { y = o.y + dy; height = o.height - dy; }
+      if (drag.handle.includes("s")) height = o.height + dy;
+      Object.assign(b, { x, y, width, height });
+    }
+    drag.moved = true;
+    render();
+  });
+
+  window.addEventListener("mouseup", () => {
+    if (!drag) return;
+    const current = drag;
+    drag = null;
+    if (current.kind === "pan") return;
+    const index = current.kind === "draw" ? current.index : state.selected;
+    const b = state.boxes[index];
+    if (current.kind === "draw" && (Math.abs(b.width) * state.scale < MIN_BOX_PX || Math.abs(b.height) * state.scale < MIN_BOX_PX)) {
+      state.boxes.splice(index, 1);
+      state.undo.pop();
+      state.selected = -1;
+      render();
+      return;
+    }
+    if (current.kind !== "draw" && !current.moved) {
+      state.undo.pop();
+      render();
+      return;
+    }
+    state.boxes[index] = clampBox(b);
+    delete state.errors[index];
+    if (current.kind === "draw") state.drawing = false;
+    markDirty();
+    render();
+  });
+
+  canvas.addEventListener("wheel", (event) => {
+    event.preventDefault();
+    const p = toImage(event);
+    const factor = Math.exp(-event.deltaY * 0.0015);
+    const scale = Math.max(0.05, Math.min(40, state.scale * factor));
+    state.offsetX = p.sx - p.x * scale;
+    state.offsetY = p.sy - p.y * scale;
+    state.scale = scale;
+    render();
+  }, { passive: false });
+
+  // ---------- saving ----------
+  function readDraft() {
+    try {
+      return JSON.parse(localStorage.getItem(draftKey) || "null");
+    } catch {
+      return null;
+    }
+  }
+
+  function writeDraft() {
+    try {
+      localStorage.setItem(draftKey, JSON.stringify({ base_revision: state.revision, boxes: state.boxes.map(cleanBox), at: new Date().toISOString() }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async function put(boxes, baseRevision) {
+    const response = await fetch(api, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify({ base_revision: baseRevision, boxes: boxes.map(cleanBox) }),
+    });
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      body = { error: `The server answered ${response.status} without details.` };
+    }
+    return { status: response.status, body };
+  }
+
+  function accept(body) {
+    state.revision = body.revision;
+    state.boxes = body.boxes.map(cleanBox);
+    state.errors = {};
+    state.dirty = false;
+    state.selected = Math.min(state.selected, state.boxes.length - 1);
+    localStorage.removeItem(draftKey);
+    if (body.history) renderHistory(body.history);
+    setStatus(`Saved (revision ${state.revision}).`, "ok");
+    render();
+  }
+
+  // Returns true when the boxes are safely on the server.
+  async function save(baseRevision = state.revision, boxes = state.boxes) {
+    if (state.saving) return state.saving;
+    state.saving = (async () => {
+      setStatus("Saving…");
+      let result;
+      try {
+        result = await put(boxes, baseRevision);
+      } catch {
+        result = null;
+      }
+      if (result === null || result.status >= 500) {
+        const kept = writeDraft();
+        setStatus(
+          kept
+            ? "Could not reach the server. Your work is kept as a local draft in this browser; press Ctrl+S to try again."
+            : "Could not reach the server and could not keep a local draft. Do not close this page; press Ctrl+S to try again.",
+          "error",
+        );
+        return false;
+      }
+      if (result.status === 200) {
+        accept(result.body);
+        return true;
+      }
+      if (result.status === 409) {
+        showConflict(result.body);
+        return false;
+      }
+      if (result.status === 400 && result.body.errors) {
+        state.errors = result.body.errors;
+        setStatus(`${result.body.error} Fix the boxes marked in red.`, "error");
+        render();
+        return false;
+      }
+      if (result.status === 401) {
+        writeDraft();
+        setStatus("You are logged out. Your work is kept as a local draft; log in again in another tab, then press Ctrl+S.", "error");
+        return false;
+      }
+      setStatus(result.body.error || `The save failed (${result.status}).`, "error");
+      return false;
+    })();
+    try {
+      return await state.saving;
+    } finally {
+      state.saving = null;
+    }
+  }
+
+  // ---------- conflict ----------
+  let conflictServer = null;
+
+  function showConflict(body) {
+    conflictServer = body.server;
+    $("conflict-message").textContent = body.error;
+    $("conflict-revision").textContent = String(body.server.revision);
+    const mine = $("conflict-mine");
+    const server = $("conflict-server");
+    mine.replaceChildren(...state.boxes.map((b) => el("li", describe(b))));
+    server.replaceChildren(...body.server.boxes.map((b) => el("li", describe(b))));
+    if (!state.boxes.length) mine.append(el("li", "no boxes", "muted"));
+    if (!body.server.boxes.length) server.append(el("li", "no boxes", "muted"));
+    writeDraft();
+    setStatus("Conflict: choose which version to keep. Your version is kept as a local draft meanwhile.", "error");
+    $("conflict").showModal();
+  }
+
+  // Server's boxes, with mine replacing the ones I edited and mine added where the server has none.
+  function mergedBoxes(serverBoxes, mine) {
+    const merged = serverBoxes.map(cleanBox);
+    const position = new Map(merged.map((b, i) => [b.id, i]));
+    for (const b of mine) {
+      if (b.id !== null && position.has(b.id)) merged[position.get(b.id)] = b;
+      else merged.push(b);
+    }
+    return merged;
+  }
+
+  async function resolveConflict(choice) {
+    $("conflict").close();
+    const server = conflictServer;
+    conflictServer = null;
+    pushUndo();
+    if (choice === "server") {
+      accept({ revision: server.revision, boxes: server.boxes });
+      return;
+    }
+    // Boxes someone deleted on the server come back as new boxes.
+    const serverIds = new Set(server.boxes.map((b) => b.id));
+    const mine = state.boxes.map(cleanBox).map((b) => (b.id !== null && !serverIds.has(b.id) ? { ...b, id: null } : b));
+    state.boxes = choice === "merge" ? mergedBoxes(server.boxes, mine) : mine;
+    await save(server.revision, state.boxes);
+  }
+
+  $("conflict-keep-mine").addEventListener("click", () => resolveConflict("mine"));
+  $("conflict-merge").addEventListener("click", () => resolveConflict("merge"));
+  $("conflict-take-server").addEventListener("click", () => resolveConflict("server"));
+  $("conflict").addEventListener("cancel", (event) => event.preventDefault());
+
+  // ---------- navigation ----------
+  async function go(id, what) {
+    if (!id) {
+      setStatus(`There is no ${what} picture.`);
+      return;
+    }
+    if (state.dirty && !(await save())) return;
+    window.location.href = pageUrl(id);
+  }
+
+  // ---------- keyboard ----------
+  document.addEventListener("keydown", (event) => {
+    if ($("conflict").open) return;
+    const target = event.target;
+    if (target instanceof HTMLInputElement && target.type !== "checkbox" && target.type !== "range") return;
+    const key = event.key;
+    const ctrl = event.ctrlKey || event.metaKey;
+    if (ctrl && key.toLowerCase() === "s") {
+      event.preventDefault();
+      save();
+      return;
+    }
+    if (ctrl && key.toLowerCase() === "z") {
+      event.preventDefault();
+      undo();
+      return;
+    }
+    if (ctrl || event.altKey) return;
+    const lower = key.toLowerCase();
+    if (lower === "w") {
+      state.drawing = !state.drawing;
+      setStatus(state.drawing ? "Drawing: drag on the picture." : "");
+      renderSide();
+    } else if (lower === "t") {
+      setLabel("view", "TOP");
+    } else if (lower === "s") {
+      if (state.selected >= 0) setLabel("view", "SIDE");
+      else save();
+    } else if (["1", "2", "3", "4"].includes(key)) {
+      setLabel("defect", DEFECTS[Number(key) - 1]);
+    } else if (key === "Delete" || key === "Backspace") {
+      deleteSelected();
+    } else if (key === "Escape") {
+      state.drawing = false;
+      state.selected = -1;
+      render();
+    } else if (key === "Tab") {
+      if (!state.boxes.length) return;
+      state.selected = (state.selected + (event.shiftKey ? state.boxes.length - 1 : 1)) % state.boxes.length;
+      render();
+    } else if (lower === "a") {
+      go(state.image.prev_id, "previous");
+    } else if (lower === "d") {
+      go(state.image.next_id, "next");
+    } else if (lower === "p") {
+      go(state.image.partner_id, "other view of this wire's");
+    } else if (lower === "i") {
+      $("invert").checked = !$("invert").checked;
+      applyWindowLevel();
+    } else if (lower === "f") {
+      resetView();
+    } else {
+      return;
+    }
+    event.preventDefault();
+  });
+
+  function resetView() {
+    $("window").value = "255";
+    $("level").value = "128";
+    $("invert").checked = false;
+    fit();
+    applyWindowLevel();
+    render();
+  }
+
+  root.querySelectorAll("[data-view]").forEach((b) => b.addEventListener("click", () => setLabel("view", b.dataset.view)));
+  root.querySelectorAll("[data-defect]").forEach((b) => b.addEventListener("click", () => setLabel("defect", b.dataset.defect)));
+  $("window").addEventListener("input", applyWindowLevel);
+  $("level").addEventListener("input", applyWindowLevel);
+  $("invert").addEventListener("change", applyWindowLevel);
+  $("reset-view").addEventListener("click", resetView);
+  $("save-button").addEventListener("click", () => save());
+  $("draw-button").addEventListener("click", () => { state.drawing = !state.drawing; renderSide(); stage.focus(); });
+  $("prev-button").addEventListener("click", () => go(state.image.prev_id, "previous"));
+  $("next-button").addEventListener("click", () => go(state.image.next_id, "next"));
+  $("partner-button").addEventListener("click", () => go(state.image.partner_id, "other view of this wire's"));
+  window.addEventListener("resize", () => { fit(); render(); });
+  window.addEventListener("beforeunload", (event) => {
+    if (state.dirty) {
+      writeDraft();
+      event.preventDefault();
+    }
+  });
+
+  // ---------- start ----------
+  function offerDraft() {
+    const draft = readDraft();
+    if (!draft) return;
+    $("draft-time").textContent = new Date(draft.at).toLocaleString();
+    $("draft-banner").hidden = false;
+    $("draft-restore").onclick = () => {
+      pushUndo();
+      state.boxes = draft.boxes.map(cleanBox);
+      $("draft-banner").hidden = true;
+      markDirty();
+      render();
+      // Saving against the draft's base revision lets the server say whether anyone saved since.
+      save(draft.base_revision, state.boxes);
+    };
+    $("draft-discard").onclick = () => {
+      localStorage.removeItem(draftKey);
+      $("draft-banner").hidden = true;
+    };
+  }
+
+  async function load() {
+    setStatus("Loading…");
+    let data;
+    try {
+      const response = await fetch(api, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      data = await response.json();
+      if (!response.ok) throw new Error(data.error || response.statusText);
+    } catch (error) {
+      setStatus(`Could not load the picture's boxes (${error.message}). Reload the page to try again.`, "error");
+      return;
+    }
+    state.image = data.image;
+    state.revision = data.image.revision;
+    state.boxes = data.boxes.map(cleanBox);
+    if (VIEWS.includes(data.image.view)) state.defaultView = data.image.view;
+    $("image-name").textContent = data.image.name;
+    $("notes").textContent = data.image.notes || "—";
+    renderHistory(data.history);
+    renderPartner();
+    picture.onload = () => {
+      adjusted.width = picture.naturalWidth;
+      adjusted.height = picture.naturalHeight;
+      const context = adjusted.getContext("2d", { willReadFrequently: true });
+      context.drawImage(picture, 0, 0);
+      pristine = context.getImageData(0, 0, adjusted.width, adjusted.height);
+      fit();
+      applyWindowLevel();
+      setStatus(`Loaded (revision ${state.revision}).`);
+      root.dataset.ready = "1";
+    };
+    picture.onerror = () => setStatus("The picture could not be displayed. Reload the page.", "error");
+    picture.src = data.image.display_url;
+    fit();
+    render();
+    offerDraft();
+    stage.focus();
+  }
+
+  load();
+})();
