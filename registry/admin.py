@@ -76,7 +76,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             except registry.RegistryError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
-                self.message_user(request, f"{version.name} is now active.", messages.SUCCESS)
+                self.message_user(request, f"Activated {version.name}.", messages.SUCCESS)
 
     @admin.action(description="Delete the selected versions and their files", permissions=["delete"])
     def delete_selected_versions(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:

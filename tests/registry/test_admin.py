@@ -1,0 +1,99 @@
+"""The Django admin lists versions with metrics and runs activate/delete through the guarded code."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+
+from registry import versions as registry
+from registry.models import ModelVersion
+from tests.conftest import PASSWORD
+from training.models import RunStatus, TrainingRun
+
+CHANGELIST = reverse("admin:registry_modelversion_changelist")
+
+
+@pytest.fixture(autouse=True)
+def _models_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.MODELS_DIR = tmp_path / "models"
+    settings.MODELS_DIR.mkdir()
+
+
+@pytest.fixture
+def admin_client_logged_in(client, admin_user):  # type: ignore[no-untyped-def]
+    client.login(username=admin_user.username, password=PASSWORD)
+    return client
+
+
+def make(tmp_path, model_type: str = "defect", metrics: dict | None = None) -> ModelVersion:  # type: ignore[no-untyped-def]
+    source = tmp_path / f"{model_type}-{ModelVersion.objects.count()}.pt"
+    source.write_bytes(source.name.encode())
+    return registry.register_version(model_type, source, metrics=metrics or {"balanced_accuracy": 0.81, "pass_recall": 0.9})
+
+
+def run_action(client, action: str, versions: list[ModelVersion]):  # type: ignore[no-untyped-def]
+    data = {"action": action, ACTION_CHECKBOX_NAME: [version.pk for version in versions]}
+    return client.post(CHANGELIST, data, follow=True)
+
+
+def test_the_list_shows_metrics_and_filters_by_type_and_state(admin_client_logged_in, tmp_path):
+    defect = make(tmp_path)
+    make(tmp_path, "detection", {"mAP50": 0.734})
+    registry.activate(defect, None, "live")
+    page = admin_client_logged_in.get(CHANGELIST).content.decode()
+    assert "0.810" in page and "0.900" in page and "0.734" in page
+    filtered = admin_client_logged_in.get(CHANGELIST, {"model_type__exact": "detection"}).content.decode()
+    assert "0.734" in filtered and defect.name not in filtered
+    active_only = admin_client_logged_in.get(CHANGELIST, {"is_active__exact": "1"}).content.decode()
+    assert defect.name in active_only and "0.734" not in active_only
+
+
+def test_the_activate_action_goes_through_the_gate(admin_client_logged_in, admin_user, tmp_path):
+    good = make(tmp_path)
+    weak = make(tmp_path, metrics={"pass_recall": 0.3})
+    response = run_action(admin_client_logged_in, "activate_selected", [weak])
+    assert "below the quality gate" in response.content.decode()
+    weak.refresh_from_db()
+    assert not weak.is_active
+    response = run_action(admin_client_logged_in, "activate_selected", [good])
+    assert f"Activated {good.name}." in response.content.decode()
+    assert registry.active_version("defect") == good
+    assert good.activations.get().user == admin_user
+
+
+def test_activating_two_versions_of_one_type_at_once_is_refused(admin_client_logged_in, tmp_path):
+    response = run_action(admin_client_logged_in, "activate_selected", [make(tmp_path), make(tmp_path)])
+    assert "at most one version per model type" in response.content.decode()
+    assert not ModelVersion.objects.active().exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_delete_action_refuses_the_active_one_and_removes_the_others_with_their_files(admin_client_logged_in, tmp_path):
+    live, old = make(tmp_path), make(tmp_path)
+    registry.activate(live, None, "live")
+    response = run_action(admin_client_logged_in, "delete_selected_versions", [live, old])
+    page = response.content.decode()
+    assert "is the active defect model" in page and f"Deleted {old.name} and its file." in page
+    assert list(ModelVersion.objects.all()) == [live]
+    assert not registry.file_of(old).exists() and registry.file_of(live).exists()
+
+
+def test_django_bulk_delete_is_not_offered_and_the_active_row_has_no_delete_page(admin_client_logged_in, tmp_path):
+    live = make(tmp_path)
+    registry.activate(live, None, "live")
+    page = admin_client_logged_in.get(CHANGELIST).content.decode()
+    assert 'value="delete_selected"' not in page and 'value="delete_selected_versions"' in page
+    assert admin_client_logged_in.get(reverse("admin:registry_modelversion_delete", args=[live.pk])).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_delete_page_of_an_inactive_version_removes_its_file(admin_client_logged_in, tmp_path):
+    old = make(tmp_path)
+    admin_client_logged_in.post(reverse("admin:registry_modelversion_delete", args=[old.pk]), {"post": "yes"})
+    assert not ModelVersion.objects.exists() and not registry.file_of(old).exists()
+
+
+def test_training_runs_are_readable(admin_client_logged_in):
+    run = TrainingRun.objects.create(model_type="view", status=RunStatus.SUCCEEDED)
+    assert admin_client_logged_in.get(reverse("admin:training_trainingrun_change", args=[run.pk])).status_code == 200
