@@ -66,6 +66,7 @@ def test_coco_box_outside_is_clipped_or_skipped_by_choice(db, make_image) -> Non
     assert refused.skipped[0].reason.startswith("box outside the picture")
 
 
+@pytest.mark.slow
 def test_labelstudio_annotator_can_be_skipped_by_attribute(db, make_image) -> None:  # type: ignore[no-untyped-def]
     make_image("image1.png", 2800, 2800)
     dataset = read_source(FIXTURES / "labelstudio_converter_export_yolo_data.json")

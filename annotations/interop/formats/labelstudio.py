@@ -91,7 +91,8 @@ def read(path: Path) -> ForeignDataset:
         if not references:
             raise FormatError(path, where, "the task's 'data' names no picture.")
         reference = str(task["data"].get("image") or references[0])
-        name = picture_name(reference)
+        relative = "://" not in reference and not reference.startswith("/") and "?" not in reference
+        name = reference.replace("\\", "/") if relative else picture_name(reference)
         image = ForeignImage(name=name, group=str(task["data"].get("wire_group") or ""))
         for key, origin in (("annotations", "annotation"), ("completions", "annotation"), ("predictions", "prediction")):
             for item_number, item in enumerate(task.get(key) or [], start=1):

@@ -1,0 +1,113 @@
+"""Exports read back by our import (same boxes within 0.5 px) and by the real consumers."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from annotations.interop.apply import plan_import
+from annotations.interop.export import CLASSES, EXPORT_FORMATS, export_zip, select
+from annotations.interop.mapping import clean, resolve, suggest
+from annotations.interop.reading import read_source
+from annotations.models import Annotation, Image
+
+BOXES = {
+    ("Top/PASS", "001_TOP.png"): [(3.25, 4.5, 20.75, 10.4, "TOP", "PASS"), (30, 20, 33.6, 27.9, "TOP", "WOBBLE")],
+    ("Top/沖線", "001_TOP.png"): [(0, 0, 12.3, 7.7, "TOP", "SWEEP")],
+    ("", "002_SIDE.png"): [(10.6, 11.1, 40.2, 30.3, "SIDE", "TOUCH")],
+}
+
+
+@pytest.fixture
+def library(make_image):  # type: ignore[no-untyped-def]
+    for (group, name), boxes in BOXES.items():
+        image = make_image(name, 80, 60, wire_group=group)
+        for x, y, w, h, view, defect in boxes:
+            Annotation.objects.create(image=image, x=x, y=y, width=w, height=h, view=view, defect=defect)
+    return Image.objects.all()
+
+
+def export_and_unpack(tmp_path: Path, format_name: str) -> Path:
+    archive = export_zip(select(), format_name, tmp_path / f"{format_name}.zip")
+    folder = tmp_path / format_name
+    with zipfile.ZipFile(archive) as bundle:
+        bundle.extractall(folder)
+    return folder
+
+
+@pytest.mark.parametrize("format_name", list(EXPORT_FORMATS))
+def test_every_format_round_trips_to_the_same_boxes(library, tmp_path, format_name) -> None:  # type: ignore[no-untyped-def]
+    folder = export_and_unpack(tmp_path, format_name)
+    dataset = read_source(folder)
+    assert dataset.format == format_name
+    found = {}
+    mapping = clean(suggest(dataset))
+    for image in dataset.images:
+        assert image.picture is not None, image.name
+        size = {(i.wire_group, i.original_name): (i.width, i.height) for i in library}[(image.group, image.basename)]
+        found[(image.group, image.basename)] = sorted((*box.in_pixels(*size), *resolve(box, mapping, None)) for box in image.boxes)
+    assert found.keys() == BOXES.keys()
+    for key, boxes in BOXES.items():
+        for got, expected in zip(found[key], sorted(boxes), strict=True):
+            assert got[4:] == expected[4:], (key, found[key])
+            assert got[:4] == pytest.approx(expected[:4], abs=0.5)
+    plan = plan_import(dataset, mapping)
+    assert plan.box_count == 0 and plan.new_picture_count == 0
+    assert plan.skip_reasons() == {"duplicate": 4}
+
+
+def test_coco_export_loads_in_pycocotools(library, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pycocotools.coco import COCO
+
+    coco = COCO(str(export_and_unpack(tmp_path, "coco") / "annotations.json"))
+    assert [c["name"] for c in coco.loadCats(coco.getCatIds())] == CLASSES
+    assert len(coco.getAnnIds()) == 4
+    sweep = coco.loadAnns(coco.getAnnIds(catIds=[CLASSES.index("TOP_SWEEP") + 1]))[0]
+    assert sweep["bbox"] == pytest.approx([0, 0, 12.3, 7.7])
+    assert sweep["attributes"] == {"view": "TOP", "defect": "SWEEP"}
+
+
+def test_labelstudio_export_carries_view_and_defect_choices(library, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = export_and_unpack(tmp_path, "labelstudio")
+    tasks = json.loads((folder / "tasks.json").read_text(encoding="utf-8"))
+    results = tasks[0]["annotations"][0]["result"]
+    assert {r["from_name"] for r in results} == {"label", "view", "defect"}
+    assert 'perRegion="true"' in (folder / "label_config.xml").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_yolo_export_passes_ultralytics_check_and_trains_one_epoch(library, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from training.pipeline.offline import configure_offline, install_fonts
+
+    configure_offline(tmp_path)
+    install_fonts()
+    from ultralytics import YOLO
+    from ultralytics.data.utils import check_det_dataset
+
+    folder = export_and_unpack(tmp_path, "yolo")
+    data = check_det_dataset(str(folder / "data.yaml"))
+    assert data["nc"] == 8 and data["names"][1] == "TOP_SWEEP"
+    model = YOLO("yolov8n.yaml")
+    model.train(data=str(folder / "data.yaml"), epochs=1, imgsz=64, batch=2, workers=0, device="cpu", amp=False,
+                plots=False, project=str(tmp_path / "runs"), name="smoke", verbose=False)
+    assert (tmp_path / "runs" / "smoke" / "weights" / "last.pt").exists()
+
+
+def test_commands_import_the_legacy_sample_and_export(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    out = StringIO()
+    call_command("import_annotations", "/work/shared/samples/legacy", "--dry-run", stdout=out)
+    assert "Will import 8 boxes on 8 pictures" in out.getvalue() and Image.objects.count() == 0
+    call_command("import_annotations", "/work/shared/samples/legacy/annotations.db", "--pictures", "/work/shared/samples/legacy",
+                 "--save-mapping", "desktop", stdout=out)
+    assert Annotation.objects.count() == 8
+    call_command("export_annotations", str(tmp_path / "out.zip"), "--format", "csv", "--defect", "SWEEP", stdout=out)
+    with zipfile.ZipFile(tmp_path / "out.zip") as bundle:
+        rows = bundle.read("boxes.csv").decode().splitlines()
+    assert rows[0].startswith("image_name,bbox_x1,bbox_y1,bbox_x2,bbox_y2,view")
+    assert len(rows) == 3 and "Top/沖線/001_TOP.jpg,334,470,540,534,TOP,,SWEEP" in rows[1] + rows[2]
