@@ -37,6 +37,7 @@
     offsetX: 0,
     offsetY: 0,
     saving: null,
+    base: new Map(), // box id -> JSON of the box as last loaded from or saved to the server
   };
 
   const picture = new Image();
@@ -50,7 +51,7 @@
     if (className) node.className = className;
     return node;
   };
-  const pageUrl = (id) => pageTemplate.replace(/0\/$/, `${id}/`);
+  const pageUrl = (id) => pageTemplate.replace("/0/", `/${id}/`);
   const cleanBox = (b) => ({ id: b.id ?? null, x: b.x, y: b.y, width: b.width, height: b.height, view: b.view, defect: b.defect });
   const describe = (b) => `${b.view} ${b.defect} at ${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}×${Math.round(b.height)}`;
 
@@ -418,9 +419,14 @@
     return { status: response.status, body };
   }
 
+  function rememberBase() {
+    state.base = new Map(state.boxes.filter((b) => b.id !== null).map((b) => [b.id, JSON.stringify(cleanBox(b))]));
+  }
+
   function accept(body) {
     state.revision = body.revision;
     state.boxes = body.boxes.map(cleanBox);
+    rememberBase();
     state.errors = {};
     state.dirty = false;
     state.selected = Math.min(state.selected, state.boxes.length - 1);
@@ -498,13 +504,13 @@
     $("conflict").showModal();
   }
 
-  // Server's boxes, with mine replacing the ones I edited and mine added where the server has none.
+  // The server's boxes, with the ones I edited replaced by mine and my new ones added.
   function mergedBoxes(serverBoxes, mine) {
     const merged = serverBoxes.map(cleanBox);
     const position = new Map(merged.map((b, i) => [b.id, i]));
     for (const b of mine) {
-      if (b.id !== null && position.has(b.id)) merged[position.get(b.id)] = b;
-      else merged.push(b);
+      if (b.id === null || !position.has(b.id)) merged.push({ ...b, id: null });
+      else if (state.base.get(b.id) !== JSON.stringify(b)) merged[position.get(b.id)] = b;
     }
     return merged;
   }
@@ -521,7 +527,7 @@
     // Boxes someone deleted on the server come back as new boxes.
     const serverIds = new Set(server.boxes.map((b) => b.id));
     const mine = state.boxes.map(cleanBox).map((b) => (b.id !== null && !serverIds.has(b.id) ? { ...b, id: null } : b));
-    state.boxes = choice === "merge" ? mergedBoxes(server.boxes, mine) : mine;
+    state.boxes = choice === "merge" ? mergedBoxes(server.boxes, state.boxes.map(cleanBox)) : mine;
     await save(server.revision, state.boxes);
   }
 
@@ -660,6 +666,7 @@
     state.image = data.image;
     state.revision = data.image.revision;
     state.boxes = data.boxes.map(cleanBox);
+    rememberBase();
     if (VIEWS.includes(data.image.view)) state.defaultView = data.image.view;
     $("image-name").textContent = data.image.name;
     $("notes").textContent = data.image.notes || "—";

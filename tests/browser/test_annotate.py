@@ -1,0 +1,101 @@
+"""End to end in headless Chromium: upload, draw by mouse, label by keys, navigate, resolve a conflict."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from annotations.models import Annotation, Image
+from tests.browser_fixtures import chromium, login  # noqa: F401
+from tests.conftest import PASSWORD, png_bytes
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def open_picture(page: Page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("#annotator[data-ready='1']")
+
+
+def drag_box(page: Page, dx0: float, dy0: float, dx1: float, dy1: float) -> None:
+    """Drag on the canvas between two points given relative to its centre (in screen pixels)."""
+    canvas = page.locator("#canvas").bounding_box()
+    assert canvas is not None
+    cx, cy = canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2
+    page.mouse.move(cx + dx0, cy + dy0)
+    page.mouse.down()
+    page.mouse.move(cx + (dx0 + dx1) / 2, cy + (dy0 + dy1) / 2, steps=4)
+    page.mouse.move(cx + dx1, cy + dy1, steps=4)
+    page.mouse.up()
+
+
+def test_annotate_two_pictures_by_mouse_and_keys_then_resolve_a_conflict(chromium, live_server, annotator, tmp_path):  # noqa: F811
+    base = live_server.url
+    files = []
+    for index, name in enumerate(["線 01_TOP.png", "線 01_SIDE.png"]):
+        path = tmp_path / name
+        path.write_bytes(png_bytes(400, 300, seed=100 + index))
+        files.append(str(path))
+
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    login(page, base, annotator.username, PASSWORD)
+
+    page.goto(f"{base}/library/")
+    page.set_input_files("#upload-input", files)
+    page.wait_for_selector("#upload-status[data-done='1']")
+    expect(page.locator("#upload-results li.created")).to_have_count(2)
+    top, side = Image.objects.order_by("id")
+    assert (top.view, side.view, top.wire_id) == ("TOP", "SIDE", "線 01")
+
+    page.reload()
+    page.click(f"a[href='/images/{top.pk}/annotate/']")
+    page.wait_for_selector("#annotator[data-ready='1']")
+    page.keyboard.press("w")
+    drag_box(page, -120, -60, 80, 40)
+    page.keyboard.press("s")  # the new box is selected: S sets its view to SIDE
+    page.keyboard.press("4")  # TOUCH
+    expect(page.locator("#box-list li")).to_have_count(1)
+    expect(page.locator("#box-list li").first).to_contain_text("SIDE TOUCH")
+
+    page.keyboard.press("d")  # saves, then opens the next picture
+    page.wait_for_url(f"{base}/images/{side.pk}/annotate/")
+    page.wait_for_selector("#annotator[data-ready='1']")
+    expect(page.locator("#partner-link")).to_be_visible()
+    page.keyboard.press("a")
+    page.wait_for_url(f"{base}/images/{top.pk}/annotate/")
+    page.wait_for_selector("#annotator[data-ready='1']")
+    expect(page.locator("#box-list li").first).to_contain_text("SIDE TOUCH")
+    saved = Annotation.objects.get(image=top)
+    assert (saved.view, saved.defect) == ("SIDE", "TOUCH")
+    assert saved.width > 50 and saved.height > 20
+    expect(page.locator("#history li").first).to_contain_text(annotator.username)
+
+    # A second tab opens the same picture (revision 1); the first tab then saves revision 2.
+    other = context.new_page()
+    open_picture(other, f"{base}/images/{top.pk}/annotate/")
+    page.keyboard.press("Tab")
+    page.keyboard.press("1")  # PASS
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("Saved (revision 2)")
+
+    # The second tab adds a box and saves on its old revision: it sees both versions.
+    other.keyboard.press("w")
+    drag_box(other, 100, 80, 160, 120)
+    other.keyboard.press("Control+s")
+    dialog = other.locator("#conflict")
+    expect(dialog).to_be_visible()
+    expect(other.locator("#conflict-mine li")).to_have_count(2)
+    expect(other.locator("#conflict-server li")).to_have_count(1)
+    expect(other.locator("#conflict-server li").first).to_contain_text("SIDE PASS")
+    other.click("#conflict-merge")
+    expect(other.locator("#status")).to_contain_text("Saved (revision 3)")
+
+    # Nothing lost: the first tab's PASS and the second tab's new box are both stored.
+    defects = sorted(Annotation.objects.filter(image=top).values_list("defect", flat=True))
+    assert defects == ["PASS", "PASS"]
+    assert Image.objects.get(pk=top.pk).annotation_revision == 3
+    page.reload()
+    page.wait_for_selector("#annotator[data-ready='1']")
+    expect(page.locator("#box-list li")).to_have_count(2)
+    context.close()
