@@ -99,3 +99,40 @@ def test_annotate_two_pictures_by_mouse_and_keys_then_resolve_a_conflict(chromiu
     page.wait_for_selector("#annotator[data-ready='1']")
     expect(page.locator("#box-list li")).to_have_count(2)
     context.close()
+
+
+def test_network_error_keeps_a_local_draft_that_survives_a_reload(chromium, live_server, annotator, make_image):  # noqa: F811
+    image = make_image("w9_TOP.png", width=400, height=300)
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    login(page, live_server.url, annotator.username, PASSWORD)
+    open_picture(page, f"{live_server.url}/images/{image.pk}/annotate/")
+    page.route("**/api/images/*/annotations", lambda route: route.abort() if route.request.method == "PUT" else route.continue_())
+    page.keyboard.press("w")
+    drag_box(page, -100, -50, 50, 30)
+    page.keyboard.press("3")  # WOBBLE
+    # Resize by the south-east handle: the box grows.
+    before = page.locator("#box-list li").first.inner_text()
+    canvas = page.locator("#canvas").bounding_box()
+    assert canvas is not None
+    cx, cy = canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2
+    page.mouse.move(cx + 50, cy + 30)
+    page.mouse.down()
+    page.mouse.move(cx + 90, cy + 60, steps=4)
+    page.mouse.up()
+    assert page.locator("#box-list li").first.inner_text() != before
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("kept as a local draft")
+    assert not Annotation.objects.filter(image=image).exists()
+
+    page.unroute("**/api/images/*/annotations")
+    page.evaluate("window.onbeforeunload = null")
+    fresh = context.new_page()
+    open_picture(fresh, f"{live_server.url}/images/{image.pk}/annotate/")
+    expect(fresh.locator("#draft-banner")).to_be_visible()
+    fresh.click("#draft-restore")
+    expect(fresh.locator("#status")).to_contain_text("Saved (revision 1)")
+    saved = Annotation.objects.get(image=image)
+    assert saved.defect == "WOBBLE"
+    assert fresh.evaluate(f"localStorage.getItem('wiresag-draft-{image.pk}')") is None
+    context.close()
