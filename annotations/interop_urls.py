@@ -1,6 +1,13 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from annotations import interop_views
 
 app_name = "interop"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("import/", interop_views.import_start, name="import_start"),
+    path("import/<str:job_id>/", interop_views.import_map, name="import_map"),
+    path("import/<str:job_id>/apply/", interop_views.import_apply, name="import_apply"),
+    path("export/", interop_views.export_view, name="export"),
+]
