@@ -1,0 +1,353 @@
+"""Inspect pictures: detect each wire loop, crop it, classify its view and its defect.
+
+Plain Python (no Django): the web app, the ``infer`` command, a worker and the
+benchmark all drive :class:`InferencePipeline` the same way.
+
+The crops are made exactly as for training: the box plus the classifier's own
+``margin`` (stored in its checkpoint), longest side scaled to its
+``image_size`` and padded square (``augment.classifier_transform`` without the
+random part). A view model trained on whole pictures (``whole_image``) sees the
+whole picture instead.
+
+Per-view models: a picture whose view is known (from its file name, else from
+a whole-picture view model) uses the detection and defect models made for that
+view when given, else the general ones. A picture that cannot be read, or for
+which no model serves its view, gives a :class:`PictureResult` with an error
+sentence; the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from training.pipeline.augment import classifier_transform
+from training.pipeline.imaging import UnreadableImage, open_image, to_rgb8
+from training.pipeline.labels import DEFECTS, VIEWS, parse_wire_name
+from training.pipeline.prepare import crop_box
+from training.pipeline.reports import InspectionReport
+from training.pipeline.verdicts import BoxPrediction, PictureResult, Rule
+
+DEFAULT_CONF_THRESHOLD = 0.25
+#: Loops per picture at most (future products carry several; a runaway detector must not flood the report).
+DEFAULT_MAX_DETECTIONS = 20
+#: Pictures whose suffix is one of these are inspected when a folder is given.
+PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
+
+
+class ModelUnavailable(RuntimeError):
+    """A model file is missing or is not a model of the expected kind; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class PictureInput:
+    """One picture to inspect: its name (for the report), where its bytes are, and its wire.
+
+    ``wire_id`` defaults to the id in the file name; callers that know the wire's
+    group (a lot, a folder) pass the full identity. ``ref`` comes back untouched.
+    """
+
+    name: str
+    path: Path | None = None
+    data: bytes | None = None
+    wire_id: str | None = None
+    view: str | None = None
+    ref: Any = None
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        if self.path is None:
+            raise UnreadableImage("No picture was given.")
+        try:
+            return self.path.read_bytes()
+        except OSError as error:
+            raise UnreadableImage(f"The file {self.path} cannot be read ({error.strerror}); check that it exists.") from None
+
+
+def pictures_in_folder(folder: Path) -> list[PictureInput]:
+    """Every picture below ``folder``; the wire is its sub-folder plus its id (ids restart per folder)."""
+    inputs = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.suffix.lower() not in PICTURE_SUFFIXES:
+            continue
+        relative = path.relative_to(folder)
+        parsed = parse_wire_name(path.name)
+        group = relative.parent.as_posix()
+        wire_id = parsed.wire_id if group == "." else f"{group}/{parsed.wire_id}"
+        inputs.append(PictureInput(name=relative.as_posix(), path=path, wire_id=wire_id, view=parsed.view))
+    return inputs
+
+
+def _device(requested: str) -> torch.device:
+    if requested == "auto":
+        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelUnavailable("device=cuda was asked for but no CUDA GPU is available here; use device=auto or device=cpu.")
+    return torch.device(requested)
+
+
+def _require_file(path: Path | str, what: str) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise ModelUnavailable(f"The {what} model file {path} does not exist; train or activate a {what} model first.")
+    return path
+
+
+class Classifier:
+    """A view or defect classifier loaded from the trainer's checkpoint (``best.pt``)."""
+
+    def __init__(self, path: Path | str, device: torch.device, expected_task: str) -> None:
+        import timm
+
+        path = _require_file(path, expected_task)
+        try:
+            checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as error:  # torch raises many kinds for a damaged file
+            raise ModelUnavailable(f"{path} is not a readable checkpoint ({error}); register the model again.") from None
+        if not isinstance(checkpoint, dict) or "model" not in checkpoint or "classes" not in checkpoint:
+            raise ModelUnavailable(f"{path} is not a Wiresag classifier checkpoint; choose the best.pt of a view or defect run.")
+        task = checkpoint.get("task")
+        if task != expected_task:
+            raise ModelUnavailable(f"{path} is a {task} model, but a {expected_task} model is needed here.")
+        self.path = path
+        self.task: str = task
+        self.classes: tuple[str, ...] = tuple(checkpoint["classes"])
+        expected = DEFECTS if task == "defect" else VIEWS
+        if set(self.classes) != set(expected):
+            raise ModelUnavailable(f"{path} predicts {', '.join(self.classes)}; a {task} model must predict {', '.join(expected)}.")
+        self.margin = float(checkpoint.get("margin", 0.15))
+        self.image_size = int(checkpoint.get("image_size", 224))
+        self.whole_image = bool(checkpoint.get("whole_image", False))
+        self.device = device
+        self.model = timm.create_model(checkpoint["architecture"], pretrained=False, num_classes=len(self.classes))
+        self.model.load_state_dict(checkpoint["model"])
+        self.model.to(device).eval()
+        self.transform = classifier_transform(task, self.image_size, heavy=False, train=False)  # type: ignore[arg-type]
+
+    def probabilities(self, pictures: list[np.ndarray]) -> np.ndarray:
+        """Class probabilities (rows in ``self.classes`` order) for 8-bit RGB arrays."""
+        if not pictures:
+            return np.zeros((0, len(self.classes)), dtype=np.float32)
+        batch = torch.stack([self.transform(image=picture)["image"] for picture in pictures]).to(self.device)
+        with torch.inference_mode():
+            return torch.softmax(self.model(batch).float(), dim=1).cpu().numpy()
+
+    def crops(self, picture: np.ndarray, boxes: np.ndarray) -> list[np.ndarray]:
+        """The training crops of ``boxes`` (x1, y1, x2, y2 rows)."""
+        return [crop_box(picture, x1, y1, x2 - x1, y2 - y1, self.margin) for x1, y1, x2, y2 in boxes]
+
+    def in_order(self, probabilities: np.ndarray, order: tuple[str, ...]) -> np.ndarray:
+        """Columns rearranged into ``order`` (DEFECTS / VIEWS), whatever order the checkpoint used."""
+        return probabilities[:, [self.classes.index(name) for name in order]]
+
+
+def import_yolo() -> Any:
+    """Ultralytics' ``YOLO`` class, with Pillow's own ``Image.open`` put back.
+
+    Importing Ultralytics replaces ``PIL.Image.open`` process-wide with a wrapper
+    that, for a file Pillow cannot identify, tries to install ``pi-heif``; offline
+    that raises ``ModuleNotFoundError`` instead of Pillow's error, and an
+    unreadable upload in the same process would crash instead of being reported.
+    We read no HEIC pictures, so Pillow's original comes back.
+    """
+    from PIL import Image as PILImage
+    from ultralytics import YOLO
+    from ultralytics.utils import patches
+
+    PILImage.open = getattr(patches, "_image_open", PILImage.open)
+    return YOLO
+
+
+class Detector:
+    """An Ultralytics YOLO wire detector; boxes as ``(x1, y1, x2, y2, confidence)`` rows in pixels."""
+
+    def __init__(self, path: Path | str, device: torch.device, conf_threshold: float, max_detections: int) -> None:
+        YOLO = import_yolo()
+        path = _require_file(path, "detection")
+        try:
+            self.model = YOLO(str(path), task="detect")
+        except Exception as error:
+            raise ModelUnavailable(f"{path} is not a YOLO detection model ({error}); choose the best.pt of a detection run.") from None
+        self.path = path
+        self.device = device
+        self.conf_threshold = conf_threshold
+        self.max_detections = max_detections
+
+    def detect(self, picture: np.ndarray) -> np.ndarray:
+        bgr = np.ascontiguousarray(picture[..., ::-1])
+        result = self.model.predict(bgr, conf=self.conf_threshold, max_det=self.max_detections, device=str(self.device), verbose=False)[0]
+        boxes = result.boxes
+        if boxes is None or len(boxes) == 0:
+            return np.zeros((0, 5), dtype=np.float32)
+        rows = np.concatenate([boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy()[:, None]], axis=1)
+        return rows[np.argsort(-rows[:, 4])]
+
+
+@dataclass
+class StageTimes:
+    """Seconds spent per stage, summed over the pictures inspected (for the benchmark)."""
+
+    load: float = 0.0
+    detection: float = 0.0
+    view: float = 0.0
+    defect: float = 0.0
+    pictures: int = 0
+
+    def per_picture(self) -> dict[str, float]:
+        n = max(self.pictures, 1)
+        return {"load": self.load / n, "detection": self.detection / n, "view": self.view / n, "defect": self.defect / n}
+
+    def add(self, stage: str, since: float) -> float:
+        """Charge the time since ``since`` to ``stage``; return now, the start of the next stage."""
+        now = time.perf_counter()
+        setattr(self, stage, getattr(self, stage) + now - since)
+        return now
+
+
+class InferencePipeline:
+    """Detection, then view and defect classification of every box, for a batch of pictures."""
+
+    def __init__(
+        self,
+        detector_path: Path | str | None,
+        view_path: Path | str,
+        defect_path: Path | str | None,
+        *,
+        detector_paths: Mapping[str, Path | str] | None = None,
+        defect_paths: Mapping[str, Path | str] | None = None,
+        conf_threshold: float = DEFAULT_CONF_THRESHOLD,
+        max_detections: int = DEFAULT_MAX_DETECTIONS,
+        device: str = "cpu",
+        rule: Rule = "worst",
+        config_dir: Path | None = None,
+    ) -> None:
+        from training.pipeline.offline import configure_offline, install_fonts
+
+        if not 0.0 < conf_threshold < 1.0:
+            raise ValueError(f"The detection threshold must lie between 0 and 1, not {conf_threshold}.")
+        if detector_path is None and not detector_paths:
+            raise ModelUnavailable("No detection model was given; train or activate a detection model first.")
+        if defect_path is None and not defect_paths:
+            raise ModelUnavailable("No defect model was given; train or activate a defect model first.")
+        configure_offline(config_dir or Path(os.environ.get("WIRESAG_DATA_DIR") or tempfile.gettempdir()))
+        install_fonts()
+        self.device = _device(device)
+        self.conf_threshold = conf_threshold
+        self.rule: Rule = rule
+        self.detector = Detector(detector_path, self.device, conf_threshold, max_detections) if detector_path else None
+        self.detectors = {
+            view: Detector(path, self.device, conf_threshold, max_detections) for view, path in (detector_paths or {}).items()
+        }
+        self.view_model = Classifier(view_path, self.device, "view")
+        self.defect_model = Classifier(defect_path, self.device, "defect") if defect_path else None
+        self.defect_models = {view: Classifier(path, self.device, "defect") for view, path in (defect_paths or {}).items()}
+        self.times = StageTimes()
+
+    def thresholds(self) -> dict[str, float]:
+        return {"detection": self.conf_threshold}
+
+    def model_files(self) -> dict[str, str]:
+        """Slot -> file name of every model in use (the report's "versions" when no registry names them)."""
+        files = {}
+        if self.detector:
+            files["detection"] = self.detector.path.name
+        files.update({f"detection/{v}": d.path.name for v, d in self.detectors.items()})
+        files["view"] = self.view_model.path.name
+        if self.defect_model:
+            files["defect"] = self.defect_model.path.name
+        files.update({f"defect/{v}": d.path.name for v, d in self.defect_models.items()})
+        return files
+
+    def _picture_view(self, item: PictureInput, picture: np.ndarray, clock: StageTimes) -> str | None:
+        """The view from the name; else from a whole-picture view model."""
+        view = item.view or parse_wire_name(item.name).view
+        if view is None and self.view_model.whole_image:
+            started = time.perf_counter()
+            probabilities = self.view_model.in_order(self.view_model.probabilities([picture]), VIEWS)[0]
+            clock.add("view", started)
+            view = VIEWS[int(probabilities.argmax())]
+        return view
+
+    def inspect(self, item: PictureInput) -> PictureResult:
+        """Everything about one picture; never raises for a bad picture or a missing per-view model."""
+        wire_id = item.wire_id or parse_wire_name(item.name).wire_id
+        clock = self.times
+        started = time.perf_counter()
+        self.times.pictures += 1
+        try:
+            image, _ = open_image(item.read())
+            picture = np.asarray(to_rgb8(image))
+        except UnreadableImage as error:
+            return PictureResult(item.name, wire_id, item.view or parse_wire_name(item.name).view, error=str(error), ref=item.ref)
+        started = clock.add("load", started)
+        view = self._picture_view(item, picture, clock)
+        detector = self.detectors.get(view or "", self.detector)
+        if detector is None:
+            message = f"No detection model serves {view or 'unnamed'} pictures; activate a general detection model or one for this view."
+            return PictureResult(item.name, wire_id, view, error=message, ref=item.ref)
+        started = time.perf_counter()
+        detections = detector.detect(picture)
+        started = clock.add("detection", started)
+        if len(detections) == 0:
+            return PictureResult(item.name, wire_id, view, ref=item.ref)
+        boxes = detections[:, :4]
+        if self.view_model.whole_image:
+            assert view is not None
+            view_probabilities = np.tile([1.0 if v == view else 0.0 for v in VIEWS], (len(boxes), 1))
+        else:
+            view_probabilities = self.view_model.in_order(self.view_model.probabilities(self.view_model.crops(picture, boxes)), VIEWS)
+        started = clock.add("view", started)
+        box_views = [VIEWS[int(row.argmax())] for row in view_probabilities]
+        if view is None:
+            view = box_views[int(view_probabilities.max(axis=1).argmax())]
+        defect_model = self.defect_models.get(view, self.defect_model)
+        if defect_model is None:
+            message = f"No defect model serves {view} pictures; activate a general defect model or one for {view}."
+            return PictureResult(item.name, wire_id, view, error=message, ref=item.ref)
+        defect_probabilities = defect_model.in_order(defect_model.probabilities(defect_model.crops(picture, boxes)), DEFECTS)
+        clock.add("defect", started)
+        predictions = []
+        for (x1, y1, x2, y2, confidence), box_view, view_row, defect_row in zip(
+            detections, box_views, view_probabilities, defect_probabilities, strict=True
+        ):
+            best = int(defect_row.argmax())
+            predictions.append(
+                BoxPrediction(
+                    float(x1),
+                    float(y1),
+                    float(x2),
+                    float(y2),
+                    detection_confidence=float(confidence),
+                    view=box_view,
+                    view_confidence=float(view_row.max()),
+                    defect=DEFECTS[best],
+                    defect_confidence=float(defect_row[best]),
+                    defect_probabilities=tuple(float(p) for p in defect_row),
+                )
+            )
+        return PictureResult(item.name, wire_id, view, tuple(predictions), ref=item.ref)
+
+    def run(
+        self,
+        items: Iterable[PictureInput],
+        progress: Callable[[int, int, PictureResult], None] | None = None,
+        versions: Mapping[str, str] | None = None,
+    ) -> InspectionReport:
+        """Inspect every picture and combine each wire's views; ``progress(done, total, result)`` after each."""
+        items = list(items)
+        results = []
+        for done, item in enumerate(items, start=1):
+            result = self.inspect(item)
+            results.append(result)
+            if progress is not None:
+                progress(done, len(items), result)
+        return InspectionReport(results, rule=self.rule, versions=dict(versions or self.model_files()), thresholds=self.thresholds())
