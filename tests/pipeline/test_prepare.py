@@ -47,6 +47,7 @@ def legacy_records() -> list[ImageRecord]:
     return records
 
 
+@pytest.mark.slow
 def test_yolo_set_passes_ultralytics_dataset_check(synthetic_snapshot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     configure_offline(Path(os.environ["WIRESAG_DATA_DIR"]))
     install_fonts()

@@ -92,6 +92,11 @@ def classifier_transform(task: Literal["defect", "view"], size: int, heavy: bool
     )
 
 
+def display_transform(task: Task, heavy: bool, size: int, seed: int | None = None) -> A.Compose:
+    """The training augmentations fitted into a ``size`` square, left as 8-bit RGB for showing."""
+    return A.Compose([*augmentations(task, heavy), *resize_to_square(size)], seed=seed)
+
+
 def detection_transform(heavy: bool = False, bbox_format: str = "coco", seed: int | None = None) -> A.Compose:
     """Bbox-safe: call with ``image=``, ``bboxes=`` (pixels, ``coco`` = x, y, w, h) and ``labels=``.
 

@@ -11,12 +11,11 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import albumentations as A
 import cv2
 import numpy as np
 from PIL import Image as PILImage
 
-from training.pipeline.augment import augmentations, resize_to_square
+from training.pipeline.augment import display_transform
 from training.pipeline.prepare import read_rgb8
 
 _LABEL_WIDTH = 90
@@ -37,7 +36,7 @@ def preview_grid(
     a class without samples gets an empty row, so a missing class is visible.
     For TensorBoard: ``writer.add_image(tag, grid, dataformats="HWC")``.
     """
-    transform = A.Compose([*augmentations(task, heavy), *resize_to_square(tile)], seed=seed)  # type: ignore[arg-type]
+    transform = display_transform(task, heavy, tile, seed)
     rows = []
     for name, samples in samples_by_class.items():
         row = np.full((tile, _LABEL_WIDTH + per_class * tile, 3), _BACKGROUND, dtype=np.uint8)
