@@ -51,7 +51,7 @@ def legacy_records() -> list[ImageRecord]:
 def test_yolo_set_passes_ultralytics_dataset_check(synthetic_snapshot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     configure_offline(Path(os.environ["WIRESAG_DATA_DIR"]))
     install_fonts()
-    from ultralytics.data.utils import check_det_dataset
+    from ultralytics.data.utils import check_det_dataset, img2label_paths
 
     data_yaml = prepare_yolo(synthetic_snapshot, tmp_path / "yolo")
     data = check_det_dataset(str(data_yaml))
@@ -59,6 +59,8 @@ def test_yolo_set_passes_ultralytics_dataset_check(synthetic_snapshot, tmp_path:
     train_images = sorted((tmp_path / "yolo" / "images" / "train").iterdir())
     assert len(train_images) == len(synthetic_snapshot.train)
     assert all(p.is_symlink() for p in train_images)
+    label_paths = img2label_paths([str(p) for p in train_images])
+    assert all(Path(p).read_text().startswith("0 ") for p in label_paths)  # Ultralytics finds every label
 
 
 def test_yolo_labels_are_normalised_centre_boxes(synthetic_snapshot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
