@@ -1,0 +1,81 @@
+"""End-to-end classifier training on tiny synthetic data (CPU, seconds per run)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from training.pipeline import synthetic
+from training.pipeline.config import load_config
+from training.pipeline.dataset import records_from_synthetic, split_records
+from training.pipeline.events import RecordingSink, StopRequested
+from training.pipeline.runner import train
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pictures")
+    samples = synthetic.generate(folder, {"PASS": 3, "SWEEP": 3, "WOBBLE": 3, "TOUCH": 3}, image_size=192)
+    return split_records(records_from_synthetic(samples), val_fraction=0.3, seed=0)
+
+
+def scalars(run_dir, tag):
+    accumulator = EventAccumulator(str(run_dir / "tensorboard"))
+    accumulator.Reload()
+    return [(event.step, event.value) for event in accumulator.Scalars(tag)]
+
+
+def test_defect_model_trains_end_to_end(snapshot, tmp_path):
+    config = load_config("defect", overrides={"epochs": 2, "image_size": 64, "batch": 8, "pass_oversample": 3})
+    sink = RecordingSink()
+    result = train("defect", config, snapshot, tmp_path, sink)
+
+    assert [e.epoch for e in sink.epochs] == [1, 2]
+    assert {"train/loss", "val/balanced_accuracy", "val/recall/PASS"} <= set(sink.epochs[0].metrics)
+    assert sink.epochs[0].memory["rss_mb"] > 0 and sink.progress
+    checkpoint = torch.load(result.best_checkpoint, weights_only=False)
+    assert checkpoint["classes"] == ["PASS", "SWEEP", "WOBBLE", "TOUCH"] and checkpoint["architecture"] == "efficientnet_b0"
+    assert result.last_checkpoint.exists() and "pass_recall" in result.metrics
+    assert [step for step, _ in scalars(tmp_path, "val/balanced_accuracy")] == [1, 2]
+    assert [step for step, _ in scalars(tmp_path, "train/loss")] == [1, 2]
+    report = json.loads(result.report_path.read_text())
+    assert [row["name"] for row in report["evaluation"]["per_class"]] == ["PASS", "SWEEP", "WOBBLE", "TOUCH"]
+    assert (result.report_path.parent / "confusion_matrix.png").exists()
+    assert (result.report_path.parent / "report.html").exists()
+    assert json.loads((tmp_path / "config.json").read_text())["epochs"] == 2
+
+
+def test_focal_loss_with_balanced_sampler_and_early_stopping(snapshot, tmp_path):
+    # min_delta 1 means no epoch after the first counts as an improvement.
+    config = load_config(
+        "defect",
+        overrides={"epochs": 6, "image_size": 48, "batch": 8, "loss": "focal", "sampler": "balanced", "patience": 1, "min_delta": 1.0},
+    )
+    sink = RecordingSink()
+    result = train("defect", config, snapshot, tmp_path, sink)
+    assert [e.epoch for e in sink.epochs] == [1, 2]
+    assert result.epochs_run == 2
+    assert any("Early stopping" in message for _, message in sink.logs)
+
+
+def test_stop_within_one_batch_then_resume_continues(snapshot, tmp_path):
+    config = load_config("view", overrides={"epochs": 3, "image_size": 48, "batch": 8})
+    # 17 training crops in batches of 8: 2 batches per epoch; stop in the second batch of epoch 2.
+    stopping = RecordingSink(stop_after_batches=3)
+    with pytest.raises(StopRequested) as stopped:
+        train("view", config, snapshot, tmp_path, stopping)
+    assert stopped.value.epoch == 2
+    assert [e.epoch for e in stopping.epochs] == [1]
+    assert torch.load(tmp_path / "weights" / "last.pt", weights_only=False)["epoch"] == 1
+
+    resumed = RecordingSink()
+    result = train("view", config, snapshot, tmp_path, resumed, resume=True)
+    assert [e.epoch for e in resumed.epochs] == [2, 3]
+    last = torch.load(result.last_checkpoint, weights_only=False)
+    assert last["epoch"] == 3 and [h["epoch"] for h in last["history"]] == [1, 2, 3]
+    assert result.metrics["accuracy"] >= 0

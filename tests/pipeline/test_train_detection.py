@@ -1,0 +1,59 @@
+"""End-to-end YOLOv8n training on tiny synthetic data (CPU, imgsz 128)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from training.pipeline import synthetic
+from training.pipeline.config import load_config
+from training.pipeline.dataset import records_from_synthetic, split_records
+from training.pipeline.events import RecordingSink, StopRequested
+from training.pipeline.runner import train
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pictures")
+    samples = synthetic.generate(folder, {"PASS": 2, "SWEEP": 2, "WOBBLE": 2, "TOUCH": 2}, image_size=256)
+    return split_records(records_from_synthetic(samples), val_fraction=0.25, seed=0)
+
+
+def config(**values):
+    return load_config("detection", overrides={"epochs": 2, "imgsz": 128, "batch": 4, "mosaic": 0.0, **values})
+
+
+def test_detection_trains_reports_and_logs(snapshot, tmp_path):
+    sink = RecordingSink()
+    result = train("detection", config(), snapshot, tmp_path, sink)
+
+    assert [e.epoch for e in sink.epochs] == [1, 2]
+    expected = {"train/box_loss", "train/cls_loss", "train/dfl_loss", "val/mAP50", "val/mAP50-95", "val/precision"}
+    assert expected <= set(sink.epochs[0].metrics)
+    assert sink.epochs[0].learning_rate is not None and sink.progress
+    assert result.best_checkpoint.exists() and result.last_checkpoint.exists()
+    assert "val/mAP50" in result.metrics
+    accumulator = EventAccumulator(str(tmp_path / "tensorboard"))
+    accumulator.Reload()
+    assert [e.step for e in accumulator.Scalars("val/mAP50")] == [1, 2]
+    assert [e.step for e in accumulator.Scalars("train/box_loss")] == [1, 2]
+    report = json.loads(result.report_path.read_text())
+    assert report["model_type"] == "detection" and "val/mAP50" in report["metrics"]
+
+
+def test_stop_within_one_batch_leaves_last_pt_resumable(snapshot, tmp_path):
+    # 8 training pictures in batches of 4: 2 batches per epoch; stop in the second batch of epoch 2.
+    stopping = RecordingSink(stop_after_batches=3)
+    with pytest.raises(StopRequested) as stopped:
+        train("detection", config(), snapshot, tmp_path, stopping)
+    assert stopped.value.epoch == 2
+    assert [e.epoch for e in stopping.epochs] == [1]
+
+    resumed = RecordingSink()
+    result = train("detection", config(), snapshot, tmp_path, resumed, resume=True)
+    assert [e.epoch for e in resumed.epochs] == [2]
+    assert result.best_checkpoint.exists()
