@@ -199,6 +199,6 @@ def _train_detection(config: DetectionConfig, data_yaml: Path, run_dir: Path, si
             "notes": attempts.notes,
         },
     )
-    return TrainResult(
-        result.best_checkpoint, result.last_checkpoint, result.metrics, report_path, device_text, result.epochs_run, attempts.notes
-    )
+    # The registry names detection versions by mAP50, mAP50-95, precision and recall.
+    metrics = {name.removeprefix("val/"): value for name, value in result.metrics.items()}
+    return TrainResult(result.best_checkpoint, result.last_checkpoint, metrics, report_path, device_text, result.epochs_run, attempts.notes)

@@ -1,0 +1,60 @@
+"""``manage.py train``: a real run on synthetic pictures in the database, stored like a worker's run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import transaction
+
+from annotations.choices import Source
+from annotations.ingest import ingest_image
+from annotations.models import Annotation
+from registry.models import ModelVersion
+from training.models import EpochMetric, RunStatus, TrainingRun
+from training.pipeline import synthetic
+
+
+def annotate_synthetic(folder: Path) -> None:
+    for sample in synthetic.generate(folder, {"PASS": 2, "SWEEP": 2, "WOBBLE": 2, "TOUCH": 2}, image_size=128):
+        with transaction.atomic():
+            image = ingest_image(Path(sample.path).read_bytes(), sample.filename, wire_group="cmd").image
+            x, y, width, height = sample.box
+            Annotation.objects.create(
+                image=image, x=x, y=y, width=width, height=height, view=sample.view, defect=sample.defect, source=Source.HUMAN
+            )
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_train_command_trains_stores_and_registers(tmp_path, capsys):
+    annotate_synthetic(tmp_path / "synthetic")
+    settings = ["--set", "image_size=32", "--set", "batch=8", "--set", "device=cpu"]
+    call_command("train", "view", "--preset", "cpu-quick", "--epochs", "2", *settings)
+
+    run = TrainingRun.objects.get()
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.config["epochs"] == 2 and run.config["preset"] == "cpu-quick" and run.config["image_size"] == 32
+    assert run.device.startswith("cpu") and Path(run.checkpoint_path).exists()
+    assert run.dataset_snapshot["train"] and run.dataset_snapshot["val"]
+    assert EpochMetric.objects.filter(run=run).count() == 2
+    assert ModelVersion.objects.filter(training_run=run).exists()
+    out = capsys.readouterr().out
+    assert "succeeded" in out and "accuracy" in out
+    report = Path(out.split("Report: ")[1].splitlines()[0])
+    assert json.loads(report.read_text())["model_type"] == "view"
+
+
+@pytest.mark.django_db
+def test_bad_setting_is_a_sentence_not_a_traceback():
+    with pytest.raises(CommandError, match="Unknown setting 'lossy' for the defect model"):
+        call_command("train", "defect", "--set", "lossy=focal")
+    assert not TrainingRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_too_few_annotated_wires_is_explained():
+    with pytest.raises(CommandError, match="PASS has 0 wires"):
+        call_command("train", "defect")
