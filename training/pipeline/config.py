@@ -136,9 +136,9 @@ CONFIG_CLASSES: dict[str, type[AnyConfig]] = {"detection": DetectionConfig, "vie
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "full": {"detection": {}, "view": {}, "defect": {}},
     "cpu-quick": {
-        "detection": {"imgsz": 416, "epochs": 30, "batch": 8, "patience": 10, "close_mosaic": 5},
+        "detection": {"imgsz": 384, "epochs": 25, "batch": 8, "patience": 10, "close_mosaic": 5},
         "view": {"image_size": 128, "epochs": 8, "batch": 16, "patience": 4},
-        "defect": {"image_size": 224, "epochs": 30, "batch": 16, "patience": 12, "lr": 0.002},
+        "defect": {"image_size": 224, "epochs": 25, "batch": 16, "patience": 10, "lr": 0.002},
     },
 }
 

@@ -112,6 +112,33 @@ def use_amp(device: torch.device) -> bool:
     return (WEIGHTS_DIR / "yolo26n.pt").is_file()
 
 
+def yolo_train_args(config: DetectionConfig, data_yaml: Path, out_dir: Path, device: torch.device) -> dict[str, Any]:
+    """The arguments of ``YOLO.train`` for a fresh run into ``out_dir/yolo``."""
+    return {
+        "data": str(data_yaml),
+        "epochs": config.epochs,
+        "imgsz": config.imgsz,
+        "batch": config.batch,
+        "patience": config.patience or 10**9,
+        "lr0": config.lr0,
+        "optimizer": config.optimizer,
+        "mosaic": config.mosaic,
+        "close_mosaic": config.close_mosaic,
+        "fliplr": config.fliplr,
+        "seed": config.seed,
+        "deterministic": False,
+        "workers": config.workers,
+        "device": "cpu" if device.type == "cpu" else str(device.index or 0),
+        "amp": use_amp(device),
+        "pretrained": bool(config.weights),
+        "project": str(out_dir),
+        "name": "yolo",
+        "exist_ok": True,
+        "verbose": False,
+        "plots": True,
+    }
+
+
 def train_detection(
     config: DetectionConfig,
     data_yaml: Path,
@@ -138,29 +165,7 @@ def train_detection(
                 f"The weights file {config.weights} does not exist; upload it or leave 'weights' empty to start from scratch."
             )
         model = YOLO(config.weights or config.model)
-        args = {
-            "data": str(data_yaml),
-            "epochs": config.epochs,
-            "imgsz": config.imgsz,
-            "batch": config.batch,
-            "patience": config.patience or 10**9,
-            "lr0": config.lr0,
-            "optimizer": config.optimizer,
-            "mosaic": config.mosaic,
-            "close_mosaic": config.close_mosaic,
-            "fliplr": config.fliplr,
-            "seed": config.seed,
-            "deterministic": False,
-            "workers": config.workers,
-            "device": device_arg,
-            "amp": use_amp(device),
-            "pretrained": bool(config.weights),
-            "project": str(out_dir),
-            "name": "yolo",
-            "exist_ok": True,
-            "verbose": False,
-            "plots": True,
-        }
+        args = yolo_train_args(config, data_yaml, out_dir, device)
     callbacks = SinkCallbacks(sink, device)
     callbacks.attach(model)
     model.train(**args)

@@ -1,0 +1,123 @@
+"""Quality of the three models with the cpu-quick preset, on a held-out synthetic set.
+
+Trains detection, view and defect on the synthetic reference distribution
+(86 wires, PASS 3; 172 pictures), then evaluates each best checkpoint on a
+separately generated set (another seed; 200 wires = 400 pictures, 40 PASS).
+Prints mAP@0.5, view accuracy, defect balanced accuracy, PASS recall and the
+wall time, next to the targets. Heavy: tens of minutes on a 2-core CPU.
+
+    .venv/bin/python bench/bench_quality.py [--workdir DIR] [--preset cpu-quick] [--set defect.epochs=10 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from training.pipeline.offline import configure_offline  # noqa: E402
+
+TARGETS = {"mAP50": 0.85, "view_accuracy": 0.95, "defect_balanced_accuracy": 0.80, "pass_recall": 0.70, "train_minutes": 30.0}
+HELD_OUT_COUNTS = {"PASS": 20, "SWEEP": 50, "WOBBLE": 60, "TOUCH": 70}
+
+
+def evaluate_classifier(checkpoint: Path, crops_dir: Path) -> dict[str, float]:
+    import torch
+    from torch.utils.data import DataLoader
+
+    from training.pipeline.augment import ClassAwareTransform, classifier_transform
+    from training.pipeline.classifier import CropFolder, predict
+    from training.pipeline.config import from_json
+    from training.pipeline.metrics import evaluate
+
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    config = from_json(state["config"])
+    model = __import__("timm").create_model(state["architecture"], pretrained=False, num_classes=len(state["classes"]))
+    model.load_state_dict(state["model"])
+    folder = CropFolder(crops_dir, "val", state["classes"])
+    plain = classifier_transform(config.model_type, state["image_size"], heavy=False, train=False)
+    folder.transform = ClassAwareTransform(plain, plain, set())
+    prediction = predict(model, DataLoader(folder, batch_size=32), torch.device("cpu"))
+    result = evaluate(prediction.truth, prediction.probabilities.argmax(axis=1), state["classes"], prediction.probabilities)
+    return {"accuracy": result.accuracy, "balanced_accuracy": result.balanced_accuracy, "pass_recall": result.per_class[0].recall,
+            "count": result.count}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--preset", default="cpu-quick")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="TYPE.KEY=VALUE")
+    args = parser.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="wiresag-quality-"))
+    configure_offline(workdir)
+
+    import torch
+
+    from training.pipeline import synthetic
+    from training.pipeline.config import load_config, parse_overrides
+    from training.pipeline.dataset import Snapshot, records_from_synthetic, split_records
+    from training.pipeline.events import RecordingSink
+    from training.pipeline.prepare import prepare_crops, prepare_yolo
+    from training.pipeline.runner import train
+
+    torch.set_num_threads(max(torch.get_num_threads(), 1))
+    start = time.perf_counter()
+    train_samples = synthetic.generate(workdir / "reference", synthetic.reference_plan(), seed=0)
+    held_samples = synthetic.generate(workdir / "held-out", HELD_OUT_COUNTS, seed=1)
+    print(f"generated {len(train_samples)} training and {len(held_samples)} held-out pictures in {time.perf_counter() - start:.0f} s")
+    snapshot = split_records(records_from_synthetic(train_samples), val_fraction=0.2, seed=0)
+    held = Snapshot(train=(), val=tuple(records_from_synthetic(held_samples, lot="held-out")), seed=1, val_fraction=1.0)
+
+    per_type: dict[str, dict[str, str]] = {}
+    for pair in parse_overrides(args.overrides).items():
+        model_type, _, key = pair[0].partition(".")
+        per_type.setdefault(model_type, {})[key] = pair[1]
+
+    results: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for model_type in ("detection", "view", "defect"):
+        config = load_config(model_type, args.preset, overrides=per_type.get(model_type, {}))
+        began = time.perf_counter()
+        result = train(model_type, config, snapshot, workdir / f"run-{model_type}", RecordingSink(), datasets_dir=workdir / "datasets")
+        seconds[model_type] = time.perf_counter() - began
+        print(f"{model_type}: {result.epochs_run} epochs in {seconds[model_type]:.0f} s on {result.device}; validation {result.metrics}")
+        if model_type == "detection":
+            from ultralytics import YOLO
+
+            data_yaml = prepare_yolo(held, workdir / "held-out-yolo")
+            metrics = YOLO(str(result.best_checkpoint)).val(data=str(data_yaml), imgsz=config.imgsz, batch=8, device="cpu",
+                                                            plots=False, verbose=False, project=str(workdir), name="held-out-val")
+            results["mAP50"] = float(metrics.box.map50)
+            results["mAP50-95"] = float(metrics.box.map)
+        else:
+            folder = workdir / f"held-out-{model_type}"
+            crops = prepare_crops(held, folder, model_type, margin=config.margin, whole_image=config.whole_image)
+            scores = evaluate_classifier(result.best_checkpoint, crops)
+            if model_type == "view":
+                results["view_accuracy"] = scores["accuracy"]
+            else:
+                results["defect_balanced_accuracy"] = scores["balanced_accuracy"]
+                results["defect_accuracy"] = scores["accuracy"]
+                results["pass_recall"] = scores["pass_recall"]
+    results["train_minutes"] = sum(seconds.values()) / 60
+    print(f"\nheld-out set: {len(held_samples)} pictures, {HELD_OUT_COUNTS['PASS'] * 2} PASS; preset {args.preset}; work folder {workdir}")
+    for name, value in results.items():
+        target = TARGETS.get(name)
+        if target is None:
+            print(f"{name:>26}: {value:.3f}")
+            continue
+        ok = value <= target if name == "train_minutes" else value > target
+        print(f"{name:>26}: {value:.3f}  target {'<=' if name == 'train_minutes' else '>'} {target}  {'met' if ok else 'MISSED'}")
+    for name, value in seconds.items():
+        print(f"{name + ' seconds':>26}: {value:.0f}")
+    (workdir / "quality.json").write_text(json.dumps({"results": results, "seconds": seconds, "preset": args.preset}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Overhead of our trainers against bare loops on the same data and model, in the same process.
+
+Classifier: ``train_classifier`` (events, metrics, atomic checkpoints every
+epoch) against a plain torch loop (train + validation forward pass, nothing
+saved). Detection: our Ultralytics wrapper (callbacks into a sink) against a
+plain ``YOLO(...).train(...)`` with the same arguments. Target ratio <= 1.05.
+
+    .venv/bin/python bench/bench_train_overhead.py [--epochs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from training.pipeline.offline import configure_offline, install_fonts  # noqa: E402
+
+
+def bare_classifier_seconds(config, crops_dir: Path) -> float:
+    import timm
+    import torch
+    from torch.utils.data import DataLoader
+
+    from training.pipeline.augment import ClassAwareTransform, class_aware_transform, classifier_transform
+    from training.pipeline.classifier import CropFolder
+    from training.pipeline.labels import VIEWS
+
+    torch.manual_seed(config.seed)
+    train_set, val_set = CropFolder(crops_dir, "train", VIEWS), CropFolder(crops_dir, "val", VIEWS)
+    train_set.transform = class_aware_transform("view", config.image_size, set())
+    plain = classifier_transform("view", config.image_size, heavy=False, train=False)
+    val_set.transform = ClassAwareTransform(plain, plain, set())
+    model = timm.create_model(config.architecture, pretrained=False, num_classes=len(VIEWS))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    criterion = torch.nn.CrossEntropyLoss()
+    train_loader = DataLoader(train_set, batch_size=config.batch, shuffle=True, drop_last=True)
+    val_loader = DataLoader(val_set, batch_size=config.batch)
+    start = time.perf_counter()
+    for _ in range(config.epochs):
+        model.train()
+        for pictures, labels in train_loader:
+            loss = criterion(model(pictures), labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            for pictures, _ in val_loader:
+                model(pictures)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=3)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="wiresag-overhead-"))
+    configure_offline(workdir)
+    install_fonts()
+
+    import torch
+
+    from training.pipeline import synthetic
+    from training.pipeline.classifier import train_classifier
+    from training.pipeline.config import load_config
+    from training.pipeline.dataset import records_from_synthetic, split_records
+    from training.pipeline.detection import train_detection, yolo_train_args
+    from training.pipeline.events import RecordingSink
+    from training.pipeline.prepare import prepare_crops, prepare_yolo
+
+    samples = synthetic.generate(workdir / "pictures", synthetic.scaled_plan(24), image_size=384)
+    snapshot = split_records(records_from_synthetic(samples), val_fraction=0.25, seed=0)
+    n_train = len(snapshot.train)
+    device = torch.device("cpu")
+
+    config = load_config("view", overrides={"epochs": args.epochs, "image_size": 96, "batch": 8, "samples_every": 1000})
+    crops = prepare_crops(snapshot, workdir / "crops", "view")
+    bare = bare_classifier_seconds(config, crops)
+    start = time.perf_counter()
+    train_classifier(config, crops, workdir / "classifier", RecordingSink(), device)
+    ours = time.perf_counter() - start
+    print(f"classifier: ours {ours:.1f} s, bare torch {bare:.1f} s, ratio {ours / bare:.3f}, "
+          f"{n_train * args.epochs / ours:.1f} vs {n_train * args.epochs / bare:.1f} training images/s")
+
+    from ultralytics import YOLO
+
+    detection = load_config("detection", overrides={"epochs": args.epochs, "imgsz": 160, "batch": 8})
+    data_yaml = prepare_yolo(snapshot, workdir / "yolo-data")
+    plain_args = yolo_train_args(detection, data_yaml, workdir / "plain", device)
+    start = time.perf_counter()
+    YOLO("yolov8n.yaml").train(**plain_args)
+    plain = time.perf_counter() - start
+    start = time.perf_counter()
+    train_detection(detection, data_yaml, workdir / "ours", RecordingSink(), device)
+    ours = time.perf_counter() - start
+    print(f"detection: ours {ours:.1f} s, plain YOLO {plain:.1f} s, ratio {ours / plain:.3f}, "
+          f"{n_train * args.epochs / ours:.1f} vs {n_train * args.epochs / plain:.1f} training images/s")
+
+
+if __name__ == "__main__":
+    main()
