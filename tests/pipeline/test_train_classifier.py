@@ -43,6 +43,9 @@ def test_defect_model_trains_end_to_end(snapshot, tmp_path):
     assert result.last_checkpoint.exists() and "pass_recall" in result.metrics
     assert [step for step, _ in scalars(tmp_path, "val/balanced_accuracy")] == [1, 2]
     assert [step for step, _ in scalars(tmp_path, "train/loss")] == [1, 2]
+    accumulator = EventAccumulator(str(tmp_path / "tensorboard"))
+    accumulator.Reload()
+    assert {"val/confusion_matrix", "val/samples"} <= set(accumulator.Tags()["images"])
     report = json.loads(result.report_path.read_text())
     assert [row["name"] for row in report["evaluation"]["per_class"]] == ["PASS", "SWEEP", "WOBBLE", "TOUCH"]
     assert (result.report_path.parent / "confusion_matrix.png").exists()
