@@ -61,8 +61,12 @@ class PictureInput:
     wire_id: str | None = None
     view: str | None = None
     ref: Any = None
+    #: Why the picture cannot be read, when the caller knew before decoding (e.g. a refused zip entry).
+    error: str = ""
 
     def read(self) -> bytes:
+        if self.error:
+            raise UnreadableImage(self.error)
         if self.data is not None:
             return self.data
         if self.path is None:
