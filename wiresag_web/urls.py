@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("annotations.urls")),
     path("", include("annotations.interop_urls")),
+    path("", include("annotations.review_urls")),
     path("", include("training.urls")),
     path("", include("registry.urls")),
 ]

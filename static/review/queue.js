@@ -1,0 +1,56 @@
+// Review queue keys: A accept, R reject, C correct (opens the picture), J/K next/previous.
+(function () {
+  "use strict";
+  const table = document.getElementById("queue");
+  if (!table) return;
+  const rows = Array.from(table.querySelectorAll("tbody tr"));
+  const message = document.getElementById("review-message");
+  const csrf = (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
+  let index = 0;
+
+  function select(next) {
+    if (!rows.length) return;
+    index = Math.max(0, Math.min(rows.length - 1, next));
+    rows.forEach((row, i) => row.classList.toggle("current", i === index));
+    rows[index].scrollIntoView({ block: "nearest" });
+  }
+
+  function nextPending() {
+    const after = rows.findIndex((row, i) => i > index && !row.dataset.decided);
+    select(after === -1 ? index : after);
+  }
+
+  async function decide(decision) {
+    const row = rows[index];
+    if (!row || row.dataset.decided) return;
+    const url = table.dataset.decideUrl.replace("/0/", "/" + row.dataset.id + "/");
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "X-CSRFToken": csrf, "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ decision: decision }),
+    });
+    const data = await response.json();
+    if (!response.ok) {
+      message.textContent = data.error || "The decision was not saved; reload the page and try again.";
+      return;
+    }
+    row.dataset.decided = data.review_state;
+    row.classList.add(data.review_state);
+    row.querySelector(".state").textContent = data.review_state;
+    message.textContent = "Saved: " + data.review_state + ".";
+    nextPending();
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.target.closest("input, select, textarea") || event.ctrlKey || event.metaKey || event.altKey) return;
+    const key = event.key.toLowerCase();
+    if (key === "j") select(index + 1);
+    else if (key === "k") select(index - 1);
+    else if (key === "a") decide("accept");
+    else if (key === "r") decide("reject");
+    else if (key === "c" && rows[index]) window.location.href = rows[index].dataset.annotateUrl;
+    else return;
+    event.preventDefault();
+  });
+  select(0);
+})();
