@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from annotations.models import Annotation, Image
 from training.pipeline.labels import DEFECTS, SEVERITY, VIEWS, defect_display
@@ -70,18 +70,18 @@ def _size_histogram(sizes: list[tuple[float, float]]) -> list[tuple[int, int, in
 
 
 def _unpaired() -> tuple[list[WireIssue], int]:
-    """Wires with only one view among their pictures (or pictures without a view)."""
-    views_by_wire: dict[tuple[str, str], set[str]] = defaultdict(set)
-    ids_by_wire: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for pk, group, wire, view in Image.objects.order_by("id").values_list("id", "wire_group", "wire_id", "view").iterator():
-        views_by_wire[(group, wire)].add(view)
-        ids_by_wire[(group, wire)].append(pk)
+    """Wires missing a view among their pictures, grouped in the database (indexed on the wire)."""
+    per_view = {f"n_{view}": Count("id", filter=Q(view=view)) for view in VIEWS}
+    missing_any = Q()
+    for name in per_view:
+        missing_any |= Q(**{name: 0})
+    wires = Image.objects.values("wire_group", "wire_id").annotate(**per_view).filter(missing_any).order_by("wire_group", "wire_id")
     issues = []
-    for (group, wire), views in views_by_wire.items():
-        missing = [view for view in VIEWS if view not in views]
-        if missing:
-            issues.append(WireIssue(group, wire, tuple(ids_by_wire[(group, wire)]), f"no {' or '.join(missing)} picture"))
-    return issues[:EXAMPLE_LIMIT], len(issues)
+    for row in wires[:EXAMPLE_LIMIT]:
+        ids = Image.objects.filter(wire_group=row["wire_group"], wire_id=row["wire_id"]).order_by("id").values_list("id", flat=True)
+        missing = [view for view in VIEWS if not row[f"n_{view}"]]
+        issues.append(WireIssue(row["wire_group"], row["wire_id"], tuple(ids), f"no {' or '.join(missing)} picture"))
+    return issues, wires.count()
 
 
 def _disagreeing() -> tuple[list[WireIssue], int]:

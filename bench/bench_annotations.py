@@ -1,0 +1,188 @@
+"""Benchmark the annotation workspace against daphne on loopback.
+
+1. Save latency (PUT /api/images/<id>/annotations) with 20 concurrent clients, each saving its
+   own picture's boxes again and again (targets: p95 < 50 ms).
+2. The library page with 100,000 pictures in the database (target < 300 ms): first page, a deep
+   page (keyset ``after``) and a filtered page.
+
+Each number is printed beside a baseline measured in the same run: ``/health/`` (one trivial
+query through the same server), so the ratio says what the feature costs over the bare stack.
+Run: ``.venv/bin/python bench/bench_annotations.py`` (uses a throwaway data folder).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA_DIR = tempfile.mkdtemp(prefix="wiresag-bench-")
+os.environ.update(
+    {"WIRESAG_DATA_DIR": DATA_DIR, "WIRESAG_DEBUG": "1", "WIRESAG_HTTPS": "0", "DJANGO_SETTINGS_MODULE": "wiresag_web.settings"}
+)
+
+import django  # noqa: E402
+
+django.setup()
+
+import requests  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from annotations.ingest import ingest_image  # noqa: E402
+from annotations.models import Annotation, Image  # noqa: E402
+from annotations.users import create_user_with_role  # noqa: E402
+from tests.conftest import png_bytes  # noqa: E402
+from training.pipeline.labels import DEFECTS  # noqa: E402
+
+CLIENTS = 20
+SAVES_PER_CLIENT = 50
+LIBRARY_PICTURES = 100_000
+PASSWORD = "bench password 123"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fill_database() -> list[int]:
+    call_command("migrate", verbosity=0)
+    create_user_with_role("bench", PASSWORD, "annotator")
+    own = [ingest_image(png_bytes(400, 300, seed=i), f"bench{i:02d}_TOP.png").image.pk for i in range(CLIENTS)]
+    start = time.perf_counter()
+    rows = (
+        Image(
+            original_name=f"lot {n // 1000}/{n:06d}_{'TOP' if n % 2 else 'SIDE'}.png",
+            sha256=f"{n:064x}",
+            file=f"images/fake/{n}.png",
+            thumbnail_file=f"thumbs/fake/{n}.jpg",
+            display_file=f"display/fake/{n}.png",
+            width=1004,
+            height=1004,
+            wire_id=f"{n // 2:06d}",
+            wire_group=f"lot {n // 1000}",
+            view="TOP" if n % 2 else "SIDE",
+        )
+        for n in range(LIBRARY_PICTURES)
+    )
+    Image.objects.bulk_create(rows, batch_size=5000)
+    first_fake = Image.objects.order_by("id").values_list("id", flat=True)[CLIENTS]
+    boxes = (
+        Annotation(image_id=first_fake + n, x=100, y=100, width=200, height=70, view="TOP", defect=DEFECTS[n % 4])
+        for n in range(0, LIBRARY_PICTURES, 5)
+    )
+    Annotation.objects.bulk_create(boxes, batch_size=5000)
+    took = time.perf_counter() - start
+    print(f"database: {Image.objects.count():,} pictures, {Annotation.objects.count():,} boxes ({took:.1f} s to insert)")
+    return own
+
+
+def logged_in_session(base: str) -> requests.Session:
+    session = requests.Session()
+    session.get(f"{base}/login/")
+    response = session.post(
+        f"{base}/login/", data={"username": "bench", "password": PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]}
+    )
+    response.raise_for_status()
+    return session
+
+
+def save_loop(base: str, image_id: int, pause: float = 0.0, saves: int = SAVES_PER_CLIENT) -> list[float]:
+    session = logged_in_session(base)
+    url = f"{base}/api/images/{image_id}/annotations"
+    revision = session.get(url).json()["image"]["revision"]
+    headers = {"X-CSRFToken": session.cookies["csrftoken"]}
+    latencies = []
+    for n in range(saves):
+        if pause:
+            time.sleep(pause * (0.5 + (n * 7919 + image_id) % 100 / 100))  # spread the clients out
+        boxes = [{"id": None, "x": 10 + n % 50, "y": 20, "width": 150, "height": 60, "view": "TOP", "defect": DEFECTS[n % 4]}]
+        start = time.perf_counter()
+        response = session.put(url, json={"base_revision": revision, "boxes": boxes}, headers=headers)
+        latencies.append(time.perf_counter() - start)
+        response.raise_for_status()
+        revision = response.json()["revision"]
+    return latencies
+
+
+def timed_gets(session: requests.Session, url: str, repeat: int) -> list[float]:
+    session.get(url).raise_for_status()  # warm up
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        session.get(url).raise_for_status()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def concurrent_health(base: str) -> list[float]:
+    session = logged_in_session(base)
+    return timed_gets(session, f"{base}/health/", SAVES_PER_CLIENT)
+
+
+def main() -> None:
+    own = fill_database()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "wiresag_web.asgi:application"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                requests.get(f"{base}/health/", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        single = save_loop(base, own[0])
+        one50, one95 = percentile(single, 50) * 1000, percentile(single, 95) * 1000
+        print(f"one client alone, {len(single)} saves: p50 {one50:.1f} ms, p95 {one95:.1f} ms")
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            health = [t for chunk in pool.map(concurrent_health, [base] * CLIENTS) for t in chunk]
+            saves = [t for chunk in pool.map(lambda image_id: save_loop(base, image_id), own) for t in chunk]
+            paced = [t for chunk in pool.map(lambda image_id: save_loop(base, image_id, pause=1.0, saves=20), own) for t in chunk]
+        h50, h95 = percentile(health, 50) * 1000, percentile(health, 95) * 1000
+        print(f"{CLIENTS} concurrent clients, daphne on loopback (baseline GET /health/ back to back: p50 {h50:.1f}, p95 {h95:.1f} ms):")
+        for label, latencies in (("back to back (no pause)", saves), ("each saving about once a second", paced)):
+            s50, s95 = percentile(latencies, 50) * 1000, percentile(latencies, 95) * 1000
+            print(f"  save {label:32s} p50 {s50:6.1f} ms  p95 {s95:6.1f} ms  ({len(latencies)} saves; target p95 < 50 ms)")
+
+        session = logged_in_session(base)
+        baseline = statistics.median(timed_gets(session, f"{base}/health/", 20)) * 1000
+        last_id = Image.objects.order_by("-id").values_list("id", flat=True).first()
+        pages = {
+            "first page": "/library/",
+            "deep page (after=last-1000)": f"/library/?after={last_id - 1000}",
+            "filter defect=TOUCH": "/library/?defect=TOUCH",
+            "filter not annotated + view": "/library/?annotated=no&view=TOP",
+            "filter wire id prefix": "/library/?wire=04999",
+            "statistics page": "/statistics/",
+        }
+        print(f"library with {Image.objects.count():,} pictures, one client (median of 10; baseline /health/ {baseline:.1f} ms):")
+        for label, path in pages.items():
+            median = statistics.median(timed_gets(session, f"{base}{path}", 10)) * 1000
+            print(f"  {label:30s} {median:7.1f} ms  ({median / baseline:.1f}x baseline; target < 300 ms)")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
