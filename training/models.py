@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -91,6 +92,39 @@ class TrainingRun(models.Model):
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
 
+    @property
+    def can_pause(self) -> bool:
+        return self.status == RunStatus.RUNNING and self.control == Control.NONE
+
+    @property
+    def can_cancel(self) -> bool:
+        stoppable = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.INTERRUPTED)
+        return self.status in stoppable and self.control != Control.CANCEL
+
+    @property
+    def can_resume(self) -> bool:
+        return self.status in (RunStatus.PAUSED, RunStatus.INTERRUPTED)
+
+    @property
+    def run_dir_name(self) -> str:
+        """The run's folder under RUNS_DIR (checkpoints and TensorBoard files)."""
+        return f"run-{self.pk}"
+
+    def status_payload(self) -> dict[str, Any]:
+        """The status event the browser receives when the row changes."""
+        return {
+            "type": "status",
+            "status": self.status,
+            "status_display": self.get_status_display(),
+            "control": self.control,
+            "error": self.error,
+            "device": self.device,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "model_type": self.model_type,
+            "sequence": self.sequence,
+        }
+
     def lease_for(self, seconds: int) -> None:
         now = timezone.now()
         self.heartbeat_at = now
@@ -131,6 +165,26 @@ class RunLogLine(models.Model):
         return f"{self.level}: {self.message[:60]}"
 
 
+class RunEventQuerySet(models.QuerySet["RunEvent"]):
+    def record(self, run_id: int, payload: dict[str, Any]) -> RunEvent:
+        """Write one outbox row; after commit, publish it when a cross-process layer is configured."""
+        event = self.create(run_id=run_id, payload={**payload, "run": run_id})
+        message = {**event.payload, "event_id": event.id}
+        transaction.on_commit(lambda: publish_after_commit(run_id, message))
+        return event
+
+    def prune(self, older_than: timedelta = timedelta(days=1)) -> int:
+        """Live events are only needed while someone watches; metrics and logs stay in their own tables."""
+        deleted, _ = self.filter(created_at__lt=timezone.now() - older_than).delete()
+        return deleted
+
+
+def publish_after_commit(run_id: int, message: dict[str, Any]) -> None:
+    from training.relay import publish_from_worker
+
+    publish_from_worker(run_id, message)
+
+
 class RunEvent(models.Model):
     """Outbox of live events (epoch, progress, log, status) for the browser.
 
@@ -143,6 +197,8 @@ class RunEvent(models.Model):
     run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="events")
     created_at = models.DateTimeField(auto_now_add=True)
     payload = models.JSONField()
+
+    objects = RunEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

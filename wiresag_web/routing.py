@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from django.urls import URLPattern
 
-websocket_urlpatterns: list[URLPattern] = []
+from training.routing import websocket_urlpatterns as training_websockets
+
+websocket_urlpatterns: list[URLPattern] = [*training_websockets]

@@ -1,0 +1,143 @@
+"""The live websockets through the real ASGI application: session, role, origin, snapshot, events."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from training import jobs
+from training.models import TrainingRun
+from training.pipeline.events import EpochEvent, ProgressEvent
+from training.sink import DatabaseSink
+from wiresag_web.asgi import application
+
+ORIGIN = (b"origin", b"http://localhost")
+TIMEOUT = 5
+
+
+def session_cookie(user: Any) -> tuple[bytes, bytes]:
+    client = Client()
+    client.force_login(user)
+    return (b"cookie", f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode())
+
+
+def run_async(test: Callable[[], Awaitable[None]]) -> None:
+    async_to_sync(test)()
+
+
+async def receive_until(communicator: WebsocketCommunicator, event_type: str) -> dict[str, Any]:
+    while True:
+        message = await communicator.receive_json_from(timeout=TIMEOUT)
+        if message["type"] == event_type:
+            return message
+
+
+@pytest.fixture
+def running_run(transactional_db) -> TrainingRun:  # type: ignore[no-untyped-def]
+    run = TrainingRun.objects.create(model_type="defect", config={"epochs": 3})
+    jobs.claim(run.pk, "w1")
+    DatabaseSink(run.pk, "w1").on_epoch(EpochEvent(epoch=1, epochs=3, metrics={"train/loss": 2.0}, seconds=3.0))
+    return run
+
+
+@pytest.mark.django_db(transaction=True)
+def test_logged_out_websocket_is_refused(running_run: TrainingRun) -> None:
+    async def scenario() -> None:
+        communicator = WebsocketCommunicator(application, f"/ws/training/runs/{running_run.pk}/", headers=[ORIGIN])
+        connected, code = await communicator.connect(timeout=TIMEOUT)
+        assert not connected and code == 4403
+
+    run_async(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_foreign_origin_is_refused_even_when_logged_in(running_run: TrainingRun, engineer) -> None:  # type: ignore[no-untyped-def]
+    cookie = session_cookie(engineer)
+
+    async def scenario() -> None:
+        headers = [(b"origin", b"http://evil.example"), cookie]
+        communicator = WebsocketCommunicator(application, f"/ws/training/runs/{running_run.pk}/", headers=headers)
+        connected, _ = await communicator.connect(timeout=TIMEOUT)
+        assert not connected
+
+    run_async(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_annotator_may_not_watch_runs(running_run: TrainingRun, annotator) -> None:  # type: ignore[no-untyped-def]
+    cookie = session_cookie(annotator)
+
+    async def scenario() -> None:
+        communicator = WebsocketCommunicator(application, "/ws/training/runs/", headers=[ORIGIN, cookie])
+        connected, code = await communicator.connect(timeout=TIMEOUT)
+        assert not connected and code == 4403
+
+    run_async(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unknown_run_is_refused(engineer) -> None:  # type: ignore[no-untyped-def]
+    cookie = session_cookie(engineer)
+
+    async def scenario() -> None:
+        communicator = WebsocketCommunicator(application, "/ws/training/runs/999999/", headers=[ORIGIN, cookie])
+        connected, code = await communicator.connect(timeout=TIMEOUT)
+        assert not connected and code == 4404
+
+    run_async(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_engineer_gets_a_snapshot_then_the_next_epoch_and_progress(running_run: TrainingRun, engineer) -> None:  # type: ignore[no-untyped-def]
+    cookie = session_cookie(engineer)
+    sink = DatabaseSink(running_run.pk, "w1")
+
+    async def scenario() -> None:
+        page = WebsocketCommunicator(application, f"/ws/training/runs/{running_run.pk}/", headers=[ORIGIN, cookie])
+        dashboard = WebsocketCommunicator(application, "/ws/training/runs/", headers=[ORIGIN, cookie])
+        assert (await page.connect(timeout=TIMEOUT))[0]
+        assert (await dashboard.connect(timeout=TIMEOUT))[0]
+        snapshot = await page.receive_json_from(timeout=TIMEOUT)
+        assert snapshot["type"] == "snapshot"
+        assert [row["epoch"] for row in snapshot["epochs"]] == [1]
+        assert snapshot["status"]["status"] == "running"
+        assert any("Started on worker w1" in line["message"] for line in snapshot["log"])
+        board = await dashboard.receive_json_from(timeout=TIMEOUT)
+        assert [row["run"] for row in board["runs"]] == [running_run.pk]
+
+        await database_sync_to_async(sink.on_progress)(ProgressEvent(epoch=2, epochs=3, batch=1, batches=4))
+        await database_sync_to_async(sink.on_epoch)(EpochEvent(epoch=2, epochs=3, metrics={"train/loss": 1.0}, seconds=3.0))
+        progress = await receive_until(page, "progress")
+        epoch = await receive_until(page, "epoch")
+        assert (progress["batch"], epoch["epoch"], epoch["metrics"]) == (1, 2, {"train/loss": 1.0})
+        assert epoch["event_id"] > snapshot["last_event_id"]
+        assert (await receive_until(dashboard, "epoch"))["run"] == running_run.pk
+        await page.disconnect()
+        await dashboard.disconnect()
+
+    run_async(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_from_another_page_reaches_the_watching_page(running_run: TrainingRun, engineer) -> None:  # type: ignore[no-untyped-def]
+    cookie = session_cookie(engineer)
+
+    async def scenario() -> None:
+        page = WebsocketCommunicator(application, f"/ws/training/runs/{running_run.pk}/", headers=[ORIGIN, cookie])
+        assert (await page.connect(timeout=TIMEOUT))[0]
+        await page.receive_json_from(timeout=TIMEOUT)
+        await database_sync_to_async(jobs.request_cancel)(running_run, engineer)
+        log = await receive_until(page, "log")
+        status = await receive_until(page, "status")
+        assert "Cancel requested by erik" in log["message"]
+        assert status["control"] == "cancel"
+        await page.disconnect()
+
+    run_async(scenario)

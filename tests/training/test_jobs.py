@@ -1,0 +1,207 @@
+"""Claiming, leases, reaping and controls of training runs; the database sink."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from django_q.models import OrmQ
+
+from training import jobs
+from training.models import Control, EpochMetric, RunEvent, RunLogLine, RunStatus, TrainingRun
+from training.pipeline.events import EpochEvent, ProgressEvent
+from training.sink import DatabaseSink
+
+
+def make_run(**fields: object) -> TrainingRun:
+    return TrainingRun.objects.create(model_type="view", config={"epochs": 4}, **fields)
+
+
+def event_types(run: TrainingRun) -> list[str]:
+    return [event.payload["type"] for event in RunEvent.objects.filter(run=run)]
+
+
+@pytest.mark.django_db
+def test_claim_takes_a_queued_run_once() -> None:
+    run = make_run()
+    assert jobs.claim(run.pk, "w1")
+    assert not jobs.claim(run.pk, "w2")
+    run.refresh_from_db()
+    assert (run.status, run.worker) == (RunStatus.RUNNING, "w1")
+    assert run.lease_expires_at > timezone.now()
+    assert "status" in event_types(run)
+
+
+@pytest.mark.django_db
+def test_claim_refuses_a_cancelled_run() -> None:
+    run = make_run(status=RunStatus.CANCELLED)
+    assert not jobs.claim(run.pk, "w1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_workers_never_start_a_run_twice() -> None:
+    run = make_run()
+    barrier = threading.Barrier(6)
+    results: list[bool] = []
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait()
+            results.append(jobs.claim(run.pk, f"w{index}"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 5 + [True]
+
+
+@pytest.mark.django_db
+def test_heartbeat_renews_only_the_holders_lease() -> None:
+    run = make_run()
+    jobs.claim(run.pk, "w1", now=timezone.now() - timedelta(seconds=30))
+    before = TrainingRun.objects.get(pk=run.pk).lease_expires_at
+    assert jobs.heartbeat(run.pk, "w1")
+    assert TrainingRun.objects.get(pk=run.pk).lease_expires_at > before
+    assert not jobs.heartbeat(run.pk, "intruder")
+
+
+@pytest.mark.django_db
+def test_reaping_interrupts_runs_whose_lease_expired_and_leaves_live_ones() -> None:
+    dead, alive = make_run(), make_run()
+    jobs.claim(dead.pk, "gone", now=timezone.now() - timedelta(seconds=jobs.LEASE_SECONDS + 5))
+    jobs.claim(alive.pk, "here")
+    assert jobs.reap_expired() == [dead.pk]
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert dead.status == RunStatus.INTERRUPTED and dead.lease_expires_at is None
+    assert alive.status == RunStatus.RUNNING
+    assert RunLogLine.objects.filter(run=dead, level="WARNING").exists()
+    # The dead worker coming back cannot finish or renew it.
+    assert not jobs.heartbeat(dead.pk, "gone")
+    assert not jobs.finish(dead.pk, "gone", RunStatus.SUCCEEDED)
+
+
+@pytest.mark.django_db
+def test_resume_queues_an_interrupted_run_again(engineer, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    run = make_run(status=RunStatus.INTERRUPTED)
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.request_resume(run, engineer)
+    run.refresh_from_db()
+    assert run.status == RunStatus.QUEUED
+    assert OrmQ.objects.count() == 1
+    with pytest.raises(jobs.ControlRefused):
+        jobs.request_resume(run, engineer)
+
+
+@pytest.mark.django_db
+def test_cancel_is_immediate_when_queued_and_a_request_when_running(engineer) -> None:  # type: ignore[no-untyped-def]
+    queued, running = make_run(), make_run()
+    jobs.claim(running.pk, "w1")
+    jobs.request_cancel(queued, engineer)
+    jobs.request_cancel(running, engineer)
+    queued.refresh_from_db()
+    running.refresh_from_db()
+    assert queued.status == RunStatus.CANCELLED and queued.finished_at is not None
+    assert (running.status, running.control) == (RunStatus.RUNNING, Control.CANCEL)
+    with pytest.raises(jobs.ControlRefused):
+        jobs.request_cancel(queued, engineer)
+
+
+@pytest.mark.django_db
+def test_pause_needs_a_running_run(engineer) -> None:  # type: ignore[no-untyped-def]
+    run = make_run()
+    with pytest.raises(jobs.ControlRefused, match="cannot be paused"):
+        jobs.request_pause(run, engineer)
+    jobs.claim(run.pk, "w1")
+    jobs.request_pause(run, engineer)
+    assert TrainingRun.objects.get(pk=run.pk).control == Control.PAUSE
+
+
+@pytest.mark.django_db
+def test_train_all_creates_the_sequence_in_order_and_a_failure_cancels_the_rest(engineer) -> None:  # type: ignore[no-untyped-def]
+    types = list(jobs.SEQUENCE_ORDER)
+    runs = jobs.create_runs(types, {t: {"epochs": 2} for t in types}, {t: {} for t in types}, engineer)
+    assert [run.model_type for run in runs] == ["view", "detection", "defect"]
+    assert jobs.next_in_sequence(runs[0]) == runs[1]
+    jobs.cancel_rest_of_sequence(runs[0], "The view run failed.")
+    assert set(TrainingRun.objects.filter(pk__in=[runs[1].pk, runs[2].pk]).values_list("status", flat=True)) == {RunStatus.CANCELLED}
+
+
+@pytest.mark.django_db
+def test_queue_eta_adds_the_later_runs_of_a_sequence(engineer) -> None:  # type: ignore[no-untyped-def]
+    past = make_run(status=RunStatus.SUCCEEDED)
+    EpochMetric.objects.create(run=past, epoch=1, seconds=10.0)
+    configs = {"view": {"epochs": 3}, "detection": {"epochs": 2}}
+    runs = jobs.create_runs(["view", "detection"], configs, {"view": {}, "detection": {}}, engineer)
+    EpochMetric.objects.create(run=runs[0], epoch=1, seconds=4.0)
+    EpochMetric.objects.create(run=runs[0], epoch=2, seconds=6.0)
+    # view: 2 epochs done at 5 s -> 5 s left; detection: no history of its type -> unknown.
+    assert jobs.estimate(runs[0]).remaining_seconds == pytest.approx(5.0)
+    assert jobs.queue_eta(runs[0]) is None
+    other = TrainingRun.objects.create(model_type="detection", status=RunStatus.SUCCEEDED, config={"epochs": 1})
+    EpochMetric.objects.create(run=other, epoch=1, seconds=20.0)
+    assert jobs.queue_eta(runs[0]) == pytest.approx(5.0 + 2 * 20.0)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.django_db
+def test_sink_writes_epochs_and_throttles_progress() -> None:
+    run = make_run()
+    jobs.claim(run.pk, "w1")
+    clock = FakeClock()
+    sink = DatabaseSink(run.pk, "w1", clock=clock)
+    for batch in range(1, 6):
+        clock.now += 0.3
+        sink.on_progress(ProgressEvent(epoch=1, epochs=4, batch=batch, batches=10))
+    sink.on_epoch(EpochEvent(epoch=1, epochs=4, metrics={"train/loss": 1.5, "val/loss": float("nan")}, learning_rate=0.01, seconds=8.0))
+    sink.on_log("warning", "PASS has few crops.")
+    types = event_types(run)
+    # Five batches in 1.5 s: the first, then one after a second.
+    assert types.count("progress") == 2
+    metric = EpochMetric.objects.get(run=run, epoch=1)
+    assert metric.metrics == {"train/loss": 1.5, "val/loss": None}
+    assert metric.eta_seconds == pytest.approx(24.0)
+    assert TrainingRun.objects.get(pk=run.pk).progress["epoch"] == 1
+    assert RunLogLine.objects.filter(run=run, level="WARNING", message="PASS has few crops.").exists()
+    # Writing the same epoch again (a resumed run) replaces it.
+    sink.on_epoch(EpochEvent(epoch=1, epochs=4, metrics={"train/loss": 1.2}, seconds=8.0))
+    assert EpochMetric.objects.get(run=run, epoch=1).metrics == {"train/loss": 1.2}
+
+
+@pytest.mark.django_db
+def test_sink_reads_the_control_at_most_twice_a_second(engineer, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    run = make_run()
+    jobs.claim(run.pk, "w1")
+    clock = FakeClock()
+    sink = DatabaseSink(run.pk, "w1", clock=clock)
+    assert sink.stop_requested() is None
+    jobs.request_pause(run, engineer)
+    with django_assert_num_queries(0):
+        clock.now += 0.2
+        assert sink.stop_requested() is None
+    clock.now += 0.4
+    assert sink.stop_requested() == "pause"
+
+
+@pytest.mark.django_db
+def test_sink_stops_a_worker_that_lost_its_run() -> None:
+    run = make_run()
+    jobs.claim(run.pk, "w1", now=timezone.now() - timedelta(seconds=jobs.LEASE_SECONDS + 1))
+    jobs.reap_expired()
+    sink = DatabaseSink(run.pk, "w1")
+    assert sink.stop_requested() == "cancel"
+    assert sink.lease_lost

@@ -1,0 +1,78 @@
+"""Websockets of the live training pages: check the user, join the group, send a snapshot, forward events.
+
+They never write. The session comes from Channels' ``AuthMiddlewareStack``
+and the origin check from ``AllowedHostsOriginValidator`` (see ``asgi.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from training.live import dashboard_state, run_state
+from training.models import TrainingRun
+from training.relay import DASHBOARD_GROUP, relay, run_group
+from wiresag_web.roles import ENGINEER, has_role
+
+#: Close codes the page understands (4000-4999 are free for applications).
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+
+
+class _LiveConsumer(AsyncJsonWebsocketConsumer):
+    group = ""
+    subscribed = False
+
+    async def _allowed(self) -> bool:
+        user = self.scope.get("user")
+        return user is not None and await database_sync_to_async(has_role)(user, ENGINEER)
+
+    async def _join(self, group: str) -> None:
+        self.group = group
+        await self.channel_layer.group_add(group, self.channel_name)
+        # Subscribe before reading the snapshot: any event committed after it is relayed.
+        await relay.subscribe()
+        self.subscribed = True
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.subscribed:
+            relay.unsubscribe()
+            self.subscribed = False
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        """Pages only listen; anything they send is ignored."""
+
+    async def run_event(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["payload"])
+
+
+class RunConsumer(_LiveConsumer):
+    """One run's page: epochs, progress, log lines and status changes."""
+
+    async def connect(self) -> None:
+        if not await self._allowed():
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
+        if not await database_sync_to_async(TrainingRun.objects.filter(pk=run_id).exists)():
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        await self._join(run_group(run_id))
+        await self.accept()
+        await self.send_json(await database_sync_to_async(lambda: run_state(TrainingRun.objects.get(pk=run_id)))())
+
+
+class DashboardConsumer(_LiveConsumer):
+    """The list of all runs: status and progress of each."""
+
+    async def connect(self) -> None:
+        if not await self._allowed():
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await self._join(DASHBOARD_GROUP)
+        await self.accept()
+        await self.send_json(await database_sync_to_async(dashboard_state)())

@@ -1,0 +1,124 @@
+"""Getting a run's events from the process that wrote them to the browsers watching.
+
+The ``RunEvent`` table is the outbox. With Redis (``WIRESAG_REDIS_URL``) the
+writer publishes each row after its transaction commits and every web process
+receives it through channels_redis. On the embedded default the in-memory
+channel layer cannot cross processes, so each web process runs one relay that
+polls the outbox for rows newer than the last it saw and sends them to its own
+groups. Delivery is at most once either way: a page that reconnects loads a
+snapshot from the database and applies later events idempotently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+logger = logging.getLogger("wiresag.training")
+
+POLL_SECONDS = 0.25
+BATCH = 500
+DASHBOARD_GROUP = "training.runs"
+#: Event types the dashboard of all runs needs; epochs and logs stay on the run page.
+DASHBOARD_TYPES = frozenset({"status", "progress", "epoch"})
+
+
+def run_group(run_id: int) -> str:
+    return f"training.run.{run_id}"
+
+
+def cross_process_layer() -> bool:
+    """True when the channel layer reaches other processes (Redis), so writers publish themselves."""
+    return bool(settings.REDIS_URL)
+
+
+async def send_to_groups(run_id: int, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    envelope = {"type": "run.event", "payload": message}
+    await layer.group_send(run_group(run_id), envelope)
+    if message.get("type") in DASHBOARD_TYPES:
+        await layer.group_send(DASHBOARD_GROUP, envelope)
+
+
+def publish_from_worker(run_id: int, message: dict[str, Any]) -> None:
+    """Called after commit: publish directly when the layer crosses processes, else leave it to the relay."""
+    if not cross_process_layer():
+        return
+    try:
+        async_to_sync(send_to_groups)(run_id, message)
+    except Exception:  # the row is committed; a lost message only delays a live view until it reconnects
+        logger.warning("Could not publish event %s of run %s to the channel layer.", message.get("event_id"), run_id, exc_info=True)
+
+
+def _latest_event_id() -> int:
+    from training.models import RunEvent
+
+    return RunEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def _events_after(last_id: int) -> list[tuple[int, int, dict[str, Any]]]:
+    from training.models import RunEvent
+
+    return list(RunEvent.objects.filter(id__gt=last_id).order_by("id").values_list("id", "run_id", "payload")[:BATCH])
+
+
+class OutboxRelay:
+    """One per web process: polls the outbox while at least one websocket is subscribed."""
+
+    def __init__(self) -> None:
+        self.subscribers = 0
+        self.last_id: int | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def subscribe(self) -> None:
+        """Count a subscriber and make sure the relay runs in this event loop.
+
+        The starting point is read before returning, so a snapshot read after
+        this call cannot miss an event: anything newer is relayed.
+        """
+        if cross_process_layer():
+            return
+        self.subscribers += 1
+        loop = asyncio.get_running_loop()
+        if self.running and self._task is not None and self._task.get_loop() is loop:
+            return
+        self.last_id = await database_sync_to_async(_latest_event_id)()
+        self._task = loop.create_task(self._run(), name="wiresag-outbox-relay")
+
+    def unsubscribe(self) -> None:
+        if cross_process_layer():
+            return
+        self.subscribers = max(0, self.subscribers - 1)
+
+    async def _run(self) -> None:
+        try:
+            while self.subscribers > 0:
+                await self.relay_once()
+                await asyncio.sleep(POLL_SECONDS)
+        finally:
+            self._task = None
+
+    async def relay_once(self) -> int:
+        """Send every row newer than the last seen; return how many were sent."""
+        assert self.last_id is not None
+        rows = await database_sync_to_async(_events_after)(self.last_id)
+        for event_id, run_id, payload in rows:
+            try:
+                await send_to_groups(run_id, {**payload, "event_id": event_id})
+            except Exception:  # one bad message must not stop the relay for every page
+                logger.warning("Could not relay event %s of run %s.", event_id, run_id, exc_info=True)
+            self.last_id = event_id
+        return len(rows)
+
+
+relay = OutboxRelay()

@@ -1,0 +1,113 @@
+"""The trainer's sink inside a worker: every event goes to the database first.
+
+Each epoch writes its ``EpochMetric`` row and an outbox ``RunEvent`` in one
+short transaction; the event is published after commit (directly with Redis,
+by the web process's relay otherwise). Progress inside an epoch is throttled
+to about once a second. ``stop_requested`` reads the run's control field at
+most every half second, so a pause or cancel from the browser takes effect
+within one batch without a query per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+
+from training import jobs
+from training.models import EpochMetric, RunEvent, RunStatus, TrainingRun
+from training.pipeline.events import EpochEvent, ProgressEvent, StopKind
+
+logger = logging.getLogger("wiresag.training")
+
+PROGRESS_INTERVAL = 1.0
+CONTROL_INTERVAL = 0.5
+
+
+def json_safe(value: Any) -> Any:
+    """NaN and infinities are not JSON: a diverged loss is shown as a gap, not a crash."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
+
+
+class DatabaseSink:
+    """A ``TrainingSink`` writing one run's events to its rows."""
+
+    def __init__(self, run_id: int, worker: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self.run_id = run_id
+        self.worker = worker
+        self.clock = clock
+        self.lease_lost = False
+        self._last_progress = -math.inf
+        self._last_control_check = -math.inf
+        self._control: StopKind | None = None
+        self._recent_seconds: deque[float] = deque(maxlen=jobs.ETA_WINDOW)
+
+    def _mine(self) -> Any:
+        return TrainingRun.objects.filter(pk=self.run_id, worker=self.worker)
+
+    def on_epoch(self, event: EpochEvent) -> None:
+        self._recent_seconds.append(event.seconds)
+        eta = event.eta_seconds
+        if eta is None and self._recent_seconds:
+            eta = sum(self._recent_seconds) / len(self._recent_seconds) * max(0, event.epochs - event.epoch)
+        payload = json_safe({**event.as_dict(), "eta_seconds": eta})
+        with transaction.atomic():
+            EpochMetric.objects.update_or_create(
+                run_id=self.run_id,
+                epoch=event.epoch,
+                defaults={
+                    "metrics": payload["metrics"],
+                    "learning_rate": payload["learning_rate"],
+                    "seconds": event.seconds,
+                    "eta_seconds": eta,
+                },
+            )
+            progress = {"epoch": event.epoch, "epochs": event.epochs, "batch": 0, "batches": 0, "eta_seconds": eta}
+            self._mine().update(progress={**progress, "memory": payload["memory"]})
+            RunEvent.objects.record(self.run_id, payload)
+        self._last_progress = -math.inf
+
+    def on_progress(self, event: ProgressEvent) -> None:
+        now = self.clock()
+        last_batch = event.batch >= event.batches
+        if now - self._last_progress < PROGRESS_INTERVAL and not last_batch:
+            return
+        self._last_progress = now
+        payload = json_safe(event.as_dict())
+        with transaction.atomic():
+            self._mine().update(progress={key: value for key, value in payload.items() if key != "type"})
+            RunEvent.objects.record(self.run_id, payload)
+
+    def on_log(self, level: str, message: str) -> None:
+        level = level.upper()
+        number = logging.getLevelName(level)
+        logger.log(number if isinstance(number, int) else logging.INFO, "run %s: %s", self.run_id, message)
+        with transaction.atomic():
+            jobs.log_line(self.run_id, level, message)
+
+    def stop_requested(self) -> StopKind | None:
+        now = self.clock()
+        if now - self._last_control_check < CONTROL_INTERVAL:
+            return self._control
+        self._last_control_check = now
+        row = TrainingRun.objects.filter(pk=self.run_id).values_list("control", "status", "worker").first()
+        if row is None or row[1] != RunStatus.RUNNING or row[2] != self.worker:
+            # Reaped or taken over: stop at once and leave the row to whoever holds it now.
+            self.lease_lost = True
+            self._control = "cancel"
+        elif row[0] in ("pause", "cancel"):
+            self._control = row[0]
+        else:
+            self._control = None
+        return self._control

@@ -1,0 +1,137 @@
+"""The django-q2 task: take a run id, claim it, train with the database sink, record the outcome.
+
+Thin on purpose: the lease logic is in ``training.jobs``, the training in
+``training.pipeline.runner``, the events in ``training.sink``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback as traceback_module
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+
+from training import jobs
+from training.models import RunStatus, TrainingRun
+from training.pipeline.events import StopRequested
+from training.sink import DatabaseSink
+
+logger = logging.getLogger("wiresag.training")
+
+
+class Heartbeat(threading.Thread):
+    """Renews the run's lease from a thread, so long phases without batches (validation) keep it alive."""
+
+    def __init__(self, run_id: int, worker: str) -> None:
+        super().__init__(name=f"heartbeat-run-{run_id}", daemon=True)
+        self.run_id = run_id
+        self.worker = worker
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(jobs.HEARTBEAT_SECONDS):
+                try:
+                    if not jobs.heartbeat(self.run_id, self.worker):
+                        return
+                except Exception:  # a locked database now and then must not end the heartbeat
+                    logger.warning("Heartbeat of run %s failed; retrying.", self.run_id, exc_info=True)
+        finally:
+            connection.close()
+
+
+def run_dir(run: TrainingRun) -> Path:
+    return Path(settings.RUNS_DIR) / run.run_dir_name
+
+
+def run_training(run_id: int) -> str:
+    """Train run ``run_id`` if this worker wins it; return its final status."""
+    close_old_connections()
+    jobs.reap_expired()
+    worker = jobs.worker_name()
+    if not jobs.claim(run_id, worker):
+        logger.info("Run %s is not queued any more (another worker has it, or it was cancelled); nothing to do.", run_id)
+        return "skipped"
+    run = TrainingRun.objects.get(pk=run_id)
+    heartbeat = Heartbeat(run_id, worker)
+    heartbeat.start()
+    sink = DatabaseSink(run_id, worker)
+    try:
+        status = _train(run, worker, sink)
+    finally:
+        heartbeat.stopped.set()
+        heartbeat.join(timeout=5)
+    if status == RunStatus.SUCCEEDED:
+        following = jobs.next_in_sequence(run)
+        if following is not None and following.status == RunStatus.QUEUED:
+            with transaction.atomic():
+                jobs.enqueue(following)
+    return status
+
+
+def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
+    from training.pipeline.config import from_json
+    from training.pipeline.runner import train
+    from training.snapshot import snapshot_from_run_json
+
+    folder = run_dir(run)
+    # A paused or interrupted run left its last checkpoint in its folder: continue from there.
+    resume = any(folder.glob("**/last.pt"))
+    try:
+        config = from_json({**run.config, "model_type": run.model_type})
+        snapshot = snapshot_from_run_json(run.dataset_snapshot)
+        sink.on_log("INFO", f"{'Resuming' if resume else 'Training'} the {run.get_model_type_display()} model in {folder}.")
+        result = train(
+            run.model_type, config, snapshot, folder, sink, resume=resume, datasets_dir=settings.DATASETS_DIR, data_dir=settings.DATA_DIR
+        )
+    except StopRequested as stop:
+        if sink.lease_lost:
+            logger.warning("Run %s was taken from worker %s; leaving it alone.", run.pk, worker)
+            return "lost"
+        if stop.kind == "pause":
+            sink.on_log("INFO", f"Paused during epoch {stop.epoch}; the checkpoint is kept. Resume to continue.")
+            jobs.finish(run.pk, worker, RunStatus.PAUSED, checkpoint_path=str(folder))
+            return RunStatus.PAUSED
+        sink.on_log("INFO", f"Cancelled during epoch {stop.epoch}.")
+        jobs.finish(run.pk, worker, RunStatus.CANCELLED, checkpoint_path=str(folder))
+        jobs.cancel_rest_of_sequence(run, f'Cancelled because run #{run.pk} of the same "train all" was cancelled.')
+        return RunStatus.CANCELLED
+    except Exception as error:
+        _fail(run, worker, sink, error)
+        raise
+    try:
+        _succeed(run, worker, sink, result)
+    except Exception as error:
+        _fail(run, worker, sink, error)
+        raise
+    return RunStatus.SUCCEEDED
+
+
+def _succeed(run: TrainingRun, worker: str, sink: DatabaseSink, result: Any) -> None:
+    from registry.versions import register_version
+
+    metrics = dict(result.metrics)
+    view_scope = run.config.get("view_scope", "all")
+    version = register_version(
+        run.model_type,
+        result.best_checkpoint,
+        metrics=metrics,
+        config=run.config,
+        dataset_size=sum(len(run.dataset_snapshot.get("records", {}).get(split, [])) for split in ("train", "val")),
+        training_run=run,
+        view_scope="" if view_scope == "all" else view_scope,
+    )
+    TrainingRun.objects.filter(pk=run.pk).update(device=getattr(result, "device", "") or run.device)
+    sink.on_log("INFO", f"Finished; registered model version {version.name}.")
+    jobs.finish(run.pk, worker, RunStatus.SUCCEEDED, checkpoint_path=str(result.best_checkpoint))
+
+
+def _fail(run: TrainingRun, worker: str, sink: DatabaseSink, error: Exception) -> None:
+    sentence = str(error) or f"The training stopped with {type(error).__name__}; see the traceback."
+    sink.on_log("ERROR", sentence)
+    jobs.finish(run.pk, worker, RunStatus.FAILED, error=sentence, traceback=traceback_module.format_exc())
+    jobs.cancel_rest_of_sequence(run, f'Cancelled because run #{run.pk} of the same "train all" failed.')
