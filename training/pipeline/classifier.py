@@ -9,7 +9,6 @@ scheduler, sampler and RNG state), so a resumed run continues from there.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
@@ -222,7 +221,8 @@ def train_classifier(
         )
     heavy_classes = {PASS_CLASS} if task == "defect" and config.heavy_augment else set()
     train_set.transform = class_aware_transform(task, config.image_size, heavy_classes)
-    val_set.transform = ClassAwareTransform(*[classifier_transform(task, config.image_size, heavy=False, train=False)] * 2, set())
+    plain = classifier_transform(task, config.image_size, heavy=False, train=False)
+    val_set.transform = ClassAwareTransform(plain, plain, set())
 
     oversample = {PASS_CLASS: config.pass_oversample} if task == "defect" else {}
     sampler = EpochSampler(train_set.labels, len(classes), config.sampler, oversample, config.seed)
@@ -370,7 +370,3 @@ def train_classifier(
         val_paths=tuple(p for p, _ in val_set.items),
         history=history,
     )
-
-
-def with_batch(config: ClassifierConfig, batch: int) -> ClassifierConfig:
-    return dataclasses.replace(config, batch=batch)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from training.pipeline.config import AnyConfig, ClassifierConfig, DetectionConfig, to_json
-from training.pipeline.dataset import Snapshot
+from training.pipeline.dataset import ImageRecord, Snapshot
 from training.pipeline.device import choose_device, describe_device, run_with_fallbacks
 from training.pipeline.events import MultiSink, TrainingSink
 from training.pipeline.offline import configure_offline, install_fonts
@@ -48,7 +48,10 @@ def _scoped(snapshot: Snapshot, view_scope: str) -> Snapshot:
     """Only the pictures of one view, for per-view models."""
     if view_scope == "all":
         return snapshot
-    keep = lambda records: tuple(r for r in records if r.picture_view == view_scope)  # noqa: E731
+
+    def keep(records: tuple[ImageRecord, ...]) -> tuple[ImageRecord, ...]:
+        return tuple(r for r in records if r.picture_view == view_scope)
+
     return dataclasses.replace(snapshot, train=keep(snapshot.train), val=keep(snapshot.val))
 
 
