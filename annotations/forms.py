@@ -17,7 +17,9 @@ class LibraryFilterForm(forms.Form):
         choices=[("", "Annotated or not"), ("yes", "Annotated"), ("no", "Not annotated")], required=False
     )
     review = forms.BooleanField(required=False, label="Needs review")
-    wire = forms.CharField(required=False, max_length=200, label="Wire id")
+    wire = forms.CharField(
+        required=False, max_length=200, label="Wire id", widget=forms.TextInput(attrs={"placeholder": "Wire id starts with…"})
+    )
     uploader = forms.ModelChoiceField(queryset=get_user_model().objects.order_by("username"), required=False, empty_label="Anyone")
 
     def filter(self, images: ImageQuerySet) -> ImageQuerySet:
