@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from training.pipeline import config as cfg
@@ -80,3 +83,10 @@ def test_describe_documents_every_setting():
     rows = cfg.describe("defect")
     assert {r["name"] for r in rows} == set(cfg.field_names("defect"))
     assert all(r["help"] for r in rows)
+
+
+@pytest.mark.slow
+def test_training_modules_import_no_django():
+    modules = "config, losses, metrics, device, tensorboard, report, classifier, detection, runner"
+    code = f"import sys\nfrom training.pipeline import {modules}\nsys.exit(any(m.split('.')[0] == 'django' for m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], cwd=cfg.CONFIGS_DIR.parent, env={"NO_ALBUMENTATIONS_UPDATE": "1"}).returncode == 0
