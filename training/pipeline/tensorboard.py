@@ -43,7 +43,7 @@ class TensorBoardSink:
         """Per-batch progress is for live pages, not for TensorBoard."""
 
     def on_log(self, level: str, message: str) -> None:
-        if level in ("warning", "error"):
+        if level.lower() in ("warning", "error"):
             self.writer.add_text("log", f"{level}: {message}")
 
     def stop_requested(self) -> StopKind | None:
