@@ -1,0 +1,119 @@
+"""Per-picture CPU latency of the three inference stages at 1004x1004, and batch throughput.
+
+Trains nothing: the models are built with random weights at their real sizes
+(YOLOv8n at imgsz 1004, ResNet18 and EfficientNet-B0 at 224), which costs the
+same to run as trained ones. Baseline in the same process: the desktop tool's
+promise of 2 s per picture; target 0.5 s on 2 cores.
+
+    OMP_NUM_THREADS=2 .venv/bin/python bench/bench_inference.py [--pictures 12] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from training.pipeline.offline import configure_offline, install_fonts  # noqa: E402
+
+DESKTOP_PROMISE_S = 2.0
+TARGET_S = 0.5
+
+
+def build_models(folder: Path, imgsz: int) -> tuple[Path, Path, Path]:
+    """Untrained checkpoints in the trainers' formats (Ultralytics .pt; Wiresag classifier dict)."""
+    import timm
+    import torch
+    from ultralytics import YOLO
+
+    from training.pipeline.labels import DEFECTS, VIEWS
+
+    detector = YOLO("yolov8n.yaml")
+    detector.model.args = {"imgsz": imgsz, "task": "detect"}
+    detection_path = folder / "detection.pt"
+    torch.save({"model": detector.model, "train_args": {"imgsz": imgsz, "task": "detect"}}, detection_path)
+    paths = []
+    for task, architecture, classes in (("view", "resnet18", VIEWS), ("defect", "efficientnet_b0", DEFECTS)):
+        model = timm.create_model(architecture, pretrained=False, num_classes=len(classes))
+        path = folder / f"{task}.pt"
+        meta = {
+            "task": task,
+            "architecture": architecture,
+            "classes": list(classes),
+            "image_size": 224,
+            "margin": 0.15,
+            "whole_image": False,
+        }
+        torch.save({**meta, "model": model.state_dict()}, path)
+        paths.append(path)
+    return detection_path, paths[0], paths[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pictures", type=int, default=12)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--imgsz", type=int, default=1004)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="wiresag-bench-"))
+    configure_offline(work)
+    install_fonts()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    import numpy as np
+
+    from training.pipeline.imaging import open_image, to_rgb8
+    from training.pipeline.inference import InferencePipeline
+    from training.pipeline.synthetic import generate, scaled_plan
+
+    samples = generate(work / "pictures", scaled_plan(max(4, args.pictures // 2)), image_size=1004)[: args.pictures]
+    detection, view, defect = build_models(work, args.imgsz)
+    pipeline = InferencePipeline(detection, view, defect, conf_threshold=0.25, max_detections=20, config_dir=work)
+    assert pipeline.detector is not None and pipeline.defect_model is not None
+    # Stage by stage, so that the classifiers run on the true box even though a random detector finds none.
+    stages: dict[str, list[float]] = {"load": [], "detection": [], "view": [], "defect": []}
+    for round_index in range(2):  # the first round warms up (allocations, kernel choice) and is discarded
+        for sample in samples:
+            x, y, w, h = sample.box
+            boxes = np.array([[x, y, x + w, y + h]], dtype=np.float32)
+            t0 = time.perf_counter()
+            picture = np.asarray(to_rgb8(open_image(sample.path.read_bytes())[0]))
+            t1 = time.perf_counter()
+            pipeline.detector.detect(picture)
+            t2 = time.perf_counter()
+            pipeline.view_model.probabilities(pipeline.view_model.crops(picture, boxes))
+            t3 = time.perf_counter()
+            pipeline.defect_model.probabilities(pipeline.defect_model.crops(picture, boxes))
+            t4 = time.perf_counter()
+            if round_index:
+                for stage, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+                    stages[stage].append(seconds)
+    totals = [sum(values) for values in zip(*stages.values(), strict=True)]
+    median = statistics.median(totals)
+    print(f"pictures: {len(samples)} at 1004x1004, torch threads: {args.threads}, device: cpu, detector imgsz {args.imgsz}, one box each")
+    for stage, values in stages.items():
+        print(f"  {stage:<10} {statistics.median(values) * 1000:8.1f} ms/picture (median)")
+    print(f"  total      median {median * 1000:.1f} ms, max {max(totals) * 1000:.1f} ms")
+    started = time.perf_counter()
+    report = pipeline.run([_input(s) for s in samples])
+    wall = time.perf_counter() - started
+    print(f"batch through InferencePipeline.run: {len(samples) / wall:.2f} pictures/s ({len(report.pictures)} pictures, no boxes found)")
+    print(f"sequential stage throughput: {len(totals) / sum(totals):.2f} pictures/s")
+    print(f"vs target {TARGET_S} s: {median / TARGET_S:.2f}x of the budget")
+    print(f"vs desktop promise {DESKTOP_PROMISE_S} s: {DESKTOP_PROMISE_S / median:.1f}x faster")
+
+
+def _input(sample: object) -> object:
+    from training.pipeline.inference import PictureInput
+
+    return PictureInput(sample.filename, path=sample.path)  # type: ignore[attr-defined]
+
+
+if __name__ == "__main__":
+    main()
