@@ -51,8 +51,13 @@ def ingest_synthetic(folder: Path, counts: dict[str, int] = TINY_COUNTS, image_s
 
 
 @pytest.fixture
-def tiny_snapshot(transactional_db, tmp_path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    ingest_synthetic(tmp_path / "synthetic")
+def tiny_library(db, tmp_path) -> int:  # type: ignore[no-untyped-def]
+    """Sixteen small annotated pictures in the library; returns their count."""
+    return ingest_synthetic(tmp_path / "synthetic")
+
+
+@pytest.fixture
+def tiny_snapshot(transactional_db, tiny_library) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return snapshot_run_json(build_snapshot(val_fraction=0.3))
 
 

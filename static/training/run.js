@@ -1,0 +1,224 @@
+// Live run page: apply the snapshot, then events, idempotently by epoch; a reconnect reloads the snapshot.
+(function () {
+  "use strict";
+  const script = document.currentScript;
+  const wsPath = script.dataset.ws;
+  const palette = ["#1f6feb", "#d9480f", "#2b8a3e", "#9c36b5", "#e67700", "#0b7285", "#c2255c", "#5c940d"];
+  const $ = (id) => document.getElementById(id);
+
+  let epochs = new Map();   // epoch number -> epoch event
+  let lastLogId = 0;
+  let laterRunsSeconds = null; // "train all": estimate of the runs after this one
+  let status = null;
+  let reportUrl = "";
+
+  function makeChart(id, logarithmic) {
+    return new Chart($(id), {
+      type: "line",
+      data: { labels: [], datasets: [] },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        interaction: { mode: "index", intersect: false },
+        scales: { x: { title: { display: true, text: "epoch" } }, y: logarithmic ? { type: "logarithmic" } : {} },
+        plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
+      },
+    });
+  }
+  const charts = {
+    loss: makeChart("chart-loss"),
+    metrics: makeChart("chart-metrics"),
+    recall: makeChart("chart-recall"),
+    lr: makeChart("chart-lr", true),
+  };
+
+  function chartOf(key) {
+    if (/loss/i.test(key)) return "loss";
+    if (/recall\//i.test(key)) return "recall";
+    if (/best_|epoch$/i.test(key)) return null;
+    return "metrics";
+  }
+
+  function redraw() {
+    const rows = [...epochs.values()].sort((a, b) => a.epoch - b.epoch);
+    const series = { loss: new Map(), metrics: new Map(), recall: new Map(), lr: new Map([["learning rate", []]]) };
+    rows.forEach((row, index) => {
+      for (const [key, value] of Object.entries(row.metrics || {})) {
+        const chart = chartOf(key);
+        if (!chart || (value !== null && typeof value !== "number")) continue;
+        if (!series[chart].has(key)) series[chart].set(key, new Array(rows.length).fill(null));
+        series[chart].get(key)[index] = value;
+      }
+      series.lr.get("learning rate")[index] = row.learning_rate;
+    });
+    for (const [name, chart] of Object.entries(charts)) {
+      chart.data.labels = rows.map((row) => row.epoch);
+      chart.data.datasets = [...series[name].entries()].map(([key, values], i) => ({
+        label: key.replace(/^val\/recall\//, ""),
+        data: rows.length && values.length < rows.length ? values.concat(new Array(rows.length - values.length).fill(null)) : values,
+        borderColor: palette[i % palette.length],
+        backgroundColor: palette[i % palette.length],
+        pointRadius: 2,
+        spanGaps: true,
+      }));
+      chart.update();
+    }
+    document.body.dataset.points = String(rows.length);
+  }
+
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined || !isFinite(seconds)) return "–";
+    seconds = Math.round(seconds);
+    const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    return h ? `${h} h ${m} min` : m ? `${m} min ${s} s` : `${s} s`;
+  }
+
+  function showEta(seconds) {
+    $("eta").textContent = duration(seconds);
+    if ($("queue-eta")) {
+      $("queue-eta").textContent = laterRunsSeconds === null || seconds === null ? "–" : duration(seconds + laterRunsSeconds);
+    }
+  }
+
+  function setProgress(epoch, epochs, batch, batches) {
+    if (!epochs) return;
+    const done = Math.min(1, (epoch - 1 + (batches ? batch / batches : 1)) / epochs);
+    $("progress-bar").style.width = (done * 100).toFixed(1) + "%";
+    $("progress").setAttribute("aria-valuenow", String(Math.round(done * 100)));
+    $("progress-text").textContent = batches ? `epoch ${epoch} / ${epochs} · batch ${batch} / ${batches}` : `epoch ${epoch} / ${epochs} done`;
+  }
+
+  function showMemory(memory) {
+    if (!memory || !Object.keys(memory).length) return;
+    $("memory").textContent = Object.entries(memory).map(([k, v]) => `${k.replace(/_mb$/, "")} ${Math.round(v)} MB`).join(" · ");
+  }
+
+  function applyEpoch(event) {
+    epochs.set(event.epoch, event);
+    setProgress(event.epoch, event.epochs, 0, 0);
+    showEta(event.eta_seconds);
+    showMemory(event.memory);
+    redraw();
+  }
+
+  function applyLog(line) {
+    if (line.id && line.id <= lastLogId) return;
+    lastLogId = line.id || lastLogId;
+    const log = $("log");
+    const div = document.createElement("div");
+    div.className = "log-" + (line.level || "INFO").toLowerCase();
+    div.textContent = `${(line.at || "").slice(11, 19)} ${line.level} ${line.message}`;
+    log.appendChild(div);
+    while (log.childNodes.length > 500) log.removeChild(log.firstChild);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  const controlsFor = {
+    pause: (s) => s.status === "running" && !s.control,
+    resume: (s) => s.status === "paused" || s.status === "interrupted",
+    cancel: (s) => ["queued", "running", "paused", "interrupted"].includes(s.status) && s.control !== "cancel",
+  };
+
+  function applyStatus(s) {
+    const finishedNow = status && status.status !== s.status && ["succeeded", "failed", "cancelled"].includes(s.status);
+    status = s;
+    const badge = $("status");
+    badge.textContent = s.status_display + (s.control ? ` (${s.control} requested)` : "");
+    badge.className = "badge status-" + s.status;
+    if (s.device) $("device").textContent = s.device;
+    $("error").hidden = !s.error;
+    $("error").textContent = s.error || "";
+    for (const [action, allowed] of Object.entries(controlsFor)) {
+      const button = $(action + "-button");
+      if (button) button.disabled = !allowed(s);
+    }
+    if (finishedNow) reconnect(0);  // the fresh snapshot carries the report link
+    showSummary();
+  }
+
+  function showSummary() {
+    if (!status || status.status !== "succeeded") return;
+    const rows = [...epochs.values()].sort((a, b) => a.epoch - b.epoch);
+    const last = rows[rows.length - 1];
+    const body = $("summary-table").querySelector("tbody");
+    body.textContent = "";
+    for (const [key, value] of Object.entries((last && last.metrics) || {})) {
+      if (typeof value !== "number") continue;
+      const tr = document.createElement("tr");
+      tr.innerHTML = "<th></th><td></td>";
+      tr.firstChild.textContent = key;
+      tr.lastChild.textContent = value.toFixed(4);
+      body.appendChild(tr);
+    }
+    $("summary").hidden = false;
+    if (reportUrl) {
+      $("report-link").href = reportUrl;
+      $("report-link").hidden = false;
+    }
+  }
+
+  function applySnapshot(snapshot) {
+    epochs = new Map();
+    lastLogId = 0;
+    $("log").textContent = "";
+    reportUrl = snapshot.report_url || "";
+    laterRunsSeconds =
+      snapshot.queue_remaining_seconds !== null && snapshot.remaining_seconds !== null
+        ? snapshot.queue_remaining_seconds - snapshot.remaining_seconds
+        : null;
+    snapshot.epochs.forEach((row) => epochs.set(row.epoch, row));
+    snapshot.log.forEach(applyLog);
+    redraw();
+    const p = snapshot.progress || {};
+    if (p.epoch) setProgress(p.epoch, p.epochs, p.batch || 0, p.batches || 0);
+    showMemory(p.memory);
+    showEta(snapshot.remaining_seconds);
+    status = null;
+    applyStatus(snapshot.status);
+  }
+
+  function handle(message) {
+    switch (message.type) {
+      case "snapshot": applySnapshot(message); break;
+      case "epoch": applyEpoch(message); break;
+      case "progress": setProgress(message.epoch, message.epochs, message.batch, message.batches); break;
+      case "log": applyLog(message); break;
+      case "status": applyStatus(message); break;
+    }
+  }
+
+  let socket = null;
+  let retry = 0;
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + wsPath);
+    socket.onopen = () => { retry = 0; $("connection").textContent = "live"; $("connection").dataset.state = "live"; };
+    socket.onmessage = (e) => handle(JSON.parse(e.data));
+    socket.onclose = (e) => {
+      $("connection").dataset.state = "closed";
+      if (e.code === 4403) { $("connection").textContent = "not allowed: log in again"; return; }
+      $("connection").textContent = "reconnecting…";
+      reconnect(Math.min(10000, 500 * 2 ** retry++));
+    };
+  }
+  function reconnect(delay) {
+    if (socket && socket.readyState <= 1) { socket.onclose = null; socket.close(); }
+    setTimeout(connect, delay);
+  }
+
+  document.querySelectorAll(".controls form").forEach((form) => {
+    form.addEventListener("submit", (e) => {
+      const action = form.querySelector("button").dataset.action;
+      if (action === "cancel" && !confirm("Cancel this training run? It cannot be continued afterwards.")) e.preventDefault();
+    });
+  });
+  const tensorboard = $("tensorboard");
+  tensorboard.addEventListener("toggle", () => {
+    const frame = tensorboard.querySelector("iframe");
+    if (tensorboard.open && !frame.src) frame.src = frame.dataset.src;
+  });
+
+  handle(JSON.parse($("run-snapshot").textContent));
+  connect();
+})();

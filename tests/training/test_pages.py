@@ -1,0 +1,80 @@
+"""The training pages: dashboard, launch form with its data check, run page, controls."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from training.models import RunStatus, TrainingRun
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def engineer_client(client, engineer):  # type: ignore[no-untyped-def]
+    client.force_login(engineer)
+    return client
+
+
+def test_annotators_cannot_open_training(client, annotator) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(annotator)
+    assert client.get(reverse("training:dashboard")).status_code == 403
+    assert client.get(reverse("training:launch")).status_code == 403
+
+
+def test_launch_form_is_prefilled_from_the_preset(engineer_client) -> None:  # type: ignore[no-untyped-def]
+    from training.pipeline.config import PRESETS
+
+    page = engineer_client.get(reverse("training:launch")).content.decode()
+    assert "architecture: resnet18" in page
+    assert f"image_size: {PRESETS['cpu-quick']['view']['image_size']}" in page
+    assert f"imgsz: {PRESETS['cpu-quick']['detection']['imgsz']}" in page
+
+
+def test_data_check_names_the_missing_class_before_queueing(engineer_client, make_image) -> None:  # type: ignore[no-untyped-def]
+    from annotations.models import Annotation
+
+    image = make_image("w001_TOP.png")
+    Annotation.objects.create(image=image, x=1, y=1, width=10, height=10, view="TOP", defect="SWEEP")
+    response = engineer_client.post(reverse("training:launch"), {"model_type": "defect", "preset": "cpu-quick", "device": "cpu"})
+    assert response.status_code == 200
+    assert "PASS has 0 wires; at least 2 are needed to validate it." in response.content.decode()
+    assert not TrainingRun.objects.exists()
+
+
+def test_invalid_setting_is_reported_in_a_sentence(engineer_client) -> None:  # type: ignore[no-untyped-def]
+    response = engineer_client.post(
+        reverse("training:launch"), {"model_type": "view", "preset": "cpu-quick", "device": "cpu", "view_settings": "epochs: 0"}
+    )
+    assert "Setting &#x27;epochs&#x27; of the view model must be at least 1, not 0." in response.content.decode()
+
+
+def test_train_all_queues_the_sequence_and_opens_the_first_run(  # type: ignore[no-untyped-def]
+    engineer_client, tiny_library, django_capture_on_commit_callbacks
+) -> None:
+    from django_q.models import OrmQ
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = engineer_client.post(reverse("training:launch"), {"model_type": "all", "preset": "cpu-quick", "device": "cpu"})
+    runs = list(TrainingRun.objects.order_by("sequence_index"))
+    assert [run.model_type for run in runs] == ["view", "detection", "defect"]
+    assert response.url == reverse("training:run_detail", args=[runs[0].pk])
+    assert runs[0].dataset_snapshot["records"]["train"] and runs[0].config["preset"] == "cpu-quick"
+    assert OrmQ.objects.count() == 1  # the others wait for their turn
+    page = engineer_client.get(response.url).content.decode()
+    assert "Whole “train all”" in page and 'id="run-snapshot"' in page
+
+
+def test_cancel_button_cancels_a_queued_run(engineer_client) -> None:  # type: ignore[no-untyped-def]
+    run = TrainingRun.objects.create(model_type="view", config={"epochs": 2})
+    engineer_client.post(reverse("training:control", args=[run.pk, "cancel"]))
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED
+    response = engineer_client.post(reverse("training:control", args=[run.pk, "pause"]), follow=True)
+    assert "cannot be paused" in response.content.decode()
+
+
+def test_dashboard_lists_runs(engineer_client) -> None:  # type: ignore[no-untyped-def]
+    run = TrainingRun.objects.create(model_type="defect", config={"epochs": 2})
+    page = engineer_client.get(reverse("training:dashboard")).content.decode()
+    assert f'data-run="{run.pk}"' in page

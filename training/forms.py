@@ -1,0 +1,130 @@
+"""The launch form: what to train, on which annotations, with which settings, and a data check first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from django import forms
+from django.conf import settings
+
+from annotations.choices import VIEW_CHOICES
+from annotations.models import Image
+from training.jobs import SEQUENCE_ORDER
+from training.pipeline.config import PRESETS, ConfigError, describe, load_config, to_json
+from training.pipeline.dataset import InsufficientData
+from training.pipeline.labels import MODEL_TYPES
+
+ALL = "all"
+MODEL_CHOICES = [
+    (ALL, "Train all (view, then detection, then defect)"),
+    ("view", "View classifier (ResNet18)"),
+    ("detection", "Detection (YOLOv8)"),
+    ("defect", "Defect classifier (EfficientNet-B0)"),
+]
+DEVICE_CHOICES = [("auto", "Automatic (GPU when present)"), ("cpu", "CPU"), ("cuda", "GPU (CUDA)")]
+
+
+def preset_text(model_type: str, preset: str) -> str:
+    """Every setting of a model type with the preset's value, as the YAML the form shows."""
+    values = {row["name"]: row["default"] for row in describe(model_type)}
+    values.update(PRESETS[preset][model_type])
+    values.pop("preset", None)
+    values.pop("device", None)
+    return yaml.safe_dump(values, sort_keys=False, allow_unicode=True)
+
+
+def presets() -> dict[str, dict[str, str]]:
+    """All presets' texts for the page's script, which refills the boxes when the preset changes."""
+    return {preset: {model_type: preset_text(model_type, preset) for model_type in MODEL_TYPES} for preset in PRESETS}
+
+
+class LaunchForm(forms.Form):
+    model_type = forms.ChoiceField(choices=MODEL_CHOICES, initial=ALL)
+    preset = forms.ChoiceField(choices=[(name, name) for name in PRESETS], initial="cpu-quick")
+    device = forms.ChoiceField(choices=DEVICE_CHOICES, initial="auto")
+    wire_group = forms.CharField(
+        required=False, max_length=100, help_text="Only pictures of this wire group (folder, lot or batch); empty for all."
+    )
+    view = forms.ChoiceField(choices=[("", "Both views"), *VIEW_CHOICES], required=False, help_text="Only pictures of one view.")
+    group_by_lot = forms.BooleanField(
+        required=False, initial=False, help_text="Keep each wire group wholly in training or wholly in validation."
+    )
+    view_settings = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), required=False, label="View model settings")
+    detection_settings = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), required=False, label="Detection model settings")
+    defect_settings = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), required=False, label="Defect model settings")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        preset = self.fields["preset"].initial
+        for model_type in MODEL_TYPES:
+            self.fields[f"{model_type}_settings"].initial = preset_text(model_type, preset)
+        self.warnings: list[str] = []
+        self._configs: dict[str, dict[str, Any]] = {}
+        self._snapshots: dict[str, dict[str, Any]] = {}
+
+    def model_types(self) -> list[str]:
+        chosen = self.cleaned_data["model_type"]
+        return list(SEQUENCE_ORDER) if chosen == ALL else [chosen]
+
+    def configs(self) -> dict[str, dict[str, Any]]:
+        return self._configs
+
+    def snapshots(self) -> dict[str, dict[str, Any]]:
+        return self._snapshots
+
+    def _settings(self, model_type: str) -> dict[str, Any]:
+        text = self.cleaned_data.get(f"{model_type}_settings") or ""
+        try:
+            values = yaml.safe_load(text) or {}
+        except yaml.YAMLError as error:
+            raise forms.ValidationError(f"The {model_type} settings are not valid YAML ({error}); write 'name: value' lines.") from None
+        if not isinstance(values, dict):
+            raise forms.ValidationError(f"The {model_type} settings must be 'name: value' lines.")
+        return values
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        for model_type in self.model_types():
+            try:
+                values = self._settings(model_type)
+                values["device"] = cleaned["device"]
+                config = load_config(model_type, preset=cleaned["preset"], overrides=values)
+            except ConfigError as error:
+                self.add_error(f"{model_type}_settings", str(error))
+                continue
+            except forms.ValidationError as error:
+                self.add_error(f"{model_type}_settings", error)
+                continue
+            self._configs[model_type] = to_json(config)
+            self._check_data(model_type, config)
+        return cleaned
+
+    def _check_data(self, model_type: str, config: Any) -> None:
+        """Split the chosen annotations now: missing data is said before anything is queued."""
+        from training.snapshot import build_snapshot, snapshot_run_json
+
+        images = Image.objects.all()
+        if self.cleaned_data["wire_group"].strip():
+            images = images.filter(wire_group=self.cleaned_data["wire_group"].strip())
+        if self.cleaned_data["view"]:
+            images = images.filter(view=self.cleaned_data["view"])
+        try:
+            snapshot = build_snapshot(
+                images,
+                val_fraction=config.val_fraction,
+                seed=config.seed,
+                # The detector learns one class ("wire"): only the classifiers need every defect.
+                min_samples_per_class=0 if model_type == "detection" else settings.MIN_SAMPLES_PER_CLASS,
+                group_by_lot=self.cleaned_data["group_by_lot"],
+            )
+        except InsufficientData as problem:
+            self.add_error(None, f"Not enough data for the {model_type} model: {problem}")
+            return
+        if not snapshot.train:
+            self.add_error(None, f"No annotated picture matches these filters, so the {model_type} model has nothing to learn from.")
+            return
+        self._snapshots[model_type] = snapshot_run_json(snapshot)
+        self.warnings.extend(f"{model_type}: {warning}" for warning in snapshot.warnings)
