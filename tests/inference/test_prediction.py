@@ -91,6 +91,7 @@ def test_queue_orders_low_confidence_then_disagreeing_views_then_pass(make_image
     assert [item.reason for item in review_queue()][:2] == ["low confidence", "low confidence"]
 
 
+@pytest.mark.slow
 def test_decisions_are_recorded_once_and_counted_per_version(make_image, engineer, active_set) -> None:  # type: ignore[no-untyped-def]
     image = make_image("w9_TOP.png")
     boxes = [model_box(image, "TOUCH", 0.9) for _ in range(3)]
