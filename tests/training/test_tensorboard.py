@@ -1,0 +1,71 @@
+"""The embedded TensorBoard: behind the login, one run's scalars, framable by our own pages, offline."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import HttpCommunicator
+from django.conf import settings
+from django.test import Client
+
+from training.models import TrainingRun
+from training.pipeline.events import EpochEvent
+from training.pipeline.tensorboard import TensorBoardSink
+from training.tensorboard_app import log_dir
+from wiresag_web.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def cookie_of(user: Any) -> tuple[bytes, bytes]:
+    client = Client()
+    client.force_login(user)
+    return (b"cookie", f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode())
+
+
+def get(path: str, *headers: tuple[bytes, bytes]) -> dict[str, Any]:
+    return async_to_sync(HttpCommunicator(application, "GET", path, headers=list(headers)).get_response)(timeout=60)
+
+
+@pytest.fixture
+def run_with_scalars(transactional_db) -> TrainingRun:  # type: ignore[no-untyped-def]
+    run = TrainingRun.objects.create(model_type="view", config={"epochs": 2})
+    sink = TensorBoardSink(log_dir(run.pk))
+    for epoch, loss in ((1, 0.9), (2, 0.5)):
+        sink.on_epoch(EpochEvent(epoch=epoch, epochs=2, metrics={"train/loss": loss}, learning_rate=0.01))
+    sink.writer.close()
+    return run
+
+
+def test_logged_out_request_is_refused(run_with_scalars: TrainingRun) -> None:
+    response = get(f"/tensorboard/{run_with_scalars.pk}/data/plugin/scalars/tags")
+    assert response["status"] == 302
+    assert dict(response["headers"])[b"location"].startswith(b"/login/")
+
+
+def test_annotator_is_refused(run_with_scalars: TrainingRun, annotator) -> None:  # type: ignore[no-untyped-def]
+    assert get(f"/tensorboard/{run_with_scalars.pk}/", cookie_of(annotator))["status"] == 403
+
+
+def test_engineer_gets_that_runs_scalars_and_a_frameable_offline_page(run_with_scalars: TrainingRun, engineer) -> None:  # type: ignore[no-untyped-def]
+    cookie = cookie_of(engineer)
+    prefix = f"/tensorboard/{run_with_scalars.pk}"
+    tags = json.loads(get(f"{prefix}/data/plugin/scalars/tags", cookie)["body"])
+    assert "train/loss" in tags["."]
+    response = get(f"{prefix}/data/plugin/scalars/scalars?run=.&tag=train/loss", cookie)
+    assert response["status"] == 200
+    assert [(step, round(value, 3)) for _, step, value in json.loads(response["body"])] == [(1, 0.9), (2, 0.5)]
+    page = get(f"{prefix}/", cookie)
+    assert page["status"] == 200
+    assert dict(page["headers"])[b"x-frame-options"] == b"SAMEORIGIN"
+    # Offline: the page loads nothing from another host.
+    html = page["body"].decode()
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+
+
+def test_unknown_run_is_not_found(engineer) -> None:  # type: ignore[no-untyped-def]
+    assert get("/tensorboard/987654/", cookie_of(engineer))["status"] == 404

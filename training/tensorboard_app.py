@@ -1,0 +1,114 @@
+"""TensorBoard inside the web process, one instance per run, under ``/tensorboard/<run id>/``.
+
+No port is opened: each run's TensorBoard is a WSGI application (built the way
+``tensorboard.program`` builds its own server, pinned to tensorboard 2.21),
+wrapped with asgiref's ``WsgiToAsgi`` and mounted in ``asgi.py`` behind the
+app's login (Channels' session middleware) and the engineer role. Instances
+start on first use and stay cached; their reload threads only read the run's
+event files. Its pages may be framed by our own pages only (SAMEORIGIN), unlike
+the rest of the app (DENY).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from asgiref.wsgi import WsgiToAsgi
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from wiresag_web.roles import ENGINEER, has_role
+
+PREFIX = "/tensorboard/"
+_PATH = re.compile(r"^/tensorboard/(?P<run_id>\d+)(?P<rest>/.*)?$")
+_apps: dict[int, WsgiToAsgi] = {}
+_lock = threading.Lock()
+
+Scope = dict[str, Any]
+
+
+def log_dir(run_id: int) -> Path:
+    """Where the trainer writes the run's event files (see ``training.pipeline.runner``)."""
+    return Path(settings.RUNS_DIR) / f"run-{run_id}" / "tensorboard"
+
+
+def build_wsgi_app(logdir: Path, path_prefix: str) -> Any:
+    from tensorboard import program
+    from tensorboard.backend import application
+
+    board = program.TensorBoard()
+    board.configure(logdir=str(logdir), path_prefix=path_prefix, load_fast="false", reload_interval=5.0)
+    data_provider, multiplexer = board._make_data_provider()
+    return application.TensorBoardWSGIApp(board.flags, board.plugin_loaders, data_provider, board.assets_zip_provider, multiplexer)
+
+
+def app_for(run_id: int) -> WsgiToAsgi:
+    """The run's TensorBoard, started on first use (a couple of seconds) and cached."""
+    with _lock:
+        if run_id not in _apps:
+            _apps[run_id] = WsgiToAsgi(build_wsgi_app(log_dir(run_id), f"{PREFIX}{run_id}"))
+        return _apps[run_id]
+
+
+async def _respond(send: Any, status: int, body: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"x-frame-options", b"DENY"), *(headers or [])],
+        }
+    )
+    await send({"type": "http.response.body", "body": body.encode()})
+
+
+async def _tensorboard(scope: Scope, receive: Any, send: Any) -> None:
+    user = scope.get("user")
+    if user is None or not user.is_authenticated:
+        target = f"{settings.LOGIN_URL if settings.LOGIN_URL.startswith('/') else '/login/'}?next={quote(scope['path'])}"
+        await _respond(send, 302, "Log in to see TensorBoard.", [(b"location", target.encode())])
+        return
+    if not await database_sync_to_async(has_role)(user, ENGINEER):
+        await _respond(send, 403, "TensorBoard needs the engineer role; ask an admin to grant it.")
+        return
+    match = _PATH.match(scope["path"])
+    if match is None:
+        await _respond(send, 404, "Open TensorBoard from a run's page.")
+        return
+    run_id = int(match["run_id"])
+    if not match["rest"]:
+        await _respond(send, 302, "", [(b"location", f"{PREFIX}{run_id}/".encode())])
+        return
+    if not log_dir(run_id).is_dir():
+        await _respond(send, 404, "This run has not written TensorBoard data yet; it appears once training starts.")
+        return
+    app = await database_sync_to_async(app_for)(run_id)
+
+    async def framed_send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-frame-options"]
+            message = {**message, "headers": [*headers, (b"x-frame-options", b"SAMEORIGIN")]}
+        elif message["type"] == "http.response.body":
+            # asgiref leaves out the optional empty body of the last message; some servers want it.
+            message = {"body": b"", **message}
+        await send(message)
+
+    await app(scope, receive, framed_send)
+
+
+class TensorBoardMount:
+    """Sends ``/tensorboard/...`` to the runs' TensorBoards (after the login check), the rest to Django."""
+
+    def __init__(self, django_app: Any) -> None:
+        self.django_app = django_app
+        self.tensorboard = AuthMiddlewareStack(_tensorboard)
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(PREFIX):
+            await self.tensorboard(scope, receive, send)
+        else:
+            await self.django_app(scope, receive, send)
