@@ -6,7 +6,6 @@ Import the fixtures into a browser test module:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -23,12 +22,15 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
-    """One headless Chromium for the session (Debian's package, no Playwright download)."""
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # still plain synchronous code, so Django's async guard must not refuse them.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+@pytest.fixture
+def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
+    """A headless Chromium for one test (Debian's package, no Playwright download).
+
+    Playwright's sync API runs an event loop in this thread while it lives; the test's own ORM
+    calls are still plain synchronous code, so Django's async guard is lifted for this test only
+    (a session-wide browser would leak that into every later test and into ``check --deploy``).
+    """
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
