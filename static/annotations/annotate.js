@@ -58,6 +58,7 @@
   function setStatus(text, kind = "") {
     const status = $("status");
     status.textContent = text;
+    status.title = text;
     status.className = `status ${kind}`;
   }
 
@@ -87,8 +88,8 @@
   // ---------- coordinates ----------
   function toImage(event) {
     const rect = canvas.getBoundingClientRect();
-    const sx = event.clientX - rect.left;
-    const sy = event.clientY - rect.top;
+    const sx = ((event.clientX - rect.left) * canvas.width) / rect.width;
+    const sy = ((event.clientY - rect.top) * canvas.height) / rect.height;
     return { x: (sx - state.offsetX) / state.scale, y: (sy - state.offsetY) / state.scale, sx, sy };
   }
 
@@ -623,7 +624,17 @@
   $("prev-button").addEventListener("click", () => go(state.image.prev_id, "previous"));
   $("next-button").addEventListener("click", () => go(state.image.next_id, "next"));
   $("partner-button").addEventListener("click", () => go(state.image.partner_id, "other view of this wire's"));
-  window.addEventListener("resize", () => { fit(); render(); });
+  // The stage changes size when the toolbar wraps or the window resizes: keep the canvas's
+  // bitmap the size it is shown at (else it is stretched), and keep the picture where it was.
+  new ResizeObserver(() => {
+    const rect = stage.getBoundingClientRect();
+    const width = Math.max(100, Math.floor(rect.width));
+    const height = Math.max(100, Math.floor(rect.height));
+    if (width === canvas.width && height === canvas.height) return;
+    canvas.width = width;
+    canvas.height = height;
+    render();
+  }).observe(stage);
   window.addEventListener("beforeunload", (event) => {
     if (state.dirty) {
       writeDraft();

@@ -102,15 +102,21 @@ def test_annotate_two_pictures_by_mouse_and_keys_then_resolve_a_conflict(chromiu
 
 
 def test_network_error_keeps_a_local_draft_that_survives_a_reload(chromium, live_server, annotator, make_image):  # noqa: F811
-    image = make_image("w9_TOP.png", width=400, height=300)
+    image = make_image("<b>w9</b>_TOP.png", width=400, height=300)
     context = chromium.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     login(page, live_server.url, annotator.username, PASSWORD)
     open_picture(page, f"{live_server.url}/images/{image.pk}/annotate/")
+    expect(page.locator("#image-name")).to_have_text("<b>w9</b>_TOP.png")
+    expect(page.locator("#image-name b")).to_have_count(0)
     page.route("**/api/images/*/annotations", lambda route: route.abort() if route.request.method == "PUT" else route.continue_())
     page.keyboard.press("w")
     drag_box(page, -100, -50, 50, 30)
     page.keyboard.press("3")  # WOBBLE
+    page.keyboard.press("Delete")
+    expect(page.locator("#box-list li")).to_have_text(["No boxes yet: press W and drag on the picture."])
+    page.keyboard.press("Control+z")
+    expect(page.locator("#box-list li").first).to_contain_text("TOP WOBBLE")
     # Resize by the south-east handle: the box grows.
     before = page.locator("#box-list li").first.inner_text()
     canvas = page.locator("#canvas").bounding_box()
