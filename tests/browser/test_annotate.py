@@ -132,7 +132,6 @@ def test_network_error_keeps_a_local_draft_that_survives_a_reload(chromium, live
     assert not Annotation.objects.filter(image=image).exists()
 
     page.unroute("**/api/images/*/annotations")
-    page.evaluate("window.onbeforeunload = null")
     fresh = context.new_page()
     open_picture(fresh, f"{live_server.url}/images/{image.pk}/annotate/")
     expect(fresh.locator("#draft-banner")).to_be_visible()
