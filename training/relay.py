@@ -75,10 +75,7 @@ class OutboxRelay:
         self.subscribers = 0
         self.last_id: int | None = None
         self._task: asyncio.Task[None] | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        self._started: asyncio.Future[None] | None = None
 
     async def subscribe(self) -> None:
         """Count a subscriber and make sure the relay runs in this event loop.
@@ -90,23 +87,29 @@ class OutboxRelay:
             return
         self.subscribers += 1
         loop = asyncio.get_running_loop()
-        if self.running and self._task is not None and self._task.get_loop() is loop:
-            return
-        self.last_id = await database_sync_to_async(_latest_event_id)()
-        self._task = loop.create_task(self._run(), name="wiresag-outbox-relay")
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
+            # Claim the slot before awaiting, so pages connecting at the same moment share one relay.
+            self._started = loop.create_future()
+            self._task = loop.create_task(self._run(self._started), name="wiresag-outbox-relay")
+        assert self._started is not None
+        await asyncio.shield(self._started)
 
     def unsubscribe(self) -> None:
         if cross_process_layer():
             return
         self.subscribers = max(0, self.subscribers - 1)
 
-    async def _run(self) -> None:
+    async def _run(self, started: asyncio.Future[None]) -> None:
         try:
+            self.last_id = await database_sync_to_async(_latest_event_id)()
+            started.set_result(None)
             while self.subscribers > 0:
                 await self.relay_once()
                 await asyncio.sleep(POLL_SECONDS)
-        finally:
-            self._task = None
+        except BaseException as error:
+            if not started.done():
+                started.set_exception(error)
+            raise
 
     async def relay_once(self) -> int:
         """Send every row newer than the last seen; return how many were sent."""
