@@ -141,3 +141,27 @@ def test_a_cancel_from_another_page_reaches_the_watching_page(running_run: Train
         await page.disconnect()
 
     run_async(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_connecting_at_once_share_one_relay_and_get_each_event_once(running_run: TrainingRun, engineer) -> None:  # type: ignore[no-untyped-def]
+    cookie = session_cookie(engineer)
+    sink = DatabaseSink(running_run.pk, "w1")
+
+    async def scenario() -> None:
+        import asyncio
+
+        pages = [WebsocketCommunicator(application, f"/ws/training/runs/{running_run.pk}/", headers=[ORIGIN, cookie]) for _ in range(5)]
+        results = await asyncio.gather(*(page.connect(timeout=TIMEOUT) for page in pages))
+        assert all(connected for connected, _ in results)
+        for page in pages:
+            await page.receive_json_from(timeout=TIMEOUT)
+        await database_sync_to_async(sink.on_epoch)(EpochEvent(epoch=2, epochs=3, metrics={"train/loss": 1.0}, seconds=3.0))
+        for page in pages:
+            assert (await receive_until(page, "epoch"))["epoch"] == 2
+        await asyncio.sleep(1.0)  # four relay polls: a second relay would deliver the epoch again
+        for page in pages:
+            assert await page.receive_nothing(timeout=0.1)
+            await page.disconnect()
+
+    run_async(scenario)
