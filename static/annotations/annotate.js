@@ -288,7 +288,8 @@
   }
 
   canvas.addEventListener("mousedown", (event) => {
-    if (!state.image || event.button !== 0) return;
+    // While a save is in flight the boxes stay as sent: the answer replaces them with the server's.
+    if (!state.image || event.button !== 0 || state.saving) return;
     stage.focus();
     const p = toImage(event);
     if (state.drawing) {
@@ -559,13 +560,17 @@
       save();
       return;
     }
-    if (ctrl && key.toLowerCase() === "z") {
+    if (ctrl && key.toLowerCase() === "z" && !state.saving) {
       event.preventDefault();
       undo();
       return;
     }
     if (ctrl || event.altKey) return;
     const lower = key.toLowerCase();
+    if (state.saving && !["a", "d", "p", "escape", "tab"].includes(lower)) {
+      event.preventDefault();
+      return;
+    }
     if (lower === "w") {
       state.drawing = !state.drawing;
       setStatus(state.drawing ? "Drawing: drag on the picture." : "");
