@@ -31,7 +31,10 @@ def media(request: HttpRequest, path: str) -> FileResponse:
     target = (root / path).resolve()
     if root not in target.parents or not target.is_file():
         raise Http404("No such file.")
-    return FileResponse(target.open("rb"))
+    response = FileResponse(target.open("rb"))
+    # Stored names are content hashes: a name never changes content, so browsers may keep it.
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
 
 
 @login_not_required
