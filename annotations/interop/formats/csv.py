@@ -13,23 +13,10 @@ from pathlib import Path
 
 from annotations.interop.dataset import ForeignBox, ForeignDataset, ForeignImage, FormatError, group_of, number
 from annotations.interop.formats._common import fmt
+from training.pipeline.reports import DESKTOP_COLUMNS
 
-COLUMNS = (
-    "image_name",
-    "bbox_x1",
-    "bbox_y1",
-    "bbox_x2",
-    "bbox_y2",
-    "view",
-    "view_confidence",
-    "defect",
-    "defect_confidence",
-    "success",
-    "error",
-    "wire_group",
-    "image_width",
-    "image_height",
-)
+# The desktop tool's inference columns (shared with the inspection reports), then ours.
+COLUMNS = (*DESKTOP_COLUMNS, "wire_group", "image_width", "image_height")
 FALSE = {"false", "0", "no"}
 
 
