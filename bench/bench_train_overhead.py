@@ -5,7 +5,7 @@ epoch) against a plain torch loop (train + validation forward pass, nothing
 saved). Detection: our Ultralytics wrapper (callbacks into a sink) against a
 plain ``YOLO(...).train(...)`` with the same arguments. Target ratio <= 1.05.
 
-    .venv/bin/python bench/bench_train_overhead.py [--epochs 3]
+    .venv/bin/python bench/bench_train_overhead.py [--epochs 3] [--wires 86]
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ def bare_classifier_seconds(config, crops_dir: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--wires", type=int, default=86, help="Wires in the synthetic set (two pictures each).")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="wiresag-overhead-"))
     configure_offline(workdir)
@@ -73,7 +74,7 @@ def main() -> None:
     from training.pipeline.events import RecordingSink
     from training.pipeline.prepare import prepare_crops, prepare_yolo
 
-    samples = synthetic.generate(workdir / "pictures", synthetic.scaled_plan(24), image_size=384)
+    samples = synthetic.generate(workdir / "pictures", synthetic.scaled_plan(args.wires), image_size=384)
     snapshot = split_records(records_from_synthetic(samples), val_fraction=0.25, seed=0)
     n_train = len(snapshot.train)
     device = torch.device("cpu")
