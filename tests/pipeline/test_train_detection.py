@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from training.pipeline import synthetic
@@ -57,3 +58,16 @@ def test_stop_within_one_batch_leaves_last_pt_resumable(snapshot, tmp_path):
     result = train("detection", config(), snapshot, tmp_path, resumed, resume=True)
     assert [e.epoch for e in resumed.epochs] == [2]
     assert result.best_checkpoint.exists()
+
+
+def test_ultralytics_trains_with_our_xray_augmentations(snapshot, tmp_path):
+    result = train("detection", config(), snapshot, tmp_path, RecordingSink())
+    assert result.best_checkpoint.exists()
+    # Ultralytics records the arguments it trained with (the final checkpoint keeps only its defaults).
+    trained_with = yaml.safe_load((tmp_path / "yolo" / "args.yaml").read_text())
+    names = {transform["transform"]["__class_fullname__"] for transform in trained_with["augmentations"]}
+    assert {"RandomBrightnessContrast", "RandomGamma", "GaussianBlur", "GaussNoise"} <= names
+
+    without = train("detection", config(albumentations=False), snapshot, tmp_path / "off", RecordingSink())
+    assert without.best_checkpoint.exists()
+    assert "augmentations" not in yaml.safe_load((tmp_path / "off" / "yolo" / "args.yaml").read_text())

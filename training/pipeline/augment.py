@@ -59,10 +59,7 @@ def augmentations(task: Task, heavy: bool) -> list[A.BasicTransform]:
         A.Affine(
             rotate=(-limit, limit), scale=(0.9, 1.1), translate_percent=(-0.05, 0.05), rotate_method="ellipse", border_mode=replicate, p=0.8
         ),
-        A.RandomBrightnessContrast(brightness_limit=0.25, contrast_limit=0.25, p=0.8),
-        A.RandomGamma(gamma_limit=(70, 140), p=0.5),
-        A.GaussianBlur(sigma_limit=(0.2, 1.2), p=0.3),
-        A.GaussNoise(std_range=(0.01, 0.05), per_channel=False, p=0.3),
+        *xray_photometric(),
     ]
     if task != "detection":
         transforms += [
@@ -73,6 +70,26 @@ def augmentations(task: Task, heavy: bool) -> list[A.BasicTransform]:
             ),
         ]
     return transforms
+
+
+def xray_photometric() -> list[A.BasicTransform]:
+    """What changes between X-ray exposures: brightness, contrast, gamma, focus and noise."""
+    return [
+        A.RandomBrightnessContrast(brightness_limit=0.25, contrast_limit=0.25, p=0.8),
+        A.RandomGamma(gamma_limit=(70, 140), p=0.5),
+        A.GaussianBlur(sigma_limit=(0.2, 1.2), p=0.3),
+        A.GaussNoise(std_range=(0.01, 0.05), per_channel=False, p=0.3),
+    ]
+
+
+def ultralytics_augmentations() -> list[A.BasicTransform]:
+    """Our transforms for Ultralytics' ``augmentations=`` training argument.
+
+    Ultralytics already moves, scales, flips and mosaics the pictures with their
+    boxes; its colour jitter does little on grey pictures. It gets the X-ray
+    exposure changes, which keep boxes where they are.
+    """
+    return xray_photometric()
 
 
 def resize_to_square(size: int) -> list[A.BasicTransform]:

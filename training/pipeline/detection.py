@@ -20,9 +20,11 @@ from typing import Any
 
 import torch
 
+from training.pipeline.augment import ultralytics_augmentations
 from training.pipeline.config import DetectionConfig
 from training.pipeline.device import memory_snapshot
 from training.pipeline.events import EpochEvent, ProgressEvent, StopRequested, TrainingSink
+from training.pipeline.offline import import_yolo
 
 PROGRESS_SECONDS = 1.0
 
@@ -114,7 +116,7 @@ def use_amp(device: torch.device) -> bool:
 
 def yolo_train_args(config: DetectionConfig, data_yaml: Path, out_dir: Path, device: torch.device) -> dict[str, Any]:
     """The arguments of ``YOLO.train`` for a fresh run into ``out_dir/yolo``."""
-    return {
+    args: dict[str, Any] = {
         "data": str(data_yaml),
         "epochs": config.epochs,
         "imgsz": config.imgsz,
@@ -137,6 +139,9 @@ def yolo_train_args(config: DetectionConfig, data_yaml: Path, out_dir: Path, dev
         "verbose": False,
         "plots": True,
     }
+    if config.albumentations:
+        args["augmentations"] = ultralytics_augmentations()
+    return args
 
 
 def train_detection(
@@ -148,8 +153,7 @@ def train_detection(
     resume: bool = False,
 ) -> DetectionResult:
     """Train (or resume) into ``out_dir/yolo``; returns best/last weights and the final metrics."""
-    from ultralytics import YOLO
-
+    YOLO = import_yolo()
     save_dir = out_dir / "yolo"
     last = save_dir / "weights" / "last.pt"
     device_arg = "cpu" if device.type == "cpu" else str(device.index or 0)

@@ -32,6 +32,7 @@ import torch
 from training.pipeline.augment import classifier_transform
 from training.pipeline.imaging import UnreadableImage, open_image, to_rgb8
 from training.pipeline.labels import DEFECTS, VIEWS, parse_wire_name
+from training.pipeline.offline import import_yolo
 from training.pipeline.prepare import crop_box
 from training.pipeline.reports import InspectionReport
 from training.pipeline.verdicts import BoxPrediction, PictureResult, Rule
@@ -152,23 +153,6 @@ class Classifier:
     def in_order(self, probabilities: np.ndarray, order: tuple[str, ...]) -> np.ndarray:
         """Columns rearranged into ``order`` (DEFECTS / VIEWS), whatever order the checkpoint used."""
         return probabilities[:, [self.classes.index(name) for name in order]]
-
-
-def import_yolo() -> Any:
-    """Ultralytics' ``YOLO`` class, with Pillow's own ``Image.open`` put back.
-
-    Importing Ultralytics replaces ``PIL.Image.open`` process-wide with a wrapper
-    that, for a file Pillow cannot identify, tries to install ``pi-heif``; offline
-    that raises ``ModuleNotFoundError`` instead of Pillow's error, and an
-    unreadable upload in the same process would crash instead of being reported.
-    We read no HEIC pictures, so Pillow's original comes back.
-    """
-    from PIL import Image as PILImage
-    from ultralytics import YOLO
-    from ultralytics.utils import patches
-
-    PILImage.open = getattr(patches, "_image_open", PILImage.open)
-    return YOLO
 
 
 class Detector:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 _FONT_NAMES = ("Arial.ttf", "Arial.Unicode.ttf")
 
@@ -42,3 +43,21 @@ def install_fonts() -> None:
         target = target_dir / name
         if not target.exists():
             shutil.copyfile(source, target)
+
+
+def import_yolo() -> Any:
+    """Ultralytics' ``YOLO`` class, with Pillow's own ``Image.open`` put back.
+
+    Importing Ultralytics replaces ``PIL.Image.open`` process-wide with a wrapper
+    that, for a file Pillow cannot identify, tries to install ``pi-heif``; offline
+    that raises ``ModuleNotFoundError`` instead of Pillow's error, so an
+    unreadable upload handled in the same process would crash instead of being
+    reported. We read no HEIC pictures, so Pillow's original comes back.
+    """
+    install_fonts()
+    from PIL import Image as PILImage
+    from ultralytics import YOLO
+    from ultralytics.utils import patches
+
+    PILImage.open = getattr(patches, "_image_open", PILImage.open)
+    return YOLO

@@ -1,0 +1,52 @@
+"""Reading pictures: clear errors for bad bytes, 16-bit range kept."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+from training.pipeline.imaging import UnreadableImage, open_image, to_rgb8, window_to_8bit
+
+
+def test_window_keeps_a_sixteen_bit_wire_visible():
+    grey = np.full((32, 32), 40000, dtype=np.uint16)
+    grey[16, :] = 30000  # a darker wire far above 255
+    windowed = window_to_8bit(grey)
+    assert windowed[16, 0] < windowed[0, 0]
+    assert windowed.max() > 200
+
+
+def test_sixteen_bit_png_reads_with_its_depth_and_converts_without_clipping():
+    grey = np.linspace(1000, 60000, 64 * 64).astype(np.uint16).reshape(64, 64)
+    buffer = io.BytesIO()
+    PILImage.fromarray(grey).save(buffer, format="PNG")
+    picture, info = open_image(buffer.getvalue())
+    assert info.bit_depth == 16
+    rgb = np.asarray(to_rgb8(picture))
+    assert rgb[0, 0, 0] < 10 and rgb[-1, -1, 0] > 245
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "SVG/HTML"),
+        (b"hello, not a picture", "not a picture"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "not a picture"),
+    ],
+)
+def test_bad_bytes_give_a_sentence(data, message):
+    with pytest.raises(UnreadableImage, match=message):
+        open_image(data)
+
+
+def test_bad_bytes_still_give_a_sentence_after_ultralytics_is_imported():
+    # Ultralytics patches PIL.Image.open process-wide; offline its fallback fails with ModuleNotFoundError.
+    from training.pipeline.offline import import_yolo
+
+    import_yolo()
+    with pytest.raises(UnreadableImage, match="not a picture"):
+        open_image(b"hello, not a picture")
