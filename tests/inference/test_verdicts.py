@@ -81,5 +81,37 @@ def test_wire_verdicts_group_by_wire_in_first_seen_order() -> None:
 
 
 def test_unknown_rule_is_refused_with_the_choices() -> None:
-    with pytest.raises(ValueError, match="'worst' or 'confidence'"):
+    with pytest.raises(ValueError, match="worst, confidence, evidence"):
         decide([Finding("TOP", "PASS", 0.5)], "majority")  # type: ignore[arg-type]
+
+
+def probable(defect: str, probabilities: tuple[float, float, float, float], view: str) -> BoxPrediction:
+    return BoxPrediction(10, 10, 60, 40, 0.9, view, 0.99, defect, max(probabilities), probabilities)
+
+
+def test_evidence_multiplies_both_views_probabilities() -> None:
+    # TOP leans SWEEP, SIDE leans TOUCH, but both give PASS a fair share: together PASS is most likely.
+    top = probable("SWEEP", (0.40, 0.45, 0.05, 0.10), "TOP")
+    side = probable("TOUCH", (0.40, 0.05, 0.10, 0.45), "SIDE")
+    verdict = wire_verdict("w1", [picture("w1", "TOP", top), picture("w1", "SIDE", side)], rule="evidence")
+    expected = [0.16, 0.0225, 0.005, 0.045]
+    assert verdict.verdict == "PASS"
+    assert verdict.confidence == pytest.approx(0.16 / sum(expected))
+    assert wire_verdict("w1", [picture("w1", "TOP", top), picture("w1", "SIDE", side)]).verdict == "TOUCH"
+
+
+def test_evidence_of_one_view_is_that_views_argmax() -> None:
+    verdict = wire_verdict("w1", [picture("w1", "SIDE", probable("WOBBLE", (0.1, 0.2, 0.6, 0.1), "SIDE"))], rule="evidence")
+    assert (verdict.verdict, verdict.deciding_view, verdict.complete) == ("WOBBLE", "SIDE", False)
+    assert verdict.confidence == pytest.approx(0.6)
+
+
+def test_evidence_without_probabilities_falls_back_to_worst_case_with_a_note() -> None:
+    verdict = wire_verdict("w1", [picture("w1", "TOP", box("TOUCH", 0.4)), picture("w1", "SIDE", box("SWEEP", 0.95))], rule="evidence")
+    assert verdict.verdict == "TOUCH" and "worst case" in verdict.note
+
+
+def test_evidence_verdict_survives_json() -> None:
+    top = probable("SWEEP", (0.40, 0.45, 0.05, 0.10), "TOP")
+    verdict = wire_verdict("w1", [picture("w1", "TOP", top)], rule="evidence")
+    assert type(verdict).from_json(verdict.to_json()) == verdict

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 
+import cv2
+import numpy as np
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from training.pipeline import synthetic
+from training.pipeline.classifier import crop_view
 from training.pipeline.config import load_config
 from training.pipeline.dataset import records_from_synthetic, split_records
 from training.pipeline.events import RecordingSink, StopRequested
+from training.pipeline.inference import Classifier
 from training.pipeline.runner import train
+from training.pipeline.wireshape import DESCRIPTOR_VERSION, FEATURES
 
 pytestmark = pytest.mark.slow
 
@@ -51,6 +56,31 @@ def test_defect_model_trains_end_to_end(snapshot, tmp_path):
     assert (result.report_path.parent / "confusion_matrix.png").exists()
     assert (result.report_path.parent / "report.html").exists()
     assert json.loads((tmp_path / "config.json").read_text())["epochs"] == 2
+    # The shape hybrid (default for defect) carries what inference needs to trace crops the same way.
+    assert checkpoint["shape"]["version"] == DESCRIPTOR_VERSION and len(checkpoint["shape"]["features"]) == len(FEATURES) + 2
+    assert checkpoint["model"]["shape_std"].min() > 0 and (tmp_path / "data").exists()
+    classifier = Classifier(result.best_checkpoint, torch.device("cpu"), "defect")
+    crops = sorted((tmp_path / "data").glob("defect-*/val/*/*.png"))
+    pictures = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in crops]
+    probabilities = classifier.probabilities(pictures, [crop_view(str(p)) for p in crops])
+    assert probabilities.shape == (len(crops), 4) and np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_defect_hybrid_stops_then_resumes(snapshot, tmp_path):
+    config = load_config("defect", overrides={"epochs": 3, "image_size": 48, "batch": 8, "pass_oversample": 1})
+    with pytest.raises(StopRequested):
+        train("defect", config, snapshot, tmp_path, RecordingSink(stop_after_batches=3))
+    resumed = RecordingSink()
+    result = train("defect", config, snapshot, tmp_path, resumed, resume=True)
+    assert [e.epoch for e in resumed.epochs] == [2, 3]
+    assert torch.load(result.last_checkpoint, weights_only=False)["shape"]["version"] == DESCRIPTOR_VERSION
+
+
+def test_defect_model_without_shape_features_is_a_plain_timm_network(snapshot, tmp_path):
+    config = load_config("defect", overrides={"epochs": 1, "image_size": 48, "batch": 8, "shape_features": False})
+    result = train("defect", config, snapshot, tmp_path, RecordingSink())
+    checkpoint = torch.load(result.best_checkpoint, weights_only=False)
+    assert checkpoint["shape"] is None and "shape_mean" not in checkpoint["model"]
 
 
 def test_focal_loss_with_balanced_sampler_and_early_stopping(snapshot, tmp_path):

@@ -29,23 +29,30 @@ from training.pipeline.augment import ClassAwareTransform, class_aware_transform
 from training.pipeline.config import ClassifierConfig, to_json
 from training.pipeline.device import data_workers, memory_snapshot
 from training.pipeline.events import EpochEvent, ProgressEvent, StopRequested, TrainingSink
+from training.pipeline.labels import VIEWS, parse_wire_name
 from training.pipeline.losses import build_loss
 from training.pipeline.metrics import Evaluation, evaluate
 from training.pipeline.tensorboard import TensorBoardSink
 from training.pipeline.weights import class_weights
+from training.pipeline.wireshape import DESCRIPTOR_VERSION, FEATURES, describe
 
 PASS_CLASS = 0  # DEFECTS[0]
 PROGRESS_SECONDS = 1.0
 
 
 class CropFolder(Dataset):
-    """``root/<split>/<CLASS>/*.png``; the class id is the folder's position in ``classes``."""
+    """``root/<split>/<CLASS>/*.png``; the class id is the folder's position in ``classes``.
+
+    With ``shapes`` set (one row per crop, see :func:`shape_inputs`) an item's
+    input is ``(picture, shape row)`` instead of the picture alone.
+    """
 
     def __init__(self, root: Path, split: str, classes: Sequence[str]) -> None:
         self.classes = tuple(classes)
         self.items = [(str(p), k) for k, name in enumerate(self.classes) for p in sorted((root / split / name).glob("*.png"))]
         self.labels = [k for _, k in self.items]
         self.transform: Callable[[np.ndarray, int], torch.Tensor] | None = None
+        self.shapes: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.items)
@@ -53,10 +60,50 @@ class CropFolder(Dataset):
     def picture(self, index: int) -> np.ndarray:
         return cv2.cvtColor(cv2.imread(self.items[index][0], cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+    def __getitem__(self, index: int) -> tuple[Any, int]:
         label = self.items[index][1]
         assert self.transform is not None, "set the transform before loading"
-        return self.transform(self.picture(index), label), label
+        picture = self.transform(self.picture(index), label)
+        if self.shapes is None:
+            return picture, label
+        return (picture, torch.from_numpy(self.shapes[index])), label
+
+
+def crop_view(path: str) -> str | None:
+    """The view of a prepared crop, from its name (``<picture stem>-<digest>-<box>.png``)."""
+    stem = Path(path).stem.rsplit("-", 2)[0]
+    return parse_wire_name(stem + ".png").view
+
+
+def shape_inputs(descriptors: np.ndarray, views: Sequence[str | None]) -> np.ndarray:
+    """Descriptor rows followed by the view as one-hot (all zero when unknown): the shape branch's input."""
+    one_hot = np.array([[1.0 if view == v else 0.0 for v in VIEWS] for view in views], dtype=np.float32).reshape(len(views), len(VIEWS))
+    return np.concatenate([np.asarray(descriptors, np.float32).reshape(len(views), len(FEATURES)), one_hot], axis=1)
+
+
+def folder_shapes(folder: CropFolder, cache: Path) -> np.ndarray:
+    """The shape inputs of every crop in ``folder``, traced once and cached in ``cache`` (JSON by crop name).
+
+    Descriptors are taken from the stored crop, never from an augmented copy:
+    flips and small rotations leave them unchanged by construction, and
+    elastic distortion would bend the very geometry that defines the class.
+    """
+    try:
+        known = json.loads(cache.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if known.get("version") != DESCRIPTOR_VERSION:
+        known = {"version": DESCRIPTOR_VERSION, "descriptors": {}}
+    table: dict[str, list[float]] = known["descriptors"]
+    views = [crop_view(path) for path, _ in folder.items]
+    missing = [i for i, (path, _) in enumerate(folder.items) if Path(path).name not in table]
+    for i in missing:
+        table[Path(folder.items[i][0]).name] = describe(folder.picture(i), views[i] or "TOP").tolist()
+    if missing:
+        temporary = cache.with_suffix(".tmp")
+        temporary.write_text(json.dumps(known))
+        os.replace(temporary, cache)
+    return shape_inputs(np.array([table[Path(path).name] for path, _ in folder.items], np.float32), views)
 
 
 class EpochSampler(Sampler[int]):
@@ -119,23 +166,68 @@ def lr_factor(epoch: int, config: ClassifierConfig) -> float:
     return 1.0
 
 
-def build_model(config: ClassifierConfig, n_classes: int) -> nn.Module:
-    """A timm network with random weights, optionally loaded from a local file (never downloaded)."""
+class ShapeHybrid(nn.Module):
+    """A timm image branch and a small MLP over the wire-shape descriptor, joined before the head.
+
+    The image embedding goes through heavy dropout and a narrow projection, so
+    on a small data set the CNN cannot memorise the crops while the shape
+    branch carries the measured geometry. The descriptor's normalisation is
+    kept in buffers, so it travels with the weights.
+    """
+
+    def __init__(self, backbone: nn.Module, n_inputs: int, n_classes: int, image_dropout: float) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.num_classes = n_classes
+        self.register_buffer("shape_mean", torch.zeros(n_inputs))
+        self.register_buffer("shape_std", torch.ones(n_inputs))
+        self.image = nn.Sequential(nn.Dropout(image_dropout), nn.Linear(backbone.num_features, 32), nn.ReLU())
+        self.shape = nn.Sequential(nn.Linear(n_inputs, 64), nn.ReLU(), nn.Dropout(0.1), nn.Linear(64, 32), nn.ReLU())
+        self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(64, n_classes))
+
+    def set_normalisation(self, mean: np.ndarray, std: np.ndarray) -> None:
+        self.shape_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        self.shape_std.copy_(torch.as_tensor(np.maximum(std, 1e-3), dtype=torch.float32))
+
+    def forward(self, pictures: torch.Tensor, shapes: torch.Tensor) -> torch.Tensor:
+        normalised = (shapes - self.shape_mean) / self.shape_std
+        return self.head(torch.cat([self.image(self.backbone(pictures)), self.shape(normalised)], dim=1))
+
+
+def build_network(architecture: str, n_classes: int, shape_inputs_count: int = 0, image_dropout: float = 0.5) -> nn.Module:
+    """The bare network: a timm classifier, or :class:`ShapeHybrid` when it takes shape inputs."""
     import timm
 
-    model = timm.create_model(config.architecture, pretrained=False, num_classes=n_classes)
+    if not shape_inputs_count:
+        return timm.create_model(architecture, pretrained=False, num_classes=n_classes)
+    backbone = timm.create_model(architecture, pretrained=False, num_classes=0)
+    return ShapeHybrid(backbone, shape_inputs_count, n_classes, image_dropout)
+
+
+def forward(model: nn.Module, inputs: Any, device: torch.device) -> torch.Tensor:
+    """Call ``model`` on a batch of pictures, or of ``(pictures, shape inputs)``."""
+    if isinstance(inputs, list | tuple):
+        return model(*(part.to(device, non_blocking=True) for part in inputs))
+    return model(inputs.to(device, non_blocking=True))
+
+
+def build_model(config: ClassifierConfig, n_classes: int) -> nn.Module:
+    """A timm network with random weights, optionally loaded from a local file (never downloaded)."""
+    shape_count = len(FEATURES) + len(VIEWS) if config.shape_features else 0
+    model = build_network(config.architecture, n_classes, shape_count, config.image_dropout)
+    target = model.backbone if isinstance(model, ShapeHybrid) else model
     if config.weights:
         path = Path(config.weights)
         if not path.is_file():
             raise FileNotFoundError(f"The weights file {path} does not exist; upload it or leave 'weights' empty to start from scratch.")
         state = torch.load(path, map_location="cpu", weights_only=False)
         state = state.get("model", state) if isinstance(state, dict) else state
-        own = model.state_dict()
+        own = target.state_dict()
         # A backbone trained for another number of classes keeps everything but its head.
         usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
         if not usable:
             raise ValueError(f"The weights in {path} do not fit a {config.architecture}; choose a file made for that architecture.")
-        model.load_state_dict(usable, strict=False)
+        target.load_state_dict(usable, strict=False)
     return model
 
 
@@ -157,8 +249,8 @@ def predict(model: nn.Module, loader: DataLoader, device: torch.device, criterio
     model.eval()
     truths, probabilities, losses = [], [], []
     with torch.no_grad():
-        for pictures, labels in loader:
-            logits = model(pictures.to(device)).float()
+        for inputs, labels in loader:
+            logits = forward(model, inputs, device).float()
             if criterion is not None:
                 losses.append(criterion(logits, labels.to(device)).item() * len(labels))
             probabilities.append(torch.softmax(logits, dim=1).cpu().numpy())
@@ -232,7 +324,20 @@ def train_classifier(
     train_loader = DataLoader(train_set, batch_size=config.batch, sampler=sampler, drop_last=len(sampler) > config.batch, **loader_args)
     val_loader = DataLoader(val_set, batch_size=config.batch, shuffle=False, **loader_args)
 
-    model = build_model(config, len(classes)).to(device)
+    model = build_model(config, len(classes))
+    shape_meta: dict[str, Any] | None = None
+    if config.shape_features:
+        train_set.shapes = folder_shapes(train_set, crops_dir / "shapes.json")
+        val_set.shapes = folder_shapes(val_set, crops_dir / "shapes.json")
+        mean, std = train_set.shapes.mean(axis=0), train_set.shapes.std(axis=0)
+        assert isinstance(model, ShapeHybrid)
+        model.set_normalisation(mean, std)
+        shape_meta = {
+            "version": DESCRIPTOR_VERSION,
+            "features": [*FEATURES, *(f"view_{v}" for v in VIEWS)],
+            "image_dropout": config.image_dropout,
+        }
+    model = model.to(device)
     criterion = build_loss(config.loss, weights, config.focal_gamma, config.focal_alpha, config.label_smoothing).to(device)
     plain_loss = nn.CrossEntropyLoss().to(device)  # comparable validation loss whatever the training loss
     if config.optimizer == "sgd":
@@ -272,6 +377,7 @@ def train_classifier(
         "image_size": config.image_size,
         "margin": config.margin,
         "whole_image": config.whole_image,
+        "shape": shape_meta,
         "config": to_json(config),
     }
     stopped_early = False
@@ -286,13 +392,13 @@ def train_classifier(
         model.train()
         total_loss, seen, last_progress = 0.0, 0, 0.0
         batches = len(train_loader)
-        for batch_index, (pictures, labels) in enumerate(train_loader):
+        for batch_index, (inputs, labels) in enumerate(train_loader):
             kind = sink.stop_requested()
             if kind is not None:
                 raise StopRequested(kind, epoch + 1)
-            pictures, labels = pictures.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+            labels = labels.to(device, non_blocking=True)
             with torch.autocast(device_type=device.type, enabled=use_amp):
-                loss = criterion(model(pictures), labels)
+                loss = criterion(forward(model, inputs, device), labels)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(optimizer)

@@ -95,6 +95,10 @@ class ClassifierConfig:
     workers: int = _opt(0, "Data-loading processes (0 = in the training process).", low=0, high=64)
     device: str = _opt("auto", "auto (CUDA when present), cpu or cuda.", choices=("auto", "cpu", "cuda"))
     samples_every: int = _opt(5, "Write sample predictions and the confusion matrix to TensorBoard every N epochs.", low=1, high=10000)
+    shape_features: bool = _opt(False, "Defect model only: add the traced wire-shape descriptor (bend, loop heights) beside the CNN.")
+    image_dropout: float = _opt(
+        0.5, "Shape hybrid only: dropout on the CNN's image embedding, so the CNN cannot memorise few crops.", low=0.0, high=0.95
+    )
 
     @property
     def selection_metric(self) -> str:
@@ -126,6 +130,7 @@ class DefectConfig(ClassifierConfig):
     epochs: int = _opt(100, "Maximum training epochs.", low=1, high=10000)
     batch: int = _opt(16, "Pictures per batch; halved automatically after a CUDA out-of-memory error.", low=1, high=1024)
     pass_oversample: int = _opt(20, "How many times each PASS crop is repeated per epoch, each with fresh augmentation.", low=1, high=1000)
+    shape_features: bool = _opt(True, "Defect model only: add the traced wire-shape descriptor (bend, loop heights) beside the CNN.")
 
 
 AnyConfig = DetectionConfig | ViewConfig | DefectConfig
@@ -229,6 +234,8 @@ def make_config(model_type: str, values: Mapping[str, Any] | None = None) -> Any
     config = cls(**clean)
     if isinstance(config, ClassifierConfig) and config.whole_image and model_type != "view":
         raise ConfigError("Setting 'whole_image' only applies to the view model; the defect model always sees box crops.")
+    if isinstance(config, ClassifierConfig) and config.shape_features and model_type != "defect":
+        raise ConfigError("Setting 'shape_features' only applies to the defect model; set it to false for the view model.")
     return config
 
 

@@ -111,7 +111,8 @@ class Classifier:
     """A view or defect classifier loaded from the trainer's checkpoint (``best.pt``)."""
 
     def __init__(self, path: Path | str, device: torch.device, expected_task: str) -> None:
-        import timm
+        from training.pipeline.classifier import build_network
+        from training.pipeline.wireshape import DESCRIPTOR_VERSION, FEATURES
 
         path = _require_file(path, expected_task)
         try:
@@ -133,18 +134,40 @@ class Classifier:
         self.image_size = int(checkpoint.get("image_size", 224))
         self.whole_image = bool(checkpoint.get("whole_image", False))
         self.device = device
-        self.model = timm.create_model(checkpoint["architecture"], pretrained=False, num_classes=len(self.classes))
+        #: The shape branch's settings when the model takes the wire-shape descriptor beside the picture.
+        self.shape: dict[str, Any] | None = checkpoint.get("shape")
+        if self.shape is not None and (self.shape.get("version") != DESCRIPTOR_VERSION or len(self.shape["features"]) != len(FEATURES) + 2):
+            raise ModelUnavailable(
+                f"{path} was trained with wire-shape descriptor version {self.shape.get('version')}, this version computes "
+                f"{DESCRIPTOR_VERSION}; train the defect model again."
+            )
+        shape_count = len(self.shape["features"]) if self.shape else 0
+        self.model = build_network(
+            checkpoint["architecture"], len(self.classes), shape_count, float((self.shape or {}).get("image_dropout", 0.5))
+        )
         self.model.load_state_dict(checkpoint["model"])
         self.model.to(device).eval()
         self.transform = classifier_transform(task, self.image_size, heavy=False, train=False)  # type: ignore[arg-type]
 
-    def probabilities(self, pictures: list[np.ndarray]) -> np.ndarray:
-        """Class probabilities (rows in ``self.classes`` order) for 8-bit RGB arrays."""
+    def probabilities(self, pictures: list[np.ndarray], views: list[str | None] | None = None) -> np.ndarray:
+        """Class probabilities (rows in ``self.classes`` order) for 8-bit RGB crops of ``views`` pictures.
+
+        A model with a shape branch traces each crop as it was traced for training.
+        """
+        from training.pipeline.classifier import shape_inputs
+        from training.pipeline.wireshape import describe
+
         if not pictures:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
         batch = torch.stack([self.transform(image=picture)["image"] for picture in pictures]).to(self.device)
         with torch.inference_mode():
-            return torch.softmax(self.model(batch).float(), dim=1).cpu().numpy()
+            if self.shape is None:
+                logits = self.model(batch)
+            else:
+                views = list(views) if views is not None else [None] * len(pictures)
+                descriptors = np.stack([describe(picture, view or "TOP") for picture, view in zip(pictures, views, strict=True)])
+                logits = self.model(batch, torch.from_numpy(shape_inputs(descriptors, views)).to(self.device))
+            return torch.softmax(logits.float(), dim=1).cpu().numpy()
 
     def crops(self, picture: np.ndarray, boxes: np.ndarray) -> list[np.ndarray]:
         """The training crops of ``boxes`` (x1, y1, x2, y2 rows)."""
@@ -301,7 +324,9 @@ class InferencePipeline:
         if defect_model is None:
             message = f"No defect model serves {view} pictures; activate a general defect model or one for {view}."
             return PictureResult(item.name, wire_id, view, error=message, ref=item.ref)
-        defect_probabilities = defect_model.in_order(defect_model.probabilities(defect_model.crops(picture, boxes)), DEFECTS)
+        defect_probabilities = defect_model.in_order(
+            defect_model.probabilities(defect_model.crops(picture, boxes), [view] * len(boxes)), DEFECTS
+        )
         clock.add("defect", started)
         predictions = []
         for (x1, y1, x2, y2, confidence), box_view, view_row, defect_row in zip(

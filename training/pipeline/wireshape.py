@@ -1,0 +1,250 @@
+"""Trace a wire loop's centre line in a box crop and describe its shape with a few numbers.
+
+On a small data set a CNN trained from scratch does not learn the subtle shape
+differences between the defect classes (../shared/DOMAIN.md); the physical
+measures do: in TOP view the largest sideways bend relative to the span, in
+SIDE view the loop's height near the stitch end. This module measures them.
+
+Tracing: the wire is a thin dark line, so a black-hat filter at a few times
+the wire's thickness (estimated from the crop's size, because boxes frame one
+loop) keeps it and drops pads, leads, mould and gradients; then dynamic
+programming picks one row per column with the most ridge response and bounded
+jumps (a Viterbi path), which bridges faint stretches where the wire crosses
+a dark pad. The path's weak ends (no wire, only margin) are cut off. The crop
+is traced along its longer side, so a loop running top-down works the same.
+
+Measures use the traced end points only (no picture axis): TOP measures are
+taken against the chord from end to end; SIDE heights are taken above the
+lower (stitch) end, along the horizontal from stitch to ball, both divided by
+the span. Tracing quality (contrast, continuity) is part of the descriptor,
+so a model can discount a bad trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+#: Bumped whenever a feature changes meaning; checkpoints store it.
+DESCRIPTOR_VERSION = 1
+
+SIDE_FRACTIONS = (0.1, 0.25, 0.4, 0.55, 0.7)
+
+FEATURES: tuple[str, ...] = (
+    "top_bend",  # largest sideways offset from the chord / span
+    "top_two_sided",  # smaller side's offset / larger side's (0: one bow, 1: a full S)
+    "top_wiggle",  # |S coefficient| / (|bow| + |S|), projections on sin(pi u) and sin(2 pi u)
+    "top_apex_offset",  # |where the bend peaks - 0.5| along the chord
+    "curvature_mean",  # mean |d2v/du2| of the chord offset (smoothed)
+    "curvature_max",
+    *(f"side_height_{round(f * 100)}" for f in SIDE_FRACTIONS),  # height above the stitch / span at that fraction
+    "side_peak_position",  # where the loop is highest, from the stitch (0) to the ball (1)
+    "side_peak_height",
+    "side_ball_height",  # height of the ball end above the stitch / span
+    "trace_contrast",  # ridge response on the path / response of the background
+    "trace_continuity",  # share of the traced span with a clear ridge
+    "trace_span",  # traced span / crop length
+    "trace_roughness",  # mean |row jump| per column / wire thickness
+)
+
+#: The crop's longer side is resized to this many pixels before tracing.
+WORK_LENGTH = 192
+#: Expected wire thickness as a share of the crop's longer side (wire 4-8 px in crops of ~200-300 px).
+THICKNESS_SHARE = 0.025
+#: Largest row change per column of the path (a steep wire near the bonds still fits).
+MAX_JUMP = 3
+#: Cost per row of jump, in units of the median ridge response (keeps the path smooth).
+JUMP_PENALTY = 0.15
+
+
+@dataclass(frozen=True)
+class Trace:
+    """The traced centre line in crop pixels, ``(x, y)`` rows, ordered along the longer side."""
+
+    points: np.ndarray
+    contrast: float
+    continuity: float
+    span_share: float
+    roughness: float
+
+
+def _grey(crop: np.ndarray) -> np.ndarray:
+    picture = crop.astype(np.float32)
+    return picture.mean(axis=2) if picture.ndim == 3 else picture
+
+
+def ridge_map(grey: np.ndarray, thickness: float) -> np.ndarray:
+    """Thin dark structures around ``thickness`` pixels wide: black-hat, lightly smoothed, scaled to ~[0, 1]."""
+    size = int(round(3 * thickness)) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    response = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, kernel)
+    response = cv2.GaussianBlur(response, (0, 0), max(0.7, thickness / 3))
+    scale = float(np.percentile(response, 99.5))
+    return response / scale if scale > 0 else response
+
+
+def viterbi_rows(ridge: np.ndarray, max_jump: int = MAX_JUMP, penalty: float = JUMP_PENALTY) -> np.ndarray:
+    """One row per column maximising the summed ridge response minus ``penalty`` per row of jump."""
+    rows, cols = ridge.shape
+    unit = float(np.median(ridge[ridge > 0])) if np.any(ridge > 0) else 1.0
+    score = ridge[:, 0].astype(np.float64).copy()
+    back = np.zeros((rows, cols), np.int32)
+    index = np.arange(rows)
+    for col in range(1, cols):
+        best = np.full(rows, -np.inf)
+        arg = np.zeros(rows, np.int32)
+        for jump in range(-max_jump, max_jump + 1):
+            source = index + jump
+            valid = (source >= 0) & (source < rows)
+            candidate = np.full(rows, -np.inf)
+            candidate[valid] = score[source[valid]] - penalty * unit * abs(jump)
+            better = candidate > best
+            best[better] = candidate[better]
+            arg[better] = source[better]
+        score = best + ridge[:, col]
+        back[:, col] = arg
+    path = np.zeros(cols, np.int32)
+    path[-1] = int(score.argmax())
+    for col in range(cols - 1, 0, -1):
+        path[col - 1] = back[path[col], col]
+    return path
+
+
+def _to_stitch(work: np.ndarray, points: np.ndarray, thickness: float) -> np.ndarray:
+    """SIDE: continue the lower end down to the lead frame it is bonded to.
+
+    Where the wire meets the dark lead frame its ridge fades into the frame's
+    edge, so the trace stops a few pixels short of the stitch; the frame's top
+    edge (the strongest bright-to-dark step just below) is where it ends.
+    """
+    lower_first = points[0, 1] >= points[-1, 1]
+    ordered = points if lower_first else points[::-1]
+    end = ordered[0]
+    x = int(round(end[0]))
+    top, bottom = int(end[1]), min(work.shape[0] - 1, int(end[1] + 4 * thickness))
+    if bottom - top < 3:
+        return points
+    columns = work[top : bottom + 1, max(0, x - 2) : x + 3].mean(axis=1)
+    step = np.diff(columns)
+    edge = int(step.argmin())
+    if step[edge] > -0.1 * (float(work.max()) - float(work.min()) + 1e-6):
+        return points
+    target = top + edge + 1.0
+    # Straight down: following the fading wire's slope overshoots along the frame.
+    direction = np.array([0.0, 1.0])
+    steps = (target - end[1]) / direction[1]
+    extra = end + np.linspace(0.0, 1.0, 6)[1:, None] * steps * direction
+    extended = np.concatenate([extra[::-1], ordered])
+    return extended if lower_first else extended[::-1]
+
+
+def trace(crop: np.ndarray, view: str = "TOP") -> Trace:
+    """The wire's centre line in ``crop`` (8-bit grey or RGB), in the crop's pixels."""
+    grey = _grey(crop)
+    transposed = grey.shape[0] > grey.shape[1]
+    if transposed:
+        grey = grey.T
+    scale = WORK_LENGTH / grey.shape[1]
+    work = cv2.resize(grey, (WORK_LENGTH, max(8, round(grey.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    thickness = THICKNESS_SHARE * WORK_LENGTH
+    ridge = ridge_map(work, thickness)
+    path = viterbi_rows(ridge)
+    columns = np.arange(WORK_LENGTH)
+    along = ridge[path, columns]
+    # The ends of the path run through margin without a wire: keep the part with a clear ridge.
+    middle = along[WORK_LENGTH // 4 : 3 * WORK_LENGTH // 4]
+    threshold = 0.35 * float(np.median(middle))
+    smooth = np.convolve(along, np.ones(5) / 5, mode="same")
+    strong = np.flatnonzero(smooth > threshold)
+    start, end = (int(strong[0]), int(strong[-1])) if len(strong) >= 8 else (0, WORK_LENGTH - 1)
+    kept = slice(start, end + 1)
+    background = float(np.median(ridge)) + 1e-3
+    continuity = float(np.mean(along[kept] > threshold))
+    roughness = float(np.mean(np.abs(np.diff(path[kept])))) / thickness if end > start else 0.0
+    rows = cv2.GaussianBlur(path[kept].astype(np.float32)[None, :], (0, 0), 1.5)[0] if end > start else path[kept].astype(np.float32)
+    points = np.stack([columns[kept].astype(np.float32), rows], axis=1)
+    if view == "SIDE" and len(points) > 4:
+        points = _to_stitch(work, points, thickness)
+    points = points / scale
+    if transposed:
+        points = points[:, ::-1]
+    return Trace(points, float(np.median(along[kept])) / background, continuity, (end - start) / WORK_LENGTH, roughness)
+
+
+def _chord_frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """``u`` along the chord (0..1) and ``v`` across it, both in units of the span."""
+    chord = points[-1] - points[0]
+    span = float(np.hypot(*chord))
+    if span < 1e-6:
+        return np.zeros(len(points)), np.zeros(len(points)), 0.0
+    along = chord / span
+    normal = np.array([-along[1], along[0]])
+    relative = points - points[0]
+    return relative @ along / span, relative @ normal / span, span
+
+
+def _uniform(u: np.ndarray, v: np.ndarray, n: int = 65) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(u, kind="stable")
+    grid = np.linspace(0.0, 1.0, n)
+    return grid, np.interp(grid, u[order], v[order])
+
+
+def top_measures(points: np.ndarray) -> dict[str, float]:
+    """Bend, two-sidedness, S-wiggle share, apex offset and curvature against the end-to-end chord."""
+    u, v, span = _chord_frame(points)
+    if span == 0:
+        return {
+            "top_bend": 0.0,
+            "top_two_sided": 0.0,
+            "top_wiggle": 0.0,
+            "top_apex_offset": 0.0,
+            "curvature_mean": 0.0,
+            "curvature_max": 0.0,
+        }
+    grid, values = _uniform(u, v)
+    positive, negative = max(float(values.max()), 0.0), max(float(-values.min()), 0.0)
+    bow = 2 * float(np.mean(values * np.sin(np.pi * grid)))
+    wiggle = 2 * float(np.mean(values * np.sin(2 * np.pi * grid)))
+    curvature = np.abs(np.gradient(np.gradient(values, grid), grid))[3:-3]
+    return {
+        "top_bend": max(positive, negative),
+        "top_two_sided": min(positive, negative) / max(positive, negative, 1e-6),
+        "top_wiggle": abs(wiggle) / (abs(bow) + abs(wiggle) + 1e-6),
+        "top_apex_offset": abs(float(grid[int(np.abs(values).argmax())]) - 0.5),
+        "curvature_mean": float(curvature.mean()) if len(curvature) else 0.0,
+        "curvature_max": float(curvature.max()) if len(curvature) else 0.0,
+    }
+
+
+def side_measures(points: np.ndarray) -> dict[str, float]:
+    """Heights above the lower (stitch) end along the horizontal from stitch to ball, over the span."""
+    stitch, ball = (points[0], points[-1]) if points[0, 1] >= points[-1, 1] else (points[-1], points[0])
+    span = float(abs(ball[0] - stitch[0]))
+    names = [f"side_height_{round(f * 100)}" for f in SIDE_FRACTIONS]
+    if span < 1e-6:
+        return dict.fromkeys([*names, "side_peak_position", "side_peak_height", "side_ball_height"], 0.0)
+    u = (points[:, 0] - stitch[0]) / (ball[0] - stitch[0])
+    v = (stitch[1] - points[:, 1]) / span
+    grid, values = _uniform(u, v)
+    peak = int(values.argmax())
+    result = {name: float(np.interp(f, grid, values)) for name, f in zip(names, SIDE_FRACTIONS, strict=True)}
+    result.update({"side_peak_position": float(grid[peak]), "side_peak_height": float(values[peak]), "side_ball_height": float(values[-1])})
+    return result
+
+
+def describe(crop: np.ndarray, view: str) -> np.ndarray:
+    """The fixed-length descriptor of one crop of a ``view`` picture, in ``FEATURES`` order (always finite)."""
+    traced = trace(crop, view)
+    values = {**top_measures(traced.points), **side_measures(traced.points)}
+    values.update(
+        {
+            "trace_contrast": np.log1p(traced.contrast),
+            "trace_continuity": traced.continuity,
+            "trace_span": traced.span_share,
+            "trace_roughness": traced.roughness,
+        }
+    )
+    vector = np.array([values[name] for name in FEATURES], dtype=np.float32)
+    return np.nan_to_num(np.clip(vector, -10.0, 10.0), nan=0.0)
