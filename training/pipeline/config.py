@@ -142,7 +142,7 @@ CONFIG_CLASSES: dict[str, type[AnyConfig]] = {"detection": DetectionConfig, "vie
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "full": {"detection": {}, "view": {}, "defect": {}},
     "cpu-quick": {
-        "detection": {"imgsz": 384, "epochs": 25, "batch": 8, "patience": 10, "close_mosaic": 5},
+        "detection": {"imgsz": 320, "epochs": 45, "batch": 8, "patience": 15, "close_mosaic": 10},
         "view": {"image_size": 128, "epochs": 8, "batch": 16, "patience": 4},
         "defect": {"image_size": 224, "epochs": 25, "batch": 16, "patience": 10, "lr": 0.002},
     },
