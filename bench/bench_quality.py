@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -123,7 +124,10 @@ def main() -> None:
     for model_type in (m for m in MODEL_TYPES if m in models):
         config = load_config(model_type, args.preset, overrides=per_type.get(model_type, {}))
         began = time.perf_counter()
-        result = train(model_type, config, snapshot, workdir / f"run-{model_type}", RecordingSink(), datasets_dir=workdir / "datasets")
+        run_dir = workdir / f"run-{model_type}"
+        # A left-over last.pt would be resumed: every benchmark run trains from scratch.
+        shutil.rmtree(run_dir, ignore_errors=True)
+        result = train(model_type, config, snapshot, run_dir, RecordingSink(), datasets_dir=workdir / "datasets")
         seconds[model_type] = time.perf_counter() - began
         print(f"{model_type}: {result.epochs_run} epochs in {seconds[model_type]:.0f} s on {result.device}; validation {result.metrics}")
         if model_type == "detection":
