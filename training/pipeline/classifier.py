@@ -2,7 +2,10 @@
 
 The loop reads top to bottom: build the model, the loss and the epoch sampler,
 then per epoch train, evaluate, keep the best checkpoint, write ``last.pt``
-atomically and report through the sink. A stop request is honoured within one
+atomically and report through the sink. A defect model with ``shape_weight``
+above 0 also fits the linear wire-shape classifier (``shapehead``) once on the
+training crops' descriptors; every reported metric and the best-checkpoint
+choice use its probabilities mixed with the network's, as inference does. A stop request is honoured within one
 batch; ``last.pt`` then holds the last finished epoch (model, optimiser,
 scheduler, sampler and RNG state), so a resumed run continues from there.
 """
@@ -32,6 +35,7 @@ from training.pipeline.events import EpochEvent, ProgressEvent, StopRequested, T
 from training.pipeline.labels import VIEWS, parse_wire_name
 from training.pipeline.losses import build_loss
 from training.pipeline.metrics import Evaluation, evaluate
+from training.pipeline.shapehead import combine, fit_shape_head, shape_log_probabilities
 from training.pipeline.tensorboard import TensorBoardSink
 from training.pipeline.weights import class_weights
 from training.pipeline.wireshape import DESCRIPTOR_VERSION, FEATURES, describe
@@ -263,6 +267,13 @@ def predict(model: nn.Module, loader: DataLoader, device: torch.device, criterio
     )
 
 
+def with_shape_head(prediction: Prediction, shape_log: np.ndarray | None, weight: float) -> Prediction:
+    """The network's prediction mixed with the shape classifier's log-probabilities (unchanged without a head)."""
+    if shape_log is None:
+        return prediction
+    return Prediction(prediction.truth, combine(shape_log, prediction.probabilities, weight), prediction.loss)
+
+
 @dataclass(frozen=True)
 class ClassifierResult:
     best_checkpoint: Path
@@ -326,9 +337,19 @@ def train_classifier(
 
     model = build_model(config, len(classes))
     shape_meta: dict[str, Any] | None = None
+    shape_head: dict[str, Any] | None = None
+    val_shape_log: np.ndarray | None = None
+    if config.shape_features or config.shape_weight > 0:
+        train_shapes = folder_shapes(train_set, crops_dir / "shapes.json")
+        val_shapes = folder_shapes(val_set, crops_dir / "shapes.json")
+    if config.shape_weight > 0:
+        # Descriptors are fixed, so one fit serves every epoch (and a resumed run refits the same head).
+        train_views = [crop_view(path) for path, _ in train_set.items]
+        shape_head = fit_shape_head(train_shapes[:, : len(FEATURES)], train_views, train_set.labels, len(classes))
+        shape_head["weight"] = config.shape_weight
+        val_shape_log = shape_log_probabilities(shape_head, val_shapes[:, : len(FEATURES)], [crop_view(path) for path, _ in val_set.items])
     if config.shape_features:
-        train_set.shapes = folder_shapes(train_set, crops_dir / "shapes.json")
-        val_set.shapes = folder_shapes(val_set, crops_dir / "shapes.json")
+        train_set.shapes, val_set.shapes = train_shapes, val_shapes
         mean, std = train_set.shapes.mean(axis=0), train_set.shapes.std(axis=0)
         assert isinstance(model, ShapeHybrid)
         model.set_normalisation(mean, std)
@@ -378,6 +399,7 @@ def train_classifier(
         "margin": config.margin,
         "whole_image": config.whole_image,
         "shape": shape_meta,
+        "shape_head": shape_head,
         "config": to_json(config),
     }
     stopped_early = False
@@ -412,7 +434,7 @@ def train_classifier(
         learning_rate = optimizer.param_groups[0]["lr"]
         scheduler.step()
 
-        prediction = predict(model, val_loader, device, plain_loss)
+        prediction = with_shape_head(predict(model, val_loader, device, plain_loss), val_shape_log, config.shape_weight)
         evaluation = evaluate(prediction.truth, prediction.probabilities.argmax(axis=1), classes, prediction.probabilities)
         score = getattr(evaluation, config.selection_metric)
         improved = score > best_score + config.min_delta
@@ -463,7 +485,7 @@ def train_classifier(
 
     best = torch.load(best_path, map_location=device, weights_only=False)
     model.load_state_dict(best["model"])
-    prediction = predict(model, val_loader, device, plain_loss)
+    prediction = with_shape_head(predict(model, val_loader, device, plain_loss), val_shape_log, config.shape_weight)
     evaluation = evaluate(prediction.truth, prediction.probabilities.argmax(axis=1), classes, prediction.probabilities)
     return ClassifierResult(
         best_checkpoint=best_path,

@@ -99,6 +99,12 @@ class ClassifierConfig:
     image_dropout: float = _opt(
         0.5, "Shape hybrid only: dropout on the CNN's image embedding, so the CNN cannot memorise few crops.", low=0.0, high=0.95
     )
+    shape_weight: float = _opt(
+        0.0,
+        "Defect model only: weight of the linear wire-shape classifier against the network's probabilities (0 = network alone).",
+        low=0.0,
+        high=1.0,
+    )
 
     @property
     def selection_metric(self) -> str:
@@ -131,6 +137,12 @@ class DefectConfig(ClassifierConfig):
     batch: int = _opt(16, "Pictures per batch; halved automatically after a CUDA out-of-memory error.", low=1, high=1024)
     pass_oversample: int = _opt(20, "How many times each PASS crop is repeated per epoch, each with fresh augmentation.", low=1, high=1000)
     shape_features: bool = _opt(True, "Defect model only: add the traced wire-shape descriptor (bend, loop heights) beside the CNN.")
+    shape_weight: float = _opt(
+        0.9,
+        "Defect model only: weight of the linear wire-shape classifier against the network's probabilities (0 = network alone).",
+        low=0.0,
+        high=1.0,
+    )
 
 
 AnyConfig = DetectionConfig | ViewConfig | DefectConfig
@@ -248,6 +260,8 @@ def make_config(model_type: str, values: Mapping[str, Any] | None = None) -> Any
         raise ConfigError("Setting 'whole_image' only applies to the view model; the defect model always sees box crops.")
     if isinstance(config, ClassifierConfig) and config.shape_features and model_type != "defect":
         raise ConfigError("Setting 'shape_features' only applies to the defect model; set it to false for the view model.")
+    if isinstance(config, ClassifierConfig) and config.shape_weight > 0 and model_type != "defect":
+        raise ConfigError("Setting 'shape_weight' only applies to the defect model; set it to 0 for the view model.")
     return config
 
 

@@ -112,6 +112,7 @@ class Classifier:
 
     def __init__(self, path: Path | str, device: torch.device, expected_task: str) -> None:
         from training.pipeline.classifier import build_network
+        from training.pipeline.shapehead import HEAD_VERSION
         from training.pipeline.wireshape import DESCRIPTOR_VERSION, FEATURES
 
         path = _require_file(path, expected_task)
@@ -141,6 +142,15 @@ class Classifier:
                 f"{path} was trained with wire-shape descriptor version {self.shape.get('version')}, this version computes "
                 f"{DESCRIPTOR_VERSION}; train the defect model again."
             )
+        #: The linear wire-shape classifier whose probabilities are mixed with the network's (``shapehead``).
+        self.shape_head: dict[str, Any] | None = checkpoint.get("shape_head")
+        if self.shape_head is not None and (
+            self.shape_head.get("version") != HEAD_VERSION or self.shape_head.get("descriptor_version") != DESCRIPTOR_VERSION
+        ):
+            raise ModelUnavailable(
+                f"{path} holds a wire-shape classifier made for descriptor version {self.shape_head.get('descriptor_version')}, "
+                f"this version computes {DESCRIPTOR_VERSION}; train the defect model again."
+            )
         shape_count = len(self.shape["features"]) if self.shape else 0
         self.model = build_network(
             checkpoint["architecture"], len(self.classes), shape_count, float((self.shape or {}).get("image_dropout", 0.5))
@@ -152,22 +162,32 @@ class Classifier:
     def probabilities(self, pictures: list[np.ndarray], views: list[str | None] | None = None) -> np.ndarray:
         """Class probabilities (rows in ``self.classes`` order) for 8-bit RGB crops of ``views`` pictures.
 
-        A model with a shape branch traces each crop as it was traced for training.
+        A model with a shape branch or a shape classifier traces each crop as it
+        was traced for training; the shape classifier's probabilities are mixed
+        with the network's exactly as in training's evaluation.
         """
         from training.pipeline.classifier import shape_inputs
+        from training.pipeline.shapehead import combine, shape_log_probabilities
         from training.pipeline.wireshape import describe
 
         if not pictures:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
+        views = list(views) if views is not None else [None] * len(pictures)
+        descriptors = None
+        if self.shape is not None or self.shape_head is not None:
+            descriptors = np.stack([describe(picture, view or "TOP") for picture, view in zip(pictures, views, strict=True)])
         batch = torch.stack([self.transform(image=picture)["image"] for picture in pictures]).to(self.device)
         with torch.inference_mode():
             if self.shape is None:
                 logits = self.model(batch)
             else:
-                views = list(views) if views is not None else [None] * len(pictures)
-                descriptors = np.stack([describe(picture, view or "TOP") for picture, view in zip(pictures, views, strict=True)])
+                assert descriptors is not None
                 logits = self.model(batch, torch.from_numpy(shape_inputs(descriptors, views)).to(self.device))
-            return torch.softmax(logits.float(), dim=1).cpu().numpy()
+            probabilities = torch.softmax(logits.float(), dim=1).cpu().numpy()
+        if self.shape_head is None:
+            return probabilities
+        assert descriptors is not None
+        return combine(shape_log_probabilities(self.shape_head, descriptors, views), probabilities, float(self.shape_head["weight"]))
 
     def crops(self, picture: np.ndarray, boxes: np.ndarray) -> list[np.ndarray]:
         """The training crops of ``boxes`` (x1, y1, x2, y2 rows)."""
