@@ -16,6 +16,7 @@ from training.pipeline.config import load_config
 from training.pipeline.dataset import records_from_synthetic, split_records
 from training.pipeline.events import RecordingSink, StopRequested
 from training.pipeline.inference import Classifier
+from training.pipeline.metrics import evaluate
 from training.pipeline.runner import train
 from training.pipeline.wireshape import DESCRIPTOR_VERSION, FEATURES
 
@@ -33,6 +34,11 @@ def scalars(run_dir, tag):
     accumulator = EventAccumulator(str(run_dir / "tensorboard"))
     accumulator.Reload()
     return [(event.step, event.value) for event in accumulator.Scalars(tag)]
+
+
+def known(row):
+    """A report row without its undefined values (AUC of a class absent from validation)."""
+    return {key: value for key, value in row.items() if value is not None}
 
 
 def test_defect_model_trains_end_to_end(snapshot, tmp_path):
@@ -59,11 +65,28 @@ def test_defect_model_trains_end_to_end(snapshot, tmp_path):
     # The shape hybrid (default for defect) carries what inference needs to trace crops the same way.
     assert checkpoint["shape"]["version"] == DESCRIPTOR_VERSION and len(checkpoint["shape"]["features"]) == len(FEATURES) + 2
     assert checkpoint["model"]["shape_std"].min() > 0 and (tmp_path / "data").exists()
+    # The linear shape classifier travels as plain data and inference mixes it in as training's evaluation did.
+    head = checkpoint["shape_head"]
+    assert head["weight"] == config.shape_weight and set(head["views"]) == {"TOP", "SIDE"}
     classifier = Classifier(result.best_checkpoint, torch.device("cpu"), "defect")
     crops = sorted((tmp_path / "data").glob("defect-*/val/*/*.png"))
     pictures = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in crops]
-    probabilities = classifier.probabilities(pictures, [crop_view(str(p)) for p in crops])
+    views = [crop_view(str(p)) for p in crops]
+    probabilities = classifier.probabilities(pictures, views)
     assert probabilities.shape == (len(crops), 4) and np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    # Inference reproduces training's evaluation of the best checkpoint: the same metrics, the same confidences.
+    truth = np.array([checkpoint["classes"].index(p.parent.name) for p in crops])
+    again = evaluate(truth, probabilities.argmax(axis=1), checkpoint["classes"], probabilities).as_dict()
+    for key in ("accuracy", "balanced_accuracy", "macro_f1", "macro_auc"):
+        assert again[key] == pytest.approx(report["evaluation"][key], abs=1e-5)
+    for ours, trained in zip(again["per_class"], report["evaluation"]["per_class"], strict=True):
+        assert known(ours) == pytest.approx(known(trained), abs=1e-5)
+    rows = {str(p): row for p, row in zip(crops, probabilities, strict=True)}
+    for mistake in report["mistakes"]:
+        assert rows[mistake["path"]].max() == pytest.approx(mistake["confidence"], abs=1e-5)
+    network_only = Classifier(result.best_checkpoint, torch.device("cpu"), "defect")
+    network_only.shape_head = None
+    assert not np.allclose(network_only.probabilities(pictures, views), probabilities, atol=1e-3)
 
 
 def test_defect_hybrid_stops_then_resumes(snapshot, tmp_path):
@@ -81,6 +104,8 @@ def test_defect_model_without_shape_features_is_a_plain_timm_network(snapshot, t
     result = train("defect", config, snapshot, tmp_path, RecordingSink())
     checkpoint = torch.load(result.best_checkpoint, weights_only=False)
     assert checkpoint["shape"] is None and "shape_mean" not in checkpoint["model"]
+    # The linear shape classifier does not need the network's shape branch.
+    assert checkpoint["shape_head"]["weight"] == config.shape_weight
 
 
 def test_focal_loss_with_balanced_sampler_and_early_stopping(snapshot, tmp_path):
