@@ -45,11 +45,13 @@ def evaluate_classifier(checkpoint: Path, crops_dir: Path) -> dict[str, float]:
     from torch.utils.data import DataLoader
 
     from training.pipeline.augment import ClassAwareTransform, classifier_transform
-    from training.pipeline.classifier import CropFolder, build_network, folder_shapes, predict
+    from training.pipeline.classifier import CropFolder, build_network, crop_view, folder_shapes, predict, with_shape_head
     from training.pipeline.config import from_json
     from training.pipeline.labels import parse_wire_name
     from training.pipeline.metrics import evaluate
+    from training.pipeline.shapehead import shape_log_probabilities
     from training.pipeline.verdicts import combine_evidence
+    from training.pipeline.wireshape import FEATURES
 
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     config = from_json(state["config"])
@@ -62,6 +64,11 @@ def evaluate_classifier(checkpoint: Path, crops_dir: Path) -> dict[str, float]:
     if shape:
         folder.shapes = folder_shapes(folder, crops_dir / "shapes.json")
     prediction = predict(model, DataLoader(folder, batch_size=32), torch.device("cpu"))
+    head = state.get("shape_head")
+    if head:
+        descriptors = folder_shapes(folder, crops_dir / "shapes.json")[:, : len(FEATURES)]
+        shape_log = shape_log_probabilities(head, descriptors, [crop_view(path) for path, _ in folder.items])
+        prediction = with_shape_head(prediction, shape_log, head["weight"])
     classes = state["classes"]
     result = evaluate(prediction.truth, prediction.probabilities.argmax(axis=1), classes, prediction.probabilities)
     scores = {
