@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from annotations.choices import ModelType
+from annotations.prediction import correction_rates
 from registry import versions as registry
 from registry.compare import KEY_METRICS, class_labels, compare, confusion_rows, key_metrics
 from registry.forms import ActivateForm, BundleForm, RollbackForm
@@ -59,6 +60,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "lineage": registry.lineage(version),
         "history": version.activations.select_related("user"),
         "form": ActivateForm(),
+        "review": next(iter(correction_rates([version])), None),
     }
     return render(request, "registry/detail.html", context)
 

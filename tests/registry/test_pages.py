@@ -139,3 +139,20 @@ def test_no_url_serves_model_files(engineer_client, tmp_path, settings):
     assert engineer_client.get(f"/media/../models/{version.file_path}").status_code == 404
     assert engineer_client.get(f"/static/{version.file_path}").status_code == 404
     assert str(settings.MEDIA_ROOT) not in str(registry.file_of(version))
+
+
+def test_detail_shows_the_correction_rate_of_reviewed_predictions(engineer_client, tmp_path, make_image):
+    from annotations.choices import ReviewState, Source
+    from annotations.models import Annotation
+
+    version = make(tmp_path)
+    url = reverse("registry:detail", args=[version.pk])
+    assert "No predictions of this version have been reviewed yet." in engineer_client.get(url).content.decode()
+    image = make_image()
+    states = [ReviewState.ACCEPTED, ReviewState.ACCEPTED, ReviewState.ACCEPTED, ReviewState.CORRECTED, ReviewState.PENDING]
+    for state in states:
+        box = {"x": 1, "y": 1, "width": 5, "height": 5, "view": "TOP", "defect": "PASS"}
+        Annotation.objects.create(image=image, source=Source.MODEL, defect_version=version, review_state=state, **box)
+    page = engineer_client.get(url).content.decode()
+    assert "4 reviewed (3 accepted, 1 corrected, 0 rejected), 1 waiting" in page
+    assert '<strong id="correction-rate">0.25</strong>' in page
