@@ -10,8 +10,11 @@ the wire's thickness (estimated from the crop's size, because boxes frame one
 loop) keeps it and drops pads, leads, mould and gradients; then dynamic
 programming picks one row per column with the most ridge response and bounded
 jumps (a Viterbi path), which bridges faint stretches where the wire crosses
-a dark pad. The path's weak ends (no wire, only margin) are cut off. The crop
-is traced along its longer side, so a loop running top-down works the same.
+a dark pad. The path's weak ends (no wire, only margin) are cut off, and so
+is an end where it climbs steeply onto an edge across the wire. In SIDE view
+the lower end is followed along the lead frame's edge to the stitch and the
+upper end is moved to the ball's centre. The crop is traced along its longer
+side, so a loop running top-down works the same.
 
 Measures use the traced end points only (no picture axis): TOP measures are
 taken against the chord from end to end; SIDE heights are taken above the
@@ -28,7 +31,7 @@ import cv2
 import numpy as np
 
 #: Bumped whenever a feature changes meaning; checkpoints store it.
-DESCRIPTOR_VERSION = 1
+DESCRIPTOR_VERSION = 2
 
 SIDE_FRACTIONS = (0.1, 0.25, 0.4, 0.55, 0.7)
 
@@ -57,6 +60,8 @@ THICKNESS_SHARE = 0.025
 MAX_JUMP = 3
 #: Cost per row of jump, in units of the median ridge response (keeps the path smooth).
 JUMP_PENALTY = 0.15
+#: SIDE: how far from the trace's upper end the ball is looked for, in wire thicknesses.
+BALL_REACH = 3
 
 
 @dataclass(frozen=True)
@@ -113,31 +118,67 @@ def viterbi_rows(ridge: np.ndarray, max_jump: int = MAX_JUMP, penalty: float = J
 
 
 def _to_stitch(work: np.ndarray, points: np.ndarray, thickness: float) -> np.ndarray:
-    """SIDE: continue the lower end down to the lead frame it is bonded to.
+    """SIDE: continue the lower end along the lead frame to the stitch.
 
-    Where the wire meets the dark lead frame its ridge fades into the frame's
-    edge, so the trace stops a few pixels short of the stitch; the frame's top
-    edge (the strongest bright-to-dark step just below) is where it ends.
+    Where the wire meets the dark lead frame it lies on the frame's top edge,
+    so its ridge fades and the trace stops short of the stitch (the sagging
+    loops by a tenth of the span). The wire still darkens the few rows just
+    above the edge; following the edge outwards, the stitch is where that
+    darkening ends (compared with the clean edge at the crop's end).
     """
     lower_first = points[0, 1] >= points[-1, 1]
     ordered = points if lower_first else points[::-1]
-    end = ordered[0]
-    x = int(round(end[0]))
-    top, bottom = int(end[1]), min(work.shape[0] - 1, int(end[1] + 4 * thickness))
-    if bottom - top < 3:
+    end, outward = ordered[0], 1 if ordered[0, 0] >= ordered[-1, 0] else -1
+    columns = np.arange(int(round(end[0])), work.shape[1] if outward > 0 else -1, outward)
+    reach = int(np.ceil(2 * thickness))
+    top = int(end[1])
+    if len(columns) < 6 or work.shape[0] - top < reach:
         return points
-    columns = work[top : bottom + 1, max(0, x - 2) : x + 3].mean(axis=1)
-    step = np.diff(columns)
-    edge = int(step.argmin())
-    if step[edge] > -0.1 * (float(work.max()) - float(work.min()) + 1e-6):
+    window = work[top:, columns]
+    bright, dark = float(np.percentile(work, 90)), float(window.min())
+    if bright - dark < 20:
         return points
-    target = top + edge + 1.0
-    # Straight down: following the fading wire's slope overshoots along the frame.
-    direction = np.array([0.0, 1.0])
-    steps = (target - end[1]) / direction[1]
-    extra = end + np.linspace(0.0, 1.0, 6)[1:, None] * steps * direction
+    below = window < 0.5 * (bright + dark)
+    if not below.any(axis=0).all():
+        return points
+    edges = top + below.argmax(axis=0)
+    offsets = np.arange(1, reach + 1)
+    rows = np.clip(edges[None, :] - offsets[:, None], 0, None)
+    strip = work[rows, columns[None, :]]
+    reference = np.median(strip[:, -4:], axis=1, keepdims=True)
+    darkening = np.clip(reference - strip, 0, None).mean(axis=0)
+    clear = np.convolve(darkening < 0.3 * max(float(darkening[:3].max()), 1e-6), np.ones(3), mode="same") >= 3
+    stop = int(np.argmax(clear)) if clear.any() else len(columns) - 1
+    if stop == 0:
+        return points
+    stitch = np.array([float(columns[stop - 1]), float(edges[stop - 1])])
+    extra = end + np.linspace(0.0, 1.0, max(2, stop))[1:, None] * (stitch - end)
     extended = np.concatenate([extra[::-1], ordered])
     return extended if lower_first else extended[::-1]
+
+
+def _to_ball(work: np.ndarray, points: np.ndarray, thickness: float) -> np.ndarray:
+    """SIDE: end the upper end at the ball, the darkest blob near where the trace stops.
+
+    The path either runs on through the ball or stops where the neck drops
+    steeply into it, so its end wanders by the ball's size; the ball's centre
+    fixes the span and with it every position along it.
+    """
+    upper_last = points[-1, 1] <= points[0, 1]
+    ordered = points if upper_last else points[::-1]
+    end = ordered[-1]
+    reach = int(round(BALL_REACH * thickness))
+    blurred = cv2.GaussianBlur(work, (0, 0), 0.5 * thickness)
+    y0, x0 = max(0, int(end[1]) - reach), max(0, int(end[0]) - reach)
+    window = blurred[y0 : int(end[1]) + reach + 1, x0 : int(end[0]) + reach + 1]
+    row, col = np.unravel_index(int(window.argmin()), window.shape)
+    ball = np.array([x0 + col, y0 + row], np.float32)
+    towards = np.sign(ordered[-1, 0] - ordered[0, 0])
+    kept = ordered[(ordered[:, 0] - ball[0]) * towards < 0]
+    if len(kept) < 4:
+        return points
+    extended = np.concatenate([kept, ball[None]])
+    return extended if upper_last else extended[::-1]
 
 
 def trace(crop: np.ndarray, view: str = "TOP") -> Trace:
@@ -159,6 +200,11 @@ def trace(crop: np.ndarray, view: str = "TOP") -> Trace:
     smooth = np.convolve(along, np.ones(5) / 5, mode="same")
     strong = np.flatnonzero(smooth > threshold)
     start, end = (int(strong[0]), int(strong[-1])) if len(strong) >= 8 else (0, WORK_LENGTH - 1)
+    # A path climbing steeply near an end has left the wire for an edge across it: cut there.
+    steep = np.flatnonzero(np.convolve(np.abs(np.diff(path)), np.ones(5) / 5, mode="same") >= 2)
+    quarter = (end - start) // 4
+    head, tail = steep[(steep >= start) & (steep < start + quarter)], steep[(steep > end - quarter) & (steep < end)]
+    start, end = (int(head[-1]) + 3 if len(head) else start), (int(tail[0]) - 2 if len(tail) else end)
     kept = slice(start, end + 1)
     background = float(np.median(ridge)) + 1e-3
     continuity = float(np.mean(along[kept] > threshold))
@@ -166,7 +212,7 @@ def trace(crop: np.ndarray, view: str = "TOP") -> Trace:
     rows = cv2.GaussianBlur(path[kept].astype(np.float32)[None, :], (0, 0), 1.5)[0] if end > start else path[kept].astype(np.float32)
     points = np.stack([columns[kept].astype(np.float32), rows], axis=1)
     if view == "SIDE" and len(points) > 4:
-        points = _to_stitch(work, points, thickness)
+        points = _to_ball(work, _to_stitch(work, points, thickness), thickness)
     points = points / scale
     if transposed:
         points = points[:, ::-1]
