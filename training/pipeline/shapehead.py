@@ -30,7 +30,7 @@ HEAD_VERSION = 1
 #: Chosen on the synthetic reference set (docs/training.md); the whole descriptor overfits.
 VIEW_FEATURES: dict[str, tuple[str, ...]] = {
     "TOP": ("top_bend", "top_wiggle"),
-    "SIDE": ("side_height_10", "side_height_25", "side_height_40"),
+    "SIDE": ("side_height_10", "side_height_25", "side_height_40", "side_peak_position"),
 }
 
 #: Floor for probabilities before taking logs, so neither expert can veto a class outright.
