@@ -92,3 +92,11 @@ def test_shape_weight_belongs_to_the_defect_model():
         load_config("view", overrides={"shape_weight": 0.5})
     with pytest.raises(ConfigError, match="at most 1"):
         load_config("defect", overrides={"shape_weight": 1.5})
+
+
+def test_a_view_with_no_more_pictures_than_classes_gets_no_head_instead_of_crashing():
+    labels = np.array([0, 1, 2, 0, 1, 2, 3, 3, 2, 1])
+    views = ["SIDE", "SIDE", "SIDE"] + ["TOP"] * 7
+    head = fit_shape_head(descriptors_of(labels, seed=3), views, labels, 4)
+    assert set(head["views"]) == {"TOP"}
+    assert np.allclose(np.exp(shape_log_probabilities(head, descriptors_of(labels[:1], seed=4), ["SIDE"])), 0.25)

@@ -63,7 +63,9 @@ def fit_shape_head(descriptors: np.ndarray, views: Sequence[str | None], labels:
     for view, names in VIEW_FEATURES.items():
         rows = views_array == view
         present = np.unique(labels_array[rows])
-        if len(present) < 2:
+        # A discriminant needs two classes and more pictures than classes; otherwise that view
+        # gets no shape opinion and the network decides alone.
+        if len(present) < 2 or rows.sum() <= len(present):
             continue
         x = descriptors[rows][:, [FEATURES.index(name) for name in names]]
         mean, scale = x.mean(axis=0), np.maximum(x.std(axis=0), 1e-6)
