@@ -40,8 +40,8 @@ from annotations.prediction import (
     version_names,
 )
 from annotations.upload import EntryTooLarge, read_entry, unsafe_entry_reason, wire_group_for_entry
-from training.pipeline.inference import PICTURE_SUFFIXES, PictureInput
 from training.pipeline.labels import parse_wire_name
+from training.pipeline.pictures import PICTURE_SUFFIXES, PictureInput
 from training.pipeline.reports import InspectionReport, load_report
 
 logger = logging.getLogger("wiresag.inspection")

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -25,8 +26,11 @@ from annotations.choices import ModelType, ReviewState, Source
 from annotations.models import Annotation, AnnotationChange, Image
 from registry.models import ModelVersion
 from registry.versions import RegistryError, active_versions, load_checkpoint_path, slot_key
-from training.pipeline.inference import DEFAULT_CONF_THRESHOLD, InferencePipeline, ModelUnavailable, PictureInput
+from training.pipeline.pictures import DEFAULT_CONF_THRESHOLD, ModelUnavailable, PictureInput
 from training.pipeline.verdicts import PictureResult
+
+if TYPE_CHECKING:
+    from training.pipeline.inference import InferencePipeline
 
 logger = logging.getLogger("wiresag.prediction")
 
@@ -68,6 +72,9 @@ def build_pipeline(
     versions: Mapping[str, ModelVersion], conf_threshold: float = DEFAULT_CONF_THRESHOLD, rule: str = "worst"
 ) -> InferencePipeline:
     """Load the files of ``versions`` (checksums verified) into one pipeline."""
+    # torch and Ultralytics load here, in the worker, not when the web process starts.
+    from training.pipeline.inference import InferencePipeline
+
     try:
         paths = {slot: load_checkpoint_path(version) for slot, version in versions.items()}
         return InferencePipeline(

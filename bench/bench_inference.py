@@ -110,7 +110,7 @@ def main() -> None:
 
 
 def _input(sample: object) -> object:
-    from training.pipeline.inference import PictureInput
+    from training.pipeline.pictures import PictureInput
 
     return PictureInput(sample.filename, path=sample.path)  # type: ignore[attr-defined]
 

@@ -19,8 +19,9 @@ from PIL import Image as PILImage
 
 from tests.tiny_models import TinyModels, tiny_models
 from training.pipeline.dataset import records_from_synthetic
-from training.pipeline.inference import Classifier, InferencePipeline, ModelUnavailable, PictureInput, pictures_in_folder
+from training.pipeline.inference import Classifier, InferencePipeline
 from training.pipeline.labels import DEFECTS, VIEWS
+from training.pipeline.pictures import ModelUnavailable, PictureInput, pictures_in_folder
 from training.pipeline.prepare import output_name
 
 pytestmark = pytest.mark.slow

@@ -33,63 +33,13 @@ from training.pipeline.augment import classifier_transform
 from training.pipeline.imaging import UnreadableImage, open_image, to_rgb8
 from training.pipeline.labels import DEFECTS, VIEWS, parse_wire_name
 from training.pipeline.offline import import_yolo
+from training.pipeline.pictures import DEFAULT_CONF_THRESHOLD, ModelUnavailable, PictureInput
 from training.pipeline.prepare import crop_box
 from training.pipeline.reports import InspectionReport
 from training.pipeline.verdicts import BoxPrediction, PictureResult, Rule
 
-DEFAULT_CONF_THRESHOLD = 0.25
 #: Loops per picture at most (future products carry several; a runaway detector must not flood the report).
 DEFAULT_MAX_DETECTIONS = 20
-#: Pictures whose suffix is one of these are inspected when a folder is given.
-PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
-
-
-class ModelUnavailable(RuntimeError):
-    """A model file is missing or is not a model of the expected kind; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class PictureInput:
-    """One picture to inspect: its name (for the report), where its bytes are, and its wire.
-
-    ``wire_id`` defaults to the id in the file name; callers that know the wire's
-    group (a lot, a folder) pass the full identity. ``ref`` comes back untouched.
-    """
-
-    name: str
-    path: Path | None = None
-    data: bytes | None = None
-    wire_id: str | None = None
-    view: str | None = None
-    ref: Any = None
-    #: Why the picture cannot be read, when the caller knew before decoding (e.g. a refused zip entry).
-    error: str = ""
-
-    def read(self) -> bytes:
-        if self.error:
-            raise UnreadableImage(self.error)
-        if self.data is not None:
-            return self.data
-        if self.path is None:
-            raise UnreadableImage("No picture was given.")
-        try:
-            return self.path.read_bytes()
-        except OSError as error:
-            raise UnreadableImage(f"The file {self.path} cannot be read ({error.strerror}); check that it exists.") from None
-
-
-def pictures_in_folder(folder: Path) -> list[PictureInput]:
-    """Every picture below ``folder``; the wire is its sub-folder plus its id (ids restart per folder)."""
-    inputs = []
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.suffix.lower() not in PICTURE_SUFFIXES:
-            continue
-        relative = path.relative_to(folder)
-        parsed = parse_wire_name(path.name)
-        group = relative.parent.as_posix()
-        wire_id = parsed.wire_id if group == "." else f"{group}/{parsed.wire_id}"
-        inputs.append(PictureInput(name=relative.as_posix(), path=path, wire_id=wire_id, view=parsed.view))
-    return inputs
 
 
 def _device(requested: str) -> torch.device:

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.prediction import PredictionUnavailable, build_pipeline, choose_versions, version_names
 from registry.models import ModelVersion
-from training.pipeline.inference import DEFAULT_CONF_THRESHOLD, pictures_in_folder
+from training.pipeline.pictures import DEFAULT_CONF_THRESHOLD, pictures_in_folder
 from training.pipeline.reports import write_csv
 from training.pipeline.verdicts import RULES
 

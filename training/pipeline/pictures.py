@@ -1,0 +1,66 @@
+"""What goes into an inspection, without the models: picture inputs, folders, thresholds.
+
+Kept apart from ``inference`` (which loads torch and Ultralytics) so that the web
+process can describe and queue inspections without importing either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from training.pipeline.imaging import UnreadableImage
+from training.pipeline.labels import parse_wire_name
+
+DEFAULT_CONF_THRESHOLD = 0.25
+#: Pictures whose suffix is one of these are inspected when a folder is given.
+PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
+
+
+class ModelUnavailable(RuntimeError):
+    """A model file is missing or is not a model of the expected kind; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class PictureInput:
+    """One picture to inspect: its name (for the report), where its bytes are, and its wire.
+
+    ``wire_id`` defaults to the id in the file name; callers that know the wire's
+    group (a lot, a folder) pass the full identity. ``ref`` comes back untouched.
+    """
+
+    name: str
+    path: Path | None = None
+    data: bytes | None = None
+    wire_id: str | None = None
+    view: str | None = None
+    ref: Any = None
+    #: Why the picture cannot be read, when the caller knew before decoding (e.g. a refused zip entry).
+    error: str = ""
+
+    def read(self) -> bytes:
+        if self.error:
+            raise UnreadableImage(self.error)
+        if self.data is not None:
+            return self.data
+        if self.path is None:
+            raise UnreadableImage("No picture was given.")
+        try:
+            return self.path.read_bytes()
+        except OSError as error:
+            raise UnreadableImage(f"The file {self.path} cannot be read ({error.strerror}); check that it exists.") from None
+
+
+def pictures_in_folder(folder: Path) -> list[PictureInput]:
+    """Every picture below ``folder``; the wire is its sub-folder plus its id (ids restart per folder)."""
+    inputs = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.suffix.lower() not in PICTURE_SUFFIXES:
+            continue
+        relative = path.relative_to(folder)
+        parsed = parse_wire_name(path.name)
+        group = relative.parent.as_posix()
+        wire_id = parsed.wire_id if group == "." else f"{group}/{parsed.wire_id}"
+        inputs.append(PictureInput(name=relative.as_posix(), path=path, wire_id=wire_id, view=parsed.view))
+    return inputs
