@@ -14,12 +14,6 @@ from training.models import RunStatus, TrainingRun
 CHANGELIST = reverse("admin:registry_modelversion_changelist")
 
 
-@pytest.fixture(autouse=True)
-def _models_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
-    settings.MODELS_DIR = tmp_path / "models"
-    settings.MODELS_DIR.mkdir()
-
-
 @pytest.fixture
 def admin_client_logged_in(client, admin_user):  # type: ignore[no-untyped-def]
     client.login(username=admin_user.username, password=PASSWORD)

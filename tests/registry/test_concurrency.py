@@ -15,12 +15,6 @@ THREADS = 6
 ROUNDS = 3
 
 
-@pytest.fixture(autouse=True)
-def _models_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
-    settings.MODELS_DIR = tmp_path / "models"
-    settings.MODELS_DIR.mkdir()
-
-
 def _race(targets: list, user) -> list[BaseException]:  # type: ignore[no-untyped-def]
     """Start every activation at the same instant, each thread on its own database connection."""
     barrier = threading.Barrier(len(targets))

@@ -21,12 +21,6 @@ DEFECT_METRICS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _models_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
-    settings.MODELS_DIR = tmp_path / "models"
-    settings.MODELS_DIR.mkdir()
-
-
 @pytest.fixture
 def engineer_client(client, engineer):  # type: ignore[no-untyped-def]
     client.login(username=engineer.username, password=PASSWORD)

@@ -24,12 +24,6 @@ GOOD_DEFECT = {
 WEAK_DEFECT = {"balanced_accuracy": 0.6, "per_class": {"PASS": {"precision": 0.5, "recall": 0.4, "f1": 0.44, "support": 10}}}
 
 
-@pytest.fixture(autouse=True)
-def _models_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
-    settings.MODELS_DIR = tmp_path / "models"
-    settings.MODELS_DIR.mkdir()
-
-
 @pytest.fixture
 def checkpoint(tmp_path):  # type: ignore[no-untyped-def]
     counter = iter(range(1000))
