@@ -11,10 +11,13 @@ loop) keeps it and drops pads, leads, mould and gradients; then dynamic
 programming picks one row per column with the most ridge response and bounded
 jumps (a Viterbi path), which bridges faint stretches where the wire crosses
 a dark pad. The path's weak ends (no wire, only margin) are cut off, and so
-is an end where it climbs steeply onto an edge across the wire. In SIDE view
-the lower end is followed along the lead frame's edge to the stitch and the
-upper end is moved to the ball's centre. The crop is traced along its longer
-side, so a loop running top-down works the same.
+is an end where it climbs steeply onto an edge across it. In TOP view each
+end is then followed along the ridge in 2-D (a wire turning steeply into its
+ball is beyond a column-wise path) and moved to the ball's centre when a blob
+clearly darker than the wire sits there. In SIDE view the lower end is
+followed along the lead frame's edge to the stitch and the upper end is moved
+to the ball's centre. The crop is traced along its longer side, so a loop
+running top-down works the same.
 
 Measures use the traced end points only (no picture axis): TOP measures are
 taken against the chord from end to end; SIDE heights are taken above the
@@ -31,7 +34,7 @@ import cv2
 import numpy as np
 
 #: Bumped whenever a feature changes meaning; checkpoints store it.
-DESCRIPTOR_VERSION = 2
+DESCRIPTOR_VERSION = 3
 
 SIDE_FRACTIONS = (0.1, 0.25, 0.4, 0.55, 0.7)
 
@@ -62,6 +65,12 @@ MAX_JUMP = 3
 JUMP_PENALTY = 0.15
 #: SIDE: how far from the trace's upper end the ball is looked for, in wire thicknesses.
 BALL_REACH = 3
+#: TOP: the largest turn per step when following an end in 2-D, in degrees.
+TURN_LIMIT = 40.0
+#: TOP: how far an end may be followed, as a share of the work length.
+FOLLOW_REACH = 0.25
+#: TOP: a ball bond is at least this many times as dark (against the background) as the wire.
+BLOB_DEPTH = 1.4
 
 
 @dataclass(frozen=True)
@@ -181,6 +190,82 @@ def _to_ball(work: np.ndarray, points: np.ndarray, thickness: float) -> np.ndarr
     return extended if upper_last else extended[::-1]
 
 
+def _sample(ridge: np.ndarray, point: np.ndarray) -> float:
+    """The ridge response at a sub-pixel point (0 outside the map)."""
+    x, y = float(point[0]), float(point[1])
+    if not (0 <= x <= ridge.shape[1] - 1 and 0 <= y <= ridge.shape[0] - 1):
+        return 0.0
+    return float(cv2.getRectSubPix(ridge, (1, 1), (x, y))[0, 0])
+
+
+def _follow(ridge: np.ndarray, points: np.ndarray, thickness: float, threshold: float) -> np.ndarray:
+    """Extend the trace's last end along the ridge in 2-D, where one row per column cannot go.
+
+    A column-wise path cannot follow a wire that turns steeply (into the ball,
+    say) and is cut where it tries. From the end, step half a wire thickness at
+    a time in the direction the ridge is strongest, within ``TURN_LIMIT`` of
+    the current heading (a wire curves smoothly; an edge crossing it turns
+    abruptly), while the response stays above ``threshold``.
+    """
+    look_back = min(len(points) - 1, int(round(2 * thickness)))
+    if look_back < 2:
+        return points
+    heading = points[-1] - points[-1 - look_back]
+    norm = float(np.hypot(*heading))
+    if norm < 1e-6:
+        return points
+    heading = heading / norm
+    step = 0.5 * thickness
+    angles = np.deg2rad(np.linspace(-TURN_LIMIT, TURN_LIMIT, 9))
+    current, added = points[-1].astype(np.float64), []
+    for _ in range(int(FOLLOW_REACH * max(ridge.shape) / step)):
+        best, best_direction = -1.0, heading
+        for angle in angles:
+            cos, sin = np.cos(angle), np.sin(angle)
+            direction = np.array([cos * heading[0] - sin * heading[1], sin * heading[0] + cos * heading[1]])
+            response = _sample(ridge, current + step * direction) * np.cos(angle) ** 2
+            if response > best:
+                best, best_direction = response, direction
+        if best < threshold:
+            break
+        current = current + step * best_direction
+        added.append(current.copy())
+        heading = best_direction + heading
+        heading /= np.hypot(*heading)
+    if not added:
+        return points
+    return np.concatenate([points, np.array(added, np.float32)])
+
+
+def _to_blob(work: np.ndarray, points: np.ndarray, thickness: float) -> np.ndarray:
+    """TOP: end the trace's last end at the ball bond when one is there.
+
+    The ball is a round blob clearly darker than the wire beside it; the trace
+    stops at its rim, but the wire's end (and so its span and chord) is the
+    ball's centre. An end without such a blob (the stitch) is left alone.
+    """
+    reach = int(round(BALL_REACH * thickness))
+    blurred = cv2.GaussianBlur(work, (0, 0), 0.7 * thickness)
+    end = points[-1]
+    y0, x0 = max(0, int(end[1]) - reach), max(0, int(end[0]) - reach)
+    window = blurred[y0 : int(end[1]) + reach + 1, x0 : int(end[0]) + reach + 1]
+    if window.size == 0:
+        return points
+    row, col = np.unravel_index(int(window.argmin()), window.shape)
+    ball = np.array([x0 + col, y0 + row], np.float32)
+    # Compare with the wire a few thicknesses back from the end, against the window's background.
+    back = points[max(0, len(points) - 1 - int(round(3 * thickness)))]
+    background = float(np.percentile(window, 75))
+    wire_depth = background - float(blurred[int(round(back[1])), int(round(back[0]))])
+    if background - float(window[row, col]) < BLOB_DEPTH * max(wire_depth, 1.0):
+        return points
+    heading = points[-1] - back
+    kept = points[(points - ball) @ heading < 0]
+    if len(kept) < 4:
+        return points
+    return np.concatenate([kept, ball[None]])
+
+
 def trace(crop: np.ndarray, view: str = "TOP") -> Trace:
     """The wire's centre line in ``crop`` (8-bit grey or RGB), in the crop's pixels."""
     grey = _grey(crop)
@@ -213,6 +298,9 @@ def trace(crop: np.ndarray, view: str = "TOP") -> Trace:
     points = np.stack([columns[kept].astype(np.float32), rows], axis=1)
     if view == "SIDE" and len(points) > 4:
         points = _to_ball(work, _to_stitch(work, points, thickness), thickness)
+    elif len(points) > 4:
+        points = _follow(ridge, _follow(ridge, points, thickness, threshold)[::-1], thickness, threshold)[::-1]
+        points = _to_blob(work, _to_blob(work, points, thickness)[::-1], thickness)[::-1]
     points = points / scale
     if transposed:
         points = points[:, ::-1]
