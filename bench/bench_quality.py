@@ -8,7 +8,8 @@ wall time, next to the targets. The defect model is scored per picture and per
 wire (the ``evidence`` rule: both views' probabilities multiplied). Heavy: tens
 of minutes on a 2-core CPU; ``--models defect`` trains only the defect model.
 
-    .venv/bin/python bench/bench_quality.py [--workdir DIR] [--preset cpu-quick] [--models defect,view] [--set defect.epochs=10 ...]
+    .venv/bin/python bench/bench_quality.py [--workdir DIR] [--preset cpu-quick] [--models defect,view]
+        [--seed 0] [--held-out-seed 1] [--set defect.epochs=10 ...]
 """
 
 from __future__ import annotations
@@ -96,11 +97,15 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--preset", default="cpu-quick")
     parser.add_argument("--models", default=",".join(MODEL_TYPES), help="Comma-separated model types to train and score.")
+    parser.add_argument("--seed", type=int, default=0, help="Seed of the training set (the reference distribution).")
+    parser.add_argument("--held-out-seed", type=int, default=1, help="Seed of the held-out set; never the training seed.")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="TYPE.KEY=VALUE")
     args = parser.parse_args()
     models = [name.strip() for name in args.models.split(",") if name.strip()]
     if not models or set(models) - set(MODEL_TYPES):
         parser.error(f"--models takes some of {', '.join(MODEL_TYPES)}, comma-separated.")
+    if args.seed == args.held_out_seed:
+        parser.error("--seed and --held-out-seed must differ, or the held-out set is the training set.")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="wiresag-quality-"))
     configure_offline(workdir)
 
@@ -115,11 +120,11 @@ def main() -> None:
 
     torch.set_num_threads(max(torch.get_num_threads(), 1))
     start = time.perf_counter()
-    train_samples = synthetic.generate(workdir / "reference", synthetic.reference_plan(), seed=0)
-    held_samples = synthetic.generate(workdir / "held-out", HELD_OUT_COUNTS, seed=1)
+    train_samples = synthetic.generate(workdir / "reference", synthetic.reference_plan(), seed=args.seed)
+    held_samples = synthetic.generate(workdir / "held-out", HELD_OUT_COUNTS, seed=args.held_out_seed)
     print(f"generated {len(train_samples)} training and {len(held_samples)} held-out pictures in {time.perf_counter() - start:.0f} s")
     snapshot = split_records(records_from_synthetic(train_samples), val_fraction=0.2, seed=0)
-    held = Snapshot(train=(), val=tuple(records_from_synthetic(held_samples, lot="held-out")), seed=1, val_fraction=1.0)
+    held = Snapshot(train=(), val=tuple(records_from_synthetic(held_samples, lot="held-out")), seed=args.held_out_seed, val_fraction=1.0)
 
     per_type: dict[str, dict[str, str]] = {}
     for pair in parse_overrides(args.overrides).items():
@@ -167,6 +172,7 @@ def main() -> None:
                 results["wire_pass_recall"] = scores["wire_pass_recall"]
     results["train_minutes"] = sum(seconds.values()) / 60
     print(f"\nheld-out set: {len(held_samples)} pictures, {HELD_OUT_COUNTS['PASS'] * 2} PASS; preset {args.preset}; work folder {workdir}")
+    print(f"seeds: training set {args.seed}, held-out set {args.held_out_seed}")
     for name, value in results.items():
         target = TARGETS.get(name)
         if target is None:
@@ -176,7 +182,15 @@ def main() -> None:
         print(f"{name:>26}: {value:.3f}  target {'<=' if name == 'train_minutes' else '>'} {target}  {'met' if ok else 'MISSED'}")
     for name, value in seconds.items():
         print(f"{name + ' seconds':>26}: {value:.0f}")
-    summary = {"results": results, "seconds": seconds, "preset": args.preset, "models": models, "overrides": args.overrides}
+    summary = {
+        "results": results,
+        "seconds": seconds,
+        "preset": args.preset,
+        "models": models,
+        "overrides": args.overrides,
+        "seed": args.seed,
+        "held_out_seed": args.held_out_seed,
+    }
     (workdir / "quality.json").write_text(json.dumps(summary, indent=1))
 
 

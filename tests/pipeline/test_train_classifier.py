@@ -137,3 +137,29 @@ def test_stop_within_one_batch_then_resume_continues(snapshot, tmp_path):
     last = torch.load(result.last_checkpoint, weights_only=False)
     assert last["epoch"] == 3 and [h["epoch"] for h in last["history"]] == [1, 2, 3]
     assert result.metrics["accuracy"] >= 0
+    # The resumed run writes more event files beside the first; TensorBoard's reader sees each epoch exactly once.
+    assert len(list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))) >= 2
+    assert [step for step, _ in scalars(tmp_path, "val/accuracy")] == [1, 2, 3]
+    assert [step for step, _ in scalars(tmp_path, "train/loss")] == [1, 2, 3]
+
+
+def test_per_view_defect_model_learns_from_its_view_only(snapshot, tmp_path):
+    config = load_config("defect", overrides={"epochs": 1, "image_size": 48, "batch": 8, "pass_oversample": 1, "view_scope": "TOP"})
+    result = train("defect", config, snapshot, tmp_path, RecordingSink())
+    crops = sorted((tmp_path / "data").glob("defect-*/*/*/*.png"))
+    assert crops and {crop_view(str(p)) for p in crops} == {"TOP"}
+    checkpoint = torch.load(result.best_checkpoint, weights_only=False)
+    assert checkpoint["config"]["view_scope"] == "TOP"
+    # Only the TOP shape discriminant exists: SIDE pictures were never seen.
+    assert set(checkpoint["shape_head"]["views"]) == {"TOP"}
+    val_total = sum(row["support"] for row in json.loads(result.report_path.read_text())["evaluation"]["per_class"])
+    assert val_total == sum(1 for p in crops if p.parts[-3] == "val")
+
+
+def test_per_view_detection_data_holds_its_view_only(snapshot, tmp_path):
+    from training.pipeline.runner import prepare
+
+    config = load_config("detection", overrides={"view_scope": "SIDE"})
+    data_yaml = prepare("detection", config, snapshot, tmp_path)
+    pictures = sorted(p.name for p in data_yaml.parent.glob("images/*/*"))
+    assert pictures and all("_SIDE" in name for name in pictures)
