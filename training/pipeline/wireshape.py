@@ -10,13 +10,15 @@ the wire's thickness (estimated from the crop's size, because boxes frame one
 loop) keeps it and drops pads, leads, mould and gradients; then dynamic
 programming picks one row per column with the most ridge response and bounded
 jumps (a Viterbi path), which bridges faint stretches where the wire crosses
-a dark pad. The path's weak ends (no wire, only margin) are cut off, and so
-is an end where it climbs steeply onto an edge across it. In TOP view each
+a dark pad. The path's weak ends (no wire, only margin, weak against the
+crop's background) are cut off, and so is an end where it climbs steeply onto
+an edge across it, or where the ridge fades near an end before something
+strong (a die edge, a lead) takes over. In TOP view each
 end is then followed along the ridge in 2-D (a wire turning steeply into its
 ball is beyond a column-wise path) and moved to the ball's centre when a blob
 clearly darker than the wire sits there. In SIDE view the lower end is
-followed along the lead frame's edge to the stitch and the upper end is moved
-to the ball's centre. The crop is traced along its longer side, so a loop
+followed along the lead frame's edge to the stitch, and the upper end down the
+neck (in 2-D) and then to the ball's centre. The crop is traced along its longer side, so a loop
 running top-down works the same.
 
 Measures use the traced end points only (no picture axis): TOP measures are
@@ -34,7 +36,7 @@ import cv2
 import numpy as np
 
 #: Bumped whenever a feature changes meaning; checkpoints store it.
-DESCRIPTOR_VERSION = 3
+DESCRIPTOR_VERSION = 4
 
 SIDE_FRACTIONS = (0.1, 0.25, 0.4, 0.55, 0.7)
 
@@ -67,6 +69,8 @@ JUMP_PENALTY = 0.15
 BALL_REACH = 3
 #: TOP: the largest turn per step when following an end in 2-D, in degrees.
 TURN_LIMIT = 40.0
+#: A weak stretch this many wire thicknesses long near an end means the path has left the wire there.
+GAP_THICKNESSES = 1.5
 #: TOP: how far an end may be followed, as a share of the work length.
 FOLLOW_REACH = 0.25
 #: TOP: a ball bond is at least this many times as dark (against the background) as the wire.
@@ -266,6 +270,25 @@ def _to_blob(work: np.ndarray, points: np.ndarray, thickness: float) -> np.ndarr
     return np.concatenate([kept, ball[None]])
 
 
+def _cut_at_gaps(clear: np.ndarray, start: int, end: int, gap: int) -> tuple[int, int]:
+    """Cut an end where, in the outer quarter, the ridge fades for ``gap`` columns before turning strong again.
+
+    A wire is continuous; a path that loses it near an end and then picks up
+    something strong (a die edge, a lead) has left the wire at the gap.
+    """
+    quarter = (end - start) // 4
+    if gap < 1 or quarter <= gap:
+        return start, end
+    weak = ~clear[start : end + 1]
+    # runs[i]: the columns start + i ... start + i + gap - 1 are all weak.
+    runs = np.flatnonzero(np.convolve(weak, np.ones(gap), mode="valid") >= gap)
+    first = end - quarter - start
+    head, tail = runs[runs < quarter], runs[runs >= first]
+    new_start = start + int(head[-1]) + gap if len(head) else start
+    new_end = start + int(tail[0]) - 1 if len(tail) else end
+    return new_start, new_end
+
+
 def trace(crop: np.ndarray, view: str = "TOP") -> Trace:
     """The wire's centre line in ``crop`` (8-bit grey or RGB), in the crop's pixels."""
     grey = _grey(crop)
@@ -281,10 +304,12 @@ def trace(crop: np.ndarray, view: str = "TOP") -> Trace:
     along = ridge[path, columns]
     # The ends of the path run through margin without a wire: keep the part with a clear ridge.
     middle = along[WORK_LENGTH // 4 : 3 * WORK_LENGTH // 4]
-    threshold = 0.35 * float(np.median(middle))
+    background = float(np.median(ridge))
+    threshold = max(0.35 * float(np.median(middle)), background + 0.4 * (float(np.median(middle)) - background))
     smooth = np.convolve(along, np.ones(5) / 5, mode="same")
     strong = np.flatnonzero(smooth > threshold)
     start, end = (int(strong[0]), int(strong[-1])) if len(strong) >= 8 else (0, WORK_LENGTH - 1)
+    start, end = _cut_at_gaps(smooth > threshold, start, end, int(round(GAP_THICKNESSES * thickness)))
     # A path climbing steeply near an end has left the wire for an edge across it: cut there.
     steep = np.flatnonzero(np.convolve(np.abs(np.diff(path)), np.ones(5) / 5, mode="same") >= 2)
     quarter = (end - start) // 4
@@ -297,7 +322,11 @@ def trace(crop: np.ndarray, view: str = "TOP") -> Trace:
     rows = cv2.GaussianBlur(path[kept].astype(np.float32)[None, :], (0, 0), 1.5)[0] if end > start else path[kept].astype(np.float32)
     points = np.stack([columns[kept].astype(np.float32), rows], axis=1)
     if view == "SIDE" and len(points) > 4:
-        points = _to_ball(work, _to_stitch(work, points, thickness), thickness)
+        points = _to_stitch(work, points, thickness)
+        # The neck climbs steeply out of the ball: follow the upper end along the ridge first.
+        upper_last = points[-1, 1] <= points[0, 1]
+        points = _follow(ridge, points if upper_last else points[::-1], thickness, threshold)
+        points = _to_ball(work, points if upper_last else points[::-1], thickness)
     elif len(points) > 4:
         points = _follow(ridge, _follow(ridge, points, thickness, threshold)[::-1], thickness, threshold)[::-1]
         points = _to_blob(work, _to_blob(work, points, thickness)[::-1], thickness)[::-1]

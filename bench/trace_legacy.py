@@ -1,0 +1,63 @@
+"""Draw the wire tracer's centre lines on the real legacy pictures (``../shared/samples/legacy``).
+
+Writes one picture with the eight box crops (15 % margin) and their traces, the
+start in green and the end in blue, for checking the tracer by eye; the
+positions in ``tests/pipeline/test_wireshape.py::LEGACY_ENDS`` were checked on it.
+
+    .venv/bin/python bench/trace_legacy.py [--out docs/screenshots/traces-legacy.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from training.pipeline import wireshape  # noqa: E402
+from training.pipeline.prepare import crop_box, read_rgb8  # noqa: E402
+
+LEGACY = Path(__file__).resolve().parents[2] / "shared" / "samples" / "legacy"
+ROW_HEIGHT = 150
+
+
+def overlay(crop: np.ndarray, view: str) -> np.ndarray:
+    points = wireshape.trace(crop, view).points
+    scale = ROW_HEIGHT / crop.shape[0]
+    picture = cv2.resize(np.ascontiguousarray(crop[:, :, ::-1]), (round(crop.shape[1] * scale), ROW_HEIGHT))
+    scaled = np.round(points * scale).astype(np.int32)
+    cv2.polylines(picture, [scaled.reshape(-1, 1, 2)], False, (0, 0, 255), 2, cv2.LINE_AA)
+    cv2.circle(picture, tuple(int(v) for v in scaled[0]), 5, (0, 200, 0), -1)
+    cv2.circle(picture, tuple(int(v) for v in scaled[-1]), 5, (255, 0, 0), -1)
+    return picture
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots/traces-legacy.png"))
+    args = parser.parse_args()
+    with sqlite3.connect(LEGACY / "annotations.db") as db:
+        rows = db.execute(
+            "SELECT i.filepath, a.bbox_x, a.bbox_y, a.bbox_width, a.bbox_height, a.view_type"
+            " FROM annotations a JOIN images i ON i.id = a.image_id ORDER BY a.view_type DESC, i.filepath"
+        ).fetchall()
+    lines: dict[str, list[np.ndarray]] = {}
+    for filepath, x, y, w, h, view in rows:
+        relative = filepath.replace("\\", "/").split("photo/", 1)[1]
+        crop = crop_box(read_rgb8(LEGACY / "photo" / relative), x, y, w, h, 0.15)
+        lines.setdefault(view, []).append(overlay(crop, view))
+        print(relative, view, "traced")
+    width = max(sum(p.shape[1] for p in row) for row in lines.values())
+    stacked = [np.pad(np.concatenate(row, axis=1), ((0, 4), (0, width - sum(p.shape[1] for p in row)), (0, 0))) for row in lines.values()]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(args.out), np.concatenate(stacked, axis=0))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
