@@ -56,6 +56,9 @@ SIDE_PEAK_POSITION_MEAN: dict[str, float] = {
 }
 #: Spread of the main axes: wide enough that neighbouring classes overlap.
 MAIN_AXIS_SD = 0.03
+#: Spread of the second axes.
+TOP_WIGGLE_SD = 0.14
+SIDE_PEAK_POSITION_SD = 0.045
 
 #: Where the SIDE measure is taken, as a fraction of the span from the stitch.
 SIDE_MEASURE_AT = 0.25
@@ -157,11 +160,48 @@ def sample_shape(view: str, defect: str, rng: np.random.Generator) -> LoopShape:
     """Draw the loop shape of one picture from its class distribution."""
     if view == "TOP":
         bend = float(np.clip(rng.normal(TOP_BEND_MEAN[defect], MAIN_AXIS_SD), 0.02, 0.4))
-        wiggle = float(np.clip(rng.normal(TOP_WIGGLE_MEAN[defect], 0.14), 0.0, 0.8))
+        wiggle = float(np.clip(rng.normal(TOP_WIGGLE_MEAN[defect], TOP_WIGGLE_SD), 0.0, 0.8))
         return LoopShape(view, bend, wiggle, float(rng.uniform(-0.45, 0.45)))
     height = float(np.clip(rng.normal(SIDE_STITCH_HEIGHT_MEAN[defect], MAIN_AXIS_SD), 0.02, 0.3))
-    peak_at = float(np.clip(rng.normal(SIDE_PEAK_POSITION_MEAN[defect], 0.045), 0.62, 0.95))
+    peak_at = float(np.clip(rng.normal(SIDE_PEAK_POSITION_MEAN[defect], SIDE_PEAK_POSITION_SD), 0.62, 0.95))
     return LoopShape(view, height, peak_at, float(rng.uniform(0.3, 0.38)))
+
+
+def shape_ceiling(n_wires: int = 20000, seed: int = 0) -> dict[str, float]:
+    """The best balanced accuracy and PASS recall any model can reach on these pictures, by simulation.
+
+    The classes overlap by design, so even the generator's own true shape
+    values do not separate them. This draws ``n_wires`` wires (classes equally
+    likely) with :func:`sample_shape` and classifies each picture, and each
+    wire from both pictures, by the largest likelihood under the class
+    distributions (Gaussian, ignoring the clipping at the extremes): the Bayes
+    rule for balanced accuracy. A trained model scoring near these numbers has
+    nothing left to learn from shape.
+    """
+    from training.pipeline.metrics import evaluate
+
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, len(DEFECTS), n_wires)
+    spreads = {"TOP": (MAIN_AXIS_SD, TOP_WIGGLE_SD), "SIDE": (MAIN_AXIS_SD, SIDE_PEAK_POSITION_SD)}
+    means = {
+        "TOP": np.array([[TOP_BEND_MEAN[d], TOP_WIGGLE_MEAN[d]] for d in DEFECTS]),
+        "SIDE": np.array([[SIDE_STITCH_HEIGHT_MEAN[d], SIDE_PEAK_POSITION_MEAN[d]] for d in DEFECTS]),
+    }
+    scores: dict[str, float] = {}
+    total = np.zeros((n_wires, len(DEFECTS)))
+    for view in VIEWS:
+        values = np.array([(shape.measure, shape.second) for shape in (sample_shape(view, DEFECTS[k], rng) for k in truth)])
+        log_likelihood = -0.5 * (((values[:, None, :] - means[view][None]) / np.array(spreads[view])) ** 2).sum(axis=2)
+        total += log_likelihood
+        result = evaluate(truth, log_likelihood.argmax(axis=1), list(DEFECTS))
+        scores[f"{view.lower()}_balanced_accuracy"] = result.balanced_accuracy
+        scores[f"{view.lower()}_pass_recall"] = result.recall_of("PASS")
+    result = evaluate(truth, total.argmax(axis=1), list(DEFECTS))
+    scores["picture_balanced_accuracy"] = (scores["top_balanced_accuracy"] + scores["side_balanced_accuracy"]) / 2
+    scores["picture_pass_recall"] = (scores["top_pass_recall"] + scores["side_pass_recall"]) / 2
+    scores["wire_balanced_accuracy"] = result.balanced_accuracy
+    scores["wire_pass_recall"] = result.recall_of("PASS")
+    return scores
 
 
 def loop_profile(shape: LoopShape, ball_height: float = 0.25, n: int = 97) -> np.ndarray:
