@@ -68,11 +68,19 @@ def test_defect_model_trains_end_to_end(snapshot, tmp_path):
     # The linear shape classifier travels as plain data and inference mixes it in as training's evaluation did.
     head = checkpoint["shape_head"]
     assert head["weight"] == config.shape_weight and set(head["views"]) == {"TOP", "SIDE"}
+    # The stored head was fitted again on training + validation crops; the report's scores are those of the
+    # training-only head, kept beside it.
+    assert head["fitted_on"] == "train+val" and set(head["validated_head"]["views"]) == {"TOP", "SIDE"}
+    assert head["views"] != head["validated_head"]["views"]
+    assert any("Fitted the wire-shape classifier again" in message for _, message in sink.logs)
     classifier = Classifier(result.best_checkpoint, torch.device("cpu"), "defect")
     crops = sorted((tmp_path / "data").glob("defect-*/val/*/*.png"))
     pictures = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in crops]
     views = [crop_view(str(p)) for p in crops]
+    refit_probabilities = classifier.probabilities(pictures, views)
+    classifier.shape_head = head["validated_head"]
     probabilities = classifier.probabilities(pictures, views)
+    assert not np.allclose(refit_probabilities, probabilities, atol=1e-4)
     assert probabilities.shape == (len(crops), 4) and np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
     # Inference reproduces training's evaluation of the best checkpoint: the same metrics, the same confidences.
     truth = np.array([checkpoint["classes"].index(p.parent.name) for p in crops])

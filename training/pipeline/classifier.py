@@ -487,6 +487,22 @@ def train_classifier(
     model.load_state_dict(best["model"])
     prediction = with_shape_head(predict(model, val_loader, device, plain_loss), val_shape_log, config.shape_weight)
     evaluation = evaluate(prediction.truth, prediction.probabilities.argmax(axis=1), classes, prediction.probabilities)
+    if shape_head is not None and config.shape_refit and "fitted_on" not in (best.get("shape_head") or {}):
+        # The validation scores above are the honest ones (the head never saw those crops); the
+        # stored head learns from every annotated wire, which matters when PASS has three.
+        refit = fit_shape_head(
+            np.concatenate([train_shapes, val_shapes])[:, : len(FEATURES)],
+            [crop_view(path) for path, _ in (*train_set.items, *val_set.items)],
+            [*train_set.labels, *val_set.labels],
+            len(classes),
+        )
+        refit.update({"weight": config.shape_weight, "fitted_on": "train+val", "validated_head": shape_head})
+        save_atomically({**best, "shape_head": refit}, best_path)
+        sink.on_log(
+            "info",
+            f"Fitted the wire-shape classifier again on all {len(train_set) + len(val_set)} crops for the stored model; "
+            "the validation scores are those of the training-only fit.",
+        )
     return ClassifierResult(
         best_checkpoint=best_path,
         last_checkpoint=last_path,

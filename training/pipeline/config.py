@@ -105,6 +105,11 @@ class ClassifierConfig:
         low=0.0,
         high=1.0,
     )
+    shape_refit: bool = _opt(
+        True,
+        "Defect model only: once training ends, fit the stored wire-shape classifier again on the training and validation "
+        "crops together (more of the rare PASS wires); the run's validation scores stay those of the training-only fit.",
+    )
 
     @property
     def selection_metric(self) -> str:
