@@ -106,16 +106,24 @@ def test_flat_crop_gives_finite_values() -> None:
     assert vector.shape == (len(wireshape.FEATURES),) and np.all(np.isfinite(vector))
 
 
-def test_runs_on_the_real_legacy_pictures() -> None:
+def legacy_crops() -> list[tuple[str, str, np.ndarray]]:
+    """``(path under photo/, view, box crop with a 15 % margin)`` for each annotated legacy picture."""
     with sqlite3.connect(LEGACY / "annotations.db") as db:
         rows = db.execute(
             "SELECT i.filepath, a.bbox_x, a.bbox_y, a.bbox_width, a.bbox_height, a.view_type"
             " FROM annotations a JOIN images i ON i.id = a.image_id"
         ).fetchall()
-    assert len(rows) == 8
+    crops = []
     for filepath, x, y, w, h, view in rows:
         relative = filepath.replace("\\", "/").split("photo/", 1)[1]
-        crop = crop_box(read_rgb8(LEGACY / "photo" / relative), x, y, w, h, 0.15)
+        crops.append((relative, view, crop_box(read_rgb8(LEGACY / "photo" / relative), x, y, w, h, 0.15)))
+    return crops
+
+
+def test_runs_on_the_real_legacy_pictures() -> None:
+    crops = legacy_crops()
+    assert len(crops) == 8
+    for relative, view, crop in crops:
         vector = dict(zip(wireshape.FEATURES, wireshape.describe(crop, view), strict=True))
         assert all(np.isfinite(v) for v in vector.values())
         assert vector["trace_span"] > 0.5, relative
@@ -139,14 +147,8 @@ LEGACY_ENDS = {
 def test_traces_reach_both_bonds_on_the_real_legacy_pictures() -> None:
     # Before the ends were followed in 2-D and cut at gaps, four of the eight missed a bond: the TOP PASS
     # trace wandered off into noise, the SIDE ones stopped at the neck or ran along the lead frame or the die.
-    with sqlite3.connect(LEGACY / "annotations.db") as db:
-        rows = db.execute(
-            "SELECT i.filepath, a.bbox_x, a.bbox_y, a.bbox_width, a.bbox_height, a.view_type"
-            " FROM annotations a JOIN images i ON i.id = a.image_id"
-        ).fetchall()
-    for filepath, x, y, w, h, view in rows:
-        relative = filepath.replace("\\", "/").split("photo/", 1)[1]
-        points = wireshape.trace(crop_box(read_rgb8(LEGACY / "photo" / relative), x, y, w, h, 0.15), view).points
+    for relative, view, crop in legacy_crops():
+        points = wireshape.trace(crop, view).points
         first, last = (np.array(end, float) for end in LEGACY_ENDS[relative])
         assert np.linalg.norm(points[0] - first) < 8, (relative, points[0])
         assert np.linalg.norm(points[-1] - last) < 8, (relative, points[-1])
