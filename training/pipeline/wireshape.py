@@ -170,6 +170,14 @@ def _to_stitch(work: np.ndarray, points: np.ndarray, thickness: float) -> np.nda
     return extended if lower_first else extended[::-1]
 
 
+def _darkest_near(blurred: np.ndarray, end: np.ndarray, reach: int) -> tuple[np.ndarray, np.ndarray]:
+    """The darkest point within ``reach`` pixels of ``end`` (x, y), and the window it was found in."""
+    y0, x0 = max(0, int(end[1]) - reach), max(0, int(end[0]) - reach)
+    window = blurred[y0 : int(end[1]) + reach + 1, x0 : int(end[0]) + reach + 1]
+    row, col = np.unravel_index(int(window.argmin()), window.shape)
+    return np.array([x0 + col, y0 + row], np.float32), window
+
+
 def _to_ball(work: np.ndarray, points: np.ndarray, thickness: float) -> np.ndarray:
     """SIDE: end the upper end at the ball, the darkest blob near where the trace stops.
 
@@ -180,12 +188,7 @@ def _to_ball(work: np.ndarray, points: np.ndarray, thickness: float) -> np.ndarr
     upper_last = points[-1, 1] <= points[0, 1]
     ordered = points if upper_last else points[::-1]
     end = ordered[-1]
-    reach = int(round(BALL_REACH * thickness))
-    blurred = cv2.GaussianBlur(work, (0, 0), 0.5 * thickness)
-    y0, x0 = max(0, int(end[1]) - reach), max(0, int(end[0]) - reach)
-    window = blurred[y0 : int(end[1]) + reach + 1, x0 : int(end[0]) + reach + 1]
-    row, col = np.unravel_index(int(window.argmin()), window.shape)
-    ball = np.array([x0 + col, y0 + row], np.float32)
+    ball, _ = _darkest_near(cv2.GaussianBlur(work, (0, 0), 0.5 * thickness), end, int(round(BALL_REACH * thickness)))
     towards = np.sign(ordered[-1, 0] - ordered[0, 0])
     kept = ordered[(ordered[:, 0] - ball[0]) * towards < 0]
     if len(kept) < 4:
@@ -248,20 +251,13 @@ def _to_blob(work: np.ndarray, points: np.ndarray, thickness: float) -> np.ndarr
     stops at its rim, but the wire's end (and so its span and chord) is the
     ball's centre. An end without such a blob (the stitch) is left alone.
     """
-    reach = int(round(BALL_REACH * thickness))
     blurred = cv2.GaussianBlur(work, (0, 0), 0.7 * thickness)
-    end = points[-1]
-    y0, x0 = max(0, int(end[1]) - reach), max(0, int(end[0]) - reach)
-    window = blurred[y0 : int(end[1]) + reach + 1, x0 : int(end[0]) + reach + 1]
-    if window.size == 0:
-        return points
-    row, col = np.unravel_index(int(window.argmin()), window.shape)
-    ball = np.array([x0 + col, y0 + row], np.float32)
+    ball, window = _darkest_near(blurred, points[-1], int(round(BALL_REACH * thickness)))
     # Compare with the wire a few thicknesses back from the end, against the window's background.
     back = points[max(0, len(points) - 1 - int(round(3 * thickness)))]
     background = float(np.percentile(window, 75))
     wire_depth = background - float(blurred[int(round(back[1])), int(round(back[0]))])
-    if background - float(window[row, col]) < BLOB_DEPTH * max(wire_depth, 1.0):
+    if background - float(window.min()) < BLOB_DEPTH * max(wire_depth, 1.0):
         return points
     heading = points[-1] - back
     kept = points[(points - ball) @ heading < 0]
@@ -304,8 +300,9 @@ def trace(crop: np.ndarray, view: str = "TOP") -> Trace:
     along = ridge[path, columns]
     # The ends of the path run through margin without a wire: keep the part with a clear ridge.
     middle = along[WORK_LENGTH // 4 : 3 * WORK_LENGTH // 4]
-    background = float(np.median(ridge))
-    threshold = max(0.35 * float(np.median(middle)), background + 0.4 * (float(np.median(middle)) - background))
+    # Weak against the wire's own middle, and not clearly above the crop's background: noise, not wire.
+    background, typical = float(np.median(ridge)), float(np.median(middle))
+    threshold = max(0.35 * typical, background + 0.4 * (typical - background))
     smooth = np.convolve(along, np.ones(5) / 5, mode="same")
     strong = np.flatnonzero(smooth > threshold)
     start, end = (int(strong[0]), int(strong[-1])) if len(strong) >= 8 else (0, WORK_LENGTH - 1)
@@ -316,7 +313,6 @@ def trace(crop: np.ndarray, view: str = "TOP") -> Trace:
     head, tail = steep[(steep >= start) & (steep < start + quarter)], steep[(steep > end - quarter) & (steep < end)]
     start, end = (int(head[-1]) + 3 if len(head) else start), (int(tail[0]) - 2 if len(tail) else end)
     kept = slice(start, end + 1)
-    background = float(np.median(ridge)) + 1e-3
     continuity = float(np.mean(along[kept] > threshold))
     roughness = float(np.mean(np.abs(np.diff(path[kept])))) / thickness if end > start else 0.0
     rows = cv2.GaussianBlur(path[kept].astype(np.float32)[None, :], (0, 0), 1.5)[0] if end > start else path[kept].astype(np.float32)
@@ -333,7 +329,7 @@ def trace(crop: np.ndarray, view: str = "TOP") -> Trace:
     points = points / scale
     if transposed:
         points = points[:, ::-1]
-    return Trace(points, float(np.median(along[kept])) / background, continuity, (end - start) / WORK_LENGTH, roughness)
+    return Trace(points, float(np.median(along[kept])) / (background + 1e-3), continuity, (end - start) / WORK_LENGTH, roughness)
 
 
 def _chord_frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
