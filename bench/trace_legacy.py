@@ -1,10 +1,10 @@
 """Draw the wire tracer's centre lines on the real legacy pictures (``../shared/samples/legacy``).
 
-Writes one picture with the eight box crops (15 % margin) and their traces, the
+Writes one picture (JPEG) with the eight box crops (15 % margin) and their traces, the
 start in green and the end in blue, for checking the tracer by eye; the
 positions in ``tests/pipeline/test_wireshape.py::LEGACY_ENDS`` were checked on it.
 
-    .venv/bin/python bench/trace_legacy.py [--out docs/screenshots/traces-legacy.png]
+    .venv/bin/python bench/trace_legacy.py [--out docs/screenshots/traces-legacy.jpg]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def overlay(crop: np.ndarray, view: str) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("docs/screenshots/traces-legacy.png"))
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots/traces-legacy.jpg"))
     args = parser.parse_args()
     with sqlite3.connect(LEGACY / "annotations.db") as db:
         rows = db.execute(
@@ -55,7 +55,7 @@ def main() -> None:
     width = max(sum(p.shape[1] for p in row) for row in lines.values())
     stacked = [np.pad(np.concatenate(row, axis=1), ((0, 4), (0, width - sum(p.shape[1] for p in row)), (0, 0))) for row in lines.values()]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(args.out), np.concatenate(stacked, axis=0))
+    cv2.imwrite(str(args.out), np.concatenate(stacked, axis=0), [cv2.IMWRITE_JPEG_QUALITY, 88])
     print(f"wrote {args.out}")
 
 

@@ -131,7 +131,7 @@ def test_runs_on_the_real_legacy_pictures() -> None:
 
 
 #: Where the wire starts and ends in each legacy crop (15 % margin), checked by eye on
-#: docs/screenshots/traces-legacy.png (made by bench/trace_legacy.py): the stitch and the ball's centre.
+#: docs/screenshots/traces-legacy.jpg (made by bench/trace_legacy.py): the stitch and the ball's centre.
 LEGACY_ENDS = {
     "Top/PASS/001_TOP.jpg": ((56, 36), (255, 31)),
     "Top/沖線/001_TOP.jpg": ((50, 35), (223, 21)),
