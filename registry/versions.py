@@ -219,6 +219,10 @@ def pass_recall(metrics: Mapping[str, Any]) -> float | None:
     return None
 
 
+#: Below this many PASS validation pictures the gate's message says the recall is coarse.
+FEW_PASS_PICTURES = 10
+
+
 def gate_problem(version: ModelVersion) -> str:
     """Why the quality gate holds this version back, or "" when it passes."""
     if version.model_type != ModelType.DEFECT:
@@ -228,7 +232,14 @@ def gate_problem(version: ModelVersion) -> str:
     if recall is None:
         return f"{version.name} has no PASS recall in its metrics, so the quality gate (PASS recall ≥ {target:.2f}) cannot pass it."
     if recall < target:
-        return f"{version.name} reaches PASS recall {recall:.2f}, below the quality gate of {target:.2f}."
+        problem = f"{version.name} reaches PASS recall {recall:.2f}, below the quality gate of {target:.2f}."
+        support = version.metrics.get("pass_support")
+        if isinstance(support, int | float) and support < FEW_PASS_PICTURES:
+            problem += (
+                f" That recall rests on {int(support)} PASS validation picture{'s' if support != 1 else ''}, so it moves in big steps:"
+                " annotate more PASS wires, or activate with an override and a reason."
+            )
+        return problem
     return ""
 
 
@@ -251,9 +262,7 @@ def _retrying(action: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def _activate_locked(
-    version_id: int, user: AbstractBaseUser | None, reason: str, override_gate: bool, action: str
-) -> ActivationEvent:
+def _activate_locked(version_id: int, user: AbstractBaseUser | None, reason: str, override_gate: bool, action: str) -> ActivationEvent:
     """Make one version live; must run inside a transaction."""
     unlocked = ModelVersion.objects.filter(pk=version_id).values("model_type", "view_scope").first()
     if unlocked is None:

@@ -59,6 +59,7 @@ def test_defect_model_trains_end_to_end(snapshot, tmp_path):
     assert {"val/confusion_matrix", "val/samples"} <= set(accumulator.Tags()["images"])
     report = json.loads(result.report_path.read_text())
     assert [row["name"] for row in report["evaluation"]["per_class"]] == ["PASS", "SWEEP", "WOBBLE", "TOUCH"]
+    assert result.metrics["pass_support"] == report["evaluation"]["per_class"][0]["support"] > 0
     assert (result.report_path.parent / "confusion_matrix.png").exists()
     assert (result.report_path.parent / "report.html").exists()
     assert json.loads((tmp_path / "config.json").read_text())["epochs"] == 2

@@ -99,6 +99,13 @@ def test_the_gate_reads_pass_recall_from_either_key_and_follows_the_setting(db, 
     assert registry.gate_problem(register(checkpoint, "view", {"accuracy": 0.1})) == ""
 
 
+def test_the_gate_says_when_the_recall_rests_on_few_pass_pictures(db, checkpoint):
+    few = registry.gate_problem(register(checkpoint, metrics={"pass_recall": 0.5, "pass_support": 2.0}))
+    assert "rests on 2 PASS validation pictures" in few and "annotate more PASS wires" in few
+    many = registry.gate_problem(register(checkpoint, metrics={"pass_recall": 0.5, "pass_support": 40.0}))
+    assert "below the quality gate" in many and "rests on" not in many
+
+
 def test_rollback_returns_to_the_previous_version_and_again(db, checkpoint, engineer):
     first, second = register(checkpoint), register(checkpoint)
     with pytest.raises(registry.NothingToRollBackTo):

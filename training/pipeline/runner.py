@@ -149,6 +149,8 @@ def _train_classifier(
     }
     if config.model_type == "defect":
         metrics["pass_recall"] = evaluation.recall_of("PASS")
+        # How many PASS pictures that recall rests on: the registry's gate says so when they are few.
+        metrics["pass_support"] = float(evaluation.per_class[evaluation.classes.index("PASS")].support)
     report_path = write_classifier_report(
         run_dir / "report",
         evaluation,
