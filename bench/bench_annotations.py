@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +40,7 @@ from django.core.management import call_command  # noqa: E402
 from annotations.ingest import ingest_image  # noqa: E402
 from annotations.models import Annotation, Image  # noqa: E402
 from annotations.users import create_user_with_role  # noqa: E402
+from bench._server import daphne, free_port, percentile  # noqa: E402
 from tests.conftest import png_bytes  # noqa: E402
 from training.pipeline.labels import DEFECTS  # noqa: E402
 
@@ -49,17 +48,6 @@ CLIENTS = 20
 SAVES_PER_CLIENT = 50
 LIBRARY_PICTURES = 100_000
 PASSWORD = "bench password 123"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def fill_database() -> list[int]:
@@ -165,19 +153,7 @@ def main() -> None:
     own = fill_database()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "wiresag_web.asgi:application"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                requests.get(f"{base}/health/", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.2)
+    with daphne(port):
         single = asyncio.run(concurrently([save_loop(base, own[0], 0.0, SAVES_PER_CLIENT)]))
         one50, one95 = percentile(single, 50) * 1000, percentile(single, 95) * 1000
         print(f"one client alone, {len(single)} saves: p50 {one50:.1f} ms, p95 {one95:.1f} ms")
@@ -205,9 +181,6 @@ def main() -> None:
         for label, path in pages.items():
             median = statistics.median(timed_gets(session, f"{base}{path}", 10)) * 1000
             print(f"  {label:30s} {median:7.1f} ms  ({median / baseline:.1f}x baseline; target < 300 ms)")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 if __name__ == "__main__":

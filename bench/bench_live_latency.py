@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,17 +25,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+from bench._server import daphne, free_port, percentile  # noqa: E402
 
 
 async def pages(port: int, cookie: str, run_id: int, clients: int, epochs: int) -> list[float]:
@@ -111,7 +102,6 @@ def child(mode: str, clients: list[int], epochs: int) -> None:
             "DJANGO_SETTINGS_MODULE": "wiresag_web.settings",
         }
     )
-    sys.path.insert(0, str(ROOT))
     if mode == "redis":
         subprocess.run(["redis-server", "--port", str(redis_port), "--save", "", "--appendonly", "no", "--daemonize", "yes"], check=True)
     import django
@@ -131,31 +121,22 @@ def child(mode: str, clients: list[int], epochs: int) -> None:
     client.force_login(create_user_with_role("bench", "a long bench password", "engineer"))
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     port = free_port()
-    daphne = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "wiresag_web.asgi:application"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
-            time.sleep(0.2)
-        results = {}
-        for count in clients:
-            run = TrainingRun.objects.create(model_type="view", config={"epochs": epochs})
-            jobs.claim(run.pk, "bench")
-            latencies = measure(port, cookie, run.pk, count, epochs, DatabaseSink(run.pk, "bench"))
-            expected = count * epochs
-            results[count] = {
-                "p50": statistics.median(latencies),
-                "p95": percentile(latencies, 0.95),
-                "max": max(latencies),
-                "delivered": len(latencies) / expected,
-            }
-        print(json.dumps(results))
+        with daphne(port):
+            results = {}
+            for count in clients:
+                run = TrainingRun.objects.create(model_type="view", config={"epochs": epochs})
+                jobs.claim(run.pk, "bench")
+                latencies = measure(port, cookie, run.pk, count, epochs, DatabaseSink(run.pk, "bench"))
+                expected = count * epochs
+                results[count] = {
+                    "p50": statistics.median(latencies),
+                    "p95": percentile(latencies, 95),
+                    "max": max(latencies),
+                    "delivered": len(latencies) / expected,
+                }
+            print(json.dumps(results))
     finally:
-        daphne.terminate()
-        daphne.wait(timeout=10)
         if mode == "redis":
             subprocess.run(["redis-cli", "-p", str(redis_port), "shutdown", "nosave"], check=False, capture_output=True)
         shutil.rmtree(data, ignore_errors=True)
@@ -179,12 +160,16 @@ def main() -> None:
     modes = ["embedded", "redis"] if args.mode == "both" else [args.mode]
     print(f"epoch end -> websocket message, {args.epochs} epochs, 1 client (baseline) and {args.clients} clients")
     for mode in modes:
-        output = subprocess.run(
-            [sys.executable, __file__, "--child", "--mode", mode, "--clients", str(args.clients), "--epochs", str(args.epochs)],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip().splitlines()[-1]
+        output = (
+            subprocess.run(
+                [sys.executable, __file__, "--child", "--mode", mode, "--clients", str(args.clients), "--epochs", str(args.epochs)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         results = json.loads(output)
         base, many = results["1"], results[str(args.clients)]
         print(

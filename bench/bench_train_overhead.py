@@ -85,8 +85,10 @@ def main() -> None:
     start = time.perf_counter()
     train_classifier(config, crops, workdir / "classifier", RecordingSink(), device)
     ours = time.perf_counter() - start
-    print(f"classifier: ours {ours:.1f} s, bare torch {bare:.1f} s, ratio {ours / bare:.3f}, "
-          f"{n_train * args.epochs / ours:.1f} vs {n_train * args.epochs / bare:.1f} training images/s")
+    print(
+        f"classifier: ours {ours:.1f} s, bare torch {bare:.1f} s, ratio {ours / bare:.3f}, "
+        f"{n_train * args.epochs / ours:.1f} vs {n_train * args.epochs / bare:.1f} training images/s"
+    )
 
     from ultralytics import YOLO
 
@@ -99,8 +101,10 @@ def main() -> None:
     start = time.perf_counter()
     train_detection(detection, data_yaml, workdir / "ours", RecordingSink(), device)
     ours = time.perf_counter() - start
-    print(f"detection: ours {ours:.1f} s, plain YOLO {plain:.1f} s, ratio {ours / plain:.3f}, "
-          f"{n_train * args.epochs / ours:.1f} vs {n_train * args.epochs / plain:.1f} training images/s")
+    print(
+        f"detection: ours {ours:.1f} s, plain YOLO {plain:.1f} s, ratio {ours / plain:.3f}, "
+        f"{n_train * args.epochs / ours:.1f} vs {n_train * args.epochs / plain:.1f} training images/s"
+    )
 
 
 if __name__ == "__main__":
