@@ -487,7 +487,7 @@ def train_classifier(
     model.load_state_dict(best["model"])
     prediction = with_shape_head(predict(model, val_loader, device, plain_loss), val_shape_log, config.shape_weight)
     evaluation = evaluate(prediction.truth, prediction.probabilities.argmax(axis=1), classes, prediction.probabilities)
-    if shape_head is not None and config.shape_refit and "fitted_on" not in (best.get("shape_head") or {}):
+    if shape_head is not None and config.shape_refit:
         # The validation scores above are the honest ones (the head never saw those crops); the
         # stored head learns from every annotated wire, which matters when PASS has three.
         refit = fit_shape_head(
