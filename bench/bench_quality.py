@@ -49,10 +49,10 @@ def evaluate_classifier(checkpoint: Path, crops_dir: Path) -> dict[str, float]:
     from training.pipeline.augment import ClassAwareTransform, classifier_transform
     from training.pipeline.classifier import CropFolder, build_network, crop_view, folder_shapes, predict, with_shape_head
     from training.pipeline.config import from_json
-    from training.pipeline.labels import SEVERITY, parse_wire_name
+    from training.pipeline.labels import parse_wire_name
     from training.pipeline.metrics import evaluate
     from training.pipeline.shapehead import shape_log_probabilities
-    from training.pipeline.verdicts import combine_evidence
+    from training.pipeline.verdicts import Finding, combine_evidence, decide
     from training.pipeline.wireshape import FEATURES
 
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
@@ -87,10 +87,12 @@ def evaluate_classifier(checkpoint: Path, crops_dir: Path) -> dict[str, float]:
     truth = np.array([prediction.truth[rows[0]] for rows in wires.values()])
     combined = np.array([combine_evidence([prediction.probabilities[i] for i in rows]) for rows in wires.values()])
     per_wire = evaluate(truth, combined.argmax(axis=1), classes, combined)
-    # The production default verdict: the most severe class either view found.
-    worst = np.array(
-        [max((int(prediction.probabilities[i].argmax()) for i in rows), key=lambda k: SEVERITY[classes[k]]) for rows in wires.values()]
-    )
+    # The production default verdict, by the product's own rule: the most severe class either view found.
+    findings = [
+        Finding(crop_view(path) or "", classes[int(row.argmax())], float(row.max()))
+        for (path, _), row in zip(folder.items, prediction.probabilities, strict=True)
+    ]
+    worst = np.array([classes.index(decide([findings[i] for i in rows], "worst").defect) for rows in wires.values()])
     per_wire_worst = evaluate(truth, worst, classes)
     scores.update(
         {
