@@ -10,7 +10,6 @@ positions in ``tests/pipeline/test_wireshape.py::LEGACY_ENDS`` were checked on i
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from annotations.interop.formats import legacy  # noqa: E402
 from training.pipeline import wireshape  # noqa: E402
 from training.pipeline.prepare import crop_box, read_rgb8  # noqa: E402
 
@@ -41,17 +41,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots/traces-legacy.jpg"))
     args = parser.parse_args()
-    with sqlite3.connect(LEGACY / "annotations.db") as db:
-        rows = db.execute(
-            "SELECT i.filepath, a.bbox_x, a.bbox_y, a.bbox_width, a.bbox_height, a.view_type"
-            " FROM annotations a JOIN images i ON i.id = a.image_id ORDER BY a.view_type DESC, i.filepath"
-        ).fetchall()
     lines: dict[str, list[np.ndarray]] = {}
-    for filepath, x, y, w, h, view in rows:
-        relative = filepath.replace("\\", "/").split("photo/", 1)[1]
-        crop = crop_box(read_rgb8(LEGACY / "photo" / relative), x, y, w, h, 0.15)
-        lines.setdefault(view, []).append(overlay(crop, view))
-        print(relative, view, "traced")
+    for image in legacy.read(LEGACY / "annotations.db").images:
+        for box in image.boxes:
+            view = box.attributes["view"]
+            crop = crop_box(read_rgb8(image.picture), box.x, box.y, box.width, box.height, 0.15)
+            lines.setdefault(view, []).append(overlay(crop, view))
+            print(image.name, view, "traced")
     width = max(sum(p.shape[1] for p in row) for row in lines.values())
     stacked = [np.pad(np.concatenate(row, axis=1), ((0, 4), (0, width - sum(p.shape[1] for p in row)), (0, 0))) for row in lines.values()]
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from annotations.interop.formats import legacy
 from training.pipeline import synthetic, wireshape
 from training.pipeline.prepare import crop_box, read_rgb8
 
@@ -108,15 +108,11 @@ def test_flat_crop_gives_finite_values() -> None:
 
 def legacy_crops() -> list[tuple[str, str, np.ndarray]]:
     """``(path under photo/, view, box crop with a 15 % margin)`` for each annotated legacy picture."""
-    with sqlite3.connect(LEGACY / "annotations.db") as db:
-        rows = db.execute(
-            "SELECT i.filepath, a.bbox_x, a.bbox_y, a.bbox_width, a.bbox_height, a.view_type"
-            " FROM annotations a JOIN images i ON i.id = a.image_id"
-        ).fetchall()
     crops = []
-    for filepath, x, y, w, h, view in rows:
-        relative = filepath.replace("\\", "/").split("photo/", 1)[1]
-        crops.append((relative, view, crop_box(read_rgb8(LEGACY / "photo" / relative), x, y, w, h, 0.15)))
+    for image in legacy.read(LEGACY / "annotations.db").images:
+        for box in image.boxes:
+            crop = crop_box(read_rgb8(image.picture), box.x, box.y, box.width, box.height, 0.15)
+            crops.append((image.name, box.attributes["view"], crop))
     return crops
 
 
