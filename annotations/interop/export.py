@@ -19,6 +19,7 @@ from django.db.models import Prefetch, QuerySet
 
 from annotations.interop.dataset import ForeignBox, ForeignDataset, ForeignImage
 from annotations.interop.formats import coco, csv, cvat, labelstudio, voc, yolo
+from annotations.interop.safepath import inside, safe_relative
 from annotations.models import Annotation, Image
 from training.pipeline.labels import DEFECTS, VIEWS
 
@@ -53,14 +54,15 @@ def select(
 def to_dataset(images: QuerySet[Image]) -> ForeignDataset:
     dataset = ForeignDataset(format="wiresag", labels=list(CLASSES))
     for image in images:
-        name = f"{image.wire_group}/{image.original_name}" if image.wire_group else image.original_name
+        # Groups and names stored before they were checked may hold '..' or a root: defused here, once for every format.
+        name = str(safe_relative(f"{image.wire_group}/{image.original_name}" if image.wire_group else image.original_name))
         dataset.images.append(
             ForeignImage(
                 name=name,
                 width=image.width,
                 height=image.height,
                 picture=Path(default_storage.path(image.file.name)),
-                group=image.wire_group,
+                group=str(safe_relative(image.wire_group)) if image.wire_group else "",
                 boxes=[
                     ForeignBox(
                         label=f"{box.view}_{box.defect}", x=box.x, y=box.y, width=box.width, height=box.height,
@@ -90,7 +92,7 @@ def write(dataset: ForeignDataset, format_name: str, out: Path, *, include_pictu
     if include_pictures:
         for image in dataset.images:
             if image.picture is not None:
-                target = out / "images" / image.name
+                target = inside(out / "images", image.name)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(image.picture.read_bytes())
 

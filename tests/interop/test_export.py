@@ -111,3 +111,22 @@ def test_commands_import_the_legacy_sample_and_export(db, tmp_path) -> None:  # 
         rows = bundle.read("boxes.csv").decode().splitlines()
     assert rows[0].startswith("image_name,bbox_x1,bbox_y1,bbox_x2,bbox_y2,view")
     assert len(rows) == 3 and "Top/沖線/001_TOP.jpg,334,470,540,534,TOP,,SWEEP" in rows[1] + rows[2]
+
+
+@pytest.mark.parametrize("format_name", list(EXPORT_FORMATS))
+def test_hostile_wire_groups_already_stored_stay_inside_the_export(make_image, tmp_path, monkeypatch, format_name) -> None:  # type: ignore[no-untyped-def]
+    work = tmp_path / "tmp"
+    work.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(work))
+    for index, group in enumerate(["../../../../../escaped", str(tmp_path / "absolute"), "lot/CON"]):
+        image = make_image(f"00{index}_TOP.png", 20, 10)
+        Annotation.objects.create(image=image, x=1, y=1, width=5, height=5, view="TOP", defect="PASS")
+        Image.objects.filter(pk=image.pk).update(wire_group=group)  # rows from before groups were validated
+    archive = export_zip(select(), format_name, tmp_path / "out.zip")
+    assert not (tmp_path / "escaped").exists() and not (tmp_path / "absolute").exists()
+    assert list(work.iterdir()) == []
+    with zipfile.ZipFile(archive) as bundle:
+        names = bundle.namelist()
+    assert not [name for name in names if name.startswith("/") or ".." in name.split("/") or "CON" in name.split("/")], names
+    if format_name != "yolo":
+        assert any(name.startswith("images/") for name in names)

@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 
 from annotations.interop.dataset import ForeignBox, ForeignDataset, ForeignImage, FormatError, group_of, number
 from annotations.interop.formats._common import fmt, load_xml
+from annotations.interop.safepath import inside
 
 FLAG_TAGS = ("pose", "truncated", "difficult", "occluded")
 
@@ -86,9 +87,10 @@ def _element(parent: ElementTree.Element, tag: str, text: str) -> ElementTree.El
 
 
 def write(dataset: ForeignDataset, out: Path) -> Path:
-    """Write ``Annotations/<name>.xml`` per picture (the picture's folder kept in the name)."""
+    """Write ``Annotations/<name>.xml`` per picture (the picture's folder kept in the name); never outside ``out``."""
     folder = out / "Annotations"
     for image in dataset.images:
+        target = inside(folder, PurePosixPath(image.name).with_suffix(".xml"))
         root = ElementTree.Element("annotation")
         _element(root, "folder", image.group)
         _element(root, "filename", image.name)
@@ -114,7 +116,6 @@ def write(dataset: ForeignDataset, out: Path) -> Path:
                 _element(attribute, "name", name)
                 _element(attribute, "value", value)
         ElementTree.indent(root)
-        target = folder / PurePosixPath(image.name).with_suffix(".xml")
         target.parent.mkdir(parents=True, exist_ok=True)
         ElementTree.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
     return folder

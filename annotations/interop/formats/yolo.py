@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from annotations.interop.dataset import PICTURE_SUFFIXES, ForeignBox, ForeignDataset, ForeignImage, FormatError, group_of, number
+from annotations.interop.safepath import inside
 
 NAME_FILES = ("data.yaml", "data.yml", "dataset.yaml", "classes.txt", "obj.names", "obj.data")
 SKIPPED_TXT = {"classes.txt", "obj.names", "train.txt", "valid.txt", "val.txt", "test.txt", "readme.txt", "notes.txt"}
@@ -159,7 +160,8 @@ def write(dataset: ForeignDataset, out: Path, val_names: set[str] | None = None)
 
     Every image needs its size and picture file. Pictures named in ``val_names``
     go to the validation split; when none are, the training pictures also serve
-    as validation (Ultralytics needs a val split).
+    as validation (Ultralytics needs a val split). A name that would leave its
+    folder raises ``UnsafePath`` before anything of that picture is written.
     """
     names = list(dataset.labels)
     ids = {name: index for index, name in enumerate(names)}
@@ -167,11 +169,11 @@ def write(dataset: ForeignDataset, out: Path, val_names: set[str] | None = None)
     for image in dataset.images:
         split = "val" if image.name in val_names else "train"
         relative = PurePosixPath(image.name)
-        picture_target = out / "images" / split / relative
+        picture_target = inside(out / "images" / split, relative)
+        label_target = inside(out / "labels" / split, relative.with_suffix(".txt"))
         picture_target.parent.mkdir(parents=True, exist_ok=True)
         if image.picture is not None:
             shutil.copyfile(image.picture, picture_target)
-        label_target = out / "labels" / split / relative.with_suffix(".txt")
         label_target.parent.mkdir(parents=True, exist_ok=True)
         assert image.width and image.height, "export images carry their size"
         lines = []
