@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from annotations.actions import InvalidBoxes, StaleRevision, parse_boxes, save_boxes
+from annotations.interop.safepath import wire_group_problem
 from annotations.models import AnnotationChange, Image
 from annotations.upload import CREATED, DUPLICATE, ERROR, ingest_uploads
 from wiresag_web.roles import ANNOTATOR, has_role, role_required
@@ -112,6 +113,8 @@ def upload_images(request: HttpRequest) -> JsonResponse:
     if not files:
         return _bad_request("Choose one or more pictures or zip archives to upload (form field 'files').")
     wire_group = request.POST.get("wire_group", "").strip()
+    if problem := wire_group_problem(wire_group):
+        return _bad_request(problem)
     results = ingest_uploads(files, wire_group=wire_group, user=request.user)  # type: ignore[arg-type]
     counts = {status: sum(1 for result in results if result.status == status) for status in (CREATED, DUPLICATE, ERROR)}
     return JsonResponse({"results": [result.as_dict() for result in results], "counts": counts})

@@ -20,6 +20,7 @@ from annotations.interop.dataset import ForeignDataset, FormatError
 from annotations.interop.export import EXPORT_FORMATS, export_zip, select
 from annotations.interop.mapping import clean, suggest
 from annotations.interop.reading import FORMAT_NAMES, read_source
+from annotations.interop.safepath import wire_group_problem
 from annotations.interop.sources import prepare
 from annotations.models import LabelMapping
 from training.pipeline.labels import DEFECTS, VIEWS, defect_display
@@ -61,6 +62,10 @@ def import_start(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"formats": FORMAT_NAMES, "import_root": settings.IMPORT_ROOT}
     if request.method == "GET":
         return render(request, "interop/import_start.html", context)
+    wire_group = request.POST.get("wire_group", "").strip()
+    if problem := wire_group_problem(wire_group):
+        context["error"] = problem
+        return render(request, "interop/import_start.html", context, status=400)
     job_id = uuid.uuid4().hex
     folder = _jobs_dir() / job_id
     folder.mkdir(parents=True)
@@ -85,7 +90,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
         shutil.rmtree(folder, ignore_errors=True)
         context["error"] = str(error)
         return render(request, "interop/import_start.html", context, status=400)
-    state.update(format=dataset.format, mapping=suggest(dataset), clip=True, wire_group=request.POST.get("wire_group", "").strip())
+    state.update(format=dataset.format, mapping=suggest(dataset), clip=True, wire_group=wire_group)
     _save(folder, state)
     return redirect("interop:import_map", job_id=job_id)
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from annotations.choices import DEFECT_CHOICES, VIEW_CHOICES, ReviewState, Source
+from annotations.interop.safepath import wire_group_problem
 from training.pipeline.labels import DEFECTS, VIEWS
 
 
@@ -17,6 +18,12 @@ def image_upload_path(instance: Image, filename: str) -> str:
     """Store under a name derived from the content hash, never the uploaded name."""
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "png"
     return f"images/{instance.sha256[:2]}/{instance.sha256}.{suffix}"
+
+
+def validate_wire_group(value: str) -> None:
+    """Wire groups become export folders: refuse '..', roots, drive letters, device names (see interop.safepath)."""
+    if problem := wire_group_problem(value):
+        raise ValidationError(problem)
 
 
 class ImageQuerySet(models.QuerySet["Image"]):
@@ -49,6 +56,7 @@ class Image(models.Model):
         blank=True,
         default="",
         help_text="Folder, lot or batch: wire ids restart per folder in legacy data.",
+        validators=[validate_wire_group],
     )
     view = models.CharField(max_length=4, choices=VIEW_CHOICES, blank=True, default="")
     notes = models.TextField(blank=True, default="")

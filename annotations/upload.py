@@ -19,6 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 
 from annotations.ingest import DuplicateImage, ingest_image
+from annotations.interop.safepath import wire_group_problem
 from training.pipeline.imaging import UnreadableImage
 
 CREATED = "created"
@@ -131,6 +132,10 @@ def ingest_zip(stream: IO[bytes], archive_name: str, *, wire_group: str = "", us
             if reason:
                 results.append(FileResult(display_name, ERROR, reason))
                 continue
+            group = wire_group_for_entry(info.filename, wire_group)
+            if problem := wire_group_problem(group):
+                results.append(FileResult(display_name, ERROR, f"The entry's folders name its wire group, and cannot: {problem}"))
+                continue
             try:
                 data = read_entry(archive, info, settings.ZIP_ENTRY_MAX_BYTES)
             except EntryTooLarge as error:
@@ -142,7 +147,6 @@ def ingest_zip(stream: IO[bytes], archive_name: str, *, wire_group: str = "", us
             except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as error:
                 results.append(FileResult(display_name, ERROR, f"The entry is damaged ({error}). Create the archive again and re-upload."))
                 continue
-            group = wire_group_for_entry(info.filename, wire_group)
             results.append(_ingest_bytes(data, base, display_name, group, user))
     if not results:
         results.append(FileResult(archive_name, ERROR, "The zip archive holds no pictures."))

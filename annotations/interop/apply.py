@@ -27,6 +27,7 @@ from annotations.choices import Source
 from annotations.ingest import ingest_image
 from annotations.interop.dataset import ForeignDataset, ForeignImage
 from annotations.interop.mapping import resolve
+from annotations.interop.safepath import wire_group_problem
 from annotations.models import Annotation, AnnotationChange, Image
 from training.pipeline.labels import parse_wire_name
 
@@ -166,6 +167,9 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
     for foreign in dataset.images:
         group = "/".join(part for part in (wire_group.strip("/"), foreign.group) if part)
         display = f"{group}/{foreign.basename}" if group else foreign.basename
+        if problem := wire_group_problem(group):
+            plan.skipped.extend(Skipped(display, box.label, f"unsafe wire group ({problem})") for box in foreign.boxes)
+            continue
         library: Image | None = None
         sha = ""
         if foreign.picture is not None:

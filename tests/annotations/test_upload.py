@@ -218,3 +218,32 @@ def test_upload_needs_annotator_role(client, django_user_model):
     response = client.post(UPLOAD_URL, {"files": [SimpleUploadedFile("a_TOP.png", png_bytes())]})
     assert response.status_code == 403
     assert not Image.objects.exists()
+
+
+@pytest.mark.parametrize("group", ["../../../../somewhere", "/abs/dir", "C:/lots", "lot//7", "CON", "lot\x007"])
+def test_upload_with_an_unsafe_wire_group_is_refused_with_a_sentence(client_in, group):
+    response = client_in.post(UPLOAD_URL, {"files": [SimpleUploadedFile("a_TOP.png", png_bytes())], "wire_group": group})
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("The wire group ")
+    assert not Image.objects.exists()
+
+
+def test_zip_folder_that_makes_an_unsafe_wire_group_is_refused_per_entry(client_in):
+    archive = zip_bytes(
+        {"CON/001_TOP.png": png_bytes(seed=30), "lot:7/002_TOP.png": png_bytes(seed=31), "lot7/003_TOP.png": png_bytes(seed=32)}
+    )
+    results = upload(client_in, ("lots.zip", archive))
+    assert results["lots.zip/CON/001_TOP.png"]["status"] == "error"
+    assert "reserved device name" in results["lots.zip/CON/001_TOP.png"]["message"]
+    assert "':'" in results["lots.zip/lot:7/002_TOP.png"]["message"]
+    assert list(Image.objects.values_list("wire_group", flat=True)) == ["lot7"]
+
+
+def test_admin_form_refuses_an_unsafe_wire_group(make_image):
+    from django.forms import modelform_factory
+
+    image = make_image("w1_TOP.png")
+    form = modelform_factory(Image, fields=["wire_group"])({"wire_group": "../../etc"}, instance=image)
+    assert not form.is_valid()
+    assert "'..'" in form.errors["wire_group"][0]
+    assert modelform_factory(Image, fields=["wire_group"])({"wire_group": "batch/2024"}, instance=image).is_valid()

@@ -121,3 +121,19 @@ def test_server_folder_outside_the_import_root_is_refused(settings, tmp_path) ->
     for bad in ("../", "/etc", "lot1/../../"):
         with pytest.raises(ImportRefused, match="Only folders inside the import folder"):
             safe_folder(bad)
+
+
+def test_unsafe_wire_groups_from_the_file_or_the_command_are_refused(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from django.core.management import CommandError, call_command
+
+    (tmp_path / "boxes.csv").write_text(
+        "image_name,bbox_x1,bbox_y1,bbox_x2,bbox_y2,defect,view,wire_group\n"
+        "001_TOP.png,1,1,5,5,PASS,TOP,../../escaped\n"
+        "002_TOP.png,1,1,5,5,PASS,TOP,/abs/dir\n",
+        encoding="utf-8",
+    )
+    plan = plan_import(read_source(tmp_path / "boxes.csv"), clean(suggest(read_source(tmp_path / "boxes.csv"))))
+    assert plan.box_count == 0 and plan.skip_reasons() == {"unsafe wire group": 2}
+    assert "contains '..'" in plan.skipped[0].reason
+    with pytest.raises(CommandError, match="starts with '/'"):
+        call_command("import_annotations", str(LEGACY), "--dry-run", "--wire-group", "/abs/dir")

@@ -71,3 +71,12 @@ def test_export_page_downloads_a_zip(client, annotator, make_image) -> None:  # 
     with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as bundle:
         assert 'label="SIDE_SWEEP"' in bundle.read("annotations.xml").decode()
     assert client.post("/export/", {"format": "coco", "defect": "PASS"}).status_code == 400
+
+
+def test_import_with_an_unsafe_wire_group_is_refused_and_leaves_nothing(client, annotator, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings.DATA_DIR = tmp_path / "data"
+    client.login(username=annotator.username, password=PASSWORD)
+    response = client.post("/import/", {"file": legacy_zip(), "format": "auto", "wire_group": "../../../../somewhere"})
+    assert response.status_code == 400
+    assert "The wire group '../../../../somewhere' contains '..'" in response.context["error"]
+    assert not any((tmp_path / "data" / "imports").glob("*"))

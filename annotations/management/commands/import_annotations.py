@@ -14,6 +14,7 @@ from annotations.interop.apply import ImportRefused, apply_plan, plan_import
 from annotations.interop.dataset import FormatError
 from annotations.interop.mapping import clean, suggest
 from annotations.interop.reading import FORMAT_NAMES, read_source
+from annotations.interop.safepath import wire_group_problem
 from annotations.interop.sources import prepare
 from annotations.models import LabelMapping
 
@@ -63,6 +64,9 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
 
     def handle(self, *args: Any, **options: Any) -> None:
+        options["wire_group"] = options["wire_group"].strip()
+        if problem := wire_group_problem(options["wire_group"]):
+            raise CommandError(problem)
         user = None
         if options["user"]:
             user = get_user_model().objects.filter(username=options["user"]).first()
