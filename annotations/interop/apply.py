@@ -167,6 +167,9 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
     for foreign in dataset.images:
         group = "/".join(part for part in (wire_group.strip("/"), foreign.group) if part)
         display = f"{group}/{foreign.basename}" if group else foreign.basename
+        if foreign.problem:
+            plan.skipped.extend(Skipped(display, box.label, foreign.problem) for box in foreign.boxes)
+            continue
         if problem := wire_group_problem(group):
             plan.skipped.extend(Skipped(display, box.label, f"unsafe wire group ({problem})") for box in foreign.boxes)
             continue

@@ -44,7 +44,11 @@ class ForeignBox:
 
 @dataclass
 class ForeignImage:
-    """One picture as the foreign file names it; ``group`` keeps wire ids of different folders apart."""
+    """One picture as the foreign file names it; ``group`` keeps wire ids of different folders apart.
+
+    ``problem`` is why the picture may not be read at all (its stored path leaves the folder
+    the user gave); such an image gets no picture and its boxes are skipped with that reason.
+    """
 
     name: str
     width: int | None = None
@@ -52,6 +56,7 @@ class ForeignImage:
     boxes: list[ForeignBox] = field(default_factory=list)
     picture: Path | None = None
     group: str = ""
+    problem: str = ""
 
     @property
     def basename(self) -> str:
@@ -103,15 +108,24 @@ def number(raw: object, file: Path | str, where: str, what: str) -> float:
     return value
 
 
+def is_inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, links followed, lies below ``root`` (decided without asking whether it exists)."""
+    base = root.resolve()
+    return base in path.resolve().parents
+
+
 class PictureIndex:
-    """The picture files under a folder, found by relative path, path suffix, name or stem."""
+    """The picture files under a folder, found by relative path, path suffix, name or stem.
+
+    A link that points outside the folder is left out: only files inside it are read.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.files: list[PurePosixPath] = sorted(
             PurePosixPath(path.relative_to(root).as_posix())
             for path in root.rglob("*")
-            if path.suffix.lower() in PICTURE_SUFFIXES and path.is_file()
+            if path.suffix.lower() in PICTURE_SUFFIXES and is_inside(path, root) and path.is_file()
         )
         self._by_name: dict[str, list[PurePosixPath]] = defaultdict(list)
         self._by_stem: dict[str, list[PurePosixPath]] = defaultdict(list)
@@ -136,7 +150,7 @@ class PictureIndex:
 
 def attach_pictures(dataset: ForeignDataset, root: Path) -> None:
     """Fill in the picture file of every image that has none yet, when ``root`` holds it."""
-    missing = [image for image in dataset.images if image.picture is None]
+    missing = [image for image in dataset.images if image.picture is None and not image.problem]
     if not missing or not root.is_dir():
         return
     index = PictureIndex(root)

@@ -137,3 +137,46 @@ def test_unsafe_wire_groups_from_the_file_or_the_command_are_refused(db, tmp_pat
     assert "contains '..'" in plan.skipped[0].reason
     with pytest.raises(CommandError, match="starts with '/'"):
         call_command("import_annotations", str(LEGACY), "--dry-run", "--wire-group", "/abs/dir")
+
+
+def _legacy_db(path: Path, filepaths: list[str]) -> None:
+    import sqlite3
+
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE images (id INTEGER PRIMARY KEY, filename TEXT, filepath TEXT, width INTEGER, height INTEGER)")
+    connection.execute(
+        "CREATE TABLE annotations (id INTEGER PRIMARY KEY, image_id INTEGER, bbox_x REAL, bbox_y REAL, bbox_width REAL, "
+        "bbox_height REAL, view_type TEXT, defect_type TEXT, annotator TEXT)"
+    )
+    for number, filepath in enumerate(filepaths, start=1):
+        name = filepath.replace("\\", "/").rsplit("/", 1)[-1]
+        connection.execute("INSERT INTO images VALUES (?, ?, ?, 64, 48)", (number, name, filepath))
+        connection.execute("INSERT INTO annotations VALUES (?, ?, 1, 1, 10, 10, 'TOP', 'PASS', '')", (number, number))
+    connection.commit()
+    connection.close()
+
+
+def test_legacy_paths_leaving_the_pictures_folder_get_one_answer_whether_or_not_the_file_exists(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import png_bytes
+
+    folder = tmp_path / "import" / "lot"
+    (folder / "photo" / "Top" / "PASS").mkdir(parents=True)
+    (folder / "photo" / "Side").mkdir(parents=True)
+    (folder / "photo" / "Top" / "PASS" / "001_TOP.png").write_bytes(png_bytes(seed=1))
+    (folder / "photo" / "Side" / "002_SIDE.png").write_bytes(png_bytes(seed=2))
+    (tmp_path / "import" / "secret_TOP.png").write_bytes(png_bytes(seed=3))  # a server file outside the folder
+    (folder / "photo" / "link_TOP.png").symlink_to(tmp_path / "import" / "secret_TOP.png")
+    _legacy_db(folder / "annotations.db", [
+        "D:\\data\\photo\\Top\\PASS\\001_TOP.png",
+        "D:\\data\\photo\\Top\\..\\Side\\002_SIDE.png",  # '..' that stays inside: fine
+        "..\\secret_TOP.png",  # exists outside
+        "..\\missing_TOP.png",  # does not exist
+        "D:\\data\\photo\\..\\..\\..\\secret_TOP.png",
+        "D:\\data\\photo\\link_TOP.png",  # a link inside that points outside
+    ])
+    dataset = read_source(folder)
+    plan = plan_import(dataset, clean({"labels": {"PASS": {"defect": "PASS"}}, "default_view": "TOP"}))
+    assert sorted(image.name for image in plan.images) == ["001_TOP.png", "002_SIDE.png"]
+    assert plan.skip_reasons() == {"outside the pictures folder": 4}
+    assert len({skipped.reason for skipped in plan.skipped}) == 1
+    assert not [image for image in dataset.images if image.picture and "secret" in image.picture.name]

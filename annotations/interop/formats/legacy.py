@@ -5,6 +5,11 @@ The picture's name is its path below the folder all pictures share, so the
 class folder (``Top/PASS``) stays part of it and becomes the wire group: the
 tool restarted its numbering in every class folder. Pictures are looked up
 below the folder the user names by the longest tail of the stored path.
+
+A stored path may hold ``..``; it is followed as written and must stay inside
+that folder. Anything else, a link pointing out of it included, is "outside the
+pictures folder" without looking at the file, so an import (or its dry run)
+never reads a server file and never tells whether one exists.
 """
 
 from __future__ import annotations
@@ -12,12 +17,25 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from annotations.interop.dataset import ForeignBox, ForeignDataset, ForeignImage, FormatError, group_of
+from annotations.interop.dataset import ForeignBox, ForeignDataset, ForeignImage, FormatError, group_of, is_inside
+
+OUTSIDE = "outside the pictures folder (its stored path leaves the folder given for the pictures; only pictures inside it are read)"
 
 
-def _parts(filepath: str) -> tuple[str, ...]:
+def _parts(filepath: str) -> tuple[str, ...] | None:
+    """The stored path's folder and file names with ``.`` and ``..`` followed; None when ``..`` climbs above its start."""
     path = PureWindowsPath(filepath) if "\\" in filepath or ":" in filepath[:3] else PurePosixPath(filepath)
-    return tuple(part for part in path.parts if part not in (path.anchor, "\\", "/"))
+    parts: list[str] = []
+    for part in path.parts:
+        if part in (path.anchor, "\\", "/", "", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+            continue
+        parts.append(part)
+    return tuple(parts)
 
 
 def _common_folder(paths: list[tuple[str, ...]]) -> int:
@@ -31,10 +49,16 @@ def _common_folder(paths: list[tuple[str, ...]]) -> int:
     return shared
 
 
-def remap(parts: tuple[str, ...], pictures_root: Path) -> Path | None:
-    """The file below ``pictures_root`` matching the longest tail of a stored path."""
+def remap(parts: tuple[str, ...], pictures_root: Path) -> Path | str | None:
+    """The file below ``pictures_root`` matching the longest tail of a stored path, ``OUTSIDE``, or None.
+
+    Every candidate is checked to lie inside the folder before it is looked at, so
+    a link out of the folder gives ``OUTSIDE`` whether or not its target exists.
+    """
     for start in range(len(parts)):
         candidate = pictures_root.joinpath(*parts[start:])
+        if not is_inside(candidate, pictures_root):
+            return OUTSIDE
         if candidate.is_file():
             return candidate
     return None
@@ -62,14 +86,17 @@ def read(path: Path, pictures_root: Path | None = None) -> ForeignDataset:
         connection.close()
     dataset = ForeignDataset(format="legacy")
     all_parts = {row[0]: _parts(row[2] or row[1]) for row in images}
-    shared = _common_folder(list(all_parts.values()))
+    shared = _common_folder([parts for parts in all_parts.values() if parts is not None])
     by_id: dict[int, ForeignImage] = {}
     for image_id, filename, _filepath, width, height in images:
         parts = all_parts[image_id]
-        name = "/".join(parts[shared:]) or filename
-        image = ForeignImage(
-            name=name, width=width or None, height=height or None, picture=remap(parts, pictures_root), group=group_of(name)
-        )
+        found = OUTSIDE if parts is None else remap(parts, pictures_root)
+        if parts is None or isinstance(found, str):
+            basename = PurePosixPath(str(filename).replace("\\", "/")).name
+            image = ForeignImage(name=basename, width=width or None, height=height or None, problem=OUTSIDE)
+        else:
+            name = "/".join(parts[shared:]) or filename
+            image = ForeignImage(name=name, width=width or None, height=height or None, picture=found, group=group_of(name))
         by_id[image_id] = image
         dataset.images.append(image)
     for box_id, image_id, x, y, w, h, view, defect, annotator in boxes:
