@@ -55,7 +55,7 @@ def evaluate_classifier(checkpoint: Path, crops_dir: Path) -> dict[str, float]:
     from training.pipeline.verdicts import Finding, combine_evidence, decide
     from training.pipeline.wireshape import FEATURES
 
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
     config = from_json(state["config"])
     shape = state.get("shape")
     model = build_network(state["architecture"], len(state["classes"]), len(shape["features"]) if shape else 0)

@@ -49,7 +49,7 @@ def test_defect_model_trains_end_to_end(snapshot, tmp_path):
     assert [e.epoch for e in sink.epochs] == [1, 2]
     assert {"train/loss", "val/balanced_accuracy", "val/recall/PASS"} <= set(sink.epochs[0].metrics)
     assert sink.epochs[0].memory["rss_mb"] > 0 and sink.progress
-    checkpoint = torch.load(result.best_checkpoint, weights_only=False)
+    checkpoint = torch.load(result.best_checkpoint, weights_only=True)
     assert checkpoint["classes"] == ["PASS", "SWEEP", "WOBBLE", "TOUCH"] and checkpoint["architecture"] == "efficientnet_b0"
     assert result.last_checkpoint.exists() and "pass_recall" in result.metrics
     assert [step for step, _ in scalars(tmp_path, "val/balanced_accuracy")] == [1, 2]
@@ -105,13 +105,13 @@ def test_defect_hybrid_stops_then_resumes(snapshot, tmp_path):
     resumed = RecordingSink()
     result = train("defect", config, snapshot, tmp_path, resumed, resume=True)
     assert [e.epoch for e in resumed.epochs] == [2, 3]
-    assert torch.load(result.last_checkpoint, weights_only=False)["shape"]["version"] == DESCRIPTOR_VERSION
+    assert torch.load(result.last_checkpoint, weights_only=True)["shape"]["version"] == DESCRIPTOR_VERSION
 
 
 def test_defect_model_without_shape_features_is_a_plain_timm_network(snapshot, tmp_path):
     config = load_config("defect", overrides={"epochs": 1, "image_size": 48, "batch": 8, "shape_features": False})
     result = train("defect", config, snapshot, tmp_path, RecordingSink())
-    checkpoint = torch.load(result.best_checkpoint, weights_only=False)
+    checkpoint = torch.load(result.best_checkpoint, weights_only=True)
     assert checkpoint["shape"] is None and "shape_mean" not in checkpoint["model"]
     # The linear shape classifier does not need the network's shape branch.
     assert checkpoint["shape_head"]["weight"] == config.shape_weight
@@ -138,12 +138,12 @@ def test_stop_within_one_batch_then_resume_continues(snapshot, tmp_path):
         train("view", config, snapshot, tmp_path, stopping)
     assert stopped.value.epoch == 2
     assert [e.epoch for e in stopping.epochs] == [1]
-    assert torch.load(tmp_path / "weights" / "last.pt", weights_only=False)["epoch"] == 1
+    assert torch.load(tmp_path / "weights" / "last.pt", weights_only=True)["epoch"] == 1
 
     resumed = RecordingSink()
     result = train("view", config, snapshot, tmp_path, resumed, resume=True)
     assert [e.epoch for e in resumed.epochs] == [2, 3]
-    last = torch.load(result.last_checkpoint, weights_only=False)
+    last = torch.load(result.last_checkpoint, weights_only=True)
     assert last["epoch"] == 3 and [h["epoch"] for h in last["history"]] == [1, 2, 3]
     assert result.metrics["accuracy"] >= 0
     # The resumed run writes more event files beside the first; TensorBoard's reader sees each epoch exactly once.
@@ -157,7 +157,7 @@ def test_per_view_defect_model_learns_from_its_view_only(snapshot, tmp_path):
     result = train("defect", config, snapshot, tmp_path, RecordingSink())
     crops = sorted((tmp_path / "data").glob("defect-*/*/*/*.png"))
     assert crops and {crop_view(str(p)) for p in crops} == {"TOP"}
-    checkpoint = torch.load(result.best_checkpoint, weights_only=False)
+    checkpoint = torch.load(result.best_checkpoint, weights_only=True)
     assert checkpoint["config"]["view_scope"] == "TOP"
     # Only the TOP shape discriminant exists: SIDE pictures were never seen.
     assert set(checkpoint["shape_head"]["views"]) == {"TOP"}

@@ -8,6 +8,9 @@ training crops' descriptors; every reported metric and the best-checkpoint
 choice use its probabilities mixed with the network's, as inference does. A stop request is honoured within one
 batch; ``last.pt`` then holds the last finished epoch (model, optimiser,
 scheduler, sampler and RNG state), so a resumed run continues from there.
+Checkpoints hold only tensors and plain values, and are read back with
+``weights_only=True``; starting weights come from the app's store
+(``startweights``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -36,6 +40,7 @@ from training.pipeline.labels import VIEWS, parse_wire_name
 from training.pipeline.losses import build_loss
 from training.pipeline.metrics import Evaluation, evaluate
 from training.pipeline.shapehead import combine, fit_shape_head, shape_log_probabilities
+from training.pipeline.startweights import StartingWeights, check_matches, load_state_dict
 from training.pipeline.tensorboard import TensorBoardSink
 from training.pipeline.weights import class_weights
 from training.pipeline.wireshape import DESCRIPTOR_VERSION, FEATURES, describe
@@ -215,22 +220,25 @@ def forward(model: nn.Module, inputs: Any, device: torch.device) -> torch.Tensor
     return model(inputs.to(device, non_blocking=True))
 
 
-def build_model(config: ClassifierConfig, n_classes: int) -> nn.Module:
-    """A timm network with random weights, optionally loaded from a local file (never downloaded)."""
+def build_model(config: ClassifierConfig, n_classes: int, starting_weights: StartingWeights | None = None) -> nn.Module:
+    """A timm network with random weights, or started from a store file whose checksum matched (never downloaded)."""
     shape_count = len(FEATURES) + len(VIEWS) if config.shape_features else 0
     model = build_network(config.architecture, n_classes, shape_count, config.image_dropout)
     target = model.backbone if isinstance(model, ShapeHybrid) else model
-    if config.weights:
-        path = Path(config.weights)
-        if not path.is_file():
-            raise FileNotFoundError(f"The weights file {path} does not exist; upload it or leave 'weights' empty to start from scratch.")
-        state = torch.load(path, map_location="cpu", weights_only=False)
-        state = state.get("model", state) if isinstance(state, dict) else state
+    starting_weights = check_matches(starting_weights, config.weights)
+    if starting_weights is not None:
+        state = load_state_dict(starting_weights)
+        if any(key.startswith("backbone.") for key in state):
+            # A shape hybrid's checkpoint: its image branch is the timm network.
+            state = {key.removeprefix("backbone."): value for key, value in state.items() if key.startswith("backbone.")}
         own = target.state_dict()
         # A backbone trained for another number of classes keeps everything but its head.
         usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
         if not usable:
-            raise ValueError(f"The weights in {path} do not fit a {config.architecture}; choose a file made for that architecture.")
+            raise ValueError(
+                f"The starting weights {starting_weights.label} do not fit a {config.architecture}; "
+                "choose a file made for that architecture."
+            )
         target.load_state_dict(usable, strict=False)
     return model
 
@@ -288,13 +296,47 @@ class ClassifierResult:
 
 
 def _rng_state() -> dict[str, Any]:
-    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    """The three generators' states as tensors and plain values, so ``last.pt`` loads with ``weights_only=True``."""
+    name, keys, position, has_gauss, cached_gaussian = np.random.get_state()
+    version, internal, gauss_next = random.getstate()
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy": {
+            "name": name,
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "position": int(position),
+            "has_gauss": int(has_gauss),
+            "cached_gaussian": float(cached_gaussian),
+        },
+        "python": {"version": version, "internal": list(internal), "gauss_next": gauss_next},
+    }
 
 
 def _set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
+    torch.set_rng_state(state["torch"].cpu())  # the checkpoint may have been mapped onto the GPU
+    numpy_state = state["numpy"]
+    np.random.set_state(
+        (
+            numpy_state["name"],
+            numpy_state["keys"].cpu().numpy().astype(np.uint32),
+            numpy_state["position"],
+            numpy_state["has_gauss"],
+            numpy_state["cached_gaussian"],
+        )
+    )
+    python_state = state["python"]
+    random.setstate((python_state["version"], tuple(python_state["internal"]), python_state["gauss_next"]))
+
+
+def load_own_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
+    """A checkpoint this trainer wrote (``last.pt``, ``best.pt``), loaded with ``weights_only=True``: tensors and plain data only."""
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise ValueError(
+            f"{path} holds more than tensors and plain values ({str(error).splitlines()[0]}), so it was not loaded; "
+            "it was written by an older Wiresag or changed by hand: start a new run."
+        ) from None
 
 
 def train_classifier(
@@ -305,8 +347,12 @@ def train_classifier(
     device: torch.device,
     tensorboard: TensorBoardSink | None = None,
     resume: bool = False,
+    starting_weights: StartingWeights | None = None,
 ) -> ClassifierResult:
-    """Train on ``crops_dir`` (from ``prepare_crops``); checkpoints go to ``out_dir``."""
+    """Train on ``crops_dir`` (from ``prepare_crops``); checkpoints go to ``out_dir``.
+
+    ``starting_weights`` is the store file the configuration's ``weights`` names (see ``startweights``).
+    """
     info = json.loads((crops_dir / "info.json").read_text())
     classes: list[str] = info["classes"]
     task = config.model_type
@@ -335,7 +381,7 @@ def train_classifier(
     train_loader = DataLoader(train_set, batch_size=config.batch, sampler=sampler, drop_last=len(sampler) > config.batch, **loader_args)
     val_loader = DataLoader(val_set, batch_size=config.batch, shuffle=False, **loader_args)
 
-    model = build_model(config, len(classes))
+    model = build_model(config, len(classes), starting_weights)
     shape_meta: dict[str, Any] | None = None
     shape_head: dict[str, Any] | None = None
     val_shape_log: np.ndarray | None = None
@@ -375,7 +421,7 @@ def train_classifier(
 
     start_epoch, best_score, best_epoch, stale, history = 0, -1.0, 0, 0, []
     if resume and last_path.exists():
-        state = torch.load(last_path, map_location=device, weights_only=False)
+        state = load_own_checkpoint(last_path, device)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -483,7 +529,7 @@ def train_classifier(
     if stopped_early:
         sink.on_log("info", f"Early stopping: {config.selection_metric} did not improve for {config.patience} epochs.")
 
-    best = torch.load(best_path, map_location=device, weights_only=False)
+    best = load_own_checkpoint(best_path, device)
     model.load_state_dict(best["model"])
     prediction = with_shape_head(predict(model, val_loader, device, plain_loss), val_shape_log, config.shape_weight)
     evaluation = evaluate(prediction.truth, prediction.probabilities.argmax(axis=1), classes, prediction.probabilities)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,27 @@ def _opt(default: Any, help: str, *, low: float | None = None, high: float | Non
     return field(default=default, metadata={"help": help, "low": low, "high": high, "choices": choices})
 
 
+#: A starting-weights file is named by its place in the app's weights store, never by a server path:
+#: a file there is recorded with its sha256, which is checked before it is loaded (``startweights``).
+WEIGHTS_REFERENCE = re.compile(r"(version|upload):([1-9][0-9]{0,17})")
+WEIGHTS_HELP = (
+    "Optional starting weights from the app's weights store: version:<id> (a registered model version) "
+    "or upload:<id> (a file uploaded on the registry's weights page); empty starts from random weights."
+)
+
+
+def parse_weights_reference(text: str) -> tuple[str, int]:
+    """``"upload:3"`` -> ``("upload", 3)``; anything else, a server path above all, is refused with a sentence."""
+    match = WEIGHTS_REFERENCE.fullmatch(text.strip())
+    if match is None:
+        raise ConfigError(
+            f"Setting 'weights' must name a file of the app's weights store, such as version:12 or upload:3, not {text!r}; "
+            "upload the file on the registry's weights page (engineers and admins) and use the name shown there, "
+            "or leave 'weights' empty to start from random weights. Server paths are refused because loading a file unpickles it."
+        )
+    return match.group(1), int(match.group(2))
+
+
 @dataclass(frozen=True)
 class DetectionConfig:
     """YOLOv8n wire detector (Ultralytics)."""
@@ -38,8 +60,12 @@ class DetectionConfig:
     model_type: ClassVar[str] = "detection"
 
     preset: str = _opt("full", "Preset the values started from.", choices=("full", "cpu-quick"))
-    model: str = _opt("yolov8n.yaml", "Architecture file: the network is built from it, without downloading weights.")
-    weights: str = _opt("", "Optional local .pt file to start from instead of random weights.")
+    model: str = _opt(
+        "yolov8n.yaml",
+        "Architecture file: the network is built from it, without downloading weights.",
+        choices=("yolov8n.yaml", "yolov8s.yaml", "yolov8m.yaml", "yolov8l.yaml", "yolov8x.yaml"),
+    )
+    weights: str = _opt("", WEIGHTS_HELP)
     epochs: int = _opt(100, "Training epochs.", low=1, high=10000)
     imgsz: int = _opt(1004, "Picture size the network sees; the wire is thin, so keep it large.", low=32, high=4096)
     batch: int = _opt(16, "Pictures per batch; halved automatically after a CUDA out-of-memory error.", low=1, high=1024)
@@ -65,7 +91,7 @@ class ClassifierConfig:
 
     preset: str = _opt("full", "Preset the values started from.", choices=("full", "cpu-quick"))
     architecture: str = _opt("", "timm architecture name.", choices=("resnet18", "efficientnet_b0"))
-    weights: str = _opt("", "Optional local checkpoint (timm state dict) to start from; never downloaded.")
+    weights: str = _opt("", WEIGHTS_HELP)
     epochs: int = _opt(50, "Maximum training epochs.", low=1, high=10000)
     batch: int = _opt(32, "Pictures per batch; halved automatically after a CUDA out-of-memory error.", low=1, high=1024)
     image_size: int = _opt(224, "Side of the square crop the network sees.", low=32, high=2048)
@@ -261,6 +287,8 @@ def make_config(model_type: str, values: Mapping[str, Any] | None = None) -> Any
             raise ConfigError(f"Setting {name!r} of the {model_type} model must be at most {meta['high']:g}, not {coerced!r}.")
         clean[name] = coerced
     config = cls(**clean)
+    if config.weights:
+        parse_weights_reference(config.weights)
     if isinstance(config, ClassifierConfig) and config.whole_image and model_type != "view":
         raise ConfigError("Setting 'whole_image' only applies to the view model; the defect model always sees box crops.")
     if isinstance(config, ClassifierConfig) and config.shape_features and model_type != "defect":

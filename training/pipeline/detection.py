@@ -1,7 +1,9 @@
 """The YOLOv8n wire detector, trained with Ultralytics and reported through our sink.
 
-The network is built from ``yolov8n.yaml`` (random weights) or a local weights
-file: ``YOLO("yolov8n.pt")`` would download. ``configure_offline`` and
+The network is built from ``yolov8n.yaml`` (random weights) or from starting
+weights of the app's store, loaded from a checksum-verified copy in the run's
+folder (``startweights``): ``YOLO(path)`` unpickles, so it never opens a path
+it was merely told about, and ``YOLO("yolov8n.pt")`` would download. ``configure_offline`` and
 ``install_fonts`` must have run before Ultralytics is imported.
 
 A stop request raises ``StopRequested`` from the batch callback: setting
@@ -25,6 +27,7 @@ from training.pipeline.config import DetectionConfig
 from training.pipeline.device import memory_snapshot
 from training.pipeline.events import EpochEvent, ProgressEvent, StopRequested, TrainingSink
 from training.pipeline.offline import import_yolo
+from training.pipeline.startweights import StartingWeights, check_matches, own_file, verified_copy
 
 PROGRESS_SECONDS = 1.0
 
@@ -151,24 +154,29 @@ def train_detection(
     sink: TrainingSink,
     device: torch.device,
     resume: bool = False,
+    starting_weights: StartingWeights | None = None,
 ) -> DetectionResult:
-    """Train (or resume) into ``out_dir/yolo``; returns best/last weights and the final metrics."""
+    """Train (or resume) into ``out_dir/yolo``; returns best/last weights and the final metrics.
+
+    ``starting_weights`` is the store file the configuration's ``weights`` names; a resume loads only the run's own ``last.pt``.
+    """
+    starting_weights = check_matches(starting_weights, config.weights)
     YOLO = import_yolo()
     save_dir = out_dir / "yolo"
     last = save_dir / "weights" / "last.pt"
     device_arg = "cpu" if device.type == "cpu" else str(device.index or 0)
     if resume and last.exists():
-        model = YOLO(str(last))
-        args: dict[str, Any] = {"resume": str(last), "batch": config.batch, "device": device_arg, "data": str(data_yaml)}
+        own = own_file(last, out_dir)
+        model = YOLO(str(own))
+        args: dict[str, Any] = {"resume": str(own), "batch": config.batch, "device": device_arg, "data": str(data_yaml)}
         sink.on_log("info", f"Resuming detection training from {last}.")
     else:
         if save_dir.exists():
             shutil.rmtree(save_dir)
-        if config.weights and not Path(config.weights).is_file():
-            raise FileNotFoundError(
-                f"The weights file {config.weights} does not exist; upload it or leave 'weights' empty to start from scratch."
-            )
-        model = YOLO(config.weights or config.model)
+        if starting_weights is not None:
+            model = YOLO(str(verified_copy(starting_weights, out_dir)))
+        else:
+            model = YOLO(config.model)
         args = yolo_train_args(config, data_yaml, out_dir, device)
     callbacks = SinkCallbacks(sink, device)
     callbacks.attach(model)

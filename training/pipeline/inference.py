@@ -67,9 +67,11 @@ class Classifier:
 
         path = _require_file(path, expected_task)
         try:
-            checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+            # Tensors and plain values only: a classifier checkpoint never needs to run code to load.
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as error:  # torch raises many kinds for a damaged file
-            raise ModelUnavailable(f"{path} is not a readable checkpoint ({error}); register the model again.") from None
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise ModelUnavailable(f"{path} is not a readable checkpoint ({reason}); register the model again.") from None
         if not isinstance(checkpoint, dict) or "model" not in checkpoint or "classes" not in checkpoint:
             raise ModelUnavailable(f"{path} is not a Wiresag classifier checkpoint; choose the best.pt of a view or defect run.")
         task = checkpoint.get("task")

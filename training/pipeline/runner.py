@@ -25,6 +25,7 @@ from training.pipeline.dataset import ImageRecord, Snapshot
 from training.pipeline.device import choose_device, describe_device, run_with_fallbacks
 from training.pipeline.events import MultiSink, TrainingSink
 from training.pipeline.offline import configure_offline, install_fonts
+from training.pipeline.startweights import StartingWeights, check_matches
 
 if TYPE_CHECKING:
     from training.pipeline.tensorboard import TensorBoardSink
@@ -88,16 +89,20 @@ def train(
     resume: bool = False,
     datasets_dir: Path | None = None,
     data_dir: Path | None = None,
+    starting_weights: StartingWeights | None = None,
 ) -> TrainResult:
     """Train one model and leave checkpoints, a report and TensorBoard logs under ``run_dir``.
 
     ``datasets_dir`` holds prepared data sets, reused while the snapshot is
     unchanged (default ``run_dir/data``); ``data_dir`` receives the offline
     caches and settings of the libraries (default ``run_dir``, unless the
-    environment already names them).
+    environment already names them). ``starting_weights`` is the store file
+    the configuration's ``weights`` names, as the app resolved it; the trainer
+    checks its sha256 before loading it.
     """
     if config.model_type != model_type:
         raise ValueError(f"A {config.model_type} configuration cannot train the {model_type} model.")
+    check_matches(starting_weights, config.weights)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     configure_offline(data_dir or run_dir)
@@ -111,9 +116,9 @@ def train(
     device = choose_device(config.device)
     try:
         if isinstance(config, DetectionConfig):
-            result = _train_detection(config, dataset, run_dir, both, str(device), resume)
+            result = _train_detection(config, dataset, run_dir, both, str(device), resume, starting_weights)
         else:
-            result = _train_classifier(config, dataset, run_dir, both, tensorboard, str(device), resume)
+            result = _train_classifier(config, dataset, run_dir, both, tensorboard, str(device), resume, starting_weights)
         tensorboard.add_hparams(to_json(config), result.metrics)
     finally:
         tensorboard.close()
@@ -122,7 +127,14 @@ def train(
 
 
 def _train_classifier(
-    config: ClassifierConfig, crops_dir: Path, run_dir: Path, sink: MultiSink, tensorboard: TensorBoardSink, device: str, resume: bool
+    config: ClassifierConfig,
+    crops_dir: Path,
+    run_dir: Path,
+    sink: MultiSink,
+    tensorboard: TensorBoardSink,
+    device: str,
+    resume: bool,
+    starting_weights: StartingWeights | None,
 ) -> TrainResult:
     import torch
 
@@ -135,7 +147,14 @@ def _train_classifier(
         # A retry continues from the last finished epoch rather than starting over.
         retry = resume or (weights_dir / "last.pt").exists()
         return train_classifier(
-            dataclasses.replace(config, batch=batch), crops_dir, weights_dir, sink, torch.device(device_name), tensorboard, retry
+            dataclasses.replace(config, batch=batch),
+            crops_dir,
+            weights_dir,
+            sink,
+            torch.device(device_name),
+            tensorboard,
+            retry,
+            starting_weights,
         )
 
     result, attempts = run_with_fallbacks(attempt, config.batch, device, sink.on_log)
@@ -171,7 +190,15 @@ def _train_classifier(
     return TrainResult(result.best_checkpoint, result.last_checkpoint, metrics, report_path, device_text, result.epochs_run, attempts.notes)
 
 
-def _train_detection(config: DetectionConfig, data_yaml: Path, run_dir: Path, sink: MultiSink, device: str, resume: bool) -> TrainResult:
+def _train_detection(
+    config: DetectionConfig,
+    data_yaml: Path,
+    run_dir: Path,
+    sink: MultiSink,
+    device: str,
+    resume: bool,
+    starting_weights: StartingWeights | None,
+) -> TrainResult:
     import torch
 
     from training.pipeline.detection import train_detection
@@ -181,7 +208,13 @@ def _train_detection(config: DetectionConfig, data_yaml: Path, run_dir: Path, si
 
     def attempt(batch: int, device_name: str):
         return train_detection(
-            dataclasses.replace(config, batch=batch), data_yaml, run_dir, sink, torch.device(device_name), resume or last.exists()
+            dataclasses.replace(config, batch=batch),
+            data_yaml,
+            run_dir,
+            sink,
+            torch.device(device_name),
+            resume or last.exists(),
+            starting_weights,
         )
 
     result, attempts = run_with_fallbacks(attempt, config.batch, device, sink.on_log)
