@@ -79,12 +79,12 @@ def database_url() -> str:
 
 
 class Worker:
-    """``manage.py qcluster`` in its own process group, as the start command runs it."""
+    """``manage.py worker`` in its own process group, as ``serve`` runs it."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.log = log
         self.process = subprocess.Popen(
-            [sys.executable, str(settings.BASE_DIR / "manage.py"), "qcluster"],
+            [sys.executable, str(settings.BASE_DIR / "manage.py"), "worker"],
             cwd=settings.BASE_DIR,
             env=env,
             stdout=log.open("ab"),

@@ -4,7 +4,8 @@ The run row is the truth. django-q2 only carries "please run #id"; a worker
 must win an atomic conditional UPDATE (queued -> running) before it trains, so
 a task delivered twice never trains twice. While training, the worker renews a
 lease; a run whose lease expired belongs to a dead worker and becomes
-*interrupted*, from which the user can resume (from the last checkpoint).
+*interrupted*, from which the user can resume (from the last checkpoint). A worker of this
+machine whose process is gone is known dead sooner: once its heartbeat is overdue.
 Every state change writes a status event to the outbox for the live pages.
 """
 
@@ -21,11 +22,16 @@ from django.db import transaction
 from django.db.models import Avg, Q
 from django.utils import timezone
 
+from annotations.interop.jobs import expire_abandoned
 from training.models import Control, EpochMetric, RunEvent, RunLogLine, RunStatus, TrainingRun
+from training.worker_processes import process_is_running
 
 #: A worker renews its lease every HEARTBEAT_SECONDS; one that misses several renewals is dead.
 LEASE_SECONDS = 90
 HEARTBEAT_SECONDS = 10
+#: A run of a worker of this machine whose process ended is interrupted once its heartbeat is this old.
+#: The wait keeps a live worker of another PID namespace with the same host name (containers) safe.
+STALE_HEARTBEAT_SECONDS = 3 * HEARTBEAT_SECONDS
 #: "Train all" runs the models in this order: the view and detection models feed the defect crops.
 SEQUENCE_ORDER: tuple[str, ...] = ("view", "detection", "defect")
 TASK_FUNCTION = "training.tasks.run_training"
@@ -37,6 +43,12 @@ class ControlRefused(Exception):
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def worker_is_gone(worker: str) -> bool:
+    """True when ``worker`` (a :func:`worker_name`) ran on this machine and its process has ended."""
+    host, _, pid = worker.rpartition(":")
+    return host == socket.gethostname() and pid.isdecimal() and not process_is_running(int(pid))
 
 
 def record_status(run_id: int) -> None:
@@ -141,16 +153,23 @@ def finish(run_id: int, worker: str, status: str, *, error: str = "", traceback:
 
 
 def reap_expired(now: datetime | None = None) -> list[int]:
-    """Mark running rows whose worker stopped renewing its lease as interrupted; return their ids.
+    """Mark running rows of dead workers as interrupted; return their ids.
 
-    Called when a worker starts a task, every minute by a django-q2 schedule
-    and when the dashboard loads, so no run stays "running" forever.
+    A worker is dead when it stopped renewing its lease, or sooner when it ran on this
+    machine, its process has ended and its heartbeat is overdue. Called when a worker
+    starts a task, every minute by a django-q2 schedule and when the dashboard loads,
+    so no run stays "running" forever.
     """
     now = now or timezone.now()
+    overdue = TrainingRun.objects.heartbeat_older_than(now - timedelta(seconds=STALE_HEARTBEAT_SECONDS))
+    dead = list(TrainingRun.objects.lease_expired(now).values_list("id", "worker"))
+    dead += [(run_id, worker) for run_id, worker in overdue.values_list("id", "worker") if worker_is_gone(worker)]
     reaped = []
-    for run_id, worker in TrainingRun.objects.lease_expired(now).values_list("id", "worker"):
+    for run_id, worker in dict(dead).items():
         with transaction.atomic():
-            changed = TrainingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING, lease_expires_at__lt=now).update(
+            # Still this worker's and still not renewed: a heartbeat renews the lease and the heartbeat together.
+            still_dead = Q(lease_expires_at__lt=now) | Q(heartbeat_at__lt=now - timedelta(seconds=STALE_HEARTBEAT_SECONDS))
+            changed = TrainingRun.objects.filter(still_dead, pk=run_id, worker=worker, status=RunStatus.RUNNING).update(
                 status=RunStatus.INTERRUPTED, control=Control.NONE, lease_expires_at=None
             )
             if changed:
@@ -161,9 +180,10 @@ def reap_expired(now: datetime | None = None) -> list[int]:
 
 
 def periodic_maintenance() -> None:
-    """The every-minute schedule: reap dead workers' runs, drop old outbox rows."""
+    """The every-minute schedule: reap dead workers' runs, drop old outbox rows, remove abandoned imports."""
     reap_expired()
     RunEvent.objects.prune()
+    expire_abandoned()
 
 
 # --- user controls ----------------------------------------------------------------------------

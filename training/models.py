@@ -41,6 +41,10 @@ class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
         """Running rows whose worker stopped renewing its lease: the worker died."""
         return self.filter(status=RunStatus.RUNNING, lease_expires_at__lt=now or timezone.now())
 
+    def heartbeat_older_than(self, moment: timezone.datetime) -> TrainingRunQuerySet:
+        """Running rows whose worker has not renewed its lease since ``moment``."""
+        return self.filter(status=RunStatus.RUNNING, heartbeat_at__lt=moment)
+
 
 class TrainingRun(models.Model):
     """One training job of one model type."""

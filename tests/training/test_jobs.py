@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 
@@ -86,6 +89,29 @@ def test_reaping_interrupts_runs_whose_lease_expired_and_leaves_live_ones() -> N
     # The dead worker coming back cannot finish or renew it.
     assert not jobs.heartbeat(dead.pk, "gone")
     assert not jobs.finish(dead.pk, "gone", RunStatus.SUCCEEDED)
+
+
+def ended_process_id() -> int:
+    """The id of a process of this machine that has ended (and been collected)."""
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.django_db
+def test_reaping_interrupts_a_local_worker_whose_process_ended_once_its_heartbeat_is_overdue() -> None:
+    ended, living, elsewhere = make_run(), make_run(), make_run()
+    host = socket.gethostname()
+    jobs.claim(ended.pk, f"{host}:{ended_process_id()}")
+    jobs.claim(living.pk, jobs.worker_name())
+    # Another machine's process ids say nothing here: only its lease counts.
+    jobs.claim(elsewhere.pk, f"other-{host}:{ended_process_id()}")
+    assert jobs.reap_expired() == [], "a fresh heartbeat is never reaped, even when its process id looks gone"
+    overdue = timezone.now() + timedelta(seconds=jobs.STALE_HEARTBEAT_SECONDS + 1)
+    assert jobs.reap_expired(now=overdue) == [ended.pk]
+    assert TrainingRun.objects.get(pk=ended.pk).status == RunStatus.INTERRUPTED
+    assert TrainingRun.objects.get(pk=living.pk).status == RunStatus.RUNNING
+    assert TrainingRun.objects.get(pk=elsewhere.pk).status == RunStatus.RUNNING
 
 
 @pytest.mark.django_db

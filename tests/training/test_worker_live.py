@@ -1,6 +1,6 @@
 """A real django-q2 worker process trains tiny runs; their events reach a websocket client.
 
-Each test starts ``manage.py qcluster`` against the on-disk test database and
+Each test starts ``manage.py worker`` (django-q2's cluster) against the on-disk test database and
 watches through the real ASGI application, on the embedded default (outbox
 relay) and with channels_redis.
 """

@@ -45,8 +45,8 @@ def test_start_command_serves_the_login_page_and_stops_on_ctrl_c(tmp_path):
         assert status == 200, output
         assert "Log in to Wiresag" in body
         assert "Password (shown once" in output
-        # The worker runs beside the web server, in the same process group.
-        workers = subprocess.run(["pgrep", "-g", str(process.pid), "-f", "qcluster"], capture_output=True, text=True)
+        # The worker runs beside the web server, as a child of the start command (in a process group of its own).
+        workers = subprocess.run(["pgrep", "-P", str(process.pid), "-f", "manage.py worker"], capture_output=True, text=True)
         assert workers.stdout.strip(), "the django-q2 worker is not running"
     finally:
         os.killpg(process.pid, signal.SIGINT)

@@ -2,10 +2,16 @@
 
 Ctrl+C (SIGINT) or SIGTERM stops both. If either dies, the other is stopped too,
 so a half-running app never hides a crash.
+
+Both children die with this process (parent-death signal, Linux). The worker runs in its own
+process group, and every process of that group is killed when serve stops: a worker cluster
+never outlives the command that started it, so a restart never runs two clusters.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import signal
 import subprocess
 import sys
@@ -14,6 +20,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+
+from training.worker_processes import die_with_parent
 
 
 class Command(BaseCommand):
@@ -30,8 +38,13 @@ class Command(BaseCommand):
             "web": [python, "-m", "daphne", "-b", options["host"], "-p", str(options["port"]), "wiresag_web.asgi:application"],
         }
         if not options["no_worker"]:
-            commands["worker"] = [python, str(settings.BASE_DIR / "manage.py"), "qcluster"]
-        processes = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR) for name, cmd in commands.items()}
+            commands["worker"] = [python, str(settings.BASE_DIR / "manage.py"), "worker"]
+        tie_to_serve = functools.partial(die_with_parent, os.getpid())
+        processes = {
+            # The worker gets a process group of its own (its id is the worker's pid), so it can be ended whole.
+            name: subprocess.Popen(cmd, cwd=settings.BASE_DIR, preexec_fn=tie_to_serve, process_group=0 if name == "worker" else None)
+            for name, cmd in commands.items()
+        }
         self.stdout.write(f"Wiresag is starting on http://{options['host']}:{options['port']}/ (Ctrl+C stops it).")
         stopping = False
 
@@ -61,6 +74,16 @@ class Command(BaseCommand):
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     process.kill()
+            if "worker" in processes:
+                end_process_group(processes["worker"].pid)
         self.stdout.write("Wiresag stopped.")
         if exit_code:
             sys.exit(exit_code)
+
+
+def end_process_group(group_id: int) -> None:
+    """SIGKILL what is left of a process group (a child the stopped cluster left behind)."""
+    try:
+        os.killpg(group_id, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,74 @@
+"""Keep every process of the worker cluster tied to its parent, so none trains unsupervised.
+
+django-q2's cluster is a tree: the ``qcluster`` main process forks a sentinel, the sentinel
+forks the workers, the monitor and the pusher, and a training worker forks its DataLoader
+processes. A parent killed with SIGKILL cannot stop its children: they go on training and
+scheduling, and a restarted cluster runs beside them. On Linux each child asks the kernel to
+SIGKILL it when its parent dies (``prctl(PR_SET_PDEATHSIG)``), so the tree dies from the top.
+Elsewhere these helpers do nothing and the lease remains the only safety net.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import multiprocessing.util
+import os
+import signal
+import sys
+from pathlib import Path
+
+PR_SET_PDEATHSIG = 1
+# Loaded once here, not after a fork: loading a library in a forked child of a threaded parent can deadlock.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def die_with_parent(parent_pid: int | None = None) -> None:
+    """Ask the kernel to SIGKILL this process when its parent ends (Linux; elsewhere nothing happens).
+
+    ``parent_pid`` is the parent this process must belong to: when that parent already died
+    between the fork and this call, no signal would ever come, so the process ends at once.
+    """
+    if _LIBC is None:
+        return
+    if _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error))
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class _AfterFork:
+    """The key under which multiprocessing keeps the hook (its registry holds keys weakly)."""
+
+
+_HOOK_KEY = _AfterFork()
+
+
+def _die_with_multiprocessing_parent(_key: _AfterFork) -> None:
+    parent = multiprocessing.parent_process()
+    die_with_parent(parent.pid if parent is not None else None)
+
+
+def tie_children_to_parents() -> None:
+    """Make every process multiprocessing starts from here on (children, grandchildren) die with its parent.
+
+    multiprocessing runs its after-fork hooks in each child it starts; the registry is copied
+    into the child, so the sentinel's own children run the hook too.
+    """
+    multiprocessing.util.register_after_fork(_HOOK_KEY, _die_with_multiprocessing_parent)
+
+
+def process_is_running(pid: int) -> bool:
+    """Whether ``pid`` is a live process on this machine (a zombie counts as ended)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
