@@ -30,6 +30,7 @@ from annotations.prediction import PredictionUnavailable, ReviewRefused, correct
 from registry.models import ModelVersion
 from training.pipeline.labels import DEFECTS, VIEWS, defect_display
 from training.pipeline.verdicts import RULES
+from wiresag_web.params import parse_id
 from wiresag_web.roles import role_required
 
 QUEUE_LIMIT = 200
@@ -51,8 +52,7 @@ def _chosen(request: HttpRequest) -> dict[str, int | None]:
     """Version ids picked in the form; an empty choice means the active one."""
     chosen: dict[str, int | None] = {}
     for model_type in (ModelType.DETECTION, ModelType.VIEW, ModelType.DEFECT):
-        raw = request.POST.get(f"version_{model_type}", "")
-        chosen[model_type] = int(raw) if raw.isdigit() else None
+        chosen[model_type] = parse_id(request.POST.get(f"version_{model_type}"))
     return chosen
 
 
@@ -69,8 +69,7 @@ def _threshold(request: HttpRequest) -> float:
 @role_required("annotator")
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    version_id = request.GET.get("version", "")
-    items = review_queue(int(version_id) if version_id.isdigit() else None)
+    items = review_queue(parse_id(request.GET.get("version")))
     context: dict[str, Any] = {
         "items": items[:QUEUE_LIMIT],
         "total": len(items),

@@ -11,12 +11,9 @@ from annotations.forms import LibraryFilterForm
 from annotations.models import Annotation, Image
 from annotations.stats import dataset_stats
 from training.pipeline.labels import DEFECT_CHINESE, DEFECTS, defect_display
+from wiresag_web.params import parse_id
 
 PAGE_SIZE = 60
-
-
-def _positive_int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
 
 
 def library(request: HttpRequest) -> HttpResponse:
@@ -25,8 +22,8 @@ def library(request: HttpRequest) -> HttpResponse:
     images = Image.objects.all()
     if form.is_valid():
         images = form.filter(images)
-    after = _positive_int(request.GET.get("after"))
-    before = _positive_int(request.GET.get("before"))
+    after = parse_id(request.GET.get("after"))
+    before = parse_id(request.GET.get("before"))
     if before is not None:
         page = list(images.filter(id__lt=before).order_by("-id")[: PAGE_SIZE + 1])
         has_older = len(page) > PAGE_SIZE

@@ -13,6 +13,7 @@ from registry import versions as registry
 from registry.compare import KEY_METRICS, class_labels, compare, confusion_rows, key_metrics
 from registry.forms import ActivateForm, BundleForm, RollbackForm
 from registry.models import ActivationEvent, ModelVersion
+from wiresag_web.params import parse_id
 from wiresag_web.roles import role_required
 
 HISTORY_LENGTH = 30
@@ -67,7 +68,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required("engineer")
 def compare_view(request: HttpRequest) -> HttpResponse:
-    ids = [int(value) for value in request.GET.getlist("v") if value.isdigit()]
+    ids = [pk for pk in map(parse_id, request.GET.getlist("v")) if pk is not None]
     chosen = {version.pk: version for version in ModelVersion.objects.filter(pk__in=ids).select_related("training_run")}
     ordered = [chosen[pk] for pk in dict.fromkeys(ids) if pk in chosen]
     if len(ordered) < 2:
