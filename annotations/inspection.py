@@ -39,7 +39,7 @@ from annotations.prediction import (
     preannotate,
     version_names,
 )
-from annotations.upload import EntryTooLarge, read_entry, unsafe_entry_reason, wire_group_for_entry
+from annotations.upload import EntryTooLarge, read_entry, unsafe_entry_reason, wire_group_for_entry, zip_bounds_problem
 from training.pipeline.labels import parse_wire_name
 from training.pipeline.pictures import PICTURE_SUFFIXES, PictureInput
 from training.pipeline.reports import InspectionReport, load_report
@@ -255,6 +255,8 @@ def _zip_inputs(folder: Path) -> list[PictureInput]:
     except (zipfile.BadZipFile, OSError, EOFError):
         raise PredictionUnavailable("The zip archive is damaged or truncated. Create it again and upload it.") from None
     with archive:
+        if problem := zip_bounds_problem(archive):
+            raise PredictionUnavailable(problem)
         for info in archive.infolist():
             name = info.filename.replace("\\", "/")
             base = PurePosixPath(name).name

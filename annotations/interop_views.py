@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -18,23 +17,20 @@ from django.views.decorators.http import require_http_methods
 from annotations.interop.apply import ImportRefused, apply_plan, plan_import, safe_folder
 from annotations.interop.dataset import ForeignDataset, FormatError
 from annotations.interop.export import EXPORT_FORMATS, export_zip, select
+from annotations.interop.jobs import discard, jobs_dir
 from annotations.interop.mapping import clean, suggest
-from annotations.interop.reading import FORMAT_NAMES, read_source
-from annotations.interop.safepath import wire_group_problem
-from annotations.interop.sources import prepare
+from annotations.interop.reading import FORMAT_NAMES, format_problem, read_source
+from annotations.interop.safepath import safe_part, wire_group_problem
+from annotations.interop.sources import ensure_room, prepare
 from annotations.models import LabelMapping
 from training.pipeline.labels import DEFECTS, VIEWS, defect_display
 from wiresag_web.roles import role_required
 
 
-def _jobs_dir() -> Path:
-    return Path(settings.DATA_DIR) / "imports"
-
-
 def _job(request: HttpRequest, job_id: str) -> tuple[Path, dict[str, Any]]:
     """An import job of this user: its folder and its state (source, format, mapping)."""
     try:
-        folder = _jobs_dir() / uuid.UUID(job_id).hex
+        folder = jobs_dir() / uuid.UUID(job_id).hex
     except ValueError:
         raise Http404("No such import.") from None
     state_file = folder / "job.json"
@@ -63,18 +59,21 @@ def import_start(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "interop/import_start.html", context)
     wire_group = request.POST.get("wire_group", "").strip()
-    if problem := wire_group_problem(wire_group):
+    format_name = request.POST.get("format", "auto")
+    if problem := wire_group_problem(wire_group) or format_problem(format_name):
         context["error"] = problem
         return render(request, "interop/import_start.html", context, status=400)
     job_id = uuid.uuid4().hex
-    folder = _jobs_dir() / job_id
+    folder = jobs_dir() / job_id
     folder.mkdir(parents=True)
+    upload = request.FILES.get("file")
     try:
-        upload = request.FILES.get("file")
         if upload is not None:
             if upload.size > settings.UPLOAD_MAX_BYTES * 20:
                 raise ImportRefused("The upload is too large; put the files in the import folder on the server instead.")
-            target = folder / Path(upload.name or "upload").name
+            ensure_room(folder, upload.size or 0)
+            target = folder / "upload" / safe_part(Path(upload.name or "upload").name)
+            target.parent.mkdir()
             with target.open("wb") as sink:
                 for chunk in upload.chunks():
                     sink.write(chunk)
@@ -84,12 +83,17 @@ def import_start(request: HttpRequest) -> HttpResponse:
         else:
             raise ImportRefused("Choose a file or zip to upload, or name a folder inside the import folder.")
         pictures = str(safe_folder(request.POST["pictures"])) if request.POST.get("pictures", "").strip() else ""
-        state = {"user": request.user.pk, "source": str(source), "format": request.POST.get("format", "auto"), "pictures": pictures}
+        state = {"user": request.user.pk, "source": str(source), "format": format_name, "pictures": pictures}
         dataset = _read(state)
     except (ImportRefused, FormatError) as error:
-        shutil.rmtree(folder, ignore_errors=True)
+        discard(folder)
+        if isinstance(error, FormatError) and upload is not None:
+            error = error.named_as(folder / "unpacked", upload.name or "the upload")
         context["error"] = str(error)
         return render(request, "interop/import_start.html", context, status=400)
+    except BaseException:
+        discard(folder)  # nothing of a failed start may stay on the disk
+        raise
     state.update(format=dataset.format, mapping=suggest(dataset), clip=True, wire_group=wire_group)
     _save(folder, state)
     return redirect("interop:import_map", job_id=job_id)
@@ -159,9 +163,19 @@ def import_apply(request: HttpRequest, job_id: str) -> HttpResponse:
     folder, state = _job(request, job_id)
     plan = plan_import(_read(state), clean(state["mapping"]), clip=state["clip"], wire_group=state["wire_group"])
     result = apply_plan(plan, request.user)
-    shutil.rmtree(folder, ignore_errors=True)
+    discard(folder)
     messages.success(request, f"Imported {result.boxes_created} boxes and {result.pictures_created} new pictures; "
                               f"{result.skipped} boxes were skipped.")
+    return redirect("interop:import_start")
+
+
+@role_required("annotator")
+@require_http_methods(["POST"])
+def import_cancel(request: HttpRequest, job_id: str) -> HttpResponse:
+    """Leave an import: its upload and unpacked files are removed at once."""
+    folder, _state = _job(request, job_id)
+    discard(folder)
+    messages.info(request, "The import was cancelled; nothing was imported and its files were removed.")
     return redirect("interop:import_start")
 
 

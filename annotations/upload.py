@@ -3,7 +3,9 @@
 One bad file never spoils the others: each picture (or zip entry) is validated
 and stored on its own, and gets its own sentence in the results. Zip entries are
 never written under their own names (storage names come from the content hash),
-and entries whose path tries to leave the archive are refused outright.
+and entries whose path tries to leave the archive are refused outright. A zip
+with more than ``ZIP_MAX_ENTRIES`` entries or inflating past ``ZIP_MAX_TOTAL_BYTES``
+is refused as a whole before any entry is read.
 """
 
 from __future__ import annotations
@@ -96,6 +98,32 @@ def wire_group_for_entry(entry_name: str, base_group: str) -> str:
     return "/".join(part for part in [base_group, *folders] if part)
 
 
+def zip_bounds_problem(archive: zipfile.ZipFile) -> str | None:
+    """Why a whole zip is refused before any entry is read (too many entries, too much once inflated), or None.
+
+    The inflated size is the sum of the sizes the entries declare; reading never yields
+    more than an entry declares (``zipfile`` stops there and checks the CRC), and
+    ``read_entry`` and ``sources.unpack_zip`` count the real bytes besides.
+    """
+    entries = archive.infolist()
+    if len(entries) > settings.ZIP_MAX_ENTRIES:
+        return (
+            f"The zip holds {len(entries):,} entries, over the limit of {settings.ZIP_MAX_ENTRIES:,} (WIRESAG_ZIP_MAX_ENTRIES). "
+            "Split it into smaller zips."
+        )
+    total = sum(entry.file_size for entry in entries)
+    if total > settings.ZIP_MAX_TOTAL_BYTES:
+        return over_total_limit(total)
+    return None
+
+
+def over_total_limit(total: int) -> str:
+    return (
+        f"The zip inflates to {total / 1e6:,.1f} MB, over the {settings.ZIP_MAX_TOTAL_BYTES / 1e6:,.1f} MB limit "
+        "(WIRESAG_ZIP_MAX_TOTAL_BYTES); it may be a zip bomb. Split it into smaller zips."
+    )
+
+
 def read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
     """Inflate one entry, counting real bytes: the sizes in the header may lie."""
     chunks: list[bytes] = []
@@ -119,7 +147,10 @@ def ingest_zip(stream: IO[bytes], archive_name: str, *, wire_group: str = "", us
     except (zipfile.BadZipFile, OSError, EOFError):
         return [FileResult(archive_name, ERROR, "The zip archive is damaged or truncated. Create it again and re-upload.")]
     results: list[FileResult] = []
+    inflated = 0
     with archive:
+        if problem := zip_bounds_problem(archive):
+            return [FileResult(archive_name, ERROR, problem)]
         for info in archive.infolist():
             display_name = f"{archive_name}/{info.filename}"
             if info.is_dir():
@@ -147,6 +178,10 @@ def ingest_zip(stream: IO[bytes], archive_name: str, *, wire_group: str = "", us
             except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as error:
                 results.append(FileResult(display_name, ERROR, f"The entry is damaged ({error}). Create the archive again and re-upload."))
                 continue
+            inflated += len(data)
+            if inflated > settings.ZIP_MAX_TOTAL_BYTES:
+                results.append(FileResult(display_name, ERROR, f"{over_total_limit(inflated)} This entry and the rest were not read."))
+                break
             results.append(_ingest_bytes(data, base, display_name, group, user))
     if not results:
         results.append(FileResult(archive_name, ERROR, "The zip archive holds no pictures."))

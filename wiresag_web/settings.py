@@ -246,6 +246,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- Uploads and imports ---------------------------------------------------------------------------
 UPLOAD_MAX_BYTES = env_int("WIRESAG_UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 ZIP_ENTRY_MAX_BYTES = env_int("WIRESAG_ZIP_ENTRY_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
+# A whole zip (picture upload, prediction upload and import alike): entries, and bytes once inflated.
+ZIP_MAX_ENTRIES = env_int("WIRESAG_ZIP_MAX_ENTRIES", 20_000, minimum=1)
+ZIP_MAX_TOTAL_BYTES = env_int("WIRESAG_ZIP_MAX_TOTAL_BYTES", 2 * 1024 * 1024 * 1024, minimum=1024)
+# Disk space an import must leave free after unpacking; unfinished imports are removed after this many hours.
+IMPORT_MIN_FREE_BYTES = env_int("WIRESAG_IMPORT_MIN_FREE_BYTES", 1024 * 1024 * 1024)
+IMPORT_EXPIRE_HOURS = env_int("WIRESAG_IMPORT_EXPIRE_HOURS", 24, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000

@@ -112,9 +112,11 @@ def safe_folder(requested: str) -> Path:
     root = Path(settings.IMPORT_ROOT).resolve()
     candidate = (root / requested.strip().lstrip("/")).resolve() if not Path(requested).is_absolute() else Path(requested).resolve()
     if candidate != root and root not in candidate.parents:
-        raise ImportRefused(f"Only folders inside the import folder {root} can be read; move the files there first.")
+        raise ImportRefused(
+            f"Only folders inside the import folder can be read, and {requested.strip()!r} is not; move the files there first."
+        )
     if not candidate.exists():
-        raise ImportRefused(f"There is no file or folder {requested!r} inside the import folder {root}.")
+        raise ImportRefused(f"There is no file or folder {requested.strip()!r} inside the import folder.")
     return candidate
 
 
@@ -137,9 +139,24 @@ def _match_library(image: ForeignImage, group: str) -> tuple[Image | None, str]:
 
 def _inspect_picture(path: Path) -> tuple[str, int, int]:
     data = path.read_bytes()
-    with PILImage.open(io.BytesIO(data)) as picture:
-        width, height = picture.size
+    try:
+        with PILImage.open(io.BytesIO(data)) as picture:
+            width, height = picture.size
+    except ImportError:
+        # In a process that imported ultralytics, PIL.Image.open is patched to load the pi-heif
+        # plugin for a file it cannot identify, and fails with ModuleNotFoundError where it is absent.
+        raise PILImage.UnidentifiedImageError(path.name) from None
     return hashlib.sha256(data).hexdigest(), width, height
+
+
+def _unreadable(picture: Path, error: Exception) -> str:
+    """Why a picture cannot be read, naming the file as the user named it (never a server path or a stream)."""
+    if isinstance(error, PILImage.UnidentifiedImageError):
+        return f"unreadable picture ({picture.name} is not a picture Wiresag can read)"
+    if isinstance(error, PILImage.DecompressionBombError):
+        return f"unreadable picture ({picture.name} has too many pixels; it may be a decompression bomb)"
+    detail = error.strerror if isinstance(error, OSError) and error.strerror else "damaged or truncated"
+    return f"unreadable picture ({picture.name}: {detail})"
 
 
 def _clip(x: float, y: float, w: float, h: float, width: int, height: int, clip: bool) -> tuple[float, float, float, float, bool] | None:
@@ -179,7 +196,7 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
             try:
                 sha, width, height = _inspect_picture(foreign.picture)
             except (OSError, PILImage.DecompressionBombError) as error:
-                plan.skipped.extend(Skipped(display, box.label, f"unreadable picture ({error})") for box in foreign.boxes)
+                plan.skipped.extend(Skipped(display, box.label, _unreadable(foreign.picture, error)) for box in foreign.boxes)
                 continue
             library = Image.objects.filter(sha256=sha).first()
         else:

@@ -24,6 +24,17 @@ class FormatError(ValueError):
         place = f"{Path(self.file).name}, {where}" if where else Path(self.file).name
         super().__init__(f"{place}: {message}")
 
+    def named_as(self, root: Path, shown: str) -> FormatError:
+        """The same error naming its file as the user knows it: ``shown`` for ``root``, ``shown/...`` below it.
+
+        An upload is read from a folder of the server; the user knows it by the name they uploaded.
+        """
+        try:
+            relative = Path(self.file).relative_to(root)
+        except ValueError:
+            return self
+        return FormatError(PurePosixPath(shown, relative.as_posix()) if relative.parts else shown, self.where, self.message)
+
 
 @dataclass
 class ForeignBox:

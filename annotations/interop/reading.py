@@ -21,6 +21,13 @@ FORMAT_NAMES: dict[str, str] = {
 YOLO_MARKERS = ("data.yaml", "data.yml", "classes.txt", "obj.names", "obj.data")
 
 
+def format_problem(format_name: str) -> str | None:
+    """Why ``format_name`` cannot be read, as a sentence, or None for a known format (or ``auto``)."""
+    if format_name in ("auto", "", *FORMAT_NAMES):
+        return None
+    return f"{format_name!r} is not a format Wiresag reads; choose one of {', '.join(FORMAT_NAMES)}, or let Wiresag recognise it (auto)."
+
+
 def _json_kind(path: Path) -> str:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -79,6 +86,8 @@ def detect(source: Path) -> tuple[str, Path]:
 
 def read_source(source: Path, format_name: str = "auto", pictures_root: Path | None = None) -> ForeignDataset:
     """Read ``source`` (a file or folder) and attach the pictures found under it or ``pictures_root``."""
+    if problem := format_problem(format_name):
+        raise FormatError(source, "", problem)
     detected, target = detect(source)
     if format_name not in ("auto", "", detected):
         target = source

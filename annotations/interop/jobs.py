@@ -1,0 +1,47 @@
+"""The folders unfinished imports keep under ``DATA_DIR/imports``: one per import, gone once it ends.
+
+An import keeps its upload (and the unpacked zip) from the first step until it is
+applied or cancelled. One the user walks away from is removed by the maintenance
+schedule once it has been left alone for ``IMPORT_EXPIRE_HOURS``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+#: Job folders are named by a uuid4 hex; nothing else under the imports folder is touched.
+_JOB_NAME = re.compile(r"^[0-9a-f]{32}$")
+
+
+def jobs_dir() -> Path:
+    return Path(settings.DATA_DIR) / "imports"
+
+
+def discard(folder: Path) -> None:
+    """Remove one import's folder with everything it holds."""
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _last_used(folder: Path) -> float:
+    """The folder's or its job.json's modification time, whichever is later (each step rewrites job.json)."""
+    state = folder / "job.json"
+    return max(folder.stat().st_mtime, state.stat().st_mtime if state.exists() else 0.0)
+
+
+def expire_abandoned(now: float | None = None) -> list[str]:
+    """Remove the import folders left alone for longer than ``IMPORT_EXPIRE_HOURS``; return their names."""
+    root = jobs_dir()
+    if not root.is_dir():
+        return []
+    cutoff = (now if now is not None else time.time()) - settings.IMPORT_EXPIRE_HOURS * 3600
+    expired = []
+    for folder in root.iterdir():
+        if folder.is_dir() and not folder.is_symlink() and _JOB_NAME.match(folder.name) and _last_used(folder) < cutoff:
+            discard(folder)
+            expired.append(folder.name)
+    return expired
