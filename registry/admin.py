@@ -1,4 +1,4 @@
-"""The registry in Django's admin: read-only rows; activation and deletion go through ``registry.versions``."""
+"""The registry in Django's admin: read-only rows; activation and deletion go through ``registry.versions`` and ``weights_store``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from registry import versions as registry
-from registry.models import ActivationEvent, ModelVersion
+from registry import weights_store
+from registry.models import ActivationEvent, ModelVersion, WeightsFile
 
 ADMIN_REASON = "Activated from the Django admin"
 
@@ -104,3 +105,35 @@ class ActivationEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: ActivationEvent | None = None) -> bool:
         return False
+
+
+@admin.register(WeightsFile)
+class WeightsFileAdmin(admin.ModelAdmin):
+    """Uploaded starting weights: uploads go through the weights page (checksum, uploader); here they are read or deleted."""
+
+    list_display = ("reference", "original_name", "kind", "sha256", "size", "uploaded_by", "uploaded_at")
+    list_filter = ("kind",)
+    search_fields = ("original_name", "sha256", "note")
+    readonly_fields = ("kind", "original_name", "file_path", "sha256", "size", "note", "uploaded_by", "uploaded_at")
+    actions = ["delete_selected_uploads"]
+
+    def get_actions(self, request: HttpRequest) -> dict[str, object]:
+        """Drop Django's own bulk delete: it would leave the files behind."""
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # the weights page records the checksum and the uploader
+
+    def has_change_permission(self, request: HttpRequest, obj: WeightsFile | None = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: WeightsFile) -> None:
+        weights_store.delete_upload(obj)
+
+    @admin.action(description="Delete the selected uploads and their files", permissions=["delete"])
+    def delete_selected_uploads(self, request: HttpRequest, queryset: QuerySet[WeightsFile]) -> None:
+        for upload in list(queryset):
+            weights_store.delete_upload(upload)
+        self.message_user(request, "Deleted the selected uploads and their files.", messages.SUCCESS)

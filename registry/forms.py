@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from annotations.choices import ModelType
-from registry.models import ModelVersion
+from registry.models import ModelVersion, WeightsFile
 
 
 class ActivateForm(forms.Form):
@@ -34,3 +34,11 @@ class BundleForm(ActivateForm):
 
     def versions(self) -> list[ModelVersion]:
         return [self.cleaned_data[name] for name in ("detection", "view", "defect")]
+
+
+class WeightsUploadForm(forms.Form):
+    """A starting-weights file for later runs; its checksum is recorded with the uploader."""
+
+    file = forms.FileField(help_text="A .pt file: a state dict (torch.save(model.state_dict(), path)) or a YOLO best.pt.")
+    kind = forms.ChoiceField(choices=WeightsFile.Kind.choices)
+    note = forms.CharField(required=False, max_length=500, help_text="Where the weights come from, for the others.")

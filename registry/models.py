@@ -1,4 +1,4 @@
-"""Trained model versions and the history of which one was live when."""
+"""Trained model versions, the history of which one was live when, and uploaded starting weights."""
 
 from __future__ import annotations
 
@@ -49,6 +49,11 @@ class ModelVersion(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def reference(self) -> str:
+        """What the ``weights`` setting of a run names to start from this version."""
+        return f"version:{self.pk}"
+
 
 class ActivationEvent(models.Model):
     """Who made which version live, when and why (also rollbacks and gate overrides)."""
@@ -74,3 +79,35 @@ class ActivationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.version_name}"
+
+
+class WeightsFile(models.Model):
+    """A starting-weights file an engineer or admin uploaded: the only files besides versions a run may start from.
+
+    The file lives under ``MODELS_DIR/uploads/``; its sha256 is checked before every load.
+    """
+
+    class Kind(models.TextChoices):
+        CLASSIFIER = "classifier", "Classifier (state dict for the view or defect model)"
+        DETECTION = "detection", "Detector (Ultralytics YOLO .pt)"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    original_name = models.CharField(max_length=255)
+    file_path = models.CharField(max_length=500, unique=True, help_text="Relative to the models folder.")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(default=0)
+    note = models.CharField(max_length=500, blank=True, default="")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(kind__in=["classifier", "detection"]), name="weights_file_kind_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.original_name}"
+
+    @property
+    def reference(self) -> str:
+        """What the ``weights`` setting of a run names to start from this file."""
+        return f"upload:{self.pk}"

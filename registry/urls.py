@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("registry/compare/", views.compare_view, name="compare"),
     path("registry/bundle/", views.activate_bundle, name="bundle"),
     path("registry/rollback/", views.rollback, name="rollback"),
+    path("registry/weights/", views.weights, name="weights"),
     path("registry/<int:pk>/", views.detail, name="detail"),
     path("registry/<int:pk>/activate/", views.activate, name="activate"),
     path("registry/<int:pk>/delete/", views.delete, name="delete"),

@@ -1,4 +1,4 @@
-"""Registry pages for engineers: list, compare, activate, roll back, delete. Model files are never served."""
+"""Registry pages for engineers: list, compare, activate, roll back, delete, upload starting weights. Model files are never served."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from django.views.decorators.http import require_POST
 from annotations.choices import ModelType
 from annotations.prediction import correction_rates
 from registry import versions as registry
+from registry import weights_store
 from registry.compare import KEY_METRICS, class_labels, compare, confusion_rows, key_metrics
-from registry.forms import ActivateForm, BundleForm, RollbackForm
-from registry.models import ActivationEvent, ModelVersion
+from registry.forms import ActivateForm, BundleForm, RollbackForm, WeightsUploadForm
+from registry.models import ActivationEvent, ModelVersion, WeightsFile
 from wiresag_web.params import parse_id
 from wiresag_web.roles import role_required
 
@@ -142,3 +143,26 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("registry:detail", pk=pk)
     messages.success(request, f"Deleted {version.name} and its file.")
     return redirect("registry:index")
+
+
+@role_required("engineer")
+def weights(request: HttpRequest) -> HttpResponse:
+    """The starting weights a run may name: uploads (GET lists them, POST adds one) and registered versions."""
+    form = WeightsUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            upload = weights_store.store_upload(data["file"], data["kind"], request.user, data["note"])
+        except registry.RegistryError as error:
+            form.add_error("file", str(error))
+        else:
+            messages.success(
+                request, f"Stored {upload.original_name} as {upload.reference}; write 'weights: {upload.reference}' in a run's settings."
+            )
+            return redirect("registry:weights")
+    context = {
+        "form": form,
+        "uploads": WeightsFile.objects.select_related("uploaded_by"),
+        "versions": ModelVersion.objects.all(),
+    }
+    return render(request, "registry/weights.html", context)
