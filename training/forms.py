@@ -98,9 +98,23 @@ class LaunchForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error(f"{model_type}_settings", error)
                 continue
+            if config.weights and not self._check_weights(model_type, config.weights):
+                continue
             self._configs[model_type] = to_json(config)
             self._check_data(model_type, config)
         return cleaned
+
+    def _check_weights(self, model_type: str, reference: str) -> bool:
+        """The starting weights must be a file of the app's store that fits the model; the worker checks the checksum."""
+        from registry.versions import RegistryError
+        from registry.weights_store import starting_weights
+
+        try:
+            starting_weights(reference, model_type)
+        except RegistryError as error:
+            self.add_error(f"{model_type}_settings", str(error))
+            return False
+        return True
 
     def _check_data(self, model_type: str, config: Any) -> None:
         """Split the chosen annotations now: missing data is said before anything is queued."""

@@ -74,6 +74,7 @@ def run_training(run_id: int) -> str:
 
 
 def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
+    from registry.weights_store import starting_weights
     from training.pipeline.config import from_json
     from training.pipeline.runner import train
     from training.snapshot import snapshot_from_run_json
@@ -84,9 +85,19 @@ def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
     try:
         config = from_json({**run.config, "model_type": run.model_type})
         snapshot = snapshot_from_run_json(run.dataset_snapshot)
+        # Only a file of the app's weights store; the trainer checks its sha256 right before loading it.
+        starting = starting_weights(config.weights, run.model_type) if config.weights else None
         sink.on_log("INFO", f"{'Resuming' if resume else 'Training'} the {run.get_model_type_display()} model in {folder}.")
         result = train(
-            run.model_type, config, snapshot, folder, sink, resume=resume, datasets_dir=settings.DATASETS_DIR, data_dir=settings.DATA_DIR
+            run.model_type,
+            config,
+            snapshot,
+            folder,
+            sink,
+            resume=resume,
+            datasets_dir=settings.DATASETS_DIR,
+            data_dir=settings.DATA_DIR,
+            starting_weights=starting,
         )
     except StopRequested as stop:
         if sink.lease_lost:

@@ -382,6 +382,8 @@ def train_classifier(
     val_loader = DataLoader(val_set, batch_size=config.batch, shuffle=False, **loader_args)
 
     model = build_model(config, len(classes), starting_weights)
+    if starting_weights is not None:
+        sink.on_log("info", f"Started from {starting_weights.label} ({starting_weights.reference}); its checksum matched the store's.")
     shape_meta: dict[str, Any] | None = None
     shape_head: dict[str, Any] | None = None
     val_shape_log: np.ndarray | None = None

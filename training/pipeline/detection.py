@@ -175,6 +175,7 @@ def train_detection(
             shutil.rmtree(save_dir)
         if starting_weights is not None:
             model = YOLO(str(verified_copy(starting_weights, out_dir)))
+            sink.on_log("info", f"Started from {starting_weights.label} ({starting_weights.reference}); its checksum matched the store's.")
         else:
             model = YOLO(config.model)
         args = yolo_train_args(config, data_yaml, out_dir, device)

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from registry.versions import RegistryError
+from registry.weights_store import starting_weights
 from training.models import RunStatus, TrainingRun
 from training.pipeline.config import PRESETS, ConfigError, load_config, parse_overrides, to_json
 from training.pipeline.dataset import InsufficientData
@@ -41,12 +43,14 @@ class Command(BaseCommand):
             if options["epochs"] is not None:
                 overrides["epochs"] = str(options["epochs"])
             config = load_config(model_type, options["preset"], options["config"], overrides)
+            if config.weights:
+                starting_weights(config.weights, model_type)  # a store file that fits; the trainer checks its checksum
             # The detector ignores defect classes, so it needs no minimum per class.
             minimum = 0 if model_type == "detection" else None
             snapshot = build_snapshot(
                 val_fraction=config.val_fraction, seed=config.seed, min_samples_per_class=minimum, group_by_lot=options["group_by_lot"]
             )
-        except (ConfigError, InsufficientData) as error:
+        except (ConfigError, InsufficientData, RegistryError) as error:
             raise CommandError(str(error)) from None
         for warning in snapshot.warnings:
             self.stderr.write(f"Warning: {warning}")
