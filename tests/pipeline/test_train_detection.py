@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -13,6 +14,7 @@ from training.pipeline.config import load_config
 from training.pipeline.dataset import records_from_synthetic, split_records
 from training.pipeline.events import RecordingSink, StopRequested
 from training.pipeline.runner import train
+from training.pipeline.startweights import DETECTION_COPY, StartingWeights
 
 pytestmark = pytest.mark.slow
 
@@ -71,3 +73,14 @@ def test_ultralytics_trains_with_our_xray_augmentations(snapshot, tmp_path):
     without = train("detection", config(albumentations=False), snapshot, tmp_path / "off", RecordingSink())
     assert without.best_checkpoint.exists()
     assert "augmentations" not in yaml.safe_load((tmp_path / "off" / "yolo" / "args.yaml").read_text())
+
+
+def test_detection_starts_from_store_weights_through_a_verified_copy(snapshot, tmp_path):
+    first = train("detection", config(epochs=1), snapshot, tmp_path / "first", RecordingSink())
+    weights = StartingWeights("version:1", first.best_checkpoint, hashlib.sha256(first.best_checkpoint.read_bytes()).hexdigest(), "best")
+    sink = RecordingSink()
+    result = train("detection", config(epochs=1, weights="version:1"), snapshot, tmp_path / "second", sink, starting_weights=weights)
+    assert result.best_checkpoint.exists()
+    copy = tmp_path / "second" / DETECTION_COPY
+    assert copy.read_bytes() == first.best_checkpoint.read_bytes()
+    assert ("info", "Started from best (version:1); its checksum matched the store's.") in sink.logs
