@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
 from annotations.models import Image
-from training.pipeline.imaging import UnreadableImage, open_image, thumbnail, to_rgb8
+from training.pipeline.imaging import FORMAT_EXTENSIONS, UnreadableImage, open_image, thumbnail, to_rgb8
 from training.pipeline.labels import parse_wire_name
 
 THUMBNAIL_SIZE = 256
@@ -78,7 +78,7 @@ def ingest_image(
     stored: list[str] = []
     try:
         with transaction.atomic():
-            image.file.save(original_name, ContentFile(data), save=False)
+            image.file.save(f"{digest}.{FORMAT_EXTENSIONS[info.format]}", ContentFile(data), save=False)
             stored.append(image.file.name)
             image.display_file.save(f"display/{digest[:2]}/{digest}.png", ContentFile(display.getvalue()), save=False)
             stored.append(image.display_file.name)

@@ -11,13 +11,20 @@ from django.db.models import Q
 
 from annotations.choices import DEFECT_CHOICES, VIEW_CHOICES, ReviewState, Source
 from annotations.interop.safepath import wire_group_problem
+from training.pipeline.imaging import MEDIA_TYPES
 from training.pipeline.labels import DEFECTS, VIEWS
 
 
 def image_upload_path(instance: Image, filename: str) -> str:
-    """Store under a name derived from the content hash, never the uploaded name."""
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "png"
-    return f"images/{instance.sha256[:2]}/{instance.sha256}.{suffix}"
+    """Store under the content hash, with the extension of the format the decoder detected.
+
+    ``filename`` is the caller's ``{sha256}.{extension}``: the uploaded name never reaches
+    the disk, so a picture named ``report_TOP.html`` is stored (and served) as what it is.
+    """
+    extension = filename.rsplit(".", 1)[-1].lower()
+    if extension not in MEDIA_TYPES:
+        raise ValueError(f"Pictures are stored as {', '.join(MEDIA_TYPES)}, not {extension!r}.")
+    return f"images/{instance.sha256[:2]}/{instance.sha256}.{extension}"
 
 
 def validate_wire_group(value: str) -> None:
@@ -84,6 +91,10 @@ class Image(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    def stored_names(self) -> list[str]:
+        """The media files this picture owns: the original, its display copy and its thumbnail."""
+        return [field.name for field in (self.file, self.display_file, self.thumbnail_file) if field and field.name]
 
     @property
     def wire_key(self) -> str:

@@ -29,7 +29,7 @@ def percentile(values: list[float], q: float) -> float:
 def daphne(port: int, timeout: float = 60.0) -> Iterator[subprocess.Popen[bytes]]:
     """The app under daphne on loopback, from the environment as it is; stopped on the way out."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "wiresag_web.asgi:application"],
+        [sys.executable, "-m", "wiresag_web.server", "-b", "127.0.0.1", "-p", str(port), "wiresag_web.asgi:application"],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

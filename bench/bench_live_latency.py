@@ -97,7 +97,7 @@ def child(mode: str, clients: list[int], epochs: int) -> None:
             "WIRESAG_DATA_DIR": str(data),
             "WIRESAG_DEBUG": "1",
             "WIRESAG_HTTPS": "0",
-            "WIRESAG_SECRET_KEY": "bench-" + os.urandom(16).hex(),
+            "WIRESAG_SECRET_KEY": "bench-" + os.urandom(32).hex(),
             "WIRESAG_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0" if mode == "redis" else "",
             "DJANGO_SETTINGS_MODULE": "wiresag_web.settings",
         }

@@ -29,6 +29,16 @@ def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _login_lockout_off(settings):  # type: ignore[no-untyped-def]
+    """django-axes needs the request in ``authenticate``, which the test client's ``login()`` does not pass.
+
+    Tests of the lockout itself turn it back on (``settings.AXES_ENABLED = True``) and log in
+    through the login page, as a browser does; servers started by tests keep it on.
+    """
+    settings.AXES_ENABLED = False
+
+
 @pytest.fixture
 def annotator(db):  # type: ignore[no-untyped-def]
     return create_user_with_role("anna", PASSWORD, "annotator")

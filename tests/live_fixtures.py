@@ -138,7 +138,7 @@ def daphne_server(transactional_db, tmp_path, settings) -> Iterator[str]:  # typ
     port = free_port()
     log = tmp_path / "daphne.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "wiresag_web.asgi:application"],
+        [sys.executable, "-m", "wiresag_web.server", "-b", "127.0.0.1", "-p", str(port), "wiresag_web.asgi:application"],
         cwd=settings.BASE_DIR,
         env=process_env(settings),
         stdout=log.open("ab"),

@@ -8,9 +8,11 @@ layer). A wrong value stops start-up with a sentence naming the variable.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from training.pipeline.offline import configure_offline
@@ -83,6 +85,13 @@ if not SECRET_KEY:
     import secrets
 
     SECRET_KEY = secrets.token_urlsafe(50)
+elif len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-"):
+    # The same rule as Django's own check --deploy (security.W009), enforced at start-up:
+    # sessions, password resets and signed values all rest on this key.
+    raise ImproperlyConfigured(
+        "WIRESAG_SECRET_KEY is too weak: it needs at least 50 characters with at least 5 different ones. "
+        "Set it to e.g. the output of: python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
 
 ALLOWED_HOSTS = env_list("WIRESAG_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("WIRESAG_CSRF_TRUSTED_ORIGINS", [])
@@ -116,6 +125,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_q",
+    "axes",
     "annotations",
     "training",
     "registry",
@@ -123,6 +133,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -131,6 +142,9 @@ MIDDLEWARE = [
     "wiresag_web.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wiresag_web.middleware.RoleRequiredMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "wiresag_web.urls"
@@ -216,6 +230,20 @@ Q_CLUSTER = {
 }
 
 # --- Auth ------------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out account or address before a password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Brute-force protection (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
+# account, or from one address, further logins of that account or from that address are
+# refused for the cool-off time. Each failure and each lockout is logged.
+AXES_FAILURE_LIMIT = env_int("WIRESAG_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("WIRESAG_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_VERBOSE = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -245,6 +273,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Uploads and imports ---------------------------------------------------------------------------
 UPLOAD_MAX_BYTES = env_int("WIRESAG_UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+# One whole request (all files of an upload together): refused by the server while it streams
+# in (wiresag_web.server), before the application reads any of it.
+REQUEST_MAX_BYTES = env_int("WIRESAG_REQUEST_MAX_BYTES", 200 * 1024 * 1024, minimum=1024 * 1024)
 ZIP_ENTRY_MAX_BYTES = env_int("WIRESAG_ZIP_ENTRY_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
 # A whole zip (picture upload, prediction upload and import alike): entries, and bytes once inflated.
 ZIP_MAX_ENTRIES = env_int("WIRESAG_ZIP_MAX_ENTRIES", 20_000, minimum=1)
@@ -272,8 +303,32 @@ SECURE_SSL_REDIRECT = env_bool("WIRESAG_SSL_REDIRECT", _behind_https)
 SECURE_HSTS_SECONDS = env_int("WIRESAG_HSTS_SECONDS", 31536000 if _behind_https else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
-if env_bool("WIRESAG_BEHIND_PROXY", False):
+_behind_proxy = env_bool("WIRESAG_BEHIND_PROXY", False)
+if _behind_proxy:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The address a lockout counts: X-Forwarded-For only behind our own proxy, where a client
+# cannot forge it; otherwise anyone could send a new address with every guess.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if _behind_proxy else ["REMOTE_ADDR"]
+AXES_IPWARE_PROXY_COUNT = 1 if _behind_proxy else None
+
+# Content-Security-Policy on every page (django-csp): scripts, styles and pictures come from
+# the app only; an inline script runs only with the page's nonce, and no page here needs one.
+# Media files get a stricter policy of their own (wiresag_web.views.MEDIA_POLICY); each run's
+# TensorBoard sets its own.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 LOGGING = {
     "version": 1,

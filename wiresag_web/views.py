@@ -13,6 +13,7 @@ from django.shortcuts import render
 from annotations.models import Annotation, Image
 from registry.models import ModelVersion
 from training.models import TrainingRun
+from training.pipeline.imaging import MEDIA_TYPES, sniff_extension
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -25,13 +26,30 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", context)
 
 
+#: Media answers are pictures, never documents: nothing in them may run, even if opened directly.
+MEDIA_POLICY = "default-src 'none'; sandbox"
+
+
 def media(request: HttpRequest, path: str) -> FileResponse:
-    """Serve a media file to logged-in users only (the middleware enforces the login)."""
+    """Serve a media file to users with a role (the middlewares enforce login and role).
+
+    The type comes from the file's own first bytes, never from its name; anything that
+    is not a picture is offered as a download. ``nosniff`` and a sandboxing policy keep
+    a browser from running whatever a file holds.
+    """
     root = Path(settings.MEDIA_ROOT).resolve()
     target = (root / path).resolve()
     if root not in target.parents or not target.is_file():
         raise Http404("No such file.")
-    response = FileResponse(target.open("rb"))
+    stream = target.open("rb")
+    extension = sniff_extension(stream.read(16))
+    stream.seek(0)
+    if extension is None:
+        response = FileResponse(stream, as_attachment=True, content_type="application/octet-stream")
+    else:
+        response = FileResponse(stream, content_type=MEDIA_TYPES[extension])
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = MEDIA_POLICY
     # Stored names are content hashes: a name never changes content, so browsers may keep it.
     response["Cache-Control"] = "private, max-age=31536000, immutable"
     return response

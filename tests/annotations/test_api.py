@@ -129,14 +129,14 @@ def test_malformed_bodies_get_a_sentence(client_in, make_image, body, fragment):
     assert fragment in response.json()["error"]
 
 
-def test_user_without_role_cannot_save(client, make_image, django_user_model):
+def test_user_without_role_cannot_read_or_save(client, make_image, django_user_model):
     django_user_model.objects.create_user("visitor", password=PASSWORD)
     client.login(username="visitor", password=PASSWORD)
     image = make_image()
-    assert client.get(url(image)).status_code == 200
+    assert client.get(url(image)).status_code == 403
     response = put(client, image, [box()])
     assert response.status_code == 403
-    assert "annotator role" in response.json()["error"]
+    assert "Ask an admin to give you a role" in response.json()["error"]
 
 
 def test_unknown_picture_is_404(client_in, db):

@@ -61,3 +61,10 @@ def test_sqlite_runs_in_wal_mode(db):
     # The test database is in memory (mode "memory"); on disk the init command sets WAL.
     assert mode in {"wal", "memory"}
     assert "journal_mode=WAL" in connection.settings_dict["OPTIONS"]["init_command"]
+
+
+def test_weak_secret_key_refuses_to_start(tmp_path):
+    for weak in ("x", "a" * 80, "abcd" * 20, "short-but-varied-key-0123456789"):
+        result = run_manage(["check"], tmp_path, WIRESAG_DEBUG="0", WIRESAG_SECRET_KEY=weak)
+        assert result.returncode != 0, weak
+        assert "WIRESAG_SECRET_KEY is too weak" in result.stderr, weak

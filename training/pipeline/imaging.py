@@ -16,6 +16,16 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 ALLOWED_FORMATS = {"PNG", "JPEG", "BMP", "TIFF"}
+#: The stored file's extension and the type it is served as, by the format the decoder found:
+#: never by the uploaded name, which may say ``.html``.
+FORMAT_EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "BMP": "bmp", "TIFF": "tif"}
+MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "bmp": "image/bmp", "tif": "image/tiff"}
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpg"), (b"BM", "bmp"), (b"II*\x00", "tif"), (b"MM\x00*", "tif"))
+
+
+def sniff_extension(head: bytes) -> str | None:
+    """The picture type the first bytes of a file show (png, jpg, bmp, tif), or None."""
+    return next((extension for magic, extension in _MAGIC if head.startswith(magic)), None)
 DEFAULT_MAX_PIXELS = 50_000_000
 
 

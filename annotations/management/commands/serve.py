@@ -35,7 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         python = sys.executable
         commands = {
-            "web": [python, "-m", "daphne", "-b", options["host"], "-p", str(options["port"]), "wiresag_web.asgi:application"],
+            "web": [python, "-m", "wiresag_web.server", "-b", options["host"], "-p", str(options["port"]), "wiresag_web.asgi:application"],
         }
         if not options["no_worker"]:
             commands["worker"] = [python, str(settings.BASE_DIR / "manage.py"), "worker"]
