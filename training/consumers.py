@@ -1,7 +1,7 @@
 """Websockets of the live training pages: check the user, join the group, send a snapshot, forward events.
 
 They never write. The session comes from Channels' ``AuthMiddlewareStack``
-and the origin check from ``AllowedHostsOriginValidator`` (see ``asgi.py``).
+and the origin check from ``wiresag_web.websocket_origin`` (see ``asgi.py``).
 """
 
 from __future__ import annotations

@@ -11,15 +11,16 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the apps loaded)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from training.tensorboard_app import TensorBoardMount  # noqa: E402
 from wiresag_web.routing import websocket_urlpatterns  # noqa: E402
+from wiresag_web.websocket_origin import SameOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # /tensorboard/<run id>/ is each run's TensorBoard, behind the login; everything else is Django.
         "http": TensorBoardMount(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Websockets only from a page of the same origin (scheme, host and port).
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

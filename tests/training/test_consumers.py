@@ -19,6 +19,7 @@ from training.sink import DatabaseSink
 from wiresag_web.asgi import application
 
 ORIGIN = (b"origin", b"http://localhost")
+HOST = (b"host", b"localhost")
 TIMEOUT = 5
 
 
@@ -50,7 +51,7 @@ def running_run(transactional_db) -> TrainingRun:  # type: ignore[no-untyped-def
 @pytest.mark.django_db(transaction=True)
 def test_logged_out_websocket_is_refused(running_run: TrainingRun) -> None:
     async def scenario() -> None:
-        communicator = WebsocketCommunicator(application, f"/ws/training/runs/{running_run.pk}/", headers=[ORIGIN])
+        communicator = WebsocketCommunicator(application, f"/ws/training/runs/{running_run.pk}/", headers=[HOST, ORIGIN])
         connected, code = await communicator.connect(timeout=TIMEOUT)
         assert not connected and code == 4403
 
@@ -71,11 +72,56 @@ def test_foreign_origin_is_refused_even_when_logged_in(running_run: TrainingRun,
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "origin, host, accepted",
+    [
+        (b"http://localhost:8000", b"localhost:8000", True),
+        (b"http://localhost", b"localhost", True),
+        # Another port of the same host is another origin (another app on this machine).
+        (b"http://localhost:8001", b"localhost:8000", False),
+        (b"http://localhost:8001", b"localhost", False),
+        (b"https://localhost:8000", b"localhost:8000", False),
+        (b"http://127.0.0.1:8000", b"localhost:8000", False),
+        # The Host header itself must be an allowed host.
+        (b"http://evil.example:8000", b"evil.example:8000", False),
+    ],
+)
+def test_origin_must_match_scheme_host_and_port_of_the_page(  # type: ignore[no-untyped-def]
+    running_run: TrainingRun, engineer, origin: bytes, host: bytes, accepted: bool
+) -> None:
+    cookie = session_cookie(engineer)
+
+    async def scenario() -> None:
+        headers = [(b"host", host), (b"origin", origin), cookie]
+        communicator = WebsocketCommunicator(application, f"/ws/training/runs/{running_run.pk}/", headers=headers)
+        connected, _ = await communicator.connect(timeout=TIMEOUT)
+        assert connected is accepted
+        await communicator.disconnect()
+
+    run_async(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_trusted_origin_may_differ_from_the_host(running_run: TrainingRun, engineer, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.CSRF_TRUSTED_ORIGINS = ["https://wiresag.example"]
+    cookie = session_cookie(engineer)
+
+    async def scenario() -> None:
+        headers = [(b"host", b"localhost:8000"), (b"origin", b"https://wiresag.example"), cookie]
+        communicator = WebsocketCommunicator(application, f"/ws/training/runs/{running_run.pk}/", headers=headers)
+        connected, _ = await communicator.connect(timeout=TIMEOUT)
+        assert connected
+        await communicator.disconnect()
+
+    run_async(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_annotator_may_not_watch_runs(running_run: TrainingRun, annotator) -> None:  # type: ignore[no-untyped-def]
     cookie = session_cookie(annotator)
 
     async def scenario() -> None:
-        communicator = WebsocketCommunicator(application, "/ws/training/runs/", headers=[ORIGIN, cookie])
+        communicator = WebsocketCommunicator(application, "/ws/training/runs/", headers=[HOST, ORIGIN, cookie])
         connected, code = await communicator.connect(timeout=TIMEOUT)
         assert not connected and code == 4403
 
@@ -87,7 +133,7 @@ def test_unknown_run_is_refused(engineer) -> None:  # type: ignore[no-untyped-de
     cookie = session_cookie(engineer)
 
     async def scenario() -> None:
-        communicator = WebsocketCommunicator(application, "/ws/training/runs/999999/", headers=[ORIGIN, cookie])
+        communicator = WebsocketCommunicator(application, "/ws/training/runs/999999/", headers=[HOST, ORIGIN, cookie])
         connected, code = await communicator.connect(timeout=TIMEOUT)
         assert not connected and code == 4404
 
@@ -100,8 +146,8 @@ def test_engineer_gets_a_snapshot_then_the_next_epoch_and_progress(running_run: 
     sink = DatabaseSink(running_run.pk, "w1")
 
     async def scenario() -> None:
-        page = WebsocketCommunicator(application, f"/ws/training/runs/{running_run.pk}/", headers=[ORIGIN, cookie])
-        dashboard = WebsocketCommunicator(application, "/ws/training/runs/", headers=[ORIGIN, cookie])
+        page = WebsocketCommunicator(application, f"/ws/training/runs/{running_run.pk}/", headers=[HOST, ORIGIN, cookie])
+        dashboard = WebsocketCommunicator(application, "/ws/training/runs/", headers=[HOST, ORIGIN, cookie])
         assert (await page.connect(timeout=TIMEOUT))[0]
         assert (await dashboard.connect(timeout=TIMEOUT))[0]
         snapshot = await page.receive_json_from(timeout=TIMEOUT)
@@ -130,7 +176,7 @@ def test_a_cancel_from_another_page_reaches_the_watching_page(running_run: Train
     cookie = session_cookie(engineer)
 
     async def scenario() -> None:
-        page = WebsocketCommunicator(application, f"/ws/training/runs/{running_run.pk}/", headers=[ORIGIN, cookie])
+        page = WebsocketCommunicator(application, f"/ws/training/runs/{running_run.pk}/", headers=[HOST, ORIGIN, cookie])
         assert (await page.connect(timeout=TIMEOUT))[0]
         await page.receive_json_from(timeout=TIMEOUT)
         await database_sync_to_async(jobs.request_cancel)(running_run, engineer)
@@ -151,7 +197,8 @@ def test_pages_connecting_at_once_share_one_relay_and_get_each_event_once(runnin
     async def scenario() -> None:
         import asyncio
 
-        pages = [WebsocketCommunicator(application, f"/ws/training/runs/{running_run.pk}/", headers=[ORIGIN, cookie]) for _ in range(5)]
+        url = f"/ws/training/runs/{running_run.pk}/"
+        pages = [WebsocketCommunicator(application, url, headers=[HOST, ORIGIN, cookie]) for _ in range(5)]
         results = await asyncio.gather(*(page.connect(timeout=TIMEOUT) for page in pages))
         assert all(connected for connected, _ in results)
         for page in pages:
