@@ -346,6 +346,9 @@ LOGGING = {
     },
     "loggers": {
         "wiresag": {"handlers": ["console", "file"], "level": env_str("WIRESAG_LOG_LEVEL", "INFO")},
-        "django": {"handlers": ["console"], "level": "WARNING"},
+        # Tracebacks of failed requests and refused ones reach the data folder's log too.
+        "django": {"handlers": ["console", "file"], "level": "WARNING"},
+        # Every failed login and lockout (django-axes).
+        "axes": {"handlers": ["console", "file"], "level": "INFO", "propagate": False},
     },
 }
