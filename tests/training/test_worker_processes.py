@@ -90,7 +90,7 @@ def test_killing_the_cluster_main_process_ends_all_its_processes_and_the_run_res
         while not EpochMetric.objects.filter(run=run).exists():
             assert serve.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
-        [main] = [pid for pid in children(serve.pid) if "daphne" not in command_line(pid)]
+        [main] = [pid for pid in children(serve.pid) if "wiresag_web.server" not in command_line(pid)]
         cluster = {main} | descendants(main)
         # The main process, the sentinel, one worker, the monitor and the pusher.
         assert len(cluster) >= 5, [command_line(pid) for pid in cluster]

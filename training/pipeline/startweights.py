@@ -18,8 +18,10 @@ import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 from training.pipeline.config import parse_weights_reference
 
@@ -88,6 +90,8 @@ def load_state_dict(weights: StartingWeights) -> dict[str, torch.Tensor]:
 
 def state_dict_from_bytes(data: bytes, label: str) -> dict[str, torch.Tensor]:
     """The state dict in a ``.pt`` file's bytes, loaded with ``weights_only=True``; a Wiresag checkpoint gives its ``model``."""
+    import torch  # here, not at import: the web process must start without torch
+
     try:
         state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError) as error:
