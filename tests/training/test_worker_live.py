@@ -26,6 +26,7 @@ from wiresag_web.asgi import application
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 ORIGIN = (b"origin", b"http://localhost")
+HOST = (b"host", b"localhost")
 
 
 def session_cookie(user: Any) -> tuple[bytes, bytes]:
@@ -39,7 +40,7 @@ def watch(run: TrainingRun, user: Any, until: set[str], timeout: float = 90.0) -
     cookie = session_cookie(user)
 
     async def scenario() -> list[dict[str, Any]]:
-        page = WebsocketCommunicator(application, f"/ws/training/runs/{run.pk}/", headers=[ORIGIN, cookie])
+        page = WebsocketCommunicator(application, f"/ws/training/runs/{run.pk}/", headers=[HOST, ORIGIN, cookie])
         connected, _ = await page.connect(timeout=10)
         assert connected
         messages = [await page.receive_json_from(timeout=10)]
