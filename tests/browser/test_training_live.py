@@ -22,7 +22,9 @@ TINY_SETTINGS = "epochs: 40\nimage_size: 32\nbatch: 4\npatience: 0\nsamples_ever
 def test_launch_watch_live_and_cancel(chromium: Browser, daphne_server: str, start_worker, tiny_library, engineer, tmp_path) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
     shots = Path(os.environ.get("WIRESAG_SCREENSHOTS", tmp_path))
     start_worker()
-    page = chromium.new_page(viewport={"width": 1280, "height": 1000})
+    # Playwright's wait_for_function evaluates a string, which the page's CSP (no unsafe-eval) forbids:
+    # the test's own probes bypass it; the page's scripts are unaffected.
+    page = chromium.new_page(viewport={"width": 1280, "height": 1000}, bypass_csp=True)
     # The test settings hash with MD5 for speed; the daphne process knows only the real hashers.
     hasher = PBKDF2PasswordHasher()
     engineer.password = hasher.encode(PASSWORD, hasher.salt())
