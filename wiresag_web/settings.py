@@ -334,6 +334,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    # The worker's routine lines (task received, cluster idle) stay on the console; its errors reach the file.
+    "filters": {"queue_errors_only": {"()": "wiresag_web.log_filters.OnlyErrorsFrom", "logger": "django-q", "level": "ERROR"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
         "file": {
@@ -342,6 +344,7 @@ LOGGING = {
             "maxBytes": 10 * 1024 * 1024,
             "backupCount": 3,
             "formatter": "plain",
+            "filters": ["queue_errors_only"],
         },
     },
     "loggers": {
@@ -350,5 +353,7 @@ LOGGING = {
         "django": {"handlers": ["console", "file"], "level": "WARNING"},
         # Every failed login and lockout (django-axes).
         "axes": {"handlers": ["console", "file"], "level": "INFO", "propagate": False},
+        # django-q2's own logger: failed tasks with their tracebacks, a killed or reincarnated worker.
+        "django-q": {"handlers": ["console", "file"], "level": "INFO", "propagate": False},
     },
 }
