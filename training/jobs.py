@@ -205,11 +205,21 @@ def request_cancel(run: TrainingRun, user: Any) -> None:
 
 
 def request_pause(run: TrainingRun, user: Any) -> None:
-    """Pause: the trainer writes a checkpoint after the current batch and the worker is freed."""
+    """Pause: the trainer stops after the current batch and the worker is freed.
+
+    Checkpoints are written at the end of each epoch, so a resume repeats the epoch that was
+    paused from its start; the messages say so rather than promise a checkpoint mid-epoch.
+    """
     with transaction.atomic():
         if not TrainingRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, control=Control.NONE).update(control=Control.PAUSE):
             raise ControlRefused(f"Run #{run.pk} is not training right now, so it cannot be paused.")
-        log_line(run.pk, "INFO", f"Pause requested by {getattr(user, 'username', 'the system')}; a checkpoint is written after this batch.")
+        who = getattr(user, "username", "the system")
+        log_line(
+            run.pk,
+            "INFO",
+            f"Pause requested by {who}; training stops after this batch. The checkpoint is the one from the end of the last "
+            "finished epoch, so a resume repeats the current epoch from its start.",
+        )
         record_status(run.pk)
 
 

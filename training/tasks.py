@@ -104,7 +104,7 @@ def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
             logger.warning("Run %s was taken from worker %s; leaving it alone.", run.pk, worker)
             return "lost"
         if stop.kind == "pause":
-            sink.on_log("INFO", f"Paused during epoch {stop.epoch}; the checkpoint is kept. Resume to continue.")
+            sink.on_log("INFO", paused_message(stop.epoch))
             jobs.finish(run.pk, worker, RunStatus.PAUSED, checkpoint_path=str(folder))
             return RunStatus.PAUSED
         sink.on_log("INFO", f"Cancelled during epoch {stop.epoch}.")
@@ -120,6 +120,16 @@ def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
         _fail(run, worker, sink, error)
         raise
     return RunStatus.SUCCEEDED
+
+
+def paused_message(epoch: int) -> str:
+    """What a pause keeps: checkpoints are written at the end of an epoch, so the paused epoch starts over."""
+    if epoch <= 1:
+        return f"Paused during epoch {epoch}, before the first checkpoint. Resume to start the training again."
+    return (
+        f"Paused during epoch {epoch}; the batches of that epoch are dropped. "
+        f"Resume to train epoch {epoch} again from the checkpoint of epoch {epoch - 1}."
+    )
 
 
 def _succeed(run: TrainingRun, worker: str, sink: DatabaseSink, result: Any) -> None:

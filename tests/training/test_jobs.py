@@ -15,7 +15,7 @@ from django_q.models import OrmQ
 
 from training import jobs
 from training.models import Control, EpochMetric, RunEvent, RunLogLine, RunStatus, TrainingRun
-from training.pipeline.events import EpochEvent, ProgressEvent
+from training.pipeline.events import EpochEvent, ProgressEvent, StopRequested
 from training.sink import DatabaseSink
 
 
@@ -148,6 +148,40 @@ def test_pause_needs_a_running_run(engineer) -> None:  # type: ignore[no-untyped
     jobs.claim(run.pk, "w1")
     jobs.request_pause(run, engineer)
     assert TrainingRun.objects.get(pk=run.pk).control == Control.PAUSE
+
+
+@pytest.mark.django_db
+def test_pause_says_that_the_batches_of_the_current_epoch_are_trained_again(engineer) -> None:  # type: ignore[no-untyped-def]
+    run = make_run()
+    jobs.claim(run.pk, "w1")
+    jobs.request_pause(run, engineer)
+    message = RunLogLine.objects.get(run=run, message__startswith="Pause requested").message
+    # Checkpoints are written at the end of an epoch only: the pause must not promise one after this batch.
+    assert "checkpoint is written after this batch" not in message
+    assert "stops after this batch" in message and "repeats the current epoch from its start" in message
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "epoch, expected",
+    [
+        (3, "Paused during epoch 3; the batches of that epoch are dropped. Resume to train epoch 3 again from the checkpoint of epoch 2."),
+        (1, "Paused during epoch 1, before the first checkpoint. Resume to start the training again."),
+    ],
+)
+def test_a_paused_run_says_where_a_resume_starts(monkeypatch, epoch: int, expected: str) -> None:  # type: ignore[no-untyped-def]
+    from training import tasks
+    from training.pipeline.config import load_config, to_json
+
+    def pause_during_epoch(*args: object, **kwargs: object) -> None:
+        raise StopRequested("pause", epoch)
+
+    monkeypatch.setattr("training.pipeline.runner.train", pause_during_epoch)
+    monkeypatch.setattr("training.snapshot.snapshot_from_run_json", lambda data: None)
+    run = TrainingRun.objects.create(model_type="view", config=to_json(load_config("view", "cpu-quick")))
+    jobs.claim(run.pk, "w1")
+    assert tasks._train(run, "w1", DatabaseSink(run.pk, "w1")) == RunStatus.PAUSED
+    assert RunLogLine.objects.filter(run=run, message=expected).exists(), list(RunLogLine.objects.values_list("message", flat=True))
 
 
 @pytest.mark.django_db
