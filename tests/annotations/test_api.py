@@ -157,3 +157,30 @@ def test_two_users_history_names_each(client, make_image, annotator):
     put(client, image, [box(id=saved["boxes"][0]["id"], x=11)], base_revision=1)
     users = [change["user"] for change in client.get(url(image)).json()["history"]]
     assert users == ["bo", "anna"]
+
+
+@pytest.mark.django_db
+def test_a_save_with_more_boxes_than_a_picture_may_hold_is_refused_before_any_write(client, annotator, make_image):  # type: ignore[no-untyped-def]
+    client.force_login(annotator)
+    image = make_image()
+    Annotation.objects.create(image=image, x=1, y=2, width=3, height=4, view="TOP", defect="PASS")
+    response = put(client, image, [box() for _ in range(501)])
+    assert response.status_code == 400
+    message = response.json()["error"]
+    assert "at most 500 boxes" in message and "501" in message
+    image.refresh_from_db()
+    assert image.annotation_revision == 0
+    assert Annotation.objects.filter(image=image).count() == 1
+    assert not AnnotationChange.objects.filter(image=image).exists()
+
+
+@pytest.mark.django_db
+def test_save_boxes_itself_refuses_too_many_boxes(annotator, make_image):  # type: ignore[no-untyped-def]
+    from annotations.actions import MAX_BOXES_PER_PICTURE, BoxInput, TooManyBoxes, save_boxes
+
+    image = make_image()
+    boxes = [BoxInput(x=1, y=1, width=2, height=2, view="TOP", defect="PASS")] * (MAX_BOXES_PER_PICTURE + 1)
+    with pytest.raises(TooManyBoxes):
+        save_boxes(image, boxes, base_revision=0, user=annotator)
+    image.refresh_from_db()
+    assert image.annotation_revision == 0
