@@ -54,6 +54,20 @@ def test_yolo_darknet_obj_names_layout(tmp_path: Path) -> None:
     assert dataset.images[0].boxes[0].label == "SIDE_TOUCH"
 
 
+@pytest.mark.parametrize("names", ["../secret.names", "/{outside}/secret.names", "data/../../secret.names"])
+def test_yolo_obj_data_cannot_read_a_class_file_outside_its_folder(tmp_path: Path, names: str) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.names").write_text("root:x:0:0\n")
+    (tmp_path / "secret.names").write_text("root:x:0:0\n")
+    folder = outside / "upload"
+    folder.mkdir()
+    (folder / "obj.data").write_text(f"classes = 1\nnames = {names.format(outside=str(outside).lstrip('/'))}\n")
+    (folder / "7_SIDE.txt").write_text("0 0.5 0.5 0.2 0.1\n")
+    with pytest.raises(FormatError, match="is not in the folder"):
+        yolo.read(folder)
+
+
 def test_yolo_data_yaml_names_as_mapping(tmp_path: Path) -> None:
     (tmp_path / "data.yaml").write_text("names:\n  0: PASS\n  1: 沖線\n", encoding="utf-8")
     (tmp_path / "labels").mkdir()

@@ -50,3 +50,12 @@ def test_bad_bytes_still_give_a_sentence_after_ultralytics_is_imported():
     import_yolo()
     with pytest.raises(UnreadableImage, match="not a picture"):
         open_image(b"hello, not a picture")
+
+
+def test_bad_bytes_give_a_sentence_even_while_ultralytics_patch_is_in_place(monkeypatch):
+    # ``import ultralytics.utils`` alone (no import_yolo) leaves the patch in place.
+    from ultralytics.utils import patches
+
+    monkeypatch.setattr(PILImage, "open", patches.image_open)
+    with pytest.raises(UnreadableImage, match="not a picture"):
+        open_image(b"hello, not a picture")

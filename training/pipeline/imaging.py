@@ -95,7 +95,9 @@ def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[PILIm
             f"The picture has more than {max_pixels:,} pixels (a possible decompression bomb). "
             "Resize it or raise WIRESAG_IMAGE_MAX_PIXELS."
         ) from None
-    except UnidentifiedImageError:
+    except (UnidentifiedImageError, ModuleNotFoundError):
+        # ModuleNotFoundError: in a process that imported Ultralytics, its wrapper around
+        # ``Image.open`` tries to load pi-heif for any file Pillow cannot identify.
         raise UnreadableImage("The file is not a picture Wiresag can read. Upload PNG, JPEG, BMP or TIFF.") from None
     except (OSError, SyntaxError, ValueError) as error:
         if isinstance(error, UnreadableImage):

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from annotations.interop.dataset import PICTURE_SUFFIXES, ForeignBox, ForeignDataset, ForeignImage, FormatError, group_of, number
-from annotations.interop.safepath import inside
+from annotations.interop.safepath import UnsafePath, inside
 
 NAME_FILES = ("data.yaml", "data.yml", "dataset.yaml", "classes.txt", "obj.names", "obj.data")
 SKIPPED_TXT = {"classes.txt", "obj.names", "train.txt", "valid.txt", "val.txt", "test.txt", "readme.txt", "notes.txt"}
@@ -54,7 +54,11 @@ def _names_from_obj_data(path: Path) -> list[str]:
         key, _, value = line.partition("=")
         if key.strip() == "names":
             target = PurePosixPath(value.strip().replace("\\", "/"))
-            for candidate in (path.parent / target, path.parent / target.name):
+            for relative in (target, PurePosixPath(target.name)):
+                try:
+                    candidate = inside(path.parent, relative)
+                except UnsafePath:
+                    continue  # outside the folder: the same answer whether or not such a file exists
                 if candidate.is_file():
                     return _names_from_lines(candidate)
             raise FormatError(path, f"line {number_}", f"the class name file {value.strip()!r} is not in the folder.")
