@@ -12,7 +12,7 @@ from django.db.models import F
 
 from annotations.choices import ReviewState, Source
 from annotations.models import Annotation, AnnotationChange, Image, box_errors
-from training.pipeline.labels import DEFECTS, VIEWS, defect_label, view_label
+from core.labels import DEFECTS, VIEWS, defect_label, view_label
 
 BOX_FIELDS = ("x", "y", "width", "height", "view", "defect")
 #: A save writes every box and its history in one transaction, holding the database's write lock:

@@ -1,10 +1,10 @@
-"""Django choices built from the one label vocabulary in ``training.pipeline.labels``."""
+"""Django choices built from the one label vocabulary in ``core.labels``."""
 
 from __future__ import annotations
 
 from django.db import models
 
-from training.pipeline.labels import DEFECTS, VIEWS, defect_display
+from core.labels import DEFECTS, VIEWS, defect_display
 
 VIEW_CHOICES = [(view, view) for view in VIEWS]
 DEFECT_CHOICES = [(defect, defect_display(defect)) for defect in DEFECTS]

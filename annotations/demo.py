@@ -9,7 +9,7 @@ from django.db import transaction
 from annotations.choices import Source
 from annotations.ingest import ingest_image
 from annotations.models import Annotation
-from training.pipeline import synthetic
+from core.data import synthetic
 
 DEMO_GROUP = "demo"
 

@@ -13,8 +13,8 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
 from annotations.models import Image
-from training.pipeline.imaging import FORMAT_EXTENSIONS, UnreadableImage, open_image, thumbnail, to_rgb8
-from training.pipeline.labels import parse_wire_name
+from core.imaging.decode import FORMAT_EXTENSIONS, UnreadableImage, open_image, thumbnail, to_rgb8
+from core.labels import parse_wire_name
 
 THUMBNAIL_SIZE = 256
 

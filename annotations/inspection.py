@@ -40,9 +40,9 @@ from annotations.prediction import (
     version_names,
 )
 from annotations.upload import EntryTooLarge, read_entry, unsafe_entry_reason, wire_group_for_entry, zip_bounds_problem
-from training.pipeline.labels import parse_wire_name
-from training.pipeline.pictures import PICTURE_SUFFIXES, PictureInput
-from training.pipeline.reports import InspectionReport, load_report
+from core.imaging.pictures import PICTURE_SUFFIXES, PictureInput
+from core.inspection.reports import InspectionReport, load_report
+from core.labels import parse_wire_name
 
 logger = logging.getLogger("wiresag.inspection")
 

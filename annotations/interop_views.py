@@ -23,7 +23,7 @@ from annotations.interop.reading import FORMAT_NAMES, format_problem, read_sourc
 from annotations.interop.safepath import safe_part, wire_group_problem
 from annotations.interop.sources import ensure_room, prepare
 from annotations.models import LabelMapping
-from training.pipeline.labels import DEFECTS, VIEWS, defect_display
+from core.labels import DEFECTS, VIEWS, defect_display
 from wiresag_web.roles import role_required
 
 

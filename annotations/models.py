@@ -11,8 +11,8 @@ from django.db.models import Q
 
 from annotations.choices import DEFECT_CHOICES, VIEW_CHOICES, ReviewState, Source
 from annotations.interop.safepath import wire_group_problem
-from training.pipeline.imaging import MEDIA_TYPES
-from training.pipeline.labels import DEFECTS, VIEWS
+from core.imaging.decode import MEDIA_TYPES
+from core.labels import DEFECTS, VIEWS
 
 
 def image_upload_path(instance: Image, filename: str) -> str:

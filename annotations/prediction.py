@@ -24,13 +24,13 @@ from django.db.models import Count, F, Q, QuerySet
 
 from annotations.choices import ModelType, ReviewState, Source
 from annotations.models import Annotation, AnnotationChange, Image
+from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, ModelUnavailable, PictureInput
+from core.inspection.verdicts import PictureResult
 from registry.models import ModelVersion
 from registry.versions import RegistryError, active_versions, load_checkpoint_path, slot_key
-from training.pipeline.pictures import DEFAULT_CONF_THRESHOLD, ModelUnavailable, PictureInput
-from training.pipeline.verdicts import PictureResult
 
 if TYPE_CHECKING:
-    from training.pipeline.inference import InferencePipeline
+    from core.inspection.inference import InferencePipeline
 
 logger = logging.getLogger("wiresag.prediction")
 
@@ -73,7 +73,7 @@ def build_pipeline(
 ) -> InferencePipeline:
     """Load the files of ``versions`` (checksums verified) into one pipeline."""
     # torch and Ultralytics load here, in the worker, not when the web process starts.
-    from training.pipeline.inference import InferencePipeline
+    from core.inspection.inference import InferencePipeline
 
     try:
         paths = {slot: load_checkpoint_path(version) for slot, version in versions.items()}

@@ -27,10 +27,10 @@ from annotations.inspection import (
 )
 from annotations.models import Image
 from annotations.prediction import PredictionUnavailable, ReviewRefused, correction_rates, review, review_queue
+from core.inspection.verdicts import RULES
+from core.labels import DEFECTS, VIEWS, defect_display
+from core.params import parse_id
 from registry.models import ModelVersion
-from training.pipeline.labels import DEFECTS, VIEWS, defect_display
-from training.pipeline.verdicts import RULES
-from wiresag_web.params import parse_id
 from wiresag_web.roles import role_required
 
 QUEUE_LIMIT = 200

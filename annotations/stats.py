@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 
 from annotations.models import Annotation, Image
-from training.pipeline.labels import DEFECTS, SEVERITY, VIEWS, defect_display
+from core.labels import DEFECTS, SEVERITY, VIEWS, defect_display
 
 SIZE_BIN_PX = 50
 EXAMPLE_LIMIT = 50

@@ -22,7 +22,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from annotations.ingest import DuplicateImage, ingest_image
 from annotations.interop.safepath import wire_group_problem
-from training.pipeline.imaging import UnreadableImage
+from core.imaging.decode import UnreadableImage
 
 CREATED = "created"
 DUPLICATE = "duplicate"

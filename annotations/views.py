@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, render
 from annotations.forms import LibraryFilterForm
 from annotations.models import Annotation, Image
 from annotations.stats import dataset_stats
-from training.pipeline.labels import DEFECT_CHINESE, DEFECTS, defect_display
-from wiresag_web.params import parse_id
+from core.labels import DEFECT_CHINESE, DEFECTS, defect_display
+from core.params import parse_id
 
 PAGE_SIZE = 60
 

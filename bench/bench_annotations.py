@@ -41,8 +41,8 @@ from annotations.ingest import ingest_image  # noqa: E402
 from annotations.models import Annotation, Image  # noqa: E402
 from annotations.users import create_user_with_role  # noqa: E402
 from bench._server import daphne, free_port, percentile  # noqa: E402
+from core.labels import DEFECTS  # noqa: E402
 from tests.conftest import png_bytes  # noqa: E402
-from training.pipeline.labels import DEFECTS  # noqa: E402
 
 CLIENTS = 20
 SAVES_PER_CLIENT = 50

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from training.pipeline.offline import configure_offline, install_fonts  # noqa: E402
+from core.offline import configure_offline, install_fonts  # noqa: E402
 
 DESKTOP_PROMISE_S = 2.0
 TARGET_S = 0.5
@@ -31,7 +31,7 @@ def build_models(folder: Path, imgsz: int) -> tuple[Path, Path, Path]:
     import torch
     from ultralytics import YOLO
 
-    from training.pipeline.labels import DEFECTS, VIEWS
+    from core.labels import DEFECTS, VIEWS
 
     detector = YOLO("yolov8n.yaml")
     detector.model.args = {"imgsz": imgsz, "task": "detect"}
@@ -68,9 +68,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     import numpy as np
 
-    from training.pipeline.imaging import open_image, to_rgb8
-    from training.pipeline.inference import InferencePipeline
-    from training.pipeline.synthetic import generate, scaled_plan
+    from core.data.synthetic import generate, scaled_plan
+    from core.imaging.decode import open_image, to_rgb8
+    from core.inspection.inference import InferencePipeline
 
     samples = generate(work / "pictures", scaled_plan(max(4, args.pictures // 2)), image_size=1004)[: args.pictures]
     detection, view, defect = build_models(work, args.imgsz)
@@ -110,7 +110,7 @@ def main() -> None:
 
 
 def _input(sample: object) -> object:
-    from training.pipeline.pictures import PictureInput
+    from core.imaging.pictures import PictureInput
 
     return PictureInput(sample.filename, path=sample.path)  # type: ignore[attr-defined]
 

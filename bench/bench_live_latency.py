@@ -71,7 +71,7 @@ async def pages(port: int, cookie: str, run_id: int, clients: int, epochs: int) 
 
 def measure(port: int, cookie: str, run_id: int, clients: int, epochs: int, sink: object) -> list[float]:
     """Play the worker while a separate process (autobahn on asyncio, no Django) plays the browsers."""
-    from training.pipeline.events import EpochEvent
+    from core.training.events import EpochEvent
 
     browsers = subprocess.Popen(
         [sys.executable, __file__, "--pages", str(port), cookie, str(run_id), str(clients), str(epochs)],

@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cv2  # noqa: E402
 
-from training.pipeline.dataset import records_from_synthetic, split_records  # noqa: E402
-from training.pipeline.prepare import prepare_crops, prepare_yolo  # noqa: E402
-from training.pipeline.synthetic import SyntheticSample, generate, scaled_plan  # noqa: E402
+from core.data.dataset import records_from_synthetic, split_records  # noqa: E402
+from core.data.prepare import prepare_crops, prepare_yolo  # noqa: E402
+from core.data.synthetic import SyntheticSample, generate, scaled_plan  # noqa: E402
 
 
 def _generate_chunk(args: tuple[str, int, int, int, int]) -> list[SyntheticSample]:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from training.pipeline.offline import configure_offline  # noqa: E402
+from core.offline import configure_offline  # noqa: E402
 
 TARGETS = {
     "mAP50": 0.85,
@@ -46,14 +46,14 @@ def evaluate_classifier(checkpoint: Path, crops_dir: Path) -> dict[str, float]:
     import torch
     from torch.utils.data import DataLoader
 
-    from training.pipeline.augment import ClassAwareTransform, classifier_transform
-    from training.pipeline.classifier import CropFolder, build_network, crop_view, folder_shapes, predict, with_shape_head
-    from training.pipeline.config import from_json
-    from training.pipeline.labels import parse_wire_name
-    from training.pipeline.metrics import evaluate
-    from training.pipeline.shapehead import shape_log_probabilities
-    from training.pipeline.verdicts import Finding, combine_evidence, decide
-    from training.pipeline.wireshape import FEATURES
+    from core.data.augment import ClassAwareTransform, classifier_transform
+    from core.inspection.verdicts import Finding, combine_evidence, decide
+    from core.labels import parse_wire_name
+    from core.shape.shapehead import shape_log_probabilities
+    from core.shape.wireshape import FEATURES
+    from core.training.classifier import CropFolder, build_network, crop_view, folder_shapes, predict, with_shape_head
+    from core.training.config import from_json
+    from core.training.metrics import evaluate
 
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
     config = from_json(state["config"])
@@ -125,12 +125,12 @@ def main() -> None:
 
     import torch
 
-    from training.pipeline import synthetic
-    from training.pipeline.config import load_config, parse_overrides
-    from training.pipeline.dataset import Snapshot, records_from_synthetic, split_records
-    from training.pipeline.events import RecordingSink
-    from training.pipeline.prepare import prepare_crops, prepare_yolo
-    from training.pipeline.runner import train
+    from core.data import synthetic
+    from core.data.dataset import Snapshot, records_from_synthetic, split_records
+    from core.data.prepare import prepare_crops, prepare_yolo
+    from core.training.config import load_config, parse_overrides
+    from core.training.events import RecordingSink
+    from core.training.runner import train
 
     torch.set_num_threads(max(torch.get_num_threads(), 1))
     start = time.perf_counter()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from training.pipeline.synthetic import generate, render, scaled_plan  # noqa: E402
+from core.data.synthetic import generate, render, scaled_plan  # noqa: E402
 
 
 def main() -> None:

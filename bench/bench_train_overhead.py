@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from training.pipeline.offline import configure_offline, install_fonts  # noqa: E402
+from core.offline import configure_offline, install_fonts  # noqa: E402
 
 
 def bare_classifier_seconds(config, crops_dir: Path) -> float:
@@ -26,9 +26,9 @@ def bare_classifier_seconds(config, crops_dir: Path) -> float:
     import torch
     from torch.utils.data import DataLoader
 
-    from training.pipeline.augment import ClassAwareTransform, class_aware_transform, classifier_transform
-    from training.pipeline.classifier import CropFolder
-    from training.pipeline.labels import VIEWS
+    from core.data.augment import ClassAwareTransform, class_aware_transform, classifier_transform
+    from core.labels import VIEWS
+    from core.training.classifier import CropFolder
 
     torch.manual_seed(config.seed)
     train_set, val_set = CropFolder(crops_dir, "train", VIEWS), CropFolder(crops_dir, "val", VIEWS)
@@ -66,13 +66,13 @@ def main() -> None:
 
     import torch
 
-    from training.pipeline import synthetic
-    from training.pipeline.classifier import train_classifier
-    from training.pipeline.config import load_config
-    from training.pipeline.dataset import records_from_synthetic, split_records
-    from training.pipeline.detection import train_detection, yolo_train_args
-    from training.pipeline.events import RecordingSink
-    from training.pipeline.prepare import prepare_crops, prepare_yolo
+    from core.data import synthetic
+    from core.data.dataset import records_from_synthetic, split_records
+    from core.data.prepare import prepare_crops, prepare_yolo
+    from core.training.classifier import train_classifier
+    from core.training.config import load_config
+    from core.training.detection import train_detection, yolo_train_args
+    from core.training.events import RecordingSink
 
     samples = synthetic.generate(workdir / "pictures", synthetic.scaled_plan(args.wires), image_size=384)
     snapshot = split_records(records_from_synthetic(samples), val_fraction=0.25, seed=0)

@@ -19,8 +19,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from annotations.interop.formats import legacy  # noqa: E402
-from training.pipeline import wireshape  # noqa: E402
-from training.pipeline.prepare import crop_box, read_rgb8  # noqa: E402
+from core.data.prepare import crop_box, read_rgb8  # noqa: E402
+from core.shape import wireshape  # noqa: E402
 
 LEGACY = Path(__file__).resolve().parents[2] / "shared" / "samples" / "legacy"
 ROW_HEIGHT = 150

@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.labels import DEFECTS, VIEWS
 from registry.models import ModelVersion
 from registry.versions import lineage, pass_recall
-from training.pipeline.labels import DEFECTS, VIEWS
 
 SPLITS = ("train", "val")
 

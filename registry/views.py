@@ -9,12 +9,12 @@ from django.views.decorators.http import require_POST
 
 from annotations.choices import ModelType
 from annotations.prediction import correction_rates
+from core.params import parse_id
 from registry import versions as registry
 from registry import weights_store
 from registry.compare import KEY_METRICS, class_labels, compare, confusion_rows, key_metrics
 from registry.forms import ActivateForm, BundleForm, RollbackForm, WeightsUploadForm
 from registry.models import ActivationEvent, ModelVersion, WeightsFile
-from wiresag_web.params import parse_id
 from wiresag_web.roles import role_required
 
 HISTORY_LENGTH = 30

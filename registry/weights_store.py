@@ -5,7 +5,7 @@ were recorded at registration) and a file an engineer or admin uploaded on the
 weights page (recorded with its sha256 and uploader). A run's ``weights``
 setting names one as ``version:<id>`` or ``upload:<id>``; :func:`starting_weights`
 turns that into the path and checksum the Django-free trainer verifies just
-before it loads the bytes (``training.pipeline.startweights``).
+before it loads the bytes (``core.training.startweights``).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from annotations.choices import ModelType
+from core.training.config import ConfigError, parse_weights_reference
+from core.training.startweights import StartingWeights, WeightsRefused, state_dict_from_bytes
 from registry.models import ModelVersion, WeightsFile
 from registry.versions import ModelFileMissing, RegistryError, file_of, models_dir
-from training.pipeline.config import ConfigError, parse_weights_reference
-from training.pipeline.startweights import StartingWeights, WeightsRefused, state_dict_from_bytes
 
 logger = logging.getLogger("wiresag.registry")
 

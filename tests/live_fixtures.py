@@ -23,10 +23,10 @@ from django.db import connection, transaction
 from annotations.choices import Source
 from annotations.ingest import ingest_image
 from annotations.models import Annotation
+from core.data import synthetic
+from core.training.config import load_config, to_json
 from training import jobs
 from training.models import RunStatus, TrainingRun
-from training.pipeline import synthetic
-from training.pipeline.config import load_config, to_json
 from training.snapshot import build_snapshot, snapshot_run_json
 
 #: Two wires per class at 96 px: enough to split, small enough to train in seconds on a CPU.

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.pipeline.config import load_config
-from training.pipeline.dataset import records_from_synthetic, split_records
-from training.pipeline.events import RecordingSink
-from training.pipeline.runner import train
-from training.pipeline.synthetic import SyntheticSample, generate, scaled_plan
+from core.data.dataset import records_from_synthetic, split_records
+from core.data.synthetic import SyntheticSample, generate, scaled_plan
+from core.training.config import load_config
+from core.training.events import RecordingSink
+from core.training.runner import train
 
 #: Side of the synthetic pictures: small enough for a CPU, large enough for a 16 px box.
 PICTURE_SIZE = 160

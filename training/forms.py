@@ -10,10 +10,10 @@ from django.conf import settings
 
 from annotations.choices import VIEW_CHOICES
 from annotations.models import Image
+from core.data.dataset import InsufficientData
+from core.labels import MODEL_TYPES
+from core.training.config import PRESETS, ConfigError, describe, load_config, to_json
 from training.jobs import SEQUENCE_ORDER
-from training.pipeline.config import PRESETS, ConfigError, describe, load_config, to_json
-from training.pipeline.dataset import InsufficientData
-from training.pipeline.labels import MODEL_TYPES
 
 ALL = "all"
 MODEL_CHOICES = [

@@ -19,9 +19,9 @@ from typing import Any
 
 from django.db import transaction
 
+from core.training.events import EpochEvent, ProgressEvent, StopKind
 from training import jobs
 from training.models import EpochMetric, RunEvent, RunStatus, TrainingRun
-from training.pipeline.events import EpochEvent, ProgressEvent, StopKind
 
 logger = logging.getLogger("wiresag.training")
 

@@ -1,6 +1,6 @@
 """The Django side of dataset snapshots: records from the database, JSON for the run row.
 
-The split itself is plain Python (``training.pipeline.dataset``); this module
+The split itself is plain Python (``core.data.dataset``); this module
 only reads pictures and their trainable boxes (``Annotation.objects.for_training()``)
 and stores the result on ``TrainingRun.dataset_snapshot``, so a run can always
 say which annotation revisions it learned from and be prepared again.
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from annotations.models import Annotation, Image
-from training.pipeline.dataset import SPLITS, BoxRecord, ImageRecord, Snapshot, dataset_statistics, split_records
+from core.data.dataset import SPLITS, BoxRecord, ImageRecord, Snapshot, dataset_statistics, split_records
 
 
 def image_records(images: QuerySet[Image] | None = None, group_by_lot: bool = False) -> list[ImageRecord]:

@@ -1,7 +1,7 @@
 """The django-q2 task: take a run id, claim it, train with the database sink, record the outcome.
 
 Thin on purpose: the lease logic is in ``training.jobs``, the training in
-``training.pipeline.runner``, the events in ``training.sink``.
+``core.training.runner``, the events in ``training.sink``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
+from core.training.events import StopRequested
 from training import jobs
 from training.models import RunStatus, TrainingRun
-from training.pipeline.events import StopRequested
 from training.sink import DatabaseSink
 
 logger = logging.getLogger("wiresag.training")
@@ -74,9 +74,9 @@ def run_training(run_id: int) -> str:
 
 
 def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
+    from core.training.config import from_json
+    from core.training.runner import train
     from registry.weights_store import starting_weights
-    from training.pipeline.config import from_json
-    from training.pipeline.runner import train
     from training.snapshot import snapshot_from_run_json
 
     folder = run_dir(run)

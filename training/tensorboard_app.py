@@ -33,7 +33,7 @@ Scope = dict[str, Any]
 
 
 def log_dir(run_id: int) -> Path:
-    """Where the trainer writes the run's event files (see ``training.pipeline.runner``)."""
+    """Where the trainer writes the run's event files (see ``core.training.runner``)."""
     return Path(settings.RUNS_DIR) / f"run-{run_id}" / "tensorboard"
 
 

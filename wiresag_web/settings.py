@@ -15,7 +15,7 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from training.pipeline.offline import configure_offline
+from core.offline import configure_offline
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -11,9 +11,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import render
 
 from annotations.models import Annotation, Image
+from core.imaging.decode import MEDIA_TYPES, sniff_extension
 from registry.models import ModelVersion
 from training.models import TrainingRun
-from training.pipeline.imaging import MEDIA_TYPES, sniff_extension
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -29,7 +29,7 @@ from annotations.interop.dataset import ForeignDataset, ForeignImage
 from annotations.interop.mapping import resolve
 from annotations.interop.safepath import wire_group_problem
 from annotations.models import Annotation, AnnotationChange, Image
-from training.pipeline.labels import parse_wire_name
+from core.labels import parse_wire_name
 
 #: Boxes closer than this (pixels, every side) with the same labels are the same box.
 DUPLICATE_TOLERANCE = 0.5

@@ -21,7 +21,7 @@ from annotations.interop.dataset import ForeignBox, ForeignDataset, ForeignImage
 from annotations.interop.formats import coco, csv, cvat, labelstudio, voc, yolo
 from annotations.interop.safepath import inside, safe_relative
 from annotations.models import Annotation, Image
-from training.pipeline.labels import DEFECTS, VIEWS
+from core.labels import DEFECTS, VIEWS
 
 EXPORT_FORMATS: dict[str, str] = {
     "yolo": "YOLO (Ultralytics data.yaml dataset)",

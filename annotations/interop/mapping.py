@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from annotations.interop.dataset import ForeignBox, ForeignDataset
-from training.pipeline.labels import DEFECTS, VIEWS, defect_label, view_label
+from core.labels import DEFECTS, VIEWS, defect_label, view_label
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
+from core.data.dataset import records_from_synthetic
+from core.data.prepare import output_name
+from core.imaging.pictures import ModelUnavailable, PictureInput, pictures_in_folder
+from core.inspection.inference import Classifier, InferencePipeline
+from core.labels import DEFECTS, VIEWS
 from tests.tiny_models import TinyModels, tiny_models
-from training.pipeline.dataset import records_from_synthetic
-from training.pipeline.inference import Classifier, InferencePipeline
-from training.pipeline.labels import DEFECTS, VIEWS
-from training.pipeline.pictures import ModelUnavailable, PictureInput, pictures_in_folder
-from training.pipeline.prepare import output_name
 
 pytestmark = pytest.mark.slow
 
@@ -118,7 +118,7 @@ def pipeline_device():  # type: ignore[no-untyped-def]
 
 def test_pipeline_modules_import_no_django() -> None:
     code = (
-        "import sys, training.pipeline.inference, training.pipeline.reports, training.pipeline.verdicts;"
+        "import sys, core.inspection.inference, core.inspection.reports, core.inspection.verdicts;"
         "sys.exit(any(m == 'django' or m.startswith('django.') for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2]).returncode == 0

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from training.pipeline.reports import CSV_COLUMNS, DESKTOP_COLUMNS, InspectionReport, load_report
-from training.pipeline.verdicts import BoxPrediction, PictureResult
+from core.inspection.reports import CSV_COLUMNS, DESKTOP_COLUMNS, InspectionReport, load_report
+from core.inspection.verdicts import BoxPrediction, PictureResult
 
 
 def sample_report() -> InspectionReport:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from training.pipeline.verdicts import BoxPrediction, Finding, PictureResult, decide, wire_verdict, wire_verdicts
+from core.inspection.verdicts import BoxPrediction, Finding, PictureResult, decide, wire_verdict, wire_verdicts
 
 
 def box(defect: str, confidence: float, view: str = "TOP") -> BoxPrediction:

@@ -81,7 +81,7 @@ def test_labelstudio_export_carries_view_and_defect_choices(library, tmp_path) -
 
 @pytest.mark.slow
 def test_yolo_export_passes_ultralytics_check_and_trains_one_epoch(library, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from training.pipeline.offline import configure_offline, install_fonts
+    from core.offline import configure_offline, install_fonts
 
     configure_offline(tmp_path)
     install_fonts()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from training.pipeline.augment import (
+from core.data.augment import (
     PASS_OVERSAMPLE_FACTOR,
     ClassAwareTransform,
     augmentations,
@@ -17,7 +17,7 @@ from training.pipeline.augment import (
     detection_transform,
     oversample_indices,
 )
-from training.pipeline.synthetic import render_with_truth
+from core.data.synthetic import render_with_truth
 
 SIZE = 256
 

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from training.pipeline import config as cfg
-from training.pipeline.config import ConfigError, DefectConfig, DetectionConfig, ViewConfig
+from core.training import config as cfg
+from core.training.config import ConfigError, DefectConfig, DetectionConfig, ViewConfig
 
 
 def test_full_defaults_match_the_desktop_tool():

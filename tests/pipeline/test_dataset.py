@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from training.pipeline.dataset import (
+from core.data.dataset import (
     BoxRecord,
     ImageRecord,
     InsufficientData,
@@ -18,8 +18,8 @@ from training.pipeline.dataset import (
     split_records,
     statistics_text,
 )
-from training.pipeline.labels import DEFECTS, VIEWS
-from training.pipeline.synthetic import SyntheticSample, plan_for_counts, wire_id
+from core.data.synthetic import SyntheticSample, plan_for_counts, wire_id
+from core.labels import DEFECTS, VIEWS
 
 
 def _records(counts: dict[str, int], views: tuple[str, ...] = VIEWS, lot_size: int = 0) -> list[ImageRecord]:
@@ -118,7 +118,7 @@ def test_statistics_count_per_split_view_defect() -> None:
 
 def test_pipeline_modules_import_no_django() -> None:
     code = (
-        "import sys; import training.pipeline.dataset, training.pipeline.prepare, training.pipeline.weights;"
+        "import sys; import core.data.dataset, core.data.prepare, core.training.weights;"
         "assert not [m for m in sys.modules if m.startswith('django')]"
     )
     root = Path(__file__).resolve().parents[2]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from training.pipeline.device import choose_device, memory_snapshot, run_with_fallbacks
+from core.training.device import choose_device, memory_snapshot, run_with_fallbacks
 
 
 def test_cuda_out_of_memory_halves_the_batch_and_retries():

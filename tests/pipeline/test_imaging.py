@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from training.pipeline.imaging import UnreadableImage, open_image, to_rgb8, window_to_8bit
+from core.imaging.decode import UnreadableImage, open_image, to_rgb8, window_to_8bit
 
 
 def test_window_keeps_a_sixteen_bit_wire_visible():
@@ -45,7 +45,7 @@ def test_bad_bytes_give_a_sentence(data, message):
 
 def test_bad_bytes_still_give_a_sentence_after_ultralytics_is_imported():
     # Ultralytics patches PIL.Image.open process-wide; offline its fallback fails with ModuleNotFoundError.
-    from training.pipeline.offline import import_yolo
+    from core.offline import import_yolo
 
     import_yolo()
     with pytest.raises(UnreadableImage, match="not a picture"):

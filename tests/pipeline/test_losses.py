@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from training.pipeline.losses import FocalLoss, build_loss
+from core.training.losses import FocalLoss, build_loss
 
 
 def _hand_log_softmax(row: list[float]) -> list[float]:

@@ -11,8 +11,8 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from training.pipeline.labels import DEFECTS
-from training.pipeline.metrics import evaluate
+from core.labels import DEFECTS
+from core.training.metrics import evaluate
 
 
 @pytest.mark.parametrize("seed", range(5))

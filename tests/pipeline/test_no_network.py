@@ -6,11 +6,11 @@ import socket
 
 import pytest
 
-from training.pipeline import synthetic
-from training.pipeline.config import load_config
-from training.pipeline.dataset import records_from_synthetic, split_records
-from training.pipeline.events import RecordingSink
-from training.pipeline.runner import train
+from core.data import synthetic
+from core.data.dataset import records_from_synthetic, split_records
+from core.training.config import load_config
+from core.training.events import RecordingSink
+from core.training.runner import train
 
 pytestmark = pytest.mark.slow
 

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from training.pipeline.dataset import BoxRecord, ImageRecord, records_from_synthetic, split_records
-from training.pipeline.labels import DEFECTS, VIEWS, defect_label, parse_wire_name
-from training.pipeline.offline import configure_offline, install_fonts
-from training.pipeline.prepare import prepare_crops, prepare_yolo, read_rgb8
-from training.pipeline.synthetic import generate, scaled_plan
+from core.data.dataset import BoxRecord, ImageRecord, records_from_synthetic, split_records
+from core.data.prepare import prepare_crops, prepare_yolo, read_rgb8
+from core.data.synthetic import generate, scaled_plan
+from core.labels import DEFECTS, VIEWS, defect_label, parse_wire_name
+from core.offline import configure_offline, install_fonts
 
 LEGACY = Path("/work/shared/samples/legacy")
 SMALL = 128

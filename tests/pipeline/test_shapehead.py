@@ -9,9 +9,9 @@ import pytest
 import torch
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
-from training.pipeline.config import ConfigError, load_config
-from training.pipeline.shapehead import VIEW_FEATURES, combine, fit_shape_head, shape_log_probabilities
-from training.pipeline.wireshape import FEATURES
+from core.shape.shapehead import VIEW_FEATURES, combine, fit_shape_head, shape_log_probabilities
+from core.shape.wireshape import FEATURES
+from core.training.config import ConfigError, load_config
 
 
 def descriptors_of(labels: np.ndarray, seed: int) -> np.ndarray:

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from training.pipeline.classifier import build_model, build_network
-from training.pipeline.config import ConfigError, load_config
-from training.pipeline.detection import train_detection
-from training.pipeline.events import RecordingSink
-from training.pipeline.startweights import DETECTION_COPY, StartingWeights, WeightsRefused, load_state_dict, own_file, verified_copy
+from core.training.classifier import build_model, build_network
+from core.training.config import ConfigError, load_config
+from core.training.detection import train_detection
+from core.training.events import RecordingSink
+from core.training.startweights import DETECTION_COPY, StartingWeights, WeightsRefused, load_state_dict, own_file, verified_copy
 
 
 class MarkerOnLoad:
@@ -161,5 +161,5 @@ def test_a_stored_state_dict_loads_as_tensors(tmp_path: Path) -> None:
 
 
 def test_starting_weights_need_no_django() -> None:
-    code = "import sys; import training.pipeline.startweights; assert 'django' not in sys.modules"
+    code = "import sys; import core.training.startweights; assert 'django' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])

@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.pipeline.labels import DEFECTS, VIEWS, parse_wire_name
-from training.pipeline.synthetic import (
+from core.data.synthetic import (
     REFERENCE_COUNTS,
     generate,
     loop_profile,
@@ -25,6 +24,7 @@ from training.pipeline.synthetic import (
     scaled_plan,
     shape_ceiling,
 )
+from core.labels import DEFECTS, VIEWS, parse_wire_name
 
 SMALL = 256
 
@@ -185,7 +185,7 @@ def test_nuisances_do_not_follow_the_class() -> None:
 
 
 def test_the_generator_imports_no_django() -> None:
-    code = "import sys, training.pipeline.synthetic; print('django' in sys.modules)"
+    code = "import sys, core.data.synthetic; print('django' in sys.modules)"
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

@@ -10,15 +10,15 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from training.pipeline import synthetic
-from training.pipeline.classifier import crop_view
-from training.pipeline.config import load_config
-from training.pipeline.dataset import records_from_synthetic, split_records
-from training.pipeline.events import RecordingSink, StopRequested
-from training.pipeline.inference import Classifier
-from training.pipeline.metrics import evaluate
-from training.pipeline.runner import train
-from training.pipeline.wireshape import DESCRIPTOR_VERSION, FEATURES
+from core.data import synthetic
+from core.data.dataset import records_from_synthetic, split_records
+from core.inspection.inference import Classifier
+from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES
+from core.training.classifier import crop_view
+from core.training.config import load_config
+from core.training.events import RecordingSink, StopRequested
+from core.training.metrics import evaluate
+from core.training.runner import train
 
 pytestmark = pytest.mark.slow
 
@@ -166,7 +166,7 @@ def test_per_view_defect_model_learns_from_its_view_only(snapshot, tmp_path):
 
 
 def test_per_view_detection_data_holds_its_view_only(snapshot, tmp_path):
-    from training.pipeline.runner import prepare
+    from core.training.runner import prepare
 
     config = load_config("detection", overrides={"view_scope": "SIDE"})
     data_yaml = prepare("detection", config, snapshot, tmp_path)

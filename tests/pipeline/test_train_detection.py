@@ -9,12 +9,12 @@ import pytest
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from training.pipeline import synthetic
-from training.pipeline.config import load_config
-from training.pipeline.dataset import records_from_synthetic, split_records
-from training.pipeline.events import RecordingSink, StopRequested
-from training.pipeline.runner import train
-from training.pipeline.startweights import DETECTION_COPY, StartingWeights
+from core.data import synthetic
+from core.data.dataset import records_from_synthetic, split_records
+from core.training.config import load_config
+from core.training.events import RecordingSink, StopRequested
+from core.training.runner import train
+from core.training.startweights import DETECTION_COPY, StartingWeights
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from training.pipeline.weights import class_weights
+from core.training.weights import class_weights
 
 
 def test_reference_distribution_gives_the_desktop_tools_weights() -> None:

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from annotations.interop.formats import legacy
-from training.pipeline import synthetic, wireshape
-from training.pipeline.prepare import crop_box, read_rgb8
+from core.data import synthetic
+from core.data.prepare import crop_box, read_rgb8
+from core.shape import wireshape
 
 LEGACY = Path(__file__).resolve().parents[3] / "shared" / "samples" / "legacy"
 DEFECTS = ("PASS", "SWEEP", "WOBBLE", "TOUCH")

@@ -10,12 +10,12 @@ import torch
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from core.training.classifier import build_model, build_network
+from core.training.config import load_config
+from core.training.startweights import WeightsRefused
 from registry import versions as registry
 from registry.models import WeightsFile
 from registry.weights_store import starting_weights, store_upload
-from training.pipeline.classifier import build_model, build_network
-from training.pipeline.config import load_config
-from training.pipeline.startweights import WeightsRefused
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,9 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
+from core.training.events import EpochEvent, ProgressEvent
 from training import jobs
 from training.models import TrainingRun
-from training.pipeline.events import EpochEvent, ProgressEvent
 from training.sink import DatabaseSink
 from wiresag_web.asgi import application
 

@@ -13,9 +13,9 @@ from django.db import connection
 from django.utils import timezone
 from django_q.models import OrmQ
 
+from core.training.events import EpochEvent, ProgressEvent, StopRequested
 from training import jobs
 from training.models import Control, EpochMetric, RunEvent, RunLogLine, RunStatus, TrainingRun
-from training.pipeline.events import EpochEvent, ProgressEvent, StopRequested
 from training.sink import DatabaseSink
 
 
@@ -170,13 +170,13 @@ def test_pause_says_that_the_batches_of_the_current_epoch_are_trained_again(engi
     ],
 )
 def test_a_paused_run_says_where_a_resume_starts(monkeypatch, epoch: int, expected: str) -> None:  # type: ignore[no-untyped-def]
+    from core.training.config import load_config, to_json
     from training import tasks
-    from training.pipeline.config import load_config, to_json
 
     def pause_during_epoch(*args: object, **kwargs: object) -> None:
         raise StopRequested("pause", epoch)
 
-    monkeypatch.setattr("training.pipeline.runner.train", pause_during_epoch)
+    monkeypatch.setattr("core.training.runner.train", pause_during_epoch)
     monkeypatch.setattr("training.snapshot.snapshot_from_run_json", lambda data: None)
     run = TrainingRun.objects.create(model_type="view", config=to_json(load_config("view", "cpu-quick")))
     jobs.claim(run.pk, "w1")

@@ -23,7 +23,7 @@ def test_annotators_cannot_open_training(client, annotator) -> None:  # type: ig
 
 
 def test_launch_form_is_prefilled_from_the_preset(engineer_client) -> None:  # type: ignore[no-untyped-def]
-    from training.pipeline.config import PRESETS
+    from core.training.config import PRESETS
 
     page = engineer_client.get(reverse("training:launch")).content.decode()
     assert "architecture: resnet18" in page

@@ -8,8 +8,8 @@ import pytest
 
 from annotations.choices import ReviewState, Source
 from annotations.models import Annotation
+from core.data.dataset import InsufficientData
 from training.models import TrainingRun
-from training.pipeline.dataset import InsufficientData
 from training.snapshot import build_snapshot, image_records, snapshot_from_run_json, snapshot_run_json
 
 DEFECT_OF_WIRE = ["PASS", "PASS", "SWEEP", "SWEEP", "WOBBLE", "WOBBLE", "TOUCH", "TOUCH", "TOUCH", "TOUCH"]

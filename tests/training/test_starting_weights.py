@@ -11,12 +11,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from core.training.classifier import build_network
+from core.training.config import load_config, to_json
 from registry.weights_store import store_upload
 from tests.live_fixtures import TINY_VIEW_SETTINGS
 from training import jobs
 from training.models import RunLogLine, RunStatus, TrainingRun
-from training.pipeline.classifier import build_network
-from training.pipeline.config import load_config, to_json
 from training.tasks import run_training
 
 

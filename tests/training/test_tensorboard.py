@@ -12,9 +12,9 @@ from channels.testing import HttpCommunicator
 from django.conf import settings
 from django.test import Client
 
+from core.training.events import EpochEvent
+from core.training.tensorboard import TensorBoardSink
 from training.models import TrainingRun
-from training.pipeline.events import EpochEvent
-from training.pipeline.tensorboard import TensorBoardSink
 from training.tensorboard_app import log_dir
 from wiresag_web.asgi import application
 

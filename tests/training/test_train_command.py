@@ -14,9 +14,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from annotations.choices import Source
 from annotations.ingest import ingest_image
 from annotations.models import Annotation
+from core.data import synthetic
 from registry.models import ModelVersion
 from training.models import EpochMetric, RunStatus, TrainingRun
-from training.pipeline import synthetic
 
 
 def annotate_synthetic(folder: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from wiresag_web.params import MAX_DATABASE_INT, parse_id
+from core.params import MAX_DATABASE_INT, parse_id
 
 ODD_IDS = ["²", "١٢", "9" * 5000, str(MAX_DATABASE_INT + 1), "-1", " 1", "1.0", ""]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from annotations.interop.dataset import ForeignBox, ForeignDataset, ForeignImage, FormatError, group_of, number
 from annotations.interop.formats._common import fmt
-from training.pipeline.reports import DESKTOP_COLUMNS
+from core.inspection.reports import DESKTOP_COLUMNS
 
 # The desktop tool's inference columns (shared with the inspection reports), then ours.
 COLUMNS = (*DESKTOP_COLUMNS, "wire_group", "image_width", "image_height")

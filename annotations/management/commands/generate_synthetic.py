@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.demo import load_synthetic_dataset
-from training.pipeline import synthetic
-from training.pipeline.labels import DEFECTS
+from core.data import synthetic
+from core.labels import DEFECTS
 
 
 class Command(BaseCommand):

@@ -8,10 +8,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.prediction import PredictionUnavailable, build_pipeline, choose_versions, version_names
+from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, pictures_in_folder
+from core.inspection.reports import write_csv
+from core.inspection.verdicts import RULES
 from registry.models import ModelVersion
-from training.pipeline.pictures import DEFAULT_CONF_THRESHOLD, pictures_in_folder
-from training.pipeline.reports import write_csv
-from training.pipeline.verdicts import RULES
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """``manage.py train view|detection|defect``: train one model on the annotated pictures, in this process.
 
-Thin on purpose: the configuration comes from ``training.pipeline.config``, the
+Thin on purpose: the configuration comes from ``core.training.config``, the
 snapshot from ``training.snapshot``, and the run itself goes through the same
 task the worker runs (claim, database sink, report, model registration), so a
 command-line run looks like any other run in the web app.
@@ -14,12 +14,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.data.dataset import InsufficientData
+from core.labels import MODEL_TYPES
+from core.training.config import PRESETS, ConfigError, load_config, parse_overrides, to_json
 from registry.versions import RegistryError
 from registry.weights_store import starting_weights
 from training.models import RunStatus, TrainingRun
-from training.pipeline.config import PRESETS, ConfigError, load_config, parse_overrides, to_json
-from training.pipeline.dataset import InsufficientData
-from training.pipeline.labels import MODEL_TYPES
 from training.snapshot import build_snapshot, snapshot_run_json
 
 

@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from sklearn.metrics import precision_recall_curve  # noqa: E402
 
-from training.pipeline.metrics import Evaluation, roc_curves  # noqa: E402
+from core.training.metrics import Evaluation, roc_curves  # noqa: E402
 
 
 def confusion_figure(evaluation: Evaluation) -> Figure:

@@ -21,10 +21,10 @@ import numpy as np
 import yaml
 from PIL import Image as PILImage
 
-from training.pipeline.dataset import SPLITS, ImageRecord, Snapshot, box_counts, dataset_statistics
-from training.pipeline.imaging import window_to_8bit
-from training.pipeline.labels import DEFECTS, VIEWS
-from training.pipeline.weights import class_weights
+from core.data.dataset import SPLITS, ImageRecord, Snapshot, box_counts, dataset_statistics
+from core.imaging.decode import window_to_8bit
+from core.labels import DEFECTS, VIEWS
+from core.training.weights import class_weights
 
 YOLO_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 _HIGH_DEPTH_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I", "F"}

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from training.pipeline.labels import DEFECT_CHINESE, DEFECTS
-from training.pipeline.verdicts import PictureResult, Rule, WireVerdict, wire_verdicts
+from core.inspection.verdicts import PictureResult, Rule, WireVerdict, wire_verdicts
+from core.labels import DEFECT_CHINESE, DEFECTS
 
 DESKTOP_COLUMNS: tuple[str, ...] = (
     "image_name",

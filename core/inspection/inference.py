@@ -29,14 +29,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from training.pipeline.augment import classifier_transform
-from training.pipeline.imaging import UnreadableImage, open_image, to_rgb8
-from training.pipeline.labels import DEFECTS, VIEWS, parse_wire_name
-from training.pipeline.offline import import_yolo
-from training.pipeline.pictures import DEFAULT_CONF_THRESHOLD, ModelUnavailable, PictureInput
-from training.pipeline.prepare import crop_box
-from training.pipeline.reports import InspectionReport
-from training.pipeline.verdicts import BoxPrediction, PictureResult, Rule
+from core.data.augment import classifier_transform
+from core.data.prepare import crop_box
+from core.imaging.decode import UnreadableImage, open_image, to_rgb8
+from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, ModelUnavailable, PictureInput
+from core.inspection.reports import InspectionReport
+from core.inspection.verdicts import BoxPrediction, PictureResult, Rule
+from core.labels import DEFECTS, VIEWS, parse_wire_name
+from core.offline import import_yolo
 
 #: Loops per picture at most (future products carry several; a runaway detector must not flood the report).
 DEFAULT_MAX_DETECTIONS = 20
@@ -61,9 +61,9 @@ class Classifier:
     """A view or defect classifier loaded from the trainer's checkpoint (``best.pt``)."""
 
     def __init__(self, path: Path | str, device: torch.device, expected_task: str) -> None:
-        from training.pipeline.classifier import build_network
-        from training.pipeline.shapehead import HEAD_VERSION
-        from training.pipeline.wireshape import DESCRIPTOR_VERSION, FEATURES
+        from core.shape.shapehead import HEAD_VERSION
+        from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES
+        from core.training.classifier import build_network
 
         path = _require_file(path, expected_task)
         try:
@@ -118,9 +118,9 @@ class Classifier:
         was traced for training; the shape classifier's probabilities are mixed
         with the network's exactly as in training's evaluation.
         """
-        from training.pipeline.classifier import shape_inputs
-        from training.pipeline.shapehead import combine, shape_log_probabilities
-        from training.pipeline.wireshape import describe
+        from core.shape.shapehead import combine, shape_log_probabilities
+        from core.shape.wireshape import describe
+        from core.training.classifier import shape_inputs
 
         if not pictures:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
@@ -213,7 +213,7 @@ class InferencePipeline:
         rule: Rule = "worst",
         config_dir: Path | None = None,
     ) -> None:
-        from training.pipeline.offline import configure_offline, install_fonts
+        from core.offline import configure_offline, install_fonts
 
         if not 0.0 < conf_threshold < 1.0:
             raise ValueError(f"The detection threshold must lie between 0 and 1, not {conf_threshold}.")

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from training.pipeline.labels import DEFECTS
+from core.labels import DEFECTS
 
 # albumentations checks for updates over HTTPS at import unless told not to.
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from training.pipeline.wireshape import DESCRIPTOR_VERSION, FEATURES
+from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES
 
 #: Bumped whenever the stored form changes meaning.
 HEAD_VERSION = 1

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from training.pipeline.labels import DEFECTS, SEVERITY, VIEWS
+from core.labels import DEFECTS, SEVERITY, VIEWS
 
 Rule = Literal["worst", "confidence", "evidence"]
 RULES: tuple[str, ...] = ("worst", "confidence", "evidence")

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import yaml
 
-from training.pipeline.labels import MODEL_TYPES, VIEWS
+from core.labels import MODEL_TYPES, VIEWS
 
 
 class ConfigError(ValueError):

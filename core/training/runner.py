@@ -20,15 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from training.pipeline.config import AnyConfig, ClassifierConfig, DetectionConfig, to_json
-from training.pipeline.dataset import ImageRecord, Snapshot
-from training.pipeline.device import choose_device, describe_device, run_with_fallbacks
-from training.pipeline.events import MultiSink, TrainingSink
-from training.pipeline.offline import configure_offline, install_fonts
-from training.pipeline.startweights import StartingWeights, check_matches
+from core.data.dataset import ImageRecord, Snapshot
+from core.offline import configure_offline, install_fonts
+from core.training.config import AnyConfig, ClassifierConfig, DetectionConfig, to_json
+from core.training.device import choose_device, describe_device, run_with_fallbacks
+from core.training.events import MultiSink, TrainingSink
+from core.training.startweights import StartingWeights, check_matches
 
 if TYPE_CHECKING:
-    from training.pipeline.tensorboard import TensorBoardSink
+    from core.training.tensorboard import TensorBoardSink
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def prepare(model_type: str, config: AnyConfig, data: Snapshot | Path, datasets_
     A ``Path`` is taken as already prepared. Crops keep the full resolution of
     the box; the training transform resizes, so one folder serves every image size.
     """
-    from training.pipeline.prepare import prepare_crops, prepare_yolo
+    from core.data.prepare import prepare_crops, prepare_yolo
 
     if isinstance(data, Path):
         return data
@@ -107,7 +107,7 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     configure_offline(data_dir or run_dir)
     install_fonts()
-    from training.pipeline.tensorboard import TensorBoardSink
+    from core.training.tensorboard import TensorBoardSink
 
     (run_dir / "config.json").write_text(json.dumps(to_json(config), indent=1))
     dataset = prepare(model_type, config, snapshot_or_dataset_dir, datasets_dir or run_dir / "data")
@@ -138,8 +138,8 @@ def _train_classifier(
 ) -> TrainResult:
     import torch
 
-    from training.pipeline.classifier import train_classifier
-    from training.pipeline.report import write_classifier_report
+    from core.training.classifier import train_classifier
+    from core.training.report import write_classifier_report
 
     weights_dir = run_dir / "weights"
 
@@ -201,8 +201,8 @@ def _train_detection(
 ) -> TrainResult:
     import torch
 
-    from training.pipeline.detection import train_detection
-    from training.pipeline.report import write_detection_report
+    from core.training.detection import train_detection
+    from core.training.report import write_detection_report
 
     last = run_dir / "yolo" / "weights" / "last.pt"
 

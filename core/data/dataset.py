@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from training.pipeline.labels import DEFECTS, SEVERITY, VIEWS
-from training.pipeline.weights import class_weights
+from core.labels import DEFECTS, SEVERITY, VIEWS
+from core.training.weights import class_weights
 
 SPLITS: tuple[str, ...] = ("train", "val")
 
@@ -200,7 +200,7 @@ def split_records(
 
 
 def records_from_synthetic(samples: Iterable[Any], lot: str = "") -> list[ImageRecord]:
-    """Image records from ``training.pipeline.synthetic`` samples (one box each)."""
+    """Image records from ``core.data.synthetic`` samples (one box each)."""
     records = []
     for sample in samples:
         x, y, w, h = sample.box

@@ -32,18 +32,18 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from training.pipeline.augment import ClassAwareTransform, class_aware_transform, classifier_transform, oversample_indices
-from training.pipeline.config import ClassifierConfig, to_json
-from training.pipeline.device import data_workers, memory_snapshot
-from training.pipeline.events import EpochEvent, ProgressEvent, StopRequested, TrainingSink
-from training.pipeline.labels import VIEWS, parse_wire_name
-from training.pipeline.losses import build_loss
-from training.pipeline.metrics import Evaluation, evaluate
-from training.pipeline.shapehead import combine, fit_shape_head, shape_log_probabilities
-from training.pipeline.startweights import StartingWeights, check_matches, load_state_dict
-from training.pipeline.tensorboard import TensorBoardSink
-from training.pipeline.weights import class_weights
-from training.pipeline.wireshape import DESCRIPTOR_VERSION, FEATURES, describe
+from core.data.augment import ClassAwareTransform, class_aware_transform, classifier_transform, oversample_indices
+from core.labels import VIEWS, parse_wire_name
+from core.shape.shapehead import combine, fit_shape_head, shape_log_probabilities
+from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES, describe
+from core.training.config import ClassifierConfig, to_json
+from core.training.device import data_workers, memory_snapshot
+from core.training.events import EpochEvent, ProgressEvent, StopRequested, TrainingSink
+from core.training.losses import build_loss
+from core.training.metrics import Evaluation, evaluate
+from core.training.startweights import StartingWeights, check_matches, load_state_dict
+from core.training.tensorboard import TensorBoardSink
+from core.training.weights import class_weights
 
 PASS_CLASS = 0  # DEFECTS[0]
 PROGRESS_SECONDS = 1.0

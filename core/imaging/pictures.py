@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from training.pipeline.imaging import UnreadableImage
-from training.pipeline.labels import parse_wire_name
+from core.imaging.decode import UnreadableImage
+from core.labels import parse_wire_name
 
 DEFAULT_CONF_THRESHOLD = 0.25
 #: Pictures whose suffix is one of these are inspected when a folder is given.

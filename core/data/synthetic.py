@@ -28,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from training.pipeline.labels import DEFECTS, VIEWS
+from core.labels import DEFECTS, VIEWS
 
 #: Picture side of the reference camera; every length below is in these pixels.
 REFERENCE_SIZE = 1004
@@ -178,7 +178,7 @@ def shape_ceiling(n_wires: int = 20000, seed: int = 0) -> dict[str, float]:
     rule for balanced accuracy. A trained model scoring near these numbers has
     nothing left to learn from shape.
     """
-    from training.pipeline.metrics import evaluate
+    from core.training.metrics import evaluate
 
     rng = np.random.default_rng(seed)
     truth = rng.integers(0, len(DEFECTS), n_wires)

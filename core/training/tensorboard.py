@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from training.pipeline.events import EpochEvent, ProgressEvent, StopKind
-from training.pipeline.metrics import Evaluation
+from core.training.events import EpochEvent, ProgressEvent, StopKind
+from core.training.metrics import Evaluation
 
 
 class TensorBoardSink:
@@ -50,12 +50,12 @@ class TensorBoardSink:
         return None
 
     def add_confusion(self, epoch: int, evaluation: Evaluation, tag: str = "val/confusion_matrix") -> None:
-        from training.pipeline.report import confusion_figure
+        from core.training.report import confusion_figure
 
         self.writer.add_figure(tag, confusion_figure(evaluation), epoch)
 
     def add_samples(self, epoch: int, pictures: Sequence[np.ndarray], truth: Sequence[str], predicted: Sequence[str]) -> None:
-        from training.pipeline.report import sample_grid
+        from core.training.report import sample_grid
 
         self.writer.add_figure("val/samples", sample_grid(pictures, truth, predicted), epoch)
 

@@ -22,12 +22,12 @@ from typing import Any
 
 import torch
 
-from training.pipeline.augment import ultralytics_augmentations
-from training.pipeline.config import DetectionConfig
-from training.pipeline.device import memory_snapshot
-from training.pipeline.events import EpochEvent, ProgressEvent, StopRequested, TrainingSink
-from training.pipeline.offline import import_yolo
-from training.pipeline.startweights import StartingWeights, check_matches, own_file, verified_copy
+from core.data.augment import ultralytics_augmentations
+from core.offline import import_yolo
+from core.training.config import DetectionConfig
+from core.training.device import memory_snapshot
+from core.training.events import EpochEvent, ProgressEvent, StopRequested, TrainingSink
+from core.training.startweights import StartingWeights, check_matches, own_file, verified_copy
 
 PROGRESS_SECONDS = 1.0
 

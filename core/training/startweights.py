@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
-from training.pipeline.config import parse_weights_reference
+from core.training.config import parse_weights_reference
 
 _CHUNK = 1024 * 1024
 #: The copy of a detector's starting weights inside the run folder, the only file Ultralytics opens for them.
