@@ -10,11 +10,11 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.roles import ANNOTATOR, has_role, role_required
 from annotations.actions import InvalidBoxes, StaleRevision, parse_boxes, save_boxes
-from annotations.interop.safepath import wire_group_problem
 from annotations.models import AnnotationChange, Image
 from annotations.upload import CREATED, DUPLICATE, ERROR, ingest_uploads
-from wiresag_web.roles import ANNOTATOR, has_role, role_required
+from core.safepath import wire_group_problem
 
 HISTORY_LIMIT = 100
 

@@ -10,9 +10,9 @@ from django.db import models
 from django.db.models import Q
 
 from annotations.choices import DEFECT_CHOICES, VIEW_CHOICES, ReviewState, Source
-from annotations.interop.safepath import wire_group_problem
 from core.imaging.decode import MEDIA_TYPES
 from core.labels import DEFECTS, VIEWS
+from core.safepath import wire_group_problem
 
 
 def image_upload_path(instance: Image, filename: str) -> str:
@@ -28,7 +28,7 @@ def image_upload_path(instance: Image, filename: str) -> str:
 
 
 def validate_wire_group(value: str) -> None:
-    """Wire groups become export folders: refuse '..', roots, drive letters, device names (see interop.safepath)."""
+    """Wire groups become export folders: refuse '..', roots, drive letters, device names (see core.safepath)."""
     if problem := wire_group_problem(value):
         raise ValidationError(problem)
 

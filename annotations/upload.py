@@ -21,8 +21,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 
 from annotations.ingest import DuplicateImage, ingest_image
-from annotations.interop.safepath import wire_group_problem
 from core.imaging.decode import UnreadableImage
+from core.safepath import wire_group_problem
 
 CREATED = "created"
 DUPLICATE = "duplicate"

@@ -37,9 +37,9 @@ import httpx  # noqa: E402
 import requests  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
+from accounts.users import create_user_with_role  # noqa: E402
 from annotations.ingest import ingest_image  # noqa: E402
 from annotations.models import Annotation, Image  # noqa: E402
-from annotations.users import create_user_with_role  # noqa: E402
 from bench._server import daphne, free_port, percentile  # noqa: E402
 from core.labels import DEFECTS  # noqa: E402
 from tests.conftest import png_bytes  # noqa: E402

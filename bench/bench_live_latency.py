@@ -111,7 +111,7 @@ def child(mode: str, clients: list[int], epochs: int) -> None:
     from django.core.management import call_command
     from django.test import Client
 
-    from annotations.users import create_user_with_role
+    from accounts.users import create_user_with_role
     from training import jobs
     from training.models import TrainingRun
     from training.sink import DatabaseSink

@@ -47,13 +47,13 @@ def evaluate_classifier(checkpoint: Path, crops_dir: Path) -> dict[str, float]:
     from torch.utils.data import DataLoader
 
     from core.data.augment import ClassAwareTransform, classifier_transform
+    from core.evaluation.metrics import evaluate
     from core.inspection.verdicts import Finding, combine_evidence, decide
     from core.labels import parse_wire_name
     from core.shape.shapehead import shape_log_probabilities
     from core.shape.wireshape import FEATURES
     from core.training.classifier import CropFolder, build_network, crop_view, folder_shapes, predict, with_shape_head
     from core.training.config import from_json
-    from core.training.metrics import evaluate
 
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
     config = from_json(state["config"])

@@ -2,7 +2,7 @@
 
 Writes one picture (JPEG) with the eight box crops (15 % margin) and their traces, the
 start in green and the end in blue, for checking the tracer by eye; the
-positions in ``tests/pipeline/test_wireshape.py::LEGACY_ENDS`` were checked on it.
+positions in ``tests/core/test_wireshape.py::LEGACY_ENDS`` were checked on it.
 
     .venv/bin/python bench/trace_legacy.py [--out docs/screenshots/traces-legacy.jpg]
 """
@@ -18,9 +18,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from annotations.interop.formats import legacy  # noqa: E402
 from core.data.prepare import crop_box, read_rgb8  # noqa: E402
 from core.shape import wireshape  # noqa: E402
+from interop.formats import legacy  # noqa: E402
 
 LEGACY = Path(__file__).resolve().parents[2] / "shared" / "samples" / "legacy"
 ROW_HEIGHT = 150

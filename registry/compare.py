@@ -10,9 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.labels import DEFECTS, VIEWS
 from registry.models import ModelVersion
-from registry.versions import lineage, pass_recall
+from registry.versions import lineage
 
 SPLITS = ("train", "val")
 
@@ -46,8 +45,6 @@ class Comparison:
     datasets: list[DatasetDiff]
 
 
-def _scalar_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
-    return {key: float(value) for key, value in metrics.items() if isinstance(value, int | float) and not isinstance(value, bool)}
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -70,19 +67,6 @@ def _rows(per_version: list[dict[str, Any]]) -> list[Row]:
     return rows
 
 
-def class_labels(version: ModelVersion) -> list[str]:
-    labels = version.metrics.get("labels")
-    if isinstance(labels, list) and labels:
-        return [str(label) for label in labels]
-    return list(DEFECTS if version.model_type == "defect" else VIEWS)
-
-
-def confusion_rows(version: ModelVersion) -> list[tuple[str, list[Any]]]:
-    """The confusion matrix as (true class, counts per predicted class) rows."""
-    matrix = version.metrics.get("confusion_matrix")
-    if not isinstance(matrix, list):
-        return []
-    return list(zip(class_labels(version), matrix, strict=False))
 
 
 def _snapshot_pairs(version: ModelVersion) -> dict[str, dict[int, int]]:
@@ -97,14 +81,13 @@ def _snapshot_pairs(version: ModelVersion) -> dict[str, dict[int, int]]:
 
 def compare(versions: Sequence[ModelVersion]) -> Comparison:
     chosen = list(versions)
-    metrics = _rows([_scalar_metrics(version.metrics) for version in chosen])
-    recall = _rows(
-        [
-            {name: values.get("recall") for name, values in (version.metrics.get("per_class") or {}).items() if isinstance(values, Mapping)}
-            for version in chosen
-        ]
-    )
-    confusion = [{"version": version, "labels": class_labels(version), "rows": confusion_rows(version)} for version in chosen]
+    scores = [version.scores for version in chosen]
+    metrics = _rows([dict(s.scalars) for s in scores])
+    recall = _rows([s.recall_by_class() for s in scores])
+    confusion = [
+        {"version": version, "labels": version.class_labels(), "rows": version_scores.confusion_rows()}
+        for version, version_scores in zip(chosen, scores, strict=True)
+    ]
     config = _rows([_flatten(version.config) for version in chosen])
     snapshots = [_snapshot_pairs(version) for version in chosen]
     baseline = snapshots[0] if snapshots else {}
@@ -133,6 +116,6 @@ def key_metrics(version: ModelVersion) -> list[float | None]:
     """The values of :data:`KEY_METRICS` for one version (PASS recall read as the gate reads it)."""
     values: list[float | None] = []
     for key, _ in KEY_METRICS[version.model_type]:
-        value = pass_recall(version.metrics) if key == "pass_recall" else version.metrics.get(key)
-        values.append(float(value) if isinstance(value, int | float) else None)
+        scores = version.scores
+        values.append(scores.pass_recall if key == "pass_recall" else scores.scalars.get(key))
     return values

@@ -2,16 +2,56 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 
-from annotations.choices import VIEW_CHOICES, ModelType
+from annotations.choices import VIEW_CHOICES, ModelType, ReviewState, Source
+from annotations.models import Annotation
+from core.evaluation.contract import ModelMetrics
+from core.labels import DEFECTS, VIEWS
+
+#: The Annotation field that names the version of each model type that made a box.
+ANNOTATION_FIELD = {ModelType.DETECTION: "detection_version", ModelType.VIEW: "view_version", ModelType.DEFECT: "defect_version"}
+
+
+@dataclass(frozen=True)
+class CorrectionRate:
+    """How people judged the boxes one model version made in the review queue."""
+
+    version: ModelVersion
+    reviewed: int
+    accepted: int
+    corrected: int
+    rejected: int
+    pending: int
+
+    @property
+    def rate(self) -> float | None:
+        """Share of reviewed boxes a person had to correct or reject (None before any review)."""
+        return (self.corrected + self.rejected) / self.reviewed if self.reviewed else None
 
 
 class ModelVersionQuerySet(models.QuerySet["ModelVersion"]):
     def active(self) -> ModelVersionQuerySet:
         return self.filter(is_active=True)
+
+    def correction_rates(self) -> list[CorrectionRate]:
+        """Per version (newest first per type): its boxes accepted, corrected, rejected or still pending."""
+        rows = []
+        for version in self.order_by("model_type", "-created_at"):
+            counts = Annotation.objects.filter(source=Source.MODEL, **{ANNOTATION_FIELD[version.model_type]: version}).aggregate(
+                accepted=Count("pk", filter=Q(review_state=ReviewState.ACCEPTED)),
+                corrected=Count("pk", filter=Q(review_state=ReviewState.CORRECTED)),
+                rejected=Count("pk", filter=Q(review_state=ReviewState.REJECTED)),
+                pending=Count("pk", filter=Q(review_state=ReviewState.PENDING)),
+            )
+            reviewed = counts["accepted"] + counts["corrected"] + counts["rejected"]
+            if reviewed or counts["pending"]:
+                rows.append(CorrectionRate(version, reviewed, **counts))
+        return rows
 
 
 class ModelVersion(models.Model):
@@ -48,6 +88,18 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def scores(self) -> ModelMetrics:
+        """Its metrics read through the one metrics contract (``core.evaluation.contract``)."""
+        return ModelMetrics.from_json(self.metrics)
+
+    def class_labels(self) -> list[str]:
+        """The class names its per-class table and confusion matrix are in, in order."""
+        labels = self.scores.labels
+        if labels:
+            return list(labels)
+        return list(DEFECTS if self.model_type == ModelType.DEFECT else VIEWS if self.model_type == ModelType.VIEW else ("wire",))
 
     @property
     def reference(self) -> str:

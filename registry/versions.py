@@ -35,6 +35,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from annotations.choices import ModelType
+from core.evaluation.contract import ModelMetrics
 from registry.models import ActivationEvent, ModelVersion
 from training.models import TrainingRun
 
@@ -211,12 +212,7 @@ def register_version(
 
 def pass_recall(metrics: Mapping[str, Any]) -> float | None:
     """The PASS recall a defect model reached, or None when its metrics do not say."""
-    per_class = metrics.get("per_class")
-    if isinstance(per_class, Mapping) and isinstance(per_class.get("PASS"), Mapping) and "recall" in per_class["PASS"]:
-        return float(per_class["PASS"]["recall"])
-    if metrics.get("pass_recall") is not None:
-        return float(metrics["pass_recall"])
-    return None
+    return ModelMetrics.from_json(metrics).pass_recall
 
 
 #: Below this many PASS validation pictures the gate's message says the recall is coarse.
@@ -227,14 +223,15 @@ def gate_problem(version: ModelVersion) -> str:
     """Why the quality gate holds this version back, or "" when it passes."""
     if version.model_type != ModelType.DEFECT:
         return ""
-    recall = pass_recall(version.metrics)
+    scores = version.scores
+    recall = scores.pass_recall
     target = settings.PASS_RECALL_GATE
     if recall is None:
         return f"{version.name} has no PASS recall in its metrics, so the quality gate (PASS recall ≥ {target:.2f}) cannot pass it."
     if recall < target:
         problem = f"{version.name} reaches PASS recall {recall:.2f}, below the quality gate of {target:.2f}."
-        support = version.metrics.get("pass_support")
-        if isinstance(support, int | float) and support < FEW_PASS_PICTURES:
+        support = scores.pass_support
+        if support is not None and support < FEW_PASS_PICTURES:
             problem += (
                 f" That recall rests on {int(support)} PASS validation picture{'s' if support != 1 else ''}, so it moves in big steps:"
                 " annotate more PASS wires, or activate with an override and a reason."

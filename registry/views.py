@@ -7,15 +7,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.roles import role_required
 from annotations.choices import ModelType
-from annotations.prediction import correction_rates
 from core.params import parse_id
 from registry import versions as registry
 from registry import weights_store
-from registry.compare import KEY_METRICS, class_labels, compare, confusion_rows, key_metrics
+from registry.compare import KEY_METRICS, compare, key_metrics
 from registry.forms import ActivateForm, BundleForm, RollbackForm, WeightsUploadForm
 from registry.models import ActivationEvent, ModelVersion, WeightsFile
-from wiresag_web.roles import role_required
 
 HISTORY_LENGTH = 30
 
@@ -57,12 +56,13 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "version": version,
         "gate": registry.gate_problem(version),
-        "labels": class_labels(version),
-        "confusion": confusion_rows(version),
+        "scores": version.scores,
+        "labels": version.class_labels(),
+        "confusion": version.scores.confusion_rows(),
         "lineage": registry.lineage(version),
         "history": version.activations.select_related("user"),
         "form": ActivateForm(),
-        "review": next(iter(correction_rates([version])), None),
+        "review": next(iter(ModelVersion.objects.filter(pk=version.pk).correction_rates()), None),
     }
     return render(request, "registry/detail.html", context)
 

@@ -27,6 +27,7 @@ from core.training.config import ConfigError, parse_weights_reference
 from core.training.startweights import StartingWeights, WeightsRefused, state_dict_from_bytes
 from registry.models import ModelVersion, WeightsFile
 from registry.versions import ModelFileMissing, RegistryError, file_of, models_dir
+from training.weights_sources import WeightsUnavailable
 
 logger = logging.getLogger("wiresag.registry")
 
@@ -153,3 +154,11 @@ def starting_weights(reference: str, model_type: str) -> StartingWeights:
     if not path.is_file():
         raise ModelFileMissing(f"The file of {reference} ({label}) is missing ({path}); upload it again or choose another.")
     return StartingWeights(reference.strip(), path, sha256, label)
+
+
+def store_lookup(reference: str, model_type: str) -> StartingWeights:
+    """:func:`starting_weights` in the terms training asks in (``training.weights_sources``)."""
+    try:
+        return starting_weights(reference, model_type)
+    except RegistryError as error:
+        raise WeightsUnavailable(str(error)) from None

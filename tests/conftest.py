@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
+from accounts.users import create_user_with_role
 from annotations.ingest import ingest_image
 from annotations.models import Image
-from annotations.users import create_user_with_role
 
 PASSWORD = "correct horse battery staple"
 

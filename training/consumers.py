@@ -11,10 +11,11 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts.roles import ENGINEER, has_role
+from training.groups import DASHBOARD_GROUP, run_group
 from training.live import dashboard_state, run_state
 from training.models import TrainingRun
-from training.relay import DASHBOARD_GROUP, relay, run_group
-from wiresag_web.roles import ENGINEER, has_role
+from training.relay import relay
 
 #: Close codes the page understands (4000-4999 are free for applications).
 CLOSE_FORBIDDEN = 4403

@@ -14,6 +14,7 @@ from core.data.dataset import InsufficientData
 from core.labels import MODEL_TYPES
 from core.training.config import PRESETS, ConfigError, describe, load_config, to_json
 from training.jobs import SEQUENCE_ORDER
+from training.weights_sources import WeightsUnavailable, starting_weights
 
 ALL = "all"
 MODEL_CHOICES = [
@@ -106,12 +107,9 @@ class LaunchForm(forms.Form):
 
     def _check_weights(self, model_type: str, reference: str) -> bool:
         """The starting weights must be a file of the app's store that fits the model; the worker checks the checksum."""
-        from registry.versions import RegistryError
-        from registry.weights_store import starting_weights
-
         try:
             starting_weights(reference, model_type)
-        except RegistryError as error:
+        except WeightsUnavailable as error:
             self.add_error(f"{model_type}_settings", str(error))
             return False
         return True

@@ -22,7 +22,6 @@ from django.db import transaction
 from django.db.models import Avg, Q
 from django.utils import timezone
 
-from annotations.interop.jobs import expire_abandoned
 from training.models import Control, EpochMetric, RunEvent, RunLogLine, RunStatus, TrainingRun
 from training.worker_processes import process_is_running
 
@@ -180,10 +179,9 @@ def reap_expired(now: datetime | None = None) -> list[int]:
 
 
 def periodic_maintenance() -> None:
-    """The every-minute schedule: reap dead workers' runs, drop old outbox rows, remove abandoned imports."""
+    """The every-minute schedule: reap dead workers' runs, drop old outbox rows."""
     reap_expired()
     RunEvent.objects.prune()
-    expire_abandoned()
 
 
 # --- user controls ----------------------------------------------------------------------------

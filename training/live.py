@@ -51,9 +51,7 @@ def run_state(run: TrainingRun) -> dict[str, Any]:
 
 def _report_url(run: TrainingRun) -> str:
     """The evaluation report of the version this run registered, when there is one."""
-    from registry.models import ModelVersion
-
-    version = ModelVersion.objects.filter(training_run=run).first()
+    version = getattr(run, "model_version", None)  # the registry's one-to-one (a floor above; no import)
     if version is None:
         return ""
     return reverse("registry:detail", args=[version.pk])

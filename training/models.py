@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from annotations.choices import ModelType
+from training.groups import publish_from_worker
 
 
 class RunStatus(models.TextChoices):
@@ -184,8 +185,6 @@ class RunEventQuerySet(models.QuerySet["RunEvent"]):
 
 
 def publish_after_commit(run_id: int, message: dict[str, Any]) -> None:
-    from training.relay import publish_from_worker
-
     publish_from_worker(run_id, message)
 
 

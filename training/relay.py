@@ -15,56 +15,22 @@ import asyncio
 import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
-from django.conf import settings
+
+from training.groups import cross_process_layer, send_to_groups
+from training.models import RunEvent
 
 logger = logging.getLogger("wiresag.training")
 
 POLL_SECONDS = 0.25
 BATCH = 500
-DASHBOARD_GROUP = "training.runs"
-#: Event types the dashboard of all runs needs; epochs and logs stay on the run page.
-DASHBOARD_TYPES = frozenset({"status", "progress", "epoch"})
-
-
-def run_group(run_id: int) -> str:
-    return f"training.run.{run_id}"
-
-
-def cross_process_layer() -> bool:
-    """True when the channel layer reaches other processes (Redis), so writers publish themselves."""
-    return bool(settings.REDIS_URL)
-
-
-async def send_to_groups(run_id: int, message: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    envelope = {"type": "run.event", "payload": message}
-    await layer.group_send(run_group(run_id), envelope)
-    if message.get("type") in DASHBOARD_TYPES:
-        await layer.group_send(DASHBOARD_GROUP, envelope)
-
-
-def publish_from_worker(run_id: int, message: dict[str, Any]) -> None:
-    """Called after commit: publish directly when the layer crosses processes, else leave it to the relay."""
-    if not cross_process_layer():
-        return
-    try:
-        async_to_sync(send_to_groups)(run_id, message)
-    except Exception:  # the row is committed; a lost message only delays a live view until it reconnects
-        logger.warning("Could not publish event %s of run %s to the channel layer.", message.get("event_id"), run_id, exc_info=True)
 
 
 def _latest_event_id() -> int:
-    from training.models import RunEvent
-
     return RunEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
 def _events_after(last_id: int) -> list[tuple[int, int, dict[str, Any]]]:
-    from training.models import RunEvent
-
     return list(RunEvent.objects.filter(id__gt=last_id).order_by("id").values_list("id", "run_id", "payload")[:BATCH])
 
 

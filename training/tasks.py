@@ -18,6 +18,7 @@ from django.db import close_old_connections, connection, transaction
 from core.training.events import StopRequested
 from training import jobs
 from training.models import RunStatus, TrainingRun
+from training.signals import run_succeeded
 from training.sink import DatabaseSink
 
 logger = logging.getLogger("wiresag.training")
@@ -76,8 +77,8 @@ def run_training(run_id: int) -> str:
 def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
     from core.training.config import from_json
     from core.training.runner import train
-    from registry.weights_store import starting_weights
     from training.snapshot import snapshot_from_run_json
+    from training.weights_sources import starting_weights
 
     folder = run_dir(run)
     # A paused or interrupted run left its last checkpoint in its folder: continue from there.
@@ -133,21 +134,10 @@ def paused_message(epoch: int) -> str:
 
 
 def _succeed(run: TrainingRun, worker: str, sink: DatabaseSink, result: Any) -> None:
-    from registry.versions import register_version
-
-    metrics = dict(result.metrics)
-    view_scope = run.config.get("view_scope", "all")
-    version = register_version(
-        run.model_type,
-        result.best_checkpoint,
-        metrics=metrics,
-        config=run.config,
-        dataset_size=sum(len(run.dataset_snapshot.get("records", {}).get(split, [])) for split in ("train", "val")),
-        training_run=run,
-        view_scope="" if view_scope == "all" else view_scope,
-    )
+    # The registry (a floor above) registers the model version; a receiver that raises fails the run.
+    answers = [answer for _, answer in run_succeeded.send(sender=TrainingRun, run=run, result=result) if answer]
     TrainingRun.objects.filter(pk=run.pk).update(device=getattr(result, "device", "") or run.device)
-    sink.on_log("INFO", f"Finished; registered model version {version.name}.")
+    sink.on_log("INFO", "Finished" + (f"; {'; '.join(answers)}." if answers else "."))
     jobs.finish(run.pk, worker, RunStatus.SUCCEEDED, checkpoint_path=str(result.best_checkpoint))
 
 

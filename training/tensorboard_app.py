@@ -22,7 +22,7 @@ from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from wiresag_web.roles import ENGINEER, has_role
+from accounts.roles import ENGINEER, has_role
 
 PREFIX = "/tensorboard/"
 _PATH = re.compile(r"^/tensorboard/(?P<run_id>\d+)(?P<rest>/.*)?$")

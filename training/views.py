@@ -7,11 +7,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.roles import role_required
 from training import jobs
 from training.forms import LaunchForm, presets
 from training.live import dashboard_state, run_state
 from training.models import TrainingRun
-from wiresag_web.roles import role_required
 
 CONTROLS = {"cancel": jobs.request_cancel, "pause": jobs.request_pause, "resume": jobs.request_resume}
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from wiresag_web.roles import ADMIN, ENGINEER, has_role
+from accounts.roles import ADMIN, ENGINEER, has_role
 
 
 def roles(request: HttpRequest) -> dict[str, bool]:

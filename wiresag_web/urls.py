@@ -14,8 +14,8 @@ urlpatterns = [
     path("media/<path:path>", views.media, name="media"),
     path("admin/", admin.site.urls),
     path("", include("annotations.urls")),
-    path("", include("annotations.interop_urls")),
-    path("", include("annotations.review_urls")),
+    path("", include("interop.urls")),
+    path("", include("review.urls")),
     path("", include("training.urls")),
     path("", include("registry.urls")),
 ]

@@ -1,22 +1,13 @@
-"""Create the three role groups (annotator, engineer, admin)."""
+"""Kept so that installations which applied it keep a consistent history.
+
+The role groups are made by ``accounts.0001_roles`` now (the accounts app owns roles).
+"""
 
 from __future__ import annotations
 
 from django.db import migrations
 
-ROLES = ("annotator", "engineer", "admin")
-
-
-def create_roles(apps, schema_editor):  # type: ignore[no-untyped-def]
-    group = apps.get_model("auth", "Group")
-    for name in ROLES:
-        group.objects.get_or_create(name=name)
-
-
-def remove_roles(apps, schema_editor):  # type: ignore[no-untyped-def]
-    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
-
 
 class Migration(migrations.Migration):
     dependencies = [("annotations", "0001_initial"), ("auth", "0012_alter_user_first_name_max_length")]
-    operations = [migrations.RunPython(create_roles, remove_roles)]
+    operations: list[migrations.operations.base.Operation] = []

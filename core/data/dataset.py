@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from core.data.weights import class_weights
 from core.labels import DEFECTS, SEVERITY, VIEWS
-from core.training.weights import class_weights
 
 SPLITS: tuple[str, ...] = ("train", "val")
 

@@ -22,9 +22,9 @@ import yaml
 from PIL import Image as PILImage
 
 from core.data.dataset import SPLITS, ImageRecord, Snapshot, box_counts, dataset_statistics
+from core.data.weights import class_weights
 from core.imaging.decode import window_to_8bit
 from core.labels import DEFECTS, VIEWS
-from core.training.weights import class_weights
 
 YOLO_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 _HIGH_DEPTH_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I", "F"}

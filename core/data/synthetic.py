@@ -178,7 +178,7 @@ def shape_ceiling(n_wires: int = 20000, seed: int = 0) -> dict[str, float]:
     rule for balanced accuracy. A trained model scoring near these numbers has
     nothing left to learn from shape.
     """
-    from core.training.metrics import evaluate
+    from core.evaluation.metrics import evaluate
 
     rng = np.random.default_rng(seed)
     truth = rng.integers(0, len(DEFECTS), n_wires)

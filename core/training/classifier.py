@@ -33,6 +33,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from core.data.augment import ClassAwareTransform, class_aware_transform, classifier_transform, oversample_indices
+from core.data.weights import class_weights
+from core.evaluation.metrics import Evaluation, evaluate
 from core.labels import VIEWS, parse_wire_name
 from core.shape.shapehead import combine, fit_shape_head, shape_log_probabilities
 from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES, describe
@@ -40,10 +42,8 @@ from core.training.config import ClassifierConfig, to_json
 from core.training.device import data_workers, memory_snapshot
 from core.training.events import EpochEvent, ProgressEvent, StopRequested, TrainingSink
 from core.training.losses import build_loss
-from core.training.metrics import Evaluation, evaluate
 from core.training.startweights import StartingWeights, check_matches, load_state_dict
 from core.training.tensorboard import TensorBoardSink
-from core.training.weights import class_weights
 
 PASS_CLASS = 0  # DEFECTS[0]
 PROGRESS_SECONDS = 1.0

@@ -22,7 +22,8 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from sklearn.metrics import precision_recall_curve  # noqa: E402
 
-from core.training.metrics import Evaluation, roc_curves  # noqa: E402
+from core.evaluation.contract import ModelMetrics  # noqa: E402
+from core.evaluation.metrics import Evaluation, roc_curves  # noqa: E402
 
 
 def confusion_figure(evaluation: Evaluation) -> Figure:
@@ -122,7 +123,9 @@ def write_classifier_report(
         pictures = [np.asarray(Image.open(m["path"]).convert("L")) for m in mistakes]
         grid = sample_grid(pictures, [m["truth"] for m in mistakes], [m["predicted"] for m in mistakes])
         figures["mistakes"] = _save(grid, out_dir / "mistakes.png")
-    report = {**extra, "evaluation": evaluation.as_dict(), "figures": figures, "mistakes": mistakes}
+    # "metrics" is the contract the registry stores; "evaluation" adds the AUCs and the sample count.
+    metrics = ModelMetrics.from_evaluation(evaluation).to_json()
+    report = {**extra, "metrics": metrics, "evaluation": evaluation.as_dict(), "figures": figures, "mistakes": mistakes}
     path = out_dir / "report.json"
     path.write_text(json.dumps(report, indent=1, ensure_ascii=False))
     _write_html(out_dir / "report.html", report)
@@ -157,9 +160,9 @@ def _write_html(path: Path, report: Mapping[str, Any]) -> None:
                 f"<td>{row['f1']:.3f}</td><td>{row['support']}</td><td>{auc}</td></tr>"
             )
         parts.append("</table>")
-    metrics = report.get("metrics")
-    if metrics:
-        parts.append("<table>" + "".join(f"<tr><td>{esc(k)}</td><td>{v:.4f}</td></tr>" for k, v in metrics.items()) + "</table>")
+    scalars = ModelMetrics.from_json(report.get("metrics")).scalars
+    if scalars:
+        parts.append("<table>" + "".join(f"<tr><td>{esc(k)}</td><td>{v:.4f}</td></tr>" for k, v in scalars.items()) + "</table>")
     for name, file in report.get("figures", {}).items():
         parts.append(f"<h2>{esc(name.replace('_', ' '))}</h2><img src='{esc(file)}' alt='{esc(name)}'>")
     path.write_text("\n".join(parts), encoding="utf-8")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.data.dataset import ImageRecord, Snapshot
+from core.evaluation.contract import ModelMetrics
 from core.offline import configure_offline, install_fonts
 from core.training.config import AnyConfig, ClassifierConfig, DetectionConfig, to_json
 from core.training.device import choose_device, describe_device, run_with_fallbacks
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 class TrainResult:
     best_checkpoint: Path
     last_checkpoint: Path
-    metrics: dict[str, float]
+    metrics: dict[str, Any]  # ModelMetrics.to_json(): scalars plus labels, per_class, confusion_matrix
     report_path: Path
     device: str
     epochs_run: int = 0
@@ -119,7 +120,7 @@ def train(
             result = _train_detection(config, dataset, run_dir, both, str(device), resume, starting_weights)
         else:
             result = _train_classifier(config, dataset, run_dir, both, tensorboard, str(device), resume, starting_weights)
-        tensorboard.add_hparams(to_json(config), result.metrics)
+        tensorboard.add_hparams(to_json(config), ModelMetrics.from_json(result.metrics).scalars)
     finally:
         tensorboard.close()
     (run_dir / "result.json").write_text(json.dumps(result.as_dict(), indent=1))
@@ -160,16 +161,8 @@ def _train_classifier(
     result, attempts = run_with_fallbacks(attempt, config.batch, device, sink.on_log)
     evaluation = result.evaluation
     device_text = describe_device(torch.device(attempts.device))
-    metrics = {
-        "accuracy": evaluation.accuracy,
-        "balanced_accuracy": evaluation.balanced_accuracy,
-        "macro_f1": evaluation.macro_f1,
-        "best_epoch": float(result.best_epoch),
-    }
-    if config.model_type == "defect":
-        metrics["pass_recall"] = evaluation.recall_of("PASS")
-        # How many PASS pictures that recall rests on: the registry's gate says so when they are few.
-        metrics["pass_support"] = float(evaluation.per_class[evaluation.classes.index("PASS")].support)
+    # The metrics contract (per class, confusion matrix, PASS recall with its support) the registry reads.
+    metrics = ModelMetrics.from_evaluation(evaluation, best_epoch=float(result.best_epoch)).to_json()
     report_path = write_classifier_report(
         run_dir / "report",
         evaluation,
@@ -238,5 +231,5 @@ def _train_detection(
         },
     )
     # The registry names detection versions by mAP50, mAP50-95, precision and recall.
-    metrics = {name.removeprefix("val/"): value for name, value in result.metrics.items()}
+    metrics = ModelMetrics({name.removeprefix("val/"): float(value) for name, value in result.metrics.items()}, ("wire",)).to_json()
     return TrainResult(result.best_checkpoint, result.last_checkpoint, metrics, report_path, device_text, result.epochs_run, attempts.notes)

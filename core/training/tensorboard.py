@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from core.evaluation.metrics import Evaluation
 from core.training.events import EpochEvent, ProgressEvent, StopKind
-from core.training.metrics import Evaluation
 
 
 class TensorBoardSink:

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from accounts.users import create_user_with_role
 from annotations.models import Annotation, AnnotationChange
-from annotations.users import create_user_with_role
 from tests.conftest import PASSWORD
 
 

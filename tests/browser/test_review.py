@@ -12,9 +12,9 @@ from playwright.sync_api import Browser, expect
 
 from annotations.choices import ReviewState, Source
 from annotations.ingest import ingest_image
-from annotations.inspection import INSPECTION, PREANNOTATION, list_jobs, run_inspection, run_preannotation
 from annotations.models import Annotation, AnnotationChange
 from registry.versions import activate, register_version
+from review.inspection import INSPECTION, PREANNOTATION, list_jobs, run_inspection, run_preannotation
 from tests.browser_fixtures import chromium, login  # noqa: F401
 from tests.conftest import PASSWORD
 from tests.tiny_models import TinyModels, tiny_models

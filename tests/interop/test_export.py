@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from annotations.interop.apply import plan_import
-from annotations.interop.export import CLASSES, EXPORT_FORMATS, export_zip, select
-from annotations.interop.mapping import clean, resolve, suggest
-from annotations.interop.reading import read_source
 from annotations.models import Annotation, Image
+from interop.apply import plan_import
+from interop.export import CLASSES, EXPORT_FORMATS, export_zip, select
+from interop.mapping import clean, resolve, suggest
+from interop.reading import read_source
 
 BOXES = {
     ("Top/PASS", "001_TOP.png"): [(3.25, 4.5, 20.75, 10.4, "TOP", "PASS"), (30, 20, 33.6, 27.9, "TOP", "WOBBLE")],

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from annotations.interop.dataset import FormatError
-from annotations.interop.formats import coco, csv, cvat, labelstudio, legacy, voc, yolo
-from annotations.interop.reading import detect, read_source
+from interop.dataset import FormatError
+from interop.formats import coco, csv, cvat, labelstudio, legacy, voc, yolo
+from interop.reading import detect, read_source
 
 FIXTURES = Path("/work/shared/fixtures/interop")
 LEGACY = Path("/work/shared/samples/legacy")
@@ -226,6 +226,6 @@ def test_detect_recognises_every_fixture() -> None:
 
 
 def test_format_modules_import_no_django() -> None:
-    code = ("import sys; import annotations.interop.reading, annotations.interop.mapping; "
+    code = ("import sys; import interop.reading, interop.mapping; "
             "sys.exit(1 if any(m == 'django' or m.startswith('django.') for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2]).returncode == 0

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from annotations.interop.apply import ImportRefused, apply_plan, plan_import, safe_folder
-from annotations.interop.mapping import clean, suggest
-from annotations.interop.reading import read_source
 from annotations.models import Annotation, AnnotationChange, Image
+from interop.apply import ImportRefused, apply_plan, plan_import, safe_folder
+from interop.mapping import clean, suggest
+from interop.reading import read_source
 
 FIXTURES = Path("/work/shared/fixtures/interop")
 LEGACY = Path("/work/shared/samples/legacy")

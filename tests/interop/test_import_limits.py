@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from annotations.interop.apply import ImportRefused
-from annotations.interop.sources import unpack_zip
+from interop.apply import ImportRefused
+from interop.sources import unpack_zip
 
 
 def zip_file(path: Path, entries: dict[str, bytes]) -> Path:
@@ -110,7 +110,7 @@ def test_an_unexpected_failure_leaves_no_job_folder(client, annotator, data_dir,
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("annotations.interop_views.read_source", broken)
+    monkeypatch.setattr("interop.views.read_source", broken)
     client.raise_request_exception = False
     client.force_login(annotator)
     response = client.post("/import/", {"file": upload({"boxes.csv": b"image_name\n"}), "format": "auto"})
@@ -143,8 +143,11 @@ def test_applied_import_removes_its_folder(client, annotator, data_dir) -> None:
 
 
 def test_maintenance_expires_abandoned_import_folders_only(db, client, annotator, data_dir, settings) -> None:  # type: ignore[no-untyped-def]
-    from training.jobs import periodic_maintenance
+    from django.utils.module_loading import import_string
+    from django_q.models import Schedule
 
+    # The schedule the migration made is what runs: call its function the way the worker would.
+    periodic_maintenance = import_string(Schedule.objects.get(name="interop-expire-imports").func)
     settings.IMPORT_EXPIRE_HOURS = 24
     _started_job(client, annotator)
     old, fresh = job_folders(data_dir)[0], data_dir / "imports" / ("f" * 32)
@@ -179,7 +182,7 @@ def test_messages_name_what_the_user_gave_not_server_paths(client, annotator, da
 
 
 def test_prediction_upload_zip_is_bounded_too(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from annotations.inspection import PredictionUnavailable, _zip_inputs
+    from review.inspection import PredictionUnavailable, _zip_inputs
 
     settings.ZIP_MAX_ENTRIES = 2
     zip_file(tmp_path / "upload.zip", {f"{n}_TOP.png": b"x" for n in range(3)})

@@ -8,17 +8,12 @@ from django.urls import reverse
 from registry import versions as registry
 from registry.models import ActivationEvent, ModelVersion
 from tests.conftest import PASSWORD
+from tests.registry.conftest import evaluated
 from training.models import RunStatus, TrainingRun
 
 INDEX = reverse("registry:index")
-DEFECT_METRICS = {
-    "accuracy": 0.8,
-    "balanced_accuracy": 0.83,
-    "pass_recall": 0.9,
-    "labels": ["PASS", "SWEEP", "WOBBLE", "TOUCH"],
-    "per_class": {"PASS": {"precision": 0.7, "recall": 0.9, "f1": 0.79, "support": 10}, "TOUCH": {"recall": 0.61}},
-    "confusion_matrix": [[9, 1, 0, 0], [0, 5, 0, 0], [0, 0, 5, 0], [0, 2, 0, 3]],
-}
+# A real evaluation in the shape the trainer writes (core.evaluation.contract): PASS recall 0.9, TOUCH 0.6.
+DEFECT_METRICS = evaluated([[9, 1, 0, 0], [0, 5, 0, 0], [0, 0, 5, 0], [0, 2, 0, 3]])
 
 
 @pytest.fixture
@@ -49,21 +44,22 @@ def test_the_list_shows_versions_per_type_with_key_metrics_and_the_nav_link(engi
     version = make(tmp_path)
     make(tmp_path, "detection", {"mAP50": 0.734, "mAP50-95": 0.41})
     page = engineer_client.get(INDEX).content.decode()
-    assert version.name in page and "0.830" in page and "0.900" in page and "0.734" in page
+    assert version.name in page and "0.875" in page and "0.900" in page and "0.734" in page
     assert f'href="{INDEX}"' in page
     assert "No view version yet" in page
 
 
 def test_compare_shows_metrics_recall_confusion_config_and_dataset_differences(engineer_client, tmp_path):
     first = make(tmp_path, snapshot={"train": [[1, 1], [2, 1], [3, 1]], "val": [[4, 1]]}, lr=0.001, loss="weighted_ce")
-    metrics = {**DEFECT_METRICS, "balanced_accuracy": 0.88, "per_class": {"PASS": {"recall": 0.95}}}
+    metrics = evaluated([[19, 1, 0, 0], [0, 5, 0, 0], [0, 0, 5, 0], [0, 2, 0, 3]])  # PASS recall 0.95
     second = make(tmp_path, metrics=metrics, snapshot={"train": [[1, 1], [2, 3], [5, 1]], "val": [[4, 1]]}, lr=0.001, loss="focal")
     response = engineer_client.get(reverse("registry:compare"), {"v": [first.pk, second.pk]})
     comparison = response.context["comparison"]
     assert [version.pk for version in comparison.versions] == [first.pk, second.pk]
     rows = {row.label: row for row in comparison.metrics}
-    assert rows["balanced_accuracy"].values == [0.83, 0.88] and rows["balanced_accuracy"].differs
-    assert {row.label: row.values for row in comparison.recall}["PASS"] == [0.9, 0.95]
+    assert rows["balanced_accuracy"].values == [pytest.approx(0.875), pytest.approx(0.8875)] and rows["balanced_accuracy"].differs
+    assert {row.label: row.values for row in comparison.recall}["PASS"] == [pytest.approx(0.9), pytest.approx(0.95)]
+    assert {row.label: row.values for row in comparison.recall}["TOUCH"] == [pytest.approx(0.6), pytest.approx(0.6)]
     config = {row.label: row for row in comparison.config}
     assert config["loss"].differs and not config["lr"].differs
     dataset = comparison.datasets[1]
@@ -78,7 +74,7 @@ def test_compare_needs_two_versions(engineer_client, tmp_path):
 
 
 def test_activate_from_the_page_with_the_gate_and_its_override(engineer_client, engineer, tmp_path):
-    weak = make(tmp_path, metrics={"balanced_accuracy": 0.7, "per_class": {"PASS": {"recall": 0.5}}})
+    weak = make(tmp_path, metrics=evaluated([[5, 5, 0, 0], [0, 5, 0, 0], [0, 0, 5, 0], [0, 0, 0, 5]]))  # PASS recall 0.5
     url = reverse("registry:activate", args=[weak.pk])
     detail = engineer_client.get(reverse("registry:detail", args=[weak.pk])).content.decode()
     assert "below the quality gate" in detail and "override_gate" in detail

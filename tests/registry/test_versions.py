@@ -12,16 +12,12 @@ from django.core.management import call_command
 
 from registry import versions as registry
 from registry.models import ActivationEvent, ModelVersion
+from tests.registry.conftest import evaluated
 from training.models import RunStatus, TrainingRun
 
-GOOD_DEFECT = {
-    "accuracy": 0.8,
-    "balanced_accuracy": 0.83,
-    "pass_recall": 0.9,
-    "per_class": {"PASS": {"precision": 0.7, "recall": 0.9, "f1": 0.79, "support": 10}},
-    "confusion_matrix": [[9, 1, 0, 0], [0, 5, 0, 0], [0, 0, 5, 0], [0, 0, 0, 5]],
-}
-WEAK_DEFECT = {"balanced_accuracy": 0.6, "per_class": {"PASS": {"precision": 0.5, "recall": 0.4, "f1": 0.44, "support": 10}}}
+# Built from real evaluations, in the shape the trainer writes (core.evaluation.contract).
+GOOD_DEFECT = evaluated([[9, 1, 0, 0], [0, 5, 0, 0], [0, 0, 5, 0], [0, 0, 0, 5]])  # PASS recall 0.9
+WEAK_DEFECT = evaluated([[4, 6, 0, 0], [0, 5, 0, 0], [0, 0, 5, 0], [0, 3, 0, 2]])  # PASS recall 0.4
 
 
 @pytest.fixture
@@ -46,7 +42,7 @@ def test_register_copies_the_checkpoint_under_a_name_with_its_metric_and_checksu
     run = TrainingRun.objects.create(model_type="defect", status=RunStatus.SUCCEEDED, dataset_snapshot={"train": [[1, 2]], "val": [[3, 1]]})
     source = checkpoint()
     version = registry.register_version("defect", source, metrics=GOOD_DEFECT, config={"lr": 0.001}, dataset_size=40, training_run=run)
-    assert re.fullmatch(r"defect_\d{8}_\d{6}_bacc0\.83", version.name)
+    assert re.fullmatch(r"defect_\d{8}_\d{6}_bacc0\.97", version.name)
     stored = Path(settings.MODELS_DIR) / "defect" / f"{version.name}.pt"
     assert stored.read_bytes() == source.read_bytes()
     assert version.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()

@@ -8,10 +8,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
+from accounts.roles import ADMIN
+from accounts.users import create_user_with_role, generate_password
 from annotations.demo import load_synthetic_dataset
 from annotations.models import Image
-from annotations.users import create_user_with_role, generate_password
-from wiresag_web.roles import ADMIN
 
 
 class Command(BaseCommand):

@@ -17,10 +17,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from core.data.dataset import InsufficientData
 from core.labels import MODEL_TYPES
 from core.training.config import PRESETS, ConfigError, load_config, parse_overrides, to_json
-from registry.versions import RegistryError
-from registry.weights_store import starting_weights
 from training.models import RunStatus, TrainingRun
 from training.snapshot import build_snapshot, snapshot_run_json
+from training.weights_sources import WeightsUnavailable, starting_weights
 
 
 class Command(BaseCommand):
@@ -50,7 +49,7 @@ class Command(BaseCommand):
             snapshot = build_snapshot(
                 val_fraction=config.val_fraction, seed=config.seed, min_samples_per_class=minimum, group_by_lot=options["group_by_lot"]
             )
-        except (ConfigError, InsufficientData, RegistryError) as error:
+        except (ConfigError, InsufficientData, WeightsUnavailable) as error:
             raise CommandError(str(error)) from None
         for warning in snapshot.warnings:
             self.stderr.write(f"Warning: {warning}")

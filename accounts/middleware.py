@@ -1,0 +1,57 @@
+"""Login, and a role, are required for every page, API and media file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from accounts.roles import ANNOTATOR, has_role
+
+API_PREFIX = "/api/"
+NO_ROLE_SENTENCE = "Your account has no role yet, so it cannot see the library. Ask an admin to give you a role."
+
+
+class LoginRequiredMiddleware(DjangoLoginRequired):
+    """Django's login-required middleware, answering APIs with 401 JSON instead of a redirect.
+
+    Views opt out with ``django.contrib.auth.decorators.login_not_required``.
+    """
+
+    def handle_no_permission(self, request: HttpRequest, view_func: object) -> HttpResponse:
+        if request.path.startswith(API_PREFIX):
+            return JsonResponse(
+                {"error": "You are not logged in. Log in and try again."}, status=401
+            )
+        return super().handle_no_permission(request, view_func)
+
+
+#: Pages a signed-in user without a role may still reach: to leave, and to be told what to do.
+ROLELESS_ALLOWED = {"login", "logout", "health"}
+
+
+class RoleRequiredMiddleware:
+    """A signed-in user with no role sees one page saying to ask an admin for a role.
+
+    Without it, any account (a new one, or one whose role was taken away) would read the
+    whole library and its media: the views only check roles for what they change.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: object, view_args: object, view_kwargs: object) -> HttpResponse | None:
+        user = request.user
+        if not user.is_authenticated or has_role(user, ANNOTATOR):
+            return None
+        match = request.resolver_match
+        if match is not None and match.url_name in ROLELESS_ALLOWED and not match.namespace:
+            return None
+        if request.path.startswith(API_PREFIX):
+            return JsonResponse({"error": NO_ROLE_SENTENCE}, status=403)
+        return render(request, "no_role.html", {"sentence": NO_ROLE_SENTENCE}, status=403)

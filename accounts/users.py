@@ -1,0 +1,31 @@
+"""Creating users with a role (used by the admin command and the demo)."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser, Group
+
+from accounts.roles import ADMIN, ROLES
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def create_user_with_role(username: str, password: str, role: str, email: str = "") -> AbstractUser:
+    """Create a user in the role's group; an admin is also staff and superuser (Django admin)."""
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    user_model = get_user_model()
+    if user_model.objects.filter(username=username).exists():
+        raise ValueError(f"A user named {username!r} already exists; choose another name.")
+    user = user_model.objects.create_user(username=username, email=email, password=password)
+    if role == ADMIN:
+        user.is_staff = True
+        user.is_superuser = True
+        user.save(update_fields=["is_staff", "is_superuser"])
+    group, _ = Group.objects.get_or_create(name=role)
+    user.groups.add(group)
+    return user

@@ -1,0 +1,284 @@
+"""Plan an import (dry run, nothing written), then apply it in one transaction.
+
+The plan says what comes in and what is skipped and why (unknown label, box
+outside the picture, missing picture, duplicate). Applying stores new pictures
+through ``ingest_image`` and records every new box in the history; any failure
+rolls the database back and removes the picture files already stored, so the
+library stays as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
+from PIL import Image as PILImage
+
+from annotations.choices import Source
+from annotations.ingest import ingest_image
+from annotations.models import Annotation, AnnotationChange, Image
+from core.labels import parse_wire_name
+from core.safepath import wire_group_problem
+from interop.dataset import ForeignDataset, ForeignImage
+from interop.mapping import resolve
+
+#: Boxes closer than this (pixels, every side) with the same labels are the same box.
+DUPLICATE_TOLERANCE = 0.5
+
+
+class ImportRefused(ValueError):
+    """A source the import may not read (outside the import root, unsafe zip entry ...)."""
+
+
+@dataclass
+class PlannedBox:
+    x: float
+    y: float
+    width: float
+    height: float
+    view: str
+    defect: str
+    label: str
+    clipped: bool = False
+
+
+@dataclass
+class PlannedImage:
+    name: str
+    group: str
+    width: int
+    height: int
+    picture: Path | None = None
+    library_id: int | None = None
+    boxes: list[PlannedBox] = field(default_factory=list)
+
+    @property
+    def is_new(self) -> bool:
+        return self.library_id is None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    image: str
+    label: str
+    reason: str
+
+
+@dataclass
+class ImportPlan:
+    format: str
+    images: list[PlannedImage] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def box_count(self) -> int:
+        return sum(len(image.boxes) for image in self.images)
+
+    @property
+    def new_picture_count(self) -> int:
+        return sum(1 for image in self.images if image.is_new)
+
+    @property
+    def clipped_count(self) -> int:
+        return sum(1 for image in self.images for box in image.boxes if box.clipped)
+
+    def skip_reasons(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for skipped in self.skipped:
+            key = re.sub(r" '.*?'", "", skipped.reason.split(" (")[0])
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    pictures_created: int
+    boxes_created: int
+    skipped: int
+
+
+def safe_folder(requested: str) -> Path:
+    """A server folder below ``settings.IMPORT_ROOT``; anything outside it is refused."""
+    root = Path(settings.IMPORT_ROOT).resolve()
+    candidate = (root / requested.strip().lstrip("/")).resolve() if not Path(requested).is_absolute() else Path(requested).resolve()
+    if candidate != root and root not in candidate.parents:
+        raise ImportRefused(
+            f"Only folders inside the import folder can be read, and {requested.strip()!r} is not; move the files there first."
+        )
+    if not candidate.exists():
+        raise ImportRefused(f"There is no file or folder {requested.strip()!r} inside the import folder.")
+    return candidate
+
+
+def _match_library(image: ForeignImage, group: str) -> tuple[Image | None, str]:
+    """A library picture with the same name (and group, when several share it), or why none is used."""
+    name = PurePosixPath(image.name)
+    if name.suffix:
+        matches = Image.objects.filter(original_name__iexact=name.name)
+    else:
+        matches = Image.objects.filter(original_name__iregex=rf"^{re.escape(name.name)}\.[a-z0-9]+$")
+    if group and matches.filter(wire_group=group).exists():
+        matches = matches.filter(wire_group=group)
+    found = list(matches[:2])
+    if len(found) == 1:
+        return found[0], ""
+    if found:
+        return None, f"several library pictures are named {name.name!r}; give the group or include the pictures"
+    return None, "missing picture (not in the source and no library picture has this name)"
+
+
+def _inspect_picture(path: Path) -> tuple[str, int, int]:
+    data = path.read_bytes()
+    try:
+        with PILImage.open(io.BytesIO(data)) as picture:
+            width, height = picture.size
+    except ImportError:
+        # In a process that imported ultralytics, PIL.Image.open is patched to load the pi-heif
+        # plugin for a file it cannot identify, and fails with ModuleNotFoundError where it is absent.
+        raise PILImage.UnidentifiedImageError(path.name) from None
+    return hashlib.sha256(data).hexdigest(), width, height
+
+
+def _unreadable(picture: Path, error: Exception) -> str:
+    """Why a picture cannot be read, naming the file as the user named it (never a server path or a stream)."""
+    if isinstance(error, PILImage.UnidentifiedImageError):
+        return f"unreadable picture ({picture.name} is not a picture Wiresag can read)"
+    if isinstance(error, PILImage.DecompressionBombError):
+        return f"unreadable picture ({picture.name} has too many pixels; it may be a decompression bomb)"
+    detail = error.strerror if isinstance(error, OSError) and error.strerror else "damaged or truncated"
+    return f"unreadable picture ({picture.name}: {detail})"
+
+
+def _clip(x: float, y: float, w: float, h: float, width: int, height: int, clip: bool) -> tuple[float, float, float, float, bool] | None:
+    inside = x >= 0 and y >= 0 and x + w <= width + 1e-6 and y + h <= height + 1e-6
+    if inside:
+        return x, y, min(w, width - x), min(h, height - y), False
+    if not clip:
+        return None
+    left, top = max(0.0, x), max(0.0, y)
+    right, bottom = min(float(width), x + w), min(float(height), y + h)
+    if right - left < 1 or bottom - top < 1:
+        return None
+    return left, top, right - left, bottom - top, True
+
+
+def _same(a: tuple[float, float, float, float, str, str], b: tuple[float, float, float, float, str, str]) -> bool:
+    return a[4:] == b[4:] and all(abs(p - q) <= DUPLICATE_TOLERANCE for p, q in zip(a[:4], b[:4], strict=True))
+
+
+def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool = True, wire_group: str = "") -> ImportPlan:
+    """What an import would do; reads pictures but writes nothing."""
+    plan = ImportPlan(format=dataset.format, notes=list(dataset.notes))
+    targets: dict[str, PlannedImage] = {}
+    known_boxes: dict[str, list[tuple[float, float, float, float, str, str]]] = {}
+    for foreign in dataset.images:
+        group = "/".join(part for part in (wire_group.strip("/"), foreign.group) if part)
+        display = f"{group}/{foreign.basename}" if group else foreign.basename
+        if foreign.problem:
+            plan.skipped.extend(Skipped(display, box.label, foreign.problem) for box in foreign.boxes)
+            continue
+        if problem := wire_group_problem(group):
+            plan.skipped.extend(Skipped(display, box.label, f"unsafe wire group ({problem})") for box in foreign.boxes)
+            continue
+        library: Image | None = None
+        sha = ""
+        if foreign.picture is not None:
+            try:
+                sha, width, height = _inspect_picture(foreign.picture)
+            except (OSError, PILImage.DecompressionBombError) as error:
+                plan.skipped.extend(Skipped(display, box.label, _unreadable(foreign.picture, error)) for box in foreign.boxes)
+                continue
+            library = Image.objects.filter(sha256=sha).first()
+        else:
+            library, reason = _match_library(foreign, group)
+            if library is None:
+                plan.skipped.extend(Skipped(display, box.label, reason) for box in foreign.boxes)
+                continue
+            width, height = library.width, library.height
+        if foreign.width and foreign.height and (foreign.width, foreign.height) != (width, height):
+            reason = f"picture size differs (the file says {foreign.width}x{foreign.height}, the picture is {width}x{height})"
+            plan.skipped.extend(Skipped(display, box.label, reason) for box in foreign.boxes)
+            continue
+        key = f"id:{library.pk}" if library is not None else f"sha:{sha}"
+        target = targets.get(key)
+        if target is None:
+            target = PlannedImage(
+                name=foreign.basename, group=group if library is None else library.wire_group, width=width, height=height,
+                picture=foreign.picture if library is None else None, library_id=library.pk if library else None,
+            )
+            targets[key] = target
+            plan.images.append(target)
+            known_boxes[key] = [
+                (a.x, a.y, a.width, a.height, a.view, a.defect) for a in (library.annotations.all() if library else [])
+            ]
+        name_view = parse_wire_name(foreign.basename).view
+        for box in foreign.boxes:
+            resolved = resolve(box, mapping, name_view)
+            if isinstance(resolved, str):
+                plan.skipped.append(Skipped(display, box.label, resolved))
+                continue
+            view, defect = resolved
+            placed = _clip(*box.in_pixels(width, height), width, height, clip)
+            if placed is None:
+                reason = "box outside the picture" + ("" if clip else " (clipping is off)")
+                plan.skipped.append(Skipped(display, box.label, reason))
+                continue
+            x, y, w, h, clipped = placed
+            candidate = (x, y, w, h, view, defect)
+            if any(_same(candidate, other) for other in known_boxes[key]):
+                plan.skipped.append(Skipped(display, box.label, "duplicate (the same box is already there)"))
+                continue
+            known_boxes[key].append(candidate)
+            target.boxes.append(PlannedBox(x, y, w, h, view, defect, box.label, clipped))
+    plan.images = [image for image in plan.images if image.boxes or image.is_new]
+    return plan
+
+
+def apply_plan(plan: ImportPlan, user: AbstractBaseUser | None) -> ImportResult:
+    """Store the planned pictures and boxes in one transaction; on failure nothing stays."""
+    stored: list[str] = []
+    note = f"Imported from {plan.format}"
+    try:
+        with transaction.atomic():
+            pictures_created = boxes_created = 0
+            for planned in plan.images:
+                if planned.library_id is not None:
+                    image = Image.objects.select_for_update().get(pk=planned.library_id)
+                else:
+                    assert planned.picture is not None
+                    data = planned.picture.read_bytes()
+                    result = ingest_image(data, planned.name, wire_group=planned.group, user=user, allow_existing=True)
+                    image = result.image
+                    if result.created:
+                        pictures_created += 1
+                        stored.extend(name for name in (image.file.name, image.display_file.name, image.thumbnail_file.name) if name)
+                if not planned.boxes:
+                    continue
+                annotations = [
+                    Annotation.objects.create(
+                        image=image, x=box.x, y=box.y, width=box.width, height=box.height, view=box.view, defect=box.defect,
+                        source=Source.HUMAN, annotator=user,
+                    )
+                    for box in planned.boxes
+                ]
+                AnnotationChange.objects.bulk_create(
+                    AnnotationChange(image=image, annotation_id_ref=a.pk, action="create", user=user, after=a.as_dict(), note=note)
+                    for a in annotations
+                )
+                Image.objects.filter(pk=image.pk).update(annotation_revision=F("annotation_revision") + 1)
+                boxes_created += len(annotations)
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    return ImportResult(pictures_created=pictures_created, boxes_created=boxes_created, skipped=len(plan.skipped))

@@ -1,0 +1,114 @@
+"""A filtered selection of the library -> a zip in one of the foreign formats.
+
+View and defect travel as the class (``TOP_PASS`` ... ``SIDE_TOUCH``, eight
+classes in ``VIEWS`` x ``DEFECTS`` order, the same ids in every export) plus
+``view`` and ``defect`` attributes where the format has attributes (CVAT, COCO,
+Label Studio per-region choices, VOC ``<attributes>``, CSV columns). Pictures
+travel in the zip under ``{wire_group}/{name}``, so wire ids that restart per
+folder stay apart and an import of the zip gives the same groups back.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from pathlib import Path
+
+from django.core.files.storage import default_storage
+from django.db.models import Prefetch, QuerySet
+
+from annotations.models import Annotation, Image
+from core.labels import DEFECTS, VIEWS
+from core.safepath import inside, safe_relative
+from interop.dataset import ForeignBox, ForeignDataset, ForeignImage
+from interop.formats import coco, csv, cvat, labelstudio, voc, yolo
+
+EXPORT_FORMATS: dict[str, str] = {
+    "yolo": "YOLO (Ultralytics data.yaml dataset)",
+    "coco": "COCO instances JSON",
+    "voc": "Pascal VOC XML",
+    "cvat": "CVAT for images 1.1 XML",
+    "labelstudio": "Label Studio JSON",
+    "csv": "CSV (desktop tool columns)",
+}
+CLASSES: list[str] = [f"{view}_{defect}" for view in VIEWS for defect in DEFECTS]
+
+
+def select(
+    *, view: str = "", defect: str = "", wire_group: str = "", name: str = "", for_training: bool = True
+) -> QuerySet[Image]:
+    """Pictures with at least one box matching the filters, each with only those boxes prefetched."""
+    boxes = Annotation.objects.for_training() if for_training else Annotation.objects.all()
+    if view:
+        boxes = boxes.filter(view=view)
+    if defect:
+        boxes = boxes.filter(defect=defect)
+    images = Image.objects.filter(pk__in=boxes.values("image_id"))
+    if wire_group:
+        images = images.filter(wire_group__startswith=wire_group)
+    if name:
+        images = images.filter(original_name__icontains=name)
+    return images.prefetch_related(Prefetch("annotations", queryset=boxes, to_attr="selected_boxes"))
+
+
+def to_dataset(images: QuerySet[Image]) -> ForeignDataset:
+    dataset = ForeignDataset(format="wiresag", labels=list(CLASSES))
+    for image in images:
+        # Groups and names stored before they were checked may hold '..' or a root: defused here, once for every format.
+        name = str(safe_relative(f"{image.wire_group}/{image.original_name}" if image.wire_group else image.original_name))
+        dataset.images.append(
+            ForeignImage(
+                name=name,
+                width=image.width,
+                height=image.height,
+                picture=Path(default_storage.path(image.file.name)),
+                group=str(safe_relative(image.wire_group)) if image.wire_group else "",
+                boxes=[
+                    ForeignBox(
+                        label=f"{box.view}_{box.defect}", x=box.x, y=box.y, width=box.width, height=box.height,
+                        attributes={"view": box.view, "defect": box.defect},
+                    )
+                    for box in image.selected_boxes  # type: ignore[attr-defined]
+                ],
+            )
+        )
+    return dataset
+
+
+def write(dataset: ForeignDataset, format_name: str, out: Path, *, include_pictures: bool = True, val_every: int = 5) -> None:
+    """Write ``dataset`` into the folder ``out`` in ``format_name``."""
+    out.mkdir(parents=True, exist_ok=True)
+    if format_name == "yolo":
+        val_names = {image.name for index, image in enumerate(dataset.images) if val_every and index % val_every == val_every - 1}
+        yolo.write(dataset, out, val_names)
+        return
+    writers = {"coco": (coco.write, "annotations.json"), "cvat": (cvat.write, "annotations.xml"),
+               "labelstudio": (labelstudio.write, "tasks.json"), "csv": (csv.write, "boxes.csv")}
+    if format_name == "voc":
+        voc.write(dataset, out)
+    else:
+        writer, filename = writers[format_name]
+        writer(dataset, out / filename)
+    if include_pictures:
+        for image in dataset.images:
+            if image.picture is not None:
+                target = inside(out / "images", image.name)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(image.picture.read_bytes())
+
+
+def export_zip(images: QuerySet[Image], format_name: str, target: Path, *, include_pictures: bool = True) -> Path:
+    """Write the selection as a zip file at ``target``."""
+    with tempfile.TemporaryDirectory(prefix="wiresag-export-") as folder:
+        out = Path(folder) / "export"
+        write(to_dataset(images), format_name, out, include_pictures=include_pictures)
+        data_yaml = out / "data.yaml"
+        if data_yaml.exists():
+            # Inside a zip the dataset root is wherever it is unpacked; without 'path' Ultralytics uses data.yaml's folder.
+            lines = data_yaml.read_text(encoding="utf-8").splitlines(keepends=True)
+            data_yaml.write_text("".join(line for line in lines if not line.startswith("path:")), encoding="utf-8")
+        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(out.rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(out).as_posix())
+    return target

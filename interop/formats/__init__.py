@@ -1,0 +1,1 @@
+"""One module per foreign format; each reads into and writes from ``interop.dataset``."""

@@ -1,0 +1,34 @@
+"""Export a filtered selection of boxes to a zip in a foreign format, for scripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from interop.export import EXPORT_FORMATS, export_zip, select
+
+
+class Command(BaseCommand):
+    help = "Export boxes (with pictures) to YOLO, COCO, Pascal VOC, CVAT 1.1, Label Studio or CSV as a zip."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("target", help="zip file to write")
+        parser.add_argument("--format", required=True, choices=list(EXPORT_FORMATS))
+        parser.add_argument("--view", default="", choices=["", "TOP", "SIDE"])
+        parser.add_argument("--defect", default="", choices=["", "PASS", "SWEEP", "WOBBLE", "TOUCH"])
+        parser.add_argument("--wire-group", default="", help="only pictures whose group starts with this")
+        parser.add_argument("--name", default="", help="only pictures whose name contains this")
+        parser.add_argument("--all-boxes", action="store_true", help="include model boxes still waiting for review or rejected")
+        parser.add_argument("--no-pictures", action="store_true", help="labels only (not for YOLO, which needs the pictures)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        images = select(view=options["view"], defect=options["defect"], wire_group=options["wire_group"],
+                        name=options["name"], for_training=not options["all_boxes"])
+        count = images.count()
+        if not count:
+            raise CommandError("No boxes match these filters; nothing was exported.")
+        target = Path(options["target"])
+        export_zip(images, options["format"], target, include_pictures=not options["no_pictures"])
+        self.stdout.write(self.style.SUCCESS(f"Exported {count} pictures to {target}."))

@@ -1,0 +1,107 @@
+"""Recognise a foreign source and read it with the right format module (no Django here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree
+
+from interop.dataset import ForeignDataset, FormatError, attach_pictures
+from interop.formats import coco, csv, cvat, labelstudio, legacy, voc, yolo
+
+FORMAT_NAMES: dict[str, str] = {
+    "legacy": "Desktop tool (annotations.db + photo/)",
+    "yolo": "YOLO (data.yaml, classes.txt or obj.names)",
+    "coco": "COCO instances JSON",
+    "voc": "Pascal VOC XML",
+    "cvat": "CVAT for images 1.1 XML",
+    "labelstudio": "Label Studio JSON",
+    "csv": "CSV (desktop tool columns)",
+}
+YOLO_MARKERS = ("data.yaml", "data.yml", "classes.txt", "obj.names", "obj.data")
+
+
+def format_problem(format_name: str) -> str | None:
+    """Why ``format_name`` cannot be read, as a sentence, or None for a known format (or ``auto``)."""
+    if format_name in ("auto", "", *FORMAT_NAMES):
+        return None
+    return f"{format_name!r} is not a format Wiresag reads; choose one of {', '.join(FORMAT_NAMES)}, or let Wiresag recognise it (auto)."
+
+
+def _json_kind(path: Path) -> str:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return "coco"  # the COCO reader reports where the JSON breaks
+    if isinstance(data, list) and data and isinstance(data[0], dict) and "data" in data[0]:
+        return "labelstudio"
+    if isinstance(data, dict) and "data" in data and "images" not in data:
+        return "labelstudio"
+    return "coco"
+
+
+def _xml_kind(path: Path) -> str:
+    try:
+        for _event, element in ElementTree.iterparse(path, events=("start",)):
+            return "cvat" if element.tag == "annotations" else "voc"
+    except ElementTree.ParseError:
+        pass
+    return "voc"
+
+
+def detect(source: Path) -> tuple[str, Path]:
+    """The format of ``source`` and the file or folder its reader takes."""
+    if source.is_file():
+        suffix = source.suffix.lower()
+        if suffix in (".db", ".sqlite", ".sqlite3"):
+            return "legacy", source
+        if suffix == ".json":
+            return _json_kind(source), source
+        if suffix == ".xml":
+            return _xml_kind(source), source
+        if suffix == ".csv":
+            return "csv", source
+        if suffix in (".yaml", ".yml", ".txt", ".names", ".data"):
+            return "yolo", source.parent
+        raise FormatError(source, "", f"files ending in {suffix or '(nothing)'} are not an annotation format Wiresag reads.")
+    for name in ("annotations.db",):
+        found = sorted(source.rglob(name), key=lambda p: len(p.parts))
+        if found:
+            return "legacy", found[0]
+    if any(next(iter(source.rglob(marker)), None) for marker in YOLO_MARKERS):
+        return "yolo", source
+    for pattern, kind in (("*.json", "json"), ("*.xml", "xml"), ("*.csv", "csv")):
+        files = sorted(source.rglob(pattern), key=lambda p: (len(p.parts), p.name))
+        files = [f for f in files if f.name != "label_config.xml"]
+        if not files:
+            continue
+        if kind == "json":
+            return _json_kind(files[0]), files[0]
+        if kind == "xml":
+            xml_kind = _xml_kind(files[0])
+            return xml_kind, files[0] if xml_kind == "cvat" else source
+        return "csv", files[0]
+    raise FormatError(source, "", "no annotation file found here (annotations.db, data.yaml, classes.txt, *.json, *.xml or *.csv).")
+
+
+def read_source(source: Path, format_name: str = "auto", pictures_root: Path | None = None) -> ForeignDataset:
+    """Read ``source`` (a file or folder) and attach the pictures found under it or ``pictures_root``."""
+    if problem := format_problem(format_name):
+        raise FormatError(source, "", problem)
+    detected, target = detect(source)
+    if format_name not in ("auto", "", detected):
+        target = source
+    else:
+        format_name = detected
+    if format_name == "legacy":
+        dataset = legacy.read(target, pictures_root or target.parent)
+    elif format_name == "yolo":
+        dataset = yolo.read(target)
+    else:
+        reader = {"coco": coco.read, "voc": voc.read, "cvat": cvat.read, "labelstudio": labelstudio.read, "csv": csv.read}[format_name]
+        dataset = reader(target)
+    folder = source if source.is_dir() else source.parent
+    attach_pictures(dataset, folder)
+    if pictures_root is not None and pictures_root != folder:
+        attach_pictures(dataset, pictures_root)
+    return dataset

@@ -1,0 +1,76 @@
+"""``manage.py infer <folder> --output results.csv``: inspect a folder of pictures for scripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, pictures_in_folder
+from core.inspection.reports import write_csv
+from core.inspection.verdicts import RULES
+from registry.models import ModelVersion
+from review.prediction import PredictionUnavailable, build_pipeline, choose_versions, version_names
+
+
+class Command(BaseCommand):
+    help = "Inspect every picture below a folder with the active (or chosen) models and write a CSV report."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("folder", type=Path)
+        parser.add_argument(
+            "--output", type=Path, required=True, help="CSV file to write (the desktop tool's columns plus the wire verdict)."
+        )
+        parser.add_argument(
+            "--versions",
+            nargs="*",
+            default=[],
+            metavar="NAME",
+            help="Version names to use instead of the active ones (one per model type you want to replace).",
+        )
+        parser.add_argument("--conf", type=float, default=DEFAULT_CONF_THRESHOLD, help="Detection confidence threshold.")
+        parser.add_argument("--rule", choices=RULES, default="worst", help="How a wire's two views combine.")
+        parser.add_argument("--format", choices=("csv", "all"), default="csv", help="all: also write .json and .xlsx beside the CSV.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        folder: Path = options["folder"]
+        if not folder.is_dir():
+            raise CommandError(f"The folder {folder} does not exist; give the folder that holds the pictures.")
+        chosen = {}
+        for name in options["versions"]:
+            version = ModelVersion.objects.filter(name=name).first()
+            if version is None:
+                raise CommandError(f"No model version is named {name!r}; see the Models page for the names.")
+            chosen[version.model_type] = version.pk
+        inputs = pictures_in_folder(folder)
+        if not inputs:
+            raise CommandError(f"{folder} holds no pictures (PNG, JPEG, BMP or TIFF).")
+        try:
+            versions = choose_versions(chosen)
+            pipeline = build_pipeline(versions, options["conf"], options["rule"])
+        except PredictionUnavailable as error:
+            raise CommandError(str(error)) from None
+
+        def progress(done: int, total: int, result: Any) -> None:
+            if options["verbosity"] > 1:
+                self.stdout.write(f"{done}/{total} {result.image_name} {result.error or len(result.boxes)}")
+
+        report = pipeline.run(inputs, progress=progress, versions=version_names(versions))
+        output: Path = options["output"]
+        output.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(report, output)
+        if options["format"] == "all":
+            output.with_suffix(".json").write_text(report_json(report), encoding="utf-8")
+            output.with_suffix(".xlsx").write_bytes(report.xlsx_bytes())
+        counts = report.counts()
+        self.stdout.write(
+            f"Inspected {counts['pictures']} pictures ({counts['pictures_failed']} failed): {counts['wires']} wires, "
+            f"verdicts {counts['wires_per_class']}. Wrote {output}."
+        )
+
+
+def report_json(report: Any) -> str:
+    import json
+
+    return json.dumps(report.to_json(), indent=1, ensure_ascii=False)

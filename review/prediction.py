@@ -1,0 +1,314 @@
+"""Pre-annotation by the models, the review queue and the review decisions.
+
+The models' boxes are stored as ordinary annotations with ``source=model`` and
+``review_state=pending``, the three versions that made them and their
+confidences and thresholds, so a picture's page shows who or what labelled it.
+A person then accepts, corrects (on the annotation page, which marks an edited
+model box *corrected*) or rejects each box; every decision is one
+``AnnotationChange`` with action ``review``.
+
+The queue shows the riskiest boxes first (see :func:`risk_tier`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+
+from annotations.choices import ModelType, ReviewState, Source
+from annotations.models import Annotation, AnnotationChange, Image
+from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, ModelUnavailable, PictureInput
+from core.inspection.verdicts import PictureResult
+from registry.models import ModelVersion
+from registry.versions import RegistryError, active_versions, load_checkpoint_path, slot_key
+
+if TYPE_CHECKING:
+    from core.inspection.inference import InferencePipeline
+
+logger = logging.getLogger("wiresag.prediction")
+
+#: A box whose least sure stage (detection, view or defect) is below this goes to the front of the queue.
+LOW_CONFIDENCE = 0.6
+TIER_NAMES = {0: "low confidence", 1: "views disagree", 2: "rare class (PASS)", 3: "routine"}
+
+
+class PredictionUnavailable(Exception):
+    """No usable model set: a slot is empty, or a file is missing or changed. The message says what to do."""
+
+
+# --- choosing and loading versions -----------------------------------------------------------
+
+
+def choose_versions(chosen: Mapping[str, int | None] | None = None) -> dict[str, ModelVersion]:
+    """The model set to run, keyed by slot (``detection``, ``view``, ``defect``, ``defect/TOP``...).
+
+    Starts from the active versions; a version chosen for a type (by id) replaces
+    that type's general slot and drops its per-view slots, so a comparison runs
+    exactly the chosen model on every picture.
+    """
+    versions = dict(active_versions())
+    for model_type, version_id in (chosen or {}).items():
+        if not version_id:
+            continue
+        version = ModelVersion.objects.filter(pk=version_id, model_type=model_type).first()
+        if version is None:
+            raise PredictionUnavailable(f"The chosen {model_type} version no longer exists; pick another one.")
+        versions = {slot: v for slot, v in versions.items() if slot.split("/")[0] != model_type}
+        versions[slot_key(model_type, version.view_scope)] = version
+    for model_type in (ModelType.DETECTION, ModelType.VIEW, ModelType.DEFECT):
+        if not any(slot.split("/")[0] == model_type for slot in versions):
+            raise PredictionUnavailable(f"No {model_type} model is active or chosen; train one and activate it on the Models page.")
+    return versions
+
+
+def build_pipeline(
+    versions: Mapping[str, ModelVersion], conf_threshold: float = DEFAULT_CONF_THRESHOLD, rule: str = "worst"
+) -> InferencePipeline:
+    """Load the files of ``versions`` (checksums verified) into one pipeline."""
+    # torch and Ultralytics load here, in the worker, not when the web process starts.
+    from core.inspection.inference import InferencePipeline
+
+    try:
+        paths = {slot: load_checkpoint_path(version) for slot, version in versions.items()}
+        return InferencePipeline(
+            paths.get("detection"),
+            paths["view"],
+            paths.get("defect"),
+            detector_paths={slot.split("/")[1]: p for slot, p in paths.items() if slot.startswith("detection/")},
+            defect_paths={slot.split("/")[1]: p for slot, p in paths.items() if slot.startswith("defect/")},
+            conf_threshold=conf_threshold,
+            device="auto",
+            rule=rule,  # type: ignore[arg-type]
+        )
+    except KeyError:
+        raise PredictionUnavailable("No general view model is active or chosen; activate one on the Models page.") from None
+    except (RegistryError, ModelUnavailable) as error:
+        raise PredictionUnavailable(str(error)) from None
+
+
+def version_names(versions: Mapping[str, ModelVersion]) -> dict[str, str]:
+    return {slot: version.name for slot, version in sorted(versions.items())}
+
+
+def picture_input(image: Image) -> PictureInput:
+    """A library picture for the pipeline: its wire is the full identity (group + id)."""
+    return PictureInput(name=image.original_name, path=Path(image.file.path), wire_id=image.wire_key, view=image.view or None, ref=image.pk)
+
+
+def _serving(versions: Mapping[str, ModelVersion], model_type: str, view: str | None) -> ModelVersion | None:
+    """The version that served ``model_type`` for a picture of ``view`` (per-view first, as the pipeline does)."""
+    return versions.get(f"{model_type}/{view}") or versions.get(model_type)
+
+
+# --- pre-annotation ---------------------------------------------------------------------------
+
+
+@dataclass
+class PreannotationSummary:
+    pictures: int = 0
+    boxes: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)
+
+
+def _store(image: Image, result: PictureResult, versions: Mapping[str, ModelVersion], thresholds: dict[str, float]) -> int:
+    """Store the boxes of one picture as pending model annotations, if a person has not labelled it meanwhile."""
+    with transaction.atomic():
+        locked = Image.objects.select_for_update().get(pk=image.pk)
+        if locked.annotations.exists():
+            return -1
+        created = []
+        for box in result.boxes:
+            x1, y1 = max(box.x1, 0.0), max(box.y1, 0.0)
+            x2, y2 = min(box.x2, float(locked.width)), min(box.y2, float(locked.height))
+            if x2 - x1 < 1 or y2 - y1 < 1:
+                continue
+            annotation = Annotation.objects.create(
+                image=locked,
+                x=x1,
+                y=y1,
+                width=x2 - x1,
+                height=y2 - y1,
+                view=box.view,
+                defect=box.defect,
+                source=Source.MODEL,
+                review_state=ReviewState.PENDING,
+                detection_version=_serving(versions, ModelType.DETECTION, result.view),
+                view_version=_serving(versions, ModelType.VIEW, result.view),
+                defect_version=_serving(versions, ModelType.DEFECT, result.view),
+                confidences={
+                    "detection": round(box.detection_confidence, 4),
+                    "view": round(box.view_confidence, 4),
+                    "defect": round(box.defect_confidence, 4),
+                    "defect_probabilities": [round(p, 4) for p in box.defect_probabilities],
+                    "thresholds": thresholds,
+                },
+            )
+            created.append(annotation)
+        if created:
+            Image.objects.filter(pk=locked.pk).update(annotation_revision=F("annotation_revision") + 1)
+            note = "Pre-annotated by " + ", ".join(version_names(versions).values())
+            AnnotationChange.objects.bulk_create(
+                AnnotationChange(image=locked, annotation_id_ref=a.pk, action=AnnotationChange.Action.CREATE, after=a.as_dict(), note=note)
+                for a in created
+            )
+        return len(created)
+
+
+def _preannotate_one(
+    image: Image, pipeline: InferencePipeline, versions: Mapping[str, ModelVersion], summary: PreannotationSummary
+) -> None:
+    """Skip a picture a person labelled since the job was queued; otherwise inspect it and store its boxes."""
+    if image.annotations.exists():
+        summary.skipped += 1
+        return
+    result = pipeline.inspect(picture_input(image))
+    if result.error:
+        summary.errors.append(f"{image.original_name}: {result.error}")
+        return
+    stored = _store(image, result, versions, pipeline.thresholds())
+    if stored < 0:
+        summary.skipped += 1
+    else:
+        summary.pictures += 1
+        summary.boxes += stored
+
+
+def preannotate(
+    images: Iterable[Image],
+    versions: Mapping[str, ModelVersion],
+    conf_threshold: float = DEFAULT_CONF_THRESHOLD,
+    progress: Callable[[int, int], None] | None = None,
+) -> PreannotationSummary:
+    """Run ``versions`` (see :func:`choose_versions`) on pictures without boxes and store their boxes for review."""
+    pipeline = build_pipeline(versions, conf_threshold)
+    todo = list(images)
+    summary = PreannotationSummary(versions=version_names(versions))
+    for done, image in enumerate(todo, start=1):
+        _preannotate_one(image, pipeline, versions, summary)
+        if progress is not None:
+            progress(done, len(todo))
+    logger.info("Pre-annotated %d pictures (%d boxes) with %s", summary.pictures, summary.boxes, summary.versions)
+    return summary
+
+
+# --- the review queue -------------------------------------------------------------------------
+
+
+def risk_confidence(annotation: Annotation) -> float:
+    """The least sure of the three stages: one weak link makes the whole box doubtful."""
+    values = [float(annotation.confidences.get(k, 1.0)) for k in ("detection", "view", "defect")]
+    return min(values)
+
+
+def disagreeing_images(pending: Iterable[Annotation]) -> set[int]:
+    """Pictures whose defect differs from what the other view of the same wire says."""
+    pending = list(pending)
+    wires = {(a.image.wire_group, a.image.wire_id) for a in pending}
+    if not wires:
+        return set()
+    condition = Q()
+    for group, wire in wires:
+        condition |= Q(image__wire_group=group, image__wire_id=wire)
+    defects: dict[tuple[str, str], dict[int, set[str]]] = {}
+    for image_id, group, wire, defect in (
+        Annotation.objects.filter(condition)
+        .exclude(review_state=ReviewState.REJECTED)
+        .values_list("image_id", "image__wire_group", "image__wire_id", "defect")
+    ):
+        defects.setdefault((group, wire), {}).setdefault(image_id, set()).add(defect)
+    result = set()
+    for per_image in defects.values():
+        if len(per_image) > 1 and len(set().union(*per_image.values())) > 1:
+            result.update(per_image)
+    return result
+
+
+def risk_tier(annotation: Annotation, disagreeing: set[int]) -> int:
+    """0 low confidence, 1 the wire's views disagree, 2 rare class (PASS), 3 the rest."""
+    if risk_confidence(annotation) < LOW_CONFIDENCE:
+        return 0
+    if annotation.image_id in disagreeing:
+        return 1
+    if annotation.defect == "PASS":
+        return 2
+    return 3
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    annotation: Annotation
+    tier: int
+    confidence: float
+
+    @property
+    def reason(self) -> str:
+        return TIER_NAMES[self.tier]
+
+
+def pending_queryset(version_id: int | None = None) -> QuerySet[Annotation]:
+    queryset = (
+        Annotation.objects.needs_review()
+        .filter(source=Source.MODEL)
+        .select_related("image", "detection_version", "view_version", "defect_version")
+    )
+    if version_id:
+        queryset = queryset.filter(Q(detection_version_id=version_id) | Q(view_version_id=version_id) | Q(defect_version_id=version_id))
+    return queryset
+
+
+def review_queue(version_id: int | None = None) -> list[QueueItem]:
+    """Pending model boxes, riskiest first: by tier, then least confident, then oldest."""
+    pending = list(pending_queryset(version_id))
+    disagreeing = disagreeing_images(pending)
+    items = [QueueItem(a, risk_tier(a, disagreeing), risk_confidence(a)) for a in pending]
+    return sorted(items, key=lambda item: (item.tier, item.confidence, item.annotation.pk))
+
+
+# --- decisions ----------------------------------------------------------------------------------
+
+
+class ReviewRefused(Exception):
+    """The box is not waiting for review (any more); the message says what happened."""
+
+
+DECISIONS = {"accept": ReviewState.ACCEPTED, "reject": ReviewState.REJECTED}
+
+
+def review(annotation_id: int, decision: str, user: AbstractBaseUser | None, note: str = "") -> Annotation:
+    """Accept or reject one pending model box, recorded as a ``review`` change.
+
+    Corrections happen on the annotation page: saving an edited model box marks it
+    *corrected* there, with the before and after in its history.
+    """
+    if decision not in DECISIONS:
+        raise ReviewRefused(f"Unknown decision {decision!r}; use accept or reject (correct on the annotation page).")
+    with transaction.atomic():
+        annotation = Annotation.objects.select_for_update().filter(pk=annotation_id).select_related("image").first()
+        if annotation is None:
+            raise ReviewRefused("This box was deleted meanwhile; go on with the next one.")
+        if annotation.review_state != ReviewState.PENDING:
+            state = annotation.get_review_state_display().lower()
+            raise ReviewRefused(f"This box was already reviewed ({state}); go on with the next one.")
+        before = annotation.as_dict()
+        annotation.review_state = DECISIONS[decision]
+        annotation.annotator = user
+        annotation.save(update_fields=["review_state", "annotator", "updated_at"])
+        AnnotationChange.objects.create(
+            image=annotation.image,
+            annotation_id_ref=annotation.pk,
+            action=AnnotationChange.Action.REVIEW,
+            user=user,
+            before=before,
+            after=annotation.as_dict(),
+            note=(f"{decision}: {note}" if note else decision)[:500],
+        )
+    return annotation

@@ -1,0 +1,216 @@
+"""Pages of the review queue, pre-annotation, batch inspection and version comparison.
+
+Thin: each view validates its input, calls one function of ``review.prediction``
+or ``review.inspection`` and responds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.roles import role_required
+from annotations.choices import ModelType
+from annotations.models import Image
+from core.inspection.verdicts import RULES
+from core.labels import DEFECTS, VIEWS, defect_display
+from core.params import parse_id
+from registry.models import ModelVersion
+from review.inspection import (
+    INSPECTION,
+    PREANNOTATION,
+    JobNotFound,
+    job_dir,
+    list_jobs,
+    read_status,
+    report_of,
+    start_inspection,
+    start_preannotation,
+)
+from review.prediction import PredictionUnavailable, ReviewRefused, review, review_queue
+
+QUEUE_LIMIT = 200
+DOWNLOADS = {
+    "csv": ("report.csv", "text/csv"),
+    "json": ("report.json", "application/json"),
+    "xlsx": ("report.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+
+def _version_choices() -> dict[str, list[ModelVersion]]:
+    return {
+        t: list(ModelVersion.objects.filter(model_type=t).order_by("-created_at"))
+        for t in (ModelType.DETECTION, ModelType.VIEW, ModelType.DEFECT)
+    }
+
+
+def _chosen(request: HttpRequest) -> dict[str, int | None]:
+    """Version ids picked in the form; an empty choice means the active one."""
+    chosen: dict[str, int | None] = {}
+    for model_type in (ModelType.DETECTION, ModelType.VIEW, ModelType.DEFECT):
+        chosen[model_type] = parse_id(request.POST.get(f"version_{model_type}"))
+    return chosen
+
+
+def _threshold(request: HttpRequest) -> float:
+    try:
+        value = float(request.POST.get("conf", "0.25"))
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value < 1.0:
+        raise PredictionUnavailable("The detection threshold must be a number between 0 and 1, for example 0.25.")
+    return value
+
+
+@role_required("annotator")
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    items = review_queue(parse_id(request.GET.get("version")))
+    context: dict[str, Any] = {
+        "items": items[:QUEUE_LIMIT],
+        "total": len(items),
+        "unannotated": Image.objects.unannotated().count(),
+        "choices": _version_choices(),
+        "jobs": list_jobs(PREANNOTATION, limit=5),
+        "rates": ModelVersion.objects.correction_rates(),
+        "defect_names": {d: defect_display(d) for d in DEFECTS},
+    }
+    return render(request, "review/queue.html", context)
+
+
+@role_required("annotator")
+@require_POST
+def decide(request: HttpRequest, annotation_id: int) -> JsonResponse:
+    try:
+        annotation = review(annotation_id, request.POST.get("decision", ""), request.user, request.POST.get("note", ""))  # type: ignore[arg-type]
+    except ReviewRefused as error:
+        return JsonResponse({"error": str(error)}, status=409)
+    return JsonResponse({"id": annotation.pk, "review_state": annotation.review_state})
+
+
+@role_required("engineer")
+@require_POST
+def preannotate(request: HttpRequest) -> HttpResponse:
+    try:
+        ids = list(Image.objects.unannotated().order_by("pk").values_list("pk", flat=True))
+        status = start_preannotation(image_ids=ids, chosen=_chosen(request), conf_threshold=_threshold(request), user=request.user)
+    except PredictionUnavailable as error:
+        messages.error(request, str(error))
+        return redirect("review:queue")
+    messages.success(request, f"Pre-annotation of {status.total} pictures is queued; the queue fills as the worker goes.")
+    return redirect("review:job", kind=PREANNOTATION, job_id=status.id)
+
+
+def _filtered_images(request: HttpRequest) -> list[int]:
+    images = Image.objects.all()
+    if group := request.POST.get("wire_group", "").strip():
+        images = images.filter(wire_group=group)
+    if view := request.POST.get("view", ""):
+        images = images.filter(view=view)
+    if name := request.POST.get("name", "").strip():
+        images = images.filter(original_name__icontains=name)
+    if request.POST.get("unannotated"):
+        images = images.unannotated()
+    return list(images.order_by("pk").values_list("pk", flat=True))
+
+
+@role_required("engineer")
+def inspect(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            common = {
+                "chosen": _chosen(request),
+                "conf_threshold": _threshold(request),
+                "user": request.user,
+                "label": request.POST.get("label", ""),
+            }
+            rule = request.POST.get("rule", "worst")
+            if rule not in RULES:
+                raise PredictionUnavailable("Choose how the two views combine: worst case or highest confidence.")
+            upload = request.FILES.get("archive")
+            if upload is not None:
+                status = start_inspection(archive=upload, archive_name=upload.name or "upload.zip", rule=rule, **common)
+            else:
+                status = start_inspection(image_ids=_filtered_images(request), rule=rule, **common)
+        except PredictionUnavailable as error:
+            messages.error(request, str(error))
+            return redirect("review:inspect")
+        return redirect("review:job", kind=INSPECTION, job_id=status.id)
+    context = {
+        "choices": _version_choices(),
+        "jobs": list_jobs(INSPECTION),
+        "groups": Image.objects.order_by("wire_group").values_list("wire_group", flat=True).distinct(),
+        "views": VIEWS,
+        "rules": RULES,
+    }
+    return render(request, "review/inspect.html", context)
+
+
+def _status_or_404(kind: str, job_id: str) -> Any:
+    if kind not in (INSPECTION, PREANNOTATION):
+        raise Http404("No such job kind.")
+    try:
+        return read_status(kind, job_id)
+    except JobNotFound:
+        raise Http404("This job does not exist (any more).") from None
+
+
+@role_required("annotator")
+def job(request: HttpRequest, kind: str, job_id: str) -> HttpResponse:
+    status = _status_or_404(kind, job_id)
+    context: dict[str, Any] = {"status": status, "kind": kind}
+    if kind == INSPECTION and status.state == "done":
+        report = report_of(job_id)
+        context.update(
+            report=report,
+            counts=report.counts(),
+            rows=report.rows(),
+            others=[j for j in list_jobs(INSPECTION) if j.id != job_id and j.state == "done"],
+        )
+    return render(request, "review/job.html", context)
+
+
+@role_required("annotator")
+def job_status(request: HttpRequest, kind: str, job_id: str) -> JsonResponse:
+    return JsonResponse(_status_or_404(kind, job_id).as_dict())
+
+
+@role_required("annotator")
+def download(request: HttpRequest, job_id: str, fmt: str) -> FileResponse:
+    if fmt not in DOWNLOADS:
+        raise Http404("Download CSV, JSON or xlsx.")
+    try:
+        path = job_dir(INSPECTION, job_id) / DOWNLOADS[fmt][0]
+    except JobNotFound:
+        raise Http404("This job does not exist.") from None
+    if not path.is_file():
+        raise Http404("This report is not ready yet.")
+    return FileResponse(path.open("rb"), as_attachment=True, filename=f"inspection-{job_id}.{fmt}", content_type=DOWNLOADS[fmt][1])
+
+
+@role_required("annotator")
+@require_GET
+def compare(request: HttpRequest) -> HttpResponse:
+    """Two inspection reports side by side, wire by wire (run the same pictures with two version sets)."""
+    try:
+        left, right = report_of(request.GET.get("a", "")), report_of(request.GET.get("b", ""))
+    except JobNotFound:
+        raise Http404("Choose two finished inspections to compare.") from None
+    right_wires = right.wire_of()
+    rows = []
+    for wire in left.wires:
+        other = right_wires.get(wire.wire_id)
+        rows.append({"wire": wire, "other": other, "differs": other is None or other.verdict != wire.verdict})
+    context = {
+        "left": left,
+        "right": right,
+        "rows": rows,
+        "a": request.GET["a"],
+        "b": request.GET["b"],
+        "differing": sum(r["differs"] for r in rows),
+    }
+    return render(request, "review/compare.html", context)

@@ -1,0 +1,187 @@
+"""Pre-annotation, the review queue and decisions, batch inspection jobs and the infer command."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from openpyxl import load_workbook
+
+from annotations.choices import ReviewState, Source
+from annotations.ingest import ingest_image
+from annotations.models import Annotation, AnnotationChange, Image
+from registry.models import ModelVersion
+from registry.versions import activate, register_version
+from review.inspection import (
+    INSPECTION,
+    job_dir,
+    read_status,
+    report_of,
+    run_inspection,
+    run_preannotation,
+    start_inspection,
+    start_preannotation,
+)
+from review.prediction import (
+    PredictionUnavailable,
+    ReviewRefused,
+    choose_versions,
+    preannotate,
+    review,
+    review_queue,
+)
+from tests.tiny_models import TinyModels, tiny_models
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
+    return tiny_models(tmp_path_factory.getbasetemp() / "tiny-models")
+
+
+@pytest.fixture
+def active_set(db, models: TinyModels):  # type: ignore[no-untyped-def]
+    versions = {}
+    for model_type in ("detection", "view", "defect"):
+        version = register_version(model_type, getattr(models, model_type), metrics={"pass_recall": 1.0, "accuracy": 0.5, "mAP50": 0.1})
+        activate(version, None, reason="test")
+        versions[model_type] = version
+    return versions
+
+
+@pytest.fixture
+def library(db, models: TinyModels) -> list[Image]:  # type: ignore[no-untyped-def]
+    return [ingest_image(sample.path.read_bytes(), sample.filename, wire_group="lot1").image for sample in models.samples[:4]]
+
+
+def model_box(image: Image, defect: str, confidence: float, **extra: float) -> Annotation:
+    confidences = {"detection": 0.9, "view": 0.95, "defect": confidence, **extra}
+    return Annotation.objects.create(
+        image=image,
+        x=1,
+        y=1,
+        width=10,
+        height=10,
+        view=image.view or "TOP",
+        defect=defect,
+        source=Source.MODEL,
+        review_state=ReviewState.PENDING,
+        confidences=confidences,
+    )
+
+
+def test_queue_orders_low_confidence_then_disagreeing_views_then_pass(make_image) -> None:  # type: ignore[no-untyped-def]
+    calm_top, calm_side = make_image("calm_TOP.png"), make_image("calm_SIDE.png")
+    split_top, split_side = make_image("split_TOP.png"), make_image("split_SIDE.png")
+    lone = make_image("lone_TOP.png")
+    routine = model_box(calm_top, "TOUCH", 0.9)
+    model_box(calm_side, "TOUCH", 0.95)
+    disagree = model_box(split_top, "SWEEP", 0.9)
+    model_box(split_side, "WOBBLE", 0.99)
+    rare = model_box(lone, "PASS", 0.8)
+    weak_detection = model_box(lone, "TOUCH", 0.99, detection=0.3)
+    weak_defect = model_box(calm_top, "TOUCH", 0.5)
+    order = [item.annotation.pk for item in review_queue()]
+    assert order[:2] == [weak_detection.pk, weak_defect.pk]
+    assert order.index(disagree.pk) < order.index(rare.pk) < order.index(routine.pk)
+    assert [item.reason for item in review_queue()][:2] == ["low confidence", "low confidence"]
+
+
+@pytest.mark.slow
+def test_decisions_are_recorded_once_and_counted_per_version(make_image, engineer, active_set) -> None:  # type: ignore[no-untyped-def]
+    image = make_image("w9_TOP.png")
+    boxes = [model_box(image, "TOUCH", 0.9) for _ in range(3)]
+    Annotation.objects.filter(pk__in=[b.pk for b in boxes]).update(defect_version=active_set["defect"])
+    review(boxes[0].pk, "accept", engineer)
+    review(boxes[1].pk, "reject", engineer, note="no wire there")
+    with pytest.raises(ReviewRefused, match="already reviewed"):
+        review(boxes[0].pk, "reject", engineer)
+    change = AnnotationChange.objects.filter(action="review", annotation_id_ref=boxes[1].pk).get()
+    assert change.user == engineer and change.before["review_state"] == "pending" and change.after["review_state"] == "rejected"
+    assert change.note == "reject: no wire there"
+    rate = {row.version.pk: row for row in ModelVersion.objects.correction_rates()}[active_set["defect"].pk]
+    assert (rate.accepted, rate.rejected, rate.pending, rate.rate) == (1, 1, 1, 0.5)
+
+
+def test_missing_model_slot_is_a_sentence(db) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PredictionUnavailable, match="No detection model is active or chosen"):
+        choose_versions()
+
+
+@pytest.mark.slow
+def test_preannotation_stores_pending_model_boxes_with_versions_and_thresholds(library, active_set) -> None:  # type: ignore[no-untyped-def]
+    labelled = library[0]
+    Annotation.objects.create(image=labelled, x=1, y=1, width=5, height=5, view="TOP", defect="PASS")
+    status = start_preannotation(image_ids=[i.pk for i in Image.objects.unannotated()], conf_threshold=0.001)
+    run_preannotation(status.id)
+    status = read_status("preannotation", status.id)
+    assert status.state == "done" and status.done == status.total == 3, status.message
+    boxes = Annotation.objects.filter(source=Source.MODEL)
+    assert boxes.count() >= 3 and set(boxes.values_list("image_id", flat=True)) == {i.pk for i in library[1:]}
+    for box in boxes:
+        assert box.review_state == ReviewState.PENDING
+        assert (box.detection_version, box.view_version, box.defect_version) == (
+            active_set["detection"],
+            active_set["view"],
+            active_set["defect"],
+        )
+        assert box.confidences["thresholds"] == {"detection": 0.001} and 0 <= box.confidences["defect"] <= 1
+    assert AnnotationChange.objects.filter(action="create", note__startswith="Pre-annotated by defect_").count() == boxes.count()
+    assert labelled.annotations.get().source == Source.HUMAN
+    assert len(review_queue()) == boxes.count()
+    again = preannotate(library, choose_versions())
+    assert (again.pictures, again.skipped, again.boxes) == (0, 4, 0)
+
+
+@pytest.mark.slow
+def test_inspection_of_library_pictures_and_of_a_zip_writes_three_reports(library, active_set, models: TinyModels) -> None:  # type: ignore[no-untyped-def]
+    status = start_inspection(image_ids=[i.pk for i in library], conf_threshold=0.001, label="lot1")
+    run_inspection(status.id)
+    status = read_status(INSPECTION, status.id)
+    assert status.state == "done" and status.done == 4, status.message
+    assert status.versions["defect"] == active_set["defect"].name
+    report = report_of(status.id)
+    assert {w.wire_id for w in report.wires} == {f"lot1/{s.wire_id}" for s in models.samples[:4]}
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for sample in models.samples[:2]:
+            archive.writestr(f"lotA/{sample.filename}", sample.path.read_bytes())
+        archive.writestr("lotA/broken_TOP.png", b"not a picture")
+        archive.writestr("notes.txt", b"ignored")
+    buffer.seek(0)
+    status = start_inspection(archive=buffer, archive_name="batch.zip", conf_threshold=0.001)
+    run_inspection(status.id)
+    status = read_status(INSPECTION, status.id)
+    assert status.state == "done" and status.total == 3, status.message
+    folder = job_dir(INSPECTION, status.id)
+    with (folder / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    broken = [r for r in rows if r["image_name"] == "lotA/broken_TOP.png"]
+    assert broken and broken[0]["success"] == "False" and broken[0]["error"]
+    assert {r["wire_id"] for r in rows} == {"lotA/broken", *(f"lotA/{s.wire_id}" for s in models.samples[:2])}
+    assert json.loads((folder / "report.json").read_text())["counts"]["pictures_failed"] == 1
+    assert load_workbook(folder / "report.xlsx").sheetnames == ["Boxes", "Wires", "Summary"]
+
+
+@pytest.mark.slow
+def test_infer_command_writes_the_csv_for_a_folder(active_set, models: TinyModels, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    output = tmp_path / "results.csv"
+    out = io.StringIO()
+    call_command("infer", str(models.pictures), "--output", str(output), "--conf", "0.001", "--format", "all", stdout=out)
+    with output.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["image_name"] for r in rows} == {s.filename for s in models.samples}
+    assert output.with_suffix(".json").is_file() and output.with_suffix(".xlsx").is_file()
+    assert "wires" in out.getvalue()
+
+
+def test_infer_command_refuses_a_missing_folder(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("infer", str(tmp_path / "nothing"), "--output", str(tmp_path / "r.csv"))
