@@ -112,7 +112,6 @@ def child(mode: str, clients: list[int], epochs: int) -> None:
     from django.test import Client
 
     from accounts.users import create_user_with_role
-    from training import jobs
     from training.models import TrainingRun
     from training.sink import DatabaseSink
 
@@ -126,7 +125,7 @@ def child(mode: str, clients: list[int], epochs: int) -> None:
             results = {}
             for count in clients:
                 run = TrainingRun.objects.create(model_type="view", config={"epochs": epochs})
-                jobs.claim(run.pk, "bench")
+                TrainingRun.objects.claim(run.pk, "bench")
                 latencies = measure(port, cookie, run.pk, count, epochs, DatabaseSink(run.pk, "bench"))
                 expected = count * epochs
                 results[count] = {

@@ -52,8 +52,9 @@ def evaluate_classifier(checkpoint: Path, crops_dir: Path) -> dict[str, float]:
     from core.labels import parse_wire_name
     from core.shape.shapehead import shape_log_probabilities
     from core.shape.wireshape import FEATURES
-    from core.training.classifier import CropFolder, build_network, crop_view, folder_shapes, predict, with_shape_head
     from core.training.config import from_json
+    from core.training.crops import CropFolder, crop_view, folder_shapes
+    from core.training.networks import build_network, predict, with_shape_head
 
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
     config = from_json(state["config"])

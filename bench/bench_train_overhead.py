@@ -28,7 +28,7 @@ def bare_classifier_seconds(config, crops_dir: Path) -> float:
 
     from core.data.augment import ClassAwareTransform, class_aware_transform, classifier_transform
     from core.labels import VIEWS
-    from core.training.classifier import CropFolder
+    from core.training.crops import CropFolder
 
     torch.manual_seed(config.seed)
     train_set, val_set = CropFolder(crops_dir, "train", VIEWS), CropFolder(crops_dir, "val", VIEWS)

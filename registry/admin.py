@@ -17,7 +17,7 @@ def _metric(key: str, heading: str):  # type: ignore[no-untyped-def]
     """A list column showing one metric (PASS recall read as the quality gate reads it)."""
 
     def column(version: ModelVersion) -> str:
-        value = registry.pass_recall(version.metrics) if key == "pass_recall" else version.metrics.get(key)
+        value = version.scores.pass_recall if key == "pass_recall" else version.scores.scalars.get(key)
         return f"{value:.3f}" if isinstance(value, int | float) else "–"
 
     column.short_description = heading  # type: ignore[attr-defined]

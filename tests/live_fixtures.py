@@ -25,7 +25,6 @@ from annotations.ingest import ingest_image
 from annotations.models import Annotation
 from core.data import synthetic
 from core.training.config import load_config, to_json
-from training import jobs
 from training.models import RunStatus, TrainingRun
 from training.snapshot import build_snapshot, snapshot_run_json
 
@@ -67,7 +66,7 @@ def tiny_snapshot(transactional_db, tiny_library) -> dict[str, Any]:  # type: ig
 def queue_view_run(tiny_snapshot: dict[str, Any], engineer) -> Callable[..., TrainingRun]:  # type: ignore[no-untyped-def]
     def queue(**overrides: Any) -> TrainingRun:
         config = to_json(load_config("view", "cpu-quick", overrides={**TINY_VIEW_SETTINGS, **overrides}))
-        return jobs.create_runs(["view"], {"view": config}, {"view": tiny_snapshot}, engineer, device="cpu")[0]
+        return TrainingRun.objects.launch(["view"], {"view": config}, {"view": tiny_snapshot}, engineer, device="cpu")[0]
 
     return queue
 

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Avg, Q
 from django.utils import timezone
 
 from annotations.choices import ModelType
 from training.groups import publish_from_worker
+
+#: A worker renews its lease every HEARTBEAT_SECONDS; one that misses several renewals is dead.
+LEASE_SECONDS = 90
+HEARTBEAT_SECONDS = 10
+#: A run of a worker of this machine whose process ended is interrupted once its heartbeat is this old.
+#: The wait keeps a live worker of another PID namespace with the same host name (containers) safe.
+STALE_HEARTBEAT_SECONDS = 3 * HEARTBEAT_SECONDS
+#: The remaining time is the mean of this many last epochs times the epochs left.
+ETA_WINDOW = 3
+TASK_FUNCTION = "training.tasks.run_training"
 
 
 class RunStatus(models.TextChoices):
@@ -34,17 +45,136 @@ class Control(models.TextChoices):
     CANCEL = "cancel", "Cancel requested"
 
 
+class ControlRefused(Exception):
+    """A control that does not apply to the run's current state; the message says why."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    epoch_seconds: float | None
+    remaining_seconds: float | None
+
+
+def _who(user: Any) -> str:
+    return getattr(user, "username", "") or "the system"
+
+
 class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
     def active(self) -> TrainingRunQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
 
-    def lease_expired(self, now: timezone.datetime | None = None) -> TrainingRunQuerySet:
+    def lease_expired(self, now: datetime | None = None) -> TrainingRunQuerySet:
         """Running rows whose worker stopped renewing its lease: the worker died."""
         return self.filter(status=RunStatus.RUNNING, lease_expires_at__lt=now or timezone.now())
 
-    def heartbeat_older_than(self, moment: timezone.datetime) -> TrainingRunQuerySet:
+    def heartbeat_older_than(self, moment: datetime) -> TrainingRunQuerySet:
         """Running rows whose worker has not renewed its lease since ``moment``."""
         return self.filter(status=RunStatus.RUNNING, heartbeat_at__lt=moment)
+
+    # --- the worker's side of the life cycle ------------------------------------------------------
+
+    def claim(self, run_id: int, worker: str, now: datetime | None = None) -> bool:
+        """Atomically take a queued run for ``worker``; False when another worker has it or it is no longer queued."""
+        now = now or timezone.now()
+        with transaction.atomic():
+            taken = self.filter(pk=run_id, status=RunStatus.QUEUED).update(
+                status=RunStatus.RUNNING,
+                worker=worker,
+                heartbeat_at=now,
+                lease_expires_at=now + timedelta(seconds=LEASE_SECONDS),
+                started_at=now,
+                control=Control.NONE,
+                error="",
+                traceback="",
+            )
+            if taken:
+                RunLogLine.objects.add(run_id, "INFO", f"Started on worker {worker}.")
+                RunEvent.objects.status(run_id)
+        return bool(taken)
+
+    def heartbeat(self, run_id: int, worker: str, now: datetime | None = None) -> bool:
+        """Renew the lease; False when the run is no longer this worker's (reaped or finished)."""
+        now = now or timezone.now()
+        return bool(
+            self.filter(pk=run_id, worker=worker, status=RunStatus.RUNNING).update(
+                heartbeat_at=now, lease_expires_at=now + timedelta(seconds=LEASE_SECONDS)
+            )
+        )
+
+    def finish(self, run_id: int, worker: str, status: str, *, error: str = "", traceback: str = "", checkpoint_path: str = "") -> bool:
+        """Leave the running state, only if this worker still holds the run."""
+        fields: dict[str, Any] = {"status": status, "control": Control.NONE, "lease_expires_at": None}
+        fields.update(error=error, traceback=traceback)
+        if status in FINAL_STATUSES:
+            fields["finished_at"] = timezone.now()
+        if checkpoint_path:
+            fields["checkpoint_path"] = checkpoint_path
+        with transaction.atomic():
+            done = self.filter(pk=run_id, worker=worker, status=RunStatus.RUNNING).update(**fields)
+            if done:
+                RunEvent.objects.status(run_id)
+        return bool(done)
+
+    def reap_expired(self, now: datetime | None = None) -> list[int]:
+        """Mark running rows of dead workers as interrupted; return their ids.
+
+        A worker is dead when it stopped renewing its lease, or sooner when it ran on this
+        machine, its process has ended and its heartbeat is overdue. Called when a worker
+        starts a task and every minute by a django-q2 schedule, so no run stays "running" forever.
+        """
+        from training.worker_processes import worker_is_gone
+
+        now = now or timezone.now()
+        overdue = self.heartbeat_older_than(now - timedelta(seconds=STALE_HEARTBEAT_SECONDS))
+        dead = list(self.lease_expired(now).values_list("id", "worker"))
+        dead += [(run_id, worker) for run_id, worker in overdue.values_list("id", "worker") if worker_is_gone(worker)]
+        reaped = []
+        for run_id, worker in dict(dead).items():
+            with transaction.atomic():
+                # Still this worker's and still not renewed: a heartbeat renews the lease and the heartbeat together.
+                still_dead = Q(lease_expires_at__lt=now) | Q(heartbeat_at__lt=now - timedelta(seconds=STALE_HEARTBEAT_SECONDS))
+                changed = self.filter(still_dead, pk=run_id, worker=worker, status=RunStatus.RUNNING).update(
+                    status=RunStatus.INTERRUPTED, control=Control.NONE, lease_expires_at=None
+                )
+                if changed:
+                    sentence = f"Worker {worker} stopped answering; the run is interrupted. Resume it to continue."
+                    RunLogLine.objects.add(run_id, "WARNING", sentence)
+                    RunEvent.objects.status(run_id)
+                    reaped.append(run_id)
+        return reaped
+
+    # --- launching ---------------------------------------------------------------------------------
+
+    def launch(
+        self,
+        model_types: list[str],
+        configs: dict[str, dict[str, Any]],
+        dataset_snapshots: dict[str, dict[str, Any]],
+        user: Any,
+        device: str = "",
+    ) -> list[TrainingRun]:
+        """Create one run, or a "train all" sequence that runs in this order, and queue the first."""
+        import uuid
+
+        sequence = uuid.uuid4().hex if len(model_types) > 1 else ""
+        with transaction.atomic():
+            runs = [
+                self.create(
+                    model_type=model_type,
+                    config=configs[model_type],
+                    dataset_snapshot=dataset_snapshots[model_type],
+                    device=device,
+                    created_by=user if getattr(user, "is_authenticated", False) else None,
+                    sequence=sequence,
+                    sequence_index=index,
+                )
+                for index, model_type in enumerate(model_types)
+            ]
+            for run in runs:
+                RunLogLine.objects.add(run.pk, "INFO", f"Queued by {_who(user)}.")
+                RunEvent.objects.status(run.pk)
+            runs[0].enqueue()
+        return runs
 
 
 class TrainingRun(models.Model):
@@ -115,25 +245,157 @@ class TrainingRun(models.Model):
         """The run's folder under RUNS_DIR (checkpoints and TensorBoard files)."""
         return f"run-{self.pk}"
 
-    def status_payload(self) -> dict[str, Any]:
-        """The status event the browser receives when the row changes."""
+    def report_url(self) -> str:
+        """The version page of the model this run registered (the registry's one-to-one), or ""."""
+        from django.urls import reverse
+
+        version = getattr(self, "model_version", None)
+        return reverse("registry:detail", args=[version.pk]) if version is not None else ""
+
+    def status_event(self) -> dict[str, Any]:
+        """The live ``status`` event: what the run is doing, what the controls may do, the time left.
+
+        The page applies it as it comes and keeps no rules of its own about the buttons.
+        """
+        estimate = self.estimate()
         return {
             "type": "status",
+            "run": self.pk,
             "status": self.status,
             "status_display": self.get_status_display(),
+            "final": self.is_final,
             "control": self.control,
+            "controls": {"pause": self.can_pause, "resume": self.can_resume, "cancel": self.can_cancel},
             "error": self.error,
             "device": self.device,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "model_type": self.model_type,
             "sequence": self.sequence,
+            "epoch_seconds": estimate.epoch_seconds,
+            "remaining_seconds": estimate.remaining_seconds,
+            "queue_remaining_seconds": self.queue_remaining_seconds() if self.sequence else None,
+            "report_url": self.report_url(),
         }
 
-    def lease_for(self, seconds: int) -> None:
-        now = timezone.now()
-        self.heartbeat_at = now
-        self.lease_expires_at = now + timedelta(seconds=seconds)
+    def progress_event(self) -> dict[str, Any]:
+        """The live ``progress`` event (inside an epoch): the same shape in the outbox and in the snapshot."""
+        return {"type": "progress", "run": self.pk, **self.progress}
+
+    @property
+    def epochs_planned(self) -> int:
+        return int(self.config.get("epochs") or 0)
+
+    # --- queueing and the user's controls -------------------------------------------------------
+
+    def enqueue(self) -> None:
+        """Hand the run to a django-q2 worker (after commit, so the worker sees the row)."""
+        import uuid
+
+        from django_q.tasks import async_task
+
+        run_id = self.pk
+        transaction.on_commit(lambda: async_task(TASK_FUNCTION, run_id, task_name=f"training-run-{run_id}-{uuid.uuid4().hex[:8]}"))
+
+    def request_cancel(self, user: Any) -> None:
+        """Cancel: at once when no worker trains it, else within one batch."""
+        runs = TrainingRun.objects
+        with transaction.atomic():
+            idle = Q(status__in=(RunStatus.QUEUED, RunStatus.PAUSED, RunStatus.INTERRUPTED))
+            if runs.filter(idle, pk=self.pk).update(status=RunStatus.CANCELLED, finished_at=timezone.now(), control=Control.NONE):
+                RunLogLine.objects.add(self.pk, "INFO", f"Cancelled by {_who(user)}.")
+                self.cancel_rest_of_sequence(f'Cancelled because run #{self.pk} of the same "train all" was cancelled.')
+            elif runs.filter(pk=self.pk, status=RunStatus.RUNNING).update(control=Control.CANCEL):
+                RunLogLine.objects.add(self.pk, "INFO", f"Cancel requested by {_who(user)}; the run stops after the current batch.")
+            else:
+                raise ControlRefused(f"Run #{self.pk} is {self.get_status_display().lower()}; there is nothing to cancel.")
+            RunEvent.objects.status(self.pk)
+
+    def request_pause(self, user: Any) -> None:
+        """Pause: the trainer stops after the current batch and the worker is freed.
+
+        Checkpoints are written at the end of each epoch, so a resume repeats the epoch that was
+        paused from its start; the messages say so rather than promise a checkpoint mid-epoch.
+        """
+        with transaction.atomic():
+            if not TrainingRun.objects.filter(pk=self.pk, status=RunStatus.RUNNING, control=Control.NONE).update(control=Control.PAUSE):
+                raise ControlRefused(f"Run #{self.pk} is not training right now, so it cannot be paused.")
+            RunLogLine.objects.add(
+                self.pk,
+                "INFO",
+                f"Pause requested by {_who(user)}; training stops after this batch. The checkpoint is the one from the end of the last "
+                "finished epoch, so a resume repeats the current epoch from its start.",
+            )
+            RunEvent.objects.status(self.pk)
+
+    def request_resume(self, user: Any) -> None:
+        """Resume a paused or interrupted run: queue it again; the worker continues from its checkpoint."""
+        with transaction.atomic():
+            resumable = Q(status__in=(RunStatus.PAUSED, RunStatus.INTERRUPTED))
+            if not TrainingRun.objects.filter(resumable, pk=self.pk).update(status=RunStatus.QUEUED, control=Control.NONE, worker=""):
+                state = self.get_status_display().lower()
+                raise ControlRefused(f"Run #{self.pk} is {state}; only paused or interrupted runs can be resumed.")
+            RunLogLine.objects.add(self.pk, "INFO", f"Resume requested by {_who(user)}.")
+            RunEvent.objects.status(self.pk)
+            self.enqueue()
+
+    def request(self, action: str, user: Any) -> None:
+        """One of the page's controls by name (``pause``, ``resume``, ``cancel``)."""
+        controls = {"pause": self.request_pause, "resume": self.request_resume, "cancel": self.request_cancel}
+        if action not in controls:
+            raise ControlRefused(f"Unknown control {action!r}; use pause, resume or cancel.")
+        controls[action](user)
+
+    # --- "train all" sequences --------------------------------------------------------------------
+
+    def later_in_sequence(self) -> TrainingRunQuerySet:
+        return TrainingRun.objects.filter(sequence=self.sequence, sequence_index__gt=self.sequence_index).order_by("sequence_index")
+
+    def next_in_sequence(self) -> TrainingRun | None:
+        return self.later_in_sequence().first() if self.sequence else None
+
+    def cancel_rest_of_sequence(self, reason: str) -> None:
+        """A "train all" stops at the first run that does not succeed."""
+        if not self.sequence:
+            return
+        for run_id in list(self.later_in_sequence().filter(status=RunStatus.QUEUED).values_list("id", flat=True)):
+            if TrainingRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+                status=RunStatus.CANCELLED, finished_at=timezone.now(), error=reason
+            ):
+                RunLogLine.objects.add(run_id, "INFO", reason)
+                RunEvent.objects.status(run_id)
+
+    # --- the one remaining-time estimate ------------------------------------------------------------
+
+    def estimate(self) -> Estimate:
+        """Remaining time: mean of the last ETA_WINDOW epochs times the epochs left; before the first, past runs of the type.
+
+        The live epoch event, the page snapshot and the dashboard all read this, so the time
+        shown is the same before and after a reconnect.
+        """
+        recent = list(self.epochs.order_by("-epoch").values_list("epoch", "seconds")[:ETA_WINDOW])
+        if recent:
+            per_epoch: float | None = sum(seconds for _, seconds in recent) / len(recent)
+            done = recent[0][0]
+        else:
+            per_epoch = EpochMetric.objects.filter(run__model_type=self.model_type).exclude(run=self).aggregate(mean=Avg("seconds"))["mean"]
+            done = 0
+        if per_epoch is None or not self.epochs_planned:
+            return Estimate(per_epoch, None)
+        if self.is_final:
+            return Estimate(per_epoch, 0.0)
+        return Estimate(per_epoch, max(0.0, per_epoch * (self.epochs_planned - done)))
+
+    def queue_remaining_seconds(self) -> float | None:
+        """For "train all": the time left for this run plus every later run of the sequence still to do."""
+        runs = [self, *self.later_in_sequence()] if self.sequence else [self]
+        total = 0.0
+        for run in runs:
+            remaining = run.estimate().remaining_seconds
+            if remaining is None:
+                return None
+            total += remaining
+        return total
 
 
 class EpochMetric(models.Model):
@@ -154,6 +416,31 @@ class EpochMetric(models.Model):
     def __str__(self) -> str:
         return f"run {self.run_id} epoch {self.epoch}"
 
+    def as_event(self, epochs: int, memory: dict[str, float] | None = None) -> dict[str, Any]:
+        """The live ``epoch`` event: the same shape in the outbox and in the page snapshot.
+
+        ``remaining_seconds`` is the run's estimate right after this epoch was stored.
+        """
+        return {
+            "type": "epoch",
+            "run": self.run_id,
+            "epoch": self.epoch,
+            "epochs": epochs,
+            "metrics": self.metrics,
+            "learning_rate": self.learning_rate,
+            "seconds": self.seconds,
+            "remaining_seconds": self.eta_seconds,
+            "memory": memory or {},
+        }
+
+
+class RunLogLineQuerySet(models.QuerySet["RunLogLine"]):
+    def add(self, run_id: int, level: str, message: str) -> RunLogLine:
+        """One line in the run's log tail, announced to the live page (inside the caller's transaction)."""
+        line = self.create(run_id=run_id, level=level, message=message)
+        RunEvent.objects.record(run_id, line.as_event())
+        return line
+
 
 class RunLogLine(models.Model):
     """A line of a run's log (start, end, warnings, errors) for the live log tail."""
@@ -163,11 +450,17 @@ class RunLogLine(models.Model):
     level = models.CharField(max_length=8, default="INFO")
     message = models.TextField()
 
+    objects = RunLogLineQuerySet.as_manager()
+
     class Meta:
         ordering = ["run", "id"]
 
     def __str__(self) -> str:
         return f"{self.level}: {self.message[:60]}"
+
+    def as_event(self) -> dict[str, Any]:
+        """The live ``log`` event: the same shape in the outbox and in the page snapshot."""
+        return {"type": "log", "run": self.run_id, "id": self.id, "level": self.level, "message": self.message, "at": self.at.isoformat()}
 
 
 class RunEventQuerySet(models.QuerySet["RunEvent"]):
@@ -177,6 +470,10 @@ class RunEventQuerySet(models.QuerySet["RunEvent"]):
         message = {**event.payload, "event_id": event.id}
         transaction.on_commit(lambda: publish_after_commit(run_id, message))
         return event
+
+    def status(self, run_id: int) -> RunEvent:
+        """The run's status as it is now, to the outbox (inside the caller's transaction)."""
+        return self.record(run_id, TrainingRun.objects.get(pk=run_id).status_event())
 
     def prune(self, older_than: timedelta = timedelta(days=1)) -> int:
         """Live events are only needed while someone watches; metrics and logs stay in their own tables."""

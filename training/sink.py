@@ -13,15 +13,13 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
 
 from core.training.events import EpochEvent, ProgressEvent, StopKind
-from training import jobs
-from training.models import EpochMetric, RunEvent, RunStatus, TrainingRun
+from training.models import EpochMetric, RunEvent, RunLogLine, RunStatus, TrainingRun
 
 logger = logging.getLogger("wiresag.training")
 
@@ -51,31 +49,29 @@ class DatabaseSink:
         self._last_progress = -math.inf
         self._last_control_check = -math.inf
         self._control: StopKind | None = None
-        self._recent_seconds: deque[float] = deque(maxlen=jobs.ETA_WINDOW)
 
     def _mine(self) -> Any:
         return TrainingRun.objects.filter(pk=self.run_id, worker=self.worker)
 
     def on_epoch(self, event: EpochEvent) -> None:
-        self._recent_seconds.append(event.seconds)
-        eta = event.eta_seconds
-        if eta is None and self._recent_seconds:
-            eta = sum(self._recent_seconds) / len(self._recent_seconds) * max(0, event.epochs - event.epoch)
-        payload = json_safe({**event.as_dict(), "eta_seconds": eta})
+        """Store the epoch, then announce it with the run's own estimate of the time left.
+
+        The trainer's ``eta_seconds`` is not used: the page snapshot reads the same estimate
+        from the stored epochs, so the time shown does not jump on a reconnect.
+        """
         with transaction.atomic():
-            EpochMetric.objects.update_or_create(
+            row, _ = EpochMetric.objects.update_or_create(
                 run_id=self.run_id,
                 epoch=event.epoch,
-                defaults={
-                    "metrics": payload["metrics"],
-                    "learning_rate": payload["learning_rate"],
-                    "seconds": event.seconds,
-                    "eta_seconds": eta,
-                },
+                defaults={"metrics": json_safe(event.metrics), "learning_rate": json_safe(event.learning_rate), "seconds": event.seconds},
             )
-            progress = {"epoch": event.epoch, "epochs": event.epochs, "batch": 0, "batches": 0, "eta_seconds": eta}
-            self._mine().update(progress={**progress, "memory": payload["memory"]})
-            RunEvent.objects.record(self.run_id, payload)
+            run = TrainingRun.objects.get(pk=self.run_id)
+            row.eta_seconds = run.estimate().remaining_seconds
+            row.save(update_fields=["eta_seconds"])
+            memory = json_safe(event.memory)
+            progress = {"epoch": event.epoch, "epochs": event.epochs, "batch": 0, "batches": 0, "memory": memory}
+            self._mine().update(progress=progress)
+            RunEvent.objects.record(self.run_id, row.as_event(event.epochs, memory))
         self._last_progress = -math.inf
 
     def on_progress(self, event: ProgressEvent) -> None:
@@ -84,17 +80,17 @@ class DatabaseSink:
         if now - self._last_progress < PROGRESS_INTERVAL and not last_batch:
             return
         self._last_progress = now
-        payload = json_safe(event.as_dict())
+        progress = {key: value for key, value in json_safe(event.as_dict()).items() if key != "type"}
         with transaction.atomic():
-            self._mine().update(progress={key: value for key, value in payload.items() if key != "type"})
-            RunEvent.objects.record(self.run_id, payload)
+            self._mine().update(progress=progress)
+            RunEvent.objects.record(self.run_id, {"type": "progress", "run": self.run_id, **progress})
 
     def on_log(self, level: str, message: str) -> None:
         level = level.upper()
         number = logging.getLevelName(level)
         logger.log(number if isinstance(number, int) else logging.INFO, "run %s: %s", self.run_id, message)
         with transaction.atomic():
-            jobs.log_line(self.run_id, level, message)
+            RunLogLine.objects.add(self.run_id, level, message)
 
     def stop_requested(self) -> StopKind | None:
         now = self.clock()

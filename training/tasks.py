@@ -17,7 +17,7 @@ from django.db import close_old_connections, connection, transaction
 
 from core.training.events import StopRequested
 from training import jobs
-from training.models import RunStatus, TrainingRun
+from training.models import HEARTBEAT_SECONDS, RunStatus, TrainingRun
 from training.signals import run_succeeded
 from training.sink import DatabaseSink
 
@@ -35,9 +35,9 @@ class Heartbeat(threading.Thread):
 
     def run(self) -> None:
         try:
-            while not self.stopped.wait(jobs.HEARTBEAT_SECONDS):
+            while not self.stopped.wait(HEARTBEAT_SECONDS):
                 try:
-                    if not jobs.heartbeat(self.run_id, self.worker):
+                    if not TrainingRun.objects.heartbeat(self.run_id, self.worker):
                         return
                 except Exception:  # a locked database now and then must not end the heartbeat
                     logger.warning("Heartbeat of run %s failed; retrying.", self.run_id, exc_info=True)
@@ -52,9 +52,9 @@ def run_dir(run: TrainingRun) -> Path:
 def run_training(run_id: int) -> str:
     """Train run ``run_id`` if this worker wins it; return its final status."""
     close_old_connections()
-    jobs.reap_expired()
+    TrainingRun.objects.reap_expired()
     worker = jobs.worker_name()
-    if not jobs.claim(run_id, worker):
+    if not TrainingRun.objects.claim(run_id, worker):
         logger.info("Run %s is not queued any more (another worker has it, or it was cancelled); nothing to do.", run_id)
         return "skipped"
     run = TrainingRun.objects.get(pk=run_id)
@@ -67,10 +67,10 @@ def run_training(run_id: int) -> str:
         heartbeat.stopped.set()
         heartbeat.join(timeout=5)
     if status == RunStatus.SUCCEEDED:
-        following = jobs.next_in_sequence(run)
+        following = run.next_in_sequence()
         if following is not None and following.status == RunStatus.QUEUED:
             with transaction.atomic():
-                jobs.enqueue(following)
+                following.enqueue()
     return status
 
 
@@ -106,11 +106,11 @@ def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
             return "lost"
         if stop.kind == "pause":
             sink.on_log("INFO", paused_message(stop.epoch))
-            jobs.finish(run.pk, worker, RunStatus.PAUSED, checkpoint_path=str(folder))
+            TrainingRun.objects.finish(run.pk, worker, RunStatus.PAUSED, checkpoint_path=str(folder))
             return RunStatus.PAUSED
         sink.on_log("INFO", f"Cancelled during epoch {stop.epoch}.")
-        jobs.finish(run.pk, worker, RunStatus.CANCELLED, checkpoint_path=str(folder))
-        jobs.cancel_rest_of_sequence(run, f'Cancelled because run #{run.pk} of the same "train all" was cancelled.')
+        TrainingRun.objects.finish(run.pk, worker, RunStatus.CANCELLED, checkpoint_path=str(folder))
+        run.cancel_rest_of_sequence(f'Cancelled because run #{run.pk} of the same "train all" was cancelled.')
         return RunStatus.CANCELLED
     except Exception as error:
         _fail(run, worker, sink, error)
@@ -138,11 +138,11 @@ def _succeed(run: TrainingRun, worker: str, sink: DatabaseSink, result: Any) -> 
     answers = [answer for _, answer in run_succeeded.send(sender=TrainingRun, run=run, result=result) if answer]
     TrainingRun.objects.filter(pk=run.pk).update(device=getattr(result, "device", "") or run.device)
     sink.on_log("INFO", "Finished" + (f"; {'; '.join(answers)}." if answers else "."))
-    jobs.finish(run.pk, worker, RunStatus.SUCCEEDED, checkpoint_path=str(result.best_checkpoint))
+    TrainingRun.objects.finish(run.pk, worker, RunStatus.SUCCEEDED, checkpoint_path=str(result.best_checkpoint))
 
 
 def _fail(run: TrainingRun, worker: str, sink: DatabaseSink, error: Exception) -> None:
     sentence = str(error) or f"The training stopped with {type(error).__name__}; see the traceback."
     sink.on_log("ERROR", sentence)
-    jobs.finish(run.pk, worker, RunStatus.FAILED, error=sentence, traceback=traceback_module.format_exc())
-    jobs.cancel_rest_of_sequence(run, f'Cancelled because run #{run.pk} of the same "train all" failed.')
+    TrainingRun.objects.finish(run.pk, worker, RunStatus.FAILED, error=sentence, traceback=traceback_module.format_exc())
+    run.cancel_rest_of_sequence(f'Cancelled because run #{run.pk} of the same "train all" failed.')

@@ -8,18 +8,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.roles import role_required
-from training import jobs
 from training.forms import LaunchForm, presets
+from training.jobs import SEQUENCE_ORDER
 from training.live import dashboard_state, run_state
-from training.models import TrainingRun
+from training.models import ControlRefused, TrainingRun
 
-CONTROLS = {"cancel": jobs.request_cancel, "pause": jobs.request_pause, "resume": jobs.request_resume}
+CONTROLS = ("pause", "resume", "cancel")
 
 
 @role_required("engineer")
 def dashboard(request: HttpRequest) -> HttpResponse:
-    # Loading the dashboard is one of the moments a dead worker's run is noticed.
-    jobs.reap_expired()
+    # Reading only: dead workers' runs are reaped by the worker and the every-minute schedule.
     return render(request, "training/dashboard.html", {"state": dashboard_state()})
 
 
@@ -27,11 +26,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def launch(request: HttpRequest) -> HttpResponse:
     form = LaunchForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        runs = jobs.create_runs(form.model_types(), form.configs(), form.snapshots(), request.user, device=form.cleaned_data["device"])
+        device = form.cleaned_data["device"]
+        runs = TrainingRun.objects.launch(form.model_types(), form.configs(), form.snapshots(), request.user, device=device)
         for warning in form.warnings:
             messages.warning(request, warning)
         return redirect("training:run_detail", run_id=runs[0].pk)
-    settings_fields = [form[f"{model_type}_settings"] for model_type in jobs.SEQUENCE_ORDER]
+    settings_fields = [form[f"{model_type}_settings"] for model_type in SEQUENCE_ORDER]
     return render(request, "training/launch.html", {"form": form, "settings_fields": settings_fields, "presets": presets()})
 
 
@@ -50,7 +50,7 @@ def control(request: HttpRequest, run_id: int, action: str) -> HttpResponse:
         raise Http404("Unknown control.")
     run = get_object_or_404(TrainingRun, pk=run_id)
     try:
-        CONTROLS[action](run, request.user)
-    except jobs.ControlRefused as refusal:
+        run.request(action, request.user)
+    except ControlRefused as refusal:
         messages.error(request, str(refusal))
     return redirect("training:run_detail", run_id=run.pk)

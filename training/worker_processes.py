@@ -72,3 +72,11 @@ def process_is_running(pid: int) -> bool:
     except (OSError, IndexError):
         return True
     return state != "Z"
+
+
+def worker_is_gone(worker: str) -> bool:
+    """True when ``worker`` (``host:pid``, see ``training.jobs.worker_name``) ran on this machine and its process has ended."""
+    import socket
+
+    host, _, pid = worker.rpartition(":")
+    return host == socket.gethostname() and pid.isdecimal() and not process_is_running(int(pid))

@@ -63,7 +63,7 @@ class Classifier:
     def __init__(self, path: Path | str, device: torch.device, expected_task: str) -> None:
         from core.shape.shapehead import HEAD_VERSION
         from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES
-        from core.training.classifier import build_network
+        from core.training.networks import build_network
 
         path = _require_file(path, expected_task)
         try:
@@ -120,7 +120,7 @@ class Classifier:
         """
         from core.shape.shapehead import combine, shape_log_probabilities
         from core.shape.wireshape import describe
-        from core.training.classifier import shape_inputs
+        from core.training.crops import shape_inputs
 
         if not pictures:
             return np.zeros((0, len(self.classes)), dtype=np.float32)

@@ -1,4 +1,7 @@
 // Live run page: apply the snapshot, then events, idempotently by epoch; a reconnect reloads the snapshot.
+// The snapshot is made of the same events the server sends (status, epoch, progress, log), and the
+// status event says which controls apply, whether the run is over, the time left and the report link:
+// the page keeps no rules of its own.
 (function () {
   "use strict";
   const script = document.currentScript;
@@ -10,7 +13,6 @@
   let lastLogId = 0;
   let laterRunsSeconds = null; // "train all": estimate of the runs after this one
   let status = null;
-  let reportUrl = "";
 
   function makeChart(id, logarithmic) {
     return new Chart($(id), {
@@ -76,6 +78,7 @@
 
   function showEta(seconds) {
     $("eta").textContent = duration(seconds);
+    $("eta").dataset.seconds = seconds === null || seconds === undefined ? "" : String(Math.round(seconds));
     if ($("queue-eta")) {
       $("queue-eta").textContent = laterRunsSeconds === null || seconds === null ? "–" : duration(seconds + laterRunsSeconds);
     }
@@ -97,7 +100,7 @@
   function applyEpoch(event) {
     epochs.set(event.epoch, event);
     setProgress(event.epoch, event.epochs, 0, 0);
-    showEta(event.eta_seconds);
+    showEta(event.remaining_seconds);
     showMemory(event.memory);
     redraw();
   }
@@ -114,14 +117,7 @@
     log.scrollTop = log.scrollHeight;
   }
 
-  const controlsFor = {
-    pause: (s) => s.status === "running" && !s.control,
-    resume: (s) => s.status === "paused" || s.status === "interrupted",
-    cancel: (s) => ["queued", "running", "paused", "interrupted"].includes(s.status) && s.control !== "cancel",
-  };
-
   function applyStatus(s) {
-    const finishedNow = status && status.status !== s.status && ["succeeded", "failed", "cancelled"].includes(s.status);
     status = s;
     const badge = $("status");
     badge.textContent = s.status_display + (s.control ? ` (${s.control} requested)` : "");
@@ -129,11 +125,15 @@
     if (s.device) $("device").textContent = s.device;
     $("error").hidden = !s.error;
     $("error").textContent = s.error || "";
-    for (const [action, allowed] of Object.entries(controlsFor)) {
+    for (const [action, allowed] of Object.entries(s.controls || {})) {
       const button = $(action + "-button");
-      if (button) button.disabled = !allowed(s);
+      if (button) button.disabled = !allowed;
     }
-    if (finishedNow) reconnect(0);  // the fresh snapshot carries the report link
+    laterRunsSeconds =
+      s.queue_remaining_seconds !== null && s.queue_remaining_seconds !== undefined && s.remaining_seconds !== null
+        ? s.queue_remaining_seconds - s.remaining_seconds
+        : null;
+    if (s.remaining_seconds !== null && s.remaining_seconds !== undefined) showEta(s.remaining_seconds);
     showSummary();
   }
 
@@ -152,8 +152,8 @@
       body.appendChild(tr);
     }
     $("summary").hidden = false;
-    if (reportUrl) {
-      $("report-link").href = reportUrl;
+    if (status.report_url) {
+      $("report-link").href = status.report_url;
       $("report-link").hidden = false;
     }
   }
@@ -162,19 +162,13 @@
     epochs = new Map();
     lastLogId = 0;
     $("log").textContent = "";
-    reportUrl = snapshot.report_url || "";
-    laterRunsSeconds =
-      snapshot.queue_remaining_seconds !== null && snapshot.remaining_seconds !== null
-        ? snapshot.queue_remaining_seconds - snapshot.remaining_seconds
-        : null;
     snapshot.epochs.forEach((row) => epochs.set(row.epoch, row));
     snapshot.log.forEach(applyLog);
     redraw();
     const p = snapshot.progress || {};
     if (p.epoch) setProgress(p.epoch, p.epochs, p.batch || 0, p.batches || 0);
     showMemory(p.memory);
-    showEta(snapshot.remaining_seconds);
-    status = null;
+    showEta(snapshot.status.remaining_seconds);
     applyStatus(snapshot.status);
   }
 

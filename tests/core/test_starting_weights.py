@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.training.classifier import build_model, build_network
 from core.training.config import ConfigError, load_config
 from core.training.detection import train_detection
 from core.training.events import RecordingSink
+from core.training.networks import build_model, build_network
 from core.training.startweights import DETECTION_COPY, StartingWeights, WeightsRefused, load_state_dict, own_file, verified_copy
 
 

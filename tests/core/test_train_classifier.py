@@ -15,8 +15,8 @@ from core.data.dataset import records_from_synthetic, split_records
 from core.evaluation.metrics import evaluate
 from core.inspection.inference import Classifier
 from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES
-from core.training.classifier import crop_view
 from core.training.config import load_config
+from core.training.crops import crop_view
 from core.training.events import RecordingSink, StopRequested
 from core.training.runner import train
 

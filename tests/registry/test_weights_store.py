@@ -10,8 +10,8 @@ import torch
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from core.training.classifier import build_model, build_network
 from core.training.config import load_config
+from core.training.networks import build_model, build_network
 from core.training.startweights import WeightsRefused
 from registry import versions as registry
 from registry.models import WeightsFile

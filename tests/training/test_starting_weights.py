@@ -11,11 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from core.training.classifier import build_network
 from core.training.config import load_config, to_json
+from core.training.networks import build_network
 from registry.weights_store import store_upload
 from tests.live_fixtures import TINY_VIEW_SETTINGS
-from training import jobs
 from training.models import RunLogLine, RunStatus, TrainingRun
 from training.tasks import run_training
 
@@ -87,7 +86,7 @@ def test_the_train_command_refuses_a_server_path_as_weights(planted) -> None:  #
 
 def queue(engineer: Any, snapshot: dict[str, Any], weights: str) -> TrainingRun:
     config = to_json(load_config("view", "cpu-quick", overrides={**TINY_VIEW_SETTINGS, "epochs": 1, "weights": weights}))
-    return jobs.create_runs(["view"], {"view": config}, {"view": snapshot}, engineer, device="cpu")[0]
+    return TrainingRun.objects.launch(["view"], {"view": config}, {"view": snapshot}, engineer, device="cpu")[0]
 
 
 def test_the_worker_refuses_store_weights_whose_bytes_changed(tiny_snapshot, engineer, tmp_path, planted, settings) -> None:  # type: ignore[no-untyped-def]

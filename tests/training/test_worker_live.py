@@ -19,7 +19,7 @@ from django.test import Client
 from django.utils import timezone
 
 from registry.models import ModelVersion
-from training import jobs
+from training import models
 from training.models import EpochMetric, RunEvent, RunLogLine, RunStatus, TrainingRun
 from wiresag_web.asgi import application
 
@@ -85,7 +85,7 @@ def test_pause_resume_and_cancel_each_take_effect_within_a_batch(  # type: ignor
     while not EpochMetric.objects.filter(run=run).exists():
         assert time.monotonic() < deadline, "no epoch finished within a minute"
         time.sleep(0.2)
-    jobs.request_pause(run, engineer)
+    run.request_pause(engineer)
     paused = wait_for_status(run, {RunStatus.PAUSED}, timeout=30)
     paused_at = EpochMetric.objects.filter(run=run).count()
     assert paused_at < 200
@@ -93,13 +93,13 @@ def test_pause_resume_and_cancel_each_take_effect_within_a_batch(  # type: ignor
     time.sleep(1.5)
     assert EpochMetric.objects.filter(run=run).count() == paused_at, "a paused run went on training"
 
-    jobs.request_resume(paused, engineer)
+    paused.request_resume(engineer)
     deadline = time.monotonic() + 60
     while EpochMetric.objects.filter(run=run).count() <= paused_at:
         assert time.monotonic() < deadline, "the resumed run did not train a further epoch"
         time.sleep(0.2)
     assert RunLogLine.objects.filter(run=run, message__startswith="Resumed from epoch").exists()
-    jobs.request_cancel(TrainingRun.objects.get(pk=run.pk), engineer)
+    TrainingRun.objects.get(pk=run.pk).request_cancel(engineer)
     cancelled = wait_for_status(run, {RunStatus.CANCELLED}, timeout=30)
     assert cancelled.finished_at is not None
     epochs = list(EpochMetric.objects.filter(run=run).values_list("epoch", flat=True))
@@ -122,12 +122,12 @@ def test_a_killed_worker_leaves_the_run_interrupted_and_resumable_without_traini
     run.refresh_from_db()
     assert run.status == RunStatus.RUNNING
     # Nobody renews the lease any more: once it expires the reaper marks the run.
-    assert jobs.reap_expired() == []
-    assert jobs.reap_expired(now=timezone.now() + timedelta(seconds=jobs.LEASE_SECONDS + 1)) == [run.pk]
+    assert TrainingRun.objects.reap_expired() == []
+    assert TrainingRun.objects.reap_expired(now=timezone.now() + timedelta(seconds=models.LEASE_SECONDS + 1)) == [run.pk]
     run.refresh_from_db()
     assert run.status == RunStatus.INTERRUPTED
 
-    jobs.request_resume(run, engineer)
+    run.request_resume(engineer)
     start_worker()
     finished = wait_for_status(run, {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
     assert finished.status == RunStatus.SUCCEEDED, (finished.error, finished.traceback)

@@ -20,8 +20,8 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from tests.live_fixtures import free_port, process_env
-from training import jobs
-from training.models import EpochMetric, RunLogLine, RunStatus
+from training import models
+from training.models import EpochMetric, RunLogLine, RunStatus, TrainingRun
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -116,13 +116,13 @@ def test_killing_the_cluster_main_process_ends_all_its_processes_and_the_run_res
     assert run.status == RunStatus.RUNNING and killed_at < 4
     # Nobody renews the heartbeat. Once it is overdue the reaper sees that the worker's process is
     # gone and interrupts the run, well before the lease alone would have run out.
-    overdue = timezone.now() + timedelta(seconds=jobs.STALE_HEARTBEAT_SECONDS + 1)
+    overdue = timezone.now() + timedelta(seconds=models.STALE_HEARTBEAT_SECONDS + 1)
     assert overdue < run.lease_expires_at
-    assert jobs.reap_expired(now=overdue) == [run.pk]
+    assert TrainingRun.objects.reap_expired(now=overdue) == [run.pk]
     run.refresh_from_db()
     assert run.status == RunStatus.INTERRUPTED
 
-    jobs.request_resume(run, engineer)
+    run.request_resume(engineer)
     start_worker()
     finished = wait_for_status(run, {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
     assert finished.status == RunStatus.SUCCEEDED, (finished.error, finished.traceback)

@@ -42,4 +42,3 @@ def test_an_installation_from_before_the_split_migrates_and_keeps_its_roles_user
     assert list(User.objects.get(username="shift-a").groups.values_list("name", flat=True)) == ["annotator"]
     assert Image.objects.get().original_name == "w1_TOP.png"
     assert Schedule.objects.get(name="interop-expire-imports").func == "interop.jobs.expire_abandoned"
-    assert Schedule.objects.filter(name="training-maintenance").exists()

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.data.dataset import InsufficientData
+from core.evaluation.contract import ModelMetrics
 from core.labels import MODEL_TYPES
 from core.training.config import PRESETS, ConfigError, load_config, parse_overrides, to_json
 from training.models import RunStatus, TrainingRun
@@ -65,7 +66,7 @@ class Command(BaseCommand):
             raise CommandError(f"Run #{run.pk} ended {run.status}: {run.error or 'see the run page for its log.'}")
         result_file = run_dir(run) / "result.json"
         result = json.loads(result_file.read_text()) if result_file.exists() else {}
-        metrics = ", ".join(f"{k} {v:.3f}" for k, v in result.get("metrics", {}).items())
+        metrics = ", ".join(f"{k} {v:.3f}" for k, v in ModelMetrics.from_json(result.get("metrics")).scalars.items())
         self.stdout.write(self.style.SUCCESS(f"Run #{run.pk} succeeded on {run.device}: {metrics}"))
         self.stdout.write(f"Checkpoint: {run.checkpoint_path}")
         self.stdout.write(f"Report: {result.get('report_path', '')}")
