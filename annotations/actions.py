@@ -108,10 +108,6 @@ def parse_boxes(raw_boxes: Sequence[dict[str, Any]], image: Image) -> list[BoxIn
     return boxes
 
 
-def _snapshot(annotation: Annotation) -> dict[str, Any]:
-    return {field: getattr(annotation, field) for field in (*BOX_FIELDS, "source", "review_state", "revision")}
-
-
 @transaction.atomic
 def save_boxes(
     image: Image,
@@ -143,15 +139,13 @@ def save_boxes(
             annotation = Annotation.objects.create(
                 image=image, annotator=user, source=Source.HUMAN, **{f: getattr(box, f) for f in BOX_FIELDS}
             )
-            changes.append(
-                AnnotationChange(image=image, annotation_id_ref=annotation.pk, action="create", user=user, after=_snapshot(annotation))
-            )
+            changes.append(AnnotationChange.of(AnnotationChange.Action.CREATE, annotation, user))
             keep.add(annotation.pk)
             continue
         keep.add(annotation.pk)
         if all(getattr(annotation, f) == getattr(box, f) for f in BOX_FIELDS):
             continue
-        before = _snapshot(annotation)
+        before = annotation.as_dict()
         for field in BOX_FIELDS:
             setattr(annotation, field, getattr(box, field))
         annotation.revision += 1
@@ -159,15 +153,11 @@ def save_boxes(
         if annotation.source == Source.MODEL:
             annotation.review_state = ReviewState.CORRECTED
         annotation.save()
-        changes.append(
-            AnnotationChange(
-                image=image, annotation_id_ref=annotation.pk, action="update", user=user, before=before, after=_snapshot(annotation)
-            )
-        )
+        changes.append(AnnotationChange.of(AnnotationChange.Action.UPDATE, annotation, user, before=before))
     for pk, annotation in existing.items():
         if pk in keep:
             continue
-        changes.append(AnnotationChange(image=image, annotation_id_ref=pk, action="delete", user=user, before=_snapshot(annotation)))
+        changes.append(AnnotationChange.of(AnnotationChange.Action.DELETE, annotation, user, before=annotation.as_dict()))
         annotation.delete()
     AnnotationChange.objects.bulk_create(changes)
     image.refresh_from_db()

@@ -225,6 +225,31 @@ class AnnotationChange(models.Model):
     def __str__(self) -> str:
         return f"{self.action} on image {self.image_id} at {self.at:%Y-%m-%d %H:%M}"
 
+    @classmethod
+    def of(
+        cls,
+        action: str,
+        annotation: Annotation,
+        user: Any = None,
+        *,
+        before: dict[str, Any] | None = None,
+        note: str = "",
+    ) -> AnnotationChange:
+        """The (unsaved) history row of one change; ``before`` and ``after`` are ``Annotation.as_dict()``.
+
+        The one way every writer (the annotation page, import, pre-annotation, review) records a change.
+        """
+        after = None if action == cls.Action.DELETE else annotation.as_dict()
+        return cls(
+            image_id=annotation.image_id,
+            annotation_id_ref=annotation.pk,
+            action=action,
+            user=user if getattr(user, "is_authenticated", False) else None,
+            before=before,
+            after=after,
+            note=note[:500],
+        )
+
 
 class LabelMapping(models.Model):
     """A saved mapping from foreign labels/attributes to our view and defect (for imports)."""

@@ -272,8 +272,7 @@ def apply_plan(plan: ImportPlan, user: AbstractBaseUser | None) -> ImportResult:
                     for box in planned.boxes
                 ]
                 AnnotationChange.objects.bulk_create(
-                    AnnotationChange(image=image, annotation_id_ref=a.pk, action="create", user=user, after=a.as_dict(), note=note)
-                    for a in annotations
+                    AnnotationChange.of(AnnotationChange.Action.CREATE, a, user, note=note) for a in annotations
                 )
                 Image.objects.filter(pk=image.pk).update(annotation_revision=F("annotation_revision") + 1)
                 boxes_created += len(annotations)

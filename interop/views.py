@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.roles import role_required
 from annotations.models import LabelMapping
+from core.jsonfile import write_atomically
 from core.labels import DEFECTS, VIEWS, defect_display
 from core.safepath import safe_part, wire_group_problem
 from interop.apply import ImportRefused, apply_plan, plan_import, safe_folder
@@ -43,7 +44,7 @@ def _job(request: HttpRequest, job_id: str) -> tuple[Path, dict[str, Any]]:
 
 
 def _save(folder: Path, state: dict[str, Any]) -> None:
-    (folder / "job.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    write_atomically(folder / "job.json", state)
 
 
 def _read(state: dict[str, Any]) -> ForeignDataset:

@@ -113,7 +113,6 @@ class ActivationEvent(models.Model):
     class Action(models.TextChoices):
         ACTIVATE = "activate", "Activated"
         ROLLBACK = "rollback", "Rolled back"
-        DEACTIVATE = "deactivate", "Deactivated"
 
     model_type = models.CharField(max_length=9, choices=ModelType.choices)
     view_scope = models.CharField(max_length=4, blank=True, default="")

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 import time
 import uuid
 import zipfile
@@ -34,6 +32,7 @@ from annotations.models import Image
 from annotations.upload import EntryTooLarge, read_entry, unsafe_entry_reason, wire_group_for_entry, zip_bounds_problem
 from core.imaging.pictures import PICTURE_SUFFIXES, PictureInput
 from core.inspection.reports import InspectionReport, load_report
+from core.jsonfile import write_atomically
 from core.labels import parse_wire_name
 from review.prediction import (
     PredictionUnavailable,
@@ -97,13 +96,6 @@ def job_dir(kind: str, job_id: str) -> Path:
     return root(kind) / job_id
 
 
-def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    handle = tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=".status-", suffix=".tmp", delete=False, encoding="utf-8")
-    with handle:
-        json.dump(data, handle, ensure_ascii=False, indent=1)
-    os.replace(handle.name, path)
-
-
 def read_status(kind: str, job_id: str) -> JobStatus:
     try:
         data = json.loads((job_dir(kind, job_id) / "status.json").read_text(encoding="utf-8"))
@@ -113,7 +105,7 @@ def read_status(kind: str, job_id: str) -> JobStatus:
 
 
 def write_status(kind: str, status: JobStatus) -> None:
-    _write_json(job_dir(kind, status.id) / "status.json", asdict(status))
+    write_atomically(job_dir(kind, status.id) / "status.json", asdict(status))
 
 
 def read_job(kind: str, job_id: str) -> dict[str, Any]:
@@ -150,7 +142,7 @@ def _new_job(kind: str, spec: dict[str, Any], user: Any, total: int) -> JobStatu
     job_id = f"{timezone.localtime():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
     folder = job_dir(kind, job_id)
     folder.mkdir(parents=True)
-    _write_json(folder / "job.json", spec)
+    write_atomically(folder / "job.json", spec)
     status = JobStatus(id=job_id, kind=kind, total=total, user=getattr(user, "username", "") or "", message="Waiting for a worker.")
     write_status(kind, status)
     return status

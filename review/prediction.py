@@ -157,8 +157,7 @@ def _store(image: Image, result: PictureResult, versions: Mapping[str, ModelVers
             Image.objects.filter(pk=locked.pk).update(annotation_revision=F("annotation_revision") + 1)
             note = "Pre-annotated by " + ", ".join(version_names(versions).values())
             AnnotationChange.objects.bulk_create(
-                AnnotationChange(image=locked, annotation_id_ref=a.pk, action=AnnotationChange.Action.CREATE, after=a.as_dict(), note=note)
-                for a in created
+                AnnotationChange.of(AnnotationChange.Action.CREATE, a, note=note) for a in created
             )
         return len(created)
 
@@ -302,13 +301,6 @@ def review(annotation_id: int, decision: str, user: AbstractBaseUser | None, not
         annotation.review_state = DECISIONS[decision]
         annotation.annotator = user
         annotation.save(update_fields=["review_state", "annotator", "updated_at"])
-        AnnotationChange.objects.create(
-            image=annotation.image,
-            annotation_id_ref=annotation.pk,
-            action=AnnotationChange.Action.REVIEW,
-            user=user,
-            before=before,
-            after=annotation.as_dict(),
-            note=(f"{decision}: {note}" if note else decision)[:500],
-        )
+        history_note = f"{decision}: {note}" if note else decision
+        AnnotationChange.of(AnnotationChange.Action.REVIEW, annotation, user, before=before, note=history_note).save()
     return annotation

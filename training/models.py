@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -240,10 +241,14 @@ class TrainingRun(models.Model):
     def can_resume(self) -> bool:
         return self.status in (RunStatus.PAUSED, RunStatus.INTERRUPTED)
 
+    @staticmethod
+    def folder_of(run_id: int) -> Path:
+        """A run's folder under RUNS_DIR: checkpoints, TensorBoard files, its report and result."""
+        return Path(settings.RUNS_DIR) / f"run-{run_id}"
+
     @property
-    def run_dir_name(self) -> str:
-        """The run's folder under RUNS_DIR (checkpoints and TensorBoard files)."""
-        return f"run-{self.pk}"
+    def folder(self) -> Path:
+        return TrainingRun.folder_of(self.pk)
 
     def report_url(self) -> str:
         """The version page of the model this run registered (the registry's one-to-one), or ""."""

@@ -46,7 +46,7 @@ class Heartbeat(threading.Thread):
 
 
 def run_dir(run: TrainingRun) -> Path:
-    return Path(settings.RUNS_DIR) / run.run_dir_name
+    return run.folder
 
 
 def run_training(run_id: int) -> str:

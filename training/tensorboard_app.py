@@ -23,6 +23,8 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from accounts.roles import ENGINEER, has_role
+from core.training.layout import TENSORBOARD_DIR
+from training.models import TrainingRun
 
 PREFIX = "/tensorboard/"
 _PATH = re.compile(r"^/tensorboard/(?P<run_id>\d+)(?P<rest>/.*)?$")
@@ -33,8 +35,8 @@ Scope = dict[str, Any]
 
 
 def log_dir(run_id: int) -> Path:
-    """Where the trainer writes the run's event files (see ``core.training.runner``)."""
-    return Path(settings.RUNS_DIR) / f"run-{run_id}" / "tensorboard"
+    """Where the trainer writes the run's event files."""
+    return TrainingRun.folder_of(run_id) / TENSORBOARD_DIR
 
 
 def build_wsgi_app(logdir: Path, path_prefix: str) -> Any:

@@ -22,8 +22,6 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from core.labels import DEFECTS
-
 # albumentations checks for updates over HTTPS at import unless told not to.
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
@@ -35,11 +33,11 @@ PASS_OVERSAMPLE_FACTOR = 20
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-Task = Literal["defect", "view", "detection"]
+Task = Literal["defect", "view"]
 
 
 def augmentations(task: Task, heavy: bool) -> list[A.BasicTransform]:
-    """The random part of a pipeline (no resizing, no normalising), for training and previews."""
+    """The random part of a classifier's pipeline (no resizing, no normalising); the detector's is Ultralytics' own."""
     replicate = cv2.BORDER_REPLICATE
     flips: list[A.BasicTransform] = [A.HorizontalFlip(p=0.5)]
     if not heavy:
@@ -50,26 +48,20 @@ def augmentations(task: Task, heavy: bool) -> list[A.BasicTransform]:
             ),
             A.RandomBrightnessContrast(brightness_limit=0.1, contrast_limit=0.1, p=0.5),
         ]
-    limit = 10 if task == "detection" else 15
     if task != "view":
         flips.append(A.VerticalFlip(p=0.5))
-    transforms: list[A.BasicTransform] = [
+    return [
         *flips,
-        # A rotated box is looser than the wire it frames: detection rotates less.
         A.Affine(
-            rotate=(-limit, limit), scale=(0.9, 1.1), translate_percent=(-0.05, 0.05), rotate_method="ellipse", border_mode=replicate, p=0.8
+            rotate=(-15, 15), scale=(0.9, 1.1), translate_percent=(-0.05, 0.05), rotate_method="ellipse", border_mode=replicate, p=0.8
         ),
         *xray_photometric(),
+        # Approximate mode: ~7x faster on a full picture, same look (MACHINE-NOTES).
+        A.ElasticTransform(alpha=20, sigma=12, approximate=True, border_mode=replicate, p=0.3),
+        A.CoarseDropout(
+            num_holes_range=(1, 3), hole_height_range=(0.04, 0.1), hole_width_range=(0.04, 0.1), fill="random_uniform", p=0.3
+        ),
     ]
-    if task != "detection":
-        transforms += [
-            # Approximate mode: ~7x faster on a full picture, same look (MACHINE-NOTES).
-            A.ElasticTransform(alpha=20, sigma=12, approximate=True, border_mode=replicate, p=0.3),
-            A.CoarseDropout(
-                num_holes_range=(1, 3), hole_height_range=(0.04, 0.1), hole_width_range=(0.04, 0.1), fill="random_uniform", p=0.3
-            ),
-        ]
-    return transforms
 
 
 def xray_photometric() -> list[A.BasicTransform]:
@@ -109,24 +101,6 @@ def classifier_transform(task: Literal["defect", "view"], size: int, heavy: bool
     )
 
 
-def display_transform(task: Task, heavy: bool, size: int, seed: int | None = None) -> A.Compose:
-    """The training augmentations fitted into a ``size`` square, left as 8-bit RGB for showing."""
-    return A.Compose([*augmentations(task, heavy), *resize_to_square(size)], seed=seed)
-
-
-def detection_transform(heavy: bool = False, bbox_format: str = "coco", seed: int | None = None) -> A.Compose:
-    """Bbox-safe: call with ``image=``, ``bboxes=`` (pixels, ``coco`` = x, y, w, h) and ``labels=``.
-
-    Boxes move with the picture and are clipped to it; a box pushed mostly out
-    of the picture is dropped with its label.
-    """
-    return A.Compose(
-        augmentations("detection", heavy),
-        bbox_params=A.BboxParams(format=bbox_format, label_fields=["labels"], clip=True, min_visibility=0.3),
-        seed=seed,
-    )
-
-
 def oversample_indices(labels: Sequence[int], factor_by_class: Mapping[int, int]) -> list[int]:
     """Dataset indices with each sample of class ``c`` repeated ``factor_by_class[c]`` times (default 1).
 
@@ -136,11 +110,6 @@ def oversample_indices(labels: Sequence[int], factor_by_class: Mapping[int, int]
     if any(f < 1 for f in factor_by_class.values()):
         raise ValueError("Oversampling factors must be at least 1.")
     return [index for index, label in enumerate(labels) for _ in range(factor_by_class.get(label, 1))]
-
-
-def default_oversampling(task: Literal["defect", "view"], factor: int = PASS_OVERSAMPLE_FACTOR) -> dict[int, int]:
-    """PASS repeated ``factor`` times for the defect classifier; nothing for the view classifier."""
-    return {DEFECTS.index("PASS"): factor} if task == "defect" else {}
 
 
 class ClassAwareTransform:

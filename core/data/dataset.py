@@ -260,25 +260,3 @@ def _single_view_count(records: Sequence[ImageRecord]) -> int:
     for record in records:
         views_per_wire.setdefault(record.wire_key, set()).add(record.picture_view)
     return sum(1 for r in records if len(views_per_wire[r.wire_key]) < 2)
-
-
-def statistics_text(stats: Mapping[str, Any]) -> str:
-    """The statistics as a plain-text table, for logs and the run page."""
-    lines = []
-    for name in SPLITS:
-        split = stats["splits"][name]
-        lines.append(
-            f"{name}: {split['pictures']} pictures, {split['wires']} wires"
-            f" ({split['pictures_without_partner']} pictures with one view only)"
-        )
-        lines.append("  view   " + " ".join(f"{d:>7}" for d in DEFECTS))
-        for view in VIEWS:
-            lines.append(f"  {view:<6} " + " ".join(f"{split['boxes'][view][d]:>7}" for d in DEFECTS))
-        for label in ("box_width", "box_height"):
-            if split[label]:
-                s = split[label]
-                lines.append(f"  {label.replace('_', ' ')}: {s['min']:g} to {s['max']:g} px, mean {s['mean']:g}")
-    weights = stats["class_weights"]["defect"]
-    lines.append("class weights: " + ", ".join(f"{d} {w:.2f}" for d, w in weights.items()))
-    lines.extend(f"warning: {w}" for w in stats["warnings"])
-    return "\n".join(lines)

@@ -111,13 +111,6 @@ def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[PILIm
     return image, info
 
 
-def to_grey_array(image: PILImage.Image) -> np.ndarray:
-    """A 2-D grey array in the picture's own depth (uint8 or uint16/int32)."""
-    if _bit_depth(image) > 8:
-        return np.asarray(image)
-    return np.asarray(image.convert("L"))
-
-
 def to_rgb8(image: PILImage.Image) -> PILImage.Image:
     """An 8-bit RGB copy for display and training (16-bit pictures windowed, not clipped)."""
     if _bit_depth(image) > 8:

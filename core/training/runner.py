@@ -26,6 +26,7 @@ from core.offline import configure_offline, install_fonts
 from core.training.config import AnyConfig, ClassifierConfig, DetectionConfig, to_json
 from core.training.device import choose_device, describe_device, run_with_fallbacks
 from core.training.events import MultiSink, TrainingSink
+from core.training.layout import REPORT_DIR, RESULT_FILE, TENSORBOARD_DIR
 from core.training.startweights import StartingWeights, check_matches
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ def train(
 
     (run_dir / "config.json").write_text(json.dumps(to_json(config), indent=1))
     dataset = prepare(model_type, config, snapshot_or_dataset_dir, datasets_dir or run_dir / "data")
-    tensorboard = TensorBoardSink(run_dir / "tensorboard")
+    tensorboard = TensorBoardSink(run_dir / TENSORBOARD_DIR)
     both = MultiSink(sink, tensorboard)
     device = choose_device(config.device)
     try:
@@ -123,7 +124,7 @@ def train(
         tensorboard.add_hparams(to_json(config), ModelMetrics.from_json(result.metrics).scalars)
     finally:
         tensorboard.close()
-    (run_dir / "result.json").write_text(json.dumps(result.as_dict(), indent=1))
+    (run_dir / RESULT_FILE).write_text(json.dumps(result.as_dict(), indent=1))
     return result
 
 
@@ -164,7 +165,7 @@ def _train_classifier(
     # The metrics contract (per class, confusion matrix, PASS recall with its support) the registry reads.
     metrics = ModelMetrics.from_evaluation(evaluation, best_epoch=float(result.best_epoch)).to_json()
     report_path = write_classifier_report(
-        run_dir / "report",
+        run_dir / REPORT_DIR,
         evaluation,
         result.prediction.truth,
         result.prediction.probabilities,
@@ -212,7 +213,7 @@ def _train_detection(
 
     result, attempts = run_with_fallbacks(attempt, config.batch, device, sink.on_log)
     device_text = describe_device(torch.device(attempts.device))
-    report_dir = run_dir / "report"
+    report_dir = run_dir / REPORT_DIR
     report_dir.mkdir(parents=True, exist_ok=True)
     figures = {}
     for picture in sorted(result.save_dir.glob("*.png")):

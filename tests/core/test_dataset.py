@@ -14,7 +14,6 @@ from core.data.dataset import (
     dataset_statistics,
     records_from_synthetic,
     split_records,
-    statistics_text,
 )
 from core.data.synthetic import SyntheticSample, plan_for_counts, wire_id
 from core.labels import DEFECTS, VIEWS
@@ -110,5 +109,3 @@ def test_statistics_count_per_split_view_defect() -> None:
     assert stats["splits"]["val"]["boxes"]["TOP"] == {"PASS": 1, "SWEEP": 4, "WOBBLE": 6, "TOUCH": 7}
     assert stats["splits"]["train"]["box_width"] == {"min": 30, "mean": 30.0, "max": 30}
     assert stats["class_weights"]["defect"] == {"PASS": 13.5, "SWEEP": 1.69, "WOBBLE": 1.17, "TOUCH": 1.0}
-    text = statistics_text(stats)
-    assert "class weights: PASS 13.50" in text and "val: 36 pictures, 18 wires" in text

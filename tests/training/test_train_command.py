@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -55,7 +54,7 @@ def test_train_command_trains_stores_and_registers(model_type, tmp_path, capsys)
     report = Path(out.split("Report: ")[1].splitlines()[0])
     assert json.loads(report.read_text())["model_type"] == model_type
     # The run's TensorBoard log holds a scalar per epoch, read back with TensorBoard's own reader.
-    logs = [p.parent for p in (Path(settings.RUNS_DIR) / run.run_dir_name).rglob("events.out.tfevents.*")]
+    logs = [p.parent for p in run.folder.rglob("events.out.tfevents.*")]
     assert logs, "no TensorBoard event file beside the run"
     steps = set()
     for folder in set(logs):

@@ -18,6 +18,7 @@ from core.data.dataset import InsufficientData
 from core.evaluation.contract import ModelMetrics
 from core.labels import MODEL_TYPES
 from core.training.config import PRESETS, ConfigError, load_config, parse_overrides, to_json
+from core.training.layout import RESULT_FILE, TENSORBOARD_DIR
 from training.models import RunStatus, TrainingRun
 from training.snapshot import build_snapshot, snapshot_run_json
 from training.weights_sources import WeightsUnavailable, starting_weights
@@ -64,10 +65,10 @@ class Command(BaseCommand):
         run.refresh_from_db()
         if run.status != RunStatus.SUCCEEDED:
             raise CommandError(f"Run #{run.pk} ended {run.status}: {run.error or 'see the run page for its log.'}")
-        result_file = run_dir(run) / "result.json"
+        result_file = run_dir(run) / RESULT_FILE
         result = json.loads(result_file.read_text()) if result_file.exists() else {}
         metrics = ", ".join(f"{k} {v:.3f}" for k, v in ModelMetrics.from_json(result.get("metrics")).scalars.items())
         self.stdout.write(self.style.SUCCESS(f"Run #{run.pk} succeeded on {run.device}: {metrics}"))
         self.stdout.write(f"Checkpoint: {run.checkpoint_path}")
         self.stdout.write(f"Report: {result.get('report_path', '')}")
-        self.stdout.write(f"TensorBoard: {run_dir(run) / 'tensorboard'}")
+        self.stdout.write(f"TensorBoard: {run_dir(run) / TENSORBOARD_DIR}")
