@@ -1,9 +1,11 @@
 """The desktop tool's ``annotations.db`` (SQLite) with its ``photo/`` folder.
 
 Its ``images.filepath`` holds absolute Windows paths (``D:\\...\\photo\\Top\\PASS\\001_TOP.jpg``).
-The picture's name is its path below the folder all pictures share, so the
-class folder (``Top/PASS``) stays part of it and becomes the wire group: the
-tool restarted its numbering in every class folder. Pictures are looked up
+The picture's name is its path below the folder all pictures share. The class
+folder (``PASS``) becomes the wire group, because the tool restarted its numbering
+in every class folder; the view folder above it (``Top``, ``Side``) is left out of
+the group, so that ``Top/PASS/001_TOP.jpg`` and ``Side/PASS/001_SIDE.jpg`` are the
+two views of one wire (paired in the split and in the wire verdict). Pictures are looked up
 below the folder the user names by the longest tail of the stored path.
 
 A stored path may hold ``..``; it is followed as written and must stay inside
@@ -64,6 +66,15 @@ def remap(parts: tuple[str, ...], pictures_root: Path) -> Path | str | None:
     return None
 
 
+
+VIEW_FOLDERS = frozenset({"top", "side"})
+
+
+def wire_group_of(name: str) -> str:
+    """The folder part of ``name`` without the view folders: ``Top/沖線/001_TOP.jpg`` -> ``沖線``."""
+    return "/".join(part for part in group_of(name).split("/") if part and part.casefold() not in VIEW_FOLDERS)
+
+
 def read(path: Path, pictures_root: Path | None = None) -> ForeignDataset:
     """Read ``annotations.db``; pictures are looked up below ``pictures_root`` (default: the db's folder)."""
     pictures_root = pictures_root or path.parent
@@ -96,7 +107,7 @@ def read(path: Path, pictures_root: Path | None = None) -> ForeignDataset:
             image = ForeignImage(name=basename, width=width or None, height=height or None, problem=OUTSIDE)
         else:
             name = "/".join(parts[shared:]) or filename
-            image = ForeignImage(name=name, width=width or None, height=height or None, picture=found, group=group_of(name))
+            image = ForeignImage(name=name, width=width or None, height=height or None, picture=found, group=wire_group_of(name))
         by_id[image_id] = image
         dataset.images.append(image)
     for box_id, image_id, x, y, w, h, view, defect, annotator in boxes:

@@ -110,7 +110,10 @@ def test_commands_import_the_legacy_sample_and_export(db, tmp_path) -> None:  # 
     with zipfile.ZipFile(tmp_path / "out.zip") as bundle:
         rows = bundle.read("boxes.csv").decode().splitlines()
     assert rows[0].startswith("image_name,bbox_x1,bbox_y1,bbox_x2,bbox_y2,view")
-    assert len(rows) == 3 and "Top/沖線/001_TOP.jpg,334,470,540,534,TOP,,SWEEP" in rows[1] + rows[2]
+    assert len(rows) == 3 and "沖線/001_TOP.jpg,334,470,540,534,TOP,,SWEEP" in rows[1] + rows[2]
+    # The two views of a legacy wire are one wire: same group, same id, paired.
+    top, side = Image.objects.get(view="TOP", wire_group="沖線"), Image.objects.get(view="SIDE", wire_group="沖線")
+    assert top.wire_key == side.wire_key == "沖線/001"
 
 
 @pytest.mark.parametrize("format_name", list(EXPORT_FORMATS))

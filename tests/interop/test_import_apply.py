@@ -24,11 +24,15 @@ def test_legacy_sample_imports_with_class_folder_as_wire_group(db, annotator) ->
     assert (plan.box_count, plan.new_picture_count, plan.skipped) == (8, 8, [])
     result = apply_plan(plan, annotator)
     assert (result.pictures_created, result.boxes_created) == (8, 8)
-    sweep = Image.objects.get(wire_group="Top/沖線")
+    sweep = Image.objects.get(wire_group="沖線", view="TOP")  # the class folder; the view folder is not part of the wire
     assert (sweep.original_name, sweep.wire_id, sweep.view, sweep.width) == ("001_TOP.jpg", "001", "TOP", 1004)
     box = sweep.annotations.get()
     assert (box.x, box.y, box.width, box.height, box.view, box.defect) == (334, 470, 206, 64, "TOP", "SWEEP")
-    assert Image.objects.filter(wire_id="001").values("wire_group").distinct().count() == 8
+    # Numbering restarts per class folder: four wires "001", each with its TOP and SIDE picture.
+    wires = {image.wire_key: set() for image in Image.objects.all()}
+    for image in Image.objects.all():
+        wires[image.wire_key].add(image.view)
+    assert wires == {f"{group}/001": {"TOP", "SIDE"} for group in ("PASS", "沖線", "晃動", "碰觸")}
     assert AnnotationChange.objects.filter(action="create", user=annotator).count() == 8
     again = plan_import(read_source(LEGACY), mapping)
     assert again.box_count == 0 and {s.reason for s in again.skipped} == {"duplicate (the same box is already there)"}
@@ -180,3 +184,18 @@ def test_legacy_paths_leaving_the_pictures_folder_get_one_answer_whether_or_not_
     assert plan.skip_reasons() == {"outside the pictures folder": 4}
     assert len({skipped.reason for skipped in plan.skipped}) == 1
     assert not [image for image in dataset.images if image.picture and "secret" in image.picture.name]
+
+
+def test_both_views_of_a_legacy_wire_land_on_the_same_side_of_the_split(db, annotator) -> None:  # type: ignore[no-untyped-def]
+    """The desktop tool keeps Top/ and Side/ in separate folders; they are still one wire."""
+    from core.data.dataset import split_records
+    from training.snapshot import image_records
+
+    apply_plan(plan_import(read_source(LEGACY), clean(suggest(read_source(LEGACY)))), annotator)
+    for seed in range(5):
+        snapshot = split_records(image_records(), val_fraction=0.5, seed=seed, min_samples_per_class=0)
+        sides = {}
+        for split in ("train", "val"):
+            for record in getattr(snapshot, split):
+                sides.setdefault(record.wire_key, set()).add(split)
+        assert len(sides) == 4 and all(len(where) == 1 for where in sides.values()), sides

@@ -42,3 +42,22 @@ def test_an_installation_from_before_the_split_migrates_and_keeps_its_roles_user
     assert list(User.objects.get(username="shift-a").groups.values_list("name", flat=True)) == ["annotator"]
     assert Image.objects.get().original_name == "w1_TOP.png"
     assert Schedule.objects.get(name="interop-expire-imports").func == "interop.jobs.expire_abandoned"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pictures_imported_from_the_desktop_tool_get_their_views_paired_on_upgrade() -> None:
+    before = [("annotations", "0003_wire_group_validator")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("annotations", "Image")
+    for index, (group, view) in enumerate([("Top/沖線", "TOP"), ("Side/沖線", "SIDE"), ("lot7", "TOP")]):
+        old.objects.create(
+            file=f"images/{index}.png", original_name=f"001_{view}.jpg", sha256=f"{index}" * 64, width=4, height=4, wire_id="001",
+            wire_group=group, view=view,
+        )
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    from annotations.models import Image
+
+    assert sorted(Image.objects.values_list("wire_group", "view")) == [("lot7", "TOP"), ("沖線", "SIDE"), ("沖線", "TOP")]
