@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Literal
 
 VIEWS: tuple[str, ...] = ("TOP", "SIDE")
 DEFECTS: tuple[str, ...] = ("PASS", "SWEEP", "WOBBLE", "TOUCH")
@@ -85,3 +86,15 @@ def parse_wire_name(filename: str) -> WireName:
 
 #: The three model types, in the order "train all" runs them.
 MODEL_TYPES: tuple[str, ...] = ("view", "detection", "defect")
+
+#: The two classifiers' model types (the detector is the third).
+ClassifierTask = Literal["defect", "view"]
+
+
+def classifier_task(model_type: str) -> ClassifierTask:
+    """``model_type`` as a classifier task; a ValueError for the detector or an unknown name."""
+    if model_type == "defect":
+        return "defect"
+    if model_type == "view":
+        return "view"
+    raise ValueError(f"{model_type!r} is not a classifier; use defect or view.")

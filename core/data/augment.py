@@ -22,6 +22,8 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
+from core.labels import ClassifierTask
+
 # albumentations checks for updates over HTTPS at import unless told not to.
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
@@ -33,7 +35,7 @@ PASS_OVERSAMPLE_FACTOR = 20
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-Task = Literal["defect", "view"]
+Task = ClassifierTask
 
 
 def augmentations(task: Task, heavy: bool) -> list[A.BasicTransform]:

@@ -158,6 +158,10 @@ def split_records(
     groups: dict[str, list[ImageRecord]] = {}
     for record in records:
         groups.setdefault(record.group, []).append(record)
+    if not any(record.boxes for members in groups.values() for record in members):
+        raise InsufficientData(
+            "There are no annotated pictures to train on. Upload and annotate pictures, or import annotations, then train again."
+        )
     by_class: dict[str | None, list[str]] = {}
     for key, members in groups.items():
         worst = [d for d in (m.worst_defect for m in members) if d is not None]

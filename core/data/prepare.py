@@ -32,9 +32,10 @@ _HIGH_DEPTH_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I", "F"}
 
 def _read_info(out_dir: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((out_dir / "info.json").read_text())
+        info = json.loads((out_dir / "info.json").read_text())
     except (OSError, ValueError):
         return None
+    return info if isinstance(info, dict) else None
 
 
 def _fresh_folder(out_dir: Path, fingerprint: str, extra: dict[str, Any]) -> bool:

@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score, roc_curve
 
+#: Class ids, one per sample: a list, or a numpy integer array such as ``probabilities.argmax(axis=1)``.
+ClassIds = Sequence[int] | np.ndarray
+
 
 @dataclass(frozen=True)
 class ClassMetrics:
@@ -68,7 +71,7 @@ class Evaluation:
         return out
 
 
-def evaluate(y_true: Sequence[int], y_pred: Sequence[int], classes: Sequence[str], probabilities: np.ndarray | None = None) -> Evaluation:
+def evaluate(y_true: ClassIds, y_pred: ClassIds, classes: Sequence[str], probabilities: np.ndarray | None = None) -> Evaluation:
     """All metrics of one evaluation. Class ids index ``classes``.
 
     Balanced accuracy is the mean recall over the classes present in ``y_true``
@@ -127,7 +130,7 @@ def _one_vs_rest_auc(truth: np.ndarray, probabilities: np.ndarray, n_classes: in
     return result
 
 
-def roc_curves(y_true: Sequence[int], probabilities: np.ndarray, classes: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def roc_curves(y_true: ClassIds, probabilities: np.ndarray, classes: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """One-vs-rest ROC curve (fpr, tpr) of every class that has both positives and negatives."""
     truth = np.asarray(y_true, dtype=int)
     curves = {}

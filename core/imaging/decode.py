@@ -57,7 +57,8 @@ def window_to_8bit(array: np.ndarray, low_percentile: float = 0.5, high_percenti
     if high <= low:
         return np.zeros(values.shape, dtype=np.uint8)
     scaled = (values - low) * (255.0 / (high - low))
-    return np.clip(scaled, 0, 255).astype(np.uint8)
+    windowed: np.ndarray = np.clip(scaled, 0, 255).astype(np.uint8)
+    return windowed
 
 
 def _bit_depth(image: PILImage.Image) -> int:

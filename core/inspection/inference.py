@@ -35,7 +35,7 @@ from core.imaging.decode import UnreadableImage, open_image, to_rgb8
 from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, ModelUnavailable, PictureInput
 from core.inspection.reports import InspectionReport
 from core.inspection.verdicts import BoxPrediction, PictureResult, Rule
-from core.labels import DEFECTS, VIEWS, parse_wire_name
+from core.labels import DEFECTS, VIEWS, classifier_task, parse_wire_name
 from core.offline import import_yolo
 
 #: Loops per picture at most (future products carry several; a runaway detector must not flood the report).
@@ -109,7 +109,7 @@ class Classifier:
         )
         self.model.load_state_dict(checkpoint["model"])
         self.model.to(device).eval()
-        self.transform = classifier_transform(task, self.image_size, heavy=False, train=False)  # type: ignore[arg-type]
+        self.transform = classifier_transform(classifier_task(self.task), self.image_size, heavy=False, train=False)
 
     def probabilities(self, pictures: list[np.ndarray], views: list[str | None] | None = None) -> np.ndarray:
         """Class probabilities (rows in ``self.classes`` order) for 8-bit RGB crops of ``views`` pictures.

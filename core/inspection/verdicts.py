@@ -157,6 +157,17 @@ def _key(finding: Finding, rule: Rule) -> tuple[float, float, int]:
     return (finding.confidence, severity, priority)
 
 
+def verdict_rule(name: str) -> Rule:
+    """``name`` as a verdict rule; a ValueError, saying the choices, for anything else."""
+    if name == "worst":
+        return "worst"
+    if name == "confidence":
+        return "confidence"
+    if name == "evidence":
+        return "evidence"
+    raise ValueError(f"Unknown verdict rule {name!r}; use one of {', '.join(RULES)}.")
+
+
 def decide(findings: Sequence[Finding], rule: Rule = "worst") -> Finding:
     """The finding that decides under ``rule`` (see the module docstring for ties)."""
     if rule not in RULES:

@@ -102,4 +102,5 @@ def combine(shape_log: np.ndarray, network: np.ndarray, weight: float) -> np.nda
     logits = weight * np.maximum(shape_log, np.log(PROBABILITY_FLOOR)) + (1.0 - weight) * np.log(np.maximum(network, PROBABILITY_FLOOR))
     logits = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(logits)
-    return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+    probabilities: np.ndarray = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+    return probabilities

@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader
 from core.data.augment import ClassAwareTransform, class_aware_transform, classifier_transform
 from core.data.weights import class_weights
 from core.evaluation.metrics import Evaluation, evaluate
-from core.labels import VIEWS
+from core.labels import VIEWS, classifier_task
 from core.shape.shapehead import fit_shape_head, shape_log_probabilities
 from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES
 from core.training.config import ClassifierConfig, to_json
@@ -83,7 +83,10 @@ class ClassifierResult:
 
 def _rng_state() -> dict[str, Any]:
     """The three generators' states as tensors and plain values, so ``last.pt`` loads with ``weights_only=True``."""
-    name, keys, position, has_gauss, cached_gaussian = np.random.get_state()
+    numpy_state = np.random.get_state(legacy=True)
+    if not isinstance(numpy_state, tuple):  # a dict only when the global generator is not the legacy MT19937
+        raise TypeError("numpy's global random generator is not MT19937, so its state cannot go into the checkpoint.")
+    name, keys, position, has_gauss, cached_gaussian = numpy_state
     version, internal, gauss_next = random.getstate()
     return {
         "torch": torch.get_rng_state(),
@@ -117,12 +120,13 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 def load_own_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
     """A checkpoint this trainer wrote (``last.pt``, ``best.pt``), loaded with ``weights_only=True``: tensors and plain data only."""
     try:
-        return torch.load(path, map_location=device, weights_only=True)
+        checkpoint: dict[str, Any] = torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as error:
         raise ValueError(
             f"{path} holds more than tensors and plain values ({str(error).splitlines()[0]}), so it was not loaded; "
             "it was written by an older Wiresag or changed by hand: start a new run."
         ) from None
+    return checkpoint
 
 
 @dataclass
@@ -157,8 +161,8 @@ class Training:
     train_set: CropFolder
     val_set: CropFolder
     sampler: EpochSampler
-    train_loader: DataLoader
-    val_loader: DataLoader
+    train_loader: DataLoader[tuple[Any, int]]
+    val_loader: DataLoader[tuple[Any, int]]
     model: nn.Module
     criterion: nn.Module
     plain_loss: nn.Module
@@ -171,7 +175,7 @@ class Training:
 
 
 def _datasets(config: ClassifierConfig, crops_dir: Path, classes: list[str]) -> tuple[CropFolder, CropFolder]:
-    task = config.model_type
+    task = classifier_task(config.model_type)
     train_set, val_set = CropFolder(crops_dir, "train", classes), CropFolder(crops_dir, "val", classes)
     if not len(train_set) or not len(val_set):
         raise ValueError(

@@ -342,7 +342,7 @@ def load_config(
     return make_config(model_type, values)
 
 
-def to_json(config: AnyConfig) -> dict[str, Any]:
+def to_json(config: DetectionConfig | ClassifierConfig) -> dict[str, Any]:
     """The stored form: every setting plus the model type."""
     return {"model_type": config.model_type, **dataclasses.asdict(config)}
 
@@ -355,7 +355,7 @@ def from_json(data: Mapping[str, Any]) -> AnyConfig:
     return make_config(model_type, values)
 
 
-def dumps(config: AnyConfig) -> str:
+def dumps(config: DetectionConfig | ClassifierConfig) -> str:
     return json.dumps(to_json(config), indent=1, sort_keys=True)
 
 

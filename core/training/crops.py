@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES, describe
 PASS_CLASS = 0  # DEFECTS[0]
 
 
-class CropFolder(Dataset):
+class CropFolder(Dataset[tuple[Any, int]]):
     """``root/<split>/<CLASS>/*.png``; the class id is the folder's position in ``classes``.
 
     With ``shapes`` set (one row per crop, see :func:`shape_inputs`) an item's
@@ -43,7 +43,11 @@ class CropFolder(Dataset):
         return len(self.items)
 
     def picture(self, index: int) -> np.ndarray:
-        return cv2.cvtColor(cv2.imread(self.items[index][0], cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        path = self.items[index][0]
+        picture = cv2.imread(path, cv2.IMREAD_COLOR)
+        if picture is None:
+            raise OSError(f"The prepared crop {path} cannot be read; delete the run's data set folder so it is prepared again.")
+        return cv2.cvtColor(picture, cv2.COLOR_BGR2RGB)
 
     def __getitem__(self, index: int) -> tuple[Any, int]:
         label = self.items[index][1]
@@ -120,7 +124,7 @@ class EpochSampler(Sampler[int]):
             return [len(self.base) // len(present) if counts[k] else 0 for k in range(self.n_classes)]
         return counts
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         generator = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
         base = torch.tensor(self.base)
         if self.kind == "balanced":

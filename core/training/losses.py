@@ -21,6 +21,8 @@ class FocalLoss(nn.Module):
     With ``gamma = 0`` and no ``alpha`` it equals plain cross-entropy.
     """
 
+    alpha: torch.Tensor | None  # a buffer: it follows the module to its device and into its state dict
+
     def __init__(self, gamma: float = 2.0, alpha: Sequence[float] | None = None) -> None:
         super().__init__()
         self.gamma = gamma

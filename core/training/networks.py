@@ -7,7 +7,7 @@ training loop (``core.training.classifier``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -30,13 +30,17 @@ class ShapeHybrid(nn.Module):
     kept in buffers, so it travels with the weights.
     """
 
+    shape_mean: torch.Tensor
+    shape_std: torch.Tensor
+
     def __init__(self, backbone: nn.Module, n_inputs: int, n_classes: int, image_dropout: float) -> None:
         super().__init__()
         self.backbone = backbone
         self.num_classes = n_classes
         self.register_buffer("shape_mean", torch.zeros(n_inputs))
         self.register_buffer("shape_std", torch.ones(n_inputs))
-        self.image = nn.Sequential(nn.Dropout(image_dropout), nn.Linear(backbone.num_features, 32), nn.ReLU())
+        # Every timm network has an int num_features; nn.Module's __getattr__ types any attribute as Tensor | Module.
+        self.image = nn.Sequential(nn.Dropout(image_dropout), nn.Linear(cast(int, backbone.num_features), 32), nn.ReLU())
         self.shape = nn.Sequential(nn.Linear(n_inputs, 64), nn.ReLU(), nn.Dropout(0.1), nn.Linear(64, 32), nn.ReLU())
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(64, n_classes))
 
@@ -46,7 +50,8 @@ class ShapeHybrid(nn.Module):
 
     def forward(self, pictures: torch.Tensor, shapes: torch.Tensor) -> torch.Tensor:
         normalised = (shapes - self.shape_mean) / self.shape_std
-        return self.head(torch.cat([self.image(self.backbone(pictures)), self.shape(normalised)], dim=1))
+        logits: torch.Tensor = self.head(torch.cat([self.image(self.backbone(pictures)), self.shape(normalised)], dim=1))
+        return logits
 
 
 def build_network(architecture: str, n_classes: int, shape_inputs_count: int = 0, image_dropout: float = 0.5) -> nn.Module:
@@ -62,8 +67,10 @@ def build_network(architecture: str, n_classes: int, shape_inputs_count: int = 0
 def forward(model: nn.Module, inputs: Any, device: torch.device) -> torch.Tensor:
     """Call ``model`` on a batch of pictures, or of ``(pictures, shape inputs)``."""
     if isinstance(inputs, list | tuple):
-        return model(*(part.to(device, non_blocking=True) for part in inputs))
-    return model(inputs.to(device, non_blocking=True))
+        logits: torch.Tensor = model(*(part.to(device, non_blocking=True) for part in inputs))
+    else:
+        logits = model(inputs.to(device, non_blocking=True))
+    return logits
 
 
 def build_model(config: ClassifierConfig, n_classes: int, starting_weights: StartingWeights | None = None) -> nn.Module:
@@ -96,7 +103,7 @@ class Prediction:
     loss: float
 
 
-def predict(model: nn.Module, loader: DataLoader, device: torch.device, criterion: nn.Module | None = None) -> Prediction:
+def predict(model: nn.Module, loader: DataLoader[Any], device: torch.device, criterion: nn.Module | None = None) -> Prediction:
     model.eval()
     truths, probabilities, losses = [], [], []
     with torch.no_grad():

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.data.dataset import ImageRecord, Snapshot
 from core.evaluation.contract import ModelMetrics
+from core.labels import classifier_task
 from core.offline import configure_offline, install_fonts
 from core.training.config import AnyConfig, ClassifierConfig, DetectionConfig, to_json
 from core.training.device import choose_device, describe_device, run_with_fallbacks
@@ -30,6 +31,8 @@ from core.training.layout import REPORT_DIR, RESULT_FILE, TENSORBOARD_DIR
 from core.training.startweights import StartingWeights, check_matches
 
 if TYPE_CHECKING:
+    from core.training.classifier import ClassifierResult
+    from core.training.detection import DetectionResult
     from core.training.tensorboard import TensorBoardSink
 
 
@@ -79,7 +82,7 @@ def prepare(model_type: str, config: AnyConfig, data: Snapshot | Path, datasets_
     folder = _dataset_folder(datasets_dir, model_type, config, snapshot)
     if isinstance(config, DetectionConfig):
         return prepare_yolo(snapshot, folder)
-    return prepare_crops(snapshot, folder, model_type, margin=config.margin, whole_image=config.whole_image)  # type: ignore[arg-type]
+    return prepare_crops(snapshot, folder, classifier_task(model_type), margin=config.margin, whole_image=config.whole_image)
 
 
 def train(
@@ -145,7 +148,7 @@ def _train_classifier(
 
     weights_dir = run_dir / "weights"
 
-    def attempt(batch: int, device_name: str):
+    def attempt(batch: int, device_name: str) -> ClassifierResult:
         # A retry continues from the last finished epoch rather than starting over.
         retry = resume or (weights_dir / "last.pt").exists()
         return train_classifier(
@@ -200,7 +203,7 @@ def _train_detection(
 
     last = run_dir / "yolo" / "weights" / "last.pt"
 
-    def attempt(batch: int, device_name: str):
+    def attempt(batch: int, device_name: str) -> DetectionResult:
         return train_detection(
             dataclasses.replace(config, batch=batch),
             data_yaml,
