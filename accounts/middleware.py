@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 
 from accounts.roles import ANNOTATOR, has_role
@@ -20,7 +20,11 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
     Views opt out with ``django.contrib.auth.decorators.login_not_required``.
     """
 
-    def handle_no_permission(self, request: HttpRequest, view_func: object) -> HttpResponse:
+    # django-stubs narrows this hook's return to the redirect Django's own version builds; its caller
+    # (process_view) hands on any response, and APIs get a 401 JSON one here.
+    def handle_no_permission(  # type: ignore[override]
+        self, request: HttpRequest, view_func: Callable[..., HttpResponseBase]
+    ) -> HttpResponse:
         if request.path.startswith(API_PREFIX):
             return JsonResponse(
                 {"error": "You are not logged in. Log in and try again."}, status=401

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 ANNOTATOR = "annotator"
 ENGINEER = "engineer"
@@ -16,22 +16,22 @@ ADMIN = "admin"
 ROLES: tuple[str, ...] = (ANNOTATOR, ENGINEER, ADMIN)
 
 
-def has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
+def has_role(user: User | AnonymousUser, role: str) -> bool:
     """True when the user holds ``role`` or a stronger one. Superusers hold every role."""
     if not user.is_authenticated:
         return False
-    if user.is_superuser:  # type: ignore[union-attr]
+    if user.is_superuser:
         return True
-    held = set(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
+    held = set(user.groups.values_list("name", flat=True))
     return bool(held & set(ROLES[ROLES.index(role):]))
 
 
-def role_required(role: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def role_required(role: str) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Refuse users without ``role``: 403 JSON for APIs, Django's 403 page otherwise."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if has_role(request.user, role):
                 return view(request, *args, **kwargs)
             if request.path.startswith("/api/"):

@@ -5,9 +5,19 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import AbstractUser, AnonymousUser, Group, User
 
 from accounts.roles import ADMIN, ROLES
+
+#: Who an action is done for: a request's user (signed in, or anonymous), or nobody (a job, the shell, a test).
+Actor = User | AnonymousUser | None
+
+
+def recorded_user(user: Actor) -> User | None:
+    """The user to store in a "by whom" column: the signed-in user, or None for an anonymous one or nobody."""
+    if user is None or isinstance(user, AnonymousUser):
+        return None
+    return user
 
 
 def generate_password() -> str:

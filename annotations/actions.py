@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 
+from accounts.users import Actor, recorded_user
 from annotations.choices import ReviewState, Source
 from annotations.models import Annotation, AnnotationChange, Image, box_errors
 from core.labels import DEFECTS, VIEWS, defect_label, view_label
@@ -114,7 +114,7 @@ def save_boxes(
     boxes: Sequence[BoxInput],
     *,
     base_revision: int,
-    user: AbstractBaseUser | None,
+    user: Actor,
 ) -> Image:
     """Replace the picture's boxes with ``boxes`` if nobody saved since ``base_revision``.
 
@@ -137,7 +137,7 @@ def save_boxes(
         annotation = existing.get(box.id) if box.id is not None else None
         if annotation is None:
             annotation = Annotation.objects.create(
-                image=image, annotator=user, source=Source.HUMAN, **{f: getattr(box, f) for f in BOX_FIELDS}
+                image=image, annotator=recorded_user(user), source=Source.HUMAN, **{f: getattr(box, f) for f in BOX_FIELDS}
             )
             changes.append(AnnotationChange.of(AnnotationChange.Action.CREATE, annotation, user))
             keep.add(annotation.pk)
@@ -149,7 +149,7 @@ def save_boxes(
         for field in BOX_FIELDS:
             setattr(annotation, field, getattr(box, field))
         annotation.revision += 1
-        annotation.annotator = user
+        annotation.annotator = recorded_user(user)
         if annotation.source == Source.MODEL:
             annotation.review_state = ReviewState.CORRECTED
         annotation.save()

@@ -94,7 +94,7 @@ def image_annotations(request: HttpRequest, image_id: int) -> HttpResponse:
         return _bad_request("boxes must be a list of {id, x, y, width, height, view, defect}.")
     try:
         boxes = parse_boxes(raw_boxes, image)
-        image = save_boxes(image, boxes, base_revision=base_revision, user=request.user)  # type: ignore[arg-type]
+        image = save_boxes(image, boxes, base_revision=base_revision, user=request.user)
     except InvalidBoxes as error:
         return JsonResponse({"error": str(error), "errors": {str(i): fields for i, fields in error.errors.items()}}, status=400)
     except StaleRevision as error:
@@ -115,6 +115,6 @@ def upload_images(request: HttpRequest) -> JsonResponse:
     wire_group = request.POST.get("wire_group", "").strip()
     if problem := wire_group_problem(wire_group):
         return _bad_request(problem)
-    results = ingest_uploads(files, wire_group=wire_group, user=request.user)  # type: ignore[arg-type]
+    results = ingest_uploads(files, wire_group=wire_group, user=request.user)
     counts = {status: sum(1 for result in results if result.status == status) for status in (CREATED, DUPLICATE, ERROR)}
     return JsonResponse({"results": [result.as_dict() for result in results], "counts": counts})

@@ -7,11 +7,12 @@ import io
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models.fields.files import FieldFile
 
+from accounts.users import Actor, recorded_user
 from annotations.models import Image
 from core.imaging.decode import FORMAT_EXTENSIONS, UnreadableImage, open_image, thumbnail, to_rgb8
 from core.labels import parse_wire_name
@@ -33,12 +34,19 @@ class IngestResult:
     created: bool
 
 
+def _saved_name(file: FieldFile) -> str:
+    """The storage name of a file just saved (Django sets it on save)."""
+    if not file.name:
+        raise RuntimeError("The storage returned no name for a saved file.")
+    return file.name
+
+
 def ingest_image(
     data: bytes,
     original_name: str,
     *,
     wire_group: str = "",
-    user: AbstractBaseUser | None = None,
+    user: Actor = None,
     allow_existing: bool = False,
 ) -> IngestResult:
     """Validate ``data`` and store it as a new Image.
@@ -69,7 +77,7 @@ def ingest_image(
         wire_id=parsed.wire_id[:200],
         wire_group=wire_group[:200],
         view=parsed.view or "",
-        uploaded_by=user,
+        uploaded_by=recorded_user(user),
     )
     display = io.BytesIO()
     to_rgb8(picture).save(display, format="PNG", compress_level=1)
@@ -79,11 +87,11 @@ def ingest_image(
     try:
         with transaction.atomic():
             image.file.save(f"{digest}.{FORMAT_EXTENSIONS[info.format]}", ContentFile(data), save=False)
-            stored.append(image.file.name)
+            stored.append(_saved_name(image.file))
             image.display_file.save(f"display/{digest[:2]}/{digest}.png", ContentFile(display.getvalue()), save=False)
-            stored.append(image.display_file.name)
+            stored.append(_saved_name(image.display_file))
             image.thumbnail_file.save(f"thumbs/{digest[:2]}/{digest}.jpg", ContentFile(thumb.getvalue()), save=False)
-            stored.append(image.thumbnail_file.name)
+            stored.append(_saved_name(image.thumbnail_file))
             image.save()
     except IntegrityError:
         # Two uploads of the same bytes raced; the other one won.

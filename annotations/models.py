@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from accounts.users import Actor, recorded_user
 from annotations.choices import DEFECT_CHOICES, VIEW_CHOICES, ReviewState, Source
 from core.imaging.decode import MEDIA_TYPES
 from core.labels import DEFECTS, VIEWS
@@ -230,7 +231,7 @@ class AnnotationChange(models.Model):
         cls,
         action: str,
         annotation: Annotation,
-        user: Any = None,
+        user: Actor = None,
         *,
         before: dict[str, Any] | None = None,
         note: str = "",
@@ -244,7 +245,7 @@ class AnnotationChange(models.Model):
             image_id=annotation.image_id,
             annotation_id_ref=annotation.pk,
             action=action,
-            user=user if getattr(user, "is_authenticated", False) else None,
+            user=recorded_user(user),
             before=before,
             after=after,
             note=note[:500],

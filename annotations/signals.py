@@ -20,4 +20,9 @@ def delete_image_files(sender: type[Image], instance: Image, **kwargs: Any) -> N
     left on disk for anyone who kept its address.
     """
     names = instance.stored_names()
-    transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
+
+    def delete_files() -> None:
+        for name in names:
+            default_storage.delete(name)
+
+    transaction.on_commit(delete_files)

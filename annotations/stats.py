@@ -79,7 +79,8 @@ def _unpaired() -> tuple[list[WireIssue], int]:
     issues = []
     for row in wires[:EXAMPLE_LIMIT]:
         ids = Image.objects.filter(wire_group=row["wire_group"], wire_id=row["wire_id"]).order_by("id").values_list("id", flat=True)
-        missing = [view for view in VIEWS if not row[f"n_{view}"]]
+        # annotate(**per_view) adds the n_<view> counts; django-stubs types the row with the values() keys only.
+        missing = [view for view in VIEWS if not row[f"n_{view}"]]  # type: ignore[literal-required]
         issues.append(WireIssue(row["wire_group"], row["wire_id"], tuple(ids), f"no {' or '.join(missing)} picture"))
     return issues, wires.count()
 

@@ -17,9 +17,9 @@ from pathlib import PurePosixPath
 from typing import IO, Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 
+from accounts.users import Actor
 from annotations.ingest import DuplicateImage, ingest_image
 from core.imaging.decode import UnreadableImage
 from core.safepath import wire_group_problem
@@ -58,7 +58,7 @@ def _over_upload_limit(size: int) -> str:
     )
 
 
-def _ingest_bytes(data: bytes, name: str, display_name: str, wire_group: str, user: AbstractBaseUser | None) -> FileResult:
+def _ingest_bytes(data: bytes, name: str, display_name: str, wire_group: str, user: Actor) -> FileResult:
     try:
         result = ingest_image(data, name, wire_group=wire_group, user=user)
     except DuplicateImage as error:
@@ -140,7 +140,7 @@ def read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> b
     return b"".join(chunks)
 
 
-def ingest_zip(stream: IO[bytes], archive_name: str, *, wire_group: str = "", user: AbstractBaseUser | None = None) -> list[FileResult]:
+def ingest_zip(stream: IO[bytes], archive_name: str, *, wire_group: str = "", user: Actor = None) -> list[FileResult]:
     """Take every picture of a zip into the library, one result per entry."""
     try:
         archive = zipfile.ZipFile(stream)
@@ -188,7 +188,7 @@ def ingest_zip(stream: IO[bytes], archive_name: str, *, wire_group: str = "", us
     return results
 
 
-def ingest_uploads(files: Iterable[UploadedFile], *, wire_group: str = "", user: AbstractBaseUser | None = None) -> list[FileResult]:
+def ingest_uploads(files: Iterable[UploadedFile], *, wire_group: str = "", user: Actor = None) -> list[FileResult]:
     """Take uploaded pictures and zips into the library; return one result per picture."""
     results: list[FileResult] = []
     for upload in files:

@@ -17,12 +17,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from PIL import Image as PILImage
 
+from accounts.users import Actor, recorded_user
 from annotations.choices import Source
 from annotations.ingest import ingest_image
 from annotations.models import Annotation, AnnotationChange, Image
@@ -244,7 +244,7 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
     return plan
 
 
-def apply_plan(plan: ImportPlan, user: AbstractBaseUser | None) -> ImportResult:
+def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
     """Store the planned pictures and boxes in one transaction; on failure nothing stays."""
     stored: list[str] = []
     note = f"Imported from {plan.format}"
@@ -267,7 +267,7 @@ def apply_plan(plan: ImportPlan, user: AbstractBaseUser | None) -> ImportResult:
                 annotations = [
                     Annotation.objects.create(
                         image=image, x=box.x, y=box.y, width=box.width, height=box.height, view=box.view, defect=box.defect,
-                        source=Source.HUMAN, annotator=user,
+                        source=Source.HUMAN, annotator=recorded_user(user),
                     )
                     for box in planned.boxes
                 ]

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
+from typing import SupportsFloat, SupportsIndex
 
 PICTURE_SUFFIXES: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
 
@@ -17,7 +18,7 @@ PICTURE_SUFFIXES: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".bmp", "
 class FormatError(ValueError):
     """A file that cannot be read as the format it claims to be; names the file and the place."""
 
-    def __init__(self, file: Path | str, where: str, message: str) -> None:
+    def __init__(self, file: PurePath | str, where: str, message: str) -> None:
         self.file = str(file)
         self.where = where
         self.message = message
@@ -110,8 +111,10 @@ def finite(value: float) -> bool:
 
 def number(raw: object, file: Path | str, where: str, what: str) -> float:
     """Parse a coordinate; refuse text, NaN and infinity with a message naming the place."""
+    if not isinstance(raw, str | bytes | SupportsFloat | SupportsIndex):
+        raise FormatError(file, where, f"{what} is {raw!r}, not a number.")
     try:
-        value = float(raw)  # type: ignore[arg-type]
+        value = float(raw)
     except (TypeError, ValueError):
         raise FormatError(file, where, f"{what} is {raw!r}, not a number.") from None
     if not math.isfinite(value):

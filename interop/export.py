@@ -14,7 +14,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from django.core.files.storage import default_storage
 from django.db.models import Prefetch, QuerySet
 
 from annotations.models import Annotation, Image
@@ -61,13 +60,14 @@ def to_dataset(images: QuerySet[Image]) -> ForeignDataset:
                 name=name,
                 width=image.width,
                 height=image.height,
-                picture=Path(default_storage.path(image.file.name)),
+                picture=Path(image.file.path),
                 group=str(safe_relative(image.wire_group)) if image.wire_group else "",
                 boxes=[
                     ForeignBox(
                         label=f"{box.view}_{box.defect}", x=box.x, y=box.y, width=box.width, height=box.height,
                         attributes={"view": box.view, "defect": box.defect},
                     )
+                    # Prefetch(to_attr=...) in images_for_export adds this list; django-stubs cannot know the attribute.
                     for box in image.selected_boxes  # type: ignore[attr-defined]
                 ],
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from django.conf import settings
 
@@ -30,7 +31,7 @@ def ensure_room(folder: Path, needed: int) -> None:
         )
 
 
-def _copy_bounded(source: zipfile.ZipExtFile, sink: Path, name: str, written: int) -> int:
+def _copy_bounded(source: IO[bytes], sink: Path, name: str, written: int) -> int:
     """Copy one entry, counting the real bytes against the entry and the total limits; the new total."""
     size = 0
     with sink.open("wb") as handle:

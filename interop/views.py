@@ -10,11 +10,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.roles import role_required
+from accounts.users import recorded_user
 from annotations.models import LabelMapping
 from core.jsonfile import write_atomically
 from core.labels import DEFECTS, VIEWS, defect_display
@@ -70,9 +71,10 @@ def import_start(request: HttpRequest) -> HttpResponse:
     upload = request.FILES.get("file")
     try:
         if upload is not None:
-            if upload.size > settings.UPLOAD_MAX_BYTES * 20:
+            size = upload.size or 0
+            if size > settings.UPLOAD_MAX_BYTES * 20:
                 raise ImportRefused("The upload is too large; put the files in the import folder on the server instead.")
-            ensure_room(folder, upload.size or 0)
+            ensure_room(folder, size)
             target = folder / "upload" / safe_part(Path(upload.name or "upload").name)
             target.parent.mkdir()
             with target.open("wb") as sink:
@@ -84,7 +86,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
         else:
             raise ImportRefused("Choose a file or zip to upload, or name a folder inside the import folder.")
         pictures = str(safe_folder(request.POST["pictures"])) if request.POST.get("pictures", "").strip() else ""
-        state = {"user": request.user.pk, "source": str(source), "format": format_name, "pictures": pictures}
+        state: dict[str, Any] = {"user": request.user.pk, "source": str(source), "format": format_name, "pictures": pictures}
         dataset = _read(state)
     except (ImportRefused, FormatError) as error:
         discard(folder)
@@ -137,7 +139,7 @@ def import_map(request: HttpRequest, job_id: str) -> HttpResponse:
         if request.POST.get("save_as", "").strip():
             LabelMapping.objects.update_or_create(
                 name=request.POST["save_as"].strip(),
-                defaults={"mapping": mapping, "source_format": dataset.format, "created_by": request.user},
+                defaults={"mapping": mapping, "source_format": dataset.format, "created_by": recorded_user(request.user)},
             )
         _save(folder, state)
         plan = plan_import(dataset, clean(mapping), clip=state["clip"], wire_group=state["wire_group"])
@@ -182,7 +184,7 @@ def import_cancel(request: HttpRequest, job_id: str) -> HttpResponse:
 
 @role_required("annotator")
 @require_http_methods(["GET", "POST"])
-def export_view(request: HttpRequest) -> HttpResponse:
+def export_view(request: HttpRequest) -> HttpResponseBase:
     """Filters and a format -> a zip download."""
     context = {"formats": EXPORT_FORMATS, "views": VIEWS, "defects": [(d, defect_display(d)) for d in DEFECTS]}
     if request.method == "GET":

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -13,14 +16,14 @@ from registry.models import ActivationEvent, ModelVersion, WeightsFile
 ADMIN_REASON = "Activated from the Django admin"
 
 
-def _metric(key: str, heading: str):  # type: ignore[no-untyped-def]
+def _metric(key: str, heading: str) -> Callable[[ModelVersion], str]:
     """A list column showing one metric (PASS recall read as the quality gate reads it)."""
 
+    @admin.display(description=heading)
     def column(version: ModelVersion) -> str:
         value = version.scores.pass_recall if key == "pass_recall" else version.scores.scalars.get(key)
         return f"{value:.3f}" if isinstance(value, int | float) else "–"
 
-    column.short_description = heading  # type: ignore[attr-defined]
     column.__name__ = f"metric_{key}"
     return column
 
@@ -48,7 +51,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     )
     actions = ["activate_selected", "delete_selected_versions"]
 
-    def get_actions(self, request: HttpRequest) -> dict[str, object]:
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         """Drop Django's own bulk delete: it would bypass the active-version guard and leave files behind."""
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
@@ -117,7 +120,7 @@ class WeightsFileAdmin(admin.ModelAdmin):
     readonly_fields = ("kind", "original_name", "file_path", "sha256", "size", "note", "uploaded_by", "uploaded_at")
     actions = ["delete_selected_uploads"]
 
-    def get_actions(self, request: HttpRequest) -> dict[str, object]:
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         """Drop Django's own bulk delete: it would leave the files behind."""
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)

@@ -14,7 +14,11 @@ from core.evaluation.contract import ModelMetrics
 from core.labels import DEFECTS, VIEWS
 
 #: The Annotation field that names the version of each model type that made a box.
-ANNOTATION_FIELD = {ModelType.DETECTION: "detection_version", ModelType.VIEW: "view_version", ModelType.DEFECT: "defect_version"}
+ANNOTATION_FIELD: dict[str, str] = {
+    ModelType.DETECTION: "detection_version",
+    ModelType.VIEW: "view_version",
+    ModelType.DEFECT: "defect_version",
+}
 
 
 @dataclass(frozen=True)

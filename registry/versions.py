@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
+from accounts.users import Actor, recorded_user
 from annotations.choices import ModelType
 from core.evaluation.contract import ModelMetrics
 from registry.models import ActivationEvent, ModelVersion
@@ -259,7 +259,7 @@ def _retrying(action: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def _activate_locked(version_id: int, user: AbstractBaseUser | None, reason: str, override_gate: bool, action: str) -> ActivationEvent:
+def _activate_locked(version_id: int, user: Actor, reason: str, override_gate: bool, action: str) -> ActivationEvent:
     """Make one version live; must run inside a transaction."""
     unlocked = ModelVersion.objects.filter(pk=version_id).values("model_type", "view_scope").first()
     if unlocked is None:
@@ -285,13 +285,13 @@ def _activate_locked(version_id: int, user: AbstractBaseUser | None, reason: str
         previous=previous if previous is not None and previous.pk != version.pk else None,
         version_name=version.name,
         action=action,
-        user=user,
+        user=recorded_user(user),
         reason=reason.strip(),
         gate_override=bool(problem),
     )
 
 
-def activate(version: ModelVersion, user: AbstractBaseUser | None, reason: str = "", override_gate: bool = False) -> ActivationEvent:
+def activate(version: ModelVersion, user: Actor, reason: str = "", override_gate: bool = False) -> ActivationEvent:
     """Make ``version`` the one live version of its (type, view scope), recording who and why.
 
     A defect version below the PASS recall gate needs ``override_gate=True`` and a reason.
@@ -308,7 +308,7 @@ def activate(version: ModelVersion, user: AbstractBaseUser | None, reason: str =
 
 
 def activate_bundle(
-    versions: Iterable[ModelVersion], user: AbstractBaseUser | None, reason: str = "", override_gate: bool = False
+    versions: Iterable[ModelVersion], user: Actor, reason: str = "", override_gate: bool = False
 ) -> list[ActivationEvent]:
     """Activate a detection + view + defect set together: all of them or none."""
     chosen = sorted(versions, key=lambda version: (version.model_type, version.view_scope))  # one lock order for all
@@ -336,7 +336,7 @@ def rollback_target(model_type: str, view_scope: str = "") -> ModelVersion | Non
     return None
 
 
-def rollback(model_type: str, user: AbstractBaseUser | None, reason: str = "", view_scope: str = "") -> ActivationEvent:
+def rollback(model_type: str, user: Actor, reason: str = "", view_scope: str = "") -> ActivationEvent:
     """Make the previously active version of this type live again.
 
     The rollback passes the quality gate by construction: it restores a version that was
@@ -361,7 +361,7 @@ def rollback(model_type: str, user: AbstractBaseUser | None, reason: str = "", v
 # --- Deletion --------------------------------------------------------------------------------------
 
 
-def delete_version(version: ModelVersion, user: AbstractBaseUser | None) -> None:
+def delete_version(version: ModelVersion, user: Actor) -> None:
     """Delete a version's row and, once that commits, its file. The active version is refused."""
     with transaction.atomic():
         row = ModelVersion.objects.select_for_update().filter(pk=version.pk).first()

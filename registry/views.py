@@ -27,11 +27,9 @@ def _form_error(form: ActivateForm | RollbackForm) -> str:
 def index(request: HttpRequest) -> HttpResponse:
     sections = []
     for model_type, label in ModelType.choices:
-        rows = [
-            {"version": version, "metrics": key_metrics(version), "gate": registry.gate_problem(version)}
-            for version in ModelVersion.objects.filter(model_type=model_type).select_related("training_run")
-        ]
-        scopes = sorted({row["version"].view_scope for row in rows})
+        versions = list(ModelVersion.objects.filter(model_type=model_type).select_related("training_run"))
+        rows = [{"version": version, "metrics": key_metrics(version), "gate": registry.gate_problem(version)} for version in versions]
+        scopes = sorted({version.view_scope for version in versions})
         rollbacks = [(scope, registry.rollback_target(model_type, scope)) for scope in scopes]
         sections.append(
             {

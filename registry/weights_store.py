@@ -18,10 +18,10 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from accounts.users import Actor, recorded_user
 from annotations.choices import ModelType
 from core.training.config import ConfigError, parse_weights_reference
 from core.training.startweights import StartingWeights, WeightsRefused, state_dict_from_bytes
@@ -63,7 +63,7 @@ def _check_content(path: Path, kind: str, name: str) -> None:
         )
 
 
-def store_upload(uploaded: UploadedFile, kind: str, user: AbstractBaseUser | None, note: str = "") -> WeightsFile:
+def store_upload(uploaded: UploadedFile, kind: str, user: Actor, note: str = "") -> WeightsFile:
     """Keep an uploaded starting-weights file under ``MODELS_DIR/uploads/`` with its sha256 and uploader.
 
     The file is written before its row (through a temp file) and removed again when the row cannot be written.
@@ -103,7 +103,7 @@ def store_upload(uploaded: UploadedFile, kind: str, user: AbstractBaseUser | Non
                 sha256=digest.hexdigest(),
                 size=size,
                 note=note.strip()[:500],
-                uploaded_by=user if getattr(user, "is_authenticated", False) else None,
+                uploaded_by=recorded_user(user),
             )
     except BaseException:
         temporary.unlink(missing_ok=True)

@@ -19,15 +19,17 @@ import re
 import time
 import uuid
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.users import Actor
 from annotations.models import Image
 from annotations.upload import EntryTooLarge, read_entry, unsafe_entry_reason, wire_group_for_entry, zip_bounds_problem
 from core.imaging.pictures import PICTURE_SUFFIXES, PictureInput
@@ -117,7 +119,7 @@ def list_jobs(kind: str, limit: int = 20) -> list[JobStatus]:
     folder = root(kind)
     if not folder.is_dir():
         return []
-    statuses = []
+    statuses: list[JobStatus] = []
     for path in sorted(folder.iterdir(), reverse=True):
         if len(statuses) >= limit:
             break
@@ -138,7 +140,7 @@ def report_of(job_id: str) -> InspectionReport:
 # --- creating jobs --------------------------------------------------------------------------------
 
 
-def _new_job(kind: str, spec: dict[str, Any], user: Any, total: int) -> JobStatus:
+def _new_job(kind: str, spec: dict[str, Any], user: Actor, total: int) -> JobStatus:
     job_id = f"{timezone.localtime():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
     folder = job_dir(kind, job_id)
     folder.mkdir(parents=True)
@@ -171,12 +173,12 @@ def _checked_versions(chosen: Mapping[str, int | None] | None) -> dict[str, int]
 def start_inspection(
     *,
     image_ids: list[int] | None = None,
-    archive: Any = None,
+    archive: UploadedFile | IO[bytes] | None = None,
     archive_name: str = "",
     chosen: Mapping[str, int | None] | None = None,
     conf_threshold: float = 0.25,
     rule: str = "worst",
-    user: Any = None,
+    user: Actor = None,
     label: str = "",
 ) -> JobStatus:
     """Queue an inspection of library pictures (``image_ids``) or of the pictures in a zip (``archive``)."""
@@ -200,7 +202,7 @@ def start_inspection(
 
 
 def start_preannotation(
-    *, image_ids: list[int], chosen: Mapping[str, int | None] | None = None, conf_threshold: float = 0.25, user: Any = None
+    *, image_ids: list[int], chosen: Mapping[str, int | None] | None = None, conf_threshold: float = 0.25, user: Actor = None
 ) -> JobStatus:
     """Queue pre-annotation of the given pictures (those still without boxes when the job runs)."""
     versions = _checked_versions(chosen)
@@ -274,7 +276,7 @@ def _zip_inputs(folder: Path) -> list[PictureInput]:
     return inputs
 
 
-def _run(kind: str, job_id: str, work: Any) -> None:
+def _run(kind: str, job_id: str, work: Callable[[JobStatus], str | None]) -> None:
     status = read_status(kind, job_id)
     if status.finished:
         return

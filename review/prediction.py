@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 
+from accounts.users import Actor, recorded_user
 from annotations.choices import ModelType, ReviewState, Source
 from annotations.models import Annotation, AnnotationChange, Image
 from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, ModelUnavailable, PictureInput
-from core.inspection.verdicts import PictureResult
+from core.inspection.verdicts import PictureResult, verdict_rule
 from registry.models import ModelVersion
 from registry.versions import RegistryError, active_versions, load_checkpoint_path, slot_key
 
@@ -85,7 +85,7 @@ def build_pipeline(
             defect_paths={slot.split("/")[1]: p for slot, p in paths.items() if slot.startswith("defect/")},
             conf_threshold=conf_threshold,
             device="auto",
-            rule=rule,  # type: ignore[arg-type]
+            rule=verdict_rule(rule),
         )
     except KeyError:
         raise PredictionUnavailable("No general view model is active or chosen; activate one on the Models page.") from None
@@ -224,7 +224,7 @@ def disagreeing_images(pending: Iterable[Annotation]) -> set[int]:
         .values_list("image_id", "image__wire_group", "image__wire_id", "defect")
     ):
         defects.setdefault((group, wire), {}).setdefault(image_id, set()).add(defect)
-    result = set()
+    result: set[int] = set()
     for per_image in defects.values():
         if len(per_image) > 1 and len(set().union(*per_image.values())) > 1:
             result.update(per_image)
@@ -282,7 +282,7 @@ class ReviewRefused(Exception):
 DECISIONS = {"accept": ReviewState.ACCEPTED, "reject": ReviewState.REJECTED}
 
 
-def review(annotation_id: int, decision: str, user: AbstractBaseUser | None, note: str = "") -> Annotation:
+def review(annotation_id: int, decision: str, user: Actor, note: str = "") -> Annotation:
     """Accept or reject one pending model box, recorded as a ``review`` change.
 
     Corrections happen on the annotation page: saving an edited model box marks it
@@ -299,7 +299,7 @@ def review(annotation_id: int, decision: str, user: AbstractBaseUser | None, not
             raise ReviewRefused(f"This box was already reviewed ({state}); go on with the next one.")
         before = annotation.as_dict()
         annotation.review_state = DECISIONS[decision]
-        annotation.annotator = user
+        annotation.annotator = recorded_user(user)
         annotation.save(update_fields=["review_state", "annotator", "updated_at"])
         history_note = f"{decision}: {note}" if note else decision
         AnnotationChange.of(AnnotationChange.Action.REVIEW, annotation, user, before=before, note=history_note).save()

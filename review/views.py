@@ -24,6 +24,7 @@ from review.inspection import (
     INSPECTION,
     PREANNOTATION,
     JobNotFound,
+    JobStatus,
     job_dir,
     list_jobs,
     read_status,
@@ -86,7 +87,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 def decide(request: HttpRequest, annotation_id: int) -> JsonResponse:
     try:
-        annotation = review(annotation_id, request.POST.get("decision", ""), request.user, request.POST.get("note", ""))  # type: ignore[arg-type]
+        annotation = review(annotation_id, request.POST.get("decision", ""), request.user, request.POST.get("note", ""))
     except ReviewRefused as error:
         return JsonResponse({"error": str(error)}, status=409)
     return JsonResponse({"id": annotation.pk, "review_state": annotation.review_state})
@@ -122,20 +123,31 @@ def _filtered_images(request: HttpRequest) -> list[int]:
 def inspect(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
-            common = {
-                "chosen": _chosen(request),
-                "conf_threshold": _threshold(request),
-                "user": request.user,
-                "label": request.POST.get("label", ""),
-            }
+            chosen, conf_threshold = _chosen(request), _threshold(request)
+            label = request.POST.get("label", "")
             rule = request.POST.get("rule", "worst")
             if rule not in RULES:
                 raise PredictionUnavailable("Choose how the two views combine: worst case or highest confidence.")
             upload = request.FILES.get("archive")
             if upload is not None:
-                status = start_inspection(archive=upload, archive_name=upload.name or "upload.zip", rule=rule, **common)
+                status = start_inspection(
+                    archive=upload,
+                    archive_name=upload.name or "upload.zip",
+                    rule=rule,
+                    chosen=chosen,
+                    conf_threshold=conf_threshold,
+                    user=request.user,
+                    label=label,
+                )
             else:
-                status = start_inspection(image_ids=_filtered_images(request), rule=rule, **common)
+                status = start_inspection(
+                    image_ids=_filtered_images(request),
+                    rule=rule,
+                    chosen=chosen,
+                    conf_threshold=conf_threshold,
+                    user=request.user,
+                    label=label,
+                )
         except PredictionUnavailable as error:
             messages.error(request, str(error))
             return redirect("review:inspect")
@@ -150,7 +162,7 @@ def inspect(request: HttpRequest) -> HttpResponse:
     return render(request, "review/inspect.html", context)
 
 
-def _status_or_404(kind: str, job_id: str) -> Any:
+def _status_or_404(kind: str, job_id: str) -> JobStatus:
     if kind not in (INSPECTION, PREANNOTATION):
         raise Http404("No such job kind.")
     try:
@@ -201,7 +213,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     except JobNotFound:
         raise Http404("Choose two finished inspections to compare.") from None
     right_wires = right.wire_of()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for wire in left.wires:
         other = right_wires.get(wire.wire_id)
         rows.append({"wire": wire, "other": other, "differs": other is None or other.verdict != wire.verdict})

@@ -12,7 +12,7 @@ from annotations.choices import VIEW_CHOICES
 from annotations.models import Image
 from core.data.dataset import InsufficientData
 from core.labels import MODEL_TYPES
-from core.training.config import PRESETS, ConfigError, describe, load_config, to_json
+from core.training.config import PRESETS, AnyConfig, ConfigError, describe, load_config, to_json
 from training.jobs import SEQUENCE_ORDER
 from training.weights_sources import WeightsUnavailable, starting_weights
 
@@ -85,7 +85,8 @@ class LaunchForm(forms.Form):
         return values
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean returns; its stub allows None for overrides
         if self.errors:
             return cleaned
         for model_type in self.model_types():
@@ -114,7 +115,7 @@ class LaunchForm(forms.Form):
             return False
         return True
 
-    def _check_data(self, model_type: str, config: Any) -> None:
+    def _check_data(self, model_type: str, config: AnyConfig) -> None:
         """Split the chosen annotations now: missing data is said before anything is queued."""
         from training.snapshot import build_snapshot, snapshot_run_json
 

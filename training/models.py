@@ -12,6 +12,7 @@ from django.db import models, transaction
 from django.db.models import Avg, Q
 from django.utils import timezone
 
+from accounts.users import Actor, recorded_user
 from annotations.choices import ModelType
 from training.groups import publish_from_worker
 
@@ -56,7 +57,7 @@ class Estimate:
     remaining_seconds: float | None
 
 
-def _who(user: Any) -> str:
+def _who(user: Actor) -> str:
     return getattr(user, "username", "") or "the system"
 
 
@@ -151,7 +152,7 @@ class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
         model_types: list[str],
         configs: dict[str, dict[str, Any]],
         dataset_snapshots: dict[str, dict[str, Any]],
-        user: Any,
+        user: Actor,
         device: str = "",
     ) -> list[TrainingRun]:
         """Create one run, or a "train all" sequence that runs in this order, and queue the first."""
@@ -159,13 +160,13 @@ class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
 
         sequence = uuid.uuid4().hex if len(model_types) > 1 else ""
         with transaction.atomic():
-            runs = [
+            runs: list[TrainingRun] = [
                 self.create(
                     model_type=model_type,
                     config=configs[model_type],
                     dataset_snapshot=dataset_snapshots[model_type],
                     device=device,
-                    created_by=user if getattr(user, "is_authenticated", False) else None,
+                    created_by=recorded_user(user),
                     sequence=sequence,
                     sequence_index=index,
                 )
@@ -302,7 +303,7 @@ class TrainingRun(models.Model):
         run_id = self.pk
         transaction.on_commit(lambda: async_task(TASK_FUNCTION, run_id, task_name=f"training-run-{run_id}-{uuid.uuid4().hex[:8]}"))
 
-    def request_cancel(self, user: Any) -> None:
+    def request_cancel(self, user: Actor) -> None:
         """Cancel: at once when no worker trains it, else within one batch."""
         runs = TrainingRun.objects
         with transaction.atomic():
@@ -316,7 +317,7 @@ class TrainingRun(models.Model):
                 raise ControlRefused(f"Run #{self.pk} is {self.get_status_display().lower()}; there is nothing to cancel.")
             RunEvent.objects.status(self.pk)
 
-    def request_pause(self, user: Any) -> None:
+    def request_pause(self, user: Actor) -> None:
         """Pause: the trainer stops after the current batch and the worker is freed.
 
         Checkpoints are written at the end of each epoch, so a resume repeats the epoch that was
@@ -333,7 +334,7 @@ class TrainingRun(models.Model):
             )
             RunEvent.objects.status(self.pk)
 
-    def request_resume(self, user: Any) -> None:
+    def request_resume(self, user: Actor) -> None:
         """Resume a paused or interrupted run: queue it again; the worker continues from its checkpoint."""
         with transaction.atomic():
             resumable = Q(status__in=(RunStatus.PAUSED, RunStatus.INTERRUPTED))
@@ -344,7 +345,7 @@ class TrainingRun(models.Model):
             RunEvent.objects.status(self.pk)
             self.enqueue()
 
-    def request(self, action: str, user: Any) -> None:
+    def request(self, action: str, user: Actor) -> None:
         """One of the page's controls by name (``pause``, ``resume``, ``cancel``)."""
         controls = {"pause": self.request_pause, "resume": self.request_resume, "cancel": self.request_cancel}
         if action not in controls:

@@ -102,8 +102,10 @@ class DatabaseSink:
             # Reaped or taken over: stop at once and leave the row to whoever holds it now.
             self.lease_lost = True
             self._control = "cancel"
-        elif row[0] in ("pause", "cancel"):
-            self._control = row[0]
+        elif row[0] == "pause":
+            self._control = "pause"
+        elif row[0] == "cancel":
+            self._control = "cancel"
         else:
             self._control = None
         return self._control

@@ -30,7 +30,7 @@ def _too_large_sentence(limit: int, length: int | None) -> str:
     )
 
 
-class BoundedWebRequest(_WebRequest):  # type: ignore[misc, valid-type]
+class BoundedWebRequest(_WebRequest):  # type: ignore[misc, valid-type]  # daphne ships no types: its WebRequest is Any
     """Daphne's request, refusing a body over the limit as it arrives."""
 
     refused = False

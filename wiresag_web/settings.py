@@ -185,7 +185,7 @@ if _database_url:
 else:
     _default_db = {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA_DIR / "wiresag.sqlite3",
+        "NAME": str(DATA_DIR / "wiresag.sqlite3"),
         "OPTIONS": {
             # Several processes (web, worker) write: WAL lets readers go on while one
             # writes, the busy timeout waits instead of failing, IMMEDIATE takes the
@@ -195,7 +195,7 @@ else:
             "transaction_mode": "IMMEDIATE",
         },
         # Tests that start a worker process need the test database on disk, not in memory.
-        "TEST": {"NAME": DATA_DIR / "test.sqlite3"},
+        "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
     }
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -77,7 +77,8 @@ def read(path: Path) -> ForeignDataset:
 def to_dict(dataset: ForeignDataset) -> dict[str, Any]:
     categories = [{"id": index + 1, "name": name, "supercategory": name.split("_")[-1]} for index, name in enumerate(dataset.labels)]
     ids = {name: index + 1 for index, name in enumerate(dataset.labels)}
-    images, annotations = [], []
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
     for image_id, image in enumerate(dataset.images, start=1):
         images.append({"id": image_id, "file_name": image.name, "width": image.width, "height": image.height})
         for box in image.boxes:

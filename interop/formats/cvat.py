@@ -14,8 +14,8 @@ OTHER_SHAPES = ("polygon", "polyline", "points", "ellipse", "mask", "cuboid", "s
 def read(path: Path) -> ForeignDataset:
     root = load_xml(path, "annotations", "CVAT for images 1.1")
     dataset = ForeignDataset(format="cvat")
-    for label in root.iterfind("meta/*/labels/label"):
-        name = (label.findtext("name") or "").strip()
+    for label_element in root.iterfind("meta/*/labels/label"):
+        name = (label_element.findtext("name") or "").strip()
         if name and name not in dataset.labels:
             dataset.labels.append(name)
     images = root.findall("image")

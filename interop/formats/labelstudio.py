@@ -67,7 +67,7 @@ def _read_results(results: list[Any], attributes: dict[str, str], image: Foreign
             raise FormatError(path, result_where, "each result must be an object.")
         if result.get("type") not in ("rectanglelabels", "labels", "rectangle"):
             continue
-        value = result.get("value") if isinstance(result.get("value"), dict) else {}
+        value = result["value"] if isinstance(result.get("value"), dict) else {}
         labels = value.get("rectanglelabels") or value.get("labels") or []
         if not labels:
             raise FormatError(path, result_where, "the rectangle has no label.")
