@@ -109,3 +109,8 @@ def test_statistics_count_per_split_view_defect() -> None:
     assert stats["splits"]["val"]["boxes"]["TOP"] == {"PASS": 1, "SWEEP": 4, "WOBBLE": 6, "TOUCH": 7}
     assert stats["splits"]["train"]["box_width"] == {"min": 30, "mean": 30.0, "max": 30}
     assert stats["class_weights"]["defect"] == {"PASS": 13.5, "SWEEP": 1.69, "WOBBLE": 1.17, "TOUCH": 1.0}
+
+
+def test_no_annotated_picture_at_all_is_refused_with_a_sentence_even_for_the_detector() -> None:
+    with pytest.raises(InsufficientData, match="no annotated pictures to train on"):
+        split_records([], min_samples_per_class=0)

@@ -72,6 +72,8 @@ def test_bad_setting_is_a_sentence_not_a_traceback():
 
 
 @pytest.mark.django_db
-def test_too_few_annotated_wires_is_explained():
-    with pytest.raises(CommandError, match="PASS has 0 wires"):
-        call_command("train", "defect")
+@pytest.mark.parametrize("model_type", ["detection", "view", "defect"])
+def test_an_empty_library_is_explained_before_any_training(model_type):
+    # The detector once went on with 0 + 0 pictures and failed inside Ultralytics.
+    with pytest.raises(CommandError, match="no annotated pictures to train on"):
+        call_command("train", model_type)

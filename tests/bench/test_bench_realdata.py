@@ -1,0 +1,41 @@
+"""Smoke run of the real-data benchmark: two folds, one epoch each, through the product's whole path.
+
+It proves the benchmark runs end to end on a fresh machine (import, train, infer, score); the
+numbers of a one-epoch run mean nothing and are not checked. The full run is a benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+REAL_DEV = ROOT.parent / "shared" / "samples" / "real-dev"
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not REAL_DEV.is_dir(), reason="needs ../shared/samples/real-dev")]
+
+
+def test_the_quick_run_scores_every_held_out_wire_once(tmp_path: Path) -> None:
+    out = tmp_path / "summary.json"
+    result = subprocess.run(
+        [sys.executable, "bench/bench_realdata.py", "--quick", "--workdir", str(tmp_path / "work"), "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    data = json.loads(out.read_text())
+    assert [(fold["seed"], fold["fold"]) for fold in data["folds"]] == [(0, 0), (0, 1)]
+    summary = data["summary"]
+    # Every real-dev wire is held out exactly once over the two folds: 57 wires, 114 pictures.
+    assert {name: support for name, _, support in summary["wire_recall"]} == {"PASS": 2, "SWEEP": 13, "WOBBLE": 19, "TOUCH": 23}
+    assert sum(support for _, _, support in summary["picture_recall"]) == 114
+    assert sum(map(sum, summary["wire_confusion"])) == 57
+    for key in ("wire_bacc", "picture_bacc", "view_accuracy", "ap50_TOP", "ap50_SIDE", "extra_boxes_share", "minutes"):
+        assert set(summary[key]) == {"mean", "seed_std", "fold_min", "fold_max"}
+    assert "wire_recall: PASS" in result.stdout
