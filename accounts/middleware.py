@@ -26,9 +26,7 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         self, request: HttpRequest, view_func: Callable[..., HttpResponseBase]
     ) -> HttpResponse:
         if request.path.startswith(API_PREFIX):
-            return JsonResponse(
-                {"error": "You are not logged in. Log in and try again."}, status=401
-            )
+            return JsonResponse({"error": "You are not logged in. Log in and try again."}, status=401)
         return super().handle_no_permission(request, view_func)
 
 

@@ -23,7 +23,7 @@ def has_role(user: User | AnonymousUser, role: str) -> bool:
     if user.is_superuser:
         return True
     held = set(user.groups.values_list("name", flat=True))
-    return bool(held & set(ROLES[ROLES.index(role):]))
+    return bool(held & set(ROLES[ROLES.index(role) :]))
 
 
 def role_required(role: str) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:

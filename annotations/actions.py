@@ -93,9 +93,7 @@ def parse_boxes(raw_boxes: Sequence[dict[str, Any]], image: Image) -> list[BoxIn
         except ValueError:
             box_error["defect"] = f"Choose a defect class: {', '.join(DEFECTS)}."
         if len(numbers) == 4:
-            box_error.update(
-                box_errors(numbers["x"], numbers["y"], numbers["width"], numbers["height"], image.width, image.height)
-            )
+            box_error.update(box_errors(numbers["x"], numbers["y"], numbers["width"], numbers["height"], image.width, image.height))
         box_id = raw.get("id")
         if box_id is not None and (isinstance(box_id, bool) or not isinstance(box_id, int)):
             box_error["id"] = "The box id must be a whole number or null."
@@ -124,9 +122,7 @@ def save_boxes(
     ``TooManyBoxes``, before any write, above ``MAX_BOXES_PER_PICTURE``.
     """
     check_box_count(len(boxes))
-    bumped = Image.objects.filter(pk=image.pk, annotation_revision=base_revision).update(
-        annotation_revision=F("annotation_revision") + 1
-    )
+    bumped = Image.objects.filter(pk=image.pk, annotation_revision=base_revision).update(annotation_revision=F("annotation_revision") + 1)
     if not bumped:
         image.refresh_from_db()
         raise StaleRevision(image)

@@ -13,9 +13,7 @@ from annotations.models import Annotation, ImageQuerySet
 class LibraryFilterForm(forms.Form):
     view = forms.ChoiceField(choices=[("", "Any view"), *VIEW_CHOICES], required=False)
     defect = forms.ChoiceField(choices=[("", "Any defect"), *DEFECT_CHOICES], required=False)
-    annotated = forms.ChoiceField(
-        choices=[("", "Annotated or not"), ("yes", "Annotated"), ("no", "Not annotated")], required=False
-    )
+    annotated = forms.ChoiceField(choices=[("", "Annotated or not"), ("yes", "Annotated"), ("no", "Not annotated")], required=False)
     review = forms.BooleanField(required=False, label="Needs review")
     wire = forms.CharField(
         required=False, max_length=200, label="Wire id", widget=forms.TextInput(attrs={"placeholder": "Wire id starts with…"})
@@ -41,4 +39,3 @@ class LibraryFilterForm(forms.Form):
         if data.get("uploader"):
             images = images.filter(uploaded_by=data["uploader"])
         return images
-

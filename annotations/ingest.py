@@ -57,8 +57,7 @@ def ingest_image(
     """
     if len(data) > settings.UPLOAD_MAX_BYTES:
         raise UnreadableImage(
-            f"The file is {len(data) / 1e6:.1f} MB, over the {settings.UPLOAD_MAX_BYTES / 1e6:.0f} MB limit "
-            "(WIRESAG_UPLOAD_MAX_BYTES)."
+            f"The file is {len(data) / 1e6:.1f} MB, over the {settings.UPLOAD_MAX_BYTES / 1e6:.0f} MB limit (WIRESAG_UPLOAD_MAX_BYTES)."
         )
     digest = hashlib.sha256(data).hexdigest()
     existing = Image.objects.filter(sha256=digest).first()

@@ -70,9 +70,7 @@ class Image(models.Model):
     notes = models.TextField(blank=True, default="")
     # Bumped by every save of this picture's boxes: the optimistic lock of the page.
     annotation_revision = models.PositiveIntegerField(default=0)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     objects = ImageQuerySet.as_manager()
@@ -123,21 +121,13 @@ class Annotation(models.Model):
     view = models.CharField(max_length=4, choices=VIEW_CHOICES)
     defect = models.CharField(max_length=6, choices=DEFECT_CHOICES)
     source = models.CharField(max_length=5, choices=Source.choices, default=Source.HUMAN)
-    detection_version = models.ForeignKey(
-        "registry.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    view_version = models.ForeignKey(
-        "registry.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    defect_version = models.ForeignKey(
-        "registry.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    detection_version = models.ForeignKey("registry.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    view_version = models.ForeignKey("registry.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    defect_version = models.ForeignKey("registry.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     #: ``{"detection": 0.91, "view": 0.99, "defect": 0.62, "thresholds": {...}}`` for model boxes.
     confidences = models.JSONField(default=dict, blank=True)
     review_state = models.CharField(max_length=9, choices=ReviewState.choices, default=ReviewState.NONE)
-    annotator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     revision = models.PositiveIntegerField(default=1)

@@ -84,6 +84,7 @@ def parse_wire_name(filename: str) -> WireName:
         return WireName(wire_id=stem, view=None)
     return WireName(wire_id=match.group("wire"), view=match.group("view").upper())
 
+
 #: The three model types, in the order "train all" runs them.
 MODEL_TYPES: tuple[str, ...] = ("view", "detection", "defect")
 

@@ -213,14 +213,16 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
         target = targets.get(key)
         if target is None:
             target = PlannedImage(
-                name=foreign.basename, group=group if library is None else library.wire_group, width=width, height=height,
-                picture=foreign.picture if library is None else None, library_id=library.pk if library else None,
+                name=foreign.basename,
+                group=group if library is None else library.wire_group,
+                width=width,
+                height=height,
+                picture=foreign.picture if library is None else None,
+                library_id=library.pk if library else None,
             )
             targets[key] = target
             plan.images.append(target)
-            known_boxes[key] = [
-                (a.x, a.y, a.width, a.height, a.view, a.defect) for a in (library.annotations.all() if library else [])
-            ]
+            known_boxes[key] = [(a.x, a.y, a.width, a.height, a.view, a.defect) for a in (library.annotations.all() if library else [])]
         name_view = parse_wire_name(foreign.basename).view
         for box in foreign.boxes:
             resolved = resolve(box, mapping, name_view)
@@ -266,8 +268,15 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
                     continue
                 annotations = [
                     Annotation.objects.create(
-                        image=image, x=box.x, y=box.y, width=box.width, height=box.height, view=box.view, defect=box.defect,
-                        source=Source.HUMAN, annotator=recorded_user(user),
+                        image=image,
+                        x=box.x,
+                        y=box.y,
+                        width=box.width,
+                        height=box.height,
+                        view=box.view,
+                        defect=box.defect,
+                        source=Source.HUMAN,
+                        annotator=recorded_user(user),
                     )
                     for box in planned.boxes
                 ]

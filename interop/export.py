@@ -33,9 +33,7 @@ EXPORT_FORMATS: dict[str, str] = {
 CLASSES: list[str] = [f"{view}_{defect}" for view in VIEWS for defect in DEFECTS]
 
 
-def select(
-    *, view: str = "", defect: str = "", wire_group: str = "", name: str = "", for_training: bool = True
-) -> QuerySet[Image]:
+def select(*, view: str = "", defect: str = "", wire_group: str = "", name: str = "", for_training: bool = True) -> QuerySet[Image]:
     """Pictures with at least one box matching the filters, each with only those boxes prefetched."""
     boxes = Annotation.objects.for_training() if for_training else Annotation.objects.all()
     if view:
@@ -64,7 +62,11 @@ def to_dataset(images: QuerySet[Image]) -> ForeignDataset:
                 group=str(safe_relative(image.wire_group)) if image.wire_group else "",
                 boxes=[
                     ForeignBox(
-                        label=f"{box.view}_{box.defect}", x=box.x, y=box.y, width=box.width, height=box.height,
+                        label=f"{box.view}_{box.defect}",
+                        x=box.x,
+                        y=box.y,
+                        width=box.width,
+                        height=box.height,
                         attributes={"view": box.view, "defect": box.defect},
                     )
                     # Prefetch(to_attr=...) in images_for_export adds this list; django-stubs cannot know the attribute.
@@ -82,8 +84,12 @@ def write(dataset: ForeignDataset, format_name: str, out: Path, *, include_pictu
         val_names = {image.name for index, image in enumerate(dataset.images) if val_every and index % val_every == val_every - 1}
         yolo.write(dataset, out, val_names)
         return
-    writers = {"coco": (coco.write, "annotations.json"), "cvat": (cvat.write, "annotations.xml"),
-               "labelstudio": (labelstudio.write, "tasks.json"), "csv": (csv.write, "boxes.csv")}
+    writers = {
+        "coco": (coco.write, "annotations.json"),
+        "cvat": (cvat.write, "annotations.xml"),
+        "labelstudio": (labelstudio.write, "tasks.json"),
+        "csv": (csv.write, "boxes.csv"),
+    }
     if format_name == "voc":
         voc.write(dataset, out)
     else:

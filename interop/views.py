@@ -103,13 +103,20 @@ def import_start(request: HttpRequest) -> HttpResponse:
 
 
 def _mapping_from_post(request: HttpRequest, dataset: ForeignDataset) -> dict[str, Any]:
-    raw: dict[str, Any] = {"labels": {}, "attributes": {}, "default_view": request.POST.get("default_view", ""),
-                           "default_defect": request.POST.get("default_defect", "")}
+    raw: dict[str, Any] = {
+        "labels": {},
+        "attributes": {},
+        "default_view": request.POST.get("default_view", ""),
+        "default_defect": request.POST.get("default_defect", ""),
+    }
     for section, keys in (("labels", dataset.label_counts()), ("attributes", dataset.attribute_counts())):
         for index, key in enumerate(keys):
             defect = request.POST.get(f"{section}-{index}-defect", "")
-            raw[section][key] = {"view": request.POST.get(f"{section}-{index}-view", ""),
-                                 "defect": "" if defect == "skip" else defect, "skip": defect == "skip"}
+            raw[section][key] = {
+                "view": request.POST.get(f"{section}-{index}-view", ""),
+                "defect": "" if defect == "skip" else defect,
+                "skip": defect == "skip",
+            }
     return clean(raw)
 
 
@@ -151,12 +158,21 @@ def import_map(request: HttpRequest, job_id: str) -> HttpResponse:
         ]
         for section, counts in (("labels", dataset.label_counts()), ("attributes", dataset.attribute_counts()))
     }
-    return render(request, "interop/import_map.html", {
-        "job_id": job_id, "dataset": dataset, "rows": rows, "mapping": mapping, "views": VIEWS,
-        "defects": [(d, defect_display(d)) for d in DEFECTS], "saved": LabelMapping.objects.all(),
-        "format_name": FORMAT_NAMES.get(dataset.format, dataset.format),
-        "pictures_found": sum(1 for image in dataset.images if image.picture is not None),
-    })
+    return render(
+        request,
+        "interop/import_map.html",
+        {
+            "job_id": job_id,
+            "dataset": dataset,
+            "rows": rows,
+            "mapping": mapping,
+            "views": VIEWS,
+            "defects": [(d, defect_display(d)) for d in DEFECTS],
+            "saved": LabelMapping.objects.all(),
+            "format_name": FORMAT_NAMES.get(dataset.format, dataset.format),
+            "pictures_found": sum(1 for image in dataset.images if image.picture is not None),
+        },
+    )
 
 
 @role_required("annotator")
@@ -167,8 +183,9 @@ def import_apply(request: HttpRequest, job_id: str) -> HttpResponse:
     plan = plan_import(_read(state), clean(state["mapping"]), clip=state["clip"], wire_group=state["wire_group"])
     result = apply_plan(plan, request.user)
     discard(folder)
-    messages.success(request, f"Imported {result.boxes_created} boxes and {result.pictures_created} new pictures; "
-                              f"{result.skipped} boxes were skipped.")
+    messages.success(
+        request, f"Imported {result.boxes_created} boxes and {result.pictures_created} new pictures; {result.skipped} boxes were skipped."
+    )
     return redirect("interop:import_start")
 
 
@@ -193,10 +210,13 @@ def export_view(request: HttpRequest) -> HttpResponseBase:
     if format_name not in EXPORT_FORMATS:
         context["error"] = "Choose an export format."
         return render(request, "interop/export.html", context, status=400)
-    images = select(view=request.POST.get("view", "") if request.POST.get("view") in VIEWS else "",
-                    defect=request.POST.get("defect", "") if request.POST.get("defect") in DEFECTS else "",
-                    wire_group=request.POST.get("wire_group", "").strip(), name=request.POST.get("name", "").strip(),
-                    for_training=request.POST.get("all_boxes") != "on")
+    images = select(
+        view=request.POST.get("view", "") if request.POST.get("view") in VIEWS else "",
+        defect=request.POST.get("defect", "") if request.POST.get("defect") in DEFECTS else "",
+        wire_group=request.POST.get("wire_group", "").strip(),
+        name=request.POST.get("name", "").strip(),
+        for_training=request.POST.get("all_boxes") != "on",
+    )
     if not images.exists():
         context["error"] = "No boxes match these filters; widen them and try again."
         return render(request, "interop/export.html", context, status=400)

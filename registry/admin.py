@@ -46,8 +46,17 @@ class ModelVersionAdmin(admin.ModelAdmin):
     list_filter = ("model_type", ("is_active", admin.BooleanFieldListFilter), "view_scope")
     search_fields = ("name",)
     readonly_fields = (
-        "name", "model_type", "view_scope", "is_active", "file_path", "sha256",
-        "metrics", "config", "dataset_size", "training_run", "created_at",
+        "name",
+        "model_type",
+        "view_scope",
+        "is_active",
+        "file_path",
+        "sha256",
+        "metrics",
+        "config",
+        "dataset_size",
+        "training_run",
+        "created_at",
     )
     actions = ["activate_selected", "delete_selected_versions"]
 

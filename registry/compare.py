@@ -45,8 +45,6 @@ class Comparison:
     datasets: list[DatasetDiff]
 
 
-
-
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in data.items():
@@ -65,8 +63,6 @@ def _rows(per_version: list[dict[str, Any]]) -> list[Row]:
         values = [values.get(key) for values in per_version]
         rows.append(Row(key, values, differs=len({repr(value) for value in values}) > 1))
     return rows
-
-
 
 
 def _snapshot_pairs(version: ModelVersion) -> dict[str, dict[int, int]]:

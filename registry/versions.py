@@ -307,9 +307,7 @@ def activate(version: ModelVersion, user: Actor, reason: str = "", override_gate
     return event
 
 
-def activate_bundle(
-    versions: Iterable[ModelVersion], user: Actor, reason: str = "", override_gate: bool = False
-) -> list[ActivationEvent]:
+def activate_bundle(versions: Iterable[ModelVersion], user: Actor, reason: str = "", override_gate: bool = False) -> list[ActivationEvent]:
     """Activate a detection + view + defect set together: all of them or none."""
     chosen = sorted(versions, key=lambda version: (version.model_type, version.view_scope))  # one lock order for all
     slots = [(version.model_type, version.view_scope) for version in chosen]

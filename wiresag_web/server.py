@@ -67,10 +67,7 @@ class BoundedWebRequest(_WebRequest):  # type: ignore[misc, valid-type]  # daphn
         self.refused = True
         body = json.dumps({"error": _too_large_sentence(self.limit(), length)}).encode()
         head = (
-            "HTTP/1.1 413 Content Too Large\r\n"
-            "Content-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n"
+            f"HTTP/1.1 413 Content Too Large\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
         ).encode()
         transport = self.channel.transport
         transport.write(head + body)

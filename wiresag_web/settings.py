@@ -33,9 +33,7 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if value in {"0", "false", "no", "off"}:
         return False
-    raise ImproperlyConfigured(
-        f"{name}={raw!r} is not a yes/no value: set it to 1 or 0 (or true/false)."
-    )
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a yes/no value: set it to 1 or 0 (or true/false).")
 
 
 def env_int(name: str, default: int, minimum: int = 0) -> int:
@@ -107,8 +105,7 @@ for _folder in (DATA_DIR, MEDIA_ROOT, MODELS_DIR, RUNS_DIR, DATASETS_DIR):
         _folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ImproperlyConfigured(
-            f"WIRESAG_DATA_DIR: cannot create {_folder} ({error.strerror}). "
-            "Point WIRESAG_DATA_DIR to a writable folder."
+            f"WIRESAG_DATA_DIR: cannot create {_folder} ({error.strerror}). Point WIRESAG_DATA_DIR to a writable folder."
         ) from None
 MEDIA_URL = "/media/"
 
@@ -179,8 +176,7 @@ if _database_url:
         _default_db = dj_database_url.parse(_database_url, conn_max_age=60)
     except Exception as error:  # dj_database_url raises several types for bad URLs
         raise ImproperlyConfigured(
-            f"WIRESAG_DATABASE_URL is not a database URL ({error}); "
-            "use e.g. postgres://user:password@127.0.0.1:5432/wiresag."
+            f"WIRESAG_DATABASE_URL is not a database URL ({error}); use e.g. postgres://user:password@127.0.0.1:5432/wiresag."
         ) from None
 else:
     _default_db = {

@@ -7,154 +7,225 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Image',
+            name="Image",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=255, upload_to=annotations.models.image_upload_path)),
-                ('original_name', models.CharField(max_length=255)),
-                ('sha256', models.CharField(max_length=64, unique=True)),
-                ('width', models.PositiveIntegerField()),
-                ('height', models.PositiveIntegerField()),
-                ('bit_depth', models.PositiveSmallIntegerField(default=8)),
-                ('display_file', models.FileField(blank=True, max_length=255, upload_to='')),
-                ('thumbnail_file', models.FileField(blank=True, max_length=255, upload_to='')),
-                ('wire_id', models.CharField(help_text='Parsed from {wire_id}_{TOP|SIDE}.ext', max_length=200)),
-                ('wire_group', models.CharField(blank=True, default='', help_text='Folder, lot or batch: wire ids restart per folder in legacy data.', max_length=200)),
-                ('view', models.CharField(blank=True, choices=[('TOP', 'TOP'), ('SIDE', 'SIDE')], default='', max_length=4)),
-                ('notes', models.TextField(blank=True, default='')),
-                ('annotation_revision', models.PositiveIntegerField(default=0)),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True)),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file", models.FileField(max_length=255, upload_to=annotations.models.image_upload_path)),
+                ("original_name", models.CharField(max_length=255)),
+                ("sha256", models.CharField(max_length=64, unique=True)),
+                ("width", models.PositiveIntegerField()),
+                ("height", models.PositiveIntegerField()),
+                ("bit_depth", models.PositiveSmallIntegerField(default=8)),
+                ("display_file", models.FileField(blank=True, max_length=255, upload_to="")),
+                ("thumbnail_file", models.FileField(blank=True, max_length=255, upload_to="")),
+                ("wire_id", models.CharField(help_text="Parsed from {wire_id}_{TOP|SIDE}.ext", max_length=200)),
+                (
+                    "wire_group",
+                    models.CharField(
+                        blank=True,
+                        default="",
+                        help_text="Folder, lot or batch: wire ids restart per folder in legacy data.",
+                        max_length=200,
+                    ),
+                ),
+                ("view", models.CharField(blank=True, choices=[("TOP", "TOP"), ("SIDE", "SIDE")], default="", max_length=4)),
+                ("notes", models.TextField(blank=True, default="")),
+                ("annotation_revision", models.PositiveIntegerField(default=0)),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='AnnotationChange',
+            name="AnnotationChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('annotation_id_ref', models.BigIntegerField(blank=True, help_text='The box (kept after deletion).', null=True)),
-                ('action', models.CharField(choices=[('create', 'Created'), ('update', 'Updated'), ('delete', 'Deleted'), ('review', 'Reviewed')], max_length=6)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('before', models.JSONField(blank=True, null=True)),
-                ('after', models.JSONField(blank=True, null=True)),
-                ('note', models.CharField(blank=True, default='', max_length=500)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('image', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='changes', to='annotations.image')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("annotation_id_ref", models.BigIntegerField(blank=True, help_text="The box (kept after deletion).", null=True)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[("create", "Created"), ("update", "Updated"), ("delete", "Deleted"), ("review", "Reviewed")], max_length=6
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("before", models.JSONField(blank=True, null=True)),
+                ("after", models.JSONField(blank=True, null=True)),
+                ("note", models.CharField(blank=True, default="", max_length=500)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                ("image", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="changes", to="annotations.image")),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Annotation',
+            name="Annotation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('x', models.FloatField()),
-                ('y', models.FloatField()),
-                ('width', models.FloatField()),
-                ('height', models.FloatField()),
-                ('view', models.CharField(choices=[('TOP', 'TOP'), ('SIDE', 'SIDE')], max_length=4)),
-                ('defect', models.CharField(choices=[('PASS', 'PASS'), ('SWEEP', 'SWEEP 沖線'), ('WOBBLE', 'WOBBLE 晃動'), ('TOUCH', 'TOUCH 碰觸')], max_length=6)),
-                ('source', models.CharField(choices=[('human', 'Human'), ('model', 'Model')], default='human', max_length=5)),
-                ('confidences', models.JSONField(blank=True, default=dict)),
-                ('review_state', models.CharField(choices=[('none', 'Not needed'), ('pending', 'Needs review'), ('accepted', 'Accepted'), ('corrected', 'Corrected'), ('rejected', 'Rejected')], default='none', max_length=9)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('revision', models.PositiveIntegerField(default=1)),
-                ('annotator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('defect_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.modelversion')),
-                ('detection_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.modelversion')),
-                ('view_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.modelversion')),
-                ('image', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='annotations', to='annotations.image')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("x", models.FloatField()),
+                ("y", models.FloatField()),
+                ("width", models.FloatField()),
+                ("height", models.FloatField()),
+                ("view", models.CharField(choices=[("TOP", "TOP"), ("SIDE", "SIDE")], max_length=4)),
+                (
+                    "defect",
+                    models.CharField(
+                        choices=[("PASS", "PASS"), ("SWEEP", "SWEEP 沖線"), ("WOBBLE", "WOBBLE 晃動"), ("TOUCH", "TOUCH 碰觸")],
+                        max_length=6,
+                    ),
+                ),
+                ("source", models.CharField(choices=[("human", "Human"), ("model", "Model")], default="human", max_length=5)),
+                ("confidences", models.JSONField(blank=True, default=dict)),
+                (
+                    "review_state",
+                    models.CharField(
+                        choices=[
+                            ("none", "Not needed"),
+                            ("pending", "Needs review"),
+                            ("accepted", "Accepted"),
+                            ("corrected", "Corrected"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="none",
+                        max_length=9,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("revision", models.PositiveIntegerField(default=1)),
+                (
+                    "annotator",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "defect_version",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="registry.modelversion"
+                    ),
+                ),
+                (
+                    "detection_version",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="registry.modelversion"
+                    ),
+                ),
+                (
+                    "view_version",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="registry.modelversion"
+                    ),
+                ),
+                (
+                    "image",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="annotations", to="annotations.image"),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='LabelMapping',
+            name="LabelMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('source_format', models.CharField(blank=True, default='', max_length=30)),
-                ('mapping', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("source_format", models.CharField(blank=True, default="", max_length=30)),
+                ("mapping", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddIndex(
-            model_name='image',
-            index=models.Index(fields=['wire_group', 'wire_id'], name='image_wire_idx'),
+            model_name="image",
+            index=models.Index(fields=["wire_group", "wire_id"], name="image_wire_idx"),
         ),
         migrations.AddIndex(
-            model_name='image',
-            index=models.Index(fields=['view'], name='image_view_idx'),
+            model_name="image",
+            index=models.Index(fields=["view"], name="image_view_idx"),
         ),
         migrations.AddIndex(
-            model_name='image',
-            index=models.Index(fields=['uploaded_at'], name='image_uploaded_idx'),
+            model_name="image",
+            index=models.Index(fields=["uploaded_at"], name="image_uploaded_idx"),
         ),
         migrations.AddIndex(
-            model_name='image',
-            index=models.Index(fields=['original_name'], name='image_name_idx'),
+            model_name="image",
+            index=models.Index(fields=["original_name"], name="image_name_idx"),
         ),
         migrations.AddConstraint(
-            model_name='image',
-            constraint=models.CheckConstraint(condition=models.Q(('width__gt', 0), ('height__gt', 0)), name='image_positive_size'),
+            model_name="image",
+            constraint=models.CheckConstraint(condition=models.Q(("width__gt", 0), ("height__gt", 0)), name="image_positive_size"),
         ),
         migrations.AddConstraint(
-            model_name='image',
-            constraint=models.CheckConstraint(condition=models.Q(('view__in', ['', 'TOP', 'SIDE'])), name='image_view_valid'),
+            model_name="image",
+            constraint=models.CheckConstraint(condition=models.Q(("view__in", ["", "TOP", "SIDE"])), name="image_view_valid"),
         ),
         migrations.AddIndex(
-            model_name='annotationchange',
-            index=models.Index(fields=['image', 'at'], name='change_image_at_idx'),
+            model_name="annotationchange",
+            index=models.Index(fields=["image", "at"], name="change_image_at_idx"),
         ),
         migrations.AddIndex(
-            model_name='annotation',
-            index=models.Index(fields=['view', 'defect'], name='annotation_label_idx'),
+            model_name="annotation",
+            index=models.Index(fields=["view", "defect"], name="annotation_label_idx"),
         ),
         migrations.AddIndex(
-            model_name='annotation',
-            index=models.Index(fields=['review_state'], name='annotation_review_idx'),
+            model_name="annotation",
+            index=models.Index(fields=["review_state"], name="annotation_review_idx"),
         ),
         migrations.AddIndex(
-            model_name='annotation',
-            index=models.Index(fields=['source'], name='annotation_source_idx'),
+            model_name="annotation",
+            index=models.Index(fields=["source"], name="annotation_source_idx"),
         ),
         migrations.AddConstraint(
-            model_name='annotation',
-            constraint=models.CheckConstraint(condition=models.Q(('width__gt', 0), ('height__gt', 0)), name='annotation_positive_size'),
+            model_name="annotation",
+            constraint=models.CheckConstraint(condition=models.Q(("width__gt", 0), ("height__gt", 0)), name="annotation_positive_size"),
         ),
         migrations.AddConstraint(
-            model_name='annotation',
-            constraint=models.CheckConstraint(condition=models.Q(('x__gte', 0), ('y__gte', 0)), name='annotation_inside_origin'),
+            model_name="annotation",
+            constraint=models.CheckConstraint(condition=models.Q(("x__gte", 0), ("y__gte", 0)), name="annotation_inside_origin"),
         ),
         migrations.AddConstraint(
-            model_name='annotation',
-            constraint=models.CheckConstraint(condition=models.Q(('view__in', ('TOP', 'SIDE'))), name='annotation_view_valid'),
+            model_name="annotation",
+            constraint=models.CheckConstraint(condition=models.Q(("view__in", ("TOP", "SIDE"))), name="annotation_view_valid"),
         ),
         migrations.AddConstraint(
-            model_name='annotation',
-            constraint=models.CheckConstraint(condition=models.Q(('defect__in', ('PASS', 'SWEEP', 'WOBBLE', 'TOUCH'))), name='annotation_defect_valid'),
+            model_name="annotation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("defect__in", ("PASS", "SWEEP", "WOBBLE", "TOUCH"))), name="annotation_defect_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='annotation',
-            constraint=models.CheckConstraint(condition=models.Q(('revision__gte', 1)), name='annotation_revision_positive'),
+            model_name="annotation",
+            constraint=models.CheckConstraint(condition=models.Q(("revision__gte", 1)), name="annotation_revision_positive"),
         ),
     ]

@@ -5,15 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotations', '0002_roles'),
+        ("annotations", "0002_roles"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='image',
-            name='wire_group',
-            field=models.CharField(blank=True, default='', help_text='Folder, lot or batch: wire ids restart per folder in legacy data.', max_length=200, validators=[annotations.models.validate_wire_group]),
+            model_name="image",
+            name="wire_group",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="Folder, lot or batch: wire ids restart per folder in legacy data.",
+                max_length=200,
+                validators=[annotations.models.validate_wire_group],
+            ),
         ),
     ]

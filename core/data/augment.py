@@ -60,9 +60,7 @@ def augmentations(task: Task, heavy: bool) -> list[A.BasicTransform]:
         *xray_photometric(),
         # Approximate mode: ~7x faster on a full picture, same look (MACHINE-NOTES).
         A.ElasticTransform(alpha=20, sigma=12, approximate=True, border_mode=replicate, p=0.3),
-        A.CoarseDropout(
-            num_holes_range=(1, 3), hole_height_range=(0.04, 0.1), hole_width_range=(0.04, 0.1), fill="random_uniform", p=0.3
-        ),
+        A.CoarseDropout(num_holes_range=(1, 3), hole_height_range=(0.04, 0.1), hole_width_range=(0.04, 0.1), fill="random_uniform", p=0.3),
     ]
 
 

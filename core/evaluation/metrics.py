@@ -98,9 +98,7 @@ def evaluate(y_true: ClassIds, y_pred: ClassIds, classes: Sequence[str], probabi
         macro = weighted = (0.0, 0.0, 0.0, None)
     aucs = _one_vs_rest_auc(truth, probabilities, len(labels)) if probabilities is not None else [None] * len(labels)
     valid_aucs = [a for a in aucs if a is not None]
-    per_class = tuple(
-        ClassMetrics(name, float(p[i]), float(r[i]), float(f[i]), int(support[i]), aucs[i]) for i, name in enumerate(classes)
-    )
+    per_class = tuple(ClassMetrics(name, float(p[i]), float(r[i]), float(f[i]), int(support[i]), aucs[i]) for i, name in enumerate(classes))
     return Evaluation(
         classes=classes,
         accuracy=accuracy,

@@ -26,6 +26,8 @@ _MAGIC = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpg"), (b"BM", "bmp"
 def sniff_extension(head: bytes) -> str | None:
     """The picture type the first bytes of a file show (png, jpg, bmp, tif), or None."""
     return next((extension for magic, extension in _MAGIC if head.startswith(magic)), None)
+
+
 DEFAULT_MAX_PIXELS = 50_000_000
 
 
@@ -87,14 +89,11 @@ def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[PILIm
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
             image = PILImage.open(io.BytesIO(data))
             if image.format not in ALLOWED_FORMATS:
-                raise UnreadableImage(
-                    f"{image.format or 'This'} pictures are not supported. Upload PNG, JPEG, BMP or TIFF."
-                )
+                raise UnreadableImage(f"{image.format or 'This'} pictures are not supported. Upload PNG, JPEG, BMP or TIFF.")
             image.load()
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
         raise UnreadableImage(
-            f"The picture has more than {max_pixels:,} pixels (a possible decompression bomb). "
-            "Resize it or raise WIRESAG_IMAGE_MAX_PIXELS."
+            f"The picture has more than {max_pixels:,} pixels (a possible decompression bomb). Resize it or raise WIRESAG_IMAGE_MAX_PIXELS."
         ) from None
     except (UnidentifiedImageError, ModuleNotFoundError):
         # ModuleNotFoundError: in a process that imported Ultralytics, its wrapper around

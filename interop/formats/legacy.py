@@ -66,7 +66,6 @@ def remap(parts: tuple[str, ...], pictures_root: Path) -> Path | str | None:
     return None
 
 
-
 VIEW_FOLDERS = frozenset({"top", "side"})
 
 
@@ -88,8 +87,7 @@ def read(path: Path, pictures_root: Path | None = None) -> ForeignDataset:
     try:
         images = connection.execute("SELECT id, filename, filepath, width, height FROM images ORDER BY id").fetchall()
         boxes = connection.execute(
-            "SELECT id, image_id, bbox_x, bbox_y, bbox_width, bbox_height, view_type, defect_type, annotator "
-            "FROM annotations ORDER BY id"
+            "SELECT id, image_id, bbox_x, bbox_y, bbox_width, bbox_height, view_type, defect_type, annotator FROM annotations ORDER BY id"
         ).fetchall()
     except sqlite3.DatabaseError as error:
         raise FormatError(path, "tables images/annotations", f"this is not the desktop tool's database ({error}).") from None

@@ -143,9 +143,7 @@ def read(source: Path) -> ForeignDataset:
     names, names_file = class_names(root)
     dataset = ForeignDataset(format="yolo", labels=names)
     label_files = sorted(
-        path
-        for path in root.rglob("*.txt")
-        if path.name.lower() not in SKIPPED_TXT and path != names_file and path.is_file()
+        path for path in root.rglob("*.txt") if path.name.lower() not in SKIPPED_TXT and path != names_file and path.is_file()
     )
     if not label_files:
         raise FormatError(root, "", "no label files (*.txt) found below this folder.")

@@ -21,7 +21,6 @@ def remove_schedule(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more")]
 
     operations = [migrations.RunPython(add_schedule, remove_schedule)]

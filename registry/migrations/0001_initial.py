@@ -6,64 +6,118 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('training', '0001_initial'),
+        ("training", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ModelVersion',
+            name="ModelVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model_type', models.CharField(choices=[('detection', 'Detection (YOLOv8)'), ('view', 'View classifier (ResNet18)'), ('defect', 'Defect classifier (EfficientNet-B0)')], max_length=9)),
-                ('view_scope', models.CharField(blank=True, choices=[('TOP', 'TOP'), ('SIDE', 'SIDE')], default='', max_length=4)),
-                ('name', models.CharField(help_text='e.g. defect_20261128_143022_bacc0.83', max_length=200, unique=True)),
-                ('file_path', models.CharField(help_text='Relative to the models folder.', max_length=500)),
-                ('sha256', models.CharField(max_length=64)),
-                ('metrics', models.JSONField(blank=True, default=dict)),
-                ('config', models.JSONField(blank=True, default=dict)),
-                ('dataset_size', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('is_active', models.BooleanField(default=False)),
-                ('training_run', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='model_version', to='training.trainingrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "model_type",
+                    models.CharField(
+                        choices=[
+                            ("detection", "Detection (YOLOv8)"),
+                            ("view", "View classifier (ResNet18)"),
+                            ("defect", "Defect classifier (EfficientNet-B0)"),
+                        ],
+                        max_length=9,
+                    ),
+                ),
+                ("view_scope", models.CharField(blank=True, choices=[("TOP", "TOP"), ("SIDE", "SIDE")], default="", max_length=4)),
+                ("name", models.CharField(help_text="e.g. defect_20261128_143022_bacc0.83", max_length=200, unique=True)),
+                ("file_path", models.CharField(help_text="Relative to the models folder.", max_length=500)),
+                ("sha256", models.CharField(max_length=64)),
+                ("metrics", models.JSONField(blank=True, default=dict)),
+                ("config", models.JSONField(blank=True, default=dict)),
+                ("dataset_size", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("is_active", models.BooleanField(default=False)),
+                (
+                    "training_run",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="model_version",
+                        to="training.trainingrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ActivationEvent',
+            name="ActivationEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model_type', models.CharField(choices=[('detection', 'Detection (YOLOv8)'), ('view', 'View classifier (ResNet18)'), ('defect', 'Defect classifier (EfficientNet-B0)')], max_length=9)),
-                ('view_scope', models.CharField(blank=True, default='', max_length=4)),
-                ('version_name', models.CharField(help_text='Kept when the version is deleted.', max_length=200)),
-                ('action', models.CharField(choices=[('activate', 'Activated'), ('rollback', 'Rolled back'), ('deactivate', 'Deactivated')], default='activate', max_length=10)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('reason', models.TextField(blank=True, default='')),
-                ('gate_override', models.BooleanField(default=False)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('previous', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.modelversion')),
-                ('version', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='activations', to='registry.modelversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "model_type",
+                    models.CharField(
+                        choices=[
+                            ("detection", "Detection (YOLOv8)"),
+                            ("view", "View classifier (ResNet18)"),
+                            ("defect", "Defect classifier (EfficientNet-B0)"),
+                        ],
+                        max_length=9,
+                    ),
+                ),
+                ("view_scope", models.CharField(blank=True, default="", max_length=4)),
+                ("version_name", models.CharField(help_text="Kept when the version is deleted.", max_length=200)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[("activate", "Activated"), ("rollback", "Rolled back"), ("deactivate", "Deactivated")],
+                        default="activate",
+                        max_length=10,
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("reason", models.TextField(blank=True, default="")),
+                ("gate_override", models.BooleanField(default=False)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "previous",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="registry.modelversion"
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="activations", to="registry.modelversion"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='modelversion',
-            index=models.Index(fields=['model_type', 'is_active'], name='version_type_active_idx'),
+            model_name="modelversion",
+            index=models.Index(fields=["model_type", "is_active"], name="version_type_active_idx"),
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('model_type', 'view_scope'), name='one_active_version_per_type'),
+            model_name="modelversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_active", True)), fields=("model_type", "view_scope"), name="one_active_version_per_type"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.CheckConstraint(condition=models.Q(('model_type__in', ['detection', 'view', 'defect'])), name='version_model_type_valid'),
+            model_name="modelversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("model_type__in", ["detection", "view", "defect"])), name="version_model_type_valid"
+            ),
         ),
     ]

@@ -6,29 +6,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WeightsFile',
+            name="WeightsFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('classifier', 'Classifier (state dict for the view or defect model)'), ('detection', 'Detector (Ultralytics YOLO .pt)')], max_length=10)),
-                ('original_name', models.CharField(max_length=255)),
-                ('file_path', models.CharField(help_text='Relative to the models folder.', max_length=500, unique=True)),
-                ('sha256', models.CharField(max_length=64)),
-                ('size', models.PositiveBigIntegerField(default=0)),
-                ('note', models.CharField(blank=True, default='', max_length=500)),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True)),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("classifier", "Classifier (state dict for the view or defect model)"),
+                            ("detection", "Detector (Ultralytics YOLO .pt)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("original_name", models.CharField(max_length=255)),
+                ("file_path", models.CharField(help_text="Relative to the models folder.", max_length=500, unique=True)),
+                ("sha256", models.CharField(max_length=64)),
+                ("size", models.PositiveBigIntegerField(default=0)),
+                ("note", models.CharField(blank=True, default="", max_length=500)),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-uploaded_at', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['classifier', 'detection'])), name='weights_file_kind_valid')],
+                "ordering": ["-uploaded_at", "-id"],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("kind__in", ["classifier", "detection"])), name="weights_file_kind_valid")
+                ],
             },
         ),
     ]

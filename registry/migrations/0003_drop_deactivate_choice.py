@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0002_weights_file'),
+        ("registry", "0002_weights_file"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='activationevent',
-            name='action',
-            field=models.CharField(choices=[('activate', 'Activated'), ('rollback', 'Rolled back')], default='activate', max_length=10),
+            model_name="activationevent",
+            name="action",
+            field=models.CharField(choices=[("activate", "Activated"), ("rollback", "Rolled back")], default="activate", max_length=10),
         ),
     ]

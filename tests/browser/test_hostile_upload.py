@@ -30,6 +30,7 @@ def real_passwords(*users) -> None:  # type: ignore[no-untyped-def]
         user.password = hasher.encode(PASSWORD, hasher.salt())
         user.save(update_fields=["password"])
 
+
 # What the script would do in an admin's session: mark the page, then make a superuser.
 PAYLOAD = b"""<html><body><script>
 document.title = 'PWNED';
@@ -44,7 +45,11 @@ fetch('/admin/auth/user/add/').then(r => r.text()).then(html => {
 
 
 def test_a_png_with_a_script_named_html_runs_nothing_when_an_admin_opens_it(
-    chromium, daphne_server, annotator, admin_user, tmp_path  # noqa: F811
+    chromium,  # noqa: F811
+    daphne_server,  # noqa: F811
+    annotator,
+    admin_user,
+    tmp_path,
 ):
     # The real server (daphne and the app's own media view), not Django's test server,
     # which serves /media/ with its own handler.

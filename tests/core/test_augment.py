@@ -27,12 +27,6 @@ def _wire_and_mask(index: int, view: str) -> tuple[np.ndarray, np.ndarray, tuple
     return rendered.picture, mask, rendered.box
 
 
-
-
-
-
-
-
 def test_heavy_classifier_pipeline_has_every_listed_step() -> None:
     names = {type(t).__name__ for t in augmentations("defect", heavy=True)}
     expected = {"Affine", "RandomBrightnessContrast", "RandomGamma", "GaussianBlur", "GaussNoise", "HorizontalFlip", "VerticalFlip"}

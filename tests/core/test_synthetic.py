@@ -182,8 +182,6 @@ def test_nuisances_do_not_follow_the_class() -> None:
     assert max(brightness.values()) - min(brightness.values()) < 25, brightness
 
 
-
-
 def test_shape_ceiling_bounds_what_a_model_can_reach() -> None:
     # The classes overlap by design: on the true shape values the Bayes rule reaches about 0.74 per picture
     # and 0.88 per wire (both views); one view alone is clearly worse than the pair.

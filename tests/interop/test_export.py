@@ -92,8 +92,19 @@ def test_yolo_export_passes_ultralytics_check_and_trains_one_epoch(library, tmp_
     data = check_det_dataset(str(folder / "data.yaml"))
     assert data["nc"] == 8 and data["names"][1] == "TOP_SWEEP"
     model = YOLO("yolov8n.yaml")
-    model.train(data=str(folder / "data.yaml"), epochs=1, imgsz=64, batch=2, workers=0, device="cpu", amp=False,
-                plots=False, project=str(tmp_path / "runs"), name="smoke", verbose=False)
+    model.train(
+        data=str(folder / "data.yaml"),
+        epochs=1,
+        imgsz=64,
+        batch=2,
+        workers=0,
+        device="cpu",
+        amp=False,
+        plots=False,
+        project=str(tmp_path / "runs"),
+        name="smoke",
+        verbose=False,
+    )
     assert (tmp_path / "runs" / "smoke" / "weights" / "last.pt").exists()
 
 
@@ -103,8 +114,15 @@ def test_commands_import_the_legacy_sample_and_export(db, tmp_path) -> None:  # 
     out = StringIO()
     call_command("import_annotations", "/work/shared/samples/legacy", "--dry-run", stdout=out)
     assert "Will import 8 boxes on 8 pictures" in out.getvalue() and Image.objects.count() == 0
-    call_command("import_annotations", "/work/shared/samples/legacy/annotations.db", "--pictures", "/work/shared/samples/legacy",
-                 "--save-mapping", "desktop", stdout=out)
+    call_command(
+        "import_annotations",
+        "/work/shared/samples/legacy/annotations.db",
+        "--pictures",
+        "/work/shared/samples/legacy",
+        "--save-mapping",
+        "desktop",
+        stdout=out,
+    )
     assert Annotation.objects.count() == 8
     call_command("export_annotations", str(tmp_path / "out.zip"), "--format", "csv", "--defect", "SWEEP", stdout=out)
     with zipfile.ZipFile(tmp_path / "out.zip") as bundle:

@@ -127,8 +127,10 @@ def test_truncated_json_names_line_and_column(tmp_path: Path) -> None:
 
 def test_coco_unknown_category_names_the_annotation(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
-    path.write_text('{"images": [{"id": 1, "file_name": "a.png"}], "categories": [{"id": 1, "name": "a"}],'
-                    ' "annotations": [{"id": 9, "image_id": 1, "category_id": 3, "bbox": [0, 0, 1, 1]}]}')
+    path.write_text(
+        '{"images": [{"id": 1, "file_name": "a.png"}], "categories": [{"id": 1, "name": "a"}],'
+        ' "annotations": [{"id": 9, "image_id": 1, "category_id": 3, "bbox": [0, 0, 1, 1]}]}'
+    )
     with pytest.raises(FormatError, match=r"annotations\[0\] \(id 9\): category_id 3"):
         coco.read(path)
 
@@ -204,8 +206,10 @@ def test_legacy_refuses_a_file_that_is_not_sqlite(tmp_path: Path) -> None:
 
 def test_csv_desktop_columns_and_bad_number(tmp_path: Path) -> None:
     path = tmp_path / "boxes.csv"
-    path.write_text("image_name,bbox_x1,bbox_y1,bbox_x2,bbox_y2,view,defect,success\n"
-                    "001_TOP.jpg,10,20,110,60,TOP,沖線,True\n002_TOP.jpg,,,,,,,False\n003_TOP.jpg,1,2,x,4,TOP,PASS,True\n")
+    path.write_text(
+        "image_name,bbox_x1,bbox_y1,bbox_x2,bbox_y2,view,defect,success\n"
+        "001_TOP.jpg,10,20,110,60,TOP,沖線,True\n002_TOP.jpg,,,,,,,False\n003_TOP.jpg,1,2,x,4,TOP,PASS,True\n"
+    )
     with pytest.raises(FormatError, match="boxes.csv, line 4: bbox_x2 is 'x'"):
         csv.read(path)
     path.write_text("\n".join(path.read_text().splitlines()[:3]) + "\n")
@@ -226,6 +230,8 @@ def test_detect_recognises_every_fixture() -> None:
 
 
 def test_format_modules_import_no_django() -> None:
-    code = ("import sys; import interop.reading, interop.mapping; "
-            "sys.exit(1 if any(m == 'django' or m.startswith('django.') for m in sys.modules) else 0)")
+    code = (
+        "import sys; import interop.reading, interop.mapping; "
+        "sys.exit(1 if any(m == 'django' or m.startswith('django.') for m in sys.modules) else 0)"
+    )
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2]).returncode == 0

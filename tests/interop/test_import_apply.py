@@ -41,8 +41,16 @@ def test_legacy_sample_imports_with_class_folder_as_wire_group(db, annotator) ->
 def test_yolo_fixture_matches_library_pictures_by_name(db, make_image) -> None:  # type: ignore[no-untyped-def]
     make_image("img_2.jpg", 640, 427)
     dataset = read_source(FIXTURES / "labelstudio_converter_yolo_import")
-    mapping = clean({"labels": {"bus": {"defect": "SWEEP", "view": "TOP"}, "number": {"skip": True},
-                                "closed_door": {"defect": "PASS", "view": "SIDE"}, "opened_door": {"defect": "TOUCH", "view": "SIDE"}}})
+    mapping = clean(
+        {
+            "labels": {
+                "bus": {"defect": "SWEEP", "view": "TOP"},
+                "number": {"skip": True},
+                "closed_door": {"defect": "PASS", "view": "SIDE"},
+                "opened_door": {"defect": "TOUCH", "view": "SIDE"},
+            }
+        }
+    )
     plan = plan_import(dataset, mapping)
     reasons = plan.skip_reasons()
     assert reasons["missing picture"] == 17  # img_3 .. img_7 are labels only
@@ -74,8 +82,13 @@ def test_coco_box_outside_is_clipped_or_skipped_by_choice(db, make_image) -> Non
 def test_labelstudio_annotator_can_be_skipped_by_attribute(db, make_image) -> None:  # type: ignore[no-untyped-def]
     make_image("image1.png", 2800, 2800)
     dataset = read_source(FIXTURES / "labelstudio_converter_export_yolo_data.json")
-    mapping = clean({"labels": {"parasites": {"defect": "WOBBLE"}, "white": {"defect": "PASS"}},
-                     "attributes": {"annotator=2": {"skip": True}}, "default_view": "SIDE"})
+    mapping = clean(
+        {
+            "labels": {"parasites": {"defect": "WOBBLE"}, "white": {"defect": "PASS"}},
+            "attributes": {"annotator=2": {"skip": True}},
+            "default_view": "SIDE",
+        }
+    )
     plan = plan_import(dataset, mapping)
     assert plan.box_count == 2
     assert plan.images[0].boxes[0].x == pytest.approx(37.88706739526412 / 100 * 2800)
@@ -97,8 +110,9 @@ def test_cvat_repeated_subset_images_become_duplicates(db, make_image) -> None: 
 def test_voc_size_mismatch_and_unknown_label(db, make_image) -> None:  # type: ignore[no-untyped-def]
     make_image("000001.jpg", 353, 500)
     make_image("2007_000001.jpg", 21, 10)
-    plan = plan_import(read_source(FIXTURES / "voc_pascal2007_000001_via_mmdetection.xml"),
-                       clean({"labels": {"dog": {"defect": "TOUCH", "view": "TOP"}}}))
+    plan = plan_import(
+        read_source(FIXTURES / "voc_pascal2007_000001_via_mmdetection.xml"), clean({"labels": {"dog": {"defect": "TOUCH", "view": "TOP"}}})
+    )
     assert [(b.x, b.y, b.width, b.height) for b in plan.images[0].boxes] == [(47, 239, 148, 132)]
     assert plan.skipped[0].reason.startswith("unknown label 'person'")
     other = plan_import(read_source(FIXTURES / "voc_datumaro_dataset1_2007_000001.xml"), clean({"default_defect": "PASS"}))
@@ -170,14 +184,17 @@ def test_legacy_paths_leaving_the_pictures_folder_get_one_answer_whether_or_not_
     (folder / "photo" / "Side" / "002_SIDE.png").write_bytes(png_bytes(seed=2))
     (tmp_path / "import" / "secret_TOP.png").write_bytes(png_bytes(seed=3))  # a server file outside the folder
     (folder / "photo" / "link_TOP.png").symlink_to(tmp_path / "import" / "secret_TOP.png")
-    _legacy_db(folder / "annotations.db", [
-        "D:\\data\\photo\\Top\\PASS\\001_TOP.png",
-        "D:\\data\\photo\\Top\\..\\Side\\002_SIDE.png",  # '..' that stays inside: fine
-        "..\\secret_TOP.png",  # exists outside
-        "..\\missing_TOP.png",  # does not exist
-        "D:\\data\\photo\\..\\..\\..\\secret_TOP.png",
-        "D:\\data\\photo\\link_TOP.png",  # a link inside that points outside
-    ])
+    _legacy_db(
+        folder / "annotations.db",
+        [
+            "D:\\data\\photo\\Top\\PASS\\001_TOP.png",
+            "D:\\data\\photo\\Top\\..\\Side\\002_SIDE.png",  # '..' that stays inside: fine
+            "..\\secret_TOP.png",  # exists outside
+            "..\\missing_TOP.png",  # does not exist
+            "D:\\data\\photo\\..\\..\\..\\secret_TOP.png",
+            "D:\\data\\photo\\link_TOP.png",  # a link inside that points outside
+        ],
+    )
     dataset = read_source(folder)
     plan = plan_import(dataset, clean({"labels": {"PASS": {"defect": "PASS"}}, "default_view": "TOP"}))
     assert sorted(image.name for image in plan.images) == ["001_TOP.png", "002_SIDE.png"]

@@ -168,10 +168,14 @@ def test_messages_name_what_the_user_gave_not_server_paths(client, annotator, da
     assert empty.status_code == 400
     error = empty.context["error"]
     assert error.startswith("lot42.zip: no annotation file found") and "unpacked" not in error
-    coco = {"images": [{"id": 1, "file_name": "a_TOP.png"}], "annotations": [
-        {"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 4, 4]}], "categories": [{"id": 1, "name": "PASS"}]}
-    started = client.post("/import/", {"file": upload({"coco.json": json.dumps(coco).encode(), "a_TOP.png": b"not a picture"}),
-                                       "format": "auto"})
+    coco = {
+        "images": [{"id": 1, "file_name": "a_TOP.png"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 4, 4]}],
+        "categories": [{"id": 1, "name": "PASS"}],
+    }
+    started = client.post(
+        "/import/", {"file": upload({"coco.json": json.dumps(coco).encode(), "a_TOP.png": b"not a picture"}), "format": "auto"}
+    )
     assert started.status_code == 302
     page = client.get(started["Location"])
     form = {f"labels-{row['index']}-defect": "PASS" for row in page.context["rows"]["labels"]}

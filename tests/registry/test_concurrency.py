@@ -42,8 +42,7 @@ def test_concurrent_activations_leave_exactly_one_active(engineer, tmp_path):
     source = tmp_path / "best.pt"
     source.write_bytes(b"weights")
     versions = [
-        registry.register_version("detection", source, metrics={"mAP50": 0.5 + index / 100}, dataset_size=10)
-        for index in range(THREADS)
+        registry.register_version("detection", source, metrics={"mAP50": 0.5 + index / 100}, dataset_size=10) for index in range(THREADS)
     ]
     for _ in range(ROUNDS):
         errors = _race(versions, engineer)

@@ -65,7 +65,7 @@ def test_compare_shows_metrics_recall_confusion_config_and_dataset_differences(e
     dataset = comparison.datasets[1]
     assert (dataset.added["train"], dataset.removed["train"], dataset.revised["train"], dataset.revised["val"]) == (1, 1, 1, 0)
     page = response.content.decode()
-    assert "weighted_ce" in page and "focal" in page and "TOUCH" in page and "<td class=\"num\">3</td>" in page
+    assert "weighted_ce" in page and "focal" in page and "TOUCH" in page and '<td class="num">3</td>' in page
 
 
 def test_compare_needs_two_versions(engineer_client, tmp_path):

@@ -25,7 +25,10 @@ def bounded_server(tmp_path) -> Iterator[int]:  # type: ignore[no-untyped-def]
     env.update(WIRESAG_DEBUG="1", WIRESAG_DATA_DIR=str(tmp_path / "data"), WIRESAG_REQUEST_MAX_BYTES=str(LIMIT))
     process = subprocess.Popen(
         [sys.executable, "-m", "wiresag_web.server", "-b", "127.0.0.1", "-p", str(port), "wiresag_web.asgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60
@@ -56,8 +59,7 @@ def _answer(sock: socket.socket) -> bytes:
 def test_content_length_over_the_limit_is_refused_before_the_body(bounded_server):
     with socket.create_connection(("127.0.0.1", bounded_server)) as sock:
         sock.sendall(
-            b"POST /api/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
-            b"Content-Length: 300000000\r\n\r\n"
+            b"POST /api/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: 300000000\r\n\r\n"
         )
         answer = _answer(sock)  # not one byte of the 300 MB was sent
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]

@@ -13,9 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def run_manage(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("WIRESAG_")}
     clean.update({"WIRESAG_DATA_DIR": str(tmp_path / "data"), **env})
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120)
 
 
 def test_production_without_secret_refuses_to_start(tmp_path):
@@ -49,7 +47,7 @@ def test_deploy_check_is_clean_with_production_settings(tmp_path):
 
 def test_no_fixed_secret_in_the_source():
     for path in ROOT.glob("wiresag_web/*.py"):
-        assert "SECRET_KEY = \"" not in path.read_text(), path
+        assert 'SECRET_KEY = "' not in path.read_text(), path
 
 
 def test_sqlite_runs_in_wal_mode(db):

@@ -52,8 +52,14 @@ def test_pictures_imported_from_the_desktop_tool_get_their_views_paired_on_upgra
     old = executor.loader.project_state(before).apps.get_model("annotations", "Image")
     for index, (group, view) in enumerate([("Top/沖線", "TOP"), ("Side/沖線", "SIDE"), ("lot7", "TOP")]):
         old.objects.create(
-            file=f"images/{index}.png", original_name=f"001_{view}.jpg", sha256=f"{index}" * 64, width=4, height=4, wire_id="001",
-            wire_group=group, view=view,
+            file=f"images/{index}.png",
+            original_name=f"001_{view}.jpg",
+            sha256=f"{index}" * 64,
+            width=4,
+            height=4,
+            wire_id="001",
+            wire_group=group,
+            view=view,
         )
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())

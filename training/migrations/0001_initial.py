@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,84 +14,130 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='TrainingRun',
+            name="TrainingRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model_type', models.CharField(choices=[('detection', 'Detection (YOLOv8)'), ('view', 'View classifier (ResNet18)'), ('defect', 'Defect classifier (EfficientNet-B0)')], max_length=9)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('paused', 'Paused'), ('cancelled', 'Cancelled'), ('failed', 'Failed'), ('succeeded', 'Succeeded'), ('interrupted', 'Interrupted')], default='queued', max_length=11)),
-                ('config', models.JSONField(default=dict)),
-                ('dataset_snapshot', models.JSONField(blank=True, default=dict)),
-                ('device', models.CharField(blank=True, default='', max_length=50)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.TextField(blank=True, default='', help_text='A sentence for the user.')),
-                ('traceback', models.TextField(blank=True, default='')),
-                ('worker', models.CharField(blank=True, default='', max_length=100)),
-                ('lease_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('control', models.CharField(blank=True, choices=[('', 'None'), ('pause', 'Pause requested'), ('cancel', 'Cancel requested')], default='', max_length=6)),
-                ('progress', models.JSONField(blank=True, default=dict)),
-                ('checkpoint_path', models.CharField(blank=True, default='', max_length=500)),
-                ('sequence', models.CharField(blank=True, default='', max_length=36)),
-                ('sequence_index', models.PositiveSmallIntegerField(default=0)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "model_type",
+                    models.CharField(
+                        choices=[
+                            ("detection", "Detection (YOLOv8)"),
+                            ("view", "View classifier (ResNet18)"),
+                            ("defect", "Defect classifier (EfficientNet-B0)"),
+                        ],
+                        max_length=9,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("paused", "Paused"),
+                            ("cancelled", "Cancelled"),
+                            ("failed", "Failed"),
+                            ("succeeded", "Succeeded"),
+                            ("interrupted", "Interrupted"),
+                        ],
+                        default="queued",
+                        max_length=11,
+                    ),
+                ),
+                ("config", models.JSONField(default=dict)),
+                ("dataset_snapshot", models.JSONField(blank=True, default=dict)),
+                ("device", models.CharField(blank=True, default="", max_length=50)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("error", models.TextField(blank=True, default="", help_text="A sentence for the user.")),
+                ("traceback", models.TextField(blank=True, default="")),
+                ("worker", models.CharField(blank=True, default="", max_length=100)),
+                ("lease_expires_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "control",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "None"), ("pause", "Pause requested"), ("cancel", "Cancel requested")],
+                        default="",
+                        max_length=6,
+                    ),
+                ),
+                ("progress", models.JSONField(blank=True, default=dict)),
+                ("checkpoint_path", models.CharField(blank=True, default="", max_length=500)),
+                ("sequence", models.CharField(blank=True, default="", max_length=36)),
+                ("sequence_index", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='RunLogLine',
+            name="RunLogLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('level', models.CharField(default='INFO', max_length=8)),
-                ('message', models.TextField()),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='log_lines', to='training.trainingrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("level", models.CharField(default="INFO", max_length=8)),
+                ("message", models.TextField()),
+                (
+                    "run",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="log_lines", to="training.trainingrun"),
+                ),
             ],
             options={
-                'ordering': ['run', 'id'],
+                "ordering": ["run", "id"],
             },
         ),
         migrations.CreateModel(
-            name='EpochMetric',
+            name="EpochMetric",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('epoch', models.PositiveIntegerField()),
-                ('metrics', models.JSONField(default=dict)),
-                ('learning_rate', models.FloatField(blank=True, null=True)),
-                ('seconds', models.FloatField(default=0.0)),
-                ('eta_seconds', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='epochs', to='training.trainingrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("epoch", models.PositiveIntegerField()),
+                ("metrics", models.JSONField(default=dict)),
+                ("learning_rate", models.FloatField(blank=True, null=True)),
+                ("seconds", models.FloatField(default=0.0)),
+                ("eta_seconds", models.FloatField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("run", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="epochs", to="training.trainingrun")),
             ],
             options={
-                'ordering': ['run', 'epoch'],
+                "ordering": ["run", "epoch"],
             },
         ),
         migrations.AddIndex(
-            model_name='trainingrun',
-            index=models.Index(fields=['status'], name='run_status_idx'),
+            model_name="trainingrun",
+            index=models.Index(fields=["status"], name="run_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='trainingrun',
-            index=models.Index(fields=['model_type', 'status'], name='run_type_status_idx'),
+            model_name="trainingrun",
+            index=models.Index(fields=["model_type", "status"], name="run_type_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='trainingrun',
-            index=models.Index(fields=['sequence', 'sequence_index'], name='run_sequence_idx'),
+            model_name="trainingrun",
+            index=models.Index(fields=["sequence", "sequence_index"], name="run_sequence_idx"),
         ),
         migrations.AddConstraint(
-            model_name='trainingrun',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'running', 'paused', 'cancelled', 'failed', 'succeeded', 'interrupted'])), name='run_status_valid'),
+            model_name="trainingrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["queued", "running", "paused", "cancelled", "failed", "succeeded", "interrupted"])),
+                name="run_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trainingrun',
-            constraint=models.CheckConstraint(condition=models.Q(('model_type__in', ['detection', 'view', 'defect'])), name='run_model_type_valid'),
+            model_name="trainingrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("model_type__in", ["detection", "view", "defect"])), name="run_model_type_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='epochmetric',
-            constraint=models.UniqueConstraint(fields=('run', 'epoch'), name='epoch_unique_per_run'),
+            model_name="epochmetric",
+            constraint=models.UniqueConstraint(fields=("run", "epoch"), name="epoch_unique_per_run"),
         ),
     ]

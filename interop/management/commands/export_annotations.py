@@ -24,8 +24,13 @@ class Command(BaseCommand):
         parser.add_argument("--no-pictures", action="store_true", help="labels only (not for YOLO, which needs the pictures)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        images = select(view=options["view"], defect=options["defect"], wire_group=options["wire_group"],
-                        name=options["name"], for_training=not options["all_boxes"])
+        images = select(
+            view=options["view"],
+            defect=options["defect"],
+            wire_group=options["wire_group"],
+            name=options["name"],
+            for_training=not options["all_boxes"],
+        )
         count = images.count()
         if not count:
             raise CommandError("No boxes match these filters; nothing was exported.")

@@ -27,8 +27,13 @@ class Command(BaseCommand):
         parser.add_argument("--format", default="auto", choices=["auto", *FORMAT_NAMES])
         parser.add_argument("--pictures", help="folder holding the pictures (the desktop tool's photo folder's parent)")
         parser.add_argument("--mapping", help="name of a saved label mapping, or a JSON file with one")
-        parser.add_argument("--map", action="append", default=[], metavar="LABEL=DEFECT[:VIEW]|skip",
-                            help="map one foreign label, e.g. car=TOUCH:TOP or bus=skip (repeatable)")
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="LABEL=DEFECT[:VIEW]|skip",
+            help="map one foreign label, e.g. car=TOUCH:TOP or bus=skip (repeatable)",
+        )
         parser.add_argument("--default-view", default="", choices=["", "TOP", "SIDE"])
         parser.add_argument("--wire-group", default="", help="lot or batch put in front of every picture's folder")
         parser.add_argument("--no-clip", action="store_true", help="skip boxes reaching outside the picture instead of clipping them")
@@ -82,8 +87,10 @@ class Command(BaseCommand):
             mapping = self._mapping(options, dataset)
             plan = plan_import(dataset, mapping, clip=not options["no_clip"], wire_group=options["wire_group"])
             self.stdout.write(f"Format: {dataset.format}; {len(dataset.images)} pictures named, labels: {dataset.label_counts()}")
-            self.stdout.write(f"Will import {plan.box_count} boxes on {len(plan.images)} pictures ({plan.new_picture_count} new pictures, "
-                              f"{plan.clipped_count} boxes clipped).")
+            self.stdout.write(
+                f"Will import {plan.box_count} boxes on {len(plan.images)} pictures ({plan.new_picture_count} new pictures, "
+                f"{plan.clipped_count} boxes clipped)."
+            )
             for reason, count in plan.skip_reasons().items():
                 self.stdout.write(f"Skipped {count}: {reason}")
             for note in plan.notes:
