@@ -34,6 +34,7 @@ from annotations.models import Image
 from annotations.upload import EntryTooLarge, read_entry, unsafe_entry_reason, wire_group_for_entry, zip_bounds_problem
 from core.imaging.pictures import PICTURE_SUFFIXES, PictureInput
 from core.inspection.reports import InspectionReport, load_report
+from core.inspection.verdicts import DEFAULT_RULE
 from core.jsonfile import write_atomically
 from core.labels import parse_wire_name
 from review.prediction import (
@@ -177,7 +178,7 @@ def start_inspection(
     archive_name: str = "",
     chosen: Mapping[str, int | None] | None = None,
     conf_threshold: float = 0.25,
-    rule: str = "worst",
+    rule: str = DEFAULT_RULE,
     user: Actor = None,
     label: str = "",
 ) -> JobStatus:
@@ -311,7 +312,7 @@ def run_inspection(job_id: str) -> None:
             inputs = [picture_input(images[pk]) for pk in spec["image_ids"] if pk in images]
         status.total, status.message = len(inputs), "Inspecting."
         write_status(INSPECTION, status)
-        pipeline = build_pipeline(versions, spec["conf_threshold"], spec.get("rule", "worst"))
+        pipeline = build_pipeline(versions, spec["conf_threshold"], spec.get("rule", DEFAULT_RULE))
         report = pipeline.run(inputs, progress=_Progress(INSPECTION, status), versions=status.versions)
         report.write(folder)
         counts = report.counts()

@@ -25,7 +25,7 @@ from accounts.users import Actor, recorded_user
 from annotations.choices import ModelType, ReviewState, Source
 from annotations.models import Annotation, AnnotationChange, Image
 from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, ModelUnavailable, PictureInput
-from core.inspection.verdicts import PictureResult, verdict_rule
+from core.inspection.verdicts import DEFAULT_RULE, PictureResult, verdict_rule
 from registry.models import ModelVersion
 from registry.versions import RegistryError, active_versions, load_checkpoint_path, slot_key
 
@@ -69,7 +69,7 @@ def choose_versions(chosen: Mapping[str, int | None] | None = None) -> dict[str,
 
 
 def build_pipeline(
-    versions: Mapping[str, ModelVersion], conf_threshold: float = DEFAULT_CONF_THRESHOLD, rule: str = "worst"
+    versions: Mapping[str, ModelVersion], conf_threshold: float = DEFAULT_CONF_THRESHOLD, rule: str = DEFAULT_RULE
 ) -> InferencePipeline:
     """Load the files of ``versions`` (checksums verified) into one pipeline."""
     # torch and Ultralytics load here, in the worker, not when the web process starts.

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.roles import role_required
 from annotations.choices import ModelType
 from annotations.models import Image
-from core.inspection.verdicts import RULES
+from core.inspection.verdicts import DEFAULT_RULE, RULE_LABELS, RULES
 from core.labels import DEFECTS, VIEWS, defect_display
 from core.params import parse_id
 from registry.models import ModelVersion
@@ -125,7 +125,7 @@ def inspect(request: HttpRequest) -> HttpResponse:
         try:
             chosen, conf_threshold = _chosen(request), _threshold(request)
             label = request.POST.get("label", "")
-            rule = request.POST.get("rule", "worst")
+            rule = request.POST.get("rule", DEFAULT_RULE)
             if rule not in RULES:
                 raise PredictionUnavailable("Choose how the two views combine: worst case or highest confidence.")
             upload = request.FILES.get("archive")
@@ -157,7 +157,8 @@ def inspect(request: HttpRequest) -> HttpResponse:
         "jobs": list_jobs(INSPECTION),
         "groups": Image.objects.order_by("wire_group").values_list("wire_group", flat=True).distinct(),
         "views": VIEWS,
-        "rules": RULES,
+        "rules": [(rule, RULE_LABELS[rule]) for rule in RULES],
+        "default_rule": DEFAULT_RULE,
     }
     return render(request, "review/inspect.html", context)
 

@@ -34,7 +34,7 @@ from core.data.prepare import crop_box
 from core.imaging.decode import UnreadableImage, open_image, to_rgb8
 from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, ModelUnavailable, PictureInput
 from core.inspection.reports import InspectionReport
-from core.inspection.verdicts import BoxPrediction, PictureResult, Rule
+from core.inspection.verdicts import DEFAULT_RULE, BoxPrediction, PictureResult, Rule
 from core.labels import DEFECTS, VIEWS, classifier_task, parse_wire_name
 from core.offline import import_yolo
 
@@ -210,7 +210,7 @@ class InferencePipeline:
         conf_threshold: float = DEFAULT_CONF_THRESHOLD,
         max_detections: int = DEFAULT_MAX_DETECTIONS,
         device: str = "cpu",
-        rule: Rule = "worst",
+        rule: Rule = DEFAULT_RULE,
         config_dir: Path | None = None,
     ) -> None:
         from core.offline import configure_offline, install_fonts

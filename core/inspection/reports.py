@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.inspection.verdicts import PictureResult, Rule, WireVerdict, wire_verdicts
+from core.inspection.verdicts import DEFAULT_RULE, PictureResult, Rule, WireVerdict, wire_verdicts
 from core.labels import DEFECT_CHINESE, DEFECTS
 
 DESKTOP_COLUMNS: tuple[str, ...] = (
@@ -58,7 +58,7 @@ class InspectionReport:
     """The pictures, the wire verdicts and what produced them (versions, thresholds, rule)."""
 
     pictures: list[PictureResult]
-    rule: Rule = "worst"
+    rule: Rule = DEFAULT_RULE
     #: Model slot (``detection``, ``view``, ``defect``, ``defect/TOP``...) -> version name or file.
     versions: dict[str, str] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)

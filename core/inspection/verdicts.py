@@ -36,7 +36,16 @@ from typing import Any, Literal
 from core.labels import DEFECTS, SEVERITY, VIEWS
 
 Rule = Literal["worst", "confidence", "evidence"]
-RULES: tuple[str, ...] = ("worst", "confidence", "evidence")
+RULES: tuple[str, ...] = ("evidence", "worst", "confidence")
+#: Chosen by grouped cross-validation on real wires (bench/bench_realdata.py, docs/training.md): both
+#: views' probabilities multiplied beat the worst case of the two views' verdicts.
+DEFAULT_RULE: Rule = "evidence"
+#: What each rule means, in the words the Inspect page shows.
+RULE_LABELS: dict[str, str] = {
+    "evidence": "both views' evidence combined",
+    "worst": "worst case of the two views",
+    "confidence": "the more confident view",
+}
 #: Probabilities are floored here before taking logs, so one view's 0 cannot veto the other's evidence outright.
 _PROBABILITY_FLOOR = 1e-4
 
@@ -86,7 +95,7 @@ class PictureResult:
     def success(self) -> bool:
         return not self.error
 
-    def finding(self, rule: Rule = "worst") -> Finding | None:
+    def finding(self, rule: Rule = DEFAULT_RULE) -> Finding | None:
         """The one box that speaks for this picture under ``rule`` (None without boxes)."""
         if not self.boxes or self.view is None:
             return None
@@ -168,7 +177,7 @@ def verdict_rule(name: str) -> Rule:
     raise ValueError(f"Unknown verdict rule {name!r}; use one of {', '.join(RULES)}.")
 
 
-def decide(findings: Sequence[Finding], rule: Rule = "worst") -> Finding:
+def decide(findings: Sequence[Finding], rule: Rule = DEFAULT_RULE) -> Finding:
     """The finding that decides under ``rule`` (see the module docstring for ties)."""
     if rule not in RULES:
         raise ValueError(f"Unknown verdict rule {rule!r}; use one of {', '.join(RULES)}.")
@@ -196,7 +205,7 @@ def _evidence_verdict(findings: Sequence[Finding]) -> tuple[str, float, str]:
     return DEFECTS[best], combined[best], deciding.view
 
 
-def wire_verdict(wire_id: str, pictures: Sequence[PictureResult], rule: Rule = "worst") -> WireVerdict:
+def wire_verdict(wire_id: str, pictures: Sequence[PictureResult], rule: Rule = DEFAULT_RULE) -> WireVerdict:
     """Combine the pictures of one wire (normally its TOP and its SIDE) into one verdict."""
     per_view: dict[str, Finding] = {}
     problems: list[str] = []
@@ -239,7 +248,7 @@ def wire_verdict(wire_id: str, pictures: Sequence[PictureResult], rule: Rule = "
     )
 
 
-def wire_verdicts(pictures: Iterable[PictureResult], rule: Rule = "worst") -> list[WireVerdict]:
+def wire_verdicts(pictures: Iterable[PictureResult], rule: Rule = DEFAULT_RULE) -> list[WireVerdict]:
     """One verdict per wire id, in the order the wires first appear."""
     groups: dict[str, list[PictureResult]] = {}
     for picture in pictures:

@@ -168,8 +168,10 @@ class DefectConfig(ClassifierConfig):
     batch: int = _opt(16, "Pictures per batch; halved automatically after a CUDA out-of-memory error.", low=1, high=1024)
     pass_oversample: int = _opt(20, "How many times each PASS crop is repeated per epoch, each with fresh augmentation.", low=1, high=1000)
     shape_features: bool = _opt(True, "Defect model only: add the traced wire-shape descriptor (bend, loop heights) beside the CNN.")
+    # 1.0 since the real-data cross-validation (docs/training.md): a network trained from scratch on a few
+    # dozen real wires is at chance, so any weight it gets only adds noise to the shape classifier.
     shape_weight: float = _opt(
-        0.9,
+        1.0,
         "Defect model only: weight of the linear wire-shape classifier against the network's probabilities (0 = network alone).",
         low=0.0,
         high=1.0,

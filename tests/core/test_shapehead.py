@@ -7,9 +7,9 @@ import io
 import numpy as np
 import pytest
 import torch
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.linear_model import LogisticRegression
 
-from core.shape.shapehead import VIEW_FEATURES, combine, fit_shape_head, shape_log_probabilities
+from core.shape.shapehead import VIEW_FEATURES, C, combine, fit_shape_head, shape_log_probabilities
 from core.shape.wireshape import FEATURES
 from core.training.config import ConfigError, load_config
 
@@ -35,10 +35,10 @@ def test_matches_sklearn_per_view_on_the_selected_standardised_features():
         columns = [FEATURES.index(name) for name in names]
         x = train[rows][:, columns]
         mean, scale = x.mean(axis=0), x.std(axis=0)
-        reference = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto", priors=[0.25] * 4).fit((x - mean) / scale, labels[rows])
+        reference = LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit((x - mean) / scale, labels[rows])
         expected = reference.predict_proba((test[:, columns] - mean) / scale)
         ours = np.exp(shape_log_probabilities(head, test, [view] * len(test)))
-        assert np.allclose(ours, expected, atol=1e-9)
+        assert np.allclose(ours, expected, atol=1e-6)
         assert (ours.argmax(axis=1) == reference.predict((test[:, columns] - mean) / scale)).all()
 
 
@@ -50,7 +50,7 @@ def test_two_classes_and_a_missing_class_and_a_view_without_a_head():
     columns = [FEATURES.index(name) for name in VIEW_FEATURES["SIDE"]]
     x = train[:, columns]
     mean, scale = x.mean(axis=0), x.std(axis=0)
-    reference = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto", priors=[0.5, 0.5]).fit((x - mean) / scale, labels)
+    reference = LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit((x - mean) / scale, labels)
     probabilities = np.exp(shape_log_probabilities(head, train, ["SIDE"] * len(labels)))
     present = probabilities[:, [1, 3]]
     assert np.allclose(present / present.sum(axis=1, keepdims=True), reference.predict_proba((x - mean) / scale))
@@ -86,7 +86,7 @@ def test_combined_probabilities_sum_to_one_and_weights_reach_both_ends():
 
 
 def test_shape_weight_belongs_to_the_defect_model():
-    assert load_config("defect").shape_weight == 0.9 and load_config("defect", "cpu-quick").shape_weight == 0.9
+    assert load_config("defect").shape_weight == 1.0 and load_config("defect", "cpu-quick").shape_weight == 1.0
     assert load_config("view").shape_weight == 0.0
     with pytest.raises(ConfigError, match="only applies to the defect model"):
         load_config("view", overrides={"shape_weight": 0.5})

@@ -16,7 +16,7 @@ def picture(wire: str, view: str, *boxes: BoxPrediction, error: str = "") -> Pic
 
 
 def test_worst_case_takes_the_more_severe_view_even_when_less_confident() -> None:
-    verdict = wire_verdict("w1", [picture("w1", "TOP", box("TOUCH", 0.4)), picture("w1", "SIDE", box("SWEEP", 0.95))])
+    verdict = wire_verdict("w1", [picture("w1", "TOP", box("TOUCH", 0.4)), picture("w1", "SIDE", box("SWEEP", 0.95))], rule="worst")
     assert (verdict.verdict, verdict.deciding_view, verdict.confidence) == ("TOUCH", "TOP", 0.4)
     assert verdict.complete and verdict.note == ""
 
@@ -28,7 +28,7 @@ def test_confidence_rule_takes_the_more_confident_view() -> None:
 
 
 def test_worst_case_same_class_is_decided_by_the_more_confident_view() -> None:
-    verdict = wire_verdict("w1", [picture("w1", "TOP", box("WOBBLE", 0.9)), picture("w1", "SIDE", box("WOBBLE", 0.6))])
+    verdict = wire_verdict("w1", [picture("w1", "TOP", box("WOBBLE", 0.9)), picture("w1", "SIDE", box("WOBBLE", 0.6))], rule="worst")
     assert (verdict.verdict, verdict.deciding_view, verdict.confidence) == ("WOBBLE", "TOP", 0.9)
 
 
@@ -81,7 +81,7 @@ def test_wire_verdicts_group_by_wire_in_first_seen_order() -> None:
 
 
 def test_unknown_rule_is_refused_with_the_choices() -> None:
-    with pytest.raises(ValueError, match="worst, confidence, evidence"):
+    with pytest.raises(ValueError, match="evidence, worst, confidence"):
         decide([Finding("TOP", "PASS", 0.5)], "majority")  # type: ignore[arg-type]
 
 
@@ -97,7 +97,7 @@ def test_evidence_multiplies_both_views_probabilities() -> None:
     expected = [0.16, 0.0225, 0.005, 0.045]
     assert verdict.verdict == "PASS"
     assert verdict.confidence == pytest.approx(0.16 / sum(expected))
-    assert wire_verdict("w1", [picture("w1", "TOP", top), picture("w1", "SIDE", side)]).verdict == "TOUCH"
+    assert wire_verdict("w1", [picture("w1", "TOP", top), picture("w1", "SIDE", side)], rule="worst").verdict == "TOUCH"
 
 
 def test_evidence_of_one_view_is_that_views_argmax() -> None:
@@ -115,3 +115,11 @@ def test_evidence_verdict_survives_json() -> None:
     top = probable("SWEEP", (0.40, 0.45, 0.05, 0.10), "TOP")
     verdict = wire_verdict("w1", [picture("w1", "TOP", top)], rule="evidence")
     assert type(verdict).from_json(verdict.to_json()) == verdict
+
+
+def test_the_default_rule_is_evidence_as_chosen_on_real_wires() -> None:
+    from core.inspection.verdicts import DEFAULT_RULE
+
+    assert DEFAULT_RULE == "evidence"
+    top, side = probable("TOUCH", (0.05, 0.25, 0.3, 0.4), "TOP"), probable("SWEEP", (0.05, 0.6, 0.3, 0.05), "SIDE")
+    assert wire_verdict("w1", [picture("w1", "TOP", top), picture("w1", "SIDE", side)]).rule == "evidence"

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, pictures_in_folder
 from core.inspection.reports import write_csv
-from core.inspection.verdicts import RULES
+from core.inspection.verdicts import DEFAULT_RULE, RULES
 from registry.models import ModelVersion
 from review.prediction import PredictionUnavailable, build_pipeline, choose_versions, version_names
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
             help="Version names to use instead of the active ones (one per model type you want to replace).",
         )
         parser.add_argument("--conf", type=float, default=DEFAULT_CONF_THRESHOLD, help="Detection confidence threshold.")
-        parser.add_argument("--rule", choices=RULES, default="worst", help="How a wire's two views combine.")
+        parser.add_argument("--rule", choices=RULES, default=DEFAULT_RULE, help="How a wire's two views combine.")
         parser.add_argument("--format", choices=("csv", "all"), default="csv", help="all: also write .json and .xlsx beside the CSV.")
 
     def handle(self, *args: Any, **options: Any) -> None:
