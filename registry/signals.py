@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.dispatch import receiver
 
@@ -10,9 +10,12 @@ from registry.versions import register_version
 from training.models import TrainingRun
 from training.signals import run_succeeded
 
+if TYPE_CHECKING:  # the trainer (and torch) stay out of the web process
+    from core.training.runner import TrainResult
+
 
 @receiver(run_succeeded, dispatch_uid="registry.register_trained_run")
-def register_trained_run(sender: type[TrainingRun], run: TrainingRun, result: Any, **kwargs: Any) -> str:
+def register_trained_run(sender: type[TrainingRun], run: TrainingRun, result: TrainResult, **kwargs: Any) -> str:
     """Register the run's best checkpoint as a new model version; the sentence goes to the run's log."""
     view_scope = run.config.get("view_scope", "all")
     version = register_version(

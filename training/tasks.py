@@ -10,12 +10,15 @@ import logging
 import threading
 import traceback as traceback_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
 from core.training.events import StopRequested
+
+if TYPE_CHECKING:
+    from core.training.runner import TrainResult
 from training import jobs
 from training.models import HEARTBEAT_SECONDS, RunStatus, TrainingRun
 from training.signals import run_succeeded
@@ -133,7 +136,7 @@ def paused_message(epoch: int) -> str:
     )
 
 
-def _succeed(run: TrainingRun, worker: str, sink: DatabaseSink, result: Any) -> None:
+def _succeed(run: TrainingRun, worker: str, sink: DatabaseSink, result: TrainResult) -> None:
     # The registry (a floor above) registers the model version; a receiver that raises fails the run.
     answers = [answer for _, answer in run_succeeded.send(sender=TrainingRun, run=run, result=result) if answer]
     TrainingRun.objects.filter(pk=run.pk).update(device=getattr(result, "device", "") or run.device)
