@@ -33,8 +33,10 @@ DESKTOP_COLUMNS: tuple[str, ...] = (
     "success",
     "error",
 )
+#: After the desktop tool's columns: how sure the detector was of each box.
+DETECTION_COLUMNS: tuple[str, ...] = ("detection_confidence",)
 WIRE_COLUMNS: tuple[str, ...] = ("wire_id", "wire_verdict", "deciding_view", "wire_note")
-CSV_COLUMNS: tuple[str, ...] = DESKTOP_COLUMNS + WIRE_COLUMNS
+CSV_COLUMNS: tuple[str, ...] = DESKTOP_COLUMNS + DETECTION_COLUMNS + WIRE_COLUMNS
 WIRE_SHEET_COLUMNS: tuple[str, ...] = (
     "wire_id",
     "wire_verdict",
@@ -104,7 +106,7 @@ class InspectionReport:
             }
             if not picture.boxes:
                 error = picture.error or "No wire loop was found above the detection threshold; check the picture or lower the threshold."
-                empty = dict.fromkeys(DESKTOP_COLUMNS, "")
+                empty = dict.fromkeys(DESKTOP_COLUMNS + DETECTION_COLUMNS, "")
                 rows.append({**empty, "image_name": picture.image_name, "success": False, "error": error, **wire_part})
                 continue
             for box in picture.boxes:
@@ -121,6 +123,7 @@ class InspectionReport:
                         "defect_confidence": _round(box.defect_confidence),
                         "success": True,
                         "error": "",
+                        "detection_confidence": _round(box.detection_confidence),
                         **wire_part,
                     }
                 )

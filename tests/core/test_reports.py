@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from core.inspection.reports import CSV_COLUMNS, DESKTOP_COLUMNS, InspectionReport, load_report
@@ -33,6 +34,9 @@ def test_csv_starts_with_the_desktop_columns_and_has_a_row_per_box_or_failure(tm
     assert [r["image_name"] for r in rows] == ["w1_TOP.png", "w1_SIDE.png", "w2_TOP.png", "碰觸/w3_SIDE.png"]
     first = rows[0]
     assert (first["bbox_x1"], first["bbox_x2"], first["defect"], first["success"]) == ("10", "210", "SWEEP", "True")
+    # The detector's confidence comes right after the desktop tool's columns.
+    assert tuple(reader.fieldnames or ())[len(DESKTOP_COLUMNS)] == "detection_confidence"
+    assert float(first["detection_confidence"]) == pytest.approx(sample_report().pictures[0].boxes[0].detection_confidence, abs=1e-4)
     assert (first["wire_verdict"], first["deciding_view"]) == ("TOUCH", "SIDE")
     assert rows[2]["success"] == "False" and "damaged" in rows[2]["error"] and rows[2]["bbox_x1"] == ""
     assert rows[3]["success"] == "False" and "No wire loop was found" in rows[3]["error"]
