@@ -24,7 +24,7 @@ from PIL import Image as PILImage
 from core.data.dataset import SPLITS, ImageRecord, Snapshot, box_counts, dataset_statistics
 from core.data.weights import class_weights
 from core.imaging.decode import window_to_8bit
-from core.labels import DEFECTS, VIEWS
+from core.labels import DEFECTS, VIEWS, parse_wire_name
 
 YOLO_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 _HIGH_DEPTH_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I", "F"}
@@ -49,11 +49,23 @@ def _fresh_folder(out_dir: Path, fingerprint: str, extra: dict[str, Any]) -> boo
     return False
 
 
-def output_name(record: ImageRecord) -> str:
-    """A unique, stable file name: legacy folders repeat names like ``001_TOP.jpg``."""
+#: Bumped when the names or contents of prepared crops change meaning, so old sets are prepared again.
+CROPS_VERSION = 2
+
+
+def output_name(record: ImageRecord, view: str | None = None) -> str:
+    """A unique, stable file name: legacy folders repeat names like ``001_TOP.jpg``.
+
+    With ``view`` the name ends in ``_<VIEW>`` (unless the picture's own name already says so),
+    so the trainers read a crop's view from its name: stored pictures are named by their
+    content hash, which says nothing about the view.
+    """
     source = Path(record.path)
     digest = hashlib.sha256(record.path.encode()).hexdigest()[:10]
-    return f"{source.stem}-{digest}"
+    stem = source.stem
+    if view is not None and parse_wire_name(source.name).view != view:
+        stem = f"{stem}_{view}"
+    return f"{stem}-{digest}"
 
 
 def is_high_depth(path: str | Path) -> bool:
@@ -194,7 +206,7 @@ def prepare_crops(
     out_dir = Path(out_dir).absolute()
     classes = list(DEFECTS if task == "defect" else VIEWS)
     fingerprint = snapshot.fingerprint()
-    settings = {"task": task, "margin": margin, "whole_image": whole_image, "size": size}
+    settings = {"task": task, "margin": margin, "whole_image": whole_image, "size": size, "crops_version": CROPS_VERSION}
     if _fresh_folder(out_dir, fingerprint, settings):
         return out_dir
     counts = {split: dict.fromkeys(classes, 0) for split in SPLITS}
@@ -207,7 +219,7 @@ def prepare_crops(
                 if view is None:
                     continue
                 picture = read_rgb8(record.path)
-                _write_png(out_dir / split / view / f"{output_name(record)}.png", _resized(picture, size))
+                _write_png(out_dir / split / view / f"{output_name(record, view)}.png", _resized(picture, size))
                 counts[split][view] += 1
                 continue
             if not record.boxes:
@@ -216,7 +228,7 @@ def prepare_crops(
             for index, box in enumerate(record.boxes):
                 cls = box.defect if task == "defect" else box.view
                 crop = crop_box(picture, box.x, box.y, box.width, box.height, margin)
-                _write_png(out_dir / split / cls / f"{output_name(record)}-{index}.png", _resized(crop, size))
+                _write_png(out_dir / split / cls / f"{output_name(record, box.view)}-{index}.png", _resized(crop, size))
                 counts[split][cls] += 1
     train_counts = [counts["train"][c] for c in classes] if whole_image else box_counts(snapshot.train, task)
     info = {

@@ -133,3 +133,24 @@ def test_legacy_sample_gives_all_three_sets(tmp_path: Path) -> None:
     views = json.loads((prepare_crops(snapshot, tmp_path / "view", "view") / "info.json").read_text())
     assert views["counts"]["train"] == {"TOP": 4, "SIDE": 4}
     assert read_rgb8(records[0].path).shape == (1004, 1004, 3)
+
+
+def test_crops_of_pictures_stored_under_a_hash_name_still_tell_their_view(tmp_path: Path) -> None:
+    """Uploaded and imported pictures are stored as ``<sha256>.<ext>``: the crop's name must carry the view.
+
+    Before, such crops had no view, so the per-view shape classifier was never fitted on real data and
+    every defect probability came out uniform.
+    """
+    from core.training.crops import crop_view
+
+    records = []
+    for record in legacy_records():
+        stored = tmp_path / "media" / f"{abs(hash(record.path)):x}.jpg"
+        stored.parent.mkdir(exist_ok=True)
+        stored.write_bytes(Path(record.path).read_bytes())
+        records.append(ImageRecord(str(stored), record.width, record.height, record.wire_key, None, record.boxes, record.image_id))
+    out = prepare_crops(split_records(records, seed=0, min_samples_per_class=0), tmp_path / "crops", "defect", size=32)
+    crops = sorted(out.glob("*/*/*.png"))
+    assert len(crops) == 8
+    views = {path.name: crop_view(str(path)) for path in crops}
+    assert sorted(views.values()) == ["SIDE"] * 4 + ["TOP"] * 4, views
