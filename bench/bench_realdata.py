@@ -261,11 +261,10 @@ def detection_ap50(truth: list[Picture], found: dict[str, list[dict[str, Any]]],
         ground.dataset = {"images": images, "annotations": annotations, "categories": [{"id": 1, "name": "wire"}]}
         ground.createIndex()
         evaluation = COCOeval(ground, ground.loadRes(detections), "bbox")
-        evaluation.params.iouThrs = [0.5]
         evaluation.evaluate()
         evaluation.accumulate()
         evaluation.summarize()
-    return float(evaluation.stats[0])
+    return float(evaluation.stats[1])  # AP at IoU 0.5, all areas, up to 100 detections
 
 
 def score_fold(folder: Path, pictures: list[Picture], held_out: set[str], timings: dict[str, float]) -> FoldScores:
@@ -369,6 +368,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="two folds of one seed, one epoch each: a smoke run")
     parser.add_argument("--limit-folds", type=int, default=0, help="run only the first N folds of each seed")
+    parser.add_argument("--resume", action="store_true", help="keep the folds already finished in --workdir")
     parser.add_argument("--fold-worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     models = [m for m in args.models.split(",") if m]
@@ -388,9 +388,14 @@ def main() -> None:
             if args.limit_folds and index >= args.limit_folds:
                 break
             folder = workdir / f"seed{seed}" / f"fold{index}"
-            shutil.rmtree(folder, ignore_errors=True)
-            prepare_fold(folder, pictures, held_out)
-            timings = run_fold(folder, args.preset, models, [*args.overrides, *(f"{m}.seed={seed}" for m in models)], args.threads)
+            done = (folder / "timings.json").exists() and (folder / "inspection.json").exists()
+            if done and args.resume:  # a finished fold of an interrupted run is scored again, not trained again
+                timings = json.loads((folder / "timings.json").read_text())
+            else:
+                shutil.rmtree(folder, ignore_errors=True)
+                prepare_fold(folder, pictures, held_out)
+                overrides = [*args.overrides, *(f"{m}.seed={seed}" for m in models)]
+                timings = run_fold(folder, args.preset, models, overrides, args.threads)
             scores = score_fold(folder, pictures, held_out, timings)
             results.append((seed, index, scores))
             numbers = ", ".join(f"{k} {v:.3f}" for k, v in scores.numbers.items())

@@ -31,6 +31,8 @@ from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES
 HEAD_VERSION = 1
 #: Inverse regularisation strength of the logistic regression (chosen on real wires, see above).
 C = 0.1
+#: A class needs this many pictures of a view to be fitted in that view's classifier.
+MIN_CLASS_PICTURES = 3
 
 #: The measures each view's head uses: the ones that separate the classes and trace reliably.
 #: Chosen on the synthetic reference set (docs/training.md); the whole descriptor overfits.
@@ -60,6 +62,8 @@ def _linear_rows(model: Any, present: np.ndarray, n_classes: int, n_features: in
 def fit_shape_head(descriptors: np.ndarray, views: Sequence[str | None], labels: Sequence[int], n_classes: int) -> dict[str, Any]:
     """Fit one logistic regression per view; views with fewer than two classes in training get none.
 
+    Classes with fewer than ``MIN_CLASS_PICTURES`` pictures of a view are left out of that view's fit.
+
     Returns the stored form: plain lists, safe for ``torch.load(weights_only=True)``.
     """
     from sklearn.linear_model import LogisticRegression
@@ -68,6 +72,10 @@ def fit_shape_head(descriptors: np.ndarray, views: Sequence[str | None], labels:
     heads: dict[str, dict[str, Any]] = {}
     for view, names in VIEW_FEATURES.items():
         rows = views_array == view
+        # A class with one or two pictures (PASS on real data) cannot be learned: fitted anyway,
+        # its huge balanced weight pulls defect wires into it. It is left out and gets no probability.
+        classes, counts = np.unique(labels_array[rows], return_counts=True)
+        rows &= np.isin(labels_array, classes[counts >= MIN_CLASS_PICTURES])
         present = np.unique(labels_array[rows])
         # A classifier needs two classes and more pictures than classes; otherwise that view
         # gets no shape opinion and the network decides alone.

@@ -95,8 +95,21 @@ def test_shape_weight_belongs_to_the_defect_model():
 
 
 def test_a_view_with_no_more_pictures_than_classes_gets_no_head_instead_of_crashing():
-    labels = np.array([0, 1, 2, 0, 1, 2, 3, 3, 2, 1])
+    labels = np.array([0, 1, 2, 1, 1, 1, 2, 2, 2, 3])
     views = ["SIDE", "SIDE", "SIDE"] + ["TOP"] * 7
     head = fit_shape_head(descriptors_of(labels, seed=3), views, labels, 4)
     assert set(head["views"]) == {"TOP"}
     assert np.allclose(np.exp(shape_log_probabilities(head, descriptors_of(labels[:1], seed=4), ["SIDE"])), 0.25)
+
+
+def test_a_class_with_one_or_two_pictures_is_left_out_instead_of_pulling_others_into_it():
+    labels = np.array([0, 0] + [1] * 10 + [2] * 12 + [3] * 14)
+    train = descriptors_of(labels, seed=4)
+    head = fit_shape_head(train, ["SIDE"] * len(labels), labels, 4)
+    probabilities = np.exp(shape_log_probabilities(head, train, ["SIDE"] * len(labels)))
+    assert probabilities[:, 0].max() < 1e-5  # PASS (2 pictures) gets no probability
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+    with_three = fit_shape_head(
+        descriptors_of(np.concatenate([[0], labels]), seed=4), ["SIDE"] * (len(labels) + 1), np.concatenate([[0], labels]), 4
+    )
+    assert np.exp(shape_log_probabilities(with_three, train, ["SIDE"] * len(labels)))[:, 0].max() > 0.01

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pictures")
-    samples = synthetic.generate(folder, {"PASS": 3, "SWEEP": 3, "WOBBLE": 3, "TOUCH": 3}, image_size=192)
+    samples = synthetic.generate(folder, {"PASS": 5, "SWEEP": 5, "WOBBLE": 5, "TOUCH": 5}, image_size=192)
     return split_records(records_from_synthetic(samples), val_fraction=0.3, seed=0)
 
 
