@@ -16,10 +16,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 REAL_DEV = ROOT.parent / "shared" / "samples" / "real-dev"
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not REAL_DEV.is_dir(), reason="needs ../shared/samples/real-dev")]
+pytestmark = [pytest.mark.slow]
 
 
 def test_the_quick_run_scores_every_held_out_wire_once(tmp_path: Path) -> None:
+    assert REAL_DEV.is_dir(), f"the real pictures are missing at {REAL_DEV}; tests read ../shared/samples/real-dev"
     out = tmp_path / "summary.json"
     result = subprocess.run(
         [sys.executable, "bench/bench_realdata.py", "--quick", "--workdir", str(tmp_path / "work"), "--json", str(out)],
