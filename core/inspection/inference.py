@@ -40,6 +40,38 @@ from core.offline import import_yolo
 
 #: Loops per picture at most (future products carry several; a runaway detector must not flood the report).
 DEFAULT_MAX_DETECTIONS = 20
+#: A box sharing more than this share of the smaller box's area with a more confident box is a duplicate of it.
+#: Real pictures showed 2-3 overlapping boxes on one loop (one nested in another, which IoU alone keeps);
+#: two separate loops overlap far less than this, so both are kept.
+DUPLICATE_OVERLAP = 0.6
+
+
+def suppress_duplicates(rows: np.ndarray, overlap: float = DUPLICATE_OVERLAP) -> np.ndarray:
+    """Keep the most confident of each group of overlapping boxes; ``rows`` are ``(x1, y1, x2, y2, conf)``.
+
+    Class-agnostic and measured on the smaller box (intersection over the smaller area), so a box
+    nested inside a larger one on the same loop goes, while boxes on separate loops stay.
+    """
+    if len(rows) < 2:
+        return rows
+    rows = rows[np.argsort(-rows[:, 4])]
+    areas = np.clip(rows[:, 2] - rows[:, 0], 0, None) * np.clip(rows[:, 3] - rows[:, 1], 0, None)
+    kept: list[int] = []
+    for index in range(len(rows)):
+        x1, y1, x2, y2 = rows[index, :4]
+        duplicate = False
+        for other in kept:
+            width = min(x2, rows[other, 2]) - max(x1, rows[other, 0])
+            height = min(y2, rows[other, 3]) - max(y1, rows[other, 1])
+            if width <= 0 or height <= 0:
+                continue
+            smaller = min(areas[index], areas[other])
+            if smaller <= 0 or width * height / smaller > overlap:
+                duplicate = True
+                break
+        if not duplicate:
+            kept.append(index)
+    return rows[kept]
 
 
 def _device(requested: str) -> torch.device:
@@ -167,12 +199,14 @@ class Detector:
 
     def detect(self, picture: np.ndarray) -> np.ndarray:
         bgr = np.ascontiguousarray(picture[..., ::-1])
-        result = self.model.predict(bgr, conf=self.conf_threshold, max_det=self.max_detections, device=str(self.device), verbose=False)[0]
+        result = self.model.predict(
+            bgr, conf=self.conf_threshold, max_det=self.max_detections, agnostic_nms=True, device=str(self.device), verbose=False
+        )[0]
         boxes = result.boxes
         if boxes is None or len(boxes) == 0:
             return np.zeros((0, 5), dtype=np.float32)
         rows = np.concatenate([boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy()[:, None]], axis=1)
-        return rows[np.argsort(-rows[:, 4])]
+        return suppress_duplicates(rows)
 
 
 @dataclass
