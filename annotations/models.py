@@ -101,6 +101,10 @@ class Image(models.Model):
         return f"{self.wire_group}/{self.wire_id}" if self.wire_group else self.wire_id
 
 
+#: From this many PASS wires on, a PASS recall estimate is treated as trustworthy (one wire moves it by 10 % or less).
+PASS_WIRES_FOR_TRUST = 10
+
+
 class AnnotationQuerySet(models.QuerySet["Annotation"]):
     def needs_review(self) -> AnnotationQuerySet:
         return self.filter(review_state=ReviewState.PENDING)
@@ -108,6 +112,23 @@ class AnnotationQuerySet(models.QuerySet["Annotation"]):
     def for_training(self) -> AnnotationQuerySet:
         """Boxes a model may learn from: human ones, and model ones a person accepted or corrected."""
         return self.exclude(review_state__in=[ReviewState.PENDING, ReviewState.REJECTED])
+
+    def wire_count(self, defect: str) -> int:
+        """How many wires (group + id; a picture without a wire id is a wire of its own) hold a ``defect`` box."""
+        boxes = self.filter(defect=defect)
+        named = boxes.exclude(image__wire_id="").values("image__wire_group", "image__wire_id").distinct().count()
+        return named + boxes.filter(image__wire_id="").values("image_id").distinct().count()
+
+    def pass_evidence(self) -> str:
+        """A sentence on how many PASS wires a PASS recall estimate would rest on (issue 15: PASS is rare)."""
+        wires = self.for_training().wire_count("PASS")
+        if wires >= PASS_WIRES_FOR_TRUST:
+            return f"PASS rests on {wires} annotated wires; its recall estimate is steady enough to compare versions."
+        return (
+            f"PASS rests on {wires} annotated wire{'s' if wires != 1 else ''}: a PASS recall measured on so few moves in big steps "
+            f"and says little. Annotate {PASS_WIRES_FOR_TRUST - wires} more PASS wire{'s' if PASS_WIRES_FOR_TRUST - wires != 1 else ''} "
+            f"(both views) to reach {PASS_WIRES_FOR_TRUST}, and until then read the three defect classes' recall first."
+        )
 
 
 class Annotation(models.Model):

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.roles import role_required
+from annotations.models import Annotation
 from training.forms import LaunchForm, presets
 from training.jobs import SEQUENCE_ORDER
 from training.live import dashboard_state, run_state
@@ -32,7 +33,8 @@ def launch(request: HttpRequest) -> HttpResponse:
             messages.warning(request, warning)
         return redirect("training:run_detail", run_id=runs[0].pk)
     settings_fields = [form[f"{model_type}_settings"] for model_type in SEQUENCE_ORDER]
-    return render(request, "training/launch.html", {"form": form, "settings_fields": settings_fields, "presets": presets()})
+    context = {"form": form, "settings_fields": settings_fields, "presets": presets(), "pass_evidence": Annotation.objects.pass_evidence()}
+    return render(request, "training/launch.html", context)
 
 
 @role_required("engineer")

@@ -78,3 +78,29 @@ def test_dashboard_lists_runs(engineer_client) -> None:  # type: ignore[no-untyp
     run = TrainingRun.objects.create(model_type="defect", config={"epochs": 2})
     page = engineer_client.get(reverse("training:dashboard")).content.decode()
     assert f'data-run="{run.pk}"' in page
+
+
+def test_launch_page_says_how_many_pass_wires_the_estimate_rests_on(engineer_client, make_image) -> None:  # type: ignore[no-untyped-def]
+    from annotations.models import Annotation, ReviewState
+
+    for wire in ("w001", "w002"):
+        for view in ("TOP", "SIDE"):
+            image = make_image(f"{wire}_{view}.png")
+            Annotation.objects.create(image=image, x=1, y=1, width=10, height=10, view=view, defect="PASS")
+    unnamed = make_image("loose.png")
+    Annotation.objects.create(image=unnamed, x=1, y=1, width=10, height=10, view="TOP", defect="PASS")
+    proposed = make_image("w009_TOP.png")
+    Annotation.objects.create(image=proposed, x=1, y=1, width=10, height=10, view="TOP", defect="PASS", review_state=ReviewState.PENDING)
+    page = engineer_client.get(reverse("training:launch")).content.decode()
+    assert "PASS rests on 3 annotated wires" in page  # two named wires (two views each) + one unnamed picture
+    assert "Annotate 7 more PASS wires" in page
+
+
+def test_launch_page_calls_ten_pass_wires_steady(engineer_client, make_image) -> None:  # type: ignore[no-untyped-def]
+    from annotations.models import Annotation
+
+    for number in range(10):
+        image = make_image(f"w{number:03d}_TOP.png")
+        Annotation.objects.create(image=image, x=1, y=1, width=10, height=10, view="TOP", defect="PASS")
+    page = engineer_client.get(reverse("training:launch")).content.decode()
+    assert "PASS rests on 10 annotated wires; its recall estimate is steady" in page
