@@ -84,6 +84,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
         for version in chosen:
             try:
                 registry.activate(version, request.user, ADMIN_REASON)
+            except registry.AlreadyActive as error:
+                self.message_user(request, str(error), messages.INFO)
             except registry.QualityGateFailed as error:
                 self.message_user(request, f"{error} (An override is possible on the registry page.)", messages.ERROR)
             except registry.RegistryError as error:

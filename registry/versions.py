@@ -81,6 +81,10 @@ class NothingToRollBackTo(RegistryError):
     pass
 
 
+class AlreadyActive(RegistryError):
+    """The version asked for is already the live one: nothing changes and no event is recorded."""
+
+
 class ActivationConflict(RegistryError):
     pass
 
@@ -259,8 +263,14 @@ def _retrying(action: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def _activate_locked(version_id: int, user: Actor, reason: str, override_gate: bool, action: str) -> ActivationEvent:
-    """Make one version live; must run inside a transaction."""
+def _activate_locked(
+    version_id: int, user: Actor, reason: str, override_gate: bool, action: str, *, skip_active: bool = False
+) -> ActivationEvent | None:
+    """Make one version live; must run inside a transaction.
+
+    Activating the version that is already live records nothing: it raises :class:`AlreadyActive`,
+    or returns None with ``skip_active`` (a bundle that keeps some of its slots as they are).
+    """
     unlocked = ModelVersion.objects.filter(pk=version_id).values("model_type", "view_scope").first()
     if unlocked is None:
         raise RegistryError("This version was deleted meanwhile; pick another one.")
@@ -271,18 +281,22 @@ def _activate_locked(version_id: int, user: Actor, reason: str, override_gate: b
     if version is None:
         raise RegistryError("This version was deleted meanwhile; pick another one.")
     previous = next((row for row in slot if row.is_active), None)
+    if previous is not None and previous.pk == version.pk:
+        if skip_active:
+            return None
+        slot_name = slot_key(version.model_type, version.view_scope)
+        raise AlreadyActive(f"{version.name} is already the active {slot_name} model; nothing changed.")
     problem = gate_problem(version)
     if problem and not (override_gate and reason.strip()):
         raise QualityGateFailed(f"{problem} To activate it anyway, tick the override and write the reason.")
-    if previous is not None and previous.pk != version.pk:
+    if previous is not None:
         ModelVersion.objects.filter(pk=previous.pk).update(is_active=False)
-    if previous is None or previous.pk != version.pk:
-        ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
+    ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
     return ActivationEvent.objects.create(
         model_type=version.model_type,
         view_scope=version.view_scope,
         version=version,
-        previous=previous if previous is not None and previous.pk != version.pk else None,
+        previous=previous,
         version_name=version.name,
         action=action,
         user=recorded_user(user),
@@ -299,7 +313,9 @@ def activate(version: ModelVersion, user: Actor, reason: str = "", override_gate
 
     def run() -> ActivationEvent:
         with transaction.atomic():
-            return _activate_locked(version.pk, user, reason, override_gate, ActivationEvent.Action.ACTIVATE)
+            event = _activate_locked(version.pk, user, reason, override_gate, ActivationEvent.Action.ACTIVATE)
+            assert event is not None  # without skip_active an active version raises AlreadyActive
+            return event
 
     event = _retrying(run)
     version.is_active = True
@@ -318,7 +334,11 @@ def activate_bundle(versions: Iterable[ModelVersion], user: Actor, reason: str =
 
     def run() -> list[ActivationEvent]:
         with transaction.atomic():
-            return [_activate_locked(version.pk, user, reason, override_gate, ActivationEvent.Action.ACTIVATE) for version in chosen]
+            events = [
+                _activate_locked(version.pk, user, reason, override_gate, ActivationEvent.Action.ACTIVATE, skip_active=True)
+                for version in chosen
+            ]
+            return [event for event in events if event is not None]
 
     return _retrying(run)
 
@@ -349,7 +369,9 @@ def rollback(model_type: str, user: Actor, reason: str = "", view_scope: str = "
                 raise NothingToRollBackTo(
                     f"No earlier {slot_key(model_type, view_scope)} version exists to roll back to; activate a version instead."
                 )
-            return _activate_locked(target.pk, user, reason or "Rollback", True, ActivationEvent.Action.ROLLBACK)
+            event = _activate_locked(target.pk, user, reason or "Rollback", True, ActivationEvent.Action.ROLLBACK)
+            assert event is not None  # the rollback target is never the live version
+            return event
 
     event = _retrying(run)
     logger.info("Rolled back %s to %s by %s", slot_key(model_type, view_scope), event.version_name, user)

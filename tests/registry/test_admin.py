@@ -91,3 +91,17 @@ def test_the_delete_page_of_an_inactive_version_removes_its_file(admin_client_lo
 def test_training_runs_are_readable(admin_client_logged_in):
     run = TrainingRun.objects.create(model_type="view", status=RunStatus.SUCCEEDED)
     assert admin_client_logged_in.get(reverse("admin:training_trainingrun_change", args=[run.pk])).status_code == 200
+
+
+def test_activating_the_active_version_again_records_no_second_event(admin_client_logged_in, tmp_path):
+    live = make(tmp_path)
+    run_action(admin_client_logged_in, "activate_selected", [live])
+    response = run_action(admin_client_logged_in, "activate_selected", [live])
+    assert "is already the active defect model; nothing changed." in response.content.decode()
+    assert live.activations.count() == 1
+    with pytest.raises(registry.AlreadyActive):
+        registry.activate(live, None, "again")
+    other = make(tmp_path, "detection", {"mAP50": 0.9})
+    events = registry.activate_bundle([live, other], None, "bundle keeps the live defect model")
+    assert [event.version for event in events] == [other]
+    assert live.activations.count() == 1 and registry.active_version("defect") == live
