@@ -31,7 +31,7 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
 
 
 #: Pages a signed-in user without a role may still reach: to leave, and to be told what to do.
-ROLELESS_ALLOWED = {"login", "logout", "health"}
+ROLELESS_ALLOWED = {"login", "logout", "health", "favicon"}
 
 
 class RoleRequiredMiddleware:

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from wiresag_web import views
 
@@ -11,6 +14,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", views.health, name="health"),
+    # Pages that name no icon (the admin, embedded TensorBoard) still make the browser ask for /favicon.ico.
+    path("favicon.ico", login_not_required(RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)), name="favicon"),
     path("media/<path:path>", views.media, name="media"),
     path("admin/", admin.site.urls),
     path("", include("annotations.urls")),
