@@ -56,8 +56,8 @@ def test_preannotate_review_by_keys_and_download_a_batch_report(chromium: Browse
     page.keyboard.press("k")
     page.keyboard.press("j")
     page.keyboard.press("j")
-    expect(rows.nth(2)).to_have_class("current")
-    assert count > 2
+    # duplicate boxes are suppressed now, so a picture may give only two proposals: j stops at the last row
+    expect(rows.nth(min(2, count - 1))).to_have_class("current")
     assert Annotation.objects.get(pk=first).review_state == ReviewState.ACCEPTED
     assert Annotation.objects.get(pk=second).review_state == ReviewState.REJECTED
     assert AnnotationChange.objects.filter(action="review", user=engineer).count() == 2
