@@ -114,10 +114,8 @@ class AnnotationQuerySet(models.QuerySet["Annotation"]):
         return self.exclude(review_state__in=[ReviewState.PENDING, ReviewState.REJECTED])
 
     def wire_count(self, defect: str) -> int:
-        """How many wires (group + id; a picture without a wire id is a wire of its own) hold a ``defect`` box."""
-        boxes = self.filter(defect=defect)
-        named = boxes.exclude(image__wire_id="").values("image__wire_group", "image__wire_id").distinct().count()
-        return named + boxes.filter(image__wire_id="").values("image_id").distinct().count()
+        """How many wires (``Image.wire_key``: group + id, the training split's unit) hold a ``defect`` box."""
+        return self.filter(defect=defect).values("image__wire_group", "image__wire_id").distinct().count()
 
     def pass_evidence(self) -> str:
         """A sentence on how many PASS wires a PASS recall estimate would rest on (issue 15: PASS is rare)."""

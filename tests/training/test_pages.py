@@ -92,7 +92,7 @@ def test_launch_page_says_how_many_pass_wires_the_estimate_rests_on(engineer_cli
     proposed = make_image("w009_TOP.png")
     Annotation.objects.create(image=proposed, x=1, y=1, width=10, height=10, view="TOP", defect="PASS", review_state=ReviewState.PENDING)
     page = engineer_client.get(reverse("training:launch")).content.decode()
-    assert "PASS rests on 3 annotated wires" in page  # two named wires (two views each) + one unnamed picture
+    assert "PASS rests on 3 annotated wires" in page  # two wires (two views each) + loose.png, whose stem is its wire id
     assert "Annotate 7 more PASS wires" in page
 
 
