@@ -3,8 +3,8 @@
 The loop reads top to bottom: build the model, the loss and the epoch sampler,
 then per epoch train, evaluate, keep the best checkpoint, write ``last.pt``
 atomically and report through the sink. A defect model with ``shape_weight``
-above 0 also fits the linear wire-shape classifier (``shapehead``) once on the
-training crops' descriptors; every reported metric and the best-checkpoint
+above 0 also fits the linear appearance classifier (``shapehead``) once on the
+training crops' appearance pictures; every reported metric and the best-checkpoint
 choice use its probabilities mixed with the network's, as inference does. A stop request is honoured within one
 batch; ``last.pt`` then holds the last finished epoch (model, optimiser,
 scheduler, sampler and RNG state), so a resumed run continues from there.
@@ -37,7 +37,7 @@ from core.labels import VIEWS, classifier_task
 from core.shape.shapehead import fit_shape_head, shape_log_probabilities
 from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES
 from core.training.config import ClassifierConfig, to_json
-from core.training.crops import PASS_CLASS, CropFolder, EpochSampler, crop_view, folder_shapes
+from core.training.crops import PASS_CLASS, CropFolder, EpochSampler, crop_view, folder_appearances, folder_shapes
 from core.training.device import data_workers, memory_snapshot
 from core.training.events import EpochEvent, ProgressEvent, StopRequested, TrainingSink
 from core.training.losses import build_loss
@@ -142,13 +142,15 @@ class LoopState:
 
 @dataclass
 class ShapeParts:
-    """The wire-shape side of a defect model: descriptors per crop, the linear head and its validation scores."""
+    """The defect model's side inputs: traced descriptors for the hybrid, appearances for the linear head, its validation scores."""
 
     meta: dict[str, Any] | None = None
     head: dict[str, Any] | None = None
     val_log: np.ndarray | None = None
     train_shapes: np.ndarray | None = None
     val_shapes: np.ndarray | None = None
+    train_looks: list[np.ndarray] = field(default_factory=list)
+    val_looks: list[np.ndarray] = field(default_factory=list)
 
 
 @dataclass
@@ -190,21 +192,20 @@ def _datasets(config: ClassifierConfig, crops_dir: Path, classes: list[str]) -> 
 
 
 def _shape_parts(config: ClassifierConfig, crops_dir: Path, train_set: CropFolder, val_set: CropFolder, model: nn.Module) -> ShapeParts:
-    """Trace the crops' wire shapes when the model uses them: as inputs of a hybrid, or for the linear head."""
+    """The linear head on the crops' appearance, and the traced wire shapes when the network takes them as inputs."""
     parts = ShapeParts()
-    if not (config.shape_features or config.shape_weight > 0):
-        return parts
-    parts.train_shapes = folder_shapes(train_set, crops_dir / "shapes.json")
-    parts.val_shapes = folder_shapes(val_set, crops_dir / "shapes.json")
     n_classes = len(train_set.classes)
     if config.shape_weight > 0:
-        # Descriptors are fixed, so one fit serves every epoch (and a resumed run refits the same head).
+        # Appearances are fixed, so one fit serves every epoch (and a resumed run refits the same head).
+        parts.train_looks, parts.val_looks = folder_appearances(train_set, config.margin), folder_appearances(val_set, config.margin)
         train_views = [crop_view(path) for path, _ in train_set.items]
-        parts.head = fit_shape_head(parts.train_shapes[:, : len(FEATURES)], train_views, train_set.labels, n_classes)
+        parts.head = fit_shape_head(parts.train_looks, train_views, train_set.labels, n_classes)
         parts.head["weight"] = config.shape_weight
         val_views = [crop_view(path) for path, _ in val_set.items]
-        parts.val_log = shape_log_probabilities(parts.head, parts.val_shapes[:, : len(FEATURES)], val_views)
+        parts.val_log = shape_log_probabilities(parts.head, parts.val_looks, val_views)
     if config.shape_features:
+        parts.train_shapes = folder_shapes(train_set, crops_dir / "shapes.json", config.margin)
+        parts.val_shapes = folder_shapes(val_set, crops_dir / "shapes.json", config.margin)
         train_set.shapes, val_set.shapes = parts.train_shapes, parts.val_shapes
         assert isinstance(model, ShapeHybrid)
         model.set_normalisation(parts.train_shapes.mean(axis=0), parts.train_shapes.std(axis=0))
@@ -363,9 +364,9 @@ def _log_samples(t: Training, tensorboard: TensorBoardSink, epoch: int, predicti
 def _refit_shape_head(t: Training, best: dict[str, Any], best_path: Path, sink: TrainingSink) -> None:
     """The validation scores are the honest ones (the head never saw those crops); the stored head
     learns from every annotated wire, which matters when PASS has three."""
-    assert t.shape.head is not None and t.shape.train_shapes is not None and t.shape.val_shapes is not None
+    assert t.shape.head is not None
     refit = fit_shape_head(
-        np.concatenate([t.shape.train_shapes, t.shape.val_shapes])[:, : len(FEATURES)],
+        [*t.shape.train_looks, *t.shape.val_looks],
         [crop_view(path) for path, _ in (*t.train_set.items, *t.val_set.items)],
         [*t.train_set.labels, *t.val_set.labels],
         len(t.classes),
@@ -374,7 +375,7 @@ def _refit_shape_head(t: Training, best: dict[str, Any], best_path: Path, sink: 
     save_atomically({**best, "shape_head": refit}, best_path)
     sink.on_log(
         "info",
-        f"Fitted the wire-shape classifier again on all {len(t.train_set) + len(t.val_set)} crops for the stored model; "
+        f"Fitted the appearance classifier again on all {len(t.train_set) + len(t.val_set)} crops for the stored model; "
         "the validation scores are those of the training-only fit.",
     )
 

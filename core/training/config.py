@@ -127,13 +127,14 @@ class ClassifierConfig:
     )
     shape_weight: float = _opt(
         0.0,
-        "Defect model only: weight of the linear wire-shape classifier against the network's probabilities (0 = network alone).",
+        "Defect model only: weight of the linear appearance classifier (the box and its surroundings, mirrored) against the "
+        "network's probabilities (0 = network alone).",
         low=0.0,
         high=1.0,
     )
     shape_refit: bool = _opt(
         True,
-        "Defect model only: once training ends, fit the stored wire-shape classifier again on the training and validation "
+        "Defect model only: once training ends, fit the stored appearance classifier again on the training and validation "
         "crops together (more of the rare PASS wires); the run's validation scores stay those of the training-only fit.",
     )
 
@@ -167,12 +168,16 @@ class DefectConfig(ClassifierConfig):
     epochs: int = _opt(100, "Maximum training epochs.", low=1, high=10000)
     batch: int = _opt(16, "Pictures per batch; halved automatically after a CUDA out-of-memory error.", low=1, high=1024)
     pass_oversample: int = _opt(20, "How many times each PASS crop is repeated per epoch, each with fresh augmentation.", low=1, high=1000)
+    # 0.5 since the real-data cross-validation (docs/training.md): the appearance classifier needs what is
+    # around the loop (pads, leads, the die edge); 15 % or 100 % of context did worse on real wires.
+    margin: float = _opt(0.5, "Context added around each box before cropping, as a share of its size.", low=0.0, high=2.0)
     shape_features: bool = _opt(True, "Defect model only: add the traced wire-shape descriptor (bend, loop heights) beside the CNN.")
     # 1.0 since the real-data cross-validation (docs/training.md): a network trained from scratch on a few
-    # dozen real wires is at chance, so any weight it gets only adds noise to the shape classifier.
+    # dozen real wires is at chance, so any weight it gets only adds noise to the appearance classifier.
     shape_weight: float = _opt(
         1.0,
-        "Defect model only: weight of the linear wire-shape classifier against the network's probabilities (0 = network alone).",
+        "Defect model only: weight of the linear appearance classifier (the box and its surroundings, mirrored) against the "
+        "network's probabilities (0 = network alone).",
         low=0.0,
         high=1.0,
     )

@@ -20,7 +20,8 @@ from torch.utils.data import Dataset, Sampler
 
 from core.data.augment import oversample_indices
 from core.labels import VIEWS, parse_wire_name
-from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES, describe
+from core.shape.appearance import appearance, mirrors, recentre
+from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES, TRACE_MARGIN, describe
 
 PASS_CLASS = 0  # DEFECTS[0]
 
@@ -70,8 +71,10 @@ def shape_inputs(descriptors: np.ndarray, views: Sequence[str | None]) -> np.nda
     return np.concatenate([np.asarray(descriptors, np.float32).reshape(len(views), len(FEATURES)), one_hot], axis=1)
 
 
-def folder_shapes(folder: CropFolder, cache: Path) -> np.ndarray:
-    """The shape inputs of every crop in ``folder``, traced once and cached in ``cache`` (JSON by crop name).
+def folder_shapes(folder: CropFolder, cache: Path, margin: float) -> np.ndarray:
+    """The shape inputs of every crop in ``folder`` (cut with ``margin``), traced once and cached in ``cache``.
+
+    The cache is JSON by crop name; the tracer sees each crop with ``TRACE_MARGIN`` of context.
 
     Descriptors are taken from the stored crop, never from an augmented copy:
     flips and small rotations leave them unchanged by construction, and
@@ -87,12 +90,18 @@ def folder_shapes(folder: CropFolder, cache: Path) -> np.ndarray:
     views = [crop_view(path) for path, _ in folder.items]
     missing = [i for i, (path, _) in enumerate(folder.items) if Path(path).name not in table]
     for i in missing:
-        table[Path(folder.items[i][0]).name] = describe(folder.picture(i), views[i] or "TOP").tolist()
+        table[Path(folder.items[i][0]).name] = describe(recentre(folder.picture(i), margin, TRACE_MARGIN), views[i] or "TOP").tolist()
     if missing:
         temporary = cache.with_suffix(".tmp")
         temporary.write_text(json.dumps(known))
         os.replace(temporary, cache)
     return shape_inputs(np.array([table[Path(path).name] for path, _ in folder.items], np.float32), views)
+
+
+def folder_appearances(folder: CropFolder, margin: float) -> list[np.ndarray]:
+    """The appearance mirrors (``appearance.mirrors``) of every crop in ``folder``, cut with ``margin``."""
+    views = [crop_view(path) for path, _ in folder.items]
+    return [mirrors(appearance(folder.picture(i), margin), views[i]) for i in range(len(folder))]
 
 
 class EpochSampler(Sampler[int]):
