@@ -27,18 +27,19 @@ import json
 import os
 import shutil
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from core.evaluation.outoffold import NONE, FoldOutcome, summarise  # noqa: E402
 
 REAL_DEV = ROOT.parent / "shared" / "samples" / "real-dev"
 MODEL_TYPES = ("detection", "view", "defect")
@@ -205,26 +206,7 @@ def run_fold(folder: Path, preset: str, models: list[str], overrides: list[str],
     return json.loads((folder / "timings.json").read_text())
 
 
-# --- scoring ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class FoldScores:
-    numbers: dict[str, float] = field(default_factory=dict)
-    picture_truth: list[str] = field(default_factory=list)
-    picture_pred: list[str] = field(default_factory=list)
-    wire_truth: list[str] = field(default_factory=list)
-    wire_pred: list[str] = field(default_factory=list)
-
-
-def _bacc(truth: list[str], pred: list[str], labels: tuple[str, ...]) -> float:
-    from sklearn.metrics import recall_score
-
-    present = [label for label in labels if label in truth]
-    keep = [i for i, t in enumerate(truth) if t in present]
-    if not keep:
-        return float("nan")
-    return float(recall_score([truth[i] for i in keep], [pred[i] for i in keep], labels=present, average="macro", zero_division=0))
+# --- scoring (the out-of-fold tables are core.evaluation.outoffold's, shared with the app's job) -----
 
 
 def detection_ap50(truth: list[Picture], found: dict[str, list[dict[str, Any]]], view: str) -> float:
@@ -267,12 +249,12 @@ def detection_ap50(truth: list[Picture], found: dict[str, list[dict[str, Any]]],
     return float(evaluation.stats[1])  # AP at IoU 0.5, all areas, up to 100 detections
 
 
-def score_fold(folder: Path, pictures: list[Picture], held_out: set[str], timings: dict[str, float]) -> FoldScores:
+def score_fold(folder: Path, pictures: list[Picture], held_out: set[str], timings: dict[str, float], seed: int, index: int) -> FoldOutcome:
     report = json.loads((folder / "inspection.json").read_text(encoding="utf-8"))
     truth = [p for p in pictures if p.wire in held_out]
     by_key = {Path(p.relative).name + "|" + p.wire: p for p in truth}
     found: dict[str, list[dict[str, Any]]] = {}
-    scores = FoldScores()
+    outcome = FoldOutcome(fold=index, seed=seed)
     views_right = views_total = extra = 0
     for result in report["pictures"]:
         key = Path(result["image_name"]).name + "|" + result["wire_id"]
@@ -281,74 +263,34 @@ def score_fold(folder: Path, pictures: list[Picture], held_out: set[str], timing
         found[key] = boxes
         extra += len(boxes) > len(picture.boxes)
         best = max(boxes, key=lambda b: b["detection_confidence"]) if boxes else None
-        scores.picture_truth.append(picture.defect)
-        scores.picture_pred.append(best["defect"] if best else "none")
+        outcome.picture_truth.append(picture.defect)
+        outcome.picture_predicted.append(best["defect"] if best else NONE)
         views_total += 1
         views_right += bool(best) and best["view"] == picture.view
     classes = wire_classes(truth)
-    verdicts = {wire["wire_id"]: wire.get("verdict") or "none" for wire in report["wires"]}
+    verdicts = {wire["wire_id"]: wire.get("verdict") or NONE for wire in report["wires"]}
     for wire, defect in sorted(classes.items()):
-        scores.wire_truth.append(defect)
-        scores.wire_pred.append(verdicts.get(wire, "none"))
-    scores.numbers = {
-        "picture_bacc": _bacc(scores.picture_truth, scores.picture_pred, DEFECTS),
-        "wire_bacc": _bacc(scores.wire_truth, scores.wire_pred, DEFECTS),
-        "wire_bacc_three": _bacc(scores.wire_truth, scores.wire_pred, THREE),
+        outcome.wire_truth.append(defect)
+        outcome.wire_predicted.append(verdicts.get(wire, NONE))
+    outcome.numbers = {
         "view_accuracy": views_right / max(views_total, 1),
         "ap50_TOP": detection_ap50(truth, found, "TOP"),
         "ap50_SIDE": detection_ap50(truth, found, "SIDE"),
         "extra_boxes_share": extra / max(len(truth), 1),
         "minutes": sum(timings.values()) / 60,
     }
-    return scores
-
-
-def recall_table(truth: list[str], pred: list[str]) -> list[tuple[str, int, int]]:
-    """(class, right, support) pooled over every fold and seed."""
-    return [(c, sum(1 for t, p in zip(truth, pred, strict=True) if t == c and p == c), truth.count(c)) for c in DEFECTS]
-
-
-def confusion(truth: list[str], pred: list[str]) -> list[list[int]]:
-    columns = (*DEFECTS, "none")
-    return [[sum(1 for t, p in zip(truth, pred, strict=True) if t == row and p == col) for col in columns] for row in DEFECTS]
-
-
-def summarise(results: list[tuple[int, int, FoldScores]]) -> dict[str, Any]:
-    keys = list(results[0][2].numbers)
-    summary: dict[str, Any] = {}
-    for key in keys:
-        values = [r[2].numbers[key] for r in results if r[2].numbers[key] == r[2].numbers[key]]  # drop NaN
-        per_seed = defaultdict(list)
-        for seed, _, scores in results:
-            if scores.numbers[key] == scores.numbers[key]:
-                per_seed[seed].append(scores.numbers[key])
-        seed_means = [statistics.mean(v) for v in per_seed.values() if v]
-        summary[key] = {
-            "mean": statistics.mean(values) if values else float("nan"),
-            "seed_std": statistics.pstdev(seed_means) if len(seed_means) > 1 else 0.0,
-            "fold_min": min(values) if values else float("nan"),
-            "fold_max": max(values) if values else float("nan"),
-        }
-    pictures_t = [t for r in results for t in r[2].picture_truth]
-    pictures_p = [p for r in results for p in r[2].picture_pred]
-    wires_t = [t for r in results for t in r[2].wire_truth]
-    wires_p = [p for r in results for p in r[2].wire_pred]
-    summary["picture_recall"] = recall_table(pictures_t, pictures_p)
-    summary["wire_recall"] = recall_table(wires_t, wires_p)
-    summary["wire_confusion"] = confusion(wires_t, wires_p)
-    return summary
+    return outcome
 
 
 def print_summary(summary: dict[str, Any], args: argparse.Namespace, count: int) -> None:
     print(f"\nReal-dev, {args.folds}-fold grouped by wire, seeds {args.seeds}, preset {args.preset}, models {args.models}: {count} folds")
     print(f"{'score':22} {'mean':>7} {'±seeds':>7} {'fold min':>9} {'fold max':>9} {'target':>7}")
-    for key, value in summary.items():
-        if isinstance(value, dict):
-            target = TARGETS.get(key)
-            print(
-                f"{key:22} {value['mean']:7.3f} {value['seed_std']:7.3f} {value['fold_min']:9.3f} {value['fold_max']:9.3f}"
-                f" {'' if target is None else f'{target:7.2f}'}"
-            )
+    for key, value in summary["scores"].items():
+        target = TARGETS.get(key)
+        print(
+            f"{key:22} {value['mean']:7.3f} {value['seed_std']:7.3f} {value['fold_min']:9.3f} {value['fold_max']:9.3f}"
+            f" {'' if target is None else f'{target:7.2f}'}"
+        )
     for name in ("picture_recall", "wire_recall"):
         print(f"{name}: " + ", ".join(f"{c} {right}/{support}" for c, right, support in summary[name]))
     print("wire confusion (rows truth PASS/SWEEP/WOBBLE/TOUCH; columns the same + no verdict):")
@@ -382,7 +324,7 @@ def main() -> None:
         raise SystemExit(f"The real pictures are not at {REAL_DEV}; this benchmark needs ../shared/samples/real-dev.")
     pictures = read_truth(REAL_DEV)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="wiresag-realdata-"))
-    results: list[tuple[int, int, FoldScores]] = []
+    results: list[FoldOutcome] = []
     for seed in [int(s) for s in args.seeds.split(",")]:
         for index, held_out in enumerate(folds(pictures, args.folds, seed)):
             if args.limit_folds and index >= args.limit_folds:
@@ -396,14 +338,14 @@ def main() -> None:
                 prepare_fold(folder, pictures, held_out)
                 overrides = [*args.overrides, *(f"{m}.seed={seed}" for m in models)]
                 timings = run_fold(folder, args.preset, models, overrides, args.threads)
-            scores = score_fold(folder, pictures, held_out, timings)
-            results.append((seed, index, scores))
-            numbers = ", ".join(f"{k} {v:.3f}" for k, v in scores.numbers.items())
+            outcome = score_fold(folder, pictures, held_out, timings, seed, index)
+            results.append(outcome)
+            numbers = ", ".join(f"{k} {v:.3f}" for k, v in outcome.scores(DEFECTS, THREE).items())
             print(f"seed {seed} fold {index} ({len(held_out)} wires): {numbers}", flush=True)
-    summary = summarise(results)
+    summary = summarise(results, DEFECTS, THREE)
     print_summary(summary, args, len(results))
     if args.json:
-        payload = {"summary": summary, "folds": [{"seed": s, "fold": f, **r.numbers} for s, f, r in results]}
+        payload = {"summary": summary, "folds": summary["folds"], "outcomes": [outcome.to_json() for outcome in results]}
         args.json.write_text(json.dumps(payload, indent=1))
 
 

@@ -154,8 +154,14 @@ class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
         dataset_snapshots: dict[str, dict[str, Any]],
         user: Actor,
         device: str = "",
+        folds: int = 0,
     ) -> list[TrainingRun]:
-        """Create one run, or a "train all" sequence that runs in this order, and queue the first."""
+        """Create one run, or a "train all" sequence that runs in this order, and queue the first.
+
+        ``folds`` above 0 makes the (single) run a cross-validation of its settings.
+        """
+        if folds and len(model_types) != 1:
+            raise ValueError("A cross-validation checks the settings of one model; choose the view or the defect model.")
         import uuid
 
         sequence = uuid.uuid4().hex if len(model_types) > 1 else ""
@@ -169,11 +175,13 @@ class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
                     created_by=recorded_user(user),
                     sequence=sequence,
                     sequence_index=index,
+                    folds=folds,
                 )
                 for index, model_type in enumerate(model_types)
             ]
             for run in runs:
-                RunLogLine.objects.add(run.pk, "INFO", f"Queued by {_who(user)}.")
+                what = f": a {folds}-fold cross-validation of these settings, grouped by wire" if folds else ""
+                RunLogLine.objects.add(run.pk, "INFO", f"Queued by {_who(user)}{what}.")
                 RunEvent.objects.status(run.pk)
             runs[0].enqueue()
         return runs
@@ -207,6 +215,11 @@ class TrainingRun(models.Model):
     #: Runs launched together by "train all" share a sequence id and run in order.
     sequence = models.CharField(max_length=36, blank=True, default="")
     sequence_index = models.PositiveSmallIntegerField(default=0)
+    #: Above 0: a cross-validation of the settings in this many folds grouped by wire (``core.crossval``),
+    #: which registers no model version; 0: an ordinary training run.
+    folds = models.PositiveSmallIntegerField(default=0)
+    #: The out-of-fold summary of a finished cross-validation (``core.evaluation.outoffold.summarise``).
+    cross_validation = models.JSONField(default=dict, blank=True)
 
     objects = TrainingRunQuerySet.as_manager()
 
@@ -290,7 +303,35 @@ class TrainingRun(models.Model):
 
     @property
     def epochs_planned(self) -> int:
-        return int(self.config.get("epochs") or 0)
+        """Epochs of the whole job: a cross-validation trains its settings once per fold."""
+        return int(self.config.get("epochs") or 0) * max(self.folds, 1)
+
+    @property
+    def is_cross_validation(self) -> bool:
+        return self.folds > 0
+
+    def record_cross_validation(self, summary: dict[str, Any]) -> None:
+        """Keep a finished cross-validation's out-of-fold summary on the run."""
+        self.cross_validation = summary
+        TrainingRun.objects.filter(pk=self.pk).update(cross_validation=summary)
+
+    def cross_validation_rows(self) -> list[dict[str, Any]]:
+        """The out-of-fold scores as the run page shows them: mean, spread over folds, fold range."""
+        names = {
+            "wire_bacc": "Balanced accuracy per wire (evidence verdict)",
+            "wire_bacc_three": "The same over SWEEP/WOBBLE/TOUCH",
+            "picture_bacc": "Balanced accuracy per box" if self.model_type == "defect" else "Balanced accuracy per box (view)",
+        }
+        scores = self.cross_validation.get("scores", {})
+        return [{"name": names.get(key, key), **scores[key]} for key in names if key in scores]
+
+    def cross_validation_recall(self) -> list[dict[str, Any]]:
+        """Per class: right and support per box, and per wire when the model gives wire verdicts."""
+        wires = {label: (right, support) for label, right, support in self.cross_validation.get("wire_recall", [])}
+        return [
+            {"label": label, "right": right, "support": support, "wire": wires.get(label)}
+            for label, right, support in self.cross_validation.get("picture_recall", [])
+        ]
 
     # --- queueing and the user's controls -------------------------------------------------------
 

@@ -18,6 +18,8 @@ from django.db import close_old_connections, connection, transaction
 from core.training.events import StopRequested
 
 if TYPE_CHECKING:
+    from core.data.dataset import Snapshot
+    from core.training.config import AnyConfig
     from core.training.runner import TrainResult
 from training import jobs
 from training.models import HEARTBEAT_SECONDS, RunStatus, TrainingRun
@@ -91,6 +93,8 @@ def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
         snapshot = snapshot_from_run_json(run.dataset_snapshot)
         # Only a file of the app's weights store; the trainer checks its sha256 right before loading it.
         starting = starting_weights(config.weights, run.model_type) if config.weights else None
+        if run.is_cross_validation:
+            return _cross_validate(run, worker, sink, config, snapshot)
         sink.on_log("INFO", f"{'Resuming' if resume else 'Training'} the {run.get_model_type_display()} model in {folder}.")
         result = train(
             run.model_type,
@@ -123,6 +127,27 @@ def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
     except Exception as error:
         _fail(run, worker, sink, error)
         raise
+    return RunStatus.SUCCEEDED
+
+
+def _cross_validate(run: TrainingRun, worker: str, sink: DatabaseSink, config: AnyConfig, snapshot: Snapshot) -> str:
+    """Train the run's settings once per fold and keep the out-of-fold table; no model version is registered."""
+    from core.crossval import cross_validate
+
+    sink.on_log("INFO", f"Cross-validating the {run.get_model_type_display()} settings in {run.folds} folds grouped by wire.")
+    summary = cross_validate(
+        run.model_type,
+        config,
+        [*snapshot.train, *snapshot.val],
+        run.folds,
+        run_dir(run),
+        sink,
+        datasets_dir=settings.DATASETS_DIR,
+        data_dir=settings.DATA_DIR,
+    )
+    run.record_cross_validation(summary)
+    sink.on_log("INFO", "Finished; the out-of-fold table is on this page. No model version was registered: train once to get one.")
+    TrainingRun.objects.finish(run.pk, worker, RunStatus.SUCCEEDED, checkpoint_path=str(run_dir(run)))
     return RunStatus.SUCCEEDED
 
 

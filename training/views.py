@@ -28,7 +28,8 @@ def launch(request: HttpRequest) -> HttpResponse:
     form = LaunchForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = form.cleaned_data["device"]
-        runs = TrainingRun.objects.launch(form.model_types(), form.configs(), form.snapshots(), request.user, device=device)
+        folds = form.cleaned_data.get("folds") or 0
+        runs = TrainingRun.objects.launch(form.model_types(), form.configs(), form.snapshots(), request.user, device=device, folds=folds)
         for warning in form.warnings:
             messages.warning(request, warning)
         return redirect("training:run_detail", run_id=runs[0].pk)

@@ -37,6 +37,6 @@ def test_the_quick_run_scores_every_held_out_wire_once(tmp_path: Path) -> None:
     assert {name: support for name, _, support in summary["wire_recall"]} == {"PASS": 2, "SWEEP": 13, "WOBBLE": 19, "TOUCH": 23}
     assert sum(support for _, _, support in summary["picture_recall"]) == 114
     assert sum(map(sum, summary["wire_confusion"])) == 57
-    for key in ("wire_bacc", "picture_bacc", "view_accuracy", "ap50_TOP", "ap50_SIDE", "extra_boxes_share", "minutes"):
-        assert set(summary[key]) == {"mean", "seed_std", "fold_min", "fold_max"}
+    for key in ("wire_bacc", "wire_bacc_three", "picture_bacc", "view_accuracy", "ap50_TOP", "ap50_SIDE", "extra_boxes_share", "minutes"):
+        assert set(summary["scores"][key]) == {"mean", "seed_std", "fold_std", "fold_min", "fold_max", "folds"}
     assert "wire_recall: PASS" in result.stdout

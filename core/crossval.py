@@ -1,0 +1,190 @@
+"""Cross-validate a classifier's settings on the user's own annotations: k folds grouped by wire.
+
+With a few dozen wires one 80/20 split says little (its validation set holds zero or one
+PASS wire), so this trains the same settings k times, each time holding out one fold of
+wires (stratified by the wire's worst defect; both views of a wire, or a whole lot, stay
+in one fold), and predicts every held-out box with the product's own inference code
+(``core.inspection.inference.Classifier``, the annotated boxes cropped as in
+inspection). Every wire is predicted once, by a model that never saw it. The defect
+model's wire verdict is the product's ``evidence`` rule over the wire's boxes. The
+scores are ``core.evaluation.outoffold``'s, the same tables the real-data benchmark prints.
+
+Each fold trains with ``core.training.runner.train`` in ``run_dir/fold-N`` (its own
+TensorBoard files and report); the defect model's appearance classifier is not refitted
+on the held-out fold (``shape_refit`` off), and a finished fold is kept, so a paused or
+interrupted cross-validation resumes at the fold it stopped in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.data.dataset import ImageRecord, InsufficientData, Snapshot
+from core.evaluation.outoffold import FoldOutcome, summarise
+from core.labels import DEFECTS, SEVERITY, VIEWS, classifier_task
+from core.training.config import AnyConfig, DefectConfig, DetectionConfig
+from core.training.events import EpochEvent, ProgressEvent, StopKind, StopRequested, TrainingSink
+
+#: The file a finished cross-validation leaves in its folder, and each fold's outcome.
+SUMMARY_FILE = "crossval.json"
+OUTCOME_FILE = "outcome.json"
+MIN_FOLDS, MAX_FOLDS = 3, 10
+
+
+def grouped_folds(records: Sequence[ImageRecord], k: int, seed: int) -> list[tuple[tuple[ImageRecord, ...], tuple[ImageRecord, ...]]]:
+    """``(training, held out)`` records of each of ``k`` folds, grouped by wire (or lot), stratified by worst defect."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    if not MIN_FOLDS <= k <= MAX_FOLDS:
+        raise ValueError(f"Cross-validation takes {MIN_FOLDS} to {MAX_FOLDS} folds, not {k}.")
+    annotated = [record for record in records if record.boxes]
+    groups = sorted({record.group for record in annotated})
+    if len(groups) < k:
+        raise InsufficientData(f"{k}-fold cross-validation needs at least {k} annotated wires; there are {len(groups)}.")
+    worst: dict[str, str] = {}
+    for record in annotated:
+        defect = record.worst_defect or DEFECTS[0]
+        previous = worst.get(record.group)
+        worst[record.group] = defect if previous is None else max(previous, defect, key=SEVERITY.__getitem__)
+    labels = [worst[group] for group in groups]
+    largest = max(labels.count(label) for label in set(labels))
+    if largest < k:
+        raise InsufficientData(
+            f"{k}-fold cross-validation needs at least {k} wires of one class to spread over the folds; the largest class "
+            f"has {largest}. Choose {max(largest, MIN_FOLDS)} folds or annotate more wires."
+            if largest >= MIN_FOLDS
+            else f"Cross-validation needs at least {MIN_FOLDS} wires of one class to spread over the folds; the largest class has "
+            f"{largest}. Annotate more wires."
+        )
+    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    folds = []
+    for _, held in splitter.split(groups, labels, groups=groups):
+        held_groups = {groups[i] for i in held}
+        folds.append(
+            (
+                tuple(r for r in annotated if r.group not in held_groups),
+                tuple(r for r in annotated if r.group in held_groups),
+            )
+        )
+    return folds
+
+
+class FoldSink:
+    """One fold's trainer events as part of the whole job: epochs counted on across folds, logs named by fold."""
+
+    def __init__(self, sink: TrainingSink, fold: int, k: int, epochs: int) -> None:
+        self.sink, self.fold, self.k, self.epochs = sink, fold, k, epochs
+
+    def _epoch(self, epoch: int) -> int:
+        return self.fold * self.epochs + epoch
+
+    def on_epoch(self, event: EpochEvent) -> None:
+        self.sink.on_epoch(dataclasses.replace(event, epoch=self._epoch(event.epoch), epochs=self.k * self.epochs, eta_seconds=None))
+
+    def on_progress(self, event: ProgressEvent) -> None:
+        self.sink.on_progress(dataclasses.replace(event, epoch=self._epoch(event.epoch), epochs=self.k * self.epochs))
+
+    def on_log(self, level: str, message: str) -> None:
+        self.sink.on_log(level, f"Fold {self.fold + 1} of {self.k}: {message}")
+
+    def stop_requested(self) -> StopKind | None:
+        return self.sink.stop_requested()
+
+
+def predict_held_out(checkpoint: Path, model_type: str, held_out: Sequence[ImageRecord], fold: int, seed: int) -> FoldOutcome:
+    """Every held-out annotated box through the stored model as inspection runs it; wires by the evidence rule."""
+    import torch
+
+    from core.data.prepare import read_rgb8
+    from core.inspection.inference import Classifier
+    from core.inspection.verdicts import combine_evidence
+
+    task = classifier_task(model_type)
+    classifier = Classifier(checkpoint, torch.device("cpu"), task)
+    order = DEFECTS if task == "defect" else VIEWS
+    outcome = FoldOutcome(fold=fold, seed=seed)
+    wires: dict[str, tuple[str, list[np.ndarray]]] = {}
+    for record in held_out:
+        picture = read_rgb8(record.path)
+        corners = np.array([[b.x, b.y, b.x + b.width, b.y + b.height] for b in record.boxes], dtype=np.float64)
+        views: list[str | None] = [b.view for b in record.boxes]
+        rows = classifier.in_order(classifier.probabilities(classifier.crops(picture, corners), views), order)
+        for box, row in zip(record.boxes, rows, strict=True):
+            truth = box.defect if task == "defect" else box.view
+            outcome.picture_truth.append(truth)
+            outcome.picture_predicted.append(order[int(row.argmax())])
+            if task == "defect":
+                wire = wires.setdefault(record.wire_key, (box.defect, []))
+                wires[record.wire_key] = (max(wire[0], box.defect, key=SEVERITY.__getitem__), [*wire[1], row])
+    for truth, wire_rows in (wires[key] for key in sorted(wires)):
+        outcome.wire_truth.append(truth)
+        outcome.wire_predicted.append(DEFECTS[int(np.argmax(combine_evidence([list(map(float, row)) for row in wire_rows])))])
+    return outcome
+
+
+def _write_json(path: Path, data: Any) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(data, indent=1))
+    os.replace(temporary, path)
+
+
+def cross_validate(
+    model_type: str,
+    config: AnyConfig,
+    records: Sequence[ImageRecord],
+    k: int,
+    run_dir: Path,
+    sink: TrainingSink,
+    datasets_dir: Path | None = None,
+    data_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Train ``k`` grouped folds with ``config`` and return the out-of-fold summary (also written to ``run_dir``)."""
+    from core.training.runner import train
+
+    if isinstance(config, DetectionConfig) or model_type == "detection":
+        raise ValueError("Cross-validation is offered for the view and defect classifiers; the detector is measured by its validation mAP.")
+    run_dir = Path(run_dir)
+    folds = grouped_folds(records, k, config.seed)
+    fold_config: AnyConfig = dataclasses.replace(config, shape_refit=False) if isinstance(config, DefectConfig) else config
+    outcomes: list[FoldOutcome] = []
+    for fold, (training, held_out) in enumerate(folds):
+        folder = run_dir / f"fold-{fold + 1}"
+        done = folder / OUTCOME_FILE
+        if done.is_file():
+            outcomes.append(FoldOutcome.from_json(json.loads(done.read_text())))
+            continue
+        snapshot = Snapshot(train=training, val=held_out, seed=config.seed, val_fraction=1 / k)
+        wires = len({r.group for r in held_out})
+        sink.on_log("INFO", f"Fold {fold + 1} of {k}: training on {len(training)} pictures, holding out {wires} wires.")
+        try:
+            result = train(
+                model_type,
+                fold_config,
+                snapshot,
+                folder,
+                FoldSink(sink, fold, k, config.epochs),
+                resume=any(folder.glob("**/last.pt")),
+                datasets_dir=datasets_dir,
+                data_dir=data_dir,
+            )
+        except StopRequested as stop:
+            raise StopRequested(stop.kind, fold * config.epochs + stop.epoch) from None
+        outcome = predict_held_out(result.best_checkpoint, model_type, held_out, fold, config.seed)
+        _write_json(done, outcome.to_json())
+        outcomes.append(outcome)
+        labels = DEFECTS if model_type == "defect" else VIEWS
+        scores = outcome.scores(labels)
+        key = "wire_bacc" if "wire_bacc" in scores else "picture_bacc"
+        sink.on_log("INFO", f"Fold {fold + 1} of {k}: out-of-fold balanced accuracy {scores[key]:.3f} on {wires} wires.")
+    labels = DEFECTS if model_type == "defect" else VIEWS
+    summary = summarise(outcomes, labels, DEFECTS[1:] if model_type == "defect" else ())
+    summary.update({"model_type": model_type, "k": k, "seed": config.seed})
+    _write_json(run_dir / SUMMARY_FILE, summary)
+    return summary

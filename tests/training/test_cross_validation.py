@@ -1,0 +1,78 @@
+"""'Cross-validate these settings' in the app: launched from the form, run by the worker task, shown on the run page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from registry.models import ModelVersion
+from tests.live_fixtures import ingest_synthetic
+from training.models import RunStatus, TrainingRun
+from training.tasks import run_training
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+TINY_DEFECT = "epochs: 1\nimage_size: 32\nbatch: 8\nshape_features: false\nsamples_every: 1000\n"
+
+
+@pytest.fixture(autouse=True)
+def _runs_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.RUNS_DIR = tmp_path / "runs"
+    settings.DATASETS_DIR = tmp_path / "datasets"
+
+
+@pytest.fixture
+def library(tmp_path) -> int:  # type: ignore[no-untyped-def]
+    """Three small wires of each class, both views: 24 annotated pictures."""
+    return ingest_synthetic(tmp_path / "synthetic", {"PASS": 3, "SWEEP": 3, "WOBBLE": 3, "TOUCH": 3})
+
+
+@pytest.fixture
+def engineer_client(client, engineer):  # type: ignore[no-untyped-def]
+    client.force_login(engineer)
+    return client
+
+
+def test_a_cross_validation_runs_every_fold_and_shows_the_out_of_fold_table(engineer_client, library) -> None:  # type: ignore[no-untyped-def]
+    form = {"model_type": "defect", "preset": "cpu-quick", "device": "cpu", "folds": "3", "defect_settings": TINY_DEFECT}
+    response = engineer_client.post(reverse("training:launch"), form)
+    run = TrainingRun.objects.get()
+    assert response.url == reverse("training:run_detail", args=[run.pk])
+    assert run.folds == 3 and run.epochs_planned == 3
+    assert run_training(run.pk) == RunStatus.SUCCEEDED
+    run.refresh_from_db()
+    # Every annotated wire was predicted once, by a model that never saw it; no version is registered.
+    assert sum(support for _, _, support in run.cross_validation["wire_recall"]) == library // 2
+    assert sum(support for _, _, support in run.cross_validation["picture_recall"]) == library
+    assert not ModelVersion.objects.exists()
+    assert list(run.epochs.values_list("epoch", flat=True).order_by("epoch")) == [1, 2, 3]
+
+    page = engineer_client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
+    section = page[page.index('id="cross-validation"') :]
+    assert "3 folds grouped by wire" in section
+    mean = run.cross_validation["scores"]["wire_bacc"]["mean"]
+    assert re.search(rf"Balanced accuracy per wire \(evidence verdict\)</th><td>{mean:.3f}</td>", section)
+    for label, right, support in run.cross_validation["picture_recall"]:
+        assert f"<th>{label}</th><td>{right} of {support}</td>" in section
+    assert section.count("<tr><th>") >= 3 + 4 + 3  # scores, classes, folds
+
+
+def test_the_detector_and_train_all_are_not_offered_for_cross_validation(engineer_client, library) -> None:  # type: ignore[no-untyped-def]
+    for model_type in ("detection", "all"):
+        response = engineer_client.post(
+            reverse("training:launch"), {"model_type": model_type, "preset": "cpu-quick", "device": "cpu", "folds": "5"}
+        )
+        assert "Cross-validation checks the settings of one classifier" in response.content.decode()
+    response = engineer_client.post(
+        reverse("training:launch"), {"model_type": "view", "preset": "cpu-quick", "device": "cpu", "folds": "2"}
+    )
+    assert "greater than or equal to 3" in response.content.decode()
+    # Three wires per class cannot be spread over four folds: said before anything is queued.
+    response = engineer_client.post(
+        reverse("training:launch"), {"model_type": "view", "preset": "cpu-quick", "device": "cpu", "folds": "4"}
+    )
+    assert "4-fold cross-validation needs at least 4 wires of one class" in response.content.decode()
+    assert "Choose 3 folds or annotate more wires." in response.content.decode()
+    assert not TrainingRun.objects.exists()
