@@ -12,7 +12,9 @@ scores are ``core.evaluation.outoffold``'s, the same tables the real-data benchm
 Each fold trains with ``core.training.runner.train`` in ``run_dir/fold-N`` (its own
 TensorBoard files and report); the defect model's appearance classifier is not refitted
 on the held-out fold (``shape_refit`` off), and a finished fold is kept, so a paused or
-interrupted cross-validation resumes at the fold it stopped in.
+interrupted cross-validation resumes at the fold it stopped in. The app then trains the
+final model on the usual split of all wires and registers it with this table beside its own
+validation scores (``training.tasks``).
 """
 
 from __future__ import annotations
@@ -76,23 +78,20 @@ def grouped_folds(records: Sequence[ImageRecord], k: int, seed: int) -> list[tup
     return folds
 
 
-class FoldSink:
-    """One fold's trainer events as part of the whole job: epochs counted on across folds, logs named by fold."""
+class SegmentSink:
+    """One training of a longer job (a fold, the final model): epochs counted on across the job, logs named."""
 
-    def __init__(self, sink: TrainingSink, fold: int, k: int, epochs: int) -> None:
-        self.sink, self.fold, self.k, self.epochs = sink, fold, k, epochs
-
-    def _epoch(self, epoch: int) -> int:
-        return self.fold * self.epochs + epoch
+    def __init__(self, sink: TrainingSink, offset: int, total: int, name: str) -> None:
+        self.sink, self.offset, self.total, self.name = sink, offset, total, name
 
     def on_epoch(self, event: EpochEvent) -> None:
-        self.sink.on_epoch(dataclasses.replace(event, epoch=self._epoch(event.epoch), epochs=self.k * self.epochs, eta_seconds=None))
+        self.sink.on_epoch(dataclasses.replace(event, epoch=self.offset + event.epoch, epochs=self.total, eta_seconds=None))
 
     def on_progress(self, event: ProgressEvent) -> None:
-        self.sink.on_progress(dataclasses.replace(event, epoch=self._epoch(event.epoch), epochs=self.k * self.epochs))
+        self.sink.on_progress(dataclasses.replace(event, epoch=self.offset + event.epoch, epochs=self.total))
 
     def on_log(self, level: str, message: str) -> None:
-        self.sink.on_log(level, f"Fold {self.fold + 1} of {self.k}: {message}")
+        self.sink.on_log(level, f"{self.name}: {message}")
 
     def stop_requested(self) -> StopKind | None:
         return self.sink.stop_requested()
@@ -144,8 +143,13 @@ def cross_validate(
     sink: TrainingSink,
     datasets_dir: Path | None = None,
     data_dir: Path | None = None,
+    epochs_after: int = 0,
 ) -> dict[str, Any]:
-    """Train ``k`` grouped folds with ``config`` and return the out-of-fold summary (also written to ``run_dir``)."""
+    """Train ``k`` grouped folds with ``config`` and return the out-of-fold summary (also written to ``run_dir``).
+
+    ``epochs_after``: epochs the caller trains once the folds are done (the final model), so
+    the epoch count the job reports covers the whole job.
+    """
     from core.training.runner import train
 
     if isinstance(config, DetectionConfig) or model_type == "detection":
@@ -169,7 +173,7 @@ def cross_validate(
                 fold_config,
                 snapshot,
                 folder,
-                FoldSink(sink, fold, k, config.epochs),
+                SegmentSink(sink, fold * config.epochs, k * config.epochs + epochs_after, f"Fold {fold + 1} of {k}"),
                 resume=any(folder.glob("**/last.pt")),
                 datasets_dir=datasets_dir,
                 data_dir=data_dir,

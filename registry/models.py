@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -104,6 +105,18 @@ class ModelVersion(models.Model):
         if labels:
             return list(labels)
         return list(DEFECTS if self.model_type == ModelType.DEFECT else VIEWS if self.model_type == ModelType.VIEW else ("wire",))
+
+    def out_of_fold(self) -> dict[str, Any]:
+        """The out-of-fold table of the cross-validation that trained it, or {} (``core.evaluation.outoffold``)."""
+        run = self.training_run
+        return dict(run.cross_validation) if run is not None and run.cross_validation else {}
+
+    def out_of_fold_pass(self) -> tuple[int, int] | None:
+        """PASS boxes predicted right out of fold, and how many there were; None without a cross-validation."""
+        for label, right, support in self.out_of_fold().get("picture_recall", []):
+            if label == "PASS" and support:
+                return int(right), int(support)
+        return None
 
     @property
     def reference(self) -> str:

@@ -12,8 +12,9 @@ Metric keys this module reads (as the trainer writes them):
   columns = prediction, in ``labels`` order, else the DEFECTS / VIEWS order);
 * detection: ``mAP50``, ``mAP50-95``, ``precision``, ``recall``.
 
-The quality gate reads a defect version's PASS recall from ``metrics["per_class"]["PASS"]["recall"]``,
-else ``metrics["pass_recall"]``; a defect version with neither fails the gate.
+The quality gate reads a defect version's PASS recall out of fold when a cross-validation trained it
+(every PASS box predicted by a model that never saw it), else from ``metrics["per_class"]["PASS"]["recall"]``,
+else ``metrics["pass_recall"]``; a defect version with none of them fails the gate.
 """
 
 from __future__ import annotations
@@ -227,9 +228,22 @@ def gate_problem(version: ModelVersion) -> str:
     """Why the quality gate holds this version back, or "" when it passes."""
     if version.model_type != ModelType.DEFECT:
         return ""
+    target = settings.PASS_RECALL_GATE
+    out_of_fold = version.out_of_fold_pass()
+    if out_of_fold is not None:
+        # A cross-validation predicted every PASS box with a model that never saw it: a steadier
+        # estimate than the few PASS pictures one validation split holds, so the gate reads it.
+        right, support = out_of_fold
+        if right / support >= target:
+            return ""
+        folds = version.out_of_fold().get("k", 0)
+        return (
+            f"{version.name} found {right} of {support} PASS boxes out of fold ({folds}-fold cross-validation; recall "
+            f"{right / support:.2f}), below the quality gate of {target:.2f}. Annotate more PASS wires, or activate with an "
+            "override and a reason."
+        )
     scores = version.scores
     recall = scores.pass_recall
-    target = settings.PASS_RECALL_GATE
     if recall is None:
         return f"{version.name} has no PASS recall in its metrics, so the quality gate (PASS recall ≥ {target:.2f}) cannot pass it."
     if recall < target:

@@ -303,8 +303,8 @@ class TrainingRun(models.Model):
 
     @property
     def epochs_planned(self) -> int:
-        """Epochs of the whole job: a cross-validation trains its settings once per fold."""
-        return int(self.config.get("epochs") or 0) * max(self.folds, 1)
+        """Epochs of the whole job: a cross-validation trains its settings once per fold, then the final model."""
+        return int(self.config.get("epochs") or 0) * (self.folds + 1)
 
     @property
     def is_cross_validation(self) -> bool:

@@ -131,23 +131,21 @@ def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
 
 
 def _cross_validate(run: TrainingRun, worker: str, sink: DatabaseSink, config: AnyConfig, snapshot: Snapshot) -> str:
-    """Train the run's settings once per fold and keep the out-of-fold table; no model version is registered."""
-    from core.crossval import cross_validate
+    """Train the settings once per fold, keep the out-of-fold table, then train and register the final model."""
+    from core.crossval import SegmentSink, cross_validate
+    from core.training.layout import WEIGHTS_DIR
+    from core.training.runner import train
 
-    sink.on_log("INFO", f"Cross-validating the {run.get_model_type_display()} settings in {run.folds} folds grouped by wire.")
-    summary = cross_validate(
-        run.model_type,
-        config,
-        [*snapshot.train, *snapshot.val],
-        run.folds,
-        run_dir(run),
-        sink,
-        datasets_dir=settings.DATASETS_DIR,
-        data_dir=settings.DATA_DIR,
-    )
+    folder, k, epochs = run_dir(run), run.folds, config.epochs
+    sink.on_log("INFO", f"Cross-validating the {run.get_model_type_display()} settings in {k} folds grouped by wire.")
+    common = {"datasets_dir": settings.DATASETS_DIR, "data_dir": settings.DATA_DIR}
+    summary = cross_validate(run.model_type, config, [*snapshot.train, *snapshot.val], k, folder, sink, epochs_after=epochs, **common)
     run.record_cross_validation(summary)
-    sink.on_log("INFO", "Finished; the out-of-fold table is on this page. No model version was registered: train once to get one.")
-    TrainingRun.objects.finish(run.pk, worker, RunStatus.SUCCEEDED, checkpoint_path=str(run_dir(run)))
+    final = SegmentSink(sink, k * epochs, (k + 1) * epochs, "Final model")
+    final.on_log("INFO", "the out-of-fold table is on this page; training the model to register on the usual split of all wires.")
+    resume = (folder / WEIGHTS_DIR / "last.pt").is_file()
+    result = train(run.model_type, config, snapshot, folder, final, resume=resume, **common)
+    _succeed(run, worker, sink, result)
     return RunStatus.SUCCEEDED
 
 

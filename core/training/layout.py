@@ -8,3 +8,5 @@ TENSORBOARD_DIR = "tensorboard"
 RESULT_FILE = "result.json"
 #: The evaluation report (``report.json``, ``report.html`` and figures).
 REPORT_DIR = "report"
+#: Classifier checkpoints (``best.pt``, ``last.pt``).
+WEIGHTS_DIR = "weights"

@@ -27,7 +27,7 @@ from core.offline import configure_offline, install_fonts
 from core.training.config import AnyConfig, ClassifierConfig, DetectionConfig, to_json
 from core.training.device import choose_device, describe_device, run_with_fallbacks
 from core.training.events import MultiSink, TrainingSink
-from core.training.layout import REPORT_DIR, RESULT_FILE, TENSORBOARD_DIR
+from core.training.layout import REPORT_DIR, RESULT_FILE, TENSORBOARD_DIR, WEIGHTS_DIR
 from core.training.startweights import StartingWeights, check_matches
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ def _train_classifier(
     from core.training.classifier import train_classifier
     from core.training.report import write_classifier_report
 
-    weights_dir = run_dir / "weights"
+    weights_dir = run_dir / WEIGHTS_DIR
 
     def attempt(batch: int, device_name: str) -> ClassifierResult:
         # A retry continues from the last finished epoch rather than starting over.

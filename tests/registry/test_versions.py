@@ -102,6 +102,27 @@ def test_the_gate_says_when_the_recall_rests_on_few_pass_pictures(db, checkpoint
     assert "below the quality gate" in many and "rests on" not in many
 
 
+def cross_validated(pass_right: int, pass_support: int) -> TrainingRun:
+    """A finished cross-validation run whose out-of-fold table found ``pass_right`` of ``pass_support`` PASS boxes."""
+    from core.evaluation.outoffold import FoldOutcome, summarise
+
+    truth = ["PASS"] * pass_support + ["TOUCH"] * 4
+    predicted = ["PASS"] * pass_right + ["SWEEP"] * (pass_support - pass_right) + ["TOUCH"] * 4
+    summary = {**summarise([FoldOutcome(0, 0, truth, predicted)], ("PASS", "SWEEP", "WOBBLE", "TOUCH")), "k": 5}
+    return TrainingRun.objects.create(model_type="defect", status=RunStatus.SUCCEEDED, folds=5, cross_validation=summary)
+
+
+def test_the_gate_reads_the_out_of_fold_pass_recall_of_a_cross_validated_version(db, checkpoint):
+    # One validation split saw 9 of 10 PASS pictures; out of fold only 2 of 6 PASS boxes were found.
+    lucky = register(checkpoint, metrics=GOOD_DEFECT, training_run=cross_validated(2, 6))
+    problem = registry.gate_problem(lucky)
+    assert "found 2 of 6 PASS boxes out of fold (5-fold cross-validation; recall 0.33), below the quality gate of 0.70" in problem
+    # And the other way round: a weak split, but every PASS box found out of fold.
+    assert registry.gate_problem(register(checkpoint, metrics=WEAK_DEFECT, training_run=cross_validated(6, 6))) == ""
+    # Without a cross-validation the gate reads the version's own validation scores as before.
+    assert "PASS recall 0.40" in registry.gate_problem(register(checkpoint, metrics=WEAK_DEFECT))
+
+
 def test_rollback_returns_to_the_previous_version_and_again(db, checkpoint, engineer):
     first, second = register(checkpoint), register(checkpoint)
     with pytest.raises(registry.NothingToRollBackTo):

@@ -40,14 +40,18 @@ def test_a_cross_validation_runs_every_fold_and_shows_the_out_of_fold_table(engi
     response = engineer_client.post(reverse("training:launch"), form)
     run = TrainingRun.objects.get()
     assert response.url == reverse("training:run_detail", args=[run.pk])
-    assert run.folds == 3 and run.epochs_planned == 3
+    assert run.folds == 3 and run.epochs_planned == 4  # one epoch per fold, then the final model
     assert run_training(run.pk) == RunStatus.SUCCEEDED
     run.refresh_from_db()
-    # Every annotated wire was predicted once, by a model that never saw it; no version is registered.
+    # Every annotated wire was predicted once, by a model that never saw it.
     assert sum(support for _, _, support in run.cross_validation["wire_recall"]) == library // 2
     assert sum(support for _, _, support in run.cross_validation["picture_recall"]) == library
-    assert not ModelVersion.objects.exists()
-    assert list(run.epochs.values_list("epoch", flat=True).order_by("epoch")) == [1, 2, 3]
+    assert list(run.epochs.values_list("epoch", flat=True).order_by("epoch")) == [1, 2, 3, 4]
+    # The final model, trained on the usual split, is registered with the table beside its scores.
+    version = ModelVersion.objects.get()
+    assert version.training_run == run and version.out_of_fold() == run.cross_validation
+    lines = list(run.log_lines.values_list("message", flat=True))
+    assert any(line.startswith("Fold 3 of 3:") for line in lines) and any(line.startswith("Final model:") for line in lines)
 
     page = engineer_client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
     section = page[page.index('id="cross-validation"') :]
