@@ -233,13 +233,13 @@ def gate_problem(version: ModelVersion) -> str:
     if out_of_fold is not None:
         # A cross-validation predicted every PASS box with a model that never saw it: a steadier
         # estimate than the few PASS pictures one validation split holds, so the gate reads it.
-        right, support = out_of_fold
-        if right / support >= target:
+        found, boxes = out_of_fold
+        if found / boxes >= target:
             return ""
         folds = version.out_of_fold().get("k", 0)
         return (
-            f"{version.name} found {right} of {support} PASS boxes out of fold ({folds}-fold cross-validation; recall "
-            f"{right / support:.2f}), below the quality gate of {target:.2f}. Annotate more PASS wires, or activate with an "
+            f"{version.name} found {found} of {boxes} PASS boxes out of fold ({folds}-fold cross-validation; recall "
+            f"{found / boxes:.2f}), below the quality gate of {target:.2f}. Annotate more PASS wires, or activate with an "
             "override and a reason."
         )
     scores = version.scores

@@ -138,13 +138,14 @@ def _cross_validate(run: TrainingRun, worker: str, sink: DatabaseSink, config: A
 
     folder, k, epochs = run_dir(run), run.folds, config.epochs
     sink.on_log("INFO", f"Cross-validating the {run.get_model_type_display()} settings in {k} folds grouped by wire.")
-    common = {"datasets_dir": settings.DATASETS_DIR, "data_dir": settings.DATA_DIR}
-    summary = cross_validate(run.model_type, config, [*snapshot.train, *snapshot.val], k, folder, sink, epochs_after=epochs, **common)
+    datasets, data = settings.DATASETS_DIR, settings.DATA_DIR
+    records = [*snapshot.train, *snapshot.val]
+    summary = cross_validate(run.model_type, config, records, k, folder, sink, datasets_dir=datasets, data_dir=data, epochs_after=epochs)
     run.record_cross_validation(summary)
     final = SegmentSink(sink, k * epochs, (k + 1) * epochs, "Final model")
     final.on_log("INFO", "the out-of-fold table is on this page; training the model to register on the usual split of all wires.")
     resume = (folder / WEIGHTS_DIR / "last.pt").is_file()
-    result = train(run.model_type, config, snapshot, folder, final, resume=resume, **common)
+    result = train(run.model_type, config, snapshot, folder, final, resume=resume, datasets_dir=datasets, data_dir=data)
     _succeed(run, worker, sink, result)
     return RunStatus.SUCCEEDED
 
