@@ -145,7 +145,10 @@ def _cross_validate(run: TrainingRun, worker: str, sink: DatabaseSink, config: A
     final = SegmentSink(sink, k * epochs, (k + 1) * epochs, "Final model")
     final.on_log("INFO", "the out-of-fold table is on this page; training the model to register on the usual split of all wires.")
     resume = (folder / WEIGHTS_DIR / "last.pt").is_file()
-    result = train(run.model_type, config, snapshot, folder, final, resume=resume, datasets_dir=datasets, data_dir=data)
+    try:
+        result = train(run.model_type, config, snapshot, folder, final, resume=resume, datasets_dir=datasets, data_dir=data)
+    except StopRequested as stop:  # say the epoch of the whole job, as the page counts it
+        raise StopRequested(stop.kind, k * epochs + stop.epoch) from None
     _succeed(run, worker, sink, result)
     return RunStatus.SUCCEEDED
 
