@@ -578,8 +578,8 @@
     } else if (lower === "t") {
       setLabel("view", "TOP");
     } else if (lower === "s") {
-      if (state.selected >= 0) setLabel("view", "SIDE");
-      else save();
+      // One key, one meaning: S is the SIDE view (as T is TOP); saving is Ctrl+S, as in CVAT and Label Studio.
+      setLabel("view", "SIDE");
     } else if (["1", "2", "3", "4"].includes(key)) {
       setLabel("defect", DEFECTS[Number(key) - 1]);
     } else if (key === "Delete" || key === "Backspace") {

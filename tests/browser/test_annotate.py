@@ -57,6 +57,10 @@ def test_annotate_two_pictures_by_mouse_and_keys_then_resolve_a_conflict(chromiu
     page.keyboard.press("4")  # TOUCH
     expect(page.locator("#box-list li")).to_have_count(1)
     expect(page.locator("#box-list li").first).to_contain_text("SIDE TOUCH")
+    page.keyboard.press("Escape")
+    page.keyboard.press("s")  # no box selected: S still means SIDE (for the boxes drawn next); it never saves
+    expect(page.locator("#status")).to_contain_text("New boxes get SIDE")
+    assert not Annotation.objects.filter(image=top).exists()
 
     page.keyboard.press("d")  # saves, then opens the next picture
     page.wait_for_url(f"{base}/images/{side.pk}/annotate/")
