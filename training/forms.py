@@ -6,7 +6,6 @@ from typing import Any
 
 import yaml
 from django import forms
-from django.conf import settings
 
 from annotations.choices import VIEW_CHOICES
 from annotations.models import Image
@@ -41,7 +40,8 @@ def presets() -> dict[str, dict[str, str]]:
 
 
 class LaunchForm(forms.Form):
-    model_type = forms.ChoiceField(choices=MODEL_CHOICES, initial=ALL)
+    # One model by default: "train all" includes the long detection run, which a user should choose knowingly.
+    model_type = forms.ChoiceField(choices=MODEL_CHOICES, initial="defect")
     preset = forms.ChoiceField(choices=[(name, name) for name in PRESETS], initial="cpu-quick")
     device = forms.ChoiceField(choices=DEVICE_CHOICES, initial="auto")
     wire_group = forms.CharField(
@@ -143,9 +143,8 @@ class LaunchForm(forms.Form):
                 images,
                 val_fraction=config.val_fraction,
                 seed=config.seed,
-                # The detector learns one class ("wire"): only the classifiers need every defect.
-                min_samples_per_class=0 if model_type == "detection" else settings.MIN_SAMPLES_PER_CLASS,
                 group_by_lot=self.cleaned_data["group_by_lot"],
+                model_type=model_type,  # the detector checks no class, the view model its views, the defect model its defects
             )
         except InsufficientData as problem:
             self.add_error(None, f"Not enough data for the {model_type} model: {problem}")

@@ -8,7 +8,7 @@ say which annotation revisions it learned from and be prepared again.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
@@ -53,10 +53,13 @@ def build_snapshot(
     seed: int = 0,
     min_samples_per_class: int | None = None,
     group_by_lot: bool = False,
+    model_type: str = "defect",
 ) -> Snapshot:
-    """Split the trainable pictures; raises ``InsufficientData`` when a class has too few wires."""
+    """Split the trainable pictures for ``model_type``; raises ``InsufficientData`` when a class it learns has too few wires."""
     minimum = settings.MIN_SAMPLES_PER_CLASS if min_samples_per_class is None else min_samples_per_class
-    return split_records(image_records(images, group_by_lot), val_fraction=val_fraction, seed=seed, min_samples_per_class=minimum)
+    classes: Literal["defect", "view", "none"] = "none" if model_type == "detection" else "view" if model_type == "view" else "defect"
+    records = image_records(images, group_by_lot)
+    return split_records(records, val_fraction=val_fraction, seed=seed, min_samples_per_class=minimum, classes=classes)
 
 
 def snapshot_run_json(snapshot: Snapshot) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from core.data.weights import class_weights
 from core.labels import DEFECTS, SEVERITY, VIEWS
@@ -144,14 +144,16 @@ def split_records(
     val_fraction: float = 0.2,
     seed: int = 0,
     min_samples_per_class: int = 2,
+    classes: Literal["defect", "view", "none"] = "defect",
 ) -> Snapshot:
     """Split records into training and validation, grouped by wire (or lot) and stratified by defect.
 
-    A group's class is the worst defect of its boxes. A class with fewer than
-    ``min_samples_per_class`` groups raises ``InsufficientData`` (0 switches
-    the check off, e.g. for a detector that ignores classes). A class with a
-    single group goes to training and the snapshot carries a warning.
-    Pictures with one view only, or without boxes, are kept.
+    A group's class is the worst defect of its boxes. ``classes`` names what the model learns:
+    for ``defect`` a class with fewer than ``min_samples_per_class`` groups raises
+    ``InsufficientData`` (0 switches the check off), and a class with a single group goes to
+    training with a warning; for ``view`` the same minimum applies to the wires with TOP and
+    with SIDE boxes and nothing is said about defect classes; ``none`` (the detector) checks
+    no class. Pictures with one view only, or without boxes, are kept.
     """
     if not 0 <= val_fraction < 1:
         raise ValueError("The validation fraction must be at least 0 and below 1.")
@@ -169,7 +171,15 @@ def split_records(
         by_class.setdefault(label, []).append(key)
 
     unit = "lot" if any(key.startswith("lot:") for key in groups) else "wire"
-    if min_samples_per_class > 0:
+    if classes == "view" and min_samples_per_class > 0:
+        for view in VIEWS:
+            n = sum(1 for members in groups.values() if any(b.view == view for m in members for b in m.boxes))
+            if n < min_samples_per_class:
+                raise InsufficientData(
+                    f"{_plural(n, unit).capitalize()} {'has' if n == 1 else 'have'} {view} boxes; the view model needs at least "
+                    f"{min_samples_per_class} with TOP and with SIDE boxes. Annotate more {view} pictures."
+                )
+    if classes == "defect" and min_samples_per_class > 0:
         for defect in DEFECTS:
             n = len(by_class.get(defect, []))
             if n < min_samples_per_class:
@@ -182,12 +192,13 @@ def split_records(
     val_groups: set[str] = set()
     for label in [*DEFECTS, None]:
         keys = sorted(by_class.get(label, []), key=lambda k: _order_key(seed, k))
-        if label is not None and len(keys) == 1 and val_fraction > 0:
+        # The split is stratified by defect for every model; only the defect model is told about its classes.
+        if classes == "defect" and label is not None and len(keys) == 1 and val_fraction > 0:
             warnings.append(
                 f"{label} has only 1 {unit}: it is used for training only, so validation cannot measure {label}. "
                 f"Annotate at least one more {label} wire."
             )
-        if label is not None and not keys:
+        if classes == "defect" and label is not None and not keys:
             warnings.append(f"{label} has no annotated {unit}s: the defect model cannot learn it.")
         val_groups.update(keys[: _validation_size(len(keys), val_fraction)])
 

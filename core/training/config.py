@@ -267,41 +267,58 @@ def _coerce(model_type: str, name: str, value: Any, kind: type) -> Any:
 _TYPES = {"int": int, "float": float, "bool": bool, "str": str}
 
 
+def _checked(model_type: str, name: str, value: Any, spec: dataclasses.Field[Any]) -> Any:
+    """One setting's value in its field's type, within its choices and range; ``ConfigError`` says what is wrong."""
+    kind = _TYPES[spec.type] if isinstance(spec.type, str) else spec.type
+    coerced = _coerce(model_type, name, value, kind)
+    meta = spec.metadata
+    if meta["choices"] and coerced not in meta["choices"]:
+        raise ConfigError(
+            f"Setting {name!r} of the {model_type} model must be one of {', '.join(map(str, meta['choices']))}, not {coerced!r}."
+        )
+    if meta["low"] is not None and coerced < meta["low"]:
+        raise ConfigError(f"Setting {name!r} of the {model_type} model must be at least {meta['low']:g}, not {coerced!r}.")
+    if meta["high"] is not None and coerced > meta["high"]:
+        raise ConfigError(f"Setting {name!r} of the {model_type} model must be at most {meta['high']:g}, not {coerced!r}.")
+    return coerced
+
+
 def make_config(model_type: str, values: Mapping[str, Any] | None = None) -> AnyConfig:
-    """Build and validate a configuration from plain values (missing keys keep their defaults)."""
+    """Build and validate a configuration from plain values (missing keys keep their defaults).
+
+    Every problem is reported at once: the ``ConfigError`` holds one sentence per bad setting.
+    """
     cls = _config_class(model_type)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     values = dict(values or {})
+    problems: list[str] = []
     unknown = sorted(set(values) - set(fields))
     if unknown:
-        raise ConfigError(
+        problems.append(
             f"Unknown setting{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} for the {model_type} model; "
             f"known settings are: {', '.join(fields)}."
         )
     clean: dict[str, Any] = {}
     for name, value in values.items():
-        spec = fields[name]
-        kind = _TYPES[spec.type] if isinstance(spec.type, str) else spec.type
-        coerced = _coerce(model_type, name, value, kind)
-        meta = spec.metadata
-        if meta["choices"] and coerced not in meta["choices"]:
-            raise ConfigError(
-                f"Setting {name!r} of the {model_type} model must be one of {', '.join(map(str, meta['choices']))}, not {coerced!r}."
-            )
-        if meta["low"] is not None and coerced < meta["low"]:
-            raise ConfigError(f"Setting {name!r} of the {model_type} model must be at least {meta['low']:g}, not {coerced!r}.")
-        if meta["high"] is not None and coerced > meta["high"]:
-            raise ConfigError(f"Setting {name!r} of the {model_type} model must be at most {meta['high']:g}, not {coerced!r}.")
-        clean[name] = coerced
+        if name not in fields:
+            continue
+        try:
+            clean[name] = _checked(model_type, name, value, fields[name])
+        except ConfigError as error:
+            problems.append(str(error))
+    if problems:
+        raise ConfigError(" ".join(problems))
     config = cls(**clean)
     if config.weights:
         parse_weights_reference(config.weights)
     if isinstance(config, ClassifierConfig) and config.whole_image and model_type != "view":
-        raise ConfigError("Setting 'whole_image' only applies to the view model; the defect model always sees box crops.")
+        problems.append("Setting 'whole_image' only applies to the view model; the defect model always sees box crops.")
     if isinstance(config, ClassifierConfig) and config.shape_features and model_type != "defect":
-        raise ConfigError("Setting 'shape_features' only applies to the defect model; set it to false for the view model.")
+        problems.append("Setting 'shape_features' only applies to the defect model; set it to false for the view model.")
     if isinstance(config, ClassifierConfig) and config.shape_weight > 0 and model_type != "defect":
-        raise ConfigError("Setting 'shape_weight' only applies to the defect model; set it to 0 for the view model.")
+        problems.append("Setting 'shape_weight' only applies to the defect model; set it to 0 for the view model.")
+    if problems:
+        raise ConfigError(" ".join(problems))
     return config
 
 

@@ -104,3 +104,41 @@ def test_launch_page_calls_ten_pass_wires_steady(engineer_client, make_image) ->
         Annotation.objects.create(image=image, x=1, y=1, width=10, height=10, view="TOP", defect="PASS")
     page = engineer_client.get(reverse("training:launch")).content.decode()
     assert "PASS rests on 10 annotated wires; its recall estimate is steady" in page
+
+
+def test_the_launch_form_starts_on_one_model_not_train_all(engineer_client) -> None:  # type: ignore[no-untyped-def]
+    page = engineer_client.get(reverse("training:launch")).content.decode()
+    assert '<option value="defect" selected>' in page
+    assert '<option value="all" selected>' not in page
+
+
+def test_every_bad_setting_is_reported_at_once(engineer_client) -> None:  # type: ignore[no-untyped-def]
+    settings_text = "epochs: 0\nbatch: many\nloss: magic\ncolour: blue\n"
+    response = engineer_client.post(
+        reverse("training:launch"), {"model_type": "view", "preset": "cpu-quick", "device": "cpu", "view_settings": settings_text}
+    )
+    page = response.content.decode()
+    assert "Unknown setting &#x27;colour&#x27; for the view model" in page
+    assert "Setting &#x27;epochs&#x27; of the view model must be at least 1, not 0." in page
+    assert "Setting &#x27;batch&#x27; of the view model must be a whole number" in page
+    assert "Setting &#x27;loss&#x27; of the view model must be one of ce, weighted_ce, focal, not &#x27;magic&#x27;." in page
+    assert not TrainingRun.objects.exists()
+
+
+def test_a_view_run_checks_views_and_never_talks_about_pass(engineer_client, make_image) -> None:  # type: ignore[no-untyped-def]
+    from annotations.models import Annotation
+
+    for number in range(1, 4):
+        image = make_image(f"w00{number}_TOP.png")
+        Annotation.objects.create(image=image, x=1, y=1, width=10, height=10, view="TOP", defect="SWEEP")
+    launch = {"model_type": "view", "preset": "cpu-quick", "device": "cpu"}
+    page = engineer_client.post(reverse("training:launch"), launch).content.decode()
+    assert "0 wires have SIDE boxes; the view model needs at least 2 with TOP and with SIDE boxes." in page
+    assert "PASS" not in page.split('class="help pass-evidence"')[0]
+    for number in range(1, 4):
+        image = make_image(f"w00{number}_SIDE.png")
+        Annotation.objects.create(image=image, x=1, y=1, width=10, height=10, view="SIDE", defect="SWEEP")
+    response = engineer_client.post(reverse("training:launch"), launch, follow=True)
+    run = TrainingRun.objects.get()
+    assert run.model_type == "view"
+    assert not [m for m in response.context["messages"] if "PASS" in str(m)]

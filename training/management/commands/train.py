@@ -46,10 +46,8 @@ class Command(BaseCommand):
             config = load_config(model_type, options["preset"], options["config"], overrides)
             if config.weights:
                 starting_weights(config.weights, model_type)  # a store file that fits; the trainer checks its checksum
-            # The detector ignores defect classes, so it needs no minimum per class.
-            minimum = 0 if model_type == "detection" else None
             snapshot = build_snapshot(
-                val_fraction=config.val_fraction, seed=config.seed, min_samples_per_class=minimum, group_by_lot=options["group_by_lot"]
+                val_fraction=config.val_fraction, seed=config.seed, group_by_lot=options["group_by_lot"], model_type=model_type
             )
         except (ConfigError, InsufficientData, WeightsUnavailable) as error:
             raise CommandError(str(error)) from None
