@@ -293,6 +293,8 @@ class TrainingRun(models.Model):
             "sequence": self.sequence,
             "epoch_seconds": estimate.epoch_seconds,
             "remaining_seconds": estimate.remaining_seconds,
+            # While nothing trains the clock stands still: the time left is what a resume will take.
+            "remaining_note": " of training left once resumed" if self.can_resume else "",
             "queue_remaining_seconds": self.queue_remaining_seconds() if self.sequence else None,
             "report_url": self.report_url(),
         }

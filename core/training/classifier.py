@@ -380,6 +380,11 @@ def _refit_shape_head(t: Training, best: dict[str, Any], best_path: Path, sink: 
     )
 
 
+def resumed_message(finished: int, epochs: int) -> str:
+    """What a resume continues from: the checkpoint of the last finished epoch, then the next epoch from its start."""
+    return f"Resumed from the checkpoint of epoch {finished} of {epochs}; training epoch {finished + 1} from its start."
+
+
 def train_classifier(
     config: ClassifierConfig,
     crops_dir: Path,
@@ -400,7 +405,7 @@ def train_classifier(
     state = LoopState()
     if resume and last_path.exists():
         state = restore(t, last_path)
-        sink.on_log("info", f"Resumed from epoch {state.epoch} of {config.epochs}.")
+        sink.on_log("info", resumed_message(state.epoch, config.epochs))
     stopped_early = False
     while state.epoch < config.epochs:
         if state.stale >= config.patience > 0:

@@ -77,7 +77,7 @@
   }
 
   function showEta(seconds) {
-    $("eta").textContent = duration(seconds);
+    $("eta").textContent = duration(seconds) + (status && status.remaining_note && seconds !== null ? status.remaining_note : "");
     $("eta").dataset.seconds = seconds === null || seconds === undefined ? "" : String(Math.round(seconds));
     if ($("queue-eta")) {
       $("queue-eta").textContent = laterRunsSeconds === null || seconds === null ? "–" : duration(seconds + laterRunsSeconds);

@@ -143,6 +143,8 @@ def test_stop_within_one_batch_then_resume_continues(snapshot, tmp_path):
     resumed = RecordingSink()
     result = train("view", config, snapshot, tmp_path, resumed, resume=True)
     assert [e.epoch for e in resumed.epochs] == [2, 3]
+    # Stopped during epoch 2: the log says the resume starts from epoch 1's checkpoint and trains epoch 2 again.
+    assert ("info", "Resumed from the checkpoint of epoch 1 of 3; training epoch 2 from its start.") in resumed.logs
     last = torch.load(result.last_checkpoint, weights_only=True)
     assert last["epoch"] == 3 and [h["epoch"] for h in last["history"]] == [1, 2, 3]
     assert result.metrics["accuracy"] >= 0

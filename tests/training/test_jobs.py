@@ -276,12 +276,15 @@ def test_the_status_event_carries_what_each_control_may_do(engineer) -> None:  #
     assert last_status(run)["controls"] == {"pause": False, "resume": False, "cancel": True}
     TrainingRun.objects.claim(run.pk, "w1")
     assert last_status(run)["controls"] == {"pause": True, "resume": False, "cancel": True}
+    assert last_status(run)["remaining_note"] == ""
     run.refresh_from_db()
     run.request_pause(engineer)
     assert last_status(run)["controls"] == {"pause": False, "resume": False, "cancel": True}
     TrainingRun.objects.finish(run.pk, "w1", RunStatus.PAUSED)
     assert last_status(run)["controls"] == {"pause": False, "resume": True, "cancel": True}
     assert last_status(run)["final"] is False
+    # Paused, the clock stands still: the page says the time left is what a resume will take.
+    assert last_status(run)["remaining_note"] == " of training left once resumed"
     run.refresh_from_db()
     run.request_cancel(engineer)
     status = last_status(run)

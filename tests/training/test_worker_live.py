@@ -18,6 +18,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from core.training.classifier import resumed_message
 from registry.models import ModelVersion
 from training import models
 from training.models import EpochMetric, RunEvent, RunLogLine, RunStatus, TrainingRun
@@ -98,7 +99,7 @@ def test_pause_resume_and_cancel_each_take_effect_within_a_batch(  # type: ignor
     while EpochMetric.objects.filter(run=run).count() <= paused_at:
         assert time.monotonic() < deadline, "the resumed run did not train a further epoch"
         time.sleep(0.2)
-    assert RunLogLine.objects.filter(run=run, message__startswith="Resumed from epoch").exists()
+    assert RunLogLine.objects.filter(run=run, message__startswith="Resumed from the checkpoint of epoch").exists()
     TrainingRun.objects.get(pk=run.pk).request_cancel(engineer)
     cancelled = wait_for_status(run, {RunStatus.CANCELLED}, timeout=30)
     assert cancelled.finished_at is not None
@@ -134,6 +135,6 @@ def test_a_killed_worker_leaves_the_run_interrupted_and_resumable_without_traini
     # Each epoch was written once, and the resumed worker went on from the checkpoint.
     announced = [event.payload["epoch"] for event in RunEvent.objects.filter(run=run) if event.payload["type"] == "epoch"]
     assert sorted(announced) == list(range(1, 5))
-    assert RunLogLine.objects.filter(run=run, message=f"Resumed from epoch {killed_at} of 4.").exists()
+    assert RunLogLine.objects.filter(run=run, message=resumed_message(killed_at, 4)).exists()
     assert RunLogLine.objects.filter(run=run, message__startswith="Started on worker").count() == 2
     assert ModelVersion.objects.filter(training_run=run).count() == 1

@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
+from core.training.classifier import resumed_message
 from tests.live_fixtures import free_port, process_env
 from training import models
 from training.models import EpochMetric, RunLogLine, RunStatus, TrainingRun
@@ -126,5 +127,5 @@ def test_killing_the_cluster_main_process_ends_all_its_processes_and_the_run_res
     start_worker()
     finished = wait_for_status(run, {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
     assert finished.status == RunStatus.SUCCEEDED, (finished.error, finished.traceback)
-    assert RunLogLine.objects.filter(run=run, message=f"Resumed from epoch {killed_at} of 4.").exists()
+    assert RunLogLine.objects.filter(run=run, message=resumed_message(killed_at, 4)).exists()
     assert list(EpochMetric.objects.filter(run=run).values_list("epoch", flat=True)) == [1, 2, 3, 4]
