@@ -69,6 +69,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # versions come from training runs only
 
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None) -> Any:
+        """Every field is read-only (the change permission serves the activate action): no Save buttons."""
+        hidden = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **hidden})
+
     def has_delete_permission(self, request: HttpRequest, obj: ModelVersion | None = None) -> bool:
         return super().has_delete_permission(request, obj) and not (obj is not None and obj.is_active)
 

@@ -105,3 +105,11 @@ def test_activating_the_active_version_again_records_no_second_event(admin_clien
     events = registry.activate_bundle([live, other], None, "bundle keeps the live defect model")
     assert [event.version for event in events] == [other]
     assert live.activations.count() == 1 and registry.active_version("defect") == live
+
+
+def test_a_version_page_in_the_admin_offers_no_save_button(admin_client_logged_in, tmp_path):
+    version = make(tmp_path)
+    page = admin_client_logged_in.get(reverse("admin:registry_modelversion_change", args=[version.pk])).content.decode()
+    assert version.name in page
+    assert 'name="_save"' not in page and 'name="_continue"' not in page and 'name="_addanother"' not in page
+    assert "deletelink" in page  # an inactive version can still be deleted from here
