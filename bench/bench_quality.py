@@ -51,6 +51,7 @@ def evaluate_classifier(checkpoint: Path, crops_dir: Path) -> dict[str, float]:
     from core.inspection.verdicts import Finding, combine_evidence, decide
     from core.labels import parse_wire_name
     from core.shape.shapehead import shape_log_probabilities
+    from core.shape.wireshape import FEATURES
     from core.training.config import from_json
     from core.training.crops import CropFolder, crop_view, folder_appearances, folder_shapes
     from core.training.networks import build_network, predict, with_shape_head
@@ -68,8 +69,9 @@ def evaluate_classifier(checkpoint: Path, crops_dir: Path) -> dict[str, float]:
     prediction = predict(model, DataLoader(folder, batch_size=32), torch.device("cpu"))
     head = state.get("shape_head")
     if head:
+        descriptors = folder_shapes(folder, crops_dir / "shapes.json", state["margin"])[:, : len(FEATURES)]
         looks = folder_appearances(folder, state["margin"])
-        shape_log = shape_log_probabilities(head, looks, [crop_view(path) for path, _ in folder.items])
+        shape_log = shape_log_probabilities(head, descriptors, looks, [crop_view(path) for path, _ in folder.items])
         prediction = with_shape_head(prediction, shape_log, head["weight"])
     classes = state["classes"]
     result = evaluate(prediction.truth, prediction.probabilities.argmax(axis=1), classes, prediction.probabilities)

@@ -15,6 +15,7 @@ Mean and spread over folds and seeds. Real numbers only: nothing here is synthet
 
     .venv/bin/python bench/bench_realdata.py [--folds 5] [--seeds 0,1,2] [--preset cpu-quick]
         [--models detection,view,defect] [--set defect.epochs=30 ...] [--workdir DIR] [--json out.json]
+        [--detectors-from EARLIER_WORKDIR]   # the detectors of an earlier run: classifier changes in minutes
     .venv/bin/python bench/bench_realdata.py --quick     # two folds, one seed, a few epochs (CI smoke run)
 
 The full run is a benchmark (about 30 minutes per fold on 2 cores with cpu-quick), not a test.
@@ -153,31 +154,51 @@ def prepare_fold(folder: Path, pictures: list[Picture], held_out: set[str]) -> N
 
 
 def fold_worker(folder: Path, preset: str, models: list[str], overrides: list[str]) -> None:
-    """Import, train and infer inside ``folder/data`` (runs in its own process)."""
+    """Import, train and infer inside ``folder/data`` (runs in its own process).
+
+    ``folder/reused-detector.pt``, when there, is registered as the detector instead of training one.
+    """
     import django
     from django.core.management import call_command
 
     django.setup()
     from registry.models import ModelVersion
+    from registry.versions import register_version
 
     timings: dict[str, float] = {}
     started = time.monotonic()
     call_command("migrate", verbosity=0)
     call_command("import_annotations", str(folder / "train" / "annotations.db"), "--format", "legacy", verbosity=0)
     timings["import"] = time.monotonic() - started
+    reused = folder / "reused-detector.pt"
+    if reused.is_file():
+        metrics = json.loads((folder / "reused-detector.json").read_text())
+        register_version("detection", reused, metrics=metrics)
+        models = [model for model in models if model != "detection"]
     for model in models:
         begun = time.monotonic()
         sets = [item.split(".", 1)[1] for item in overrides if item.startswith(model + ".")]
         call_command("train", model, "--preset", preset, *[arg for item in sets for arg in ("--set", item)], verbosity=0)
         timings[f"train_{model}"] = time.monotonic() - begun
     newest = ModelVersion.objects.order_by("-created_at")
-    names = [newest.filter(model_type=model).values_list("name", flat=True).first() for model in models]
+    names = [newest.filter(model_type=model).values_list("name", flat=True).first() for model in MODEL_TYPES]
+    names = [name for name in names if name]
     begun = time.monotonic()
     call_command(
         "infer", str(folder / "heldout"), "--output", str(folder / "inspection.csv"), "--format", "all", "--versions", *names, verbosity=0
     )
     timings["infer"] = time.monotonic() - begun
     (folder / "timings.json").write_text(json.dumps(timings, indent=1))
+
+
+def reuse_detector(earlier: Path, folder: Path) -> None:
+    """Hand the detector an earlier run trained on the same fold (same seed, same wires) to this fold."""
+    found = sorted(earlier.glob("data/runs/*/yolo/weights/best.pt"))
+    if not found:
+        raise SystemExit(f"No trained detector in {earlier}: --detectors-from needs a finished run of the same seeds and folds.")
+    run = found[0].parents[2]
+    shutil.copyfile(found[0], folder / "reused-detector.pt")
+    (folder / "reused-detector.json").write_text(json.dumps(json.loads((run / "result.json").read_text())["metrics"]))
 
 
 def run_fold(folder: Path, preset: str, models: list[str], overrides: list[str], threads: int) -> dict[str, float]:
@@ -311,6 +332,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="two folds of one seed, one epoch each: a smoke run")
     parser.add_argument("--limit-folds", type=int, default=0, help="run only the first N folds of each seed")
     parser.add_argument("--resume", action="store_true", help="keep the folds already finished in --workdir")
+    parser.add_argument(
+        "--detectors-from",
+        type=Path,
+        help="reuse the detectors an earlier run of the same seeds and folds trained (its --workdir): for measuring classifier changes",
+    )
     parser.add_argument("--fold-worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     models = [m for m in args.models.split(",") if m]
@@ -336,6 +362,8 @@ def main() -> None:
             else:
                 shutil.rmtree(folder, ignore_errors=True)
                 prepare_fold(folder, pictures, held_out)
+                if args.detectors_from:
+                    reuse_detector(args.detectors_from / f"seed{seed}" / f"fold{index}", folder)
                 overrides = [*args.overrides, *(f"{m}.seed={seed}" for m in models)]
                 timings = run_fold(folder, args.preset, models, overrides, args.threads)
             outcome = score_fold(folder, pictures, held_out, timings, seed, index)

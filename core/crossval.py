@@ -10,7 +10,7 @@ model's wire verdict is the product's ``evidence`` rule over the wire's boxes. T
 scores are ``core.evaluation.outoffold``'s, the same tables the real-data benchmark prints.
 
 Each fold trains with ``core.training.runner.train`` in ``run_dir/fold-N`` (its own
-TensorBoard files and report); the defect model's appearance classifier is not refitted
+TensorBoard files and report); the defect model's linear classifier is not refitted
 on the held-out fold (``shape_refit`` off), and a finished fold is kept, so a paused or
 interrupted cross-validation resumes at the fold it stopped in. The app then trains the
 final model on the usual split of all wires and registers it with this table beside its own

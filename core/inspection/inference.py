@@ -127,10 +127,12 @@ class Classifier:
                 f"{path} was trained with wire-shape descriptor version {self.shape.get('version')}, this version computes "
                 f"{DESCRIPTOR_VERSION}; train the defect model again."
             )
-        #: The linear appearance classifier whose probabilities are mixed with the network's (``shapehead``).
+        #: The linear shape-and-appearance classifier whose probabilities are mixed with the network's (``shapehead``).
         self.shape_head: dict[str, Any] | None = checkpoint.get("shape_head")
         if self.shape_head is not None and (
-            self.shape_head.get("version") != HEAD_VERSION or self.shape_head.get("appearance_version") != APPEARANCE_VERSION
+            self.shape_head.get("version") != HEAD_VERSION
+            or self.shape_head.get("appearance_version") != APPEARANCE_VERSION
+            or self.shape_head.get("descriptor_version") != DESCRIPTOR_VERSION
         ):
             raise ModelUnavailable(
                 f"{path} holds an older kind of defect classifier (head version {self.shape_head.get('version')}, this "
@@ -160,7 +162,7 @@ class Classifier:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
         views = list(views) if views is not None else [None] * len(pictures)
         descriptors = None
-        if self.shape is not None:
+        if self.shape is not None or self.shape_head is not None:
             inner = [recentre(picture, self.margin, TRACE_MARGIN) for picture in pictures]
             descriptors = np.stack([describe(picture, view or "TOP") for picture, view in zip(inner, views, strict=True)])
         batch = torch.stack([self.transform(image=picture)["image"] for picture in pictures]).to(self.device)
@@ -173,8 +175,10 @@ class Classifier:
             probabilities = torch.softmax(logits.float(), dim=1).cpu().numpy()
         if self.shape_head is None:
             return probabilities
-        looks = [mirrors(appearance(picture, self.margin), view) for picture, view in zip(pictures, views, strict=True)]
-        return combine(shape_log_probabilities(self.shape_head, looks, views), probabilities, float(self.shape_head["weight"]))
+        assert descriptors is not None
+        looks = [mirrors(appearance(picture, self.margin, view), view) for picture, view in zip(pictures, views, strict=True)]
+        head_log = shape_log_probabilities(self.shape_head, descriptors, looks, views)
+        return combine(head_log, probabilities, float(self.shape_head["weight"]))
 
     def crops(self, picture: np.ndarray, boxes: np.ndarray) -> list[np.ndarray]:
         """The training crops of ``boxes`` (x1, y1, x2, y2 rows)."""

@@ -1,20 +1,23 @@
-"""A strongly regularised linear classifier per view on the wire's appearance (``appearance``).
+"""The defect model's linear classifier per view: the traced wire shape and the wire's appearance, joined.
 
-Fitted once per training run on the training crops' appearance pictures (every
-mirror that keeps the class is a row) with scikit-learn's L2
-``LogisticRegression`` (classes weighted by inverse frequency, so a rare class is
-not out-voted), and stored in the checkpoint as plain lists of numbers: loading
-never unpickles a scikit-learn object. A crop's prediction is the mean of its
-mirrors' log-probabilities.
+Two strongly regularised logistic regressions per view (scikit-learn, classes weighted by
+inverse frequency, so a rare class is not out-voted), fitted once per training run and
+stored in the checkpoint as plain lists of numbers (loading never unpickles a scikit-learn
+object):
 
-Chosen by grouped cross-validation on real wires (docs/training.md, "Real
-pictures"): on real-dev this classifier reached a balanced accuracy per wire of
-0.71 over the three defect classes (``evidence`` rule, 5 folds x 3 seeds),
-against 0.55 for the same learner on the traced wire-shape measures it replaced
-and 0.61-0.66 for the traced measures added to it.
+* **shape**: the few traced measures that carry the physical signal (``wireshape``; TOP
+  bend and S-wiggle share, SIDE heights near the stitch and the peak's position), C 0.1;
+* **look**: the standardised picture around the traced wire (``appearance``), every
+  class-keeping mirror and jittered box a training row, C 0.003; a crop's prediction is
+  the mean over its mirrors.
 
-The defect model's probabilities are ``softmax(w * log p_head + (1 - w) *
-log p_network)``: a weighted product of experts, ``w`` being ``shape_weight``.
+A crop's log-probabilities are ``log p_shape + LOOK_WEIGHT * log p_look`` (renormalised).
+Chosen by grouped cross-validation on real wires, scored on the boxes the trained detector
+found (docs/training.md, "Real pictures"): balanced accuracy per wire over SWEEP/WOBBLE/TOUCH
+0.62 against 0.56 for the shape part alone and 0.35 for a look framed on the given box.
+
+The defect model's probabilities are ``softmax(w * log p_head + (1 - w) * log p_network)``:
+a weighted product of experts, ``w`` being ``shape_weight``.
 """
 
 from __future__ import annotations
@@ -24,14 +27,24 @@ from typing import Any
 
 import numpy as np
 
-from core.shape.appearance import APPEARANCE_VERSION, LENGTH
+from core.shape.appearance import APPEARANCE_VERSION
+from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES
 
 #: Bumped whenever the stored form changes meaning.
-HEAD_VERSION = 2
-#: Inverse regularisation strength of the logistic regression (chosen on real wires: 0.003 beat 0.01-0.1).
-C = 0.003
+HEAD_VERSION = 3
+#: Inverse regularisation strength of each part's logistic regression (chosen on real wires).
+C_SHAPE = 0.1
+C_LOOK = 0.003
+#: Weight of the look's log-probabilities beside the shape's (0.5 beat 1.0 on real wires).
+LOOK_WEIGHT = 0.5
 #: A class needs this many pictures of a view to be fitted in that view's classifier.
 MIN_CLASS_PICTURES = 3
+
+#: The measures the shape part uses: the ones that separate the classes and trace reliably.
+VIEW_FEATURES: dict[str, tuple[str, ...]] = {
+    "TOP": ("top_bend", "top_wiggle"),
+    "SIDE": ("side_height_10", "side_height_25", "side_height_40", "side_peak_position"),
+}
 
 #: Floor for probabilities before taking logs, so neither expert can veto a class outright.
 PROBABILITY_FLOOR = 1e-6
@@ -51,18 +64,36 @@ def _linear_rows(model: Any, present: np.ndarray, n_classes: int, n_features: in
     return full_coef, full_intercept
 
 
-def fit_shape_head(appearances: Sequence[np.ndarray], views: Sequence[str | None], labels: Sequence[int], n_classes: int) -> dict[str, Any]:
-    """Fit one logistic regression per view on the crops' mirrors (``appearance.mirrors`` rows per crop).
+def _fit(x: np.ndarray, y: np.ndarray, c: float, present: np.ndarray, n_classes: int) -> dict[str, Any]:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(axis=0), np.maximum(x.std(axis=0), 1e-6)
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
+    model.fit((x - mean) / scale, y)
+    coef, intercept = _linear_rows(model, present, n_classes, x.shape[1])
+    return {"mean": mean.tolist(), "scale": scale.tolist(), "coef": coef.tolist(), "intercept": intercept.tolist()}
+
+
+def _log_softmax(x: np.ndarray, stored: dict[str, Any]) -> np.ndarray:
+    scores = ((x - np.array(stored["mean"])) / np.array(stored["scale"])) @ np.array(stored["coef"]).T + np.array(stored["intercept"])
+    scores -= scores.max(axis=1, keepdims=True)
+    result: np.ndarray = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+    return result
+
+
+def fit_shape_head(
+    descriptors: np.ndarray, looks: Sequence[np.ndarray], views: Sequence[str | None], labels: Sequence[int], n_classes: int
+) -> dict[str, Any]:
+    """Fit both parts per view: ``descriptors`` one row per crop, ``looks`` the appearance rows of each crop.
 
     A view with fewer than two classes in training gets none; classes with fewer than
     ``MIN_CLASS_PICTURES`` pictures of a view are left out of that view's fit.
     Returns the stored form: plain lists, safe for ``torch.load(weights_only=True)``.
     """
-    from sklearn.linear_model import LogisticRegression
-
+    descriptors = np.asarray(descriptors, np.float64).reshape(len(views), len(FEATURES))
     labels_array, views_array = np.asarray(labels), np.array(views, dtype=object)
     heads: dict[str, dict[str, Any]] = {}
-    for view in ("TOP", "SIDE"):
+    for view, names in VIEW_FEATURES.items():
         rows = views_array == view
         # A class with one or two pictures (PASS on real data) cannot be learned: fitted anyway,
         # its huge balanced weight pulls defect wires into it. It is left out and gets no probability.
@@ -74,27 +105,36 @@ def fit_shape_head(appearances: Sequence[np.ndarray], views: Sequence[str | None
         if len(present) < 2 or rows.sum() <= len(present):
             continue
         chosen = [int(i) for i in np.flatnonzero(rows)]
-        x = np.concatenate([np.asarray(appearances[i], np.float64) for i in chosen])
-        y = np.concatenate([np.full(len(appearances[i]), labels_array[i]) for i in chosen])
-        mean, scale = x.mean(axis=0), np.maximum(x.std(axis=0), 1e-6)
-        model = LogisticRegression(C=C, class_weight="balanced", max_iter=5000)
-        model.fit((x - mean) / scale, y)
-        coef, intercept = _linear_rows(model, present, n_classes, LENGTH)
-        heads[view] = {"mean": mean.tolist(), "scale": scale.tolist(), "coef": coef.tolist(), "intercept": intercept.tolist()}
-    return {"version": HEAD_VERSION, "appearance_version": APPEARANCE_VERSION, "n_classes": n_classes, "views": heads}
+        shape = _fit(descriptors[chosen][:, [FEATURES.index(n) for n in names]], labels_array[chosen], C_SHAPE, present, n_classes)
+        look_x = np.concatenate([np.asarray(looks[i], np.float64) for i in chosen])
+        look_y = np.concatenate([np.full(len(looks[i]), labels_array[i]) for i in chosen])
+        heads[view] = {"shape": {**shape, "features": list(names)}, "look": _fit(look_x, look_y, C_LOOK, present, n_classes)}
+    return {
+        "version": HEAD_VERSION,
+        "descriptor_version": DESCRIPTOR_VERSION,
+        "appearance_version": APPEARANCE_VERSION,
+        "look_weight": LOOK_WEIGHT,
+        "n_classes": n_classes,
+        "views": heads,
+    }
 
 
-def shape_log_probabilities(head: dict[str, Any], appearances: Sequence[np.ndarray], views: Sequence[str | None]) -> np.ndarray:
-    """Log class probabilities per crop (the mean over its mirrors); crops of a view without a classifier are uniform."""
+def shape_log_probabilities(
+    head: dict[str, Any], descriptors: np.ndarray, looks: Sequence[np.ndarray], views: Sequence[str | None]
+) -> np.ndarray:
+    """Log class probabilities per crop; crops of a view without a classifier are uniform (no opinion)."""
+    descriptors = np.asarray(descriptors, np.float64).reshape(len(views), len(FEATURES))
     result = np.full((len(views), head["n_classes"]), -np.log(head["n_classes"]))
     for view, stored in head["views"].items():
-        mean, scale = np.array(stored["mean"]), np.array(stored["scale"])
-        coef, intercept = np.array(stored["coef"]), np.array(stored["intercept"])
-        for i in (i for i, v in enumerate(views) if v == view):
-            scores = ((np.asarray(appearances[i], np.float64) - mean) / scale) @ coef.T + intercept
-            scores -= scores.max(axis=1, keepdims=True)
-            logs = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
-            result[i] = logs.mean(axis=0)
+        chosen = [i for i, v in enumerate(views) if v == view]
+        if not chosen:
+            continue
+        columns = [FEATURES.index(name) for name in stored["shape"]["features"]]
+        shape = _log_softmax(descriptors[chosen][:, columns], stored["shape"])
+        look = np.stack([_log_softmax(np.asarray(looks[i], np.float64), stored["look"]).mean(axis=0) for i in chosen])
+        joined = shape + float(head["look_weight"]) * look
+        joined -= joined.max(axis=1, keepdims=True)
+        result[chosen] = joined - np.log(np.exp(joined).sum(axis=1, keepdims=True))
     return result
 
 

@@ -3,8 +3,8 @@
 The loop reads top to bottom: build the model, the loss and the epoch sampler,
 then per epoch train, evaluate, keep the best checkpoint, write ``last.pt``
 atomically and report through the sink. A defect model with ``shape_weight``
-above 0 also fits the linear appearance classifier (``shapehead``) once on the
-training crops' appearance pictures; every reported metric and the best-checkpoint
+above 0 also fits the linear shape-and-appearance classifier (``shapehead``) once on
+the training crops' traced shapes and appearance pictures; every reported metric and the best-checkpoint
 choice use its probabilities mixed with the network's, as inference does. A stop request is honoured within one
 batch; ``last.pt`` then holds the last finished epoch (model, optimiser,
 scheduler, sampler and RNG state), so a resumed run continues from there.
@@ -192,20 +192,23 @@ def _datasets(config: ClassifierConfig, crops_dir: Path, classes: list[str]) -> 
 
 
 def _shape_parts(config: ClassifierConfig, crops_dir: Path, train_set: CropFolder, val_set: CropFolder, model: nn.Module) -> ShapeParts:
-    """The linear head on the crops' appearance, and the traced wire shapes when the network takes them as inputs."""
+    """The linear head (traced shape + appearance) and the traced shapes when the network takes them as inputs."""
     parts = ShapeParts()
+    if not (config.shape_features or config.shape_weight > 0):
+        return parts
+    parts.train_shapes = folder_shapes(train_set, crops_dir / "shapes.json", config.margin)
+    parts.val_shapes = folder_shapes(val_set, crops_dir / "shapes.json", config.margin)
     n_classes = len(train_set.classes)
     if config.shape_weight > 0:
-        # Appearances are fixed, so one fit serves every epoch (and a resumed run refits the same head).
-        parts.train_looks, parts.val_looks = folder_appearances(train_set, config.margin), folder_appearances(val_set, config.margin)
+        # Inputs are fixed (jitter drawn from the run's seed), so one fit serves every epoch and a resume refits the same head.
+        rng = np.random.default_rng(config.seed)
+        parts.train_looks, parts.val_looks = folder_appearances(train_set, config.margin, rng), folder_appearances(val_set, config.margin)
         train_views = [crop_view(path) for path, _ in train_set.items]
-        parts.head = fit_shape_head(parts.train_looks, train_views, train_set.labels, n_classes)
+        parts.head = fit_shape_head(parts.train_shapes[:, : len(FEATURES)], parts.train_looks, train_views, train_set.labels, n_classes)
         parts.head["weight"] = config.shape_weight
         val_views = [crop_view(path) for path, _ in val_set.items]
-        parts.val_log = shape_log_probabilities(parts.head, parts.val_looks, val_views)
+        parts.val_log = shape_log_probabilities(parts.head, parts.val_shapes[:, : len(FEATURES)], parts.val_looks, val_views)
     if config.shape_features:
-        parts.train_shapes = folder_shapes(train_set, crops_dir / "shapes.json", config.margin)
-        parts.val_shapes = folder_shapes(val_set, crops_dir / "shapes.json", config.margin)
         train_set.shapes, val_set.shapes = parts.train_shapes, parts.val_shapes
         assert isinstance(model, ShapeHybrid)
         model.set_normalisation(parts.train_shapes.mean(axis=0), parts.train_shapes.std(axis=0))
@@ -364,9 +367,12 @@ def _log_samples(t: Training, tensorboard: TensorBoardSink, epoch: int, predicti
 def _refit_shape_head(t: Training, best: dict[str, Any], best_path: Path, sink: TrainingSink) -> None:
     """The validation scores are the honest ones (the head never saw those crops); the stored head
     learns from every annotated wire, which matters when PASS has three."""
-    assert t.shape.head is not None
+    assert t.shape.head is not None and t.shape.train_shapes is not None and t.shape.val_shapes is not None
+    # The validation crops join as training rows: with their jittered boxes, as the training crops have them.
+    val_rows = folder_appearances(t.val_set, t.config.margin, np.random.default_rng(t.config.seed + 1))
     refit = fit_shape_head(
-        [*t.shape.train_looks, *t.shape.val_looks],
+        np.concatenate([t.shape.train_shapes, t.shape.val_shapes])[:, : len(FEATURES)],
+        [*t.shape.train_looks, *val_rows],
         [crop_view(path) for path, _ in (*t.train_set.items, *t.val_set.items)],
         [*t.train_set.labels, *t.val_set.labels],
         len(t.classes),
@@ -375,7 +381,7 @@ def _refit_shape_head(t: Training, best: dict[str, Any], best_path: Path, sink: 
     save_atomically({**best, "shape_head": refit}, best_path)
     sink.on_log(
         "info",
-        f"Fitted the appearance classifier again on all {len(t.train_set) + len(t.val_set)} crops for the stored model; "
+        f"Fitted the shape-and-appearance classifier again on all {len(t.train_set) + len(t.val_set)} crops for the stored model; "
         "the validation scores are those of the training-only fit.",
     )
 

@@ -20,7 +20,7 @@ from torch.utils.data import Dataset, Sampler
 
 from core.data.augment import oversample_indices
 from core.labels import VIEWS, parse_wire_name
-from core.shape.appearance import appearance, mirrors, recentre
+from core.shape.appearance import appearance, mirrors, recentre, training_rows
 from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES, TRACE_MARGIN, describe
 
 PASS_CLASS = 0  # DEFECTS[0]
@@ -98,10 +98,13 @@ def folder_shapes(folder: CropFolder, cache: Path, margin: float) -> np.ndarray:
     return shape_inputs(np.array([table[Path(path).name] for path, _ in folder.items], np.float32), views)
 
 
-def folder_appearances(folder: CropFolder, margin: float) -> list[np.ndarray]:
-    """The appearance mirrors (``appearance.mirrors``) of every crop in ``folder``, cut with ``margin``."""
+def folder_appearances(folder: CropFolder, margin: float, rng: np.random.Generator | None = None) -> list[np.ndarray]:
+    """The appearance rows of every crop in ``folder`` (cut with ``margin``): its mirrors, and with ``rng``
+    also those of jittered boxes (``appearance.training_rows``), as the classifier learns from them."""
     views = [crop_view(path) for path, _ in folder.items]
-    return [mirrors(appearance(folder.picture(i), margin), views[i]) for i in range(len(folder))]
+    if rng is None:
+        return [mirrors(appearance(folder.picture(i), margin, views[i]), views[i]) for i in range(len(folder))]
+    return [training_rows(folder.picture(i), margin, views[i], rng) for i in range(len(folder))]
 
 
 class EpochSampler(Sampler[int]):

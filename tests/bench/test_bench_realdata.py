@@ -40,3 +40,18 @@ def test_the_quick_run_scores_every_held_out_wire_once(tmp_path: Path) -> None:
     for key in ("wire_bacc", "wire_bacc_three", "picture_bacc", "view_accuracy", "ap50_TOP", "ap50_SIDE", "extra_boxes_share", "minutes"):
         assert set(summary["scores"][key]) == {"mean", "seed_std", "fold_std", "fold_min", "fold_max", "folds"}
     assert "wire_recall: PASS" in result.stdout
+
+    # Classifier changes are measured on the detectors an earlier run trained: the fold trains none.
+    again = tmp_path / "again.json"
+    result = subprocess.run(
+        [sys.executable, "bench/bench_realdata.py", "--quick", "--limit-folds", "1", "--workdir", str(tmp_path / "again")]
+        + ["--detectors-from", str(tmp_path / "work"), "--json", str(again)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    log = (tmp_path / "again" / "seed0" / "fold0" / "worker.log").read_text()
+    assert "training the detection model" not in log and "training the defect model" in log
+    assert json.loads(again.read_text())["summary"]["scores"]["ap50_SIDE"]["folds"] == 1
