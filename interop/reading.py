@@ -61,7 +61,9 @@ def detect(source: Path) -> tuple[str, Path]:
             return _xml_kind(source), source
         if suffix == ".csv":
             return "csv", source
-        if suffix in (".yaml", ".yml", ".txt", ".names", ".data"):
+        if suffix in (".yaml", ".yml"):
+            return "yolo", source  # a dataset yaml of any name (coco8.yaml): its class names are read from it
+        if suffix in (".txt", ".names", ".data"):
             return "yolo", source.parent
         raise FormatError(source, "", f"files ending in {suffix or '(nothing)'} are not an annotation format Wiresag reads.")
     for name in ("annotations.db",):

@@ -66,12 +66,19 @@ def read(path: Path) -> ForeignDataset:
         if w <= 0 or h <= 0:
             raise FormatError(path, where, f"the bbox {bbox} has no width or height.")
         attributes = {str(k): str(v) for k, v in (raw.get("attributes") or {}).items()} if isinstance(raw.get("attributes"), dict) else {}
-        if raw.get("iscrowd"):
+        if _true(raw.get("iscrowd")):
             attributes["iscrowd"] = "1"
         images[raw["image_id"]].boxes.append(
             ForeignBox(label=categories[raw["category_id"]], x=x, y=y, width=w, height=h, attributes=attributes, where=where)
         )
     return dataset
+
+
+def _true(value: Any) -> bool:
+    """COCO's ``iscrowd`` as tools write it: 0/1, true/false, or the strings "0", "1", "false", "true"."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    return bool(value)
 
 
 def to_dict(dataset: ForeignDataset) -> dict[str, Any]:

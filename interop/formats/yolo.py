@@ -140,7 +140,10 @@ def parse_line(line: str, names: Sequence[str], file: Path, number_: int) -> For
 def read(source: Path) -> ForeignDataset:
     """Read a YOLO folder (or its data.yaml / classes.txt / obj.data file)."""
     root = source.parent if source.is_file() else source
-    names, names_file = class_names(root)
+    if source.is_file() and source.suffix.lower() in (".yaml", ".yml"):
+        names, names_file = _names_from_yaml(source), source  # whatever it is called: the file the user gave
+    else:
+        names, names_file = class_names(root)
     dataset = ForeignDataset(format="yolo", labels=names)
     label_files = sorted(
         path for path in root.rglob("*.txt") if path.name.lower() not in SKIPPED_TXT and path != names_file and path.is_file()

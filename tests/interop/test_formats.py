@@ -235,3 +235,29 @@ def test_format_modules_import_no_django() -> None:
         "sys.exit(1 if any(m == 'django' or m.startswith('django.') for m in sys.modules) else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2]).returncode == 0
+
+
+def test_a_dataset_yaml_of_any_name_is_read_when_given_directly(tmp_path: Path) -> None:
+    """Ultralytics ships coco8.yaml, not data.yaml: the file the user names is the one read (issue 16 item 22)."""
+    (tmp_path / "coco8.yaml").write_text("path: .\ntrain: images/train\nval: images/val\nnames:\n  0: PASS\n  1: SWEEP\n", encoding="utf-8")
+    (tmp_path / "labels" / "train").mkdir(parents=True)
+    (tmp_path / "labels" / "train" / "w1_TOP.txt").write_text("1 0.5 0.5 0.2 0.1\n")
+    kind, target = detect(tmp_path / "coco8.yaml")
+    assert (kind, target) == ("yolo", tmp_path / "coco8.yaml")
+    dataset = read_source(tmp_path / "coco8.yaml")
+    assert dataset.labels == ["PASS", "SWEEP"] and dataset.images[0].boxes[0].label == "SWEEP"
+
+
+@pytest.mark.parametrize(("iscrowd", "crowd"), [(0, False), (1, True), ("false", False), ("0", False), ("true", True), (False, False)])
+def test_coco_iscrowd_written_as_text_is_read_as_meant(tmp_path: Path, iscrowd: object, crowd: bool) -> None:
+    import json
+
+    path = tmp_path / "instances.json"
+    data = {
+        "images": [{"id": 1, "file_name": "w1_TOP.png", "width": 100, "height": 100}],
+        "categories": [{"id": 1, "name": "PASS"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 2, 30, 10], "iscrowd": iscrowd}],
+    }
+    path.write_text(json.dumps(data))
+    box = coco.read(path).images[0].boxes[0]
+    assert (box.attributes.get("iscrowd") == "1") is crowd
