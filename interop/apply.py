@@ -159,10 +159,16 @@ def _unreadable(picture: Path, error: Exception) -> str:
     return f"unreadable picture ({picture.name}: {detail})"
 
 
+#: Less than this many pixels past an edge is rounding in the exporting tool, not a box outside the picture.
+ROUNDING_PIXELS = 0.5
+
+
 def _clip(x: float, y: float, w: float, h: float, width: int, height: int, clip: bool) -> tuple[float, float, float, float, bool] | None:
-    inside = x >= 0 and y >= 0 and x + w <= width + 1e-6 and y + h <= height + 1e-6
-    if inside:
-        return x, y, min(w, width - x), min(h, height - y), False
+    slack = ROUNDING_PIXELS
+    inside = x >= -slack and y >= -slack and x + w <= width + slack and y + h <= height + slack
+    if inside:  # within rounding noise: snapped to the edge without calling it clipped
+        left, top = max(0.0, x), max(0.0, y)
+        return left, top, min(x + w, float(width)) - left, min(y + h, float(height)) - top, False
     if not clip:
         return None
     left, top = max(0.0, x), max(0.0, y)

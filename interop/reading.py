@@ -51,6 +51,8 @@ def _xml_kind(path: Path) -> str:
 
 def detect(source: Path) -> tuple[str, Path]:
     """The format of ``source`` and the file or folder its reader takes."""
+    if not source.exists():
+        raise FormatError(source, "", "there is no file or folder of this name; check the path (it is read on the server).")
     if source.is_file():
         suffix = source.suffix.lower()
         if suffix in (".db", ".sqlite", ".sqlite3"):

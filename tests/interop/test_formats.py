@@ -261,3 +261,10 @@ def test_coco_iscrowd_written_as_text_is_read_as_meant(tmp_path: Path, iscrowd: 
     path.write_text(json.dumps(data))
     box = coco.read(path).images[0].boxes[0]
     assert (box.attributes.get("iscrowd") == "1") is crowd
+
+
+def test_a_path_that_does_not_exist_is_said_so(tmp_path: Path) -> None:
+    with pytest.raises(FormatError, match="there is no file or folder of this name"):
+        detect(tmp_path / "exports" / "missing.json")
+    with pytest.raises(FormatError, match="no annotation file found here"):
+        detect(tmp_path)  # an existing folder without annotations still says what it looked for

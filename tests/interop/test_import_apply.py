@@ -78,6 +78,20 @@ def test_coco_box_outside_is_clipped_or_skipped_by_choice(db, make_image) -> Non
     assert refused.skipped[0].reason.startswith("box outside the picture")
 
 
+def test_rounding_noise_past_an_edge_is_snapped_not_reported_as_clipped(db, make_image) -> None:  # type: ignore[no-untyped-def]
+    make_image("b.jpg", 5, 10)
+    dataset = read_source(FIXTURES / "coco_datumaro_instances_val.json")
+    mapping = clean({"labels": {"a": {"defect": "PASS", "view": "TOP"}, "b": {"defect": "TOUCH", "view": "TOP"}}})
+    box = dataset.images[0].boxes[1]
+    box.x, box.width = -0.3, 5.4  # 0.3 px past the left edge and 0.1 px past the right one: a tool's rounding
+    plan = plan_import(dataset, mapping, clip=False)
+    assert plan.box_count == 2 and plan.clipped_count == 0 and not plan.skipped
+    snapped = plan.images[0].boxes[1]
+    assert (snapped.x, snapped.width) == (0, 5)
+    box.x = -0.6  # more than rounding: outside, and said so
+    assert plan_import(dataset, mapping, clip=False).skipped[0].reason.startswith("box outside the picture")
+
+
 @pytest.mark.slow
 def test_labelstudio_annotator_can_be_skipped_by_attribute(db, make_image) -> None:  # type: ignore[no-untyped-def]
     make_image("image1.png", 2800, 2800)
