@@ -134,7 +134,8 @@ def _match_library(image: ForeignImage, group: str) -> tuple[Image | None, str]:
         return found[0], ""
     if found:
         return None, f"several library pictures are named {name.name!r}; give the group or include the pictures"
-    return None, "missing picture (not in the source and no library picture has this name)"
+    looked_for = name.name if name.suffix else f"{name.name}.*"
+    return None, f"missing picture (looked for {looked_for!r}: not in the source, and no library picture has this name)"
 
 
 def _inspect_picture(path: Path) -> tuple[str, int, int]:
@@ -236,9 +237,11 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
                 plan.skipped.append(Skipped(display, box.label, resolved))
                 continue
             view, defect = resolved
-            placed = _clip(*box.in_pixels(width, height), width, height, clip)
+            pixels = box.in_pixels(width, height)
+            placed = _clip(*pixels, width, height, clip)
             if placed is None:
-                reason = "box outside the picture" + ("" if clip else " (clipping is off)")
+                where = "x {:.1f}, y {:.1f}, {:.1f}x{:.1f}".format(*pixels)
+                reason = f"box outside the picture (box at {where}; the picture is {width}x{height}" + ("" if clip else "; clipping is off") + ")"
                 plan.skipped.append(Skipped(display, box.label, reason))
                 continue
             x, y, w, h, clipped = placed

@@ -54,6 +54,8 @@ def test_yolo_fixture_matches_library_pictures_by_name(db, make_image) -> None: 
     plan = plan_import(dataset, mapping)
     reasons = plan.skip_reasons()
     assert reasons["missing picture"] == 17  # img_3 .. img_7 are labels only
+    missing = next(skipped.reason for skipped in plan.skipped if skipped.image.endswith("img_3.jpg") or "img_3" in skipped.image)
+    assert "missing picture (looked for 'img_3" in missing
     assert reasons["label is set to skip"] == 2  # the 'number' boxes of img_1 and img_2
     apply_plan(plan, None)
     on_two = Image.objects.get(original_name="img_2.jpg").annotations.order_by("x")
@@ -88,8 +90,9 @@ def test_rounding_noise_past_an_edge_is_snapped_not_reported_as_clipped(db, make
     assert plan.box_count == 2 and plan.clipped_count == 0 and not plan.skipped
     snapped = plan.images[0].boxes[1]
     assert (snapped.x, snapped.width) == (0, 5)
-    box.x = -0.6  # more than rounding: outside, and said so
-    assert plan_import(dataset, mapping, clip=False).skipped[0].reason.startswith("box outside the picture")
+    box.x = -0.6  # more than rounding: outside, and said so with the box and the picture's size
+    reason = plan_import(dataset, mapping, clip=False).skipped[0].reason
+    assert reason == "box outside the picture (box at x -0.6, y 0.0, 5.4x9.0; the picture is 5x10; clipping is off)"
 
 
 @pytest.mark.slow
