@@ -241,7 +241,8 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
             placed = _clip(*pixels, width, height, clip)
             if placed is None:
                 where = "x {:.1f}, y {:.1f}, {:.1f}x{:.1f}".format(*pixels)
-                reason = f"box outside the picture (box at {where}; the picture is {width}x{height}" + ("" if clip else "; clipping is off") + ")"
+                off = "" if clip else "; clipping is off"
+                reason = f"box outside the picture (box at {where}; the picture is {width}x{height}{off})"
                 plan.skipped.append(Skipped(display, box.label, reason))
                 continue
             x, y, w, h, clipped = placed
