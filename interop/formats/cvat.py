@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from xml.etree import ElementTree
 
 from interop.dataset import ForeignBox, ForeignDataset, ForeignImage, FormatError, group_of, number
 from interop.formats._common import fmt, load_xml
 
+#: The attribute that carries CVAT's own ``occluded`` flag (a user attribute may be called "occluded" too).
+OCCLUDED = "cvat_occluded"
 OTHER_SHAPES = ("polygon", "polyline", "points", "ellipse", "mask", "cuboid", "skeleton", "tag")
 
 
@@ -21,7 +24,7 @@ def read(path: Path) -> ForeignDataset:
     images = root.findall("image")
     if not images and root.find("track") is not None:
         raise FormatError(path, "<track>", "this is a CVAT video export; export the task as 'CVAT for images 1.1'.")
-    skipped = 0
+    skipped = rotated = 0
     for number_, element in enumerate(images, start=1):
         where = f"<image> {number_} (name {element.get('name')!r})"
         name = (element.get("name") or "").replace("\\", "/")
@@ -44,9 +47,11 @@ def read(path: Path) -> ForeignDataset:
                 raise FormatError(path, box_where, "xbr/ybr must lie right of and below xtl/ytl.")
             attributes = {attribute.get("name", ""): (attribute.text or "").strip() for attribute in box.findall("attribute")}
             if box.get("occluded") == "1":
-                attributes["occluded"] = "1"
-            if box.get("rotation") not in (None, "0", "0.0"):
-                raise FormatError(path, box_where, "rotated boxes are not supported; remove the rotation in CVAT first.")
+                attributes[OCCLUDED] = "1"  # CVAT's own flag, apart from a user attribute that may be called "occluded"
+            rotation = number(box.get("rotation") or 0, path, box_where, "rotation")
+            if rotation % 360:
+                xtl, ytl, xbr, ybr = _upright(xtl, ytl, xbr, ybr, rotation)
+                rotated += 1
             image.boxes.append(
                 ForeignBox(label=label, x=xtl, y=ytl, width=xbr - xtl, height=ybr - ytl, attributes=attributes, where=box_where)
             )
@@ -56,7 +61,18 @@ def read(path: Path) -> ForeignDataset:
         dataset.images.append(image)
     if skipped:
         dataset.notes.append(f"{skipped} shapes that are not boxes (polygons, polylines, points ...) were left out.")
+    if rotated:
+        dataset.notes.append(f"{rotated} rotated boxes were imported as the upright boxes around them.")
     return dataset
+
+
+def _upright(xtl: float, ytl: float, xbr: float, ybr: float, degrees: float) -> tuple[float, float, float, float]:
+    """The upright box around a box CVAT rotated by ``degrees`` about its centre."""
+    angle = math.radians(degrees)
+    cx, cy, w, h = (xtl + xbr) / 2, (ytl + ybr) / 2, xbr - xtl, ybr - ytl
+    half_w = (abs(w * math.cos(angle)) + abs(h * math.sin(angle))) / 2
+    half_h = (abs(w * math.sin(angle)) + abs(h * math.cos(angle))) / 2
+    return cx - half_w, cy - half_h, cx + half_w, cy + half_h
 
 
 def write(dataset: ForeignDataset, path: Path) -> Path:
@@ -67,7 +83,7 @@ def write(dataset: ForeignDataset, path: Path) -> Path:
     ElementTree.SubElement(task, "name").text = "Wiresag export"
     ElementTree.SubElement(task, "size").text = str(len(dataset.images))
     labels = ElementTree.SubElement(task, "labels")
-    attribute_names = sorted({name for image in dataset.images for box in image.boxes for name in box.attributes})
+    attribute_names = sorted({name for image in dataset.images for box in image.boxes for name in box.attributes} - {OCCLUDED})
     for name in dataset.labels:
         label = ElementTree.SubElement(labels, "label")
         ElementTree.SubElement(label, "name").text = name
@@ -86,7 +102,7 @@ def write(dataset: ForeignDataset, path: Path) -> Path:
                 "box",
                 {
                     "label": box.label,
-                    "occluded": "0",
+                    "occluded": "1" if box.attributes.get(OCCLUDED) == "1" else "0",
                     "source": "manual",
                     "xtl": fmt(box.x),
                     "ytl": fmt(box.y),
@@ -96,7 +112,8 @@ def write(dataset: ForeignDataset, path: Path) -> Path:
                 },
             )
             for name, value in box.attributes.items():
-                ElementTree.SubElement(shape, "attribute", {"name": name}).text = value
+                if name != OCCLUDED:
+                    ElementTree.SubElement(shape, "attribute", {"name": name}).text = value
     ElementTree.indent(root)
     ElementTree.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
     return path

@@ -166,8 +166,35 @@ def test_cvat_float_corners_attributes_and_subsets() -> None:
     assert len(dataset.images) == 6
     box = dataset.images[0].boxes[0]
     assert (box.x, box.y, box.width, box.height) == (0, 2, 4, 2)
-    assert box.attributes == {"a1": "true", "a2": "v3", "a3": "0003", "a4": "2.4", "occluded": "1"}
+    assert box.attributes == {"a1": "true", "a2": "v3", "a3": "0003", "a4": "2.4", "cvat_occluded": "1"}
     assert "not boxes" in dataset.notes[0]
+
+
+CVAT_ONE_BOX = """<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version>
+<image id="0" name="w1_TOP.png" width="200" height="100">
+<box label="PASS" occluded="{flag}" xtl="40" ytl="40" xbr="100" ybr="60" rotation="{rotation}">
+<attribute name="occluded">partly</attribute></box>
+</image></annotations>"""
+
+
+def test_cvat_rotated_box_becomes_the_upright_box_around_it_with_a_note(tmp_path: Path) -> None:
+    path = tmp_path / "annotations.xml"
+    path.write_text(CVAT_ONE_BOX.format(flag="0", rotation="90.0"))
+    dataset = cvat.read(path)
+    box = dataset.images[0].boxes[0]
+    # A 60 x 20 box turned a quarter about its centre (70, 50): 20 x 60.
+    assert (round(box.x, 6), round(box.y, 6), round(box.width, 6), round(box.height, 6)) == (60, 20, 20, 60)
+    assert dataset.notes == ["1 rotated boxes were imported as the upright boxes around them."]
+
+
+def test_cvat_occluded_flag_and_a_user_attribute_called_occluded_stay_apart_and_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "annotations.xml"
+    path.write_text(CVAT_ONE_BOX.format(flag="1", rotation="0"))
+    box = cvat.read(path).images[0].boxes[0]
+    assert box.attributes == {"occluded": "partly", "cvat_occluded": "1"}
+    again = cvat.read(cvat.write(cvat.read(path), tmp_path / "again.xml")).images[0].boxes[0]
+    assert again.attributes == {"occluded": "partly", "cvat_occluded": "1"}
 
 
 def test_labelstudio_percent_of_original_size_with_two_annotators() -> None:
