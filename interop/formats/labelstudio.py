@@ -33,15 +33,21 @@ def picture_name(reference: str) -> str:
     return UPLOAD_PREFIX.sub("", PurePosixPath(path.replace("\\", "/")).name)
 
 
-def _box(result: dict[str, Any], path: Path, where: str) -> tuple[float, float, float, float, int, int]:
+def _box(result: dict[str, Any], path: Path, where: str) -> tuple[float, float, float, float, int | None, int | None]:
+    """The box in pixels and the picture's size; without ``original_width``/``original_height`` (predictions,
+    the 0.x ``completions`` format) the box stays in shares of the picture and its size is None."""
     value = result.get("value")
     if not isinstance(value, dict):
         raise FormatError(path, where, "the result has no 'value'.")
     width, height = result.get("original_width"), result.get("original_height")
-    if not isinstance(width, (int, float)) or not isinstance(height, (int, float)) or width <= 0 or height <= 0:
-        raise FormatError(path, where, "the result lacks original_width/original_height, so percent cannot become pixels.")
     x, y, w, h = (number(value.get(key), path, where, key) for key in ("x", "y", "width", "height"))
     rotation = number(value.get("rotation", 0) or 0, path, where, "rotation")
+    if not isinstance(width, (int, float)) or not isinstance(height, (int, float)) or width <= 0 or height <= 0:
+        if rotation:
+            raise FormatError(path, where, "a rotated box needs original_width/original_height to be turned upright.")
+        if w <= 0 or h <= 0:
+            raise FormatError(path, where, "the box has no width or height.")
+        return x / 100, y / 100, w / 100, h / 100, None, None
     px, py, pw, ph = x / 100 * width, y / 100 * height, w / 100 * width, h / 100 * height
     if rotation:
         angle = math.radians(rotation)
@@ -54,7 +60,13 @@ def _box(result: dict[str, Any], path: Path, where: str) -> tuple[float, float, 
     return px, py, pw, ph, int(width), int(height)
 
 
-def _read_results(results: list[Any], attributes: dict[str, str], image: ForeignImage, path: Path, where: str) -> None:
+#: Region types that are shapes but not boxes: left out, and counted in a note.
+OTHER_SHAPES = ("polygonlabels", "polygon", "keypointlabels", "keypoint", "brushlabels", "brush", "ellipselabels", "ellipse")
+
+
+def _read_results(results: list[Any], attributes: dict[str, str], image: ForeignImage, path: Path, where: str) -> int:
+    """Add the rectangles of ``results`` to ``image``; return how many other shapes were left out."""
+    others = 0
     choices: dict[str, dict[str, str]] = {}
     for result in results:
         if isinstance(result, dict) and result.get("type") in ("choices", "textarea") and isinstance(result.get("value"), dict):
@@ -66,6 +78,7 @@ def _read_results(results: list[Any], attributes: dict[str, str], image: Foreign
         if not isinstance(result, dict):
             raise FormatError(path, result_where, "each result must be an object.")
         if result.get("type") not in ("rectanglelabels", "labels", "rectangle"):
+            others += result.get("type") in OTHER_SHAPES
             continue
         value = result["value"] if isinstance(result.get("value"), dict) else {}
         labels = value.get("rectanglelabels") or value.get("labels") or []
@@ -74,7 +87,10 @@ def _read_results(results: list[Any], attributes: dict[str, str], image: Foreign
         x, y, w, h, width, height = _box(result, path, result_where)
         image.width, image.height = image.width or width, image.height or height
         box_attributes = {**attributes, **task_choices, **choices.get(str(result.get("id", "")), {})}
-        image.boxes.append(ForeignBox(label=str(labels[0]), x=x, y=y, width=w, height=h, attributes=box_attributes, where=result_where))
+        normalized = width is None  # in shares of the picture: its size comes from the picture at import
+        box = ForeignBox(str(labels[0]), x, y, w, h, attributes=box_attributes, normalized=normalized, where=result_where)
+        image.boxes.append(box)
+    return others
 
 
 def read(path: Path) -> ForeignDataset:
@@ -83,6 +99,7 @@ def read(path: Path) -> ForeignDataset:
     if not isinstance(tasks, list):
         raise FormatError(path, "top level", "a Label Studio export is a list of tasks.")
     dataset = ForeignDataset(format="labelstudio")
+    others = 0
     for number_, task in enumerate(tasks, start=1):
         where = f"task {number_} (id {task.get('id')})" if isinstance(task, dict) else f"task {number_}"
         if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
@@ -107,11 +124,13 @@ def read(path: Path) -> ForeignDataset:
                     attributes["annotator"] = str(completed.get("email", completed.get("id")) if isinstance(completed, dict) else completed)
                 if origin == "prediction" and item.get("model_version"):
                     attributes["model_version"] = str(item["model_version"])
-                _read_results(item.get("result", []), attributes, image, path, item_where)
+                others += _read_results(item.get("result", []), attributes, image, path, item_where)
         for box in image.boxes:
             if box.label not in dataset.labels:
                 dataset.labels.append(box.label)
         dataset.images.append(image)
+    if others:
+        dataset.notes.append(f"{others} shapes that are not boxes (polygons, keypoints, brushes, ellipses) were left out.")
     return dataset
 
 

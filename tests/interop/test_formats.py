@@ -295,3 +295,22 @@ def test_a_path_that_does_not_exist_is_said_so(tmp_path: Path) -> None:
         detect(tmp_path / "exports" / "missing.json")
     with pytest.raises(FormatError, match="no annotation file found here"):
         detect(tmp_path)  # an existing folder without annotations still says what it looked for
+
+
+def test_labelstudio_boxes_without_the_original_size_take_it_from_the_picture_and_other_shapes_are_noted(tmp_path: Path) -> None:
+    """Predictions and the 0.x 'completions' format carry no original_width/height (issue 16 items 17, 18)."""
+    import json
+
+    from PIL import Image as PILImage
+
+    PILImage.new("RGB", (200, 100)).save(tmp_path / "w1_TOP.png")
+    rectangle = {"type": "rectanglelabels", "value": {"x": 10, "y": 20, "width": 50, "height": 40, "rectanglelabels": ["PASS"]}}
+    polygon = {"type": "polygonlabels", "value": {"points": [[1, 1], [5, 5], [1, 5]], "polygonlabels": ["PASS"]}}
+    keypoint = {"type": "keypointlabels", "value": {"x": 3, "y": 3, "keypointlabels": ["PASS"]}}
+    task = {"id": 1, "data": {"image": "/data/upload/1/0badcafe-w1_TOP.png"}, "completions": [{"result": [rectangle, polygon, keypoint]}]}
+    (tmp_path / "export.json").write_text(json.dumps([task]))
+    dataset = read_source(tmp_path / "export.json", pictures_root=tmp_path)
+    box = dataset.images[0].boxes[0]
+    assert box.normalized and box.in_pixels(200, 100) == pytest.approx((20, 20, 100, 40))
+    assert dataset.images[0].picture == tmp_path / "w1_TOP.png"  # the upload prefix is not part of the name
+    assert dataset.notes == ["2 shapes that are not boxes (polygons, keypoints, brushes, ellipses) were left out."]
