@@ -88,6 +88,33 @@ def detect(source: Path) -> tuple[str, Path]:
     raise FormatError(source, "", "no annotation file found here (annotations.db, data.yaml, classes.txt, *.json, *.xml or *.csv).")
 
 
+def coco_subsets(folder: Path) -> dict[str, Path]:
+    """Several COCO files of one download, by subset: Roboflow's ``train/_annotations.coco.json``,
+    ``valid/...``, ``test/...``, or Datumaro's ``annotations/instances_<subset>.json``."""
+    roboflow = sorted(folder.rglob("_annotations.coco.json"))
+    if len(roboflow) > 1:
+        return {path.parent.name: path for path in roboflow}
+    datumaro = sorted(folder.rglob("instances_*.json"))
+    return {path.stem.removeprefix("instances_"): path for path in datumaro if _json_kind(path) == "coco"}
+
+
+def read_coco_subsets(subsets: dict[str, Path]) -> ForeignDataset:
+    """One import of every subset; each box keeps its subset as the attribute ``subset``."""
+    merged = ForeignDataset(format="coco")
+    counts: list[str] = []
+    for subset, path in subsets.items():
+        part = coco.read(path)
+        counts.append(f"{subset} {len(part.images)}")
+        for image in part.images:
+            for box in image.boxes:
+                box.attributes["subset"] = subset
+        merged.images.extend(part.images)
+        merged.labels.extend(label for label in part.labels if label not in merged.labels)
+        merged.notes.extend(f"{subset}: {note}" for note in part.notes)
+    merged.notes.append(f"Read {len(subsets)} COCO files as one import (pictures per subset: {', '.join(counts)}); each box keeps its subset.")
+    return merged
+
+
 def read_source(source: Path, format_name: str = "auto", pictures_root: Path | None = None) -> ForeignDataset:
     """Read ``source`` (a file or folder) and attach the pictures found under it or ``pictures_root``."""
     if problem := format_problem(format_name):
@@ -101,6 +128,8 @@ def read_source(source: Path, format_name: str = "auto", pictures_root: Path | N
         dataset = legacy.read(target, pictures_root or target.parent)
     elif format_name == "yolo":
         dataset = yolo.read(target)
+    elif format_name == "coco" and source.is_dir() and len(subsets := coco_subsets(source)) > 1:
+        dataset = read_coco_subsets(subsets)
     else:
         reader = {"coco": coco.read, "voc": voc.read, "cvat": cvat.read, "labelstudio": labelstudio.read, "csv": csv.read}[format_name]
         dataset = reader(target)

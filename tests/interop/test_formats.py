@@ -314,3 +314,31 @@ def test_labelstudio_boxes_without_the_original_size_take_it_from_the_picture_an
     assert box.normalized and box.in_pixels(200, 100) == pytest.approx((20, 20, 100, 40))
     assert dataset.images[0].picture == tmp_path / "w1_TOP.png"  # the upload prefix is not part of the name
     assert dataset.notes == ["2 shapes that are not boxes (polygons, keypoints, brushes, ellipses) were left out."]
+
+
+def test_a_roboflow_coco_download_is_read_whole_with_each_subset_kept(tmp_path: Path) -> None:
+    """train/, valid/ and test/, each with _annotations.coco.json and its pictures (issue 16 item 15)."""
+    import json
+
+    from PIL import Image as PILImage
+
+    for subset, names in (("train", ["w1_TOP.jpg", "w1_SIDE.jpg"]), ("valid", ["w2_TOP.jpg"]), ("test", ["w3_TOP.jpg"])):
+        folder = tmp_path / "download" / subset
+        folder.mkdir(parents=True)
+        images = []
+        for index, name in enumerate(names, start=1):
+            PILImage.new("RGB", (64, 48)).save(folder / name)
+            images.append({"id": index, "file_name": name, "width": 64, "height": 48})
+        data = {
+            "images": images,
+            "categories": [{"id": 0, "name": "wires", "supercategory": "none"}, {"id": 1, "name": "PASS", "supercategory": "wires"}],
+            "annotations": [
+                {"id": i, "image_id": image["id"], "category_id": 1, "bbox": [2, 3, 20, 10], "iscrowd": 0} for i, image in enumerate(images)
+            ],
+        }
+        (folder / "_annotations.coco.json").write_text(json.dumps(data))
+    dataset = read_source(tmp_path / "download")
+    assert sorted(image.name for image in dataset.images) == ["w1_SIDE.jpg", "w1_TOP.jpg", "w2_TOP.jpg", "w3_TOP.jpg"]
+    assert all(image.picture is not None and image.picture.parent.name == image.boxes[0].attributes["subset"] for image in dataset.images)
+    assert {image.boxes[0].attributes["subset"] for image in dataset.images} == {"train", "valid", "test"}
+    assert "Read 3 COCO files as one import (pictures per subset: test 1, train 2, valid 1)" in dataset.notes[-1]
