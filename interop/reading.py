@@ -111,7 +111,8 @@ def read_coco_subsets(subsets: dict[str, Path]) -> ForeignDataset:
         merged.images.extend(part.images)
         merged.labels.extend(label for label in part.labels if label not in merged.labels)
         merged.notes.extend(f"{subset}: {note}" for note in part.notes)
-    merged.notes.append(f"Read {len(subsets)} COCO files as one import (pictures per subset: {', '.join(counts)}); each box keeps its subset.")
+    per_subset = ", ".join(counts)
+    merged.notes.append(f"Read {len(subsets)} COCO files as one import (pictures per subset: {per_subset}); each box keeps its subset.")
     return merged
 
 
