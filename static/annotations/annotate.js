@@ -589,7 +589,9 @@
       state.selected = -1;
       render();
     } else if (key === "Tab") {
-      if (!state.boxes.length) return;
+      // Tab cycles the boxes only from the picture; anywhere else (toolbar, box list) it moves the focus as usual.
+      const onPicture = target === document.body || target === $("stage") || target === $("canvas");
+      if (!onPicture || !state.boxes.length) return;
       state.selected = (state.selected + (event.shiftKey ? state.boxes.length - 1 : 1)) % state.boxes.length;
       render();
     } else if (lower === "a") {

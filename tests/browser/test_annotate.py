@@ -145,3 +145,27 @@ def test_network_error_keeps_a_local_draft_that_survives_a_reload(chromium, live
     assert saved.defect == "WOBBLE"
     assert fresh.evaluate(f"localStorage.getItem('wiresag-draft-{image.pk}')") is None
     context.close()
+
+
+def test_the_toolbar_is_reachable_by_keyboard_and_the_name_readable_at_1024_px(chromium, live_server, annotator, make_image):  # noqa: F811
+    """Issue 16 item 11: Tab from the toolbar moves the focus; the picture name does not shrink to nothing."""
+    image = make_image("w00042_lot-2026-12_TOP.png", width=400, height=300)
+    context = chromium.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    login(page, live_server.url, annotator.username, PASSWORD)
+    open_picture(page, f"{live_server.url}/images/{image.pk}/annotate/")
+    name = page.locator("#image-name").bounding_box()
+    assert name is not None and name["width"] >= 100, name
+    page.keyboard.press("w")
+    drag_box(page, -100, -50, 50, 30)
+    page.focus("#prev-button")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "next-button"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "partner-button"
+    # From the picture, Tab still walks the boxes.
+    page.focus("#stage")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    expect(page.locator("#box-list li.selected")).to_have_count(1)
+    context.close()
