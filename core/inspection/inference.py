@@ -176,7 +176,9 @@ class Classifier:
         if self.shape_head is None:
             return probabilities
         assert descriptors is not None
-        looks = [mirrors(appearance(picture, self.margin, view), view) for picture, view in zip(pictures, views, strict=True)]
+        looks = []
+        if any("look" in stored for stored in self.shape_head["views"].values()):
+            looks = [mirrors(appearance(picture, self.margin, view), view) for picture, view in zip(pictures, views, strict=True)]
         head_log = shape_log_probabilities(self.shape_head, descriptors, looks, views)
         return combine(head_log, probabilities, float(self.shape_head["weight"]))
 

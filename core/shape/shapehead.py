@@ -11,7 +11,8 @@ object):
   class-keeping mirror and jittered box a training row, C 0.003; a crop's prediction is
   the mean over its mirrors.
 
-A crop's log-probabilities are ``log p_shape + LOOK_WEIGHT * log p_look`` (renormalised).
+A crop's log-probabilities are ``log p_shape + look_weight * log p_look`` (renormalised; the
+defect configuration's ``look_weight``, 0.5 by default).
 Chosen by grouped cross-validation on real wires, scored on the boxes the trained detector
 found (docs/training.md, "Real pictures"): balanced accuracy per wire over SWEEP/WOBBLE/TOUCH
 0.62 against 0.56 for the shape part alone and 0.35 for a look framed on the given box.
@@ -35,8 +36,6 @@ HEAD_VERSION = 3
 #: Inverse regularisation strength of each part's logistic regression (chosen on real wires).
 C_SHAPE = 0.1
 C_LOOK = 0.003
-#: Weight of the look's log-probabilities beside the shape's (0.5 beat 1.0 on real wires).
-LOOK_WEIGHT = 0.5
 #: A class needs this many pictures of a view to be fitted in that view's classifier.
 MIN_CLASS_PICTURES = 3
 
@@ -82,9 +81,17 @@ def _log_softmax(x: np.ndarray, stored: dict[str, Any]) -> np.ndarray:
 
 
 def fit_shape_head(
-    descriptors: np.ndarray, looks: Sequence[np.ndarray], views: Sequence[str | None], labels: Sequence[int], n_classes: int
+    descriptors: np.ndarray,
+    looks: Sequence[np.ndarray],
+    views: Sequence[str | None],
+    labels: Sequence[int],
+    n_classes: int,
+    look_weight: float = 0.5,
 ) -> dict[str, Any]:
     """Fit both parts per view: ``descriptors`` one row per crop, ``looks`` the appearance rows of each crop.
+
+    ``look_weight`` (the defect configuration's; 0.5 beat 1.0 on real wires) weighs the look's
+    log-probabilities beside the shape's; at 0 the look is not fitted and ``looks`` may be empty.
 
     A view with fewer than two classes in training gets none; classes with fewer than
     ``MIN_CLASS_PICTURES`` pictures of a view are left out of that view's fit.
@@ -106,14 +113,16 @@ def fit_shape_head(
             continue
         chosen = [int(i) for i in np.flatnonzero(rows)]
         shape = _fit(descriptors[chosen][:, [FEATURES.index(n) for n in names]], labels_array[chosen], C_SHAPE, present, n_classes)
-        look_x = np.concatenate([np.asarray(looks[i], np.float64) for i in chosen])
-        look_y = np.concatenate([np.full(len(looks[i]), labels_array[i]) for i in chosen])
-        heads[view] = {"shape": {**shape, "features": list(names)}, "look": _fit(look_x, look_y, C_LOOK, present, n_classes)}
+        heads[view] = {"shape": {**shape, "features": list(names)}}
+        if look_weight > 0:
+            look_x = np.concatenate([np.asarray(looks[i], np.float64) for i in chosen])
+            look_y = np.concatenate([np.full(len(looks[i]), labels_array[i]) for i in chosen])
+            heads[view]["look"] = _fit(look_x, look_y, C_LOOK, present, n_classes)
     return {
         "version": HEAD_VERSION,
         "descriptor_version": DESCRIPTOR_VERSION,
         "appearance_version": APPEARANCE_VERSION,
-        "look_weight": LOOK_WEIGHT,
+        "look_weight": look_weight,
         "n_classes": n_classes,
         "views": heads,
     }
@@ -130,9 +139,10 @@ def shape_log_probabilities(
         if not chosen:
             continue
         columns = [FEATURES.index(name) for name in stored["shape"]["features"]]
-        shape = _log_softmax(descriptors[chosen][:, columns], stored["shape"])
-        look = np.stack([_log_softmax(np.asarray(looks[i], np.float64), stored["look"]).mean(axis=0) for i in chosen])
-        joined = shape + float(head["look_weight"]) * look
+        joined = _log_softmax(descriptors[chosen][:, columns], stored["shape"])
+        if "look" in stored:
+            look = np.stack([_log_softmax(np.asarray(looks[i], np.float64), stored["look"]).mean(axis=0) for i in chosen])
+            joined = joined + float(head["look_weight"]) * look
         joined -= joined.max(axis=1, keepdims=True)
         result[chosen] = joined - np.log(np.exp(joined).sum(axis=1, keepdims=True))
     return result

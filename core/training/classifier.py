@@ -201,10 +201,14 @@ def _shape_parts(config: ClassifierConfig, crops_dir: Path, train_set: CropFolde
     n_classes = len(train_set.classes)
     if config.shape_weight > 0:
         # Inputs are fixed (jitter drawn from the run's seed), so one fit serves every epoch and a resume refits the same head.
-        rng = np.random.default_rng(config.seed)
-        parts.train_looks, parts.val_looks = folder_appearances(train_set, config.margin, rng), folder_appearances(val_set, config.margin)
+        look_weight = float(getattr(config, "look_weight", 0.0))
+        if look_weight > 0:
+            rng = np.random.default_rng(config.seed)
+            parts.train_looks = folder_appearances(train_set, config.margin, rng)
+            parts.val_looks = folder_appearances(val_set, config.margin)
         train_views = [crop_view(path) for path, _ in train_set.items]
-        parts.head = fit_shape_head(parts.train_shapes[:, : len(FEATURES)], parts.train_looks, train_views, train_set.labels, n_classes)
+        shapes = parts.train_shapes[:, : len(FEATURES)]
+        parts.head = fit_shape_head(shapes, parts.train_looks, train_views, train_set.labels, n_classes, look_weight)
         parts.head["weight"] = config.shape_weight
         val_views = [crop_view(path) for path, _ in val_set.items]
         parts.val_log = shape_log_probabilities(parts.head, parts.val_shapes[:, : len(FEATURES)], parts.val_looks, val_views)
@@ -368,14 +372,16 @@ def _refit_shape_head(t: Training, best: dict[str, Any], best_path: Path, sink: 
     """The validation scores are the honest ones (the head never saw those crops); the stored head
     learns from every annotated wire, which matters when PASS has three."""
     assert t.shape.head is not None and t.shape.train_shapes is not None and t.shape.val_shapes is not None
+    look_weight = float(t.shape.head.get("look_weight", 0.0))
     # The validation crops join as training rows: with their jittered boxes, as the training crops have them.
-    val_rows = folder_appearances(t.val_set, t.config.margin, np.random.default_rng(t.config.seed + 1))
+    val_rows = folder_appearances(t.val_set, t.config.margin, np.random.default_rng(t.config.seed + 1)) if look_weight > 0 else []
     refit = fit_shape_head(
         np.concatenate([t.shape.train_shapes, t.shape.val_shapes])[:, : len(FEATURES)],
         [*t.shape.train_looks, *val_rows],
         [crop_view(path) for path, _ in (*t.train_set.items, *t.val_set.items)],
         [*t.train_set.labels, *t.val_set.labels],
         len(t.classes),
+        look_weight,
     )
     refit.update({"weight": t.config.shape_weight, "fitted_on": "train+val", "validated_head": t.shape.head})
     save_atomically({**best, "shape_head": refit}, best_path)

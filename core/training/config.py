@@ -174,6 +174,13 @@ class DefectConfig(ClassifierConfig):
     shape_features: bool = _opt(True, "Defect model only: add the traced wire-shape descriptor (bend, loop heights) beside the CNN.")
     # 1.0 since the real-data cross-validation (docs/training.md): a network trained from scratch on a few
     # dozen real wires is at chance, so any weight it gets only adds noise to the linear shape-and-appearance classifier.
+    look_weight: float = _opt(
+        0.5,
+        "Defect model only: weight of the appearance part (the picture around the traced wire) beside the traced shape in the "
+        "linear classifier (0 = the traced shape alone).",
+        low=0.0,
+        high=5.0,
+    )
     shape_weight: float = _opt(
         1.0,
         "Defect model only: weight of the linear classifier on the traced wire's shape and appearance against the network's "

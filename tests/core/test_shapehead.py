@@ -10,7 +10,7 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from core.shape.appearance import SIZE, mirrors
-from core.shape.shapehead import C_LOOK, C_SHAPE, LOOK_WEIGHT, VIEW_FEATURES, combine, fit_shape_head, shape_log_probabilities
+from core.shape.shapehead import C_LOOK, C_SHAPE, VIEW_FEATURES, combine, fit_shape_head, shape_log_probabilities
 from core.shape.wireshape import FEATURES
 from core.training.config import ConfigError, load_config
 
@@ -57,12 +57,22 @@ def test_each_part_matches_sklearn_and_the_parts_join_with_the_look_weight():
         look_x = np.concatenate([looks[i] for i in rows]).astype(np.float64)
         look_y = np.concatenate([np.full(len(looks[i]), labels[i]) for i in rows])
         look = sklearn_log_probabilities(look_x, look_y, C_LOOK, [r.astype(np.float64) for r in test_looks])
-        joined = shape + LOOK_WEIGHT * look
+        joined = shape + 0.5 * look  # the defect configuration's default look_weight
         expected = joined - np.log(np.exp(joined).sum(axis=1, keepdims=True))
         ours = shape_log_probabilities(head, test_descriptors, test_looks, [view] * 20)
         assert np.allclose(ours, expected, atol=1e-6)
     # A TOP crop has four mirrors, a SIDE crop two (up-down would turn the loop upside down).
     assert [len(looks[0]), len(looks[-1])] == [4, 2]
+    # With look_weight 0 the look is not fitted: the traced shape alone, as sklearn gives it.
+    shape_only = fit_shape_head(descriptors, [], views, labels, 4, look_weight=0.0)
+    assert all(set(stored) == {"shape"} for stored in shape_only["views"].values())
+    rows = [i for i, v in enumerate(views) if v == "SIDE"]
+    columns = [FEATURES.index(name) for name in VIEW_FEATURES["SIDE"]]
+    test_descriptors = descriptors_of(test_labels, seed=1)
+    expected = sklearn_log_probabilities(
+        descriptors[rows][:, columns], labels[rows], C_SHAPE, [r[None, :] for r in test_descriptors[:, columns]]
+    )
+    assert np.allclose(shape_log_probabilities(shape_only, test_descriptors, [], ["SIDE"] * 20), expected, atol=1e-6)
 
 
 def test_two_classes_and_a_missing_class_and_a_view_without_a_head():
@@ -117,6 +127,9 @@ def test_shape_weight_belongs_to_the_defect_model():
 def test_the_defect_model_crops_with_the_context_its_classifier_was_chosen_with():
     assert load_config("defect").margin == 0.5 and load_config("defect", "cpu-quick").margin == 0.5
     assert load_config("view").margin == 0.15
+    assert load_config("defect").look_weight == 0.5
+    with pytest.raises(ConfigError, match="Unknown setting 'look_weight' for the view model"):
+        load_config("view", overrides={"look_weight": 0.5})
 
 
 def test_a_view_with_no_more_pictures_than_classes_gets_no_head_instead_of_crashing():
