@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from annotations.choices import DEFECT_CHOICES, VIEW_CHOICES, ReviewState
 from annotations.models import Annotation, ImageQuerySet
@@ -19,6 +19,11 @@ class LibraryFilterForm(forms.Form):
         required=False, max_length=200, label="Wire id", widget=forms.TextInput(attrs={"placeholder": "Wire id starts with…"})
     )
     uploader = forms.ModelChoiceField(queryset=get_user_model().objects.order_by("username"), required=False, empty_label="Anyone")
+    group = forms.CharField(required=False, max_length=100, label="Lot", widget=forms.TextInput(attrs={"placeholder": "Lot / wire group"}))
+
+    def has_filters(self) -> bool:
+        """Whether any filter narrows the library (a valid form only)."""
+        return any(value not in (None, "", False) for value in self.cleaned_data.values())
 
     def filter(self, images: ImageQuerySet) -> ImageQuerySet:
         """Narrow ``images`` with EXISTS subqueries: no joins that multiply rows or need DISTINCT."""
@@ -38,4 +43,7 @@ class LibraryFilterForm(forms.Form):
             images = images.filter(wire_id__startswith=data["wire"].strip())
         if data.get("uploader"):
             images = images.filter(uploaded_by=data["uploader"])
+        if data.get("group"):  # the lot given at upload (or the folder an import kept), and the lots below it
+            group = data["group"].strip().strip("/")
+            images = images.filter(Q(wire_group=group) | Q(wire_group__startswith=f"{group}/"))
         return images

@@ -17,25 +17,28 @@ PAGE_SIZE = 60
 
 
 def library(request: HttpRequest) -> HttpResponse:
-    """The picture grid, paged by id (keyset): the cost of a page does not grow with the library."""
+    """The picture grid, newest first, paged by id (keyset): the cost of a page does not grow with the library.
+
+    ``before=<id>`` shows the next older page, ``after=<id>`` the next newer one.
+    """
     form = LibraryFilterForm(request.GET or None)
     images = Image.objects.all()
+    filtered = form.is_valid() and form.has_filters()
     if form.is_valid():
         images = form.filter(images)
     after = parse_id(request.GET.get("after"))
     before = parse_id(request.GET.get("before"))
-    if before is not None:
-        page = list(images.filter(id__lt=before).order_by("-id")[: PAGE_SIZE + 1])
-        has_older = len(page) > PAGE_SIZE
-        page = page[:PAGE_SIZE][::-1]
-        has_newer = True
-    else:
-        if after is not None:
-            images = images.filter(id__gt=after)
-        page = list(images.order_by("id")[: PAGE_SIZE + 1])
+    if after is not None:
+        page = list(images.filter(id__gt=after).order_by("id")[: PAGE_SIZE + 1])
         has_newer = len(page) > PAGE_SIZE
+        page = page[:PAGE_SIZE][::-1]
+        has_older = True
+    else:
+        older = images.filter(id__lt=before) if before is not None else images
+        page = list(older.order_by("-id")[: PAGE_SIZE + 1])
+        has_older = len(page) > PAGE_SIZE
         page = page[:PAGE_SIZE]
-        has_older = after is not None
+        has_newer = before is not None
     per_image = Annotation.objects.filter(image_id__in=[image.pk for image in page]).values("image_id")
     box_counts = dict(per_image.annotate(n=Count("id")).values_list("image_id", "n"))
     query = request.GET.copy()
@@ -44,9 +47,11 @@ def library(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "cards": [(image, box_counts.get(image.pk, 0)) for image in page],
-        "total": Image.objects.count(),
-        "next_after": page[-1].pk if page and has_newer else None,
-        "prev_before": page[0].pk if page and has_older else None,
+        # The count follows the filters; the whole library's count is said beside it when they narrow it.
+        "total": images.count(),
+        "library_total": Image.objects.count() if filtered else None,
+        "older_before": page[-1].pk if page and has_older else None,
+        "newer_after": page[0].pk if page and has_newer else None,
         "filter_query": query.urlencode(),
         "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
     }

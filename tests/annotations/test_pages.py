@@ -43,19 +43,32 @@ def test_markup_in_names_and_notes_is_shown_as_text(client_in, make_image):
     assert "<script>alert(2)" not in page
 
 
-def test_library_pages_by_id_with_filters_kept(client_in, make_image):
+def test_library_shows_the_newest_first_and_pages_by_id_with_filters_kept(client_in, make_image):
     images = [make_image(f"w{i:03d}_{'TOP' if i % 2 else 'SIDE'}.png") for i in range(2 * PAGE_SIZE + 5)]
-    tops = [image for image in images if image.view == "TOP"]
+    tops = [image for image in images if image.view == "TOP"][::-1]  # newest first
     first = client_in.get("/library/?view=TOP")
     assert [image.pk for image, _ in first.context["cards"]] == [image.pk for image in tops[:PAGE_SIZE]]
-    after = first.context["next_after"]
-    assert after == tops[PAGE_SIZE - 1].pk
-    second = client_in.get(f"/library/?view=TOP&after={after}")
+    before = first.context["older_before"]
+    assert before == tops[PAGE_SIZE - 1].pk and first.context["newer_after"] is None
+    second = client_in.get(f"/library/?view=TOP&before={before}")
     assert [image.pk for image, _ in second.context["cards"]] == [image.pk for image in tops[PAGE_SIZE:]]
-    assert second.context["next_after"] is None
-    back = client_in.get(f"/library/?view=TOP&before={second.context['prev_before']}")
+    assert second.context["older_before"] is None
+    back = client_in.get(f"/library/?view=TOP&after={second.context['newer_after']}")
     assert [image.pk for image, _ in back.context["cards"]] == [image.pk for image in tops[:PAGE_SIZE]]
-    assert "view=TOP&amp;after=" in first.content.decode()
+    assert "view=TOP&amp;before=" in first.content.decode()
+
+
+def test_the_count_follows_the_filters_and_the_lot_given_at_upload_filters(client_in, make_image):
+    make_image("a_TOP.png", wire_group="lot-7")
+    make_image("b_TOP.png", wire_group="lot-7/tray-2")
+    make_image("c_TOP.png", wire_group="lot-8")
+    make_image("d_SIDE.png")
+    everything = client_in.get("/library/")
+    assert everything.context["total"] == 4 and "4 pictures, newest first" in everything.content.decode()
+    lot = client_in.get("/library/?group=lot-7")
+    assert [image.original_name for image, _ in lot.context["cards"]] == ["b_TOP.png", "a_TOP.png"]
+    assert "2 pictures of 4, newest first" in lot.content.decode()
+    assert client_in.get("/library/?view=SIDE").context["total"] == 1
 
 
 @pytest.mark.parametrize(
@@ -77,7 +90,7 @@ def test_library_filters(client_in, make_image, query, expected):
     Annotation.objects.create(image=touch, x=9, y=1, width=5, height=5, view="TOP", defect="TOUCH")
     Annotation.objects.create(image=review, x=1, y=1, width=5, height=5, view="TOP", defect="PASS", source="model", review_state="pending")
     response = client_in.get(f"/library/?{query}")
-    assert [image.original_name for image, _ in response.context["cards"]] == expected
+    assert [image.original_name for image, _ in response.context["cards"]] == expected[::-1]  # newest first
 
 
 def test_library_filter_by_uploader(client_in, annotator, make_image):
