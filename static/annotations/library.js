@@ -55,7 +55,7 @@
         return;
       }
       const c = body.counts;
-      status.textContent = `${c.created} added, ${c.duplicate} already in the library, ${c.error} refused. Reload to see them in the grid.`;
+      status.textContent = `${c.created} added, ${c.duplicate} already in the library, ${c.error} refused. Reload: new pictures come first in the grid.`;
       body.results.forEach(show);
       status.dataset.done = "1";
     };
