@@ -43,6 +43,23 @@ class ModelVersionQuerySet(models.QuerySet["ModelVersion"]):
     def active(self) -> ModelVersionQuerySet:
         return self.filter(is_active=True)
 
+    def offered(self, selected: dict[str, int | None] | None = None) -> dict[str, dict[str, Any]]:
+        """Per model type what inspection and pre-annotation can run: its versions, the active one, the one
+        chosen (``selected``; None is the active one), and a sentence when nothing can run yet."""
+        selected = selected or {}
+        offer: dict[str, dict[str, Any]] = {}
+        for model_type, label in ModelType.choices:
+            versions = [v for v in self if v.model_type == model_type]
+            active = next((v for v in versions if v.is_active and not v.view_scope), None)
+            chosen = selected.get(model_type)
+            if chosen is None and active is None and versions:
+                chosen = versions[0].pk  # no active one: the newest is what would run
+            missing = ""
+            if not versions:
+                missing = f"No {model_type} model is trained yet: train one on the Training page first."
+            offer[model_type] = {"label": label, "versions": versions, "active": active, "selected": chosen, "missing": missing}
+        return offer
+
     def correction_rates(self) -> list[CorrectionRate]:
         """Per version (newest first per type): its boxes accepted, corrected, rejected or still pending."""
         rows = []

@@ -42,11 +42,9 @@ DOWNLOADS = {
 }
 
 
-def _version_choices() -> dict[str, list[ModelVersion]]:
-    return {
-        t: list(ModelVersion.objects.filter(model_type=t).order_by("-created_at"))
-        for t in (ModelType.DETECTION, ModelType.VIEW, ModelType.DEFECT)
-    }
+def _version_choices(selected: dict[str, int | None] | None = None) -> dict[str, dict[str, Any]]:
+    """What the forms offer: per model type only versions that exist, the active one named, what is missing said."""
+    return ModelVersion.objects.order_by("-created_at").offered(selected)
 
 
 def _chosen(request: HttpRequest) -> dict[str, int | None]:
@@ -75,7 +73,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "items": items[:QUEUE_LIMIT],
         "total": len(items),
         "unannotated": Image.objects.unannotated().count(),
-        "choices": _version_choices(),
+        "choices": (choices := _version_choices()),
+        "ready": not any(offer["missing"] for offer in choices.values()),
         "jobs": list_jobs(PREANNOTATION, limit=5),
         "rates": ModelVersion.objects.correction_rates(),
         "defect_names": {d: defect_display(d) for d in DEFECTS},
@@ -149,18 +148,25 @@ def inspect(request: HttpRequest) -> HttpResponse:
                     label=label,
                 )
         except PredictionUnavailable as error:
+            # Said on the same page, with every choice the user made kept (lot, view, rule, label, versions).
             messages.error(request, str(error))
-            return redirect("review:inspect")
+            return _inspect_page(request, _chosen(request), request.POST.dict(), status=400)
         return redirect("review:job", kind=INSPECTION, job_id=status.id)
+    return _inspect_page(request, {}, {})
+
+
+def _inspect_page(request: HttpRequest, selected: dict[str, int | None], values: dict[str, str], status: int = 200) -> HttpResponse:
     context = {
-        "choices": _version_choices(),
+        "choices": (choices := _version_choices(selected)),
+        "ready": not any(offer["missing"] for offer in choices.values()),
+        "values": values,
         "jobs": list_jobs(INSPECTION),
         "groups": Image.objects.order_by("wire_group").values_list("wire_group", flat=True).distinct(),
         "views": VIEWS,
         "rules": [(rule, RULE_LABELS[rule]) for rule in RULES],
-        "default_rule": DEFAULT_RULE,
+        "default_rule": values.get("rule", DEFAULT_RULE),
     }
-    return render(request, "review/inspect.html", context)
+    return render(request, "review/inspect.html", context, status=status)
 
 
 def _status_or_404(kind: str, job_id: str) -> JobStatus:
