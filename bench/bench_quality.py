@@ -53,7 +53,7 @@ def evaluate_classifier(checkpoint: Path, crops_dir: Path) -> dict[str, float]:
     from core.shape.shapehead import shape_log_probabilities
     from core.shape.wireshape import FEATURES
     from core.training.config import from_json
-    from core.training.crops import CropFolder, crop_view, folder_appearances, folder_shapes
+    from core.training.crops import CropFolder, crop_view, folder_shapes
     from core.training.networks import build_network, predict, with_shape_head
 
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
@@ -65,13 +65,12 @@ def evaluate_classifier(checkpoint: Path, crops_dir: Path) -> dict[str, float]:
     plain = classifier_transform(config.model_type, state["image_size"], heavy=False, train=False)
     folder.transform = ClassAwareTransform(plain, plain, set())
     if shape:
-        folder.shapes = folder_shapes(folder, crops_dir / "shapes.json", state["margin"])
+        folder.shapes = folder_shapes(folder, crops_dir / "shapes.json")
     prediction = predict(model, DataLoader(folder, batch_size=32), torch.device("cpu"))
     head = state.get("shape_head")
     if head:
-        descriptors = folder_shapes(folder, crops_dir / "shapes.json", state["margin"])[:, : len(FEATURES)]
-        looks = folder_appearances(folder, state["margin"])
-        shape_log = shape_log_probabilities(head, descriptors, looks, [crop_view(path) for path, _ in folder.items])
+        descriptors = folder_shapes(folder, crops_dir / "shapes.json")[:, : len(FEATURES)]
+        shape_log = shape_log_probabilities(head, descriptors, [crop_view(path) for path, _ in folder.items])
         prediction = with_shape_head(prediction, shape_log, head["weight"])
     classes = state["classes"]
     result = evaluate(prediction.truth, prediction.probabilities.argmax(axis=1), classes, prediction.probabilities)

@@ -93,7 +93,6 @@ class Classifier:
     """A view or defect classifier loaded from the trainer's checkpoint (``best.pt``)."""
 
     def __init__(self, path: Path | str, device: torch.device, expected_task: str) -> None:
-        from core.shape.appearance import APPEARANCE_VERSION
         from core.shape.shapehead import HEAD_VERSION
         from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES
         from core.training.networks import build_network
@@ -127,16 +126,14 @@ class Classifier:
                 f"{path} was trained with wire-shape descriptor version {self.shape.get('version')}, this version computes "
                 f"{DESCRIPTOR_VERSION}; train the defect model again."
             )
-        #: The linear shape-and-appearance classifier whose probabilities are mixed with the network's (``shapehead``).
+        #: The linear wire-shape classifier whose probabilities are mixed with the network's (``shapehead``).
         self.shape_head: dict[str, Any] | None = checkpoint.get("shape_head")
         if self.shape_head is not None and (
-            self.shape_head.get("version") != HEAD_VERSION
-            or self.shape_head.get("appearance_version") != APPEARANCE_VERSION
-            or self.shape_head.get("descriptor_version") != DESCRIPTOR_VERSION
+            self.shape_head.get("version") != HEAD_VERSION or self.shape_head.get("descriptor_version") != DESCRIPTOR_VERSION
         ):
             raise ModelUnavailable(
-                f"{path} holds an older kind of defect classifier (head version {self.shape_head.get('version')}, this "
-                f"version reads {HEAD_VERSION}); train the defect model again."
+                f"{path} holds a wire-shape classifier made for descriptor version {self.shape_head.get('descriptor_version')}, "
+                f"this version computes {DESCRIPTOR_VERSION}; train the defect model again."
             )
         shape_count = len(self.shape["features"]) if self.shape else 0
         self.model = build_network(
@@ -153,9 +150,8 @@ class Classifier:
         was traced for training; the shape classifier's probabilities are mixed
         with the network's exactly as in training's evaluation.
         """
-        from core.shape.appearance import appearance, mirrors, recentre
         from core.shape.shapehead import combine, shape_log_probabilities
-        from core.shape.wireshape import TRACE_MARGIN, describe
+        from core.shape.wireshape import describe
         from core.training.crops import shape_inputs
 
         if not pictures:
@@ -163,8 +159,7 @@ class Classifier:
         views = list(views) if views is not None else [None] * len(pictures)
         descriptors = None
         if self.shape is not None or self.shape_head is not None:
-            inner = [recentre(picture, self.margin, TRACE_MARGIN) for picture in pictures]
-            descriptors = np.stack([describe(picture, view or "TOP") for picture, view in zip(inner, views, strict=True)])
+            descriptors = np.stack([describe(picture, view or "TOP") for picture, view in zip(pictures, views, strict=True)])
         batch = torch.stack([self.transform(image=picture)["image"] for picture in pictures]).to(self.device)
         with torch.inference_mode():
             if self.shape is None:
@@ -176,11 +171,7 @@ class Classifier:
         if self.shape_head is None:
             return probabilities
         assert descriptors is not None
-        looks = []
-        if any("look" in stored for stored in self.shape_head["views"].values()):
-            looks = [mirrors(appearance(picture, self.margin, view), view) for picture, view in zip(pictures, views, strict=True)]
-        head_log = shape_log_probabilities(self.shape_head, descriptors, looks, views)
-        return combine(head_log, probabilities, float(self.shape_head["weight"]))
+        return combine(shape_log_probabilities(self.shape_head, descriptors, views), probabilities, float(self.shape_head["weight"]))
 
     def crops(self, picture: np.ndarray, boxes: np.ndarray) -> list[np.ndarray]:
         """The training crops of ``boxes`` (x1, y1, x2, y2 rows)."""

@@ -57,8 +57,6 @@ FEATURES: tuple[str, ...] = (
     "trace_roughness",  # mean |row jump| per column / wire thickness
 )
 
-#: Context around the box the tracer is calibrated for (a wider crop is cut down to it first).
-TRACE_MARGIN = 0.15
 #: The crop's longer side is resized to this many pixels before tracing.
 WORK_LENGTH = 192
 #: Expected wire thickness as a share of the crop's longer side (wire 4-8 px in crops of ~200-300 px).

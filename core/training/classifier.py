@@ -3,8 +3,8 @@
 The loop reads top to bottom: build the model, the loss and the epoch sampler,
 then per epoch train, evaluate, keep the best checkpoint, write ``last.pt``
 atomically and report through the sink. A defect model with ``shape_weight``
-above 0 also fits the linear shape-and-appearance classifier (``shapehead``) once on
-the training crops' traced shapes and appearance pictures; every reported metric and the best-checkpoint
+above 0 also fits the linear wire-shape classifier (``shapehead``) once on the
+training crops' descriptors; every reported metric and the best-checkpoint
 choice use its probabilities mixed with the network's, as inference does. A stop request is honoured within one
 batch; ``last.pt`` then holds the last finished epoch (model, optimiser,
 scheduler, sampler and RNG state), so a resumed run continues from there.
@@ -37,7 +37,7 @@ from core.labels import VIEWS, classifier_task
 from core.shape.shapehead import fit_shape_head, shape_log_probabilities
 from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES
 from core.training.config import ClassifierConfig, to_json
-from core.training.crops import PASS_CLASS, CropFolder, EpochSampler, crop_view, folder_appearances, folder_shapes
+from core.training.crops import PASS_CLASS, CropFolder, EpochSampler, crop_view, folder_shapes
 from core.training.device import data_workers, memory_snapshot
 from core.training.events import EpochEvent, ProgressEvent, StopRequested, TrainingSink
 from core.training.losses import build_loss
@@ -142,15 +142,13 @@ class LoopState:
 
 @dataclass
 class ShapeParts:
-    """The defect model's side inputs: traced descriptors for the hybrid, appearances for the linear head, its validation scores."""
+    """The wire-shape side of a defect model: descriptors per crop, the linear head and its validation scores."""
 
     meta: dict[str, Any] | None = None
     head: dict[str, Any] | None = None
     val_log: np.ndarray | None = None
     train_shapes: np.ndarray | None = None
     val_shapes: np.ndarray | None = None
-    train_looks: list[np.ndarray] = field(default_factory=list)
-    val_looks: list[np.ndarray] = field(default_factory=list)
 
 
 @dataclass
@@ -192,26 +190,20 @@ def _datasets(config: ClassifierConfig, crops_dir: Path, classes: list[str]) -> 
 
 
 def _shape_parts(config: ClassifierConfig, crops_dir: Path, train_set: CropFolder, val_set: CropFolder, model: nn.Module) -> ShapeParts:
-    """The linear head (traced shape + appearance) and the traced shapes when the network takes them as inputs."""
+    """Trace the crops' wire shapes when the model uses them: as inputs of a hybrid, or for the linear head."""
     parts = ShapeParts()
     if not (config.shape_features or config.shape_weight > 0):
         return parts
-    parts.train_shapes = folder_shapes(train_set, crops_dir / "shapes.json", config.margin)
-    parts.val_shapes = folder_shapes(val_set, crops_dir / "shapes.json", config.margin)
+    parts.train_shapes = folder_shapes(train_set, crops_dir / "shapes.json")
+    parts.val_shapes = folder_shapes(val_set, crops_dir / "shapes.json")
     n_classes = len(train_set.classes)
     if config.shape_weight > 0:
-        # Inputs are fixed (jitter drawn from the run's seed), so one fit serves every epoch and a resume refits the same head.
-        look_weight = float(getattr(config, "look_weight", 0.0))
-        if look_weight > 0:
-            rng = np.random.default_rng(config.seed)
-            parts.train_looks = folder_appearances(train_set, config.margin, rng)
-            parts.val_looks = folder_appearances(val_set, config.margin)
+        # Descriptors are fixed, so one fit serves every epoch (and a resumed run refits the same head).
         train_views = [crop_view(path) for path, _ in train_set.items]
-        shapes = parts.train_shapes[:, : len(FEATURES)]
-        parts.head = fit_shape_head(shapes, parts.train_looks, train_views, train_set.labels, n_classes, look_weight)
+        parts.head = fit_shape_head(parts.train_shapes[:, : len(FEATURES)], train_views, train_set.labels, n_classes)
         parts.head["weight"] = config.shape_weight
         val_views = [crop_view(path) for path, _ in val_set.items]
-        parts.val_log = shape_log_probabilities(parts.head, parts.val_shapes[:, : len(FEATURES)], parts.val_looks, val_views)
+        parts.val_log = shape_log_probabilities(parts.head, parts.val_shapes[:, : len(FEATURES)], val_views)
     if config.shape_features:
         train_set.shapes, val_set.shapes = parts.train_shapes, parts.val_shapes
         assert isinstance(model, ShapeHybrid)
@@ -372,22 +364,17 @@ def _refit_shape_head(t: Training, best: dict[str, Any], best_path: Path, sink: 
     """The validation scores are the honest ones (the head never saw those crops); the stored head
     learns from every annotated wire, which matters when PASS has three."""
     assert t.shape.head is not None and t.shape.train_shapes is not None and t.shape.val_shapes is not None
-    look_weight = float(t.shape.head.get("look_weight", 0.0))
-    # The validation crops join as training rows: with their jittered boxes, as the training crops have them.
-    val_rows = folder_appearances(t.val_set, t.config.margin, np.random.default_rng(t.config.seed + 1)) if look_weight > 0 else []
     refit = fit_shape_head(
         np.concatenate([t.shape.train_shapes, t.shape.val_shapes])[:, : len(FEATURES)],
-        [*t.shape.train_looks, *val_rows],
         [crop_view(path) for path, _ in (*t.train_set.items, *t.val_set.items)],
         [*t.train_set.labels, *t.val_set.labels],
         len(t.classes),
-        look_weight,
     )
     refit.update({"weight": t.config.shape_weight, "fitted_on": "train+val", "validated_head": t.shape.head})
     save_atomically({**best, "shape_head": refit}, best_path)
     sink.on_log(
         "info",
-        f"Fitted the shape-and-appearance classifier again on all {len(t.train_set) + len(t.val_set)} crops for the stored model; "
+        f"Fitted the wire-shape classifier again on all {len(t.train_set) + len(t.val_set)} crops for the stored model; "
         "the validation scores are those of the training-only fit.",
     )
 

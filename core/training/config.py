@@ -127,14 +127,13 @@ class ClassifierConfig:
     )
     shape_weight: float = _opt(
         0.0,
-        "Defect model only: weight of the linear classifier on the traced wire's shape and appearance against the network's "
-        "probabilities (0 = network alone).",
+        "Defect model only: weight of the linear wire-shape classifier against the network's probabilities (0 = network alone).",
         low=0.0,
         high=1.0,
     )
     shape_refit: bool = _opt(
         True,
-        "Defect model only: once training ends, fit the stored shape-and-appearance classifier again on the training and validation "
+        "Defect model only: once training ends, fit the stored wire-shape classifier again on the training and validation "
         "crops together (more of the rare PASS wires); the run's validation scores stay those of the training-only fit.",
     )
 
@@ -168,23 +167,12 @@ class DefectConfig(ClassifierConfig):
     epochs: int = _opt(100, "Maximum training epochs.", low=1, high=10000)
     batch: int = _opt(16, "Pictures per batch; halved automatically after a CUDA out-of-memory error.", low=1, high=1024)
     pass_oversample: int = _opt(20, "How many times each PASS crop is repeated per epoch, each with fresh augmentation.", low=1, high=1000)
-    # 0.5 since the real-data cross-validation (docs/training.md): the appearance part of the linear classifier
-    # looks at what is around the traced wire (pads, leads, the die edge), and the crop must hold it.
-    margin: float = _opt(0.5, "Context added around each box before cropping, as a share of its size.", low=0.0, high=2.0)
     shape_features: bool = _opt(True, "Defect model only: add the traced wire-shape descriptor (bend, loop heights) beside the CNN.")
     # 1.0 since the real-data cross-validation (docs/training.md): a network trained from scratch on a few
-    # dozen real wires is at chance, so any weight it gets only adds noise to the linear shape-and-appearance classifier.
-    look_weight: float = _opt(
-        0.5,
-        "Defect model only: weight of the appearance part (the picture around the traced wire) beside the traced shape in the "
-        "linear classifier (0 = the traced shape alone).",
-        low=0.0,
-        high=5.0,
-    )
+    # dozen real wires is at chance, so any weight it gets only adds noise to the shape classifier.
     shape_weight: float = _opt(
         1.0,
-        "Defect model only: weight of the linear classifier on the traced wire's shape and appearance against the network's "
-        "probabilities (0 = network alone).",
+        "Defect model only: weight of the linear wire-shape classifier against the network's probabilities (0 = network alone).",
         low=0.0,
         high=1.0,
     )

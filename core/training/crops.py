@@ -20,8 +20,7 @@ from torch.utils.data import Dataset, Sampler
 
 from core.data.augment import oversample_indices
 from core.labels import VIEWS, parse_wire_name
-from core.shape.appearance import appearance, mirrors, recentre, training_rows
-from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES, TRACE_MARGIN, describe
+from core.shape.wireshape import DESCRIPTOR_VERSION, FEATURES, describe
 
 PASS_CLASS = 0  # DEFECTS[0]
 
@@ -71,10 +70,8 @@ def shape_inputs(descriptors: np.ndarray, views: Sequence[str | None]) -> np.nda
     return np.concatenate([np.asarray(descriptors, np.float32).reshape(len(views), len(FEATURES)), one_hot], axis=1)
 
 
-def folder_shapes(folder: CropFolder, cache: Path, margin: float) -> np.ndarray:
-    """The shape inputs of every crop in ``folder`` (cut with ``margin``), traced once and cached in ``cache``.
-
-    The cache is JSON by crop name; the tracer sees each crop with ``TRACE_MARGIN`` of context.
+def folder_shapes(folder: CropFolder, cache: Path) -> np.ndarray:
+    """The shape inputs of every crop in ``folder``, traced once and cached in ``cache`` (JSON by crop name).
 
     Descriptors are taken from the stored crop, never from an augmented copy:
     flips and small rotations leave them unchanged by construction, and
@@ -90,21 +87,12 @@ def folder_shapes(folder: CropFolder, cache: Path, margin: float) -> np.ndarray:
     views = [crop_view(path) for path, _ in folder.items]
     missing = [i for i, (path, _) in enumerate(folder.items) if Path(path).name not in table]
     for i in missing:
-        table[Path(folder.items[i][0]).name] = describe(recentre(folder.picture(i), margin, TRACE_MARGIN), views[i] or "TOP").tolist()
+        table[Path(folder.items[i][0]).name] = describe(folder.picture(i), views[i] or "TOP").tolist()
     if missing:
         temporary = cache.with_suffix(".tmp")
         temporary.write_text(json.dumps(known))
         os.replace(temporary, cache)
     return shape_inputs(np.array([table[Path(path).name] for path, _ in folder.items], np.float32), views)
-
-
-def folder_appearances(folder: CropFolder, margin: float, rng: np.random.Generator | None = None) -> list[np.ndarray]:
-    """The appearance rows of every crop in ``folder`` (cut with ``margin``): its mirrors, and with ``rng``
-    also those of jittered boxes (``appearance.training_rows``), as the classifier learns from them."""
-    views = [crop_view(path) for path, _ in folder.items]
-    if rng is None:
-        return [mirrors(appearance(folder.picture(i), margin, views[i]), views[i]) for i in range(len(folder))]
-    return [training_rows(folder.picture(i), margin, views[i], rng) for i in range(len(folder))]
 
 
 class EpochSampler(Sampler[int]):

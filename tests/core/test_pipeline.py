@@ -44,7 +44,7 @@ def test_classifier_crops_are_the_training_crops(models: TinyModels, pipeline: I
     crop = pipeline.defect_model.crops(picture, np.array([[x, y, x + w, y + h]]))[0]
     prepared = next((models.crops["defect"]).glob(f"*/{sample.defect}/{output_name(record, record.boxes[0].view)}-0.png"))
     assert np.array_equal(crop, np.asarray(PILImage.open(prepared).convert("RGB")))
-    assert pipeline.defect_model.margin == 0.5 and pipeline.defect_model.image_size == 48
+    assert pipeline.defect_model.margin == 0.15 and pipeline.defect_model.image_size == 48
 
 
 def test_every_picture_gets_boxes_classes_and_its_wire_a_verdict(models: TinyModels, pipeline: InferencePipeline) -> None:

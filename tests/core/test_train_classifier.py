@@ -73,7 +73,7 @@ def test_defect_model_trains_end_to_end(snapshot, tmp_path):
     # training-only head, kept beside it.
     assert head["fitted_on"] == "train+val" and set(head["validated_head"]["views"]) == {"TOP", "SIDE"}
     assert head["views"] != head["validated_head"]["views"]
-    assert any("Fitted the shape-and-appearance classifier again" in message for _, message in sink.logs)
+    assert any("Fitted the wire-shape classifier again" in message for _, message in sink.logs)
     classifier = Classifier(result.best_checkpoint, torch.device("cpu"), "defect")
     crops = sorted((tmp_path / "data").glob("defect-*/val/*/*.png"))
     pictures = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in crops]
