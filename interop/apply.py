@@ -218,6 +218,8 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
             continue
         key = f"id:{library.pk}" if library is not None else f"sha:{sha}"
         target = targets.get(key)
+        if target is not None and target.name != foreign.basename:
+            plan.notes.append(f"{display} has the same bytes as {target.name}: one picture is stored, and the boxes of both go onto it.")
         if target is None:
             target = PlannedImage(
                 name=foreign.basename,

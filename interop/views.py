@@ -7,11 +7,13 @@ import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accounts.roles import role_required
@@ -57,7 +59,9 @@ def _read(state: dict[str, Any]) -> ForeignDataset:
 @require_http_methods(["GET", "POST"])
 def import_start(request: HttpRequest) -> HttpResponse:
     """Step 1: upload a file or zip, or name a folder under the import root."""
-    context: dict[str, Any] = {"formats": FORMAT_NAMES, "import_root": settings.IMPORT_ROOT}
+    # Only administrators see where the import folder is on the server; others are told whom to ask.
+    import_root = str(settings.IMPORT_ROOT) if getattr(request.user, "is_staff", False) else ""
+    context: dict[str, Any] = {"formats": FORMAT_NAMES, "import_root": import_root}
     if request.method == "GET":
         return render(request, "interop/import_start.html", context)
     wire_group = request.POST.get("wire_group", "").strip()
@@ -181,12 +185,20 @@ def import_apply(request: HttpRequest, job_id: str) -> HttpResponse:
     """Step 3: the same plan again, applied in one transaction."""
     folder, state = _job(request, job_id)
     plan = plan_import(_read(state), clean(state["mapping"]), clip=state["clip"], wire_group=state["wire_group"])
+    if not plan.box_count:
+        messages.error(request, "Nothing would come in: every box is skipped. Change the mapping, or cancel the import.")
+        return redirect("interop:import_map", job_id=job_id)
     result = apply_plan(plan, request.user)
     discard(folder)
     messages.success(
-        request, f"Imported {result.boxes_created} boxes and {result.pictures_created} new pictures; {result.skipped} boxes were skipped."
+        request,
+        f"Imported {result.boxes_created} boxes and {result.pictures_created} new pictures; {result.skipped} boxes were skipped. "
+        "They are shown here, newest first.",
     )
-    return redirect("interop:import_start")
+    # The library, narrowed to the lot the import went into when there was one: the imported pictures come first.
+    library = reverse("annotations:library")
+    group = state["wire_group"].strip("/")
+    return redirect(f"{library}?{urlencode({'group': group})}" if group else library)
 
 
 @role_required("annotator")

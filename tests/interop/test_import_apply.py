@@ -233,3 +233,29 @@ def test_both_views_of_a_legacy_wire_land_on_the_same_side_of_the_split(db, anno
             for record in getattr(snapshot, split):
                 sides.setdefault(record.wire_key, set()).add(split)
         assert len(sides) == 4 and all(len(where) == 1 for where in sides.values()), sides
+
+
+def test_byte_identical_pictures_under_two_names_are_merged_with_a_word(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16 item 8: the merge was silent."""
+    import json
+
+    from PIL import Image as PILImage
+
+    PILImage.new("RGB", (64, 48), (90, 90, 90)).save(tmp_path / "w1_TOP.png")
+    (tmp_path / "copy_of_w1_TOP.png").write_bytes((tmp_path / "w1_TOP.png").read_bytes())
+    data = {
+        "images": [
+            {"id": 1, "file_name": "w1_TOP.png", "width": 64, "height": 48},
+            {"id": 2, "file_name": "copy_of_w1_TOP.png", "width": 64, "height": 48},
+        ],
+        "categories": [{"id": 1, "name": "PASS"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 2, 20, 10]},
+            {"id": 2, "image_id": 2, "category_id": 1, "bbox": [30, 20, 20, 10]},
+        ],
+    }
+    (tmp_path / "instances.json").write_text(json.dumps(data))
+    dataset = read_source(tmp_path / "instances.json")
+    plan = plan_import(dataset, clean({"labels": {"PASS": {"defect": "PASS", "view": "TOP"}}}))
+    assert len(plan.images) == 1 and plan.box_count == 2
+    assert "copy_of_w1_TOP.png has the same bytes as w1_TOP.png: one picture is stored, and the boxes of both go onto it." in plan.notes

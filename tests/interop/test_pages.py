@@ -45,6 +45,34 @@ def test_upload_map_dry_run_apply_the_legacy_zip(client, annotator) -> None:  # 
     applied = client.post(response["Location"] + "apply/", follow=True)
     assert "Imported 8 boxes and 8 new pictures" in applied.content.decode()
     assert Annotation.objects.filter(view="SIDE", defect="TOUCH").count() == 1
+    # The import ends in the library, where the imported pictures come first.
+    assert applied.redirect_chain[-1][0] == "/library/"
+    assert [image.pk for image, _ in applied.context["cards"]][:8] == sorted(Image.objects.values_list("pk", flat=True), reverse=True)
+
+
+def test_an_import_where_nothing_would_come_in_offers_no_apply(client, annotator) -> None:  # type: ignore[no-untyped-def]
+    client.login(username=annotator.username, password=PASSWORD)
+    response = client.post("/import/", {"file": legacy_zip(), "format": "auto"})
+    page = client.get(response["Location"])
+    form = {f"labels-{row['index']}-defect": "" for row in page.context["rows"]["labels"]}
+    form.update({f"labels-{row['index']}-view": "" for row in page.context["rows"]["labels"]})
+    for row in page.context["rows"]["attributes"]:
+        form[f"attributes-{row['index']}-view"] = ""
+        form[f"attributes-{row['index']}-defect"] = ""
+    form.update(outside="clip", save_as="")
+    report = client.post(response["Location"], form).content.decode()
+    assert "0 boxes on" in report and "Apply the import" not in report and 'id="nothing-to-apply"' in report
+    refused = client.post(response["Location"] + "apply/", follow=True)
+    assert "Nothing would come in" in refused.content.decode() and not Image.objects.exists()
+
+
+def test_the_import_page_shows_the_server_folder_to_administrators_only(client, annotator, admin_user, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings.IMPORT_ROOT = tmp_path / "secret-import-root"
+    client.login(username=annotator.username, password=PASSWORD)
+    page = client.get("/import/").content.decode()
+    assert "secret-import-root" not in page and "ask your administrator where it is" in page
+    client.login(username=admin_user.username, password=PASSWORD)
+    assert "secret-import-root" in client.get("/import/").content.decode()
 
 
 def test_server_folder_outside_import_root_is_refused(client, annotator, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
