@@ -24,9 +24,17 @@ class StaleRevision(Exception):
     """The save was based on an older revision of the picture's boxes."""
 
     def __init__(self, image: Image) -> None:
+        from annotations.models import AnnotationChange
+
+        latest = AnnotationChange.objects.filter(image=image).select_related("user").order_by("-at", "-pk").first()
+        #: Who saved the version on the server, and when (None when the history does not say).
+        self.saved_by = latest.user.get_username() if latest is not None and latest.user is not None else None
+        self.saved_at = latest.at if latest is not None else None
+        who = self.saved_by or "Someone"
+        when = f" at {self.saved_at:%H:%M} on {self.saved_at:%Y-%m-%d} (UTC)" if self.saved_at else ""
         super().__init__(
-            f"Someone saved this picture after you opened it (now at revision {image.annotation_revision}). "
-            "Compare both versions and choose which to keep."
+            f"{who} saved this picture{when}, after you opened it (now at revision {image.annotation_revision}). "
+            "Compare both versions and choose which to keep; keeping both loses nothing."
         )
         self.image = image
 

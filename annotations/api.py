@@ -99,7 +99,15 @@ def image_annotations(request: HttpRequest, image_id: int) -> HttpResponse:
         return JsonResponse({"error": str(error), "errors": {str(i): fields for i, fields in error.errors.items()}}, status=400)
     except StaleRevision as error:
         return JsonResponse(
-            {"error": str(error), "server": {"revision": error.image.annotation_revision, "boxes": boxes_payload(error.image)}},
+            {
+                "error": str(error),
+                "server": {
+                    "revision": error.image.annotation_revision,
+                    "boxes": boxes_payload(error.image),
+                    "saved_by": error.saved_by,
+                    "saved_at": error.saved_at.isoformat() if error.saved_at else None,
+                },
+            },
             status=409,
         )
     return JsonResponse({"revision": image.annotation_revision, "boxes": boxes_payload(image), "history": history_payload(image)})

@@ -497,13 +497,54 @@
     $("conflict-revision").textContent = String(body.server.revision);
     const mine = $("conflict-mine");
     const server = $("conflict-server");
-    mine.replaceChildren(...state.boxes.map((b) => el("li", describe(b))));
-    server.replaceChildren(...body.server.boxes.map((b) => el("li", describe(b))));
+    const mineKeys = new Set(state.boxes.map(boxKey));
+    const serverKeys = new Set(body.server.boxes.map(boxKey));
+    const item = (b, others) => el("li", describe(b) + (others.has(boxKey(b)) ? "" : " (only here)"), others.has(boxKey(b)) ? "" : "differs");
+    mine.replaceChildren(...state.boxes.map((b) => item(b, serverKeys)));
+    server.replaceChildren(...body.server.boxes.map((b) => item(b, mineKeys)));
     if (!state.boxes.length) mine.append(el("li", "no boxes", "muted"));
     if (!body.server.boxes.length) server.append(el("li", "no boxes", "muted"));
+    $("conflict-who").textContent = body.server.saved_by ? `${body.server.saved_by}'s` : "the server's";
+    drawConflict(state.boxes, body.server.boxes, mineKeys, serverKeys);
     writeDraft();
     setStatus("Conflict: choose which version to keep. Your version is kept as a local draft meanwhile.", "error");
     $("conflict").showModal();
+    $("conflict-merge").focus(); // the choice that loses nothing
+  }
+
+  // A box as both versions compare it: geometry rounded to a pixel, and its labels.
+  const boxKey = (b) => [Math.round(b.x), Math.round(b.y), Math.round(b.width), Math.round(b.height), b.view, b.defect].join(",");
+
+  // Both versions on the picture: yours blue, theirs orange; a box in one version only thick and dashed.
+  function drawConflict(mine, theirs, mineKeys, serverKeys) {
+    const target = $("conflict-canvas");
+    const context = target.getContext("2d");
+    const all = [...mine, ...theirs];
+    let x0 = 0, y0 = 0, x1 = picture.naturalWidth || 1, y1 = picture.naturalHeight || 1;
+    if (all.length) {
+      const pad = 40;
+      x0 = Math.max(0, Math.min(...all.map((b) => b.x)) - pad);
+      y0 = Math.max(0, Math.min(...all.map((b) => b.y)) - pad);
+      x1 = Math.min(picture.naturalWidth || 1e9, Math.max(...all.map((b) => b.x + b.width)) + pad);
+      y1 = Math.min(picture.naturalHeight || 1e9, Math.max(...all.map((b) => b.y + b.height)) + pad);
+    }
+    const scale = Math.min(target.width / (x1 - x0), target.height / (y1 - y0));
+    context.fillStyle = "#111";
+    context.fillRect(0, 0, target.width, target.height);
+    context.drawImage(picture, x0, y0, x1 - x0, y1 - y0, 0, 0, (x1 - x0) * scale, (y1 - y0) * scale);
+    const draw = (boxes, others, colour) => {
+      for (const b of boxes) {
+        const only = !others.has(boxKey(b));
+        context.strokeStyle = colour;
+        context.lineWidth = only ? 4 : 1.5;
+        context.setLineDash(only ? [8, 5] : []);
+        context.strokeRect((b.x - x0) * scale, (b.y - y0) * scale, b.width * scale, b.height * scale);
+      }
+    };
+    draw(theirs, mineKeys, "#f59e0b");
+    draw(mine, serverKeys, "#3b82f6");
+    target.dataset.onlyMine = String(mine.filter((b) => !serverKeys.has(boxKey(b))).length);
+    target.dataset.onlyServer = String(theirs.filter((b) => !mineKeys.has(boxKey(b))).length);
   }
 
   // The server's boxes, with the ones I edited replaced by mine and my new ones added.
@@ -536,7 +577,11 @@
   $("conflict-keep-mine").addEventListener("click", () => resolveConflict("mine"));
   $("conflict-merge").addEventListener("click", () => resolveConflict("merge"));
   $("conflict-take-server").addEventListener("click", () => resolveConflict("server"));
-  $("conflict").addEventListener("cancel", (event) => event.preventDefault());
+  // Esc closes the dialog without choosing: the draft keeps your version, and the next save asks again.
+  $("conflict").addEventListener("cancel", () => {
+    conflictServer = null;
+    setStatus("Conflict not resolved: your version is kept as a local draft. Ctrl+S compares again.", "warn");
+  });
 
   // ---------- navigation ----------
   async function go(id, what) {

@@ -71,13 +71,16 @@ def test_save_creates_updates_deletes_and_records_history(client_in, make_image,
     assert not Annotation.objects.filter(pk=second["id"]).exists()
 
 
-def test_old_revision_gets_409_with_the_server_copy(client_in, make_image):
+def test_old_revision_gets_409_with_the_server_copy(client_in, make_image, annotator):
     image = make_image()
     put(client_in, image, [box()])
     response = put(client_in, image, [box(x=40)], base_revision=0)
     assert response.status_code == 409
     body = response.json()
     assert "Compare both versions" in body["error"]
+    # Who saved the other version, and when.
+    assert body["server"]["saved_by"] == annotator.username and body["server"]["saved_at"]
+    assert body["error"].startswith(f"{annotator.username} saved this picture at ")
     assert body["server"]["revision"] == 1
     assert [b["x"] for b in body["server"]["boxes"]] == [10]
     assert Annotation.objects.get(image=image).x == 10

@@ -92,6 +92,18 @@ def test_annotate_two_pictures_by_mouse_and_keys_then_resolve_a_conflict(chromiu
     expect(other.locator("#conflict-mine li")).to_have_count(2)
     expect(other.locator("#conflict-server li")).to_have_count(1)
     expect(other.locator("#conflict-server li").first).to_contain_text("SIDE PASS")
+    # Who saved the other version and when; both versions drawn, differences marked; the safe choice focused.
+    expect(other.locator("#conflict-message")).to_contain_text(f"{annotator.username} saved this picture at")
+    canvas = other.locator("#conflict-canvas")
+    assert (canvas.get_attribute("data-only-mine"), canvas.get_attribute("data-only-server")) == ("2", "1")
+    expect(other.locator("#conflict-server li.differs")).to_have_count(1)
+    assert other.evaluate("document.activeElement.id") == "conflict-merge"
+    # Esc closes it without choosing; the next save asks again.
+    other.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(other.locator("#status")).to_contain_text("Conflict not resolved")
+    other.keyboard.press("Control+s")
+    expect(dialog).to_be_visible()
     other.click("#conflict-merge")
     expect(other.locator("#status")).to_contain_text("Saved (revision 3)")
 
