@@ -47,6 +47,15 @@ class DatasetStats:
     disagreeing_count: int = 0
     warnings: list[str] = field(default_factory=list)
 
+    def chart_data(self, defect_labels: list[str]) -> dict[str, object]:
+        """What the page's charts draw (``static/annotations/statistics.js``): the same numbers as its tables."""
+        return {
+            "defects": defect_labels,
+            "balance": {view: list(row.values()) for view, row in self.counts.items()},
+            "boxes_per_picture": [[boxes, pictures] for boxes, pictures in self.boxes_per_picture],
+            "sizes": [[edge, widths, heights] for edge, widths, heights in self.size_histogram],
+        }
+
 
 def _counts(boxes: list[tuple[str, str]]) -> dict[str, dict[str, int]]:
     tally = Counter(boxes)

@@ -68,10 +68,12 @@ def annotate(request: HttpRequest, image_id: int) -> HttpResponse:
 def statistics(request: HttpRequest) -> HttpResponse:
     stats = dataset_stats()
     rows = [(view, [row[defect] for defect in DEFECTS], stats.view_totals[view]) for view, row in stats.counts.items()]
+    labels = [defect_display(defect) for defect in DEFECTS]
     context = {
         "stats": stats,
         "rows": rows,
-        "defect_labels": [defect_display(defect) for defect in DEFECTS],
+        "defect_labels": labels,
         "minimum": settings.MIN_SAMPLES_PER_CLASS,
+        "charts": stats.chart_data(labels),
     }
     return render(request, "annotations/statistics.html", context)
