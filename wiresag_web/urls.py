@@ -7,6 +7,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from wiresag_web import help as help_pages
 from wiresag_web import views
 
 urlpatterns = [
@@ -17,6 +18,9 @@ urlpatterns = [
     # Pages that name no icon (the admin, embedded TensorBoard) still make the browser ask for /favicon.ico.
     path("favicon.ico", login_not_required(RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)), name="favicon"),
     path("media/<path:path>", views.media, name="media"),
+    path("help/", help_pages.index, name="help"),
+    path("help/screenshots/<str:name>", help_pages.screenshot, name="help_screenshot"),
+    path("help/<str:name>/", help_pages.page, name="help_page"),
     path("admin/", admin.site.urls),
     path("", include("annotations.urls")),
     path("", include("interop.urls")),

@@ -595,7 +595,7 @@
 
   // ---------- keyboard ----------
   document.addEventListener("keydown", (event) => {
-    if ($("conflict").open) return;
+    if ($("conflict").open || $("shortcuts-overlay").open) return;
     const target = event.target;
     if (target instanceof HTMLInputElement && target.type !== "checkbox" && target.type !== "range") return;
     const key = event.key;

@@ -43,6 +43,7 @@
 
   document.addEventListener("keydown", (event) => {
     if (event.target.closest("input, select, textarea") || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (document.getElementById("shortcuts-overlay").open) return;
     const key = event.key.toLowerCase();
     if (key === "j") select(index + 1);
     else if (key === "k") select(index - 1);
