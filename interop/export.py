@@ -82,7 +82,7 @@ def write(dataset: ForeignDataset, format_name: str, out: Path, *, include_pictu
     out.mkdir(parents=True, exist_ok=True)
     if format_name == "yolo":
         val_names = {image.name for index, image in enumerate(dataset.images) if val_every and index % val_every == val_every - 1}
-        yolo.write(dataset, out, val_names)
+        yolo.write(dataset, out, val_names, include_pictures=include_pictures)
         return
     writers = {
         "coco": (coco.write, "annotations.json"),

@@ -160,10 +160,11 @@ def read(source: Path) -> ForeignDataset:
     return dataset
 
 
-def write(dataset: ForeignDataset, out: Path, val_names: set[str] | None = None) -> Path:
+def write(dataset: ForeignDataset, out: Path, val_names: set[str] | None = None, include_pictures: bool = True) -> Path:
     """Write an Ultralytics dataset (``images/{train,val}``, ``labels/{train,val}``, ``data.yaml``).
 
-    Every image needs its size and picture file. Pictures named in ``val_names``
+    Every image needs its size. With ``include_pictures`` off only the labels, ``data.yaml``
+    and ``classes.txt`` are written (what people ask for when they have the pictures). Pictures named in ``val_names``
     go to the validation split; when none are, the training pictures also serve
     as validation (Ultralytics needs a val split). A name that would leave its
     folder raises ``UnsafePath`` before anything of that picture is written.
@@ -176,8 +177,8 @@ def write(dataset: ForeignDataset, out: Path, val_names: set[str] | None = None)
         relative = PurePosixPath(image.name)
         picture_target = inside(out / "images" / split, relative)
         label_target = inside(out / "labels" / split, relative.with_suffix(".txt"))
-        picture_target.parent.mkdir(parents=True, exist_ok=True)
-        if image.picture is not None:
+        if include_pictures and image.picture is not None:
+            picture_target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(image.picture, picture_target)
         label_target.parent.mkdir(parents=True, exist_ok=True)
         assert image.width and image.height, "export images carry their size"

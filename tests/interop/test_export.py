@@ -151,3 +151,14 @@ def test_hostile_wire_groups_already_stored_stay_inside_the_export(make_image, t
     assert not [name for name in names if name.startswith("/") or ".." in name.split("/") or "CON" in name.split("/")], names
     if format_name != "yolo":
         assert any(name.startswith("images/") for name in names)
+
+
+@pytest.mark.parametrize("format_name", list(EXPORT_FORMATS))
+def test_labels_only_leaves_the_pictures_out_in_every_format(library, tmp_path, format_name) -> None:  # type: ignore[no-untyped-def]
+    """YOLO ignored "labels only" (issue 16 item 5): labels and data.yaml without pictures is what people ask for."""
+    target = export_zip(select(), format_name, tmp_path / f"{format_name}.zip", include_pictures=False)
+    with zipfile.ZipFile(target) as archive:
+        names = archive.namelist()
+    assert names and not [name for name in names if name.lower().endswith((".png", ".jpg", ".jpeg", ".bmp"))], names
+    if format_name == "yolo":
+        assert "data.yaml" in names and any(name.startswith("labels/") and name.endswith(".txt") for name in names)
