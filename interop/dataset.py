@@ -154,7 +154,11 @@ class PictureIndex:
         if len(suffixed) == 1:
             return self.root / suffixed[0]
         if suffixed:
-            return None
+            # "001_TOP.png" next to "lot-2/001_TOP.png": the name without a folder is the shallowest file;
+            # two files at the same depth stay ambiguous.
+            depth = min(len(p.parts) for p in suffixed)
+            shallowest = [p for p in suffixed if len(p.parts) == depth]
+            return self.root / shallowest[0] if len(shallowest) == 1 else None
         has_suffix = wanted.suffix.lower() in PICTURE_SUFFIXES
         candidates = self._by_name.get(wanted.name.lower(), []) if has_suffix else self._by_stem.get(wanted.name.lower(), [])
         if len(candidates) == 1:

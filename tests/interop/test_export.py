@@ -162,3 +162,21 @@ def test_labels_only_leaves_the_pictures_out_in_every_format(library, tmp_path, 
     assert names and not [name for name in names if name.lower().endswith((".png", ".jpg", ".jpeg", ".bmp"))], names
     if format_name == "yolo":
         assert "data.yaml" in names and any(name.startswith("labels/") and name.endswith(".txt") for name in names)
+
+
+@pytest.mark.parametrize("format_name", list(EXPORT_FORMATS))
+def test_a_grouped_and_an_ungrouped_picture_of_the_same_name_both_come_back(make_image, tmp_path, format_name) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16 item 23: the ungrouped picture's file was ambiguous beside the grouped one, and its box was lost."""
+    plain, grouped = make_image("001_TOP.png", 80, 60), make_image("001_TOP.png", 90, 70, wire_group="lot-2")
+    Annotation.objects.create(image=plain, x=1, y=1, width=10, height=10, view="TOP", defect="PASS")
+    Annotation.objects.create(image=grouped, x=20, y=20, width=10, height=10, view="TOP", defect="TOUCH")
+    archive = export_zip(select(), format_name, tmp_path / "export.zip")
+    with zipfile.ZipFile(archive) as bundle:
+        bundle.extractall(tmp_path / "export")
+    dataset = read_source(tmp_path / "export")
+    pictures = {image.group: image.picture for image in dataset.images}
+    assert set(pictures) == {"", "lot-2"} and all(pictures.values())
+    assert pictures[""].read_bytes() == Path(plain.file.path).read_bytes()
+    assert pictures["lot-2"].read_bytes() == Path(grouped.file.path).read_bytes()
+    plan = plan_import(dataset, clean(suggest(dataset)))
+    assert plan.skip_reasons() == {"duplicate": 2}  # both boxes found their own picture: nothing lost
