@@ -342,3 +342,28 @@ def test_a_roboflow_coco_download_is_read_whole_with_each_subset_kept(tmp_path: 
     assert all(image.picture is not None and image.picture.parent.name == image.boxes[0].attributes["subset"] for image in dataset.images)
     assert {image.boxes[0].attributes["subset"] for image in dataset.images} == {"train", "valid", "test"}
     assert "Read 3 COCO files as one import (pictures per subset: test 1, train 2, valid 1)" in dataset.notes[-1]
+
+
+def test_labelstudio_local_files_references_and_upload_prefixes_find_the_pictures_given(tmp_path: Path) -> None:
+    """Issue 16 item 16: /data/local-files/?d=folder/pic.jpg and 8hex-pic.jpg name the pictures beside the export."""
+    import json
+
+    from PIL import Image as PILImage
+
+    (tmp_path / "folder").mkdir()
+    PILImage.new("RGB", (200, 100)).save(tmp_path / "folder" / "w2_TOP.png")
+    PILImage.new("RGB", (200, 100)).save(tmp_path / "w3_SIDE.png")
+    result = {
+        "type": "rectanglelabels",
+        "original_width": 200,
+        "original_height": 100,
+        "value": {"x": 10, "y": 20, "width": 50, "height": 40, "rectanglelabels": ["PASS"]},
+    }
+    tasks = [
+        {"id": 1, "data": {"image": "/data/local-files/?d=folder/w2_TOP.png"}, "annotations": [{"result": [result]}]},
+        {"id": 2, "data": {"image": "/data/upload/3/1a2b3c4d-w3_SIDE.png"}, "annotations": [{"result": [result]}]},
+    ]
+    (tmp_path / "export.json").write_text(json.dumps(tasks))
+    dataset = read_source(tmp_path / "export.json")
+    found = {image.name: image.picture for image in dataset.images}
+    assert found == {"w2_TOP.png": tmp_path / "folder" / "w2_TOP.png", "w3_SIDE.png": tmp_path / "w3_SIDE.png"}
