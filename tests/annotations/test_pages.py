@@ -28,7 +28,11 @@ def test_library_shows_thumbnails_and_box_counts(client_in, make_image):
     Annotation.objects.create(image=image, x=9, y=1, width=5, height=5, view="TOP", defect="TOUCH")
     html = client_in.get("/library/").content.decode()
     assert image.thumbnail_file.url in html
-    assert "2 boxes" in html
+    assert "2 boxes: PASS, TOUCH" in html
+    # Each box drawn on the thumbnail in the picture's own coordinates, coloured by its class.
+    assert '<rect class="box-pass" x="1.0" y="1.0" width="5.0" height="5.0"/>' in html
+    assert '<rect class="box-touch" x="9.0" y="1.0" width="5.0" height="5.0"/>' in html
+    assert f'viewBox="0 0 {image.width} {image.height}"' in html
     assert f"/images/{image.pk}/annotate/" in html
 
 
