@@ -41,7 +41,7 @@ def library(request: HttpRequest) -> HttpResponse:
     # Every box of the page in one query: drawn on its thumbnail and named under it.
     boxes: dict[int, list[dict[str, object]]] = {image.pk: [] for image in page}
     for row in Annotation.objects.filter(image_id__in=list(boxes)).values("image_id", "x", "y", "width", "height", "view", "defect"):
-        boxes[row["image_id"]].append(row)
+        boxes[row["image_id"]].append(dict(row))
     query = request.GET.copy()
     query.pop("after", None)
     query.pop("before", None)
