@@ -102,15 +102,54 @@ async def _tensorboard(scope: Scope, receive: Any, send: Any) -> None:
     await app(scope, receive, framed_send)
 
 
+FONT_PREFIX = "/font-roboto/"
+_FONT = re.compile(r"^/font-roboto/(?P<name>[A-Za-z0-9_-]+\.woff2)$")
+
+
+def _font_bytes(name: str) -> bytes | None:
+    """A Roboto file from TensorBoard's own assets (its page asks for them at the site root, ``/font-roboto/``)."""
+    import zipfile
+
+    from tensorboard import program
+
+    with _lock:
+        if not _fonts:
+            with zipfile.ZipFile(program.TensorBoard().assets_zip_provider()) as assets:
+                _fonts.update({path.split("/")[-1]: assets.read(path) for path in assets.namelist() if path.startswith("font-roboto/")})
+    return _fonts.get(name)
+
+
+_fonts: dict[str, bytes] = {}
+
+
+async def _font(scope: Scope, receive: Any, send: Any) -> None:
+    user = scope.get("user")
+    match = _FONT.match(scope["path"])
+    if user is None or not user.is_authenticated or match is None:
+        await _respond(send, 404, "Not found.")
+        return
+    body = await database_sync_to_async(_font_bytes)(match["name"])
+    if body is None:
+        await _respond(send, 404, "Not found.")
+        return
+    headers = [(b"content-type", b"font/woff2"), (b"cache-control", b"max-age=86400"), (b"x-content-type-options", b"nosniff")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class TensorBoardMount:
-    """Sends ``/tensorboard/...`` to the runs' TensorBoards (after the login check), the rest to Django."""
+    """Sends ``/tensorboard/...`` (and the fonts its page asks for at ``/font-roboto/``) to the runs'
+    TensorBoards after the login check; the rest to Django."""
 
     def __init__(self, django_app: Any) -> None:
         self.django_app = django_app
         self.tensorboard = AuthMiddlewareStack(_tensorboard)
+        self.fonts = AuthMiddlewareStack(_font)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"].startswith(PREFIX):
             await self.tensorboard(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"].startswith(FONT_PREFIX):
+            await self.fonts(scope, receive, send)
         else:
             await self.django_app(scope, receive, send)

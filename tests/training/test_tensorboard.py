@@ -69,3 +69,17 @@ def test_engineer_gets_that_runs_scalars_and_a_frameable_offline_page(run_with_s
 
 def test_unknown_run_is_not_found(engineer) -> None:  # type: ignore[no-untyped-def]
     assert get("/tensorboard/987654/", cookie_of(engineer))["status"] == 404
+
+
+def test_the_fonts_tensorboards_page_asks_for_at_the_site_root_are_served(run_with_scalars: TrainingRun, engineer) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16 item 1: its index.html asks for /font-roboto/*.woff2 (absolute), which gave a 404 per font."""
+    cookie = cookie_of(engineer)
+    html = get(f"/tensorboard/{run_with_scalars.pk}/", cookie)["body"].decode()
+    fonts = sorted(set(re.findall(r"url\((/font-roboto/[^)]+\.woff2)\)", html)))
+    assert fonts
+    for path in fonts[:3]:
+        response = get(path, cookie)
+        assert response["status"] == 200 and dict(response["headers"])[b"content-type"] == b"font/woff2"
+        assert response["body"][:4] == b"wOF2"
+    assert get(fonts[0])["status"] == 404  # not without a login
+    assert get("/font-roboto/../settings.py", cookie)["status"] == 404
