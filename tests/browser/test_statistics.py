@@ -27,5 +27,7 @@ def test_class_balance_boxes_per_picture_and_sizes_are_charted(chromium, live_se
     assert [label.split()[0] for label, _ in balance] == ["PASS", "SWEEP", "WOBBLE", "TOUCH"]
     assert [counts for _, counts in balance] == [[0, 0], [1, 1], [0, 0], [1, 0]]  # TOP, SIDE
     assert page.evaluate("Chart.getChart('chart-boxes').data.datasets[0].data") == [1, 1]  # one picture with 1 box, one with 2
+    # The Chinese class names are drawn with the app's own CJK subset font (no system font needed).
+    assert page.evaluate("""document.fonts.load('16px "Wiresag CJK"', '沖線晃動碰觸').then(faces => faces.length)""") >= 1
     assert errors == []
     context.close()
