@@ -90,6 +90,8 @@ def write(dataset: ForeignDataset, format_name: str, out: Path, *, include_pictu
         "labelstudio": (labelstudio.write, "tasks.json"),
         "csv": (csv.write, "boxes.csv"),
     }
+    # Pascal VOC's own layout (what Datumaro and mmdetection open): pictures in JPEGImages/, the list in ImageSets/Main/.
+    pictures_folder = "JPEGImages" if format_name == "voc" else "images"
     if format_name == "voc":
         voc.write(dataset, out)
     else:
@@ -98,7 +100,7 @@ def write(dataset: ForeignDataset, format_name: str, out: Path, *, include_pictu
     if include_pictures:
         for image in dataset.images:
             if image.picture is not None:
-                target = inside(out / "images", image.name)
+                target = inside(out / pictures_folder, image.name)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(image.picture.read_bytes())
 

@@ -87,8 +87,13 @@ def _element(parent: ElementTree.Element, tag: str, text: str) -> ElementTree.El
 
 
 def write(dataset: ForeignDataset, out: Path) -> Path:
-    """Write ``Annotations/<name>.xml`` per picture (the picture's folder kept in the name); never outside ``out``."""
+    """Write ``Annotations/<name>.xml`` per picture (the picture's folder kept in the name) and the list of
+    them in ``ImageSets/Main/default.txt``, as VOC readers expect; never outside ``out``."""
     folder = out / "Annotations"
+    ids = [str(PurePosixPath(image.name).with_suffix("")) for image in dataset.images]
+    image_sets = out / "ImageSets" / "Main"
+    image_sets.mkdir(parents=True, exist_ok=True)
+    (image_sets / "default.txt").write_text("".join(f"{name}\n" for name in ids), encoding="utf-8")
     for image in dataset.images:
         target = inside(folder, PurePosixPath(image.name).with_suffix(".xml"))
         root = ElementTree.Element("annotation")

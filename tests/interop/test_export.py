@@ -150,7 +150,7 @@ def test_hostile_wire_groups_already_stored_stay_inside_the_export(make_image, t
         names = bundle.namelist()
     assert not [name for name in names if name.startswith("/") or ".." in name.split("/") or "CON" in name.split("/")], names
     if format_name != "yolo":
-        assert any(name.startswith("images/") for name in names)
+        assert any(name.startswith("JPEGImages/" if format_name == "voc" else "images/") for name in names)
 
 
 @pytest.mark.parametrize("format_name", list(EXPORT_FORMATS))
@@ -180,3 +180,13 @@ def test_a_grouped_and_an_ungrouped_picture_of_the_same_name_both_come_back(make
     assert pictures["lot-2"].read_bytes() == Path(grouped.file.path).read_bytes()
     plan = plan_import(dataset, clean(suggest(dataset)))
     assert plan.skip_reasons() == {"duplicate": 2}  # both boxes found their own picture: nothing lost
+
+
+def test_voc_export_has_the_layout_voc_readers_open(library, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16 item 25: Annotations/, JPEGImages/ and ImageSets/Main/ as Pascal VOC and Datumaro lay them out."""
+    folder = export_and_unpack(tmp_path, "voc")
+    listed = (folder / "ImageSets" / "Main" / "default.txt").read_text(encoding="utf-8").split()
+    annotations = sorted(str(p.relative_to(folder / "Annotations").with_suffix("")) for p in (folder / "Annotations").rglob("*.xml"))
+    assert sorted(listed) == annotations and len(listed) == len(BOXES)
+    pictures = sorted(str(p.relative_to(folder / "JPEGImages").with_suffix("")) for p in (folder / "JPEGImages").rglob("*.png"))
+    assert pictures == annotations and not (folder / "images").exists()
