@@ -10,6 +10,7 @@ folder stay apart and an import of the zip gives the same groups back.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -97,6 +98,10 @@ def write(dataset: ForeignDataset, format_name: str, out: Path, *, include_pictu
     else:
         writer, filename = writers[format_name]
         writer(dataset, out / filename)
+    if format_name == "coco":
+        # Also where Datumaro (and CVAT's COCO import) look for it.
+        (out / "annotations").mkdir()
+        shutil.copyfile(out / "annotations.json", out / "annotations" / "instances_default.json")
     if include_pictures:
         for image in dataset.images:
             if image.picture is not None:

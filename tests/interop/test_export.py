@@ -63,8 +63,11 @@ def test_every_format_round_trips_to_the_same_boxes(library, tmp_path, format_na
 def test_coco_export_loads_in_pycocotools(library, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from pycocotools.coco import COCO
 
-    coco = COCO(str(export_and_unpack(tmp_path, "coco") / "annotations.json"))
+    folder = export_and_unpack(tmp_path, "coco")
+    coco = COCO(str(folder / "annotations.json"))
     assert [c["name"] for c in coco.loadCats(coco.getCatIds())] == CLASSES
+    # The same file where Datumaro looks for COCO (annotations/instances_<subset>.json).
+    assert len(COCO(str(folder / "annotations" / "instances_default.json")).getAnnIds()) == 4
     assert len(coco.getAnnIds()) == 4
     sweep = coco.loadAnns(coco.getAnnIds(catIds=[CLASSES.index("TOP_SWEEP") + 1]))[0]
     assert sweep["bbox"] == pytest.approx([0, 0, 12.3, 7.7])
