@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -44,3 +44,17 @@ def login(page: Page, base_url: str, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("form button[type=submit], form input[type=submit]")
     page.wait_for_url(f"{base_url}/")
+
+
+def annotation_page(
+    chromium: Browser, base_url: str, username: str, image_id: int, width: int = 1400, height: int = 900
+) -> tuple[BrowserContext, Page]:
+    """A logged-in browser context with the annotation page of ``image_id`` open and ready."""
+    from tests.conftest import PASSWORD
+
+    context = chromium.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    login(page, base_url, username, PASSWORD)
+    page.goto(f"{base_url}/images/{image_id}/annotate/")
+    page.wait_for_selector("#annotator[data-ready='1']")
+    return context, page

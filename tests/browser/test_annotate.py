@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from annotations.models import Annotation, Image
-from tests.browser_fixtures import chromium, login  # noqa: F401
+from tests.browser_fixtures import annotation_page, chromium, login  # noqa: F401
 from tests.conftest import PASSWORD, png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -119,10 +119,7 @@ def test_annotate_two_pictures_by_mouse_and_keys_then_resolve_a_conflict(chromiu
 
 def test_network_error_keeps_a_local_draft_that_survives_a_reload(chromium, live_server, annotator, make_image):  # noqa: F811
     image = make_image("<b>w9</b>_TOP.png", width=400, height=300)
-    context = chromium.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    login(page, live_server.url, annotator.username, PASSWORD)
-    open_picture(page, f"{live_server.url}/images/{image.pk}/annotate/")
+    context, page = annotation_page(chromium, live_server.url, annotator.username, image.pk)
     expect(page.locator("#image-name")).to_have_text("<b>w9</b>_TOP.png")
     expect(page.locator("#image-name b")).to_have_count(0)
     page.route("**/api/images/*/annotations", lambda route: route.abort() if route.request.method == "PUT" else route.continue_())
@@ -162,10 +159,7 @@ def test_network_error_keeps_a_local_draft_that_survives_a_reload(chromium, live
 def test_the_toolbar_is_reachable_by_keyboard_and_the_name_readable_at_1024_px(chromium, live_server, annotator, make_image):  # noqa: F811
     """Issue 16 item 11: Tab from the toolbar moves the focus; the picture name does not shrink to nothing."""
     image = make_image("w00042_lot-2026-12_TOP.png", width=400, height=300)
-    context = chromium.new_context(viewport={"width": 1024, "height": 768})
-    page = context.new_page()
-    login(page, live_server.url, annotator.username, PASSWORD)
-    open_picture(page, f"{live_server.url}/images/{image.pk}/annotate/")
+    context, page = annotation_page(chromium, live_server.url, annotator.username, image.pk, width=1024, height=768)
     name = page.locator("#image-name").bounding_box()
     assert name is not None and name["width"] >= 100, name
     page.keyboard.press("w")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_fixtures import chromium, login  # noqa: F401
+from tests.browser_fixtures import annotation_page, chromium, login  # noqa: F401
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,11 +35,7 @@ def test_help_is_linked_from_every_page_and_renders_the_guide_offline(chromium, 
 
 def test_question_mark_shows_the_shortcuts_over_the_annotation_page_and_esc_closes_them(chromium, live_server, annotator, make_image):  # noqa: F811
     image = make_image("w7_TOP.png", width=400, height=300)
-    context = chromium.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    login(page, live_server.url, annotator.username, PASSWORD)
-    page.goto(f"{live_server.url}/images/{image.pk}/annotate/")
-    page.wait_for_selector("#annotator[data-ready='1']")
+    context, page = annotation_page(chromium, live_server.url, annotator.username, image.pk)
     overlay = page.locator("#shortcuts-overlay")
     page.keyboard.press("?")
     expect(overlay).to_be_visible()
