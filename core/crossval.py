@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import numpy as np
 
 from core.data.dataset import ImageRecord, InsufficientData, Snapshot
 from core.evaluation.outoffold import FoldOutcome, summarise
+from core.jsonfile import write_atomically
 from core.labels import DEFECTS, SEVERITY, VIEWS, classifier_task
 from core.training.config import AnyConfig, DefectConfig, DetectionConfig
 from core.training.events import EpochEvent, ProgressEvent, StopKind, StopRequested, TrainingSink
@@ -109,7 +109,8 @@ def predict_held_out(checkpoint: Path, model_type: str, held_out: Sequence[Image
     classifier = Classifier(checkpoint, torch.device("cpu"), task)
     order = DEFECTS if task == "defect" else VIEWS
     outcome = FoldOutcome(fold=fold, seed=seed)
-    wires: dict[str, tuple[str, list[np.ndarray]]] = {}
+    wire_truth: dict[str, str] = {}
+    wire_rows: dict[str, list[np.ndarray]] = {}
     for record in held_out:
         picture = read_rgb8(record.path)
         corners = np.array([[b.x, b.y, b.x + b.width, b.y + b.height] for b in record.boxes], dtype=np.float64)
@@ -119,19 +120,14 @@ def predict_held_out(checkpoint: Path, model_type: str, held_out: Sequence[Image
             truth = box.defect if task == "defect" else box.view
             outcome.picture_truth.append(truth)
             outcome.picture_predicted.append(order[int(row.argmax())])
-            if task == "defect":
-                wire = wires.setdefault(record.wire_key, (box.defect, []))
-                wires[record.wire_key] = (max(wire[0], box.defect, key=SEVERITY.__getitem__), [*wire[1], row])
-    for truth, wire_rows in (wires[key] for key in sorted(wires)):
-        outcome.wire_truth.append(truth)
-        outcome.wire_predicted.append(DEFECTS[int(np.argmax(combine_evidence([list(map(float, row)) for row in wire_rows])))])
+            if task == "defect":  # a wire's truth is its worst box, its verdict the evidence of all its boxes
+                known = wire_truth.get(record.wire_key, box.defect)
+                wire_truth[record.wire_key] = max(known, box.defect, key=SEVERITY.__getitem__)
+                wire_rows.setdefault(record.wire_key, []).append(row)
+    for key in sorted(wire_truth):
+        outcome.wire_truth.append(wire_truth[key])
+        outcome.wire_predicted.append(DEFECTS[int(np.argmax(combine_evidence([list(map(float, row)) for row in wire_rows[key]])))])
     return outcome
-
-
-def _write_json(path: Path, data: Any) -> None:
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(data, indent=1))
-    os.replace(temporary, path)
 
 
 def cross_validate(
@@ -181,7 +177,7 @@ def cross_validate(
         except StopRequested as stop:
             raise StopRequested(stop.kind, fold * config.epochs + stop.epoch) from None
         outcome = predict_held_out(result.best_checkpoint, model_type, held_out, fold, config.seed)
-        _write_json(done, outcome.to_json())
+        write_atomically(done, outcome.to_json())
         outcomes.append(outcome)
         labels = DEFECTS if model_type == "defect" else VIEWS
         scores = outcome.scores(labels)
@@ -190,5 +186,5 @@ def cross_validate(
     labels = DEFECTS if model_type == "defect" else VIEWS
     summary = summarise(outcomes, labels, DEFECTS[1:] if model_type == "defect" else ())
     summary.update({"model_type": model_type, "k": k, "seed": config.seed})
-    _write_json(run_dir / SUMMARY_FILE, summary)
+    write_atomically(run_dir / SUMMARY_FILE, summary)
     return summary
