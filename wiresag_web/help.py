@@ -47,9 +47,8 @@ def page(request: HttpRequest, name: str) -> HttpResponse:
     path = DOCS / f"{name}.md"
     if not _NAME.match(name) or not path.is_file():
         raise Http404("There is no guide page of this name.")
-    titles = dict(pages())
     html = _rendered(name, path.stat().st_mtime)
-    return render(request, "help/page.html", {"html": html, "title": titles[name], "pages": pages(), "name": name})
+    return render(request, "help/page.html", {"html": html, "title": dict(pages())[name], "name": name})
 
 
 def screenshot(request: HttpRequest, name: str) -> FileResponse:
