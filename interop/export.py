@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from django.db.models import Prefetch, QuerySet
@@ -78,43 +79,66 @@ def to_dataset(images: QuerySet[Image]) -> ForeignDataset:
     return dataset
 
 
+def _val_names(dataset: ForeignDataset, val_every: int) -> set[str]:
+    return {image.name for index, image in enumerate(dataset.images) if val_every and index % val_every == val_every - 1}
+
+
+def picture_places(dataset: ForeignDataset, format_name: str, *, val_every: int = 5) -> list[tuple[Path, str]]:
+    """Where each picture goes in ``format_name``'s layout: (stored file, path inside the export)."""
+    if format_name == "yolo":
+        val_names = _val_names(dataset, val_every)
+        folder_of = {image.name: f"images/{'val' if image.name in val_names else 'train'}" for image in dataset.images}
+    else:
+        # Pascal VOC's own layout (what Datumaro and mmdetection open): pictures in JPEGImages/.
+        folder = "JPEGImages" if format_name == "voc" else "images"
+        folder_of = {image.name: folder for image in dataset.images}
+    return [(image.picture, f"{folder_of[image.name]}/{image.name}") for image in dataset.images if image.picture is not None]
+
+
 def write(dataset: ForeignDataset, format_name: str, out: Path, *, include_pictures: bool = True, val_every: int = 5) -> None:
     """Write ``dataset`` into the folder ``out`` in ``format_name``."""
     out.mkdir(parents=True, exist_ok=True)
     if format_name == "yolo":
-        val_names = {image.name for index, image in enumerate(dataset.images) if val_every and index % val_every == val_every - 1}
-        yolo.write(dataset, out, val_names, include_pictures=include_pictures)
-        return
-    writers = {
-        "coco": (coco.write, "annotations.json"),
-        "cvat": (cvat.write, "annotations.xml"),
-        "labelstudio": (labelstudio.write, "tasks.json"),
-        "csv": (csv.write, "boxes.csv"),
-    }
-    # Pascal VOC's own layout (what Datumaro and mmdetection open): pictures in JPEGImages/, the list in ImageSets/Main/.
-    pictures_folder = "JPEGImages" if format_name == "voc" else "images"
-    if format_name == "voc":
-        voc.write(dataset, out)
+        yolo.write(dataset, out, _val_names(dataset, val_every), include_pictures=False)
+    elif format_name == "voc":
+        voc.write(dataset, out)  # with ImageSets/Main/default.txt
     else:
-        writer, filename = writers[format_name]
+        writer, filename = {
+            "coco": (coco.write, "annotations.json"),
+            "cvat": (cvat.write, "annotations.xml"),
+            "labelstudio": (labelstudio.write, "tasks.json"),
+            "csv": (csv.write, "boxes.csv"),
+        }[format_name]
         writer(dataset, out / filename)
     if format_name == "coco":
         # Also where Datumaro (and CVAT's COCO import) look for it.
         (out / "annotations").mkdir()
         shutil.copyfile(out / "annotations.json", out / "annotations" / "instances_default.json")
     if include_pictures:
-        for image in dataset.images:
-            if image.picture is not None:
-                target = inside(out / pictures_folder, image.name)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(image.picture.read_bytes())
+        for source, place in picture_places(dataset, format_name, val_every=val_every):
+            target = inside(out, place)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
 
 
-def export_zip(images: QuerySet[Image], format_name: str, target: Path, *, include_pictures: bool = True) -> Path:
-    """Write the selection as a zip file at ``target``."""
+#: Called with (pictures written, pictures in all) while a zip is built.
+ExportProgress = Callable[[int, int], None]
+
+
+def export_zip(
+    images: QuerySet[Image], format_name: str, target: Path, *, include_pictures: bool = True, progress: ExportProgress | None = None
+) -> dict[str, int]:
+    """Write the selection as a zip file at ``target``; return how many pictures and boxes it holds.
+
+    The label files are written to a temporary folder and compressed; the pictures
+    go from the library straight into the zip, stored as they are (PNG and JPEG do
+    not shrink under deflate, which only costs time), each one reported to ``progress``.
+    """
+    dataset = to_dataset(images)
+    places = picture_places(dataset, format_name) if include_pictures else []
     with tempfile.TemporaryDirectory(prefix="wiresag-export-") as folder:
         out = Path(folder) / "export"
-        write(to_dataset(images), format_name, out, include_pictures=include_pictures)
+        write(dataset, format_name, out, include_pictures=False)
         data_yaml = out / "data.yaml"
         if data_yaml.exists():
             # Inside a zip the dataset root is wherever it is unpacked; without 'path' Ultralytics uses data.yaml's folder.
@@ -124,4 +148,10 @@ def export_zip(images: QuerySet[Image], format_name: str, target: Path, *, inclu
             for path in sorted(out.rglob("*")):
                 if path.is_file():
                     archive.write(path, path.relative_to(out).as_posix())
-    return target
+            for done, (source, place) in enumerate(places, start=1):
+                archive.write(source, str(safe_relative(place)), compress_type=zipfile.ZIP_STORED)
+                if progress is not None:
+                    progress(done, len(places))
+    if progress is not None and not places:
+        progress(0, 0)
+    return {"pictures": len(dataset.images), "boxes": sum(len(image.boxes) for image in dataset.images)}

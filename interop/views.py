@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -11,20 +10,22 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import role_required
 from accounts.users import recorded_user
 from annotations.models import LabelMapping
+from core.filejobs import JobNotFound, JobRefused, JobStatus
 from core.jsonfile import write_atomically
 from core.labels import DEFECTS, VIEWS, defect_display
 from core.safepath import safe_part, wire_group_problem
+from interop import exports
 from interop.apply import ImportRefused, apply_plan, plan_import, safe_folder
 from interop.dataset import ForeignDataset, FormatError
-from interop.export import EXPORT_FORMATS, export_zip, select
+from interop.export import EXPORT_FORMATS
 from interop.jobs import discard, jobs_dir
 from interop.mapping import clean, suggest
 from interop.reading import FORMAT_NAMES, format_problem, read_source
@@ -214,27 +215,63 @@ def import_cancel(request: HttpRequest, job_id: str) -> HttpResponse:
 @role_required("annotator")
 @require_http_methods(["GET", "POST"])
 def export_view(request: HttpRequest) -> HttpResponseBase:
-    """Filters and a format -> a zip download."""
-    context = {"formats": EXPORT_FORMATS, "views": VIEWS, "defects": [(d, defect_display(d)) for d in DEFECTS]}
+    """Filters and a format -> a queued export job (its page shows the progress and then the download)."""
+    values = {key: request.POST.get(key, "") for key in ("format", "view", "defect", "wire_group", "name", "all_boxes", "labels_only")}
+    context = {
+        "formats": EXPORT_FORMATS,
+        "views": VIEWS,
+        "defects": [(d, defect_display(d)) for d in DEFECTS],
+        "values": values,
+        "jobs": exports.recent(),
+        "expire_hours": settings.EXPORT_EXPIRE_HOURS,
+    }
     if request.method == "GET":
         return render(request, "interop/export.html", context)
-    format_name = request.POST.get("format", "")
-    if format_name not in EXPORT_FORMATS:
-        context["error"] = "Choose an export format."
+    filters = {
+        "view": values["view"] if values["view"] in VIEWS else "",
+        "defect": values["defect"] if values["defect"] in DEFECTS else "",
+        "wire_group": values["wire_group"].strip(),
+        "name": values["name"].strip(),
+    }
+    try:
+        status = exports.start_export(
+            filters,
+            values["format"],
+            include_pictures=values["labels_only"] != "on",
+            for_training=values["all_boxes"] != "on",
+            user=recorded_user(request.user),
+        )
+    except JobRefused as refusal:
+        context["error"] = str(refusal)
         return render(request, "interop/export.html", context, status=400)
-    images = select(
-        view=request.POST.get("view", "") if request.POST.get("view") in VIEWS else "",
-        defect=request.POST.get("defect", "") if request.POST.get("defect") in DEFECTS else "",
-        wire_group=request.POST.get("wire_group", "").strip(),
-        name=request.POST.get("name", "").strip(),
-        for_training=request.POST.get("all_boxes") != "on",
-    )
-    if not images.exists():
-        context["error"] = "No boxes match these filters; widen them and try again."
-        return render(request, "interop/export.html", context, status=400)
-    handle = tempfile.NamedTemporaryFile(prefix="wiresag-export-", suffix=".zip", delete=False)  # noqa: SIM115
-    handle.close()
-    target = export_zip(images, format_name, Path(handle.name), include_pictures=request.POST.get("labels_only") != "on")
-    response = FileResponse(target.open("rb"), as_attachment=True, filename=f"wiresag-{format_name}.zip")
-    target.unlink()  # the open handle keeps the data readable until the response is sent
-    return response
+    return redirect("interop:export_job", job_id=status.id)
+
+
+def _export_status(job_id: str) -> JobStatus:
+    try:
+        return exports.status_of(job_id)
+    except JobNotFound:
+        raise Http404("This export does not exist (any more): exports are kept for a day. Start it again.") from None
+
+
+@role_required("annotator")
+@require_GET
+def export_job(request: HttpRequest, job_id: str) -> HttpResponse:
+    return render(request, "interop/export_job.html", {"status": _export_status(job_id)})
+
+
+@role_required("annotator")
+@require_GET
+def export_status(request: HttpRequest, job_id: str) -> JsonResponse:
+    return JsonResponse(_export_status(job_id).as_dict())
+
+
+@role_required("annotator")
+@require_GET
+def export_download(request: HttpRequest, job_id: str) -> FileResponse:
+    status = _export_status(job_id)
+    try:
+        path = exports.zip_of(job_id)
+    except FileNotFoundError:
+        raise Http404("This export is not ready yet; its page shows how far it got.") from None
+    return FileResponse(path.open("rb"), as_attachment=True, filename=exports.download_name(status), content_type="application/zip")

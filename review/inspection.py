@@ -13,14 +13,9 @@ polling it never reads half a file.
 
 from __future__ import annotations
 
-import json
 import logging
-import re
-import time
-import uuid
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -32,10 +27,11 @@ from django.utils import timezone
 from accounts.users import Actor
 from annotations.models import Image
 from annotations.upload import EntryTooLarge, read_entry, unsafe_entry_reason, wire_group_for_entry, zip_bounds_problem
+from core import filejobs
+from core.filejobs import JobNotFound, JobStatus
 from core.imaging.pictures import PICTURE_SUFFIXES, PictureInput
 from core.inspection.reports import InspectionReport, load_report
 from core.inspection.verdicts import DEFAULT_RULE
-from core.jsonfile import write_atomically
 from core.labels import parse_wire_name
 from review.prediction import (
     PredictionUnavailable,
@@ -51,41 +47,6 @@ logger = logging.getLogger("wiresag.inspection")
 INSPECTION = "inspection"
 PREANNOTATION = "preannotation"
 _FOLDERS = {INSPECTION: "inspections", PREANNOTATION: "preannotations"}
-_JOB_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
-#: Progress is written at most this often (each write is a file replace).
-PROGRESS_SECONDS = 0.5
-
-
-class JobNotFound(Exception):
-    pass
-
-
-@dataclass
-class JobStatus:
-    """What a job page shows: the state, how far it got and a sentence."""
-
-    id: str
-    kind: str
-    state: str = "queued"  # queued, running, done, failed
-    done: int = 0
-    total: int = 0
-    message: str = ""
-    task_id: str = ""
-    created_at: str = field(default_factory=lambda: timezone.now().isoformat(timespec="seconds"))
-    finished_at: str = ""
-    user: str = ""
-    versions: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def finished(self) -> bool:
-        return self.state in ("done", "failed")
-
-    @property
-    def percent(self) -> int:
-        return int(100 * self.done / self.total) if self.total else (100 if self.state == "done" else 0)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "finished": self.finished, "percent": self.percent}
 
 
 def root(kind: str) -> Path:
@@ -94,41 +55,24 @@ def root(kind: str) -> Path:
 
 def job_dir(kind: str, job_id: str) -> Path:
     """The job's folder; the id is checked so that a URL can never point outside the jobs folder."""
-    if not _JOB_ID.match(job_id):
-        raise JobNotFound(job_id)
-    return root(kind) / job_id
+    return filejobs.job_dir(root(kind), job_id)
 
 
 def read_status(kind: str, job_id: str) -> JobStatus:
-    try:
-        data = json.loads((job_dir(kind, job_id) / "status.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise JobNotFound(job_id) from None
-    return JobStatus(**{k: v for k, v in data.items() if k in JobStatus.__dataclass_fields__})
+    return filejobs.read_status(root(kind), job_id)
 
 
 def write_status(kind: str, status: JobStatus) -> None:
-    write_atomically(job_dir(kind, status.id) / "status.json", asdict(status))
+    filejobs.write_status(root(kind), status)
 
 
 def read_job(kind: str, job_id: str) -> dict[str, Any]:
-    return json.loads((job_dir(kind, job_id) / "job.json").read_text(encoding="utf-8"))
+    return filejobs.read_job(root(kind), job_id)
 
 
 def list_jobs(kind: str, limit: int = 20) -> list[JobStatus]:
     """The newest jobs first (ids start with their creation time)."""
-    folder = root(kind)
-    if not folder.is_dir():
-        return []
-    statuses: list[JobStatus] = []
-    for path in sorted(folder.iterdir(), reverse=True):
-        if len(statuses) >= limit:
-            break
-        try:
-            statuses.append(read_status(kind, path.name))
-        except JobNotFound:
-            continue
-    return statuses
+    return filejobs.list_jobs(root(kind), kind, limit)
 
 
 def report_of(job_id: str) -> InspectionReport:
@@ -142,13 +86,8 @@ def report_of(job_id: str) -> InspectionReport:
 
 
 def _new_job(kind: str, spec: dict[str, Any], user: Actor, total: int) -> JobStatus:
-    job_id = f"{timezone.localtime():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
-    folder = job_dir(kind, job_id)
-    folder.mkdir(parents=True)
-    write_atomically(folder / "job.json", spec)
-    status = JobStatus(id=job_id, kind=kind, total=total, user=getattr(user, "username", "") or "", message="Waiting for a worker.")
-    write_status(kind, status)
-    return status
+    username = getattr(user, "username", "") or ""
+    return filejobs.new_job(root(kind), kind, spec, user=username, total=total, local_time=timezone.localtime())
 
 
 def _enqueue(kind: str, status: JobStatus) -> None:
@@ -218,20 +157,6 @@ def start_preannotation(
 # --- running jobs (in the worker) -----------------------------------------------------------------
 
 
-class _Progress:
-    """Writes ``done/total`` into the status file, at most every PROGRESS_SECONDS."""
-
-    def __init__(self, kind: str, status: JobStatus) -> None:
-        self.kind, self.status, self.last = kind, status, 0.0
-
-    def __call__(self, done: int, total: int, *_: Any) -> None:
-        self.status.done, self.status.total = done, total
-        now = time.monotonic()
-        if now - self.last >= PROGRESS_SECONDS or done == total:
-            self.last = now
-            write_status(self.kind, self.status)
-
-
 def _versions_by_slot(spec: Mapping[str, Any]) -> dict[str, Any]:
     from registry.models import ModelVersion
 
@@ -278,23 +203,7 @@ def _zip_inputs(folder: Path) -> list[PictureInput]:
 
 
 def _run(kind: str, job_id: str, work: Callable[[JobStatus], str | None]) -> None:
-    status = read_status(kind, job_id)
-    if status.finished:
-        return
-    status.state, status.message = "running", "Loading the models."
-    write_status(kind, status)
-    try:
-        status.message = work(status) or ""
-        status.state = "done"
-    except PredictionUnavailable as error:
-        status.state, status.message = "failed", str(error)
-    except Exception as error:
-        status.state, status.message = "failed", f"The job failed ({type(error).__name__}: {error}); see the server log."
-        logger.exception("%s %s failed", kind, job_id)
-        raise
-    finally:
-        status.finished_at = timezone.now().isoformat(timespec="seconds")
-        write_status(kind, status)
+    filejobs.run_job(root(kind), job_id, work, refusals=(PredictionUnavailable,), logger=logger, starting="Loading the models.")
 
 
 def run_inspection(job_id: str) -> None:
@@ -313,7 +222,7 @@ def run_inspection(job_id: str) -> None:
         status.total, status.message = len(inputs), "Inspecting."
         write_status(INSPECTION, status)
         pipeline = build_pipeline(versions, spec["conf_threshold"], spec.get("rule", DEFAULT_RULE))
-        report = pipeline.run(inputs, progress=_Progress(INSPECTION, status), versions=status.versions)
+        report = pipeline.run(inputs, progress=filejobs.Progress(root(INSPECTION), status), versions=status.versions)
         report.write(folder)
         counts = report.counts()
         return f"Inspected {counts['pictures']} pictures: {counts['wires']} wires, {counts['pictures_failed']} pictures failed."
@@ -331,7 +240,7 @@ def run_preannotation(job_id: str) -> None:
         status.versions = version_names(versions)
         status.total = len(images)
         write_status(PREANNOTATION, status)
-        summary = preannotate(images, versions, spec["conf_threshold"], progress=_Progress(PREANNOTATION, status))
+        summary = preannotate(images, versions, spec["conf_threshold"], progress=filejobs.Progress(root(PREANNOTATION), status))
         problems = f" {len(summary.errors)} pictures failed: {'; '.join(summary.errors[:5])}" if summary.errors else ""
         return f"Pre-annotated {summary.pictures} pictures with {summary.boxes} boxes; {summary.skipped} were labelled meanwhile.{problems}"
 

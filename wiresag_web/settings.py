@@ -285,6 +285,8 @@ ZIP_MAX_TOTAL_BYTES = env_int("WIRESAG_ZIP_MAX_TOTAL_BYTES", 2 * 1024 * 1024 * 1
 # Disk space an import must leave free after unpacking; unfinished imports are removed after this many hours.
 IMPORT_MIN_FREE_BYTES = env_int("WIRESAG_IMPORT_MIN_FREE_BYTES", 1024 * 1024 * 1024)
 IMPORT_EXPIRE_HOURS = env_int("WIRESAG_IMPORT_EXPIRE_HOURS", 24, minimum=1)
+# Finished exports (zips waiting to be downloaded) are removed after this many hours.
+EXPORT_EXPIRE_HOURS = env_int("WIRESAG_EXPORT_EXPIRE_HOURS", 24, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000

@@ -32,7 +32,8 @@ def library(make_image):  # type: ignore[no-untyped-def]
 
 
 def export_and_unpack(tmp_path: Path, format_name: str) -> Path:
-    archive = export_zip(select(), format_name, tmp_path / f"{format_name}.zip")
+    archive = tmp_path / f"{format_name}.zip"
+    export_zip(select(), format_name, archive)
     folder = tmp_path / format_name
     with zipfile.ZipFile(archive) as bundle:
         bundle.extractall(folder)
@@ -146,7 +147,8 @@ def test_hostile_wire_groups_already_stored_stay_inside_the_export(make_image, t
         image = make_image(f"00{index}_TOP.png", 20, 10)
         Annotation.objects.create(image=image, x=1, y=1, width=5, height=5, view="TOP", defect="PASS")
         Image.objects.filter(pk=image.pk).update(wire_group=group)  # rows from before groups were validated
-    archive = export_zip(select(), format_name, tmp_path / "out.zip")
+    archive = tmp_path / "out.zip"
+    export_zip(select(), format_name, archive)
     assert not (tmp_path / "escaped").exists() and not (tmp_path / "absolute").exists()
     assert list(work.iterdir()) == []
     with zipfile.ZipFile(archive) as bundle:
@@ -159,7 +161,8 @@ def test_hostile_wire_groups_already_stored_stay_inside_the_export(make_image, t
 @pytest.mark.parametrize("format_name", list(EXPORT_FORMATS))
 def test_labels_only_leaves_the_pictures_out_in_every_format(library, tmp_path, format_name) -> None:  # type: ignore[no-untyped-def]
     """YOLO ignored "labels only" (issue 16 item 5): labels and data.yaml without pictures is what people ask for."""
-    target = export_zip(select(), format_name, tmp_path / f"{format_name}.zip", include_pictures=False)
+    target = tmp_path / f"{format_name}.zip"
+    export_zip(select(), format_name, target, include_pictures=False)
     with zipfile.ZipFile(target) as archive:
         names = archive.namelist()
     assert names and not [name for name in names if name.lower().endswith((".png", ".jpg", ".jpeg", ".bmp"))], names
@@ -173,7 +176,8 @@ def test_a_grouped_and_an_ungrouped_picture_of_the_same_name_both_come_back(make
     plain, grouped = make_image("001_TOP.png", 80, 60), make_image("001_TOP.png", 90, 70, wire_group="lot-2")
     Annotation.objects.create(image=plain, x=1, y=1, width=10, height=10, view="TOP", defect="PASS")
     Annotation.objects.create(image=grouped, x=20, y=20, width=10, height=10, view="TOP", defect="TOUCH")
-    archive = export_zip(select(), format_name, tmp_path / "export.zip")
+    archive = tmp_path / "export.zip"
+    export_zip(select(), format_name, archive)
     with zipfile.ZipFile(archive) as bundle:
         bundle.extractall(tmp_path / "export")
     dataset = read_source(tmp_path / "export")

@@ -89,16 +89,117 @@ def test_server_folder_outside_import_root_is_refused(client, annotator, setting
     assert "label_0" in page.content.decode()
 
 
-def test_export_page_downloads_a_zip(client, annotator, make_image) -> None:  # type: ignore[no-untyped-def]
+def run_queued_tasks() -> list[str]:
+    """What a django-q2 worker does with the ORM broker's queue: unpack each task and call it."""
+    from django.utils.module_loading import import_string
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    ran = []
+    for row in OrmQ.objects.order_by("id"):
+        task = SignedPackage.loads(row.payload)
+        import_string(task["func"])(*task["args"], **task["kwargs"])
+        ran.append(task["func"])
+        row.delete()
+    return ran
+
+
+def test_export_runs_in_the_background_with_progress_and_a_download_link(  # type: ignore[no-untyped-def]
+    client, annotator, make_image, settings, tmp_path, django_capture_on_commit_callbacks
+) -> None:
+    settings.DATA_DIR = tmp_path / "data"
     image = make_image("5_SIDE.png", 40, 30)
     Annotation.objects.create(image=image, x=1, y=2, width=10, height=5, view="SIDE", defect="SWEEP")
     client.login(username=annotator.username, password=PASSWORD)
     assert client.get("/export/").status_code == 200
-    response = client.post("/export/", {"format": "cvat", "view": "SIDE"})
-    assert response.status_code == 200
-    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as bundle:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/export/", {"format": "cvat", "view": "SIDE"})
+    assert response.status_code == 302  # the request only queues the job
+    job_page = response["Location"]
+    page = client.get(job_page).content.decode()
+    assert "queued" in page and "Waiting for a worker." in page and 'id="export-download"' not in page
+    job_id = job_page.rstrip("/").rsplit("/", 1)[1]
+    assert client.get(f"/export/{job_id}/download").status_code == 404  # not ready yet
+
+    assert run_queued_tasks() == ["interop.exports.run_export"]
+
+    status = client.get(f"/export/{job_id}/status").json()
+    assert status["state"] == "done" and status["done"] == status["total"] == 1 and status["percent"] == 100
+    assert status["user"] == annotator.username
+    assert "Exported 1 boxes on 1 pictures" in status["message"]
+    page = client.get(job_page).content.decode()
+    assert f'href="/export/{job_id}/download"' in page
+    download = client.get(f"/export/{job_id}/download")
+    assert download["Content-Disposition"].startswith('attachment; filename="wiresag-cvat-')
+    with zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))) as bundle:
         assert 'label="SIDE_SWEEP"' in bundle.read("annotations.xml").decode()
-    assert client.post("/export/", {"format": "coco", "defect": "PASS"}).status_code == 400
+        assert bundle.getinfo("images/5_SIDE.png").compress_type == zipfile.ZIP_STORED  # pictures are not deflated again
+    assert job_id in client.get("/export/").content.decode()  # listed under the recent exports
+
+
+def test_an_export_that_matches_nothing_is_refused_on_the_form_with_the_choices_kept(
+    client, annotator, make_image, settings, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    settings.DATA_DIR = tmp_path / "data"
+    Annotation.objects.create(image=make_image("5_SIDE.png", 40, 30), x=1, y=2, width=10, height=5, view="SIDE", defect="SWEEP")
+    client.login(username=annotator.username, password=PASSWORD)
+    response = client.post("/export/", {"format": "coco", "defect": "PASS", "name": "lot7", "labels_only": "on"})
+    assert response.status_code == 400
+    assert response.context["error"] == "No boxes match these filters; widen them and try again."
+    page = response.content.decode()
+    assert '<option value="coco" selected>' in page and '<option value="PASS" selected>' in page
+    assert 'value="lot7"' in page and 'name="labels_only" checked' in page
+    assert not (tmp_path / "data" / "exports").exists()  # nothing was queued
+    assert client.post("/export/", {"format": "pickle"}).context["error"] == "Choose an export format."
+
+
+def test_export_job_ids_are_checked_before_any_path_is_built(client, annotator, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings.DATA_DIR = tmp_path / "data"
+    secret = tmp_path / "data" / "export.zip"
+    secret.parent.mkdir(parents=True)
+    secret.write_bytes(b"not yours")
+    client.login(username=annotator.username, password=PASSWORD)
+    for bad in ("..", "%2e%2e", "20260101-000000-abcdeg", "x" * 30):
+        assert client.get(f"/export/{bad}/download").status_code == 404
+        assert client.get(f"/export/{bad}/status").status_code == 404
+
+
+def test_a_failed_export_says_why_on_its_page(client, annotator, make_image, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from interop.exports import run_export, start_export
+
+    settings.DATA_DIR = tmp_path / "data"
+    image = make_image("5_SIDE.png", 40, 30)
+    Annotation.objects.create(image=image, x=1, y=2, width=10, height=5, view="SIDE", defect="SWEEP")
+    status = start_export({"view": "", "defect": "", "wire_group": "", "name": ""}, "coco", include_pictures=True, for_training=True)
+    Path(image.file.path).unlink()  # the stored picture vanished from the disk after queueing
+    run_export(status.id)
+    client.login(username=annotator.username, password=PASSWORD)
+    page = client.get(f"/export/{status.id}/").content.decode()
+    assert "failed" in page and 'role="alert"' in page
+    assert f"The stored picture {Path(image.file.path).name} is missing from the data folder" in page
+    assert "export the labels only" in page
+    assert not list((tmp_path / "data" / "exports" / status.id).glob("export.zip*"))
+
+
+def test_finished_exports_expire(make_image, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import time
+
+    from interop.exports import expire_finished, run_export, start_export
+
+    settings.DATA_DIR = tmp_path / "data"
+    Annotation.objects.create(image=make_image("5_SIDE.png", 40, 30), x=1, y=2, width=10, height=5, view="SIDE", defect="SWEEP")
+    old, new = (start_export({}, "csv", include_pictures=False, for_training=True) for _ in range(2))
+    for status in (old, new):
+        run_export(status.id)
+    folder = tmp_path / "data" / "exports"
+    stranger = folder / "keep-me"
+    stranger.mkdir()
+    two_days_ago = time.time() - 48 * 3600
+    for path in (folder / old.id, stranger):
+        os.utime(path, (two_days_ago, two_days_ago))
+    assert expire_finished() == [old.id]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([new.id, "keep-me"])
 
 
 def test_import_with_an_unsafe_wire_group_is_refused_and_leaves_nothing(client, annotator, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,182 @@
+"""Background jobs kept as folders of files: what to do, how far it got, what came out.
+
+A job is a folder ``<root>/<id>/`` holding ``job.json`` (what to run),
+``status.json`` (state, progress, a sentence) and whatever the job produces
+(reports, a zip). Files rather than rows: the results are documents to
+download, and a page polling ``status.json`` needs no database schema.
+``status.json`` is replaced atomically, so a reader never sees half a file.
+
+Ids start with their creation time (``YYYYMMDD-HHMMSS-xxxxxx``), so a listing
+sorted by name is newest first, and they are checked against that pattern before
+any path is built: a URL can never point outside ``root``.
+
+Plain Python: the apps hand these functions their folder and queue the work with
+django-q2 themselves (batch inspection and pre-annotation in ``review``, exports
+in ``interop``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from core.jsonfile import write_atomically
+
+_JOB_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
+#: Progress is written at most this often (each write is a file replace).
+PROGRESS_SECONDS = 0.5
+
+
+class JobNotFound(Exception):
+    pass
+
+
+class JobRefused(Exception):
+    """The job cannot do what it was asked; the message is the sentence its page shows."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class JobStatus:
+    """What a job page shows: the state, how far it got and a sentence."""
+
+    id: str
+    kind: str
+    state: str = "queued"  # queued, running, done, failed
+    done: int = 0
+    total: int = 0
+    message: str = ""
+    task_id: str = ""
+    created_at: str = field(default_factory=_now)
+    finished_at: str = ""
+    user: str = ""
+    versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed")
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else (100 if self.state == "done" else 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "finished": self.finished, "percent": self.percent}
+
+
+def new_job_id(local_time: datetime | None = None) -> str:
+    return f"{(local_time or datetime.now()):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def job_dir(root: Path, job_id: str) -> Path:
+    """The job's folder; the id is checked so that a URL can never point outside ``root``."""
+    if not _JOB_ID.match(job_id):
+        raise JobNotFound(job_id)
+    return root / job_id
+
+
+def read_status(root: Path, job_id: str) -> JobStatus:
+    try:
+        data = json.loads((job_dir(root, job_id) / "status.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise JobNotFound(job_id) from None
+    return JobStatus(**{k: v for k, v in data.items() if k in JobStatus.__dataclass_fields__})
+
+
+def write_status(root: Path, status: JobStatus) -> None:
+    write_atomically(job_dir(root, status.id) / "status.json", asdict(status))
+
+
+def read_job(root: Path, job_id: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((job_dir(root, job_id) / "job.json").read_text(encoding="utf-8"))
+    return data
+
+
+def new_job(
+    root: Path, kind: str, spec: dict[str, Any], *, user: str = "", total: int = 0, local_time: datetime | None = None
+) -> JobStatus:
+    """Create the job's folder with its ``job.json`` and a queued ``status.json``."""
+    job_id = new_job_id(local_time)
+    folder = job_dir(root, job_id)
+    folder.mkdir(parents=True)
+    write_atomically(folder / "job.json", spec)
+    status = JobStatus(id=job_id, kind=kind, total=total, user=user, message="Waiting for a worker.")
+    write_status(root, status)
+    return status
+
+
+def list_jobs(root: Path, kind: str, limit: int = 20) -> list[JobStatus]:
+    """The newest jobs first (ids start with their creation time)."""
+    if not root.is_dir():
+        return []
+    statuses: list[JobStatus] = []
+    for path in sorted(root.iterdir(), reverse=True):
+        if len(statuses) >= limit:
+            break
+        try:
+            status = read_status(root, path.name)
+        except JobNotFound:
+            continue
+        if status.kind == kind:
+            statuses.append(status)
+    return statuses
+
+
+class Progress:
+    """Writes ``done/total`` into the status file, at most every ``PROGRESS_SECONDS``."""
+
+    def __init__(self, root: Path, status: JobStatus) -> None:
+        self.root, self.status, self.last = root, status, 0.0
+
+    def __call__(self, done: int, total: int, *_: Any) -> None:
+        self.status.done, self.status.total = done, total
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_SECONDS or done == total:
+            self.last = now
+            write_status(self.root, self.status)
+
+
+def run_job(
+    root: Path,
+    job_id: str,
+    work: Callable[[JobStatus], str | None],
+    *,
+    refusals: tuple[type[Exception], ...] = (),
+    logger: logging.Logger | None = None,
+    starting: str = "Starting.",
+) -> None:
+    """Run ``work`` for a queued job: its state goes running -> done or failed, with a sentence.
+
+    ``work`` returns the closing sentence. A ``JobRefused`` (or one of ``refusals``)
+    fails the job with its own message; anything else fails it with the error named
+    and is raised again, so the worker logs it. A finished job is never run twice.
+    """
+    status = read_status(root, job_id)
+    if status.finished:
+        return
+    known: tuple[type[Exception], ...] = (JobRefused, *refusals)
+    status.state, status.message = "running", starting
+    write_status(root, status)
+    try:
+        status.message = work(status) or ""
+        status.state = "done"
+    except known as error:
+        status.state, status.message = "failed", str(error)
+    except Exception as error:
+        status.state, status.message = "failed", f"The job failed ({type(error).__name__}: {error}); see the server log."
+        (logger or logging.getLogger("wiresag.jobs")).exception("%s %s failed", status.kind, job_id)
+        raise
+    finally:
+        status.finished_at = _now()
+        write_status(root, status)

@@ -1,0 +1,125 @@
+"""Exports as background jobs: the page queues one, shows its progress and then a download link.
+
+A big export (a library of 1004x1004 pictures is easily a few hundred MB) used
+to be built inside the request, with the page frozen for half a minute. Now the
+request only checks the filters and queues a django-q2 task; the job is a folder
+``DATA_DIR/exports/<id>/`` (``core.filejobs``) that ends up holding
+``export.zip``. Finished exports are removed by the maintenance schedule once
+they are ``EXPORT_EXPIRE_HOURS`` old.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.users import Actor
+from core import filejobs
+from core.filejobs import JobRefused, JobStatus
+from interop.export import EXPORT_FORMATS, export_zip, select
+
+logger = logging.getLogger("wiresag.export")
+
+KIND = "export"
+ZIP_NAME = "export.zip"
+
+
+def root() -> Path:
+    return Path(settings.DATA_DIR) / "exports"
+
+
+def status_of(job_id: str) -> JobStatus:
+    return filejobs.read_status(root(), job_id)
+
+
+def zip_of(job_id: str) -> Path:
+    """The finished export's zip (``JobNotFound`` for a bad id, ``FileNotFoundError`` while it is not ready)."""
+    path = filejobs.job_dir(root(), job_id) / ZIP_NAME
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    return path
+
+
+def download_name(status: JobStatus) -> str:
+    return f"wiresag-{status.versions.get('format', 'export')}-{status.id}.zip"
+
+
+def recent(limit: int = 5) -> list[JobStatus]:
+    return filejobs.list_jobs(root(), KIND, limit)
+
+
+def start_export(filters: dict[str, str], format_name: str, *, include_pictures: bool, for_training: bool, user: Actor = None) -> JobStatus:
+    """Check the selection now (a refusal is said on the form) and queue the export."""
+    if format_name not in EXPORT_FORMATS:
+        raise JobRefused("Choose an export format.")
+    images = select(**filters, for_training=for_training)
+    count = images.count()
+    if not count:
+        raise JobRefused("No boxes match these filters; widen them and try again.")
+    spec: dict[str, Any] = {"format": format_name, "filters": filters, "include_pictures": include_pictures, "for_training": for_training}
+    username = getattr(user, "username", "") or ""
+    status = filejobs.new_job(root(), KIND, spec, user=username, total=count, local_time=timezone.localtime())
+    status.versions = {"format": format_name}  # shown on the page and used for the download's name
+    filejobs.write_status(root(), status)
+
+    def send() -> None:
+        from django_q.tasks import async_task
+
+        async_task("interop.exports.run_export", status.id, task_name=f"export-{status.id}")
+
+    transaction.on_commit(send)
+    return status
+
+
+def run_export(job_id: str) -> None:
+    """The django-q2 task: write the zip next to the job's files, reporting each picture."""
+
+    def work(status: JobStatus) -> str:
+        spec = filejobs.read_job(root(), job_id)
+        images = select(**spec["filters"], for_training=spec["for_training"])
+        folder = filejobs.job_dir(root(), job_id)
+        partial = folder / f"{ZIP_NAME}.part"
+        status.message = "Writing the zip."
+        filejobs.write_status(root(), status)
+        try:
+            counts = export_zip(
+                images, spec["format"], partial, include_pictures=spec["include_pictures"], progress=filejobs.Progress(root(), status)
+            )
+            partial.replace(folder / ZIP_NAME)  # the download link appears only for a whole file
+        except FileNotFoundError as missing:
+            raise JobRefused(
+                f"The stored picture {Path(str(missing.filename)).name} is missing from the data folder, so the export stopped. "
+                "Restore the data folder from its backup, or export the labels only."
+            ) from None
+        finally:
+            partial.unlink(missing_ok=True)
+        size = (folder / ZIP_NAME).stat().st_size
+        what = "labels only" if not spec["include_pictures"] else f"{counts['pictures']} pictures"
+        return f"Exported {counts['boxes']} boxes on {counts['pictures']} pictures ({what}, {size / 1e6:.1f} MB)."
+
+    filejobs.run_job(root(), job_id, work, logger=logger, starting="Reading the selection.")
+
+
+def expire_finished(now: float | None = None) -> list[str]:
+    """Remove export jobs older than ``EXPORT_EXPIRE_HOURS``; return their ids."""
+    folder = root()
+    if not folder.is_dir():
+        return []
+    cutoff = (now if now is not None else time.time()) - settings.EXPORT_EXPIRE_HOURS * 3600
+    expired = []
+    for job in folder.iterdir():
+        try:
+            filejobs.job_dir(folder, job.name)
+        except filejobs.JobNotFound:
+            continue  # not a job folder: never touched
+        if job.is_dir() and not job.is_symlink() and job.stat().st_mtime < cutoff:
+            shutil.rmtree(job, ignore_errors=True)
+            expired.append(job.name)
+    return expired
