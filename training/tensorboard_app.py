@@ -11,6 +11,8 @@ the rest of the app (DENY).
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import re
 import threading
 from pathlib import Path
@@ -97,7 +99,13 @@ async def _tensorboard(scope: Scope, receive: Any, send: Any) -> None:
         elif message["type"] == "http.response.body":
             # asgiref leaves out the optional empty body of the last message; some servers want it.
             message = {"body": b"", **message}
-        await send(message)
+        # WsgiToAsgi calls this from TensorBoard's thread through async_to_sync, so it runs in a context
+        # holding that thread's executor. The last body message ends the request, and daphne then starts
+        # the next request waiting on the same keep-alive connection from right here: in that context.
+        # Once the WSGI call returns the executor is gone, and the next request's first sync_to_async (the
+        # login lookup) failed with "CurrentThreadExecutor already quit or is broken", a 500 at random.
+        # Daphne's send runs in a fresh context instead, so nothing of TensorBoard's thread leaks out.
+        await asyncio.get_running_loop().create_task(send(message), context=contextvars.Context())
 
     await app(scope, receive, framed_send)
 
