@@ -20,3 +20,18 @@ ensure_venv() {
   fi
   export PATH="$VENV/bin:$PATH"
 }
+
+# The other tools' environment (requirements-consumers.txt), apart from ours: their pins clash with ours.
+ensure_consumers_venv() {
+  local venv="$ROOT/.venv-consumers"
+  local stamp="$venv/.installed"
+  local want
+  want="$(sha256sum "$ROOT/requirements-consumers.txt" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "Installing requirements-consumers.txt (label-studio-sdk, Datumaro) into $venv ..."
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet -r "$ROOT/requirements-consumers.txt"
+    echo "$want" > "$stamp"
+  fi
+  export WIRESAG_CONSUMERS_PYTHON="$venv/bin/python"
+}

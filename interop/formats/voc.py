@@ -94,6 +94,9 @@ def write(dataset: ForeignDataset, out: Path) -> Path:
     image_sets = out / "ImageSets" / "Main"
     image_sets.mkdir(parents=True, exist_ok=True)
     (image_sets / "default.txt").write_text("".join(f"{name}\n" for name in ids), encoding="utf-8")
+    # Datumaro (and so CVAT) refuses a label outside VOC's 20 classes unless labelmap.txt declares it.
+    labels = "".join(f"{label}:::\n" for label in dataset.labels)
+    (out / "labelmap.txt").write_text(f"# label:color_rgb:parts:actions\n{labels}", encoding="utf-8")
     for image in dataset.images:
         target = inside(folder, PurePosixPath(image.name).with_suffix(".xml"))
         root = ElementTree.Element("annotation")
