@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models.functions import Cast
+from django.utils import timezone
 
 from annotations.models import Annotation, Image
 from core.labels import DEFECTS, SEVERITY, VIEWS, defect_display
@@ -46,6 +53,8 @@ class DatasetStats:
     disagreeing: list[WireIssue] = field(default_factory=list)
     disagreeing_count: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: When these numbers were counted (the page says so: it may show a summary up to ``STATISTICS_MAX_AGE_SECONDS`` old).
+    counted_at: datetime = field(default_factory=lambda: timezone.now())
 
     def chart_data(self, defect_labels: list[str]) -> dict[str, object]:
         """What the page's charts draw (``static/annotations/statistics.js``): the same numbers as its tables."""
@@ -57,25 +66,65 @@ class DatasetStats:
         }
 
 
-def _counts(boxes: list[tuple[str, str]]) -> dict[str, dict[str, int]]:
-    tally = Counter(boxes)
-    return {view: {defect: tally[(view, defect)] for defect in DEFECTS} for view in VIEWS}
+def _label_size_tally(boxes: QuerySet[Annotation]) -> Counter[tuple[str, str, int, int]]:
+    """Boxes per (view, defect, width bin, height bin): one scan of the boxes, grouped in SQL.
+
+    The class counts and both size histograms are read from this one small table (a few
+    hundred rows however many boxes there are). CAST truncates, and sizes are positive.
+    """
+    rows = (
+        boxes.annotate(
+            width_bin=Cast(F("width") / SIZE_BIN_PX, IntegerField()),
+            height_bin=Cast(F("height") / SIZE_BIN_PX, IntegerField()),
+        )
+        .values("view", "defect", "width_bin", "height_bin")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return Counter({(row["view"], row["defect"], int(row["width_bin"]), int(row["height_bin"])): row["n"] for row in rows})
+
+
+def _counts(tally: Counter[tuple[str, str, int, int]]) -> dict[str, dict[str, int]]:
+    labels: Counter[tuple[str, str]] = Counter()
+    for (view, defect, _, _), n in tally.items():
+        labels[(view, defect)] += n
+    return {view: {defect: labels[(view, defect)] for defect in DEFECTS} for view in VIEWS}
 
 
 def _boxes_per_picture(image_count: int) -> list[tuple[int, int]]:
-    per_image = Annotation.objects.values("image_id").annotate(n=Count("id")).values_list("n", flat=True)
-    tally = Counter(per_image)
+    """How many pictures hold 0, 1, 2 ... boxes: boxes grouped by picture, then those counts grouped, in SQL."""
+    per_image = Annotation.objects.values("image_id").annotate(n=Count("id")).order_by().values("n")
+    sql, params = per_image.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT n, COUNT(*) FROM ({sql}) AS per_image GROUP BY n", params)  # noqa: S608 (Django's own SQL)
+        tally = Counter({int(boxes): int(pictures) for boxes, pictures in cursor.fetchall()})
     tally[0] = image_count - sum(tally.values())
     return sorted((boxes, pictures) for boxes, pictures in tally.items() if pictures)
 
 
-def _size_histogram(sizes: list[tuple[float, float]]) -> list[tuple[int, int, int]]:
-    widths = Counter(int(width // SIZE_BIN_PX) * SIZE_BIN_PX for width, _ in sizes)
-    heights = Counter(int(height // SIZE_BIN_PX) * SIZE_BIN_PX for _, height in sizes)
+def _size_histogram(tally: Counter[tuple[str, str, int, int]]) -> list[tuple[int, int, int]]:
+    widths: Counter[int] = Counter()
+    heights: Counter[int] = Counter()
+    for (_, _, width_bin, height_bin), n in tally.items():
+        widths[width_bin * SIZE_BIN_PX] += n
+        heights[height_bin * SIZE_BIN_PX] += n
     edges = sorted(set(widths) | set(heights))
     if not edges:
         return []
     return [(edge, widths[edge], heights[edge]) for edge in range(edges[0], edges[-1] + SIZE_BIN_PX, SIZE_BIN_PX)]
+
+
+def _image_ids(wires: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, ...]]:
+    """The pictures of a few wires, in one query."""
+    if not wires:
+        return {}
+    match = Q()
+    for group, wire in wires:
+        match |= Q(wire_group=group, wire_id=wire)
+    ids: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for pk, group, wire in Image.objects.filter(match).order_by("id").values_list("id", "wire_group", "wire_id"):
+        ids[(group, wire)].append(pk)
+    return {key: tuple(values) for key, values in ids.items()}
 
 
 def _unpaired() -> tuple[list[WireIssue], int]:
@@ -85,31 +134,47 @@ def _unpaired() -> tuple[list[WireIssue], int]:
     for name in per_view:
         missing_any |= Q(**{name: 0})
     wires = Image.objects.values("wire_group", "wire_id").annotate(**per_view).filter(missing_any).order_by("wire_group", "wire_id")
+    examples = list(wires[:EXAMPLE_LIMIT])
+    ids = _image_ids([(row["wire_group"], row["wire_id"]) for row in examples])
     issues = []
-    for row in wires[:EXAMPLE_LIMIT]:
-        ids = Image.objects.filter(wire_group=row["wire_group"], wire_id=row["wire_id"]).order_by("id").values_list("id", flat=True)
+    for row in examples:
         # annotate(**per_view) adds the n_<view> counts; django-stubs types the row with the values() keys only.
         missing = [view for view in VIEWS if not row[f"n_{view}"]]  # type: ignore[literal-required]
-        issues.append(WireIssue(row["wire_group"], row["wire_id"], tuple(ids), f"no {' or '.join(missing)} picture"))
-    return issues, wires.count()
+        key = (row["wire_group"], row["wire_id"])
+        issues.append(WireIssue(*key, ids.get(key, ()), f"no {' or '.join(missing)} picture"))
+    return issues, len(examples) if len(examples) < EXAMPLE_LIMIT else wires.count()
 
 
-def _disagreeing() -> tuple[list[WireIssue], int]:
-    """Wires whose TOP and SIDE boxes carry a different (worst) defect."""
-    worst: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
-    ids_by_wire: dict[tuple[str, str], set[int]] = defaultdict(set)
-    rows = Annotation.objects.for_training().values_list("image_id", "image__wire_group", "image__wire_id", "view", "defect")
-    for image_id, group, wire, view, defect in rows.iterator():
-        per_view = worst[(group, wire)]
-        if view not in per_view or SEVERITY[defect] > SEVERITY[per_view[view]]:
-            per_view[view] = defect
-        ids_by_wire[(group, wire)].add(image_id)
+def _disagreeing(boxes: QuerySet[Annotation]) -> tuple[list[WireIssue], int]:
+    """Wires whose TOP and SIDE boxes carry a different worst defect: one grouped query per wire.
+
+    A box's severity is its defect's rank (``SEVERITY``), computed in SQL; each view's worst is the
+    maximum over that view's boxes of the wire, and a wire disagrees when both views have one and
+    they differ.
+    """
+    severity = Case(*(When(defect=defect, then=Value(rank)) for defect, rank in SEVERITY.items()), output_field=IntegerField())
+    worst = {f"worst_{view}": Max(severity, filter=Q(view=view)) for view in VIEWS}
+    both = {f"worst_{view}__isnull": False for view in VIEWS}
+    first, *others = VIEWS
+    differ = Q()
+    for view in others:
+        differ |= ~Q(**{f"worst_{first}": F(f"worst_{view}")})
+    wires = (
+        boxes.values("image__wire_group", "image__wire_id")
+        .annotate(**worst)
+        .filter(**both)
+        .filter(differ)
+        .order_by("image__wire_group", "image__wire_id")
+    )
+    examples = list(wires[:EXAMPLE_LIMIT])
+    ids = _image_ids([(row["image__wire_group"], row["image__wire_id"]) for row in examples])
+    by_rank = {rank: defect for defect, rank in SEVERITY.items()}
     issues = []
-    for (group, wire), per_view in sorted(worst.items()):
-        if len(per_view) == len(VIEWS) and len(set(per_view.values())) > 1:
-            detail = ", ".join(f"{view} {per_view[view]}" for view in VIEWS)
-            issues.append(WireIssue(group, wire, tuple(sorted(ids_by_wire[(group, wire)])), detail))
-    return issues[:EXAMPLE_LIMIT], len(issues)
+    for row in examples:
+        key = (row["image__wire_group"], row["image__wire_id"])
+        detail = ", ".join(f"{view} {by_rank[row[f'worst_{view}']]}" for view in VIEWS)  # type: ignore[literal-required]
+        issues.append(WireIssue(*key, ids.get(key, ()), detail))
+    return issues, len(examples) if len(examples) < EXAMPLE_LIMIT else wires.count()
 
 
 def _warnings(counts: dict[str, dict[str, int]], minimum: int) -> list[str]:
@@ -126,23 +191,91 @@ def _warnings(counts: dict[str, dict[str, int]], minimum: int) -> list[str]:
 
 
 def dataset_stats() -> DatasetStats:
-    """Compute every statistic of the page in a handful of queries."""
+    """Compute every statistic of the page in a handful of aggregate queries (no box is loaded one by one)."""
     image_count = Image.objects.count()
-    rows = list(Annotation.objects.for_training().values_list("view", "defect", "width", "height"))
-    counts = _counts([(view, defect) for view, defect, _, _ in rows])
+    boxes = Annotation.objects.for_training()
+    tally = _label_size_tally(boxes)
+    counts = _counts(tally)
     unpaired, unpaired_count = _unpaired()
-    disagreeing, disagreeing_count = _disagreeing()
+    disagreeing, disagreeing_count = _disagreeing(boxes)
     return DatasetStats(
         image_count=image_count,
-        box_count=len(rows),
+        box_count=sum(sum(row.values()) for row in counts.values()),
         counts=counts,
         view_totals={view: sum(counts[view].values()) for view in VIEWS},
         defect_totals={defect: sum(counts[view][defect] for view in VIEWS) for defect in DEFECTS},
         boxes_per_picture=_boxes_per_picture(image_count),
-        size_histogram=_size_histogram([(width, height) for _, _, width, height in rows]),
+        size_histogram=_size_histogram(tally),
         unpaired=unpaired,
         unpaired_count=unpaired_count,
         disagreeing=disagreeing,
         disagreeing_count=disagreeing_count,
         warnings=_warnings(counts, settings.MIN_SAMPLES_PER_CLASS),
     )
+
+
+# --- the summary the page shows -------------------------------------------------------------------
+#
+# Counting 100,000 pictures takes a few hundred milliseconds (bench/bench_statistics.py), far more
+# than a page should. The web process keeps the last count and serves it while it is younger than
+# STATISTICS_MAX_AGE_SECONDS; an older one is still served at once, and counted again in a thread
+# beside it (one at a time), so only the very first view waits for a count. "Count again now"
+# (``fresh``) counts before answering.
+
+logger = logging.getLogger("wiresag.statistics")
+
+
+@dataclass
+class _Summary:
+    stats: DatasetStats | None = None
+    monotonic: float = 0.0
+    refreshing: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_summary = _Summary()
+
+
+def _count_and_keep() -> DatasetStats:
+    stats = dataset_stats()
+    with _summary.lock:
+        _summary.stats, _summary.monotonic = stats, time.monotonic()
+    return stats
+
+
+def _refresh() -> None:
+    from django.db import connection as thread_connection
+
+    try:
+        _count_and_keep()
+    except Exception:  # the page keeps the older summary; the next view tries again
+        logger.exception("Counting the statistics failed")
+    finally:
+        with _summary.lock:
+            _summary.refreshing = False
+        thread_connection.close()  # this thread's own database connection
+
+
+def current_stats(*, fresh: bool = False, background: bool = True) -> DatasetStats:
+    """The statistics summary: counted now when there is none (or ``fresh``), else the kept one.
+
+    A kept summary older than ``STATISTICS_MAX_AGE_SECONDS`` is returned as it is while a thread
+    counts again (``background=False`` counts before returning instead: the tests' way).
+    """
+    with _summary.lock:
+        kept, age = _summary.stats, time.monotonic() - _summary.monotonic
+        stale = kept is not None and age > settings.STATISTICS_MAX_AGE_SECONDS
+        start_refresh = stale and background and not _summary.refreshing
+        if start_refresh:
+            _summary.refreshing = True
+    if kept is None or fresh or (stale and not background):
+        return _count_and_keep()
+    if start_refresh:
+        threading.Thread(target=_refresh, name="wiresag-statistics", daemon=True).start()
+    return kept
+
+
+def forget_summary() -> None:
+    """Drop the kept summary (tests start from nothing)."""
+    with _summary.lock:
+        _summary.stats, _summary.monotonic = None, 0.0

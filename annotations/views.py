@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 
 from annotations.forms import LibraryFilterForm
 from annotations.models import Annotation, Image
-from annotations.stats import dataset_stats
+from annotations.stats import current_stats
 from core.labels import DEFECT_CHINESE, DEFECTS, defect_display
 from core.params import parse_id
 
@@ -67,7 +67,7 @@ def annotate(request: HttpRequest, image_id: int) -> HttpResponse:
 
 
 def statistics(request: HttpRequest) -> HttpResponse:
-    stats = dataset_stats()
+    stats = current_stats(fresh=request.GET.get("fresh") == "1")
     rows = [(view, [row[defect] for defect in DEFECTS], stats.view_totals[view]) for view, row in stats.counts.items()]
     labels = [defect_display(defect) for defect in DEFECTS]
     context = {
@@ -75,6 +75,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "defect_labels": labels,
         "minimum": settings.MIN_SAMPLES_PER_CLASS,
+        "max_age": settings.STATISTICS_MAX_AGE_SECONDS,
         "charts": stats.chart_data(labels),
     }
     return render(request, "annotations/statistics.html", context)

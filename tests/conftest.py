@@ -39,6 +39,16 @@ def _login_lockout_off(settings):  # type: ignore[no-untyped-def]
     settings.AXES_ENABLED = False
 
 
+@pytest.fixture(autouse=True)
+def _statistics_counted_afresh():  # type: ignore[no-untyped-def]
+    """The statistics summary the web process keeps must not carry one test's library into the next."""
+    from annotations.stats import forget_summary
+
+    forget_summary()
+    yield
+    forget_summary()
+
+
 @pytest.fixture
 def annotator(db):  # type: ignore[no-untyped-def]
     return create_user_with_role("anna", PASSWORD, "annotator")

@@ -293,6 +293,8 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 IMAGE_MAX_PIXELS = env_int("WIRESAG_IMAGE_MAX_PIXELS", 50_000_000, minimum=1)
 IMPORT_ROOT = Path(env_str("WIRESAG_IMPORT_ROOT", str(DATA_DIR / "import"))).expanduser().resolve()
 MIN_SAMPLES_PER_CLASS = env_int("WIRESAG_MIN_SAMPLES_PER_CLASS", 2, minimum=1)
+# The statistics page shows a summary at most this old and counts again beside it (annotations.stats).
+STATISTICS_MAX_AGE_SECONDS = env_int("WIRESAG_STATISTICS_MAX_AGE_SECONDS", 30, minimum=0)
 PASS_RECALL_GATE = env_float("WIRESAG_PASS_RECALL_GATE", 0.70, minimum=0.0, maximum=1.0)
 
 # --- Security (check --deploy clean when DEBUG is off) ---------------------------------------------

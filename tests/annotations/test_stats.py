@@ -80,3 +80,56 @@ def test_empty_library_statistics(db):
     stats = dataset_stats()
     assert stats.box_count == 0 and stats.size_histogram == [] and stats.boxes_per_picture == []
     assert len(stats.warnings) == 8
+
+
+def test_more_issues_than_the_examples_shown_are_counted_in_full(make_image, settings):  # type: ignore[no-untyped-def]
+    from annotations.stats import EXAMPLE_LIMIT
+
+    wires = EXAMPLE_LIMIT + 7
+    for n in range(wires):
+        top, side = make_image(f"d{n:03d}_TOP.png", width=64, height=48), make_image(f"d{n:03d}_SIDE.png", width=64, height=48)
+        add_box(top, "TOP", "SWEEP", width=10, height=10)
+        add_box(side, "SIDE", "WOBBLE", width=10, height=10)
+        add_box(side, "SIDE", "TOUCH", width=10, height=10, source="model", review_state="rejected")  # not training data
+        make_image(f"u{n:03d}_TOP.png", width=64, height=48)
+    stats = dataset_stats()
+    assert stats.disagreeing_count == wires and len(stats.disagreeing) == EXAMPLE_LIMIT
+    assert stats.disagreeing[0].detail == "TOP SWEEP, SIDE WOBBLE"  # the rejected TOUCH box is not anyone's worst
+    assert stats.unpaired_count == wires and len(stats.unpaired) == EXAMPLE_LIMIT
+    assert all(len(issue.image_ids) == 2 for issue in stats.disagreeing)
+
+
+def test_the_page_shows_a_kept_summary_and_counts_again_when_it_is_old_or_asked(client, annotator, make_image, settings):  # type: ignore[no-untyped-def]
+    from annotations.stats import current_stats
+
+    settings.STATISTICS_MAX_AGE_SECONDS = 3600
+    client.login(username=annotator.username, password=PASSWORD)
+    add_box(make_image("w1_TOP.png"), "TOP", "SWEEP", width=5, height=5)
+    assert client.get("/statistics/").context["stats"].box_count == 1
+    add_box(make_image("w2_TOP.png"), "TOP", "TOUCH", width=5, height=5)
+    page = client.get("/statistics/")
+    assert page.context["stats"].box_count == 1  # kept: younger than an hour
+    assert "Counted at" in page.content.decode() and 'href="?fresh=1"' in page.content.decode()
+    assert client.get("/statistics/?fresh=1").context["stats"].box_count == 2  # "Count again now"
+    add_box(make_image("w3_TOP.png"), "TOP", "PASS", width=5, height=5)
+    settings.STATISTICS_MAX_AGE_SECONDS = 0
+    assert current_stats(background=False).box_count == 3  # too old: counted again
+
+
+def test_an_old_summary_is_served_at_once_and_counted_again_in_a_thread(transactional_db, make_image, settings):  # type: ignore[no-untyped-def]
+    import threading
+    import time
+
+    from annotations.stats import current_stats
+
+    add_box(make_image("w1_TOP.png"), "TOP", "SWEEP", width=5, height=5)
+    first = current_stats()
+    add_box(make_image("w2_TOP.png"), "TOP", "TOUCH", width=5, height=5)
+    settings.STATISTICS_MAX_AGE_SECONDS = 0
+    time.sleep(0.01)
+    assert current_stats() is first  # the old one at once ...
+    for thread in threading.enumerate():
+        if thread.name == "wiresag-statistics":
+            thread.join(timeout=30)
+    settings.STATISTICS_MAX_AGE_SECONDS = 3600
+    assert current_stats().box_count == 2  # ... and the new count kept for the next view
