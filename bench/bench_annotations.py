@@ -8,6 +8,9 @@
 Each number is printed beside a baseline measured in the same run: ``/health/`` (one trivial
 query through the same server), so the ratio says what the feature costs over the bare stack.
 Run: ``.venv/bin/python bench/bench_annotations.py`` (uses a throwaway data folder).
+``--while-training``: the saves of 20 clients idle, beside a real training job at the web's own
+priority (as before), and beside one that yields as ``manage.py worker`` makes it (nice value and
+math threads from the settings), in the same run.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -149,8 +154,54 @@ def timed_gets(session: requests.Session, url: str, repeat: int) -> list[float]:
     return times
 
 
+@contextmanager
+def trainer(nice: int, threads: int) -> Iterator[None]:
+    """A real training job (bench/_trainer.py) beside the web, yielding to it as the worker is told to."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "_trainer.py"), "--nice", str(nice), "--threads", str(threads)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        if process.stdout.readline().strip() != "training":
+            raise RuntimeError("The benchmark's training job did not start.")
+        yield
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+
+
+def while_training(own: list[int]) -> None:
+    """Saves by 20 clients (each about once a second) idle, and beside a training job two ways."""
+    from django.conf import settings
+
+    cores = os.cpu_count() or 1
+    nice, threads = settings.WORKER_NICE, settings.WORKER_THREADS
+    conditions: list[tuple[str, tuple[int, int] | None]] = [
+        ("idle (nothing trains)", None),
+        (f"training at the same priority, {cores} threads (before)", (0, cores)),
+        (f"training as the worker runs it: nice {nice}, {threads} threads", (nice, threads)),
+    ]
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    print(f"saves while a model trains on the same {cores}-core machine ({CLIENTS} clients, each saving about once a second):")
+    with daphne(port):
+        idle95 = 0.0
+        for label, job in conditions:
+            with trainer(*job) if job else nullcontext():
+                latencies = asyncio.run(concurrently([save_loop(base, image_id, 1.0, 20) for image_id in own]))
+            p50, p95 = percentile(latencies, 50) * 1000, percentile(latencies, 95) * 1000
+            idle95 = idle95 or p95
+            print(f"  {label:62s} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  ({p95 / idle95:.2f}x idle p95; target p95 < 50 ms)")
+
+
 def main() -> None:
     own = fill_database()
+    if "--while-training" in sys.argv:
+        while_training(own)
+        return
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with daphne(port):

@@ -80,3 +80,21 @@ def worker_is_gone(worker: str) -> bool:
 
     host, _, pid = worker.rpartition(":")
     return host == socket.gethostname() and pid.isdecimal() and not process_is_running(int(pid))
+
+
+#: Environment variables the math libraries (OpenMP: torch on the CPU; MKL, OpenBLAS) read their thread count from.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def yield_to_the_web(nice: int, threads: int) -> None:
+    """Lower this process's CPU priority by ``nice`` and cap the math libraries at ``threads`` threads.
+
+    Called by ``manage.py worker`` before the cluster starts: every process it forks (sentinel,
+    workers, DataLoader processes) inherits the priority and the variables, and torch reads
+    ``OMP_NUM_THREADS`` when a worker first imports it. The web server, at normal priority, then
+    gets the CPU whenever it needs it while a model trains (bench/bench_annotations.py --while-training).
+    """
+    if nice > 0:
+        os.nice(nice)
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(threads)

@@ -129,3 +129,38 @@ def test_killing_the_cluster_main_process_ends_all_its_processes_and_the_run_res
     assert finished.status == RunStatus.SUCCEEDED, (finished.error, finished.traceback)
     assert RunLogLine.objects.filter(run=run, message=resumed_message(killed_at, 4)).exists()
     assert list(EpochMetric.objects.filter(run=run).values_list("epoch", flat=True)) == [1, 2, 3, 4]
+
+
+def nice_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])  # field 19: nice
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_worker_cluster_yields_the_cpu_to_the_web(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every process of ``manage.py worker`` runs at the lower priority with the capped math threads."""
+    env = {**process_env(django_settings), "WIRESAG_WORKER_NICE": "7", "WIRESAG_WORKER_THREADS": "3"}
+    env.pop("OMP_NUM_THREADS", None)
+    own_nice = os.nice(0)
+    worker = subprocess.Popen(
+        [sys.executable, str(django_settings.BASE_DIR / "manage.py"), "worker"],
+        env=env,
+        stdout=(tmp_path / "worker.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(descendants(worker.pid)) < 2 and time.monotonic() < deadline:  # the sentinel and its workers
+            time.sleep(0.2)
+        cluster = [worker.pid, *descendants(worker.pid)]
+        assert len(cluster) >= 3, (tmp_path / "worker.log").read_text()
+        assert {nice_of(pid) for pid in cluster} == {own_nice + 7}
+        # What a task in a worker sees: the thread cap torch reads when it starts, and the priority.
+        from django_q.tasks import async_task, result
+
+        threads, nice = async_task("os.getenv", "OMP_NUM_THREADS"), async_task("os.nice", 0)
+        assert result(threads, wait=60_000) == "3"
+        assert result(nice, wait=60_000) == own_nice + 7
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
