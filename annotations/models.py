@@ -275,3 +275,19 @@ class LabelMapping(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DataFolderIdentity(models.Model):
+    """The one data folder every process of an installation must share (``annotations.datafolder``).
+
+    A single row: the token written into ``DATA_DIR/.wiresag-folder`` when the first process
+    started. A process on another host whose folder lacks that file (or holds another token)
+    is looking at a different folder, and refuses to start.
+    """
+
+    token = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by_host = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return f"data folder {self.token[:8]} (first used on {self.created_by_host or 'an unnamed host'})"

@@ -235,6 +235,17 @@ Q_CLUSTER = {
     "poll": 0.5,
     "save_limit": 1000,
 }
+# The queue: the database (django-q2's ORM broker; nothing more to run) by default, or Redis for the
+# scale-out profile (WIRESAG_QUEUE=redis, at WIRESAG_REDIS_URL): workers on other hosts then take
+# jobs from Redis, which hands each job to exactly one worker. Results stay in the database.
+QUEUE = env_str("WIRESAG_QUEUE", "orm")
+if QUEUE not in ("orm", "redis"):
+    raise ImproperlyConfigured(f"WIRESAG_QUEUE must be 'orm' or 'redis', not {QUEUE!r}.")
+if QUEUE == "redis":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("WIRESAG_QUEUE=redis needs WIRESAG_REDIS_URL (for example redis://queue-host:6379/0).")
+    del Q_CLUSTER["orm"]
+    Q_CLUSTER["redis"] = REDIS_URL
 
 # --- Auth ------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -66,3 +66,13 @@ def test_weak_secret_key_refuses_to_start(tmp_path):
         result = run_manage(["check"], tmp_path, WIRESAG_DEBUG="0", WIRESAG_SECRET_KEY=weak)
         assert result.returncode != 0, weak
         assert "WIRESAG_SECRET_KEY is too weak" in result.stderr, weak
+
+
+def test_the_queue_setting_is_checked(tmp_path):
+    unknown = run_manage(["check"], tmp_path, WIRESAG_DEBUG="1", WIRESAG_QUEUE="rabbit")
+    assert unknown.returncode != 0 and "WIRESAG_QUEUE must be 'orm' or 'redis', not 'rabbit'." in unknown.stderr
+    no_server = run_manage(["check"], tmp_path, WIRESAG_DEBUG="1", WIRESAG_QUEUE="redis")
+    assert no_server.returncode != 0 and "WIRESAG_QUEUE=redis needs WIRESAG_REDIS_URL" in no_server.stderr
+    script = "from django.conf import settings as s; print(sorted(k for k in ('orm', 'redis') if k in s.Q_CLUSTER), s.Q_CLUSTER['redis'])"
+    chosen = run_manage(["shell", "-c", script], tmp_path, WIRESAG_DEBUG="1", WIRESAG_QUEUE="redis", WIRESAG_REDIS_URL="redis://q:6379/2")
+    assert chosen.stdout.strip().splitlines()[-1] == "['redis'] redis://q:6379/2", chosen.stderr

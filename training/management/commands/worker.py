@@ -12,8 +12,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from annotations.datafolder import DataFolderProblem, check_data_folder
 from training.worker_processes import tie_children_to_parents, yield_to_the_web
 
 
@@ -21,6 +22,10 @@ class Command(BaseCommand):
     help = "Start the training worker (django-q2 cluster); its processes end when this process ends."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            check_data_folder()
+        except DataFolderProblem as problem:
+            raise CommandError(str(problem)) from None
         tie_children_to_parents()
         yield_to_the_web(settings.WORKER_NICE, settings.WORKER_THREADS)
         call_command("qcluster")

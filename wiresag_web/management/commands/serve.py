@@ -19,8 +19,9 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from annotations.datafolder import DataFolderProblem, check_data_folder
 from training.worker_processes import die_with_parent
 
 
@@ -33,6 +34,10 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="Start only the web server.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            check_data_folder()
+        except DataFolderProblem as problem:
+            raise CommandError(str(problem)) from None
         python = sys.executable
         commands = {
             "web": [python, "-m", "wiresag_web.server", "-b", options["host"], "-p", str(options["port"]), "wiresag_web.asgi:application"],

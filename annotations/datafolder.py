@@ -1,0 +1,73 @@
+"""Check at start that the data folder is writable and is the one the whole installation shares.
+
+Pictures, checkpoints, run folders and job files live under ``DATA_DIR``. With several hosts (a
+web host, workers on GPU hosts) that folder must be one shared mount: a worker writing its
+checkpoints to a local disk would register versions the web host cannot read. The first
+process to start writes a random token into ``DATA_DIR/.wiresag-folder`` and into the database
+(``DataFolderIdentity``); every later process, on any host, must find the same token in its own
+``DATA_DIR``. ``manage.py worker`` and ``manage.py serve`` call ``check_data_folder`` before
+starting and refuse with a sentence that says what to fix.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from annotations.models import DataFolderIdentity
+
+MARK_NAME = ".wiresag-folder"
+
+
+class DataFolderProblem(Exception):
+    pass
+
+
+def _writable(folder: Path) -> None:
+    probe = folder / f".write-check-{uuid.uuid4().hex}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as error:
+        raise DataFolderProblem(
+            f"The data folder {folder} is not writable here ({error.strerror or error}). Mount it read-write for the user "
+            "running Wiresag, or point WIRESAG_DATA_DIR at a folder that is."
+        ) from None
+
+
+def check_data_folder(folder: Path | None = None) -> str:
+    """Make sure ``folder`` (``DATA_DIR``) is writable and holds this installation's token; return the token.
+
+    No token recorded yet (a new installation, or one from before this check): the folder's mark,
+    or a new token, is recorded. A token recorded: the folder's mark must hold it.
+    """
+    folder = Path(folder or settings.DATA_DIR)
+    _writable(folder)
+    mark = folder / MARK_NAME
+    found = mark.read_text(encoding="utf-8").strip() if mark.is_file() else ""
+    known = DataFolderIdentity.objects.filter(pk=1).first()
+    if known is None:
+        try:
+            with transaction.atomic():
+                known = DataFolderIdentity.objects.create(pk=1, token=found or secrets.token_hex(16), created_by_host=socket.gethostname())
+        except IntegrityError:  # another process recorded its token at the same moment
+            known = DataFolderIdentity.objects.get(pk=1)
+        if not found:
+            mark.write_text(known.token, encoding="utf-8")
+            found = known.token
+    if found != known.token:
+        first_host = known.created_by_host or "the first host"
+        what = f"it holds another installation's mark ({MARK_NAME})" if found else f"it lacks the mark ({MARK_NAME}) {first_host} wrote"
+        raise DataFolderProblem(
+            f"The data folder {folder} on {socket.gethostname()} is not the one this installation uses: {what}. Every web and "
+            "worker process must see the same folder: mount the shared data folder at WIRESAG_DATA_DIR on this host "
+            f'(docs/operations.md, "Scaling out"). If this is the right folder and only its mark was lost, write {known.token} '
+            f"into {mark}."
+        )
+    return known.token
