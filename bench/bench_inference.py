@@ -6,6 +6,13 @@ same to run as trained ones. Baseline in the same process: the desktop tool's
 promise of 2 s per picture; target 0.5 s on 2 cores.
 
     OMP_NUM_THREADS=2 .venv/bin/python bench/bench_inference.py [--pictures 12] [--threads 2]
+
+``--models DATA_DIR/models`` (a folder with ``detection/``, ``view/`` and ``defect/`` checkpoints, e.g.
+a fold of ``bench_realdata.py``: trained with ``cpu-quick`` on real pictures) instead measures the
+pipeline against the bare forward passes of its own three networks on real X-rays, interleaved in one
+run: the detector's network on one tensor at its trained size, the view and the defect network on one
+crop tensor each. It prints both per picture and their ratio (target <= 1.15), and the throughput of a
+batch through ``InferencePipeline.run``.
 """
 
 from __future__ import annotations
@@ -54,12 +61,94 @@ def build_models(folder: Path, imgsz: int) -> tuple[Path, Path, Path]:
     return detection_path, paths[0], paths[1]
 
 
+def newest(folder: Path) -> Path:
+    return max(folder.glob("*.pt"), key=lambda path: path.stat().st_mtime)
+
+
+def ratio_to_bare_forwards(models: Path, count: int, threads: int) -> None:
+    """The pipeline per picture against the bare forwards of its three networks, interleaved."""
+    import numpy as np
+    import torch
+
+    from core.imaging.decode import open_image, to_rgb8
+    from core.imaging.pictures import PictureInput
+    from core.inspection.inference import InferencePipeline
+    from core.shape.wireshape import describe
+    from core.training.crops import shape_inputs
+
+    torch.set_num_threads(threads)
+    real = Path(__file__).resolve().parents[2] / "shared" / "samples" / "real-dev" / "photo"
+    paths = sorted(p for p in real.rglob("*") if p.suffix.lower() in (".jpg", ".png"))[:count]
+    pipeline = InferencePipeline(newest(models / "detection"), newest(models / "view"), newest(models / "defect"))
+    assert pipeline.detector is not None and pipeline.defect_model is not None
+    detector, view, defect = pipeline.detector, pipeline.view_model, pipeline.defect_model
+    first = np.asarray(to_rgb8(open_image(paths[0].read_bytes())[0]))
+    detector.detect(first)  # builds Ultralytics' predictor: the fused network it runs
+    network = detector.model.predictor.model
+    imgsz = detector.model.predictor.imgsz
+    size = imgsz if isinstance(imgsz, int) else imgsz[0]
+
+    def bare(picture: np.ndarray, box: np.ndarray) -> tuple[float, float]:
+        """Forward passes only: tensors made beforehand, nothing decoded, traced or post-processed."""
+        image = torch.zeros((1, 3, size, size))
+        view_crop = view.transform(image=view.crops(picture, box[None])[0])["image"][None]
+        defect_crop_picture = defect.crops(picture, box[None])[0]
+        defect_crop = defect.transform(image=defect_crop_picture)["image"][None]
+        shape = None
+        if defect.shape is not None:
+            shape = torch.from_numpy(shape_inputs(describe(defect_crop_picture, "TOP")[None], ["TOP"]))
+        with torch.inference_mode():
+            started = time.perf_counter()
+            network(image)
+            view.model(view_crop)
+            middle = time.perf_counter()
+            defect.model(defect_crop, shape) if shape is not None else defect.model(defect_crop)
+            return time.perf_counter() - started, middle - started
+
+    pipeline_times, bare_times, two_times = [], [], []
+    for round_index in range(2):  # the first round warms up
+        for path in paths:
+            data = path.read_bytes()
+            started = time.perf_counter()
+            result = pipeline.inspect(PictureInput(path.name, data=data))
+            took = time.perf_counter() - started
+            picture = np.asarray(to_rgb8(open_image(data)[0]))
+            found = result.boxes[0] if result.boxes else None
+            box = np.array((found.x1, found.y1, found.x2, found.y2) if found else (300, 300, 500, 400), dtype=np.float32)
+            baseline, two = bare(picture, box)
+            if round_index:
+                pipeline_times.append(took)
+                bare_times.append(baseline)
+                two_times.append(two)
+    pipe, base, two = statistics.median(pipeline_times), statistics.median(bare_times), statistics.median(two_times)
+    print(f"{len(paths)} real X-rays, models from {models}, torch threads {threads}, detector imgsz {size}")
+    print(f"  bare forwards of the three networks (median per picture): {base * 1000:7.1f} ms")
+    ratio = pipe / base
+    skips = float((defect.shape_head or {}).get("weight", 0)) >= 1.0
+    print(f"  InferencePipeline.inspect, decode to verdict (median): {pipe * 1000:7.1f} ms ({ratio:.2f}x the bare forwards; target 1.15)")
+    if skips:
+        print(
+            f"  the defect network has no say (shape weight 1.0), so the pipeline skips it: against the detector and the view "
+            f"network alone ({two * 1000:.1f} ms) it takes {pipe / two:.2f}x; the rest is decoding and tracing the wire"
+        )
+    started = time.perf_counter()
+    pipeline.run([PictureInput(path.name, path=path) for path in paths])
+    wall = time.perf_counter() - started
+    print(f"  a batch through InferencePipeline.run: {len(paths) / wall:.2f} pictures/s ({wall / len(paths) * 1000:.0f} ms each)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pictures", type=int, default=12)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--imgsz", type=int, default=1004)
+    parser.add_argument("--models", type=Path, help="a models folder with detection/, view/ and defect/ checkpoints")
     args = parser.parse_args()
+    if args.models:
+        configure_offline(Path(tempfile.mkdtemp(prefix="wiresag-bench-")))
+        install_fonts()
+        ratio_to_bare_forwards(args.models, args.pictures, args.threads)
+        return
     work = Path(tempfile.mkdtemp(prefix="wiresag-bench-"))
     configure_offline(work)
     install_fonts()

@@ -160,6 +160,11 @@ class Classifier:
         descriptors = None
         if self.shape is not None or self.shape_head is not None:
             descriptors = np.stack([describe(picture, view or "TOP") for picture, view in zip(pictures, views, strict=True)])
+        if self.shape_head is not None and float(self.shape_head["weight"]) >= 1.0:
+            # The network has no say (weight 0 in the mix): its forward pass would only cost time.
+            assert descriptors is not None
+            no_opinion = np.full((len(pictures), len(self.classes)), 1.0 / len(self.classes), dtype=np.float32)
+            return combine(shape_log_probabilities(self.shape_head, descriptors, views), no_opinion, 1.0)
         batch = torch.stack([self.transform(image=picture)["image"] for picture in pictures]).to(self.device)
         with torch.inference_mode():
             if self.shape is None:

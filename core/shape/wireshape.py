@@ -104,25 +104,27 @@ def ridge_map(grey: np.ndarray, thickness: float) -> np.ndarray:
 
 
 def viterbi_rows(ridge: np.ndarray, max_jump: int = MAX_JUMP, penalty: float = JUMP_PENALTY) -> np.ndarray:
-    """One row per column maximising the summed ridge response minus ``penalty`` per row of jump."""
+    """One row per column maximising the summed ridge response minus ``penalty`` per row of jump.
+
+    Each column's step looks at all ``2 * max_jump + 1`` jumps at once (rows of one array); ties
+    go to the most negative jump, the first row of that array.
+    """
     rows, cols = ridge.shape
     unit = float(np.median(ridge[ridge > 0])) if np.any(ridge > 0) else 1.0
-    score = ridge[:, 0].astype(np.float64).copy()
+    jumps = np.arange(-max_jump, max_jump + 1)
+    cost = (penalty * unit * np.abs(jumps))[:, None]
+    # source[k, r]: the row a jump of jumps[k] into row r comes from (clipped; out-of-range ones never win)
+    source = np.clip(np.arange(rows)[None, :] + jumps[:, None], 0, rows - 1)
+    outside = (np.arange(rows)[None, :] + jumps[:, None] < 0) | (np.arange(rows)[None, :] + jumps[:, None] >= rows)
+    score = ridge[:, 0].astype(np.float64)
     back = np.zeros((rows, cols), np.int32)
-    index = np.arange(rows)
+    columns = ridge.astype(np.float64)
     for col in range(1, cols):
-        best = np.full(rows, -np.inf)
-        arg = np.zeros(rows, np.int32)
-        for jump in range(-max_jump, max_jump + 1):
-            source = index + jump
-            valid = (source >= 0) & (source < rows)
-            candidate = np.full(rows, -np.inf)
-            candidate[valid] = score[source[valid]] - penalty * unit * abs(jump)
-            better = candidate > best
-            best[better] = candidate[better]
-            arg[better] = source[better]
-        score = best + ridge[:, col]
-        back[:, col] = arg
+        candidates = score[source] - cost
+        candidates[outside] = -np.inf
+        choice = candidates.argmax(axis=0)
+        back[:, col] = source[choice, np.arange(rows)]
+        score = candidates[choice, np.arange(rows)] + columns[:, col]
     path = np.zeros(cols, np.int32)
     path[-1] = int(score.argmax())
     for col in range(cols - 1, 0, -1):

@@ -112,3 +112,38 @@ def pipeline_device():  # type: ignore[no-untyped-def]
     import torch
 
     return torch.device("cpu")
+
+
+def test_a_defect_network_without_a_say_is_not_run_and_the_answer_is_the_same(models: TinyModels) -> None:
+    import torch
+
+    from core.shape.shapehead import combine, shape_log_probabilities
+    from core.shape.wireshape import describe
+
+    classifier = Classifier(models.defect, torch.device("cpu"), "defect")
+    assert classifier.shape_head is not None
+    classifier.shape_head["weight"] = 1.0  # the default: the traced shape decides alone
+    crops, views = [], []
+    for sample in models.samples[:6]:
+        picture = np.asarray(PILImage.open(sample.path).convert("RGB"))
+        x, y, w, h = sample.box
+        crops += classifier.crops(picture, np.array([[x, y, x + w, y + h]]))
+        views.append(sample.view)
+    from core.training.crops import shape_inputs
+
+    batch = torch.stack([classifier.transform(image=crop)["image"] for crop in crops])
+    descriptors = np.stack([describe(crop, view) for crop, view in zip(crops, views, strict=True)])
+    with torch.inference_mode():  # what the network said before: its answer has weight 0 in the mix
+        shape = torch.from_numpy(shape_inputs(descriptors, views)) if classifier.shape is not None else None
+        logits = classifier.model(batch, shape) if shape is not None else classifier.model(batch)
+        network = torch.softmax(logits, dim=1).numpy()
+    expected = combine(shape_log_probabilities(classifier.shape_head, descriptors, views), network, 1.0)
+
+    def no_forward(*_: object) -> None:
+        raise AssertionError("the network ran although its weight in the mix is 0")
+
+    classifier.model.forward = no_forward  # type: ignore[method-assign, assignment]
+    assert np.allclose(classifier.probabilities(crops, views), expected, atol=1e-6)
+    classifier.shape_head["weight"] = 0.5  # a network with a say runs
+    with pytest.raises(AssertionError, match="the network ran"):
+        classifier.probabilities(crops, views)

@@ -149,3 +149,36 @@ def test_traces_reach_both_bonds_on_the_real_legacy_pictures() -> None:
         first, last = (np.array(end, float) for end in LEGACY_ENDS[relative])
         assert np.linalg.norm(points[0] - first) < 8, (relative, points[0])
         assert np.linalg.norm(points[-1] - last) < 8, (relative, points[-1])
+
+
+def _viterbi_reference(ridge: np.ndarray, max_jump: int = 3, penalty: float = 0.15) -> np.ndarray:
+    """The dynamic programme written out jump by jump (the vectorised one must choose the same path)."""
+    rows, cols = ridge.shape
+    unit = float(np.median(ridge[ridge > 0])) if np.any(ridge > 0) else 1.0
+    score, back = ridge[:, 0].astype(np.float64).copy(), np.zeros((rows, cols), np.int32)
+    for col in range(1, cols):
+        best, arg = np.full(rows, -np.inf), np.zeros(rows, np.int32)
+        for row in range(rows):
+            for jump in range(-max_jump, max_jump + 1):
+                source = row + jump
+                if 0 <= source < rows and score[source] - penalty * unit * abs(jump) > best[row]:
+                    best[row], arg[row] = score[source] - penalty * unit * abs(jump), source
+        score, back[:, col] = best + ridge[:, col], arg
+    path = np.zeros(cols, np.int32)
+    path[-1] = int(score.argmax())
+    for col in range(cols - 1, 0, -1):
+        path[col - 1] = back[path[col], col]
+    return path
+
+
+def test_the_vectorised_path_search_chooses_the_reference_path_ties_included() -> None:
+    from core.shape.wireshape import viterbi_rows
+
+    rng = np.random.default_rng(3)
+    for trial in range(60):
+        ridge = rng.random((int(rng.integers(1, 40)), int(rng.integers(1, 60))))
+        if trial % 3 == 0:
+            ridge = np.round(ridge, 1)  # many ties
+        if trial % 10 == 0:
+            ridge[:] = 0.0
+        assert np.array_equal(viterbi_rows(ridge), _viterbi_reference(ridge)), trial
