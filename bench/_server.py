@@ -47,3 +47,22 @@ def daphne(port: int, timeout: float = 60.0) -> Iterator[subprocess.Popen[bytes]
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@contextmanager
+def trainer(nice: int, threads: int) -> Iterator[None]:
+    """A real training job (bench/_trainer.py) beside the web, yielding to it as the worker is told to."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "_trainer.py"), "--nice", str(nice), "--threads", str(threads)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        if process.stdout.readline().strip() != "training":
+            raise RuntimeError("The benchmark's training job did not start.")
+        yield
+    finally:
+        process.kill()
+        process.wait(timeout=30)

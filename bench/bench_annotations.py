@@ -18,12 +18,11 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Coroutine
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +44,8 @@ from django.core.management import call_command  # noqa: E402
 from accounts.users import create_user_with_role  # noqa: E402
 from annotations.ingest import ingest_image  # noqa: E402
 from annotations.models import Annotation, Image  # noqa: E402
-from bench._server import daphne, free_port, percentile  # noqa: E402
+from bench._library import fake_pictures  # noqa: E402
+from bench._server import daphne, free_port, percentile, trainer  # noqa: E402
 from core.labels import DEFECTS  # noqa: E402
 from tests.conftest import png_bytes  # noqa: E402
 
@@ -60,21 +60,7 @@ def fill_database() -> list[int]:
     create_user_with_role("bench", PASSWORD, "annotator")
     own = [ingest_image(png_bytes(400, 300, seed=i), f"bench{i:02d}_TOP.png").image.pk for i in range(CLIENTS)]
     start = time.perf_counter()
-    rows = (
-        Image(
-            original_name=f"lot {n // 1000}/{n:06d}_{'TOP' if n % 2 else 'SIDE'}.png",
-            sha256=f"{n:064x}",
-            file=f"images/fake/{n}.png",
-            thumbnail_file=f"thumbs/fake/{n}.jpg",
-            display_file=f"display/fake/{n}.png",
-            width=1004,
-            height=1004,
-            wire_id=f"{n // 2:06d}",
-            wire_group=f"lot {n // 1000}",
-            view="TOP" if n % 2 else "SIDE",
-        )
-        for n in range(LIBRARY_PICTURES)
-    )
+    rows = fake_pictures(LIBRARY_PICTURES)
     Image.objects.bulk_create(rows, batch_size=5000)
     first_fake = Image.objects.order_by("id").values_list("id", flat=True)[CLIENTS]
     boxes = (
@@ -152,25 +138,6 @@ def timed_gets(session: requests.Session, url: str, repeat: int) -> list[float]:
         session.get(url).raise_for_status()
         times.append(time.perf_counter() - start)
     return times
-
-
-@contextmanager
-def trainer(nice: int, threads: int) -> Iterator[None]:
-    """A real training job (bench/_trainer.py) beside the web, yielding to it as the worker is told to."""
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "_trainer.py"), "--nice", str(nice), "--threads", str(threads)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        if process.stdout.readline().strip() != "training":
-            raise RuntimeError("The benchmark's training job did not start.")
-        yield
-    finally:
-        process.kill()
-        process.wait(timeout=30)
 
 
 def while_training(own: list[int]) -> None:

@@ -41,30 +41,14 @@ from django.test import Client  # noqa: E402
 from accounts.users import create_user_with_role  # noqa: E402
 from annotations import stats  # noqa: E402
 from annotations.models import Annotation, Image  # noqa: E402
+from bench._library import fake_pictures  # noqa: E402
 from core.labels import DEFECTS  # noqa: E402
 
 
 def fill(pictures: int) -> None:
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    Image.objects.bulk_create(
-        (
-            Image(
-                original_name=f"{n // 2:06d}_{'TOP' if n % 2 else 'SIDE'}.png",
-                sha256=f"{n:064x}",
-                file=f"images/fake/{n}.png",
-                thumbnail_file=f"thumbs/fake/{n}.jpg",
-                display_file=f"display/fake/{n}.png",
-                width=1004,
-                height=1004,
-                wire_id=f"{n // 2:06d}",
-                wire_group=f"lot {n // 1000}",
-                view="TOP" if n % 2 else "SIDE",
-            )
-            for n in range(pictures)
-        ),
-        batch_size=5000,
-    )
+    Image.objects.bulk_create(fake_pictures(pictures, name="{wire:06d}_{view}.png"), batch_size=5000)
     first = Image.objects.order_by("id").values_list("id", flat=True).first() or 0
     Annotation.objects.bulk_create(
         (

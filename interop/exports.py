@@ -11,8 +11,6 @@ they are ``EXPORT_EXPIRE_HOURS`` old.
 from __future__ import annotations
 
 import logging
-import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from accounts.users import Actor
 from core import filejobs
 from core.filejobs import JobRefused, JobStatus
 from interop.export import EXPORT_FORMATS, export_zip, select
+from interop.jobs import remove_stale
 
 logger = logging.getLogger("wiresag.export")
 
@@ -107,19 +106,14 @@ def run_export(job_id: str) -> None:
     filejobs.run_job(root(), job_id, work, logger=logger, starting="Reading the selection.")
 
 
+def _is_job(name: str) -> bool:
+    try:
+        filejobs.job_dir(root(), name)
+    except filejobs.JobNotFound:
+        return False
+    return True
+
+
 def expire_finished(now: float | None = None) -> list[str]:
     """Remove export jobs older than ``EXPORT_EXPIRE_HOURS``; return their ids."""
-    folder = root()
-    if not folder.is_dir():
-        return []
-    cutoff = (now if now is not None else time.time()) - settings.EXPORT_EXPIRE_HOURS * 3600
-    expired = []
-    for job in folder.iterdir():
-        try:
-            filejobs.job_dir(folder, job.name)
-        except filejobs.JobNotFound:
-            continue  # not a job folder: never touched
-        if job.is_dir() and not job.is_symlink() and job.stat().st_mtime < cutoff:
-            shutil.rmtree(job, ignore_errors=True)
-            expired.append(job.name)
-    return expired
+    return remove_stale(root(), _is_job, lambda folder: folder.stat().st_mtime, settings.EXPORT_EXPIRE_HOURS, now)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -33,15 +34,21 @@ def _last_used(folder: Path) -> float:
     return max(folder.stat().st_mtime, state.stat().st_mtime if state.exists() else 0.0)
 
 
-def expire_abandoned(now: float | None = None) -> list[str]:
-    """Remove the import folders left alone for longer than ``IMPORT_EXPIRE_HOURS``; return their names."""
-    root = jobs_dir()
+def remove_stale(
+    root: Path, is_job: Callable[[str], bool], last_used: Callable[[Path], float], hours: float, now: float | None
+) -> list[str]:
+    """Remove the job folders under ``root`` not used for ``hours``; anything not named like a job is never touched."""
     if not root.is_dir():
         return []
-    cutoff = (now if now is not None else time.time()) - settings.IMPORT_EXPIRE_HOURS * 3600
-    expired = []
+    cutoff = (now if now is not None else time.time()) - hours * 3600
+    removed = []
     for folder in root.iterdir():
-        if folder.is_dir() and not folder.is_symlink() and _JOB_NAME.match(folder.name) and _last_used(folder) < cutoff:
+        if folder.is_dir() and not folder.is_symlink() and is_job(folder.name) and last_used(folder) < cutoff:
             discard(folder)
-            expired.append(folder.name)
-    return expired
+            removed.append(folder.name)
+    return removed
+
+
+def expire_abandoned(now: float | None = None) -> list[str]:
+    """Remove the import folders left alone for longer than ``IMPORT_EXPIRE_HOURS``; return their names."""
+    return remove_stale(jobs_dir(), lambda name: bool(_JOB_NAME.match(name)), _last_used, settings.IMPORT_EXPIRE_HOURS, now)
