@@ -50,7 +50,7 @@ def tiny_models(base: Path) -> TinyModels:
         config = load_config(model_type, "cpu-quick", overrides=overrides)
         result = train(model_type, config, snapshot, base / model_type, RecordingSink(), datasets_dir=base / "datasets", data_dir=base)
         checkpoints[model_type] = result.best_checkpoint
-    for folder in (base / "datasets").iterdir():
+    for folder in (p for p in (base / "datasets").iterdir() if p.is_dir()):  # not the builders' .lock files
         crops[folder.name.split("-")[0]] = folder
     models = TinyModels(checkpoints["detection"], checkpoints["view"], checkpoints["defect"], tuple(samples), pictures, crops)
     _cache[base] = models

@@ -9,10 +9,13 @@ again reuses the folder.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +39,23 @@ def _read_info(out_dir: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return info if isinstance(info, dict) else None
+
+
+@contextmanager
+def _only_one_builder(out_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``<out_dir>.lock`` while the folder is checked and (re)built.
+
+    Two workers training on the same data at once (several workers on one machine, or hosts
+    sharing the data folder) would otherwise empty each other's half-written folder. The
+    second one waits, then finds the folder finished and uses it.
+    """
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(out_dir.with_name(f"{out_dir.name}.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _fresh_folder(out_dir: Path, fingerprint: str, extra: dict[str, Any]) -> bool:
@@ -122,6 +142,11 @@ def prepare_yolo(snapshot: Snapshot, out_dir: Path) -> Path:
     label file and serves as a background example.
     """
     out_dir = Path(out_dir).absolute()
+    with _only_one_builder(out_dir):
+        return _build_yolo(snapshot, out_dir)
+
+
+def _build_yolo(snapshot: Snapshot, out_dir: Path) -> Path:
     fingerprint = snapshot.fingerprint()
     data_yaml = out_dir / "data.yaml"
     if _fresh_folder(out_dir, fingerprint, {"task": "detection"}) and data_yaml.exists():
@@ -204,6 +229,13 @@ def prepare_crops(
     if whole_image and task != "view":
         raise ValueError("Whole pictures only make sense for the view classifier; the defect classifier needs box crops.")
     out_dir = Path(out_dir).absolute()
+    with _only_one_builder(out_dir):
+        return _build_crops(snapshot, out_dir, task, margin, whole_image, size)
+
+
+def _build_crops(
+    snapshot: Snapshot, out_dir: Path, task: Literal["defect", "view"], margin: float, whole_image: bool, size: int | None
+) -> Path:
     classes = list(DEFECTS if task == "defect" else VIEWS)
     fingerprint = snapshot.fingerprint()
     settings = {"task": task, "margin": margin, "whole_image": whole_image, "size": size, "crops_version": CROPS_VERSION}

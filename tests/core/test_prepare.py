@@ -154,3 +154,30 @@ def test_crops_of_pictures_stored_under_a_hash_name_still_tell_their_view(tmp_pa
     assert len(crops) == 8
     views = {path.name: crop_view(str(path)) for path in crops}
     assert sorted(views.values()) == ["SIDE"] * 4 + ["TOP"] * 4, views
+
+
+def _prepare_in_another_process(kind: str, snapshot, folder: str, start) -> str:  # type: ignore[no-untyped-def]
+    start.wait()
+    if kind == "yolo":
+        return json.loads((prepare_yolo(snapshot, Path(folder)).parent / "info.json").read_text())["fingerprint"]
+    return json.loads((prepare_crops(snapshot, Path(folder), "defect") / "info.json").read_text())["fingerprint"]
+
+
+@pytest.mark.parametrize("kind", ["crops", "yolo"])
+def test_processes_preparing_the_same_set_at_once_all_get_it_whole(synthetic_snapshot, tmp_path: Path, kind: str) -> None:  # type: ignore[no-untyped-def]
+    """Two workers training on the same data at once (the scale-out profile) share one prepared folder."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    start = context.Manager().Event()
+    folder = tmp_path / "shared-set"
+    with context.Pool(4) as pool:
+        waiting = [pool.apply_async(_prepare_in_another_process, (kind, synthetic_snapshot, str(folder), start)) for _ in range(4)]
+        start.set()
+        fingerprints = [result.get(timeout=300) for result in waiting]
+    assert fingerprints == [synthetic_snapshot.fingerprint()] * 4
+    if kind == "crops":
+        written = sorted(path.relative_to(folder) for path in folder.rglob("*.png"))
+        assert written and written == sorted(
+            path.relative_to(folder) for path in prepare_crops(synthetic_snapshot, folder, "defect").rglob("*.png")
+        )

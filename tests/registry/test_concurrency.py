@@ -57,5 +57,9 @@ def test_concurrent_activations_leave_exactly_one_active(engineer, tmp_path):
             if after.previous_id is not None:
                 assert after.previous_id == before.version_id
         assert events[-1].version_id == active[0].pk
-    assert ActivationEvent.objects.count() == THREADS * ROUNDS
+    # Activating the version that is already live records nothing, and each round's first activation may be
+    # of the version the previous round left live: at most one no-op per round after the first.
+    chain = list(ActivationEvent.objects.order_by("id").values_list("version_id", flat=True))
+    assert THREADS * ROUNDS - (ROUNDS - 1) <= len(chain) <= THREADS * ROUNDS
+    assert all(before != after for before, after in zip(chain, chain[1:], strict=False))  # never the same one twice in a row
     assert Path(registry.file_of(versions[0])).is_file()

@@ -38,8 +38,9 @@ from review.inspection import INSPECTION, read_status
 from django_q.brokers import get_broker
 runs = {{r.pk: [r.status, r.worker] for r in TrainingRun.objects.filter(pk__in={runs})}}
 starts = {{pk: RunLogLine.objects.filter(run_id=pk, message__startswith="Started on worker").count() for pk in runs}}
+errors = {{pk: [l.message for l in RunLogLine.objects.filter(run_id=pk, level__in=["ERROR", "WARNING"])] for pk in runs}}
 print(json.dumps({{"runs": runs, "starts": starts, "inspection": read_status(INSPECTION, "{job}").as_dict(),
-                  "broker": type(get_broker()).__name__}}))
+                  "broker": type(get_broker()).__name__, "errors": errors}}))
 """
 
 
@@ -162,7 +163,7 @@ def test_two_workers_on_postgresql_and_redis_share_the_work_and_the_live_events(
             worker.wait(timeout=10)
     logs = [(tmp_path / h / "worker.log").read_text() for h in ("host-a", "host-b")]
     assert state["broker"] == "Redis"  # the queue is Redis, not the database
-    assert [status for status, _ in state["runs"].values()] == ["succeeded", "succeeded"], (state, logs)
+    assert [status for status, _ in state["runs"].values()] == ["succeeded", "succeeded"], (state["errors"], state, logs)
     assert set(state["starts"].values()) == {1}, state  # each run started exactly once
     assert len({worker for _, worker in state["runs"].values()}) == 2, state  # the two runs trained side by side
     assert state["inspection"]["state"] == "done" and state["inspection"]["done"] == state["inspection"]["total"] > 0, state
