@@ -20,6 +20,7 @@ else ``metrics["pass_recall"]``; a defect version with none of them fails the ga
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import random
@@ -148,15 +149,6 @@ def _selection(model_type: str, metrics: Mapping[str, Any], name: str | None, va
     return (name or tag), float(value)
 
 
-def _free_name(model_type: str, stem: str, folder: Path) -> str:
-    """``stem`` or ``stem_2``, ``stem_3``... when two versions land in the same second."""
-    candidate, counter = stem, 1
-    while (folder / f"{candidate}.pt").exists() or ModelVersion.objects.filter(name=candidate).exists():
-        counter += 1
-        candidate = f"{stem}_{counter}"
-    return candidate
-
-
 def register_version(
     model_type: str,
     checkpoint_path: str | os.PathLike[str],
@@ -188,26 +180,39 @@ def register_version(
         raise ModelFileMissing(f"The checkpoint {source} does not exist; the run left no model to register.")
     tag, value = _selection(model_type, metrics, selection_metric_name, selection_metric_value)
     folder = models_dir() / model_type
-    stamp = timezone.localtime().strftime("%Y%m%d_%H%M%S")
-    name = _free_name(model_type, f"{model_type}_{stamp}_{tag}{value:.2f}", folder)
-    sha256 = _copy_atomically(source, folder, f"{name}.pt")
-    target = folder / f"{name}.pt"
-    try:
-        with transaction.atomic():
-            version = ModelVersion.objects.create(
-                model_type=model_type,
-                view_scope=view_scope,
-                name=name,
-                file_path=f"{model_type}/{name}.pt",
-                sha256=sha256,
-                metrics=dict(metrics),
-                config=dict(config or {}),
-                dataset_size=dataset_size,
-                training_run=training_run,
-            )
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
+    stem = f"{model_type}_{timezone.localtime():%Y%m%d_%H%M%S}_{tag}{value:.2f}"
+    # Two workers may finish in the same second with the same score. The name is claimed by inserting
+    # the row, and the file is copied inside the same transaction: a second process waits on the
+    # unique name, then takes the next one (stem_2, stem_3, ...). A file is never overwritten.
+    for counter in itertools.count(1):
+        name = stem if counter == 1 else f"{stem}_{counter}"
+        target = folder / f"{name}.pt"
+        if target.exists():
+            continue  # a file without its row (a crash between copy and commit): leave it alone
+        try:
+            with transaction.atomic():
+                version = ModelVersion.objects.create(
+                    model_type=model_type,
+                    view_scope=view_scope,
+                    name=name,
+                    file_path=f"{model_type}/{name}.pt",
+                    sha256="",
+                    metrics=dict(metrics),
+                    config=dict(config or {}),
+                    dataset_size=dataset_size,
+                    training_run=training_run,
+                )
+                try:
+                    version.sha256 = sha256 = _copy_atomically(source, folder, f"{name}.pt")
+                    version.save(update_fields=["sha256"])
+                except BaseException:
+                    target.unlink(missing_ok=True)
+                    raise
+        except IntegrityError:
+            if ModelVersion.objects.filter(name=name).exists():
+                continue  # another process registered this name first
+            raise
+        break
     logger.info("Registered %s (%s)", name, sha256[:12])
     return version
 

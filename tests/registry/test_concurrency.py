@@ -63,3 +63,48 @@ def test_concurrent_activations_leave_exactly_one_active(engineer, tmp_path):
     assert THREADS * ROUNDS - (ROUNDS - 1) <= len(chain) <= THREADS * ROUNDS
     assert all(before != after for before, after in zip(chain, chain[1:], strict=False))  # never the same one twice in a row
     assert Path(registry.file_of(versions[0])).is_file()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_versions_registered_at_once_in_the_same_second_keep_their_own_names_and_files(tmp_path, monkeypatch, settings):  # type: ignore[no-untyped-def]
+    """Two workers finishing together with the same score used to clash on the name (one run failed)."""
+    import hashlib
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    settings.MODELS_DIR = tmp_path / "models"
+    frozen = timezone.make_aware(datetime(2026, 12, 6, 7, 47, 34))
+    monkeypatch.setattr(registry.timezone, "localtime", lambda *args: frozen)
+    sources = []
+    for index in range(THREADS):
+        source = tmp_path / f"best-{index}.pt"
+        source.write_bytes(f"weights of run {index}".encode() * 1000)
+        sources.append(source)
+    barrier = threading.Barrier(THREADS)
+    errors: list[BaseException] = []
+
+    def work(source: Path) -> None:
+        try:
+            barrier.wait()
+            registry.register_version("view", source, metrics={"accuracy": 1.0})
+        except BaseException as error:  # asserted on below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(source,)) for source in sources]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    names = sorted(ModelVersion.objects.values_list("name", flat=True))
+    stem = "view_20261206_074734_acc1.00"
+    assert names == sorted([stem, *(f"{stem}_{n}" for n in range(2, THREADS + 1))])
+    contents = set()
+    for version in ModelVersion.objects.all():
+        data = Path(registry.file_of(version)).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == version.sha256  # every file is its own run's, whole
+        contents.add(data)
+    assert len(contents) == THREADS
