@@ -26,27 +26,56 @@ def percentile(values: list[float], q: float) -> float:
 
 
 @contextmanager
-def daphne(port: int, timeout: float = 60.0) -> Iterator[subprocess.Popen[bytes]]:
-    """The app under daphne on loopback, from the environment as it is; stopped on the way out."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "wiresag_web.server", "-b", "127.0.0.1", "-p", str(port), "wiresag_web.asgi:application"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def daphne(port: int, timeout: float = 60.0, processes: int = 1) -> Iterator[subprocess.Popen[bytes]]:
+    """The app under daphne on loopback, from the environment as it is; stopped on the way out.
+
+    ``processes`` above 1 starts that many daphne processes on one shared listening socket, as
+    ``manage.py serve --web-processes`` does.
+    """
+    listener = None
+    if processes > 1:
+        from wiresag_web.management.commands.serve import listening_socket
+
+        listener = listening_socket("127.0.0.1", port)
+    where = ["--fd", str(listener.fileno())] if listener else ["-b", "127.0.0.1", "-p", str(port)]
+    servers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "wiresag_web.server", *where, "wiresag_web.asgi:application"],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(listener.fileno(),) if listener else (),
+        )
+        for _ in range(processes)
+    ]
     try:
         deadline = time.monotonic() + timeout
         while True:
             with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                if probe.connect_ex(("127.0.0.1", port)) == 0 and (listener is None or _answers(port)):
                     break
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"daphne did not start on port {port} (exit code {server.poll()}).")
+            if any(server.poll() is not None for server in servers) or time.monotonic() > deadline:
+                raise RuntimeError(f"daphne did not start on port {port}.")
             time.sleep(0.2)
-        yield server
+        time.sleep(2.0 if listener else 0.0)  # every process up before the clients come
+        yield servers[0]
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=10)
+        if listener:
+            listener.close()
+
+
+def _answers(port: int) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=2) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
 
 
 @contextmanager

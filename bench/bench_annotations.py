@@ -11,6 +11,7 @@ Run: ``.venv/bin/python bench/bench_annotations.py`` (uses a throwaway data fold
 ``--while-training``: the saves of 20 clients idle, beside a real training job at the web's own
 priority (as before), and beside one that yields as ``manage.py worker`` makes it (nice value and
 math threads from the settings), in the same run.
+``--web-processes``: the same clients against 1, 2 and 3 daphne processes sharing the port.
 """
 
 from __future__ import annotations
@@ -140,6 +141,24 @@ def timed_gets(session: requests.Session, url: str, repeat: int) -> list[float]:
     return times
 
 
+def web_processes(own: list[int], counts: list[int]) -> None:
+    """Saves by 20 clients, idle, with 1 and with several daphne processes on one port (serve --web-processes)."""
+    print(f"saves with several web processes on the same {os.cpu_count()}-core machine ({CLIENTS} clients):")
+    baseline = 0.0
+    for processes in counts:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        with daphne(port, processes=processes):
+            paced = asyncio.run(concurrently([save_loop(base, image_id, 1.0, 20) for image_id in own]))
+            saves = asyncio.run(concurrently([save_loop(base, image_id, 0.0, 20) for image_id in own]))
+        p50, p95, b95 = percentile(paced, 50) * 1000, percentile(paced, 95) * 1000, percentile(saves, 95) * 1000
+        baseline = baseline or p95
+        print(
+            f"  {processes} web process{'es' if processes > 1 else '':2s} each saving about once a second: p50 {p50:6.1f} ms "
+            f"p95 {p95:6.1f} ms ({p95 / baseline:.2f}x one process) | back to back: p95 {b95:6.1f} ms"
+        )
+
+
 def while_training(own: list[int]) -> None:
     """Saves by 20 clients (each about once a second) idle, and beside a training job two ways."""
     from django.conf import settings
@@ -168,6 +187,9 @@ def main() -> None:
     own = fill_database()
     if "--while-training" in sys.argv:
         while_training(own)
+        return
+    if "--web-processes" in sys.argv:
+        web_processes(own, [1, 2, 3])
         return
     port = free_port()
     base = f"http://127.0.0.1:{port}"

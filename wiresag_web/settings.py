@@ -216,6 +216,8 @@ else:
 _JOB_TIMEOUT = env_int("WIRESAG_JOB_TIMEOUT", 7 * 24 * 3600, minimum=60)
 # The worker yields the CPU to the web server (training.worker_processes.yield_to_the_web): a nice value
 # added to its priority, and the threads torch/OpenMP may use (default: every core but one, at least one).
+# Web server processes `manage.py serve` starts on one shared port (Django runs sync views one at a time per process).
+WEB_PROCESSES = env_int("WIRESAG_WEB_PROCESSES", 1, minimum=1)
 WORKER_NICE = env_int("WIRESAG_WORKER_NICE", 19, minimum=0)
 WORKER_THREADS = env_int("WIRESAG_WORKER_THREADS", max(1, (os.cpu_count() or 1) - 1), minimum=1)
 

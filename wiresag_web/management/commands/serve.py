@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,6 +33,12 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-worker", action="store_true", help="Start only the web server.")
+        parser.add_argument(
+            "--web-processes",
+            type=int,
+            default=None,
+            help="Web server processes sharing the port (default WIRESAG_WEB_PROCESSES, 1).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -39,15 +46,32 @@ class Command(BaseCommand):
         except DataFolderProblem as problem:
             raise CommandError(str(problem)) from None
         python = sys.executable
-        commands = {
-            "web": [python, "-m", "wiresag_web.server", "-b", options["host"], "-p", str(options["port"]), "wiresag_web.asgi:application"],
-        }
+        web_processes = options["web_processes"] or settings.WEB_PROCESSES
+        if web_processes < 1:
+            raise CommandError("--web-processes must be 1 or more.")
+        listener = listening_socket(options["host"], options["port"]) if web_processes > 1 else None
+        commands: dict[str, list[str]] = {}
+        for index in range(web_processes):
+            where = ["--fd", str(listener.fileno())] if listener else ["-b", options["host"], "-p", str(options["port"])]
+            commands[f"web-{index + 1}" if listener else "web"] = [
+                python,
+                "-m",
+                "wiresag_web.server",
+                *where,
+                "wiresag_web.asgi:application",
+            ]
         if not options["no_worker"]:
             commands["worker"] = [python, str(settings.BASE_DIR / "manage.py"), "worker"]
         tie_to_serve = functools.partial(die_with_parent, os.getpid())
         processes = {
             # The worker gets a process group of its own (its id is the worker's pid), so it can be ended whole.
-            name: subprocess.Popen(cmd, cwd=settings.BASE_DIR, preexec_fn=tie_to_serve, process_group=0 if name == "worker" else None)
+            name: subprocess.Popen(
+                cmd,
+                cwd=settings.BASE_DIR,
+                preexec_fn=tie_to_serve,
+                process_group=0 if name == "worker" else None,
+                pass_fds=(listener.fileno(),) if listener and name != "worker" else (),
+            )
             for name, cmd in commands.items()
         }
         self.stdout.write(f"Wiresag is starting on http://{options['host']}:{options['port']}/ (Ctrl+C stops it).")
@@ -84,6 +108,21 @@ class Command(BaseCommand):
         self.stdout.write("Wiresag stopped.")
         if exit_code:
             sys.exit(exit_code)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """One listening socket the web processes share (daphne ``--fd``): the kernel spreads connections over them.
+
+    Django runs synchronous views one at a time in each daphne process; several processes on the
+    same port serve several requests at once (bench/bench_annotations.py --web-processes).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.listen(256)
+    listener.set_inheritable(True)
+    return listener
 
 
 def end_process_group(group_id: int) -> None:
