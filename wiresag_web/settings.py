@@ -173,7 +173,10 @@ ASGI_APPLICATION = "wiresag_web.asgi.application"
 _database_url = env_str("WIRESAG_DATABASE_URL")
 if _database_url:
     try:
-        _default_db = dj_database_url.parse(_database_url, conn_max_age=60)
+        # No persistent connections: under ASGI every sync view runs in a pool thread, and a connection kept per
+        # thread piled up until PostgreSQL refused more ("too many clients", bench_annotations on PostgreSQL).
+        # Django's own advice for ASGI; each request opens and closes its connection.
+        _default_db = dj_database_url.parse(_database_url, conn_max_age=0)
     except Exception as error:  # dj_database_url raises several types for bad URLs
         raise ImproperlyConfigured(
             f"WIRESAG_DATABASE_URL is not a database URL ({error}); use e.g. postgres://user:password@127.0.0.1:5432/wiresag."

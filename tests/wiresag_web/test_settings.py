@@ -76,3 +76,10 @@ def test_the_queue_setting_is_checked(tmp_path):
     script = "from django.conf import settings as s; print(sorted(k for k in ('orm', 'redis') if k in s.Q_CLUSTER), s.Q_CLUSTER['redis'])"
     chosen = run_manage(["shell", "-c", script], tmp_path, WIRESAG_DEBUG="1", WIRESAG_QUEUE="redis", WIRESAG_REDIS_URL="redis://q:6379/2")
     assert chosen.stdout.strip().splitlines()[-1] == "['redis'] redis://q:6379/2", chosen.stderr
+
+
+def test_postgresql_connections_are_not_kept_per_thread_under_asgi(tmp_path):
+    """A connection kept by every pool thread piled up until PostgreSQL said "too many clients" (bench_annotations)."""
+    script = "from django.conf import settings as s; print(s.DATABASES['default']['CONN_MAX_AGE'], s.DATABASES['default']['ENGINE'])"
+    shown = run_manage(["shell", "-c", script], tmp_path, WIRESAG_DEBUG="1", WIRESAG_DATABASE_URL="postgres://u:p@db-host:5432/wiresag")
+    assert shown.stdout.strip().splitlines()[-1] == "0 django.db.backends.postgresql", shown.stderr
