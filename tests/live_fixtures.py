@@ -33,6 +33,20 @@ TINY_COUNTS = {"PASS": 2, "SWEEP": 2, "WOBBLE": 2, "TOUCH": 2}
 TINY_VIEW_SETTINGS = {"epochs": 2, "image_size": 32, "batch": 8, "samples_every": 1000, "device": "cpu"}
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux, from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdecimal():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -15,28 +15,38 @@ THREADS = 6
 ROUNDS = 3
 
 
-def _race(targets: list, user) -> list[BaseException]:  # type: ignore[no-untyped-def]
-    """Start every activation at the same instant, each thread on its own database connection."""
-    barrier = threading.Barrier(len(targets))
+def _at_once(job, items: list) -> list[BaseException]:  # type: ignore[no-untyped-def]
+    """Run ``job(item)`` for every item in its own thread, all released at the same instant, each on its own connection."""
+    barrier = threading.Barrier(len(items))
     errors: list[BaseException] = []
 
-    def work(version: ModelVersion) -> None:
+    def work(item) -> None:  # type: ignore[no-untyped-def]
         try:
             barrier.wait()
-            registry.activate(version, user, f"race {version.pk}")
-        except registry.AlreadyActive:
-            pass  # a later round races for the version already live: "nothing changed" is the right answer
+            job(item)
         except BaseException as error:  # collected and asserted on in the main thread
             errors.append(error)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=work, args=(version,)) for version in targets]
+    threads = [threading.Thread(target=work, args=(item,)) for item in items]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
     return errors
+
+
+def _race(targets: list, user) -> list[BaseException]:  # type: ignore[no-untyped-def]
+    """Start every activation at the same instant."""
+
+    def activate(version: ModelVersion) -> None:
+        try:
+            registry.activate(version, user, f"race {version.pk}")
+        except registry.AlreadyActive:
+            pass  # a later round races for the version already live: "nothing changed" is the right answer
+
+    return _at_once(activate, targets)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -81,23 +91,7 @@ def test_versions_registered_at_once_in_the_same_second_keep_their_own_names_and
         source = tmp_path / f"best-{index}.pt"
         source.write_bytes(f"weights of run {index}".encode() * 1000)
         sources.append(source)
-    barrier = threading.Barrier(THREADS)
-    errors: list[BaseException] = []
-
-    def work(source: Path) -> None:
-        try:
-            barrier.wait()
-            registry.register_version("view", source, metrics={"accuracy": 1.0})
-        except BaseException as error:  # asserted on below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(source,)) for source in sources]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = _at_once(lambda source: registry.register_version("view", source, metrics={"accuracy": 1.0}), sources)
     assert errors == []
     names = sorted(ModelVersion.objects.values_list("name", flat=True))
     stem = "view_20261206_074734_acc1.00"

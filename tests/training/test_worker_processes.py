@@ -20,7 +20,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from core.training.classifier import resumed_message
-from tests.live_fixtures import free_port, process_env
+from tests.live_fixtures import children, free_port, process_env
 from training import models
 from training.models import EpochMetric, RunLogLine, RunStatus, TrainingRun
 
@@ -38,19 +38,6 @@ def process_state(pid: int) -> str | None:
 
 def is_alive(pid: int) -> bool:
     return process_state(pid) not in (None, "Z")
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdecimal():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def descendants(pid: int) -> set[int]:
