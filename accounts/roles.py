@@ -22,7 +22,12 @@ def has_role(user: User | AnonymousUser, role: str) -> bool:
         return False
     if user.is_superuser:
         return True
-    held = set(user.groups.values_list("name", flat=True))
+    # Read once per user object (one request, or one websocket connection), as Django caches permissions:
+    # a page asks several times (middleware, view, menu), and each ask was a query.
+    held: frozenset[str] | None = getattr(user, "_wiresag_roles", None)
+    if held is None:
+        held = frozenset(user.groups.values_list("name", flat=True))
+        user._wiresag_roles = held  # type: ignore[attr-defined]
     return bool(held & set(ROLES[ROLES.index(role) :]))
 
 

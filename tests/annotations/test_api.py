@@ -187,3 +187,19 @@ def test_save_boxes_itself_refuses_too_many_boxes(annotator, make_image):  # typ
         save_boxes(image, boxes, base_revision=0, user=annotator)
     image.refresh_from_db()
     assert image.annotation_revision == 0
+
+
+def test_a_save_takes_a_dozen_queries_at_most(client, annotator, make_image, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    """Session, user and roles (read once), the picture, the revision bump, the boxes, the history: no more."""
+    import json
+
+    image = make_image("w1_TOP.png")
+    client.login(username=annotator.username, password=PASSWORD)
+    url = f"/api/images/{image.pk}/annotations"
+    boxes = [{"id": None, "x": 10, "y": 20, "width": 15, "height": 6, "view": "TOP", "defect": "PASS"}]
+    saved = client.put(url, data=json.dumps({"base_revision": 0, "boxes": boxes}), content_type="application/json").json()
+    boxes = saved["boxes"]
+    boxes[0]["x"] = 11
+    with django_assert_max_num_queries(12):
+        answer = client.put(url, data=json.dumps({"base_revision": saved["revision"], "boxes": boxes}), content_type="application/json")
+    assert answer.status_code == 200 and answer.json()["revision"] == saved["revision"] + 1
