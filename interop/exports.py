@@ -2,7 +2,8 @@
 
 A big export (a library of 1004x1004 pictures is easily a few hundred MB) used
 to be built inside the request, with the page frozen for half a minute. Now the
-request only checks the filters and queues a django-q2 task; the job is a folder
+request only checks the filters and starts the export in a thread of the web
+process (the worker's queue would make it wait behind a training run); the job is a folder
 ``DATA_DIR/exports/<id>/`` (``core.filejobs``) that ends up holding
 ``export.zip``. Finished exports are removed by the maintenance schedule once
 they are ``EXPORT_EXPIRE_HOURS`` old.
@@ -11,11 +12,13 @@ they are ``EXPORT_EXPIRE_HOURS`` old.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.users import Actor
@@ -34,8 +37,17 @@ def root() -> Path:
     return Path(settings.DATA_DIR) / "exports"
 
 
+#: An export whose status has not moved for this long was cut off (the web process that ran it stopped).
+INTERRUPTED_AFTER_SECONDS = 600
+
+
 def status_of(job_id: str) -> JobStatus:
-    return filejobs.read_status(root(), job_id)
+    status = filejobs.read_status(root(), job_id)
+    quiet = time.time() - (filejobs.job_dir(root(), job_id) / "status.json").stat().st_mtime
+    if not status.finished and quiet > INTERRUPTED_AFTER_SECONDS:
+        status.state = "failed"
+        status.message = "This export stopped half way: the web server was restarted while it ran. Start it again."
+    return status
 
 
 def zip_of(job_id: str) -> Path:
@@ -68,17 +80,23 @@ def start_export(filters: dict[str, str], format_name: str, *, include_pictures:
     status.versions = {"format": format_name}  # shown on the page and used for the download's name
     filejobs.write_status(root(), status)
 
-    def send() -> None:
-        from django_q.tasks import async_task
-
-        async_task("interop.exports.run_export", status.id, task_name=f"export-{status.id}")
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: threading.Thread(target=_run_beside_the_web, args=(status.id,), name=f"export-{status.id}").start())
     return status
 
 
+def _run_beside_the_web(job_id: str) -> None:
+    """The export in a thread of the web process: not in the worker's queue, where it would wait behind a training
+    run for hours (one worker by default). Writing a zip is disk work, done in seconds to minutes."""
+    try:
+        run_export(job_id)
+    except Exception:  # already recorded on the job's page by run_job; logged there too
+        pass
+    finally:
+        connection.close()  # this thread's own database connection
+
+
 def run_export(job_id: str) -> None:
-    """The django-q2 task: write the zip next to the job's files, reporting each picture."""
+    """Write the zip next to the job's files, reporting each picture."""
 
     def work(status: JobStatus) -> str:
         spec = filejobs.read_job(root(), job_id)
