@@ -244,8 +244,6 @@ def _count_and_keep() -> DatasetStats:
 
 
 def _refresh() -> None:
-    from django.db import connection as thread_connection
-
     try:
         _count_and_keep()
     except Exception:  # the page keeps the older summary; the next view tries again
@@ -253,7 +251,7 @@ def _refresh() -> None:
     finally:
         with _summary.lock:
             _summary.refreshing = False
-        thread_connection.close()  # this thread's own database connection
+        connection.close()  # this thread's own database connection
 
 
 def current_stats(*, fresh: bool = False, background: bool = True) -> DatasetStats:
