@@ -86,12 +86,30 @@ def job_dir(root: Path, job_id: str) -> Path:
     return root / job_id
 
 
-def read_status(root: Path, job_id: str) -> JobStatus:
+@dataclass(frozen=True)
+class CutOff:
+    """When a job whose status file has not moved for ``seconds`` in one of ``states`` is dead, and the sentence it then shows.
+
+    The process running a job (a web server's thread, a worker) may be killed half way; nothing is
+    left to write "failed". Progress is written at least every picture, so long silence means death.
+    """
+
+    seconds: float
+    states: tuple[str, ...]
+    sentence: str
+
+
+def read_status(root: Path, job_id: str, cut_off: CutOff | None = None) -> JobStatus:
+    path = job_dir(root, job_id) / "status.json"
     try:
-        data = json.loads((job_dir(root, job_id) / "status.json").read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
+        quiet = time.time() - path.stat().st_mtime
     except (OSError, ValueError):
         raise JobNotFound(job_id) from None
-    return JobStatus(**{k: v for k, v in data.items() if k in JobStatus.__dataclass_fields__})
+    status = JobStatus(**{k: v for k, v in data.items() if k in JobStatus.__dataclass_fields__})
+    if cut_off is not None and status.state in cut_off.states and quiet > cut_off.seconds:
+        status.state, status.message = "failed", cut_off.sentence
+    return status
 
 
 def write_status(root: Path, status: JobStatus) -> None:
@@ -116,7 +134,7 @@ def new_job(
     return status
 
 
-def list_jobs(root: Path, kind: str, limit: int = 20) -> list[JobStatus]:
+def list_jobs(root: Path, kind: str, limit: int = 20, cut_off: CutOff | None = None) -> list[JobStatus]:
     """The newest jobs first (ids start with their creation time)."""
     if not root.is_dir():
         return []
@@ -125,7 +143,7 @@ def list_jobs(root: Path, kind: str, limit: int = 20) -> list[JobStatus]:
         if len(statuses) >= limit:
             break
         try:
-            status = read_status(root, path.name)
+            status = read_status(root, path.name, cut_off)
         except JobNotFound:
             continue
         if status.kind == kind:

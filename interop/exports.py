@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +38,15 @@ def root() -> Path:
 
 #: An export whose status has not moved for this long was cut off (the web process that ran it stopped).
 INTERRUPTED_AFTER_SECONDS = 600
+CUT_OFF = filejobs.CutOff(
+    INTERRUPTED_AFTER_SECONDS,
+    ("queued", "running"),
+    "This export stopped half way: the web server was restarted while it ran. Start it again.",
+)
 
 
 def status_of(job_id: str) -> JobStatus:
-    status = filejobs.read_status(root(), job_id)
-    quiet = time.time() - (filejobs.job_dir(root(), job_id) / "status.json").stat().st_mtime
-    if not status.finished and quiet > INTERRUPTED_AFTER_SECONDS:
-        status.state = "failed"
-        status.message = "This export stopped half way: the web server was restarted while it ran. Start it again."
-    return status
+    return filejobs.read_status(root(), job_id, CUT_OFF)
 
 
 def zip_of(job_id: str) -> Path:
@@ -63,7 +62,7 @@ def download_name(status: JobStatus) -> str:
 
 
 def recent(limit: int = 5) -> list[JobStatus]:
-    return filejobs.list_jobs(root(), KIND, limit)
+    return filejobs.list_jobs(root(), KIND, limit, CUT_OFF)
 
 
 def start_export(filters: dict[str, str], format_name: str, *, include_pictures: bool, for_training: bool, user: Actor = None) -> JobStatus:

@@ -47,6 +47,18 @@ logger = logging.getLogger("wiresag.inspection")
 INSPECTION = "inspection"
 PREANNOTATION = "preannotation"
 _FOLDERS = {INSPECTION: "inspections", PREANNOTATION: "preannotations"}
+#: A running job writes its progress at least every picture; one silent this long lost its worker
+#: (killed, or its host went down). A queued job may wait behind a training for hours, so only running ones.
+INTERRUPTED_AFTER_SECONDS = 600
+_CUT_OFF = {
+    kind: filejobs.CutOff(
+        INTERRUPTED_AFTER_SECONDS,
+        ("running",),
+        f"This {kind.replace('preannotation', 'pre-annotation')} stopped half way: the worker running it was stopped "
+        "or its machine went down. Start it again.",
+    )
+    for kind in _FOLDERS
+}
 
 
 def root(kind: str) -> Path:
@@ -59,7 +71,7 @@ def job_dir(kind: str, job_id: str) -> Path:
 
 
 def read_status(kind: str, job_id: str) -> JobStatus:
-    return filejobs.read_status(root(kind), job_id)
+    return filejobs.read_status(root(kind), job_id, _CUT_OFF[kind])
 
 
 def write_status(kind: str, status: JobStatus) -> None:
@@ -72,7 +84,7 @@ def read_job(kind: str, job_id: str) -> dict[str, Any]:
 
 def list_jobs(kind: str, limit: int = 20) -> list[JobStatus]:
     """The newest jobs first (ids start with their creation time)."""
-    return filejobs.list_jobs(root(kind), kind, limit)
+    return filejobs.list_jobs(root(kind), kind, limit, _CUT_OFF[kind])
 
 
 def report_of(job_id: str) -> InspectionReport:

@@ -64,3 +64,28 @@ def test_a_refused_inspection_keeps_every_choice(engineer_client, engineer, tmp_
     assert 'value="night shift"' in page and 'name="name" value="w1"' in page
     assert '<option value="confidence" selected>' in page
     assert f'<option value="{defect.pk}" selected>' in page
+
+
+def test_an_inspection_whose_worker_died_says_so_and_a_waiting_one_keeps_waiting(engineer_client, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import time
+
+    from core import filejobs
+    from review.inspection import INSPECTION, INTERRUPTED_AFTER_SECONDS, list_jobs, root
+
+    settings.DATA_DIR = tmp_path / "data"
+    running = filejobs.new_job(root(INSPECTION), INSPECTION, {}, total=10)
+    running.state, running.done, running.message = "running", 3, "Inspecting."
+    filejobs.write_status(root(INSPECTION), running)
+    waiting = filejobs.new_job(root(INSPECTION), INSPECTION, {}, total=10)
+    url = reverse("review:job_status", args=[INSPECTION, running.id])
+    assert engineer_client.get(url).json()["state"] == "running"  # moving recently: alive
+    long_ago = time.time() - INTERRUPTED_AFTER_SECONDS - 5
+    for job in (running, waiting):
+        os.utime(root(INSPECTION) / job.id / "status.json", (long_ago, long_ago))
+    answer = engineer_client.get(url).json()
+    assert answer["state"] == "failed"
+    assert "the worker running it was stopped or its machine went down. Start it again." in answer["message"]
+    waited = engineer_client.get(reverse("review:job_status", args=[INSPECTION, waiting.id])).json()
+    assert waited["state"] == "queued"  # behind a training for hours is not dead
+    assert {job.id: job.state for job in list_jobs(INSPECTION)} == {running.id: "failed", waiting.id: "queued"}

@@ -4,12 +4,15 @@ Two ``manage.py worker`` processes, each started from its own working directory 
 share one data folder and one database. Two trainings and one inspection are queued on Redis at
 once. Each job runs exactly once, both trainings succeed, the inspection's report is written, the
 live events of both runs reach a subscriber through Redis, and a worker on a host without the
-shared folder refuses to start.
+shared folder refuses to start. Then a third, long run loses its worker mid-training (SIGKILL to
+the worker's whole process tree): it is marked interrupted, resumes on the other worker from its
+checkpoint and succeeds, having run once per start.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -22,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.live_fixtures import free_port
+from tests.live_fixtures import children, free_port
 from tests.tiny_models import TinyModels, tiny_models
 from tests.wiresag_web.test_postgresql import postgres_url  # noqa: F401
 from training.groups import run_group
@@ -42,6 +45,64 @@ errors = {{pk: [l.message for l in RunLogLine.objects.filter(run_id=pk, level__i
 print(json.dumps({{"runs": runs, "starts": starts, "inspection": read_status(INSPECTION, "{job}").as_dict(),
                   "broker": type(get_broker()).__name__, "errors": errors}}))
 """
+
+LONG_RUN = """
+import json
+from core.training.config import load_config, to_json
+from tests.live_fixtures import TINY_VIEW_SETTINGS
+from training.models import TrainingRun
+from training.snapshot import build_snapshot, snapshot_run_json
+config = to_json(load_config("view", "cpu-quick", overrides={**TINY_VIEW_SETTINGS, "epochs": 40, "patience": 0}))
+snapshot = snapshot_run_json(build_snapshot(val_fraction=0.3))
+run = TrainingRun.objects.launch(["view"], {"view": config}, {"view": snapshot}, None, device="cpu")[0]
+print(json.dumps(run.pk))
+"""
+LONG_STATUS = """
+import json
+from training.models import TrainingRun, RunLogLine, EpochMetric
+run = TrainingRun.objects.get(pk={run})
+lines = list(RunLogLine.objects.filter(run=run).values_list("level", "message"))
+epochs = list(EpochMetric.objects.filter(run=run).values_list("epoch", flat=True))
+print(json.dumps({{"status": run.status, "worker": run.worker, "lines": lines, "epochs": epochs}}))
+"""
+RESUME = "from training.models import TrainingRun; TrainingRun.objects.get(pk={run}).request_resume(None)"
+
+
+def descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        for child in children(todo.pop()):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def wait_for(env: dict[str, str], run: int, done: Any, seconds: float) -> dict[str, Any]:
+    """Poll the long run's row until ``done(state)`` holds; return the last state."""
+    deadline = time.monotonic() + seconds
+    while True:
+        state: dict[str, Any] = json.loads(manage(env, "shell", "-c", LONG_STATUS.format(run=run)).strip().splitlines()[-1])
+        if done(state) or time.monotonic() > deadline:
+            return state
+        time.sleep(2)
+
+
+def kill_mid_run_and_resume(env: dict[str, str], workers: list[subprocess.Popen[bytes]]) -> dict[str, Any]:
+    """Kill the worker (host) training a long run after its first epoch; the run is reaped, resumed elsewhere, finished."""
+    run = json.loads(manage(env, "shell", "-c", LONG_RUN).strip().splitlines()[-1])
+    state = wait_for(env, run, lambda s: s["status"] == "running" and len(s["epochs"]) >= 1, 120)
+    assert state["status"] == "running" and state["epochs"], state
+    holder = int(state["worker"].rpartition(":")[2])
+    victim = next(w for w in workers if holder in descendants(w.pid))
+    os.killpg(victim.pid, 9)
+    victim.wait(timeout=10)
+    killed_at = len(state["epochs"])
+    # The survivor's every-minute schedule reaps it: the lease on another host, the dead process here.
+    state = wait_for(env, run, lambda s: s["status"] != "running", 180)
+    assert state["status"] == "interrupted", state
+    manage(env, "shell", "-c", RESUME.format(run=run))
+    state = wait_for(env, run, lambda s: s["status"] in ("succeeded", "failed", "cancelled"), 240)
+    return {"run": run, "killed_worker": holder, "killed_at_epoch": killed_at, **state}
 
 
 @pytest.fixture
@@ -74,6 +135,7 @@ def manage(env: dict[str, str], *args: str, cwd: Path = ROOT, timeout: int = 300
 async def collect_events(url: str, runs: list[int], seconds: float) -> dict[int, set[str]]:
     """Subscribe to both runs' groups on Redis, as every web process does, and gather the event types."""
     from channels_redis.core import RedisChannelLayer
+    from redis.exceptions import TimeoutError as RedisTimeout
 
     layer = RedisChannelLayer(hosts=[{"address": url}])
     channel = await layer.new_channel()
@@ -86,6 +148,8 @@ async def collect_events(url: str, runs: list[int], seconds: float) -> dict[int,
             message = await asyncio.wait_for(layer.receive(channel), timeout=max(0.1, deadline - time.monotonic()))
         except TimeoutError:
             break
+        except RedisTimeout:  # the socket's own read timeout on a busy machine: read again until the deadline
+            continue
         payload = message["payload"]
         seen[payload["run"]].add(payload["type"])
     await layer.flush()
@@ -157,9 +221,11 @@ def test_two_workers_on_postgresql_and_redis_share_the_work_and_the_live_events(
             if all(status in ("succeeded", "failed") for status, _ in state["runs"].values()) and state["inspection"]["finished"]:
                 break
             time.sleep(3)
+        interrupted = kill_mid_run_and_resume(env, workers)
     finally:
         for worker in workers:
-            os.killpg(worker.pid, 9)
+            with contextlib.suppress(ProcessLookupError):  # the one killed mid-run is gone already
+                os.killpg(worker.pid, 9)
             worker.wait(timeout=10)
     logs = [(tmp_path / h / "worker.log").read_text() for h in ("host-a", "host-b")]
     assert state["broker"] == "Redis"  # the queue is Redis, not the database
@@ -169,3 +235,13 @@ def test_two_workers_on_postgresql_and_redis_share_the_work_and_the_live_events(
     assert state["inspection"]["state"] == "done" and state["inspection"]["done"] == state["inspection"]["total"] > 0, state
     assert (shared / "inspections" / job / "report.csv").is_file()
     assert all({"epoch", "status"} <= types for types in events.values()), events  # live from both workers, via Redis
+
+    # The killed worker's run: interrupted with a sentence, resumed from its checkpoint on the other worker, finished once.
+    assert interrupted["status"] == "succeeded", interrupted
+    messages = [message for _, message in interrupted["lines"]]
+    starts = [m for m in messages if m.startswith("Started on worker")]
+    assert len(starts) == 2 and str(interrupted["killed_worker"]) in starts[0] and interrupted["worker"] in starts[1], messages
+    assert not starts[1].endswith(f":{interrupted['killed_worker']}."), messages
+    assert any("stopped answering; the run is interrupted" in m for m in messages), messages
+    assert any(m.startswith("Resuming the") for m in messages), messages  # from the checkpoint, not from epoch 1
+    assert sorted(set(interrupted["epochs"])) == list(range(1, 41)), interrupted["epochs"]
