@@ -52,8 +52,15 @@ def boxes_payload(image: Image) -> list[dict[str, Any]]:
     return [annotation.as_dict() for annotation in image.annotations.order_by("id")]
 
 
-def history_payload(image: Image) -> list[dict[str, Any]]:
-    changes = AnnotationChange.objects.filter(image=image).select_related("user")[:HISTORY_LIMIT]
+def history_payload(image: Image, after: int | None = None) -> list[dict[str, Any]]:
+    """The picture's newest changes, newest first; with ``after``, only those recorded after that change id.
+
+    A save answers with ``after`` (the newest change the page shows): the page already holds the
+    rest, and decoding a hundred old changes on every save was most of a save's work.
+    """
+    changes = AnnotationChange.objects.filter(image=image).select_related("user")
+    if after is not None:
+        changes = changes.filter(pk__gt=after)
     return [
         {
             "id": change.pk,
@@ -64,7 +71,7 @@ def history_payload(image: Image) -> list[dict[str, Any]]:
             "before": change.before,
             "after": change.after,
         }
-        for change in changes
+        for change in changes[:HISTORY_LIMIT]
     ]
 
 
@@ -89,6 +96,9 @@ def image_annotations(request: HttpRequest, image_id: int) -> HttpResponse:
     base_revision = body.get("base_revision")
     if isinstance(base_revision, bool) or not isinstance(base_revision, int) or base_revision < 0:
         return _bad_request("base_revision must be the revision the page loaded (a whole number).")
+    history_after = body.get("history_after")
+    if history_after is not None and (isinstance(history_after, bool) or not isinstance(history_after, int)):
+        return _bad_request("history_after must be the id of the newest change the page shows (a whole number), or left out.")
     raw_boxes = body.get("boxes")
     if not isinstance(raw_boxes, list):
         return _bad_request("boxes must be a list of {id, x, y, width, height, view, defect}.")
@@ -110,7 +120,12 @@ def image_annotations(request: HttpRequest, image_id: int) -> HttpResponse:
             },
             status=409,
         )
-    return JsonResponse({"revision": image.annotation_revision, "boxes": boxes_payload(image), "history": history_payload(image)})
+    answer: dict[str, Any] = {"revision": image.annotation_revision, "boxes": boxes_payload(image)}
+    if history_after is None:
+        answer["history"] = history_payload(image)
+    else:
+        answer["history_new"] = history_payload(image, after=history_after)
+    return JsonResponse(answer)
 
 
 @require_POST

@@ -10,6 +10,7 @@
   const DEFECTS = ["PASS", "SWEEP", "WOBBLE", "TOUCH"];
   const HANDLE_PX = 7;
   const MIN_BOX_PX = 2;
+  const HISTORY_LIMIT = 100; // as annotations/api.py: the newest changes the panel lists
 
   const api = root.dataset.api;
   const imageId = root.dataset.imageId;
@@ -25,6 +26,7 @@
   const state = {
     image: null,
     boxes: [],
+    history: [],
     revision: 0,
     selected: -1,
     dirty: false,
@@ -207,6 +209,7 @@
   }
 
   function renderHistory(history) {
+    state.history = history.slice(0, HISTORY_LIMIT);
     const list = $("history");
     list.replaceChildren();
     for (const change of history) {
@@ -405,12 +408,17 @@
     }
   }
 
+  function newestChange() {
+    return state.history.length ? state.history[0].id : 0;
+  }
+
   async function put(boxes, baseRevision) {
     const response = await fetch(api, {
       method: "PUT",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
       credentials: "same-origin",
-      body: JSON.stringify({ base_revision: baseRevision, boxes: boxes.map(cleanBox) }),
+      // Only the changes after the newest one shown come back: the page keeps the rest.
+      body: JSON.stringify({ base_revision: baseRevision, boxes: boxes.map(cleanBox), history_after: newestChange() }),
     });
     let body = null;
     try {
@@ -434,6 +442,7 @@
     state.selected = Math.min(state.selected, state.boxes.length - 1);
     localStorage.removeItem(draftKey);
     if (body.history) renderHistory(body.history);
+    else if (body.history_new) renderHistory(body.history_new.concat(state.history));
     setStatus(`Saved (revision ${state.revision}).`, "ok");
     render();
   }

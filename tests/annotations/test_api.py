@@ -7,7 +7,7 @@ import json
 import pytest
 
 from accounts.users import create_user_with_role
-from annotations.models import Annotation, AnnotationChange
+from annotations.models import Annotation, AnnotationChange, Image
 from tests.conftest import PASSWORD
 
 
@@ -203,3 +203,25 @@ def test_a_save_takes_a_dozen_queries_at_most(client, annotator, make_image, dja
     with django_assert_max_num_queries(12):
         answer = client.put(url, data=json.dumps({"base_revision": saved["revision"], "boxes": boxes}), content_type="application/json")
     assert answer.status_code == 200 and answer.json()["revision"] == saved["revision"] + 1
+
+
+def test_a_save_answers_only_the_changes_after_the_newest_one_the_page_shows(client_in, make_image) -> None:  # type: ignore[no-untyped-def]
+    image = make_image()
+    first = put(client_in, image, [box(), box(x=30)]).json()
+    shown = first["history"]  # a page that says nothing of history_after gets it all, as before
+    assert [change["action"] for change in shown] == ["create", "create"]
+    boxes = first["boxes"]
+    boxes[0]["x"] = 12
+    answer = client_in.put(
+        url(image),
+        json.dumps({"base_revision": 1, "boxes": boxes, "history_after": shown[0]["id"]}),
+        content_type="application/json",
+    ).json()
+    assert "history" not in answer
+    assert [(change["action"], change["after"]["x"]) for change in answer["history_new"]] == [("update", 12)]
+    assert all(change["id"] > shown[0]["id"] for change in answer["history_new"])
+    refused = client_in.put(
+        url(image), json.dumps({"base_revision": 2, "boxes": boxes, "history_after": "all"}), content_type="application/json"
+    )
+    assert refused.status_code == 400 and "history_after must be the id of the newest change" in refused.json()["error"]
+    assert Image.objects.get(pk=image.pk).annotation_revision == 2  # refused before anything was saved

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from annotations.models import Annotation, Image
+from annotations.models import Annotation, AnnotationChange, Image
 from tests.browser_fixtures import annotation_page, chromium, login  # noqa: F401
 from tests.conftest import PASSWORD, png_bytes
 
@@ -106,6 +106,9 @@ def test_annotate_two_pictures_by_mouse_and_keys_then_resolve_a_conflict(chromiu
     expect(dialog).to_be_visible()
     other.click("#conflict-merge")
     expect(other.locator("#status")).to_contain_text("Saved (revision 3)")
+    # Its history panel gained only what it missed (the first tab's change) and its own, without reloading all.
+    expect(other.locator("#history li")).to_have_count(AnnotationChange.objects.filter(image=top).count())
+    expect(other.locator("#history li").first).to_contain_text("create box")
 
     # Nothing lost: the first tab's PASS and the second tab's new box are both stored.
     defects = sorted(Annotation.objects.filter(image=top).values_list("defect", flat=True))
