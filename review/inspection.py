@@ -107,7 +107,9 @@ def _enqueue(kind: str, status: JobStatus) -> None:
     from django_q.tasks import async_task
 
     def send() -> None:
-        status.task_id = str(async_task(f"review.inspection.run_{kind}", status.id, task_name=f"{kind}-{status.id}"))
+        # The quick queue: a training run on the main queue may take hours (manage.py worker runs both).
+        name = f"{kind}-{status.id}"
+        status.task_id = str(async_task(f"review.inspection.run_{kind}", status.id, task_name=name, cluster=settings.QUICK_QUEUE))
         current = read_status(kind, status.id)
         if not current.task_id:
             current.task_id = status.task_id

@@ -239,7 +239,11 @@ Q_CLUSTER = {
     "catch_up": False,
     "poll": 0.5,
     "save_limit": 1000,
+    # The quick queue: inspections, pre-annotations and the maintenance schedules. `manage.py worker` runs a
+    # second, small cluster on it, so none of them waits hours behind a training run on the main queue.
+    "ALT_CLUSTERS": {"wiresag-quick": {"workers": env_int("WIRESAG_QUICK_WORKERS", 1, minimum=1)}},
 }
+QUICK_QUEUE = "wiresag-quick"
 # The queue: the database (django-q2's ORM broker; nothing more to run) by default, or Redis for the
 # scale-out profile (WIRESAG_QUEUE=redis, at WIRESAG_REDIS_URL): workers on other hosts then take
 # jobs from Redis, which hands each job to exactly one worker. Results stay in the database.

@@ -138,3 +138,34 @@ def test_a_killed_worker_leaves_the_run_interrupted_and_resumable_without_traini
     assert RunLogLine.objects.filter(run=run, message=resumed_message(killed_at, 4)).exists()
     assert RunLogLine.objects.filter(run=run, message__startswith="Started on worker").count() == 2
     assert ModelVersion.objects.filter(training_run=run).count() == 1
+
+
+def test_an_inspection_does_not_wait_behind_a_training_run(  # type: ignore[no-untyped-def]
+    queue_view_run, start_worker, engineer, settings, tmp_path_factory
+) -> None:
+    """One training worker (the default) busy with a long run: the quick cluster beside it inspects at once."""
+    from annotations.models import Image
+    from registry.versions import activate, register_version
+    from review.inspection import INSPECTION, read_status, start_inspection
+    from tests.tiny_models import tiny_models
+
+    models = tiny_models(tmp_path_factory.getbasetemp() / "tiny-models")
+    for model_type in ("detection", "view", "defect"):
+        version = register_version(model_type, getattr(models, model_type), metrics={"pass_recall": 1.0})
+        activate(version, engineer, reason="quick-queue test")
+    run = queue_view_run(epochs=500, patience=0)
+    start_worker()
+    deadline = time.monotonic() + 90
+    while not EpochMetric.objects.filter(run=run).exists():
+        assert time.monotonic() < deadline, "the training never started"
+        time.sleep(0.2)
+    job = start_inspection(image_ids=list(Image.objects.values_list("pk", flat=True)), conf_threshold=0.001, user=engineer)
+    deadline = time.monotonic() + 120
+    while not (status := read_status(INSPECTION, job.id)).finished:
+        assert time.monotonic() < deadline, f"the inspection still waits: {status}"
+        time.sleep(0.5)
+    assert status.state == "done" and status.done == status.total > 0, status
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING  # it never waited for the training to end
+    assert EpochMetric.objects.filter(run=run).count() < 500
+    run.request_cancel(engineer)

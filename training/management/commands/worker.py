@@ -4,28 +4,63 @@
 sentinel, the workers and their DataLoader processes end with it (see ``training.worker_processes``).
 They also run at a lower CPU priority with a capped number of math threads (``WIRESAG_WORKER_NICE``,
 ``WIRESAG_WORKER_THREADS``), so the web stays quick while a model trains on the same machine.
+
+Two clusters run: the main one trains (one run per worker process, ``WIRESAG_WORKERS``), and a
+small one on the quick queue (``settings.QUICK_QUEUE``, ``WIRESAG_QUICK_WORKERS``) runs
+inspections, pre-annotations and the maintenance schedules, so none of them waits behind a training
+run that lasts hours. ``--queue`` starts only one of them (a GPU host that should only train).
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.datafolder import DataFolderProblem, check_data_folder
-from training.worker_processes import tie_children_to_parents, yield_to_the_web
+from training.worker_processes import die_with_parent, tie_children_to_parents, yield_to_the_web
+
+#: django-q2 reads the cluster's name (and so its queue and its ALT_CLUSTERS settings) from here at import.
+CLUSTER_VARIABLE = "Q_CLUSTER_NAME"
 
 
 class Command(BaseCommand):
-    help = "Start the training worker (django-q2 cluster); its processes end when this process ends."
+    help = "Start the background worker (django-q2 clusters); its processes end when this process ends."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--queue",
+            choices=("all", "training", "quick"),
+            default="all",
+            help="all (default): the training cluster and the quick one (inspections, pre-annotations, maintenance); "
+            "training or quick: only that one.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        queue = options["queue"]
+        if queue == "quick" and os.environ.get(CLUSTER_VARIABLE) != settings.QUICK_QUEUE:
+            # django-q2 took its configuration when it was imported: start again with the quick cluster's name.
+            os.execve(sys.executable, quick_command(), {**os.environ, CLUSTER_VARIABLE: settings.QUICK_QUEUE})
         try:
             check_data_folder()
         except DataFolderProblem as problem:
             raise CommandError(str(problem)) from None
         tie_children_to_parents()
         yield_to_the_web(settings.WORKER_NICE, settings.WORKER_THREADS)
+        if queue == "all":
+            parent = os.getpid()
+            subprocess.Popen(  # noqa: S603 - our own command line
+                quick_command(),
+                env={**os.environ, CLUSTER_VARIABLE: settings.QUICK_QUEUE},
+                preexec_fn=lambda: die_with_parent(parent),  # noqa: PLW1509 - only prctl, safe after fork
+            )
         call_command("qcluster")
+
+
+def quick_command() -> list[str]:
+    return [sys.executable, str(settings.BASE_DIR / "manage.py"), "worker", "--queue", "quick"]
