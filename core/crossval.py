@@ -115,7 +115,7 @@ def predict_held_out(checkpoint: Path, model_type: str, held_out: Sequence[Image
         picture = read_rgb8(record.path)
         corners = np.array([[b.x, b.y, b.x + b.width, b.y + b.height] for b in record.boxes], dtype=np.float64)
         views: list[str | None] = [b.view for b in record.boxes]
-        rows = classifier.in_order(classifier.probabilities(classifier.crops(picture, corners), views), order)
+        rows = classifier.in_order(classifier.probabilities(classifier.crops(picture, corners, views), views), order)
         for box, row in zip(record.boxes, rows, strict=True):
             truth = box.defect if task == "defect" else box.view
             outcome.picture_truth.append(truth)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from core.data.augment import classifier_transform
-from core.data.prepare import crop_box
+from core.data.prepare import classifier_crop
 from core.imaging.decode import UnreadableImage, open_image, to_rgb8
 from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, ModelUnavailable, PictureInput
 from core.inspection.reports import InspectionReport
@@ -118,6 +118,8 @@ class Classifier:
         self.margin = float(checkpoint.get("margin", 0.15))
         self.image_size = int(checkpoint.get("image_size", 224))
         self.whole_image = bool(checkpoint.get("whole_image", False))
+        #: Boxes are framed on their traced wire before cropping, as in training (older checkpoints: never).
+        self.wire_frame = bool(checkpoint.get("wire_frame", False))
         self.device = device
         #: The shape branch's settings when the model takes the wire-shape descriptor beside the picture.
         self.shape: dict[str, Any] | None = checkpoint.get("shape")
@@ -178,9 +180,13 @@ class Classifier:
         assert descriptors is not None
         return combine(shape_log_probabilities(self.shape_head, descriptors, views), probabilities, float(self.shape_head["weight"]))
 
-    def crops(self, picture: np.ndarray, boxes: np.ndarray) -> list[np.ndarray]:
-        """The training crops of ``boxes`` (x1, y1, x2, y2 rows)."""
-        return [crop_box(picture, x1, y1, x2 - x1, y2 - y1, self.margin) for x1, y1, x2, y2 in boxes]
+    def crops(self, picture: np.ndarray, boxes: np.ndarray, views: Sequence[str | None] | None = None) -> list[np.ndarray]:
+        """The training crops of ``boxes`` (x1, y1, x2, y2 rows) of ``views`` pictures, cut as training cut them."""
+        views = list(views) if views is not None else [None] * len(boxes)
+        return [
+            classifier_crop(picture, x1, y1, x2 - x1, y2 - y1, self.margin, view, self.wire_frame)
+            for (x1, y1, x2, y2), view in zip(boxes, views, strict=True)
+        ]
 
     def in_order(self, probabilities: np.ndarray, order: tuple[str, ...]) -> np.ndarray:
         """Columns rearranged into ``order`` (DEFECTS / VIEWS), whatever order the checkpoint used."""
@@ -336,7 +342,7 @@ class InferencePipeline:
             message = f"No defect model serves {view} pictures; activate a general defect model or one for {view}."
             return PictureResult(item.name, wire_id, view, error=message, ref=item.ref)
         defect_probabilities = defect_model.in_order(
-            defect_model.probabilities(defect_model.crops(picture, boxes), [view] * len(boxes)), DEFECTS
+            defect_model.probabilities(defect_model.crops(picture, boxes, [view] * len(boxes)), [view] * len(boxes)), DEFECTS
         )
         clock.add("defect", started)
         predictions = []

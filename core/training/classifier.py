@@ -256,6 +256,7 @@ def setup(
         "image_size": config.image_size,
         "margin": config.margin,
         "whole_image": config.whole_image,
+        "wire_frame": config.wire_frame and config.model_type == "defect",
         "shape": shape.meta,
         "shape_head": shape.head,
         "config": to_json(config),

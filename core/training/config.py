@@ -131,6 +131,11 @@ class ClassifierConfig:
         low=0.0,
         high=1.0,
     )
+    wire_frame: bool = _opt(
+        False,
+        "Defect model only: frame each box on the wire traced inside it before cropping, the same for annotated and "
+        "detected boxes, so the crop does not depend on who drew the box.",
+    )
     shape_refit: bool = _opt(
         True,
         "Defect model only: once training ends, fit the stored wire-shape classifier again on the training and validation "
@@ -168,6 +173,12 @@ class DefectConfig(ClassifierConfig):
     batch: int = _opt(16, "Pictures per batch; halved automatically after a CUDA out-of-memory error.", low=1, high=1024)
     pass_oversample: int = _opt(20, "How many times each PASS crop is repeated per epoch, each with fresh augmentation.", low=1, high=1000)
     shape_features: bool = _opt(True, "Defect model only: add the traced wire-shape descriptor (bend, loop heights) beside the CNN.")
+    # On since the real-data cross-validation (docs/training.md): detected boxes sit 20-50 px off the annotators'.
+    wire_frame: bool = _opt(
+        True,
+        "Defect model only: frame each box on the wire traced inside it before cropping, the same for annotated and "
+        "detected boxes, so the crop does not depend on who drew the box.",
+    )
     # 1.0 since the real-data cross-validation (docs/training.md): a network trained from scratch on a few
     # dozen real wires is at chance, so any weight it gets only adds noise to the shape classifier.
     shape_weight: float = _opt(

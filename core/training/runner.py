@@ -82,7 +82,9 @@ def prepare(model_type: str, config: AnyConfig, data: Snapshot | Path, datasets_
     folder = _dataset_folder(datasets_dir, model_type, config, snapshot)
     if isinstance(config, DetectionConfig):
         return prepare_yolo(snapshot, folder)
-    return prepare_crops(snapshot, folder, classifier_task(model_type), margin=config.margin, whole_image=config.whole_image)
+    return prepare_crops(
+        snapshot, folder, classifier_task(model_type), margin=config.margin, whole_image=config.whole_image, framed=config.wire_frame
+    )
 
 
 def train(

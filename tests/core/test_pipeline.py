@@ -41,7 +41,8 @@ def test_classifier_crops_are_the_training_crops(models: TinyModels, pipeline: I
     record = records_from_synthetic([sample])[0]
     picture = np.asarray(PILImage.open(sample.path).convert("RGB"))
     x, y, w, h = sample.box
-    crop = pipeline.defect_model.crops(picture, np.array([[x, y, x + w, y + h]]))[0]
+    assert pipeline.defect_model.wire_frame  # the default: both cut the box framed on its traced wire
+    crop = pipeline.defect_model.crops(picture, np.array([[x, y, x + w, y + h]]), [record.boxes[0].view])[0]
     prepared = next((models.crops["defect"]).glob(f"*/{sample.defect}/{output_name(record, record.boxes[0].view)}-0.png"))
     assert np.array_equal(crop, np.asarray(PILImage.open(prepared).convert("RGB")))
     assert pipeline.defect_model.margin == 0.15 and pipeline.defect_model.image_size == 48
