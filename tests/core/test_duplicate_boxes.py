@@ -34,3 +34,14 @@ def test_separate_loops_in_one_picture_are_all_kept_most_confident_first():
 def test_no_boxes_and_one_box_pass_through():
     assert suppress_duplicates(np.zeros((0, 5), dtype=np.float32)).shape == (0, 5)
     assert suppress_duplicates(rows((1, 1, 5, 5, 0.5))).tolist() == [[1, 1, 5, 5, 0.5]]
+
+
+def test_a_picture_keeps_its_best_unsure_loop_and_only_that_one() -> None:
+    from core.inspection.inference import keep_confident
+
+    sure, other, unsure, weak = (10, 10, 90, 40, 0.8), (200, 10, 290, 40, 0.3), (10, 10, 90, 40, 0.12), (200, 10, 290, 40, 0.07)
+    # Loops at the threshold are all kept, nothing below it joins them.
+    assert keep_confident(rows(sure, other, weak), 0.25).tolist() == rows(sure, other).tolist()
+    # No loop reaches the threshold: the most confident one alone, so the wire still gets a verdict.
+    assert keep_confident(rows(weak, unsure), 0.25).tolist() == rows(unsure).tolist()
+    assert keep_confident(np.zeros((0, 5), np.float32), 0.25).shape == (0, 5)
