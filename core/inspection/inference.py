@@ -55,7 +55,8 @@ def keep_confident(rows: np.ndarray, threshold: float) -> np.ndarray:
     kept = rows[rows[:, 4] >= threshold]
     if len(kept) or not len(rows):
         return kept
-    return rows[np.argmax(rows[:, 4])][None, :]
+    best: np.ndarray = rows[[int(np.argmax(rows[:, 4]))]]
+    return best
 
 
 def suppress_duplicates(rows: np.ndarray, overlap: float = DUPLICATE_OVERLAP) -> np.ndarray:
