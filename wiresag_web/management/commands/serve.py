@@ -96,7 +96,9 @@ class Command(BaseCommand):
         finally:
             for process in processes.values():
                 if process.poll() is None:
-                    process.send_signal(signal.SIGINT)
+                    # SIGTERM, not SIGINT: a process started in the background (nohup, a script's "&", some
+                    # service managers) ignores SIGINT, and daphne then ran on until it was killed 20 s later.
+                    process.terminate()
             deadline = time.monotonic() + 20
             for process in processes.values():
                 try:
