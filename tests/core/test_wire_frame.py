@@ -11,14 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from core.data.prepare import classifier_crop, crop_box, read_rgb8, wire_frame
 from interop.formats import legacy
 
 REAL_DEV = Path(__file__).resolve().parents[3] / "shared" / "samples" / "real-dev"
-
-pytestmark = pytest.mark.skipif(not (REAL_DEV / "annotations.db").is_file(), reason="../shared/samples/real-dev is missing")
 
 
 def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,8 +19,12 @@ from tests.live_fixtures import children, free_port, process_env
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def start_serve(settings, log: Path, *args: str, ignore_sigint: bool = False) -> tuple[subprocess.Popen[bytes], int]:  # type: ignore[no-untyped-def]
-    """``manage.py serve`` on a free port, answering; ``ignore_sigint`` starts it as nohup, ``&`` in a script or a service manager do."""
+@contextmanager
+def running_serve(settings, log: Path, *args: str, ignore_sigint: bool = False) -> Iterator[tuple[subprocess.Popen[bytes], int]]:  # type: ignore[no-untyped-def]
+    """``manage.py serve`` on a free port, answering; killed on the way out if the test left it running.
+
+    ``ignore_sigint`` starts it as nohup, ``&`` in a script or a service manager do.
+    """
     port = free_port()
     serve = subprocess.Popen(
         [sys.executable, str(django_settings.BASE_DIR / "manage.py"), "serve", "--port", str(port), *args],
@@ -29,28 +35,37 @@ def start_serve(settings, log: Path, *args: str, ignore_sigint: bool = False) ->
         start_new_session=True,
         preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None,  # noqa: PLW1509
     )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=5) as answer:
-                assert answer.status == 200
-                return serve, port
-        except OSError:
-            if serve.poll() is not None or time.monotonic() > deadline:
-                serve.kill()
-                raise AssertionError(log.read_text()) from None
-            time.sleep(0.3)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=5) as answer:
+                    assert answer.status == 200
+                    break
+            except OSError:
+                assert serve.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.3)
+        yield serve, port
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait(timeout=10)
 
 
-def alive(pids: list[int]) -> list[int]:
-    return [pid for pid in pids if Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]]
+def stops_whole(serve: subprocess.Popen[bytes], web: list[int], log: Path) -> float:
+    """Wait for ``serve`` to end cleanly with all its web processes; return how long it took."""
+    begun = time.monotonic()
+    assert serve.wait(timeout=30) == 0, log.read_text()
+    took = time.monotonic() - begun
+    time.sleep(0.5)
+    assert [pid for pid in web if Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]] == []
+    return took
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_several_web_processes_share_one_port_and_end_with_serve(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     log = tmp_path / "serve.log"
-    serve, port = start_serve(settings, log, "--no-worker", "--web-processes", "3")
-    try:
+    with running_serve(settings, log, "--no-worker", "--web-processes", "3") as (serve, port):
         web = children(serve.pid)
         assert len(web) == 3, log.read_text()
         # Every web process holds the shared listening socket, and all answer: 30 requests in a row succeed.
@@ -58,29 +73,14 @@ def test_several_web_processes_share_one_port_and_end_with_serve(settings, tmp_p
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=5) as answer:
                 assert answer.status == 200
         serve.send_signal(signal.SIGINT)
-        assert serve.wait(timeout=30) == 0
-        time.sleep(0.5)
-        assert alive(web) == []
-    finally:
-        if serve.poll() is None:
-            serve.kill()
-            serve.wait(timeout=10)
+        stops_whole(serve, web, log)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_serve_started_in_the_background_stops_at_once_on_sigterm(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Started with SIGINT ignored (nohup, a script's ``&``), the web server ignored serve's SIGINT: stopping took the 20 s kill."""
     log = tmp_path / "serve.log"
-    serve, _ = start_serve(settings, log, "--no-worker", ignore_sigint=True)
-    try:
+    with running_serve(settings, log, "--no-worker", ignore_sigint=True) as (serve, _):
         web = children(serve.pid)
-        begun = time.monotonic()
         serve.terminate()
-        assert serve.wait(timeout=30) == 0
-        assert time.monotonic() - begun < 10, log.read_text()  # the web server stopped on its own, not killed after 20 s
-        time.sleep(0.5)
-        assert alive(web) == []
-    finally:
-        if serve.poll() is None:
-            serve.kill()
-            serve.wait(timeout=10)
+        assert stops_whole(serve, web, log) < 10, log.read_text()  # the web server stopped on its own, not killed after 20 s
