@@ -97,7 +97,9 @@ def image_annotations(request: HttpRequest, image_id: int) -> HttpResponse:
     if isinstance(base_revision, bool) or not isinstance(base_revision, int) or base_revision < 0:
         return _bad_request("base_revision must be the revision the page loaded (a whole number).")
     history_after = body.get("history_after")
-    if history_after is not None and (isinstance(history_after, bool) or not isinstance(history_after, int)):
+    if history_after is not None and (
+        isinstance(history_after, bool) or not isinstance(history_after, int) or not 0 <= history_after < 2**63
+    ):
         return _bad_request("history_after must be the id of the newest change the page shows (a whole number), or left out.")
     raw_boxes = body.get("boxes")
     if not isinstance(raw_boxes, list):

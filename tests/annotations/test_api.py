@@ -224,4 +224,7 @@ def test_a_save_answers_only_the_changes_after_the_newest_one_the_page_shows(cli
         url(image), json.dumps({"base_revision": 2, "boxes": boxes, "history_after": "all"}), content_type="application/json"
     )
     assert refused.status_code == 400 and "history_after must be the id of the newest change" in refused.json()["error"]
+    for out_of_range in (-1, 2**63):  # beyond any id: refused before the database sees it (PostgreSQL would fail on it)
+        body = json.dumps({"base_revision": 2, "boxes": boxes, "history_after": out_of_range})
+        assert client_in.put(url(image), body, content_type="application/json").status_code == 400
     assert Image.objects.get(pk=image.pk).annotation_revision == 2  # refused before anything was saved
