@@ -58,6 +58,14 @@ def epochs_of(messages: list[dict[str, Any]]) -> list[int]:
     return [message["epoch"] for message in messages if message["type"] == "epoch"]
 
 
+def wait_for_first_epoch(run: TrainingRun, seconds: float, poll: float = 0.2) -> None:
+    """Until the worker has stored the run's first epoch; fails after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not EpochMetric.objects.filter(run=run).exists():
+        assert time.monotonic() < deadline, f"no epoch finished within {seconds:.0f} s"
+        time.sleep(poll)
+
+
 def test_worker_trains_two_epochs_whose_events_reach_the_browser(  # type: ignore[no-untyped-def]
     deployment, queue_view_run, start_worker, engineer, final_statuses
 ) -> None:
@@ -82,10 +90,7 @@ def test_pause_resume_and_cancel_each_take_effect_within_a_batch(  # type: ignor
 ) -> None:
     run = queue_view_run(epochs=200, patience=0)
     start_worker()
-    deadline = time.monotonic() + 60
-    while not EpochMetric.objects.filter(run=run).exists():
-        assert time.monotonic() < deadline, "no epoch finished within a minute"
-        time.sleep(0.2)
+    wait_for_first_epoch(run, 60, poll=0.2)
     run.request_pause(engineer)
     paused = wait_for_status(run, {RunStatus.PAUSED}, timeout=30)
     paused_at = EpochMetric.objects.filter(run=run).count()
@@ -113,10 +118,7 @@ def test_a_killed_worker_leaves_the_run_interrupted_and_resumable_without_traini
 ) -> None:
     run = queue_view_run(epochs=4, patience=0)
     worker = start_worker()
-    deadline = time.monotonic() + 60
-    while not EpochMetric.objects.filter(run=run).exists():
-        assert time.monotonic() < deadline, "no epoch finished within a minute"
-        time.sleep(0.1)
+    wait_for_first_epoch(run, 60, poll=0.1)
     worker.kill()
     killed_at = EpochMetric.objects.filter(run=run).count()
     assert killed_at < 4, "the tiny run finished before it could be killed"
@@ -155,10 +157,7 @@ def test_an_inspection_does_not_wait_behind_a_training_run(  # type: ignore[no-u
         activate(version, engineer, reason="quick-queue test")
     run = queue_view_run(epochs=500, patience=0)
     start_worker()
-    deadline = time.monotonic() + 90
-    while not EpochMetric.objects.filter(run=run).exists():
-        assert time.monotonic() < deadline, "the training never started"
-        time.sleep(0.2)
+    wait_for_first_epoch(run, 90, poll=0.2)
     job = start_inspection(image_ids=list(Image.objects.values_list("pk", flat=True)), conf_threshold=0.001, user=engineer)
     deadline = time.monotonic() + 120
     while not (status := read_status(INSPECTION, job.id)).finished:
