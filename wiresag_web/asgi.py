@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -24,3 +25,9 @@ application = ProtocolTypeRouter(
         "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Everything loaded so far lives as long as the server. Frozen, the collector stops walking those
+# ~160,000 objects: its full passes under load took 100-150 ms each (a stalled save every
+# ~10 s), and take 10-20 ms now (bench/bench_annotations.py prints the effect on p99).
+gc.collect()
+gc.freeze()
