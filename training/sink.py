@@ -57,8 +57,11 @@ class DatabaseSink:
         """Store the epoch, then announce it with the run's own estimate of the time left.
 
         The trainer's ``eta_seconds`` is not used: the page snapshot reads the same estimate
-        from the stored epochs, so the time shown does not jump on a reconnect.
+        from the stored epochs, so the time shown does not jump on a reconnect. A replayed epoch
+        (see ``EpochEvent``) is stored and announced only if its row is missing.
         """
+        if event.replayed and EpochMetric.objects.filter(run_id=self.run_id, epoch=event.epoch).exists():
+            return
         with transaction.atomic():
             row, _ = EpochMetric.objects.update_or_create(
                 run_id=self.run_id,

@@ -426,11 +426,13 @@ def train_classifier(
         metrics = {"train/loss": train_loss, "val/loss": prediction.loss, **{f"val/{k}": v for k, v in evaluation.scalars().items()}}
         metrics["val/best_" + config.selection_metric] = state.best_score
         state.history.append({"epoch": state.epoch, **metrics})
-        save_atomically(checkpoint_state(t, state), last_path)
         if tensorboard is not None and (state.epoch % config.samples_every == 0 or state.epoch == config.epochs):
             _log_samples(t, tensorboard, state.epoch, prediction, evaluation)
         seconds = time.monotonic() - started
+        # The epoch is recorded before ``last.pt`` says it is done: a kill between the two redoes
+        # the epoch on resume (its record is then replaced), where the other order would lose it.
         sink.on_epoch(EpochEvent(state.epoch, config.epochs, metrics, learning_rate, seconds, None, memory_snapshot(device)))
+        save_atomically(checkpoint_state(t, state), last_path)
     if stopped_early:
         sink.on_log("info", f"Early stopping: {config.selection_metric} did not improve for {config.patience} epochs.")
 

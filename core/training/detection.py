@@ -14,6 +14,7 @@ finished epoch resumable with ``resume=True``.
 
 from __future__ import annotations
 
+import csv
 import shutil
 import time
 from dataclasses import dataclass
@@ -61,6 +62,29 @@ def epoch_metrics(trainer: Any) -> dict[str, float]:
     return metrics
 
 
+def recorded_epoch(results_csv: Path, epoch: int, epochs: int) -> EpochEvent | None:
+    """Epoch ``epoch`` (from 1) as Ultralytics wrote it to ``results.csv``, as a replayed event.
+
+    The row is written before ``last.pt``, so the epoch a resume starts after is always there;
+    the last row of that number wins (an epoch redone after an earlier kill has two).
+    """
+    if not results_csv.is_file():
+        return None
+    with results_csv.open(newline="", encoding="utf-8") as handle:
+        rows = [{key.strip(): value.strip() for key, value in row.items() if key} for row in csv.DictReader(handle)]
+    numbered = [(int(float(row["epoch"])), row) for row in rows if row.get("epoch")]
+    mine = [row for number, row in numbered if number == epoch]
+    if not mine:
+        return None
+    row = mine[-1]
+    before = [float(r["time"]) for number, r in numbered if number == epoch - 1 and r.get("time")]
+    metrics = {key: float(value) for key, value in row.items() if key.startswith("train/") and value}
+    metrics.update({tag: float(row[name]) for name, tag in _METRIC_TAGS.items() if row.get(name)})
+    learning_rate = float(row["lr/pg0"]) if row.get("lr/pg0") else None
+    seconds = float(row["time"]) - (before[-1] if before else 0.0) if row.get("time") else 0.0
+    return EpochEvent(epoch, epochs, metrics, learning_rate, seconds, replayed=True)
+
+
 class SinkCallbacks:
     """Ultralytics callbacks that turn the trainer's state into our events."""
 
@@ -79,6 +103,10 @@ class SinkCallbacks:
         self.batch = 0
         if self.first_epoch is None:
             self.first_epoch = trainer.epoch
+            if trainer.epoch > 0:  # resumed: Ultralytics saves last.pt before its epoch-end callback
+                replay = recorded_epoch(Path(trainer.save_dir) / "results.csv", trainer.epoch, trainer.epochs)
+                if replay is not None:
+                    self.sink.on_epoch(replay)
 
     def on_train_batch_end(self, trainer: Any) -> None:
         self.batch += 1

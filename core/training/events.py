@@ -16,7 +16,12 @@ StopKind = Literal["pause", "cancel"]
 
 @dataclass(frozen=True)
 class EpochEvent:
-    """The state at the end of one epoch (``epoch`` counts from 1)."""
+    """The state at the end of one epoch (``epoch`` counts from 1).
+
+    ``replayed``: an epoch the trainer had already finished and saved before it was stopped, sent
+    again when the run resumes (a worker killed between its checkpoint and its sink's write would
+    otherwise lose that epoch's record). A sink that kept it the first time ignores it.
+    """
 
     epoch: int
     epochs: int
@@ -25,6 +30,7 @@ class EpochEvent:
     seconds: float = 0.0
     eta_seconds: float | None = None
     memory: dict[str, float] = field(default_factory=dict)
+    replayed: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"type": "epoch", **asdict(self)}

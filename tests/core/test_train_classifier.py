@@ -154,6 +154,31 @@ def test_stop_within_one_batch_then_resume_continues(snapshot, tmp_path):
     assert [step for step, _ in scalars(tmp_path, "train/loss")] == [1, 2, 3]
 
 
+class DiesRecording(RecordingSink):
+    """A worker killed while it records epoch ``epoch`` (the exception stands in for the kill)."""
+
+    def __init__(self, epoch: int) -> None:
+        super().__init__()
+        self.dies_at = epoch
+
+    def on_epoch(self, event):
+        if event.epoch == self.dies_at:
+            raise SystemExit("killed")
+        super().on_epoch(event)
+
+
+def test_a_worker_killed_while_recording_an_epoch_trains_it_again_on_resume(snapshot, tmp_path):
+    config = load_config("view", overrides={"epochs": 3, "image_size": 48, "batch": 8})
+    with pytest.raises(SystemExit):
+        train("view", config, snapshot, tmp_path, DiesRecording(epoch=2))
+    # last.pt does not claim an epoch whose record was never written...
+    assert torch.load(tmp_path / "weights" / "last.pt", weights_only=True)["epoch"] == 1
+    resumed = RecordingSink()
+    train("view", config, snapshot, tmp_path, resumed, resume=True)
+    # ...so the resume trains it again and every epoch reaches the sink.
+    assert [e.epoch for e in resumed.epochs] == [2, 3]
+
+
 def test_per_view_defect_model_learns_from_its_view_only(snapshot, tmp_path):
     config = load_config("defect", overrides={"epochs": 1, "image_size": 48, "batch": 8, "pass_oversample": 1, "view_scope": "TOP"})
     result = train("defect", config, snapshot, tmp_path, RecordingSink())

@@ -12,6 +12,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from core.data import synthetic
 from core.data.dataset import records_from_synthetic, split_records
 from core.training.config import load_config
+from core.training.detection import recorded_epoch
 from core.training.events import RecordingSink, StopRequested
 from core.training.runner import train
 from core.training.startweights import DETECTION_COPY, StartingWeights
@@ -58,8 +59,48 @@ def test_stop_within_one_batch_leaves_last_pt_resumable(snapshot, tmp_path):
 
     resumed = RecordingSink()
     result = train("detection", config(), snapshot, tmp_path, resumed, resume=True)
-    assert [e.epoch for e in resumed.epochs] == [2]
+    # Epoch 1 comes again, marked replayed (a sink that kept it ignores it), then epoch 2 is trained.
+    assert [(e.epoch, e.replayed) for e in resumed.epochs] == [(1, True), (2, False)]
     assert result.best_checkpoint.exists()
+
+
+class DiesRecording(RecordingSink):
+    """A worker killed while it records epoch ``epoch`` (the exception stands in for the kill)."""
+
+    def __init__(self, epoch: int) -> None:
+        super().__init__()
+        self.dies_at = epoch
+
+    def on_epoch(self, event):
+        super().on_epoch(event)
+        if event.epoch == self.dies_at:
+            raise SystemExit("killed")
+
+
+def test_a_resume_replays_the_epoch_a_killed_worker_may_not_have_recorded(snapshot, tmp_path):
+    # Ultralytics writes last.pt before the epoch-end callback: a kill between them loses the record.
+    dying = DiesRecording(epoch=2)
+    with pytest.raises(SystemExit):
+        train("detection", config(epochs=3), snapshot, tmp_path, dying)
+    resumed = RecordingSink()
+    train("detection", config(epochs=3), snapshot, tmp_path, resumed, resume=True)
+    assert [(e.epoch, e.replayed) for e in resumed.epochs] == [(2, True), (3, False)]
+    replayed, seen = resumed.epochs[0], dying.epochs[-1]
+    assert replayed.metrics.keys() == seen.metrics.keys()
+    assert replayed.metrics == pytest.approx(seen.metrics, rel=1e-5)  # results.csv keeps 6 digits
+    assert replayed.learning_rate == pytest.approx(seen.learning_rate, rel=1e-5) and replayed.seconds > 0
+
+
+def test_recorded_epoch_takes_the_last_row_of_that_epoch(tmp_path):
+    results = tmp_path / "results.csv"
+    results.write_text(
+        "epoch,time,train/box_loss,metrics/mAP50(B),lr/pg0\n1,10.5,3.0,0.1,0.001\n2,21.0,2.5,0.2,0.002\n2,30.0,2.4,0.3,0.003\n"
+    )
+    event = recorded_epoch(results, 2, 5)
+    assert event is not None and event.replayed and (event.epoch, event.epochs) == (2, 5)
+    assert event.metrics == {"train/box_loss": 2.4, "val/mAP50": 0.3}
+    assert event.learning_rate == 0.003 and event.seconds == pytest.approx(19.5)
+    assert recorded_epoch(results, 3, 5) is None and recorded_epoch(tmp_path / "none.csv", 1, 5) is None
 
 
 def test_ultralytics_trains_with_our_xray_augmentations(snapshot, tmp_path):

@@ -243,6 +243,22 @@ def test_sink_writes_epochs_and_throttles_progress() -> None:
 
 
 @pytest.mark.django_db
+def test_a_replayed_epoch_fills_a_missing_row_and_leaves_a_kept_one_alone() -> None:
+    """On resume a trainer sends its last saved epoch again: a worker killed before its row committed lost it."""
+    run = make_run()
+    TrainingRun.objects.claim(run.pk, "w1")
+    sink = DatabaseSink(run.pk, "w1")
+    sink.on_epoch(EpochEvent(epoch=1, epochs=4, metrics={"train/loss": 1.5}, seconds=8.0))
+    events = RunEvent.objects.filter(run=run).count()
+    sink.on_epoch(EpochEvent(epoch=1, epochs=4, metrics={"train/loss": 9.9}, seconds=1.0, replayed=True))
+    assert EpochMetric.objects.get(run=run, epoch=1).metrics == {"train/loss": 1.5}
+    assert RunEvent.objects.filter(run=run).count() == events  # nothing announced twice
+    sink.on_epoch(EpochEvent(epoch=2, epochs=4, metrics={"train/loss": 1.1}, seconds=7.0, replayed=True))
+    assert EpochMetric.objects.get(run=run, epoch=2).metrics == {"train/loss": 1.1}
+    assert event_types(run)[events:] == ["epoch"]
+
+
+@pytest.mark.django_db
 def test_sink_reads_the_control_at_most_twice_a_second(engineer, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
     run = make_run()
     TrainingRun.objects.claim(run.pk, "w1")
