@@ -212,7 +212,17 @@ def while_training(own: list[int]) -> None:
             )
 
 
+def machine_speed() -> str:
+    """How fast this machine is right now: a shared VM's speed drifts, and the latencies with it."""
+    import hashlib
+
+    start = time.perf_counter()
+    hashlib.pbkdf2_hmac("sha256", b"password", b"salt", 1_000_000)
+    return f"machine speed now: PBKDF2-SHA256 with 1,000,000 iterations in {time.perf_counter() - start:.2f} s (one login's work)"
+
+
 def main() -> None:
+    print(machine_speed())
     own = fill_database()
     if "--while-training" in sys.argv:
         while_training(own)
