@@ -88,9 +88,12 @@ def wait_for(env: dict[str, str], run: int, done: Any, seconds: float) -> dict[s
 
 
 def kill_mid_run_and_resume(env: dict[str, str], workers: list[subprocess.Popen[bytes]]) -> dict[str, Any]:
-    """Kill the worker (host) training a long run after its first epoch; the run is reaped, resumed elsewhere, finished."""
+    """Kill the worker (host) training a long run after its second epoch; the run is reaped, resumed elsewhere, finished.
+
+    After two recorded epochs a checkpoint exists (an epoch is recorded just before last.pt claims it).
+    """
     run = json.loads(manage(env, "shell", "-c", LONG_RUN).strip().splitlines()[-1])
-    state = wait_for(env, run, lambda s: s["status"] == "running" and len(s["epochs"]) >= 1, 120)
+    state = wait_for(env, run, lambda s: s["status"] == "running" and len(s["epochs"]) >= 2, 120)
     assert state["status"] == "running" and state["epochs"], state
     holder = int(state["worker"].rpartition(":")[2])
     victim = next(w for w in workers if holder in descendants(w.pid))

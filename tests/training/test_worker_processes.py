@@ -16,10 +16,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import torch
 from django.conf import settings as django_settings
 from django.utils import timezone
 
 from core.training.classifier import resumed_message
+from core.training.layout import WEIGHTS_DIR
 from tests.live_fixtures import children, free_port, process_env
 from training import models
 from training.models import EpochMetric, RunLogLine, RunStatus, TrainingRun
@@ -102,6 +104,10 @@ def test_killing_the_cluster_main_process_ends_all_its_processes_and_the_run_res
     run.refresh_from_db()
     killed_at = EpochMetric.objects.filter(run=run).count()
     assert run.status == RunStatus.RUNNING and killed_at < 4
+    # An epoch is recorded before last.pt claims it: killed in between, the checkpoint is one epoch behind.
+    last = run.folder / WEIGHTS_DIR / "last.pt"
+    checkpoint_epoch = int(torch.load(last, weights_only=True)["epoch"]) if last.is_file() else 0
+    assert killed_at - checkpoint_epoch in (0, 1), (killed_at, checkpoint_epoch)
     # Nobody renews the heartbeat. Once it is overdue the reaper sees that the worker's process is
     # gone and interrupts the run, well before the lease alone would have run out.
     overdue = timezone.now() + timedelta(seconds=models.STALE_HEARTBEAT_SECONDS + 1)
@@ -114,7 +120,8 @@ def test_killing_the_cluster_main_process_ends_all_its_processes_and_the_run_res
     start_worker()
     finished = wait_for_status(run, {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
     assert finished.status == RunStatus.SUCCEEDED, (finished.error, finished.traceback)
-    assert RunLogLine.objects.filter(run=run, message=resumed_message(killed_at, 4)).exists()
+    resumed = RunLogLine.objects.filter(run=run, message=resumed_message(checkpoint_epoch, 4)).exists()
+    assert resumed == (checkpoint_epoch > 0)  # from the checkpoint; with none yet, from the start
     assert list(EpochMetric.objects.filter(run=run).values_list("epoch", flat=True)) == [1, 2, 3, 4]
 
 
