@@ -109,7 +109,7 @@ async def save_loop(
 
     Like the annotate page, each save asks only for the changes after the newest one it holds
     (``history_after``); ``whole_history`` sends the body the page sent before, which got the last 100 back.
-    The timed saves start when every annotator has logged in: a login is 0.26 s of PBKDF2 on this CPU,
+    The timed saves start when every annotator has logged in: a login is about 0.23 s of PBKDF2 on this CPU,
     and 20 at once would be a login storm measured as slow saves.
     """
     client = await async_client(base)
