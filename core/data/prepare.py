@@ -198,8 +198,9 @@ def crop_box(picture: np.ndarray, x: float, y: float, width: float, height: floa
     return picture[y0 : max(y1, y0 + 1), x0 : max(x1, x0 + 1)]
 
 
-#: How an annotator frames a wire loop, measured on real-dev: about 5 % of the span beyond the bonds along
-#: the wire, and across it the loop's own extent with 15 % to spare, at least a third of the span.
+#: How the defect model frames a wire loop before cropping it (chosen by its cross-validation on real-dev):
+#: about 5 % of the span beyond the bonds along the wire, and across it the loop's own extent with 15 % to
+#: spare, at least a third of the span. (Annotators frame TOP loops looser; see ``inference.SNAP_FRAMING``.)
 FRAME_ALONG, FRAME_ACROSS, FRAME_LEAST = 1.1, 1.3, 0.33
 #: A trace this weak against its crop's background is no wire (flat or noisy crops give 1.2-1.9; the
 #: real-dev crops 3.7 and more, annotated or detected): the box then stays as drawn.
@@ -207,15 +208,25 @@ FRAME_MIN_CONTRAST = 2.5
 
 
 def wire_frame(
-    picture: np.ndarray, x: float, y: float, width: float, height: float, margin: float, view: str
+    picture: np.ndarray,
+    x: float,
+    y: float,
+    width: float,
+    height: float,
+    margin: float,
+    view: str,
+    framing: tuple[float, float, float] = (FRAME_ALONG, FRAME_ACROSS, FRAME_LEAST),
 ) -> tuple[float, float, float, float]:
     """The box drawn again around the wire traced inside it, as an annotator would frame that wire.
 
     A detector's box may sit 20-50 px off an annotator's; measures taken in the crop then change
     with it (the trace runs into a lead or stops short). Framing every box, annotated or detected,
     on its own traced wire makes the crop the same whoever drew the box. Without a usable trace
-    (fewer than 8 points, or too faint to be a wire) the box stays as it is.
+    (fewer than 8 points, or too faint to be a wire) the box stays as it is. ``framing`` is
+    (along, across, least): the traced extent along the wire times ``along``; across it, the extent
+    times ``across`` but at least ``least`` times the span.
     """
+    along, across, least = framing
     from core.shape.wireshape import trace
 
     traced = trace(crop_box(picture, x, y, width, height, margin), view)
@@ -227,9 +238,9 @@ def wire_frame(
     extent_x, extent_y = float(xs.max() - xs.min()), float(ys.max() - ys.min())
     span = max(extent_x, extent_y)
     if extent_x >= extent_y:
-        new_width, new_height = extent_x * FRAME_ALONG, max(extent_y * FRAME_ACROSS, FRAME_LEAST * span)
+        new_width, new_height = extent_x * along, max(extent_y * across, least * span)
     else:
-        new_width, new_height = max(extent_x * FRAME_ACROSS, FRAME_LEAST * span), extent_y * FRAME_ALONG
+        new_width, new_height = max(extent_x * across, least * span), extent_y * along
     centre_x, centre_y = float(xs.max() + xs.min()) / 2, float(ys.max() + ys.min()) / 2
     return centre_x - new_width / 2, centre_y - new_height / 2, new_width, new_height
 

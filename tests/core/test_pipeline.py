@@ -148,3 +148,21 @@ def test_a_defect_network_without_a_say_is_not_run_and_the_answer_is_the_same(mo
     classifier.shape_head["weight"] = 0.5  # a network with a say runs
     with pytest.raises(AssertionError, match="the network ran"):
         classifier.probabilities(crops, views)
+
+
+def test_top_boxes_are_reported_snapped_to_their_wire_and_nothing_else_changes(models: TinyModels, pipeline: InferencePipeline) -> None:
+    from core.inspection.inference import snapped_box
+
+    as_detected = InferencePipeline(models.detection, models.view, models.defect, conf_threshold=0.001, max_detections=3, snap_boxes=False)
+    items = list(pictures_in_folder(models.pictures))
+    snapped, raw = pipeline.run(items), as_detected.run(items)
+    moved = 0
+    for item, picture_snapped, picture_raw in zip(items, snapped.pictures, raw.pictures, strict=True):
+        picture = np.asarray(PILImage.open(item.path).convert("RGB"))
+        for box, detected in zip(picture_snapped.boxes, picture_raw.boxes, strict=True):
+            row = np.array([detected.x1, detected.y1, detected.x2, detected.y2, detected.detection_confidence])
+            assert np.allclose([box.x1, box.y1, box.x2, box.y2], snapped_box(picture, row, picture_raw.view or "")[:4])
+            assert (box.view, box.defect, box.defect_probabilities) == (detected.view, detected.defect, detected.defect_probabilities)
+            assert box.detection_confidence == detected.detection_confidence
+            moved += (box.x1, box.y1, box.x2, box.y2) != (detected.x1, detected.y1, detected.x2, detected.y2)
+    assert moved, "no TOP box was snapped to its wire"
