@@ -220,7 +220,9 @@ def dataset_stats() -> DatasetStats:
 # than a page should. The web process keeps the last count and serves it while it is younger than
 # STATISTICS_MAX_AGE_SECONDS; an older one is still served at once, and counted again in a thread
 # beside it (one at a time), so only the very first view waits for a count. "Count again now"
-# (``fresh``) counts before answering.
+# (``fresh``) counts before answering. One count runs at a time in the process, and a view that had
+# to wait takes the count that began after it asked: a hundred "Count again now" at once cost at
+# most two counts, not a hundred (a hostile or impatient user cannot pile counts onto the server).
 
 logger = logging.getLogger("wiresag.statistics")
 
@@ -231,15 +233,24 @@ class _Summary:
     monotonic: float = 0.0
     refreshing: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Held while counting: one count at a time.
+    counting: threading.Lock = field(default_factory=threading.Lock)
 
 
 _summary = _Summary()
 
 
-def _count_and_keep() -> DatasetStats:
-    stats = dataset_stats()
-    with _summary.lock:
-        _summary.stats, _summary.monotonic = stats, time.monotonic()
+def _count_and_keep(asked_at: float | None = None) -> DatasetStats:
+    """Count and keep the summary; a caller who asked at ``asked_at`` takes a count that began after that."""
+    with _summary.counting:
+        with _summary.lock:
+            kept, began = _summary.stats, _summary.monotonic
+        if kept is not None and asked_at is not None and began >= asked_at:
+            return kept  # counted while this caller waited, with everything saved before it asked
+        began = time.monotonic()
+        stats = dataset_stats()
+        with _summary.lock:
+            _summary.stats, _summary.monotonic = stats, began
     return stats
 
 
@@ -260,14 +271,15 @@ def current_stats(*, fresh: bool = False, background: bool = True) -> DatasetSta
     A kept summary older than ``STATISTICS_MAX_AGE_SECONDS`` is returned as it is while a thread
     counts again (``background=False`` counts before returning instead: the tests' way).
     """
+    asked_at = time.monotonic()
     with _summary.lock:
-        kept, age = _summary.stats, time.monotonic() - _summary.monotonic
+        kept, age = _summary.stats, asked_at - _summary.monotonic
         stale = kept is not None and age > settings.STATISTICS_MAX_AGE_SECONDS
         start_refresh = stale and background and not _summary.refreshing
         if start_refresh:
             _summary.refreshing = True
     if kept is None or fresh or (stale and not background):
-        return _count_and_keep()
+        return _count_and_keep(asked_at)
     if start_refresh:
         threading.Thread(target=_refresh, name="wiresag-statistics", daemon=True).start()
     return kept

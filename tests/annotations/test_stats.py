@@ -133,3 +133,41 @@ def test_an_old_summary_is_served_at_once_and_counted_again_in_a_thread(transact
             thread.join(timeout=30)
     settings.STATISTICS_MAX_AGE_SECONDS = 3600
     assert current_stats().box_count == 2  # ... and the new count kept for the next view
+
+
+def test_many_count_again_now_at_once_share_one_count_that_includes_every_saved_box(transactional_db, make_image, monkeypatch):  # type: ignore[no-untyped-def]
+    """A hostile (or impatient) user firing "Count again now" in parallel cannot pile counts onto the server."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    from annotations import stats as module
+
+    add_box(make_image("w1_TOP.png"), "TOP", "SWEEP", width=5, height=5)
+    module.current_stats(fresh=True)
+    add_box(make_image("w2_TOP.png"), "TOP", "TOUCH", width=5, height=5)
+    counted = []
+    real = module.dataset_stats
+
+    def slow_count():  # type: ignore[no-untyped-def]
+        counted.append(threading.current_thread().name)
+        time.sleep(0.3)  # a big library: every other request arrives while this count runs
+        return real()
+
+    monkeypatch.setattr(module, "dataset_stats", slow_count)
+    answers = []
+
+    def view() -> None:
+        try:
+            answers.append(module.current_stats(fresh=True).box_count)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=view, name=f"viewer-{n}") for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert answers == [2] * 8  # every answer holds the box saved before it asked
+    assert len(counted) <= 2, counted  # one count, or two when a view asked just after the first began
