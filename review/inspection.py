@@ -168,6 +168,34 @@ def start_preannotation(
     return status
 
 
+def start_again(kind: str, job_id: str, user: Actor = None) -> JobStatus:
+    """Queue a failed job again as a new job with the same pictures, models and settings.
+
+    A worker killed half way (or a machine that went down) leaves a job *failed* with "Start it again";
+    this is that, in one click, without choosing everything again. Only a failed job runs again (a
+    done one has its report; a queued or running one is still on its way). Its uploaded zip is copied,
+    so the old job's files can expire on their own.
+    """
+    import shutil
+
+    old = read_status(kind, job_id)
+    if old.state != "failed":
+        raise PredictionUnavailable(f"Only a job that failed or stopped can be run again; this one is {old.state}.")
+    spec = read_job(kind, job_id)
+    try:
+        _versions_by_slot(spec)  # a deleted model version is said now, not in another failed job
+    except PredictionUnavailable as missing:
+        raise PredictionUnavailable(f"{str(missing).split(';')[0]}; choose the models again on the Inspect page.") from None
+    upload = job_dir(kind, job_id) / "upload.zip"
+    if "archive" in spec and not upload.is_file():
+        raise PredictionUnavailable("This job's zip is gone (old jobs' files are removed); upload the zip again on the Inspect page.")
+    status = _new_job(kind, {**spec, "again_of": job_id}, user, len(spec.get("image_ids", [])))
+    if "archive" in spec:
+        shutil.copyfile(upload, job_dir(kind, status.id) / "upload.zip")
+    _enqueue(kind, status)
+    return status
+
+
 # --- running jobs (in the worker) -----------------------------------------------------------------
 
 

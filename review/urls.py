@@ -13,5 +13,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("inspect/compare", review_views.compare, name="compare"),
     path("jobs/<str:kind>/<str:job_id>/", review_views.job, name="job"),
     path("jobs/<str:kind>/<str:job_id>/status", review_views.job_status, name="job_status"),
+    path("jobs/<str:kind>/<str:job_id>/again", review_views.job_again, name="job_again"),
     path("inspect/<str:job_id>/download.<str:fmt>", review_views.download, name="download"),
 ]

@@ -13,7 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.roles import role_required
+from accounts.roles import has_role, role_required
 from annotations.choices import ModelType
 from annotations.models import Image
 from core.inspection.verdicts import DEFAULT_RULE, RULE_LABELS, RULES
@@ -29,6 +29,7 @@ from review.inspection import (
     list_jobs,
     read_status,
     report_of,
+    start_again,
     start_inspection,
     start_preannotation,
 )
@@ -181,7 +182,7 @@ def _status_or_404(kind: str, job_id: str) -> JobStatus:
 @role_required("annotator")
 def job(request: HttpRequest, kind: str, job_id: str) -> HttpResponse:
     status = _status_or_404(kind, job_id)
-    context: dict[str, Any] = {"status": status, "kind": kind}
+    context: dict[str, Any] = {"status": status, "kind": kind, "can_run_again": has_role(request.user, "engineer")}
     if kind == INSPECTION and status.state == "done":
         report = report_of(job_id)
         context.update(
@@ -191,6 +192,20 @@ def job(request: HttpRequest, kind: str, job_id: str) -> HttpResponse:
             others=[j for j in list_jobs(INSPECTION) if j.id != job_id and j.state == "done"],
         )
     return render(request, "review/job.html", context)
+
+
+@role_required("engineer")
+@require_POST
+def job_again(request: HttpRequest, kind: str, job_id: str) -> HttpResponse:
+    """Run a failed job again (same pictures, models and settings) as a new job, and show that one."""
+    _status_or_404(kind, job_id)
+    try:
+        status = start_again(kind, job_id, user=request.user)
+    except PredictionUnavailable as error:
+        messages.error(request, str(error))
+        return redirect("review:job", kind=kind, job_id=job_id)
+    messages.info(request, f"Started again as {status.id}.")
+    return redirect("review:job", kind=kind, job_id=status.id)
 
 
 @role_required("annotator")

@@ -185,3 +185,69 @@ def test_infer_command_refuses_a_missing_folder(db, tmp_path: Path) -> None:  # 
 
     with pytest.raises(CommandError, match="does not exist"):
         call_command("infer", str(tmp_path / "nothing"), "--output", str(tmp_path / "r.csv"))
+
+
+def _killed_half_way(job_id: str) -> None:
+    """What a worker killed half way leaves: a running status that stopped moving long ago."""
+    import os
+    import time
+
+    from core import filejobs
+    from review.inspection import INTERRUPTED_AFTER_SECONDS, root
+
+    status = read_status(INSPECTION, job_id)
+    status.state, status.done, status.message = "running", 1, "Inspecting."
+    filejobs.write_status(root(INSPECTION), status)
+    long_ago = time.time() - INTERRUPTED_AFTER_SECONDS - 5
+    os.utime(job_dir(INSPECTION, job_id) / "status.json", (long_ago, long_ago))
+
+
+def test_an_inspection_whose_worker_was_killed_runs_again_in_one_click(  # type: ignore[no-untyped-def]
+    client, engineer, annotator, library, active_set, models: TinyModels
+) -> None:
+    from django.urls import reverse
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for sample in models.samples[:2]:
+            archive.writestr(f"lotA/{sample.filename}", sample.path.read_bytes())
+    buffer.seek(0)
+    for started in (
+        start_inspection(image_ids=[i.pk for i in library], conf_threshold=0.001, rule="worst", label="night"),
+        start_inspection(archive=buffer, archive_name="batch.zip", conf_threshold=0.001),
+    ):
+        _killed_half_way(started.id)
+        client.force_login(engineer)
+        page = client.get(reverse("review:job", args=[INSPECTION, started.id])).content.decode()
+        assert "the worker running it was stopped" in page and 'id="run-again"' in page
+        client.force_login(annotator)
+        assert client.post(reverse("review:job_again", args=[INSPECTION, started.id])).status_code == 403
+        client.force_login(engineer)
+        response = client.post(reverse("review:job_again", args=[INSPECTION, started.id]))
+        again_id = response.url.rstrip("/").split("/")[-1]
+        assert again_id != started.id and response.url == reverse("review:job", args=[INSPECTION, again_id])
+        old_spec = json.loads((job_dir(INSPECTION, started.id) / "job.json").read_text())
+        new_spec = json.loads((job_dir(INSPECTION, again_id) / "job.json").read_text())
+        assert new_spec == {**old_spec, "again_of": started.id}
+        run_inspection(again_id)
+        status = read_status(INSPECTION, again_id)
+        assert status.state == "done" and status.done == status.total == (4 if "image_ids" in old_spec else 2), status.message
+        assert read_status(INSPECTION, started.id).state == "failed"  # the old job stays as it was
+
+
+def test_only_a_failed_job_runs_again_and_a_deleted_model_is_said_first(client, engineer, library, active_set) -> None:  # type: ignore[no-untyped-def]
+    from django.urls import reverse
+
+    client.force_login(engineer)
+    done = start_inspection(image_ids=[i.pk for i in library], conf_threshold=0.001)
+    run_inspection(done.id)
+    response = client.post(reverse("review:job_again", args=[INSPECTION, done.id]), follow=True)
+    assert "Only a job that failed or stopped can be run again; this one is done." in response.content.decode()
+    failed = start_inspection(image_ids=[i.pk for i in library], conf_threshold=0.001)
+    _killed_half_way(failed.id)
+    ModelVersion.objects.filter(pk=active_set["defect"].pk).delete()
+    jobs_before = len(list(job_dir(INSPECTION, failed.id).parent.iterdir()))
+    response = client.post(reverse("review:job_again", args=[INSPECTION, failed.id]), follow=True)
+    assert "The defect version chosen for this job was deleted; choose the models again on the Inspect page." in response.content.decode()
+    assert len(list(job_dir(INSPECTION, failed.id).parent.iterdir())) == jobs_before  # no job was made
+    assert client.post(reverse("review:job_again", args=[INSPECTION, ".."])).status_code == 404
