@@ -30,7 +30,7 @@ from typing import Any
 
 from core.jsonfile import write_atomically
 
-_JOB_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
+_JOB_ID = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}")
 #: Progress is written at most this often (each write is a file replace).
 PROGRESS_SECONDS = 0.5
 
@@ -81,7 +81,7 @@ def new_job_id(local_time: datetime | None = None) -> str:
 
 def job_dir(root: Path, job_id: str) -> Path:
     """The job's folder; the id is checked so that a URL can never point outside ``root``."""
-    if not _JOB_ID.match(job_id):
+    if not _JOB_ID.fullmatch(job_id):
         raise JobNotFound(job_id)
     return root / job_id
 
@@ -104,9 +104,9 @@ def read_status(root: Path, job_id: str, cut_off: CutOff | None = None) -> JobSt
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         quiet = time.time() - path.stat().st_mtime
-    except (OSError, ValueError):
+        status = JobStatus(**{k: v for k, v in data.items() if k in JobStatus.__dataclass_fields__})
+    except (OSError, ValueError, TypeError, AttributeError):  # unreadable, not JSON, or not a status (damaged by hand)
         raise JobNotFound(job_id) from None
-    status = JobStatus(**{k: v for k, v in data.items() if k in JobStatus.__dataclass_fields__})
     if cut_off is not None and status.state in cut_off.states and quiet > cut_off.seconds:
         status.state, status.message = "failed", cut_off.sentence
     return status

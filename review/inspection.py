@@ -88,10 +88,12 @@ def list_jobs(kind: str, limit: int = 20) -> list[JobStatus]:
 
 
 def report_of(job_id: str) -> InspectionReport:
+    """The finished inspection's report; ``JobNotFound`` when it is gone or damaged (cut short, edited by hand)."""
     path = job_dir(INSPECTION, job_id) / "report.json"
-    if not path.is_file():
-        raise JobNotFound(job_id)
-    return load_report(path)
+    try:
+        return load_report(path)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise JobNotFound(job_id) from None
 
 
 # --- creating jobs --------------------------------------------------------------------------------
@@ -168,6 +170,18 @@ def start_preannotation(
     return status
 
 
+def _well_formed(spec: object) -> bool:
+    """A job.json as ``start_inspection`` / ``start_preannotation`` write it: versions by slot, and picture ids or a zip."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("versions"), dict):
+        return False
+    if not all(isinstance(slot, str) and type(pk) is int for slot, pk in spec["versions"].items()):
+        return False
+    ids = spec.get("image_ids")
+    if ids is None:
+        return "archive" in spec
+    return isinstance(ids, list) and all(type(pk) is int for pk in ids)
+
+
 def start_again(kind: str, job_id: str, user: Actor = None) -> JobStatus:
     """Queue a failed job again as a new job with the same pictures, models and settings.
 
@@ -181,13 +195,20 @@ def start_again(kind: str, job_id: str, user: Actor = None) -> JobStatus:
     old = read_status(kind, job_id)
     if old.state != "failed":
         raise PredictionUnavailable(f"Only a job that failed or stopped can be run again; this one is {old.state}.")
-    spec = read_job(kind, job_id)
+    damaged = PredictionUnavailable("This job's files are damaged, so it cannot run again; start it anew on the Inspect page.")
+    try:
+        spec = read_job(kind, job_id)
+    except (OSError, ValueError):
+        raise damaged from None
+    if not _well_formed(spec):
+        raise damaged
     try:
         _versions_by_slot(spec)  # a deleted model version is said now, not in another failed job
     except PredictionUnavailable as missing:
         raise PredictionUnavailable(f"{str(missing).split(';')[0]}; choose the models again on the Inspect page.") from None
     upload = job_dir(kind, job_id) / "upload.zip"
-    if "archive" in spec and not upload.is_file():
+    # The app writes the zip itself, never a link: one that is a link (or gone) is not followed.
+    if "archive" in spec and (upload.is_symlink() or not upload.is_file()):
         raise PredictionUnavailable("This job's zip is gone (old jobs' files are removed); upload the zip again on the Inspect page.")
     status = _new_job(kind, {**spec, "again_of": job_id}, user, len(spec.get("image_ids", [])))
     if "archive" in spec:

@@ -184,7 +184,11 @@ def job(request: HttpRequest, kind: str, job_id: str) -> HttpResponse:
     status = _status_or_404(kind, job_id)
     context: dict[str, Any] = {"status": status, "kind": kind, "can_run_again": has_role(request.user, "engineer")}
     if kind == INSPECTION and status.state == "done":
-        report = report_of(job_id)
+        try:
+            report = report_of(job_id)
+        except JobNotFound:
+            context["report_missing"] = "This inspection's report is gone or damaged; run the inspection again on the Inspect page."
+            return render(request, "review/job.html", context)
         context.update(
             report=report,
             counts=report.counts(),
