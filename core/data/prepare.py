@@ -207,6 +207,43 @@ FRAME_ALONG, FRAME_ACROSS, FRAME_LEAST = 1.1, 1.3, 0.33
 FRAME_MIN_CONTRAST = 2.5
 
 
+#: Where the wire traced in a box lies in the picture: (left, right, top, bottom) of its centre line.
+Extent = tuple[float, float, float, float]
+
+
+def traced_extent(picture: np.ndarray, x: float, y: float, width: float, height: float, margin: float, view: str) -> Extent | None:
+    """The extent of the wire traced in the box plus ``margin``; None without a usable trace (too short or too faint)."""
+    from core.shape.wireshape import trace
+
+    traced = trace(crop_box(picture, x, y, width, height, margin), view)
+    points = traced.points
+    if len(points) < 8 or traced.contrast < FRAME_MIN_CONTRAST:
+        return None
+    xs = points[:, 0] + np.floor(max(x - margin * width, 0))
+    ys = points[:, 1] + np.floor(max(y - margin * height, 0))
+    return float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max())
+
+
+def frame_extent(
+    extent: Extent, framing: tuple[float, float, float] = (FRAME_ALONG, FRAME_ACROSS, FRAME_LEAST)
+) -> tuple[float, float, float, float]:
+    """A box (x, y, width, height) around a traced extent; ``framing`` is (along, across, least).
+
+    Along the wire: the traced length times ``along``; across it: the traced extent times ``across``,
+    but at least ``least`` times the span.
+    """
+    along, across, least = framing
+    left, right, top, bottom = extent
+    extent_x, extent_y = right - left, bottom - top
+    span = max(extent_x, extent_y)
+    if extent_x >= extent_y:
+        new_width, new_height = extent_x * along, max(extent_y * across, least * span)
+    else:
+        new_width, new_height = max(extent_x * across, least * span), extent_y * along
+    centre_x, centre_y = (left + right) / 2, (top + bottom) / 2
+    return centre_x - new_width / 2, centre_y - new_height / 2, new_width, new_height
+
+
 def wire_frame(
     picture: np.ndarray,
     x: float,
@@ -222,35 +259,32 @@ def wire_frame(
     A detector's box may sit 20-50 px off an annotator's; measures taken in the crop then change
     with it (the trace runs into a lead or stops short). Framing every box, annotated or detected,
     on its own traced wire makes the crop the same whoever drew the box. Without a usable trace
-    (fewer than 8 points, or too faint to be a wire) the box stays as it is. ``framing`` is
-    (along, across, least): the traced extent along the wire times ``along``; across it, the extent
-    times ``across`` but at least ``least`` times the span.
+    (fewer than 8 points, or too faint to be a wire) the box stays as it is. ``framing``: see
+    ``frame_extent``.
     """
-    along, across, least = framing
-    from core.shape.wireshape import trace
-
-    traced = trace(crop_box(picture, x, y, width, height, margin), view)
-    points = traced.points
-    if len(points) < 8 or traced.contrast < FRAME_MIN_CONTRAST:
-        return x, y, width, height
-    xs = points[:, 0] + np.floor(max(x - margin * width, 0))
-    ys = points[:, 1] + np.floor(max(y - margin * height, 0))
-    extent_x, extent_y = float(xs.max() - xs.min()), float(ys.max() - ys.min())
-    span = max(extent_x, extent_y)
-    if extent_x >= extent_y:
-        new_width, new_height = extent_x * along, max(extent_y * across, least * span)
-    else:
-        new_width, new_height = max(extent_x * across, least * span), extent_y * along
-    centre_x, centre_y = float(xs.max() + xs.min()) / 2, float(ys.max() + ys.min()) / 2
-    return centre_x - new_width / 2, centre_y - new_height / 2, new_width, new_height
+    extent = traced_extent(picture, x, y, width, height, margin, view)
+    return (x, y, width, height) if extent is None else frame_extent(extent, framing)
 
 
 def classifier_crop(
-    picture: np.ndarray, x: float, y: float, width: float, height: float, margin: float, view: str | None, framed: bool
+    picture: np.ndarray,
+    x: float,
+    y: float,
+    width: float,
+    height: float,
+    margin: float,
+    view: str | None,
+    framed: bool,
+    extent: Extent | None = None,
 ) -> np.ndarray:
-    """A classifier's crop of one box: the box itself, or (``framed``, defect model) the box framed on its wire."""
+    """A classifier's crop of one box: the box itself, or (``framed``, defect model) the box framed on its wire.
+
+    ``extent``: the wire already traced in this box with this ``margin`` (``traced_extent``), so it is not traced twice.
+    """
     if framed:
-        x, y, width, height = wire_frame(picture, x, y, width, height, margin, view or "TOP")
+        x, y, width, height = (
+            frame_extent(extent) if extent is not None else wire_frame(picture, x, y, width, height, margin, view or "TOP")
+        )
     return crop_box(picture, x, y, width, height, margin)
 
 

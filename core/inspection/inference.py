@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from core.data.augment import classifier_transform
-from core.data.prepare import classifier_crop, wire_frame
+from core.data.prepare import Extent, classifier_crop, frame_extent, traced_extent
 from core.imaging.decode import UnreadableImage, open_image, to_rgb8
 from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, ModelUnavailable, PictureInput
 from core.inspection.reports import InspectionReport
@@ -70,16 +70,22 @@ def keep_confident(rows: np.ndarray, threshold: float) -> np.ndarray:
     return best
 
 
-def snapped_box(picture: np.ndarray, row: np.ndarray, view: str) -> np.ndarray:
+def snapped_box(picture: np.ndarray, row: np.ndarray, view: str, extent: Extent | None | bool = True) -> np.ndarray:
     """``row`` (x1, y1, x2, y2, ...) with its box snapped to the traced wire for a view in ``SNAP_FRAMING``.
 
-    Without a usable trace, or for another view, the box stays as detected. The result lies inside the picture.
+    ``extent``: the wire already traced in this box (``traced_extent`` with ``SNAP_MARGIN``), None when it
+    gave no usable trace; left out, it is traced here. Without a usable trace, or for another view, the
+    box stays as detected. The result lies inside the picture.
     """
     framing = SNAP_FRAMING.get(view)
     if framing is None:
         return row
     x1, y1, x2, y2 = (float(v) for v in row[:4])
-    x, y, width, height = wire_frame(picture, x1, y1, x2 - x1, y2 - y1, SNAP_MARGIN, view, framing)
+    if extent is True:
+        extent = traced_extent(picture, x1, y1, x2 - x1, y2 - y1, SNAP_MARGIN, view)
+    if not isinstance(extent, tuple):
+        return row
+    x, y, width, height = frame_extent(extent, framing)
     rows, cols = picture.shape[:2]
     snapped = np.array(row, dtype=float)
     snapped[:4] = [max(x, 0.0), max(y, 0.0), min(x + width, float(cols)), min(y + height, float(rows))]
@@ -220,12 +226,22 @@ class Classifier:
         assert descriptors is not None
         return combine(shape_log_probabilities(self.shape_head, descriptors, views), probabilities, float(self.shape_head["weight"]))
 
-    def crops(self, picture: np.ndarray, boxes: np.ndarray, views: Sequence[str | None] | None = None) -> list[np.ndarray]:
-        """The training crops of ``boxes`` (x1, y1, x2, y2 rows) of ``views`` pictures, cut as training cut them."""
+    def crops(
+        self,
+        picture: np.ndarray,
+        boxes: np.ndarray,
+        views: Sequence[str | None] | None = None,
+        extents: Sequence[Extent | None] | None = None,
+    ) -> list[np.ndarray]:
+        """The training crops of ``boxes`` (x1, y1, x2, y2 rows) of ``views`` pictures, cut as training cut them.
+
+        ``extents``: the wires already traced in these boxes with this model's ``margin`` (used when it frames crops).
+        """
         views = list(views) if views is not None else [None] * len(boxes)
+        known = list(extents) if extents is not None else [None] * len(boxes)
         return [
-            classifier_crop(picture, x1, y1, x2 - x1, y2 - y1, self.margin, view, self.wire_frame)
-            for (x1, y1, x2, y2), view in zip(boxes, views, strict=True)
+            classifier_crop(picture, x1, y1, x2 - x1, y2 - y1, self.margin, view, self.wire_frame, extent)
+            for (x1, y1, x2, y2), view, extent in zip(boxes[:, :4], views, known, strict=True)
         ]
 
     def in_order(self, probabilities: np.ndarray, order: tuple[str, ...]) -> np.ndarray:
@@ -391,13 +407,21 @@ class InferencePipeline:
         if defect_model is None:
             message = f"No defect model serves {view} pictures; activate a general defect model or one for {view}."
             return PictureResult(item.name, wire_id, view, error=message, ref=item.ref)
-        defect_probabilities = defect_model.in_order(
-            defect_model.probabilities(defect_model.crops(picture, boxes, [view] * len(boxes)), [view] * len(boxes)), DEFECTS
+        # The wire is traced once per box: for the snapped box and, when it frames the same way, the defect crop.
+        extents = (
+            [traced_extent(picture, x1, y1, x2 - x1, y2 - y1, SNAP_MARGIN, view) for x1, y1, x2, y2 in boxes]
+            if self.snap_boxes and view in SNAP_FRAMING
+            else None
         )
+        shared = extents if defect_model.wire_frame and defect_model.margin == SNAP_MARGIN else None
+        crops = defect_model.crops(picture, boxes, [view] * len(boxes), shared)
+        defect_probabilities = defect_model.in_order(defect_model.probabilities(crops, [view] * len(boxes)), DEFECTS)
         clock.add("defect", started)
         predictions = []
-        for row, box_view, view_row, defect_row in zip(detections, box_views, view_probabilities, defect_probabilities, strict=True):
-            x1, y1, x2, y2, confidence = snapped_box(picture, row, view) if self.snap_boxes else row
+        for index, (row, box_view, view_row, defect_row) in enumerate(
+            zip(detections, box_views, view_probabilities, defect_probabilities, strict=True)
+        ):
+            x1, y1, x2, y2, confidence = snapped_box(picture, row, view, extents[index]) if extents is not None else row
             best = int(defect_row.argmax())
             predictions.append(
                 BoxPrediction(
