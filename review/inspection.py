@@ -14,6 +14,7 @@ polling it never reads half a file.
 from __future__ import annotations
 
 import logging
+import os
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
@@ -170,6 +171,10 @@ def start_preannotation(
     return status
 
 
+#: Written into a failed job's folder when it is run again: the new job's id.
+AGAIN_MARKER = "run-again"
+
+
 def _well_formed(spec: object) -> bool:
     """A job.json as ``start_inspection`` / ``start_preannotation`` write it: versions by slot, and picture ids or a zip."""
     if not isinstance(spec, dict) or not isinstance(spec.get("versions"), dict):
@@ -210,9 +215,23 @@ def start_again(kind: str, job_id: str, user: Actor = None) -> JobStatus:
     # The app writes the zip itself, never a link: one that is a link (or gone) is not followed.
     if "archive" in spec and (upload.is_symlink() or not upload.is_file()):
         raise PredictionUnavailable("This job's zip is gone (old jobs' files are removed); upload the zip again on the Inspect page.")
-    status = _new_job(kind, {**spec, "again_of": job_id}, user, len(spec.get("image_ids", [])))
-    if "archive" in spec:
-        shutil.copyfile(upload, job_dir(kind, status.id) / "upload.zip")
+    # Once only: a double click (or a second engineer) gets the job already started, not a second one.
+    marker = job_dir(kind, job_id) / AGAIN_MARKER
+    try:
+        descriptor = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except FileExistsError:
+        started = marker.read_text(encoding="utf-8").strip() if not marker.is_symlink() else ""
+        raise PredictionUnavailable(f"This job was already run again{f' as {started}' if started else ''}; see the job list.") from None
+    try:
+        status = _new_job(kind, {**spec, "again_of": job_id}, user, len(spec.get("image_ids", [])))
+        if "archive" in spec:
+            shutil.copyfile(upload, job_dir(kind, status.id) / "upload.zip")
+        os.write(descriptor, status.id.encode())
+    except BaseException:
+        os.close(descriptor)
+        marker.unlink(missing_ok=True)
+        raise
+    os.close(descriptor)
     _enqueue(kind, status)
     return status
 

@@ -193,17 +193,39 @@ def test_a_tampered_slot_name_is_escaped_in_the_sentence(client, engineer) -> No
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; version chosen" in page
 
 
-def test_a_double_click_makes_two_jobs(client, engineer) -> None:  # type: ignore[no-untyped-def]
-    """Documents today's behaviour (not a protection): two posts of the button queue two new jobs.
-
-    The old job stays failed, so nothing marks it as already run again; each click runs the pictures once more.
-    """
+def test_a_double_click_runs_the_job_again_once_and_says_where(client, engineer) -> None:  # type: ignore[no-untyped-def]
     job = _failed(INSPECTION, {"versions": {}, "image_ids": [1, 2]}, total=2)
     client.force_login(engineer)
     before = _jobs(INSPECTION)
     first, second = (client.post(_again(INSPECTION, job.id)) for _ in range(2))
-    assert first.status_code == second.status_code == 302 and first.url != second.url
-    assert len(_jobs(INSPECTION)) == len(before) + 2
+    again_id = first.url.rstrip("/").split("/")[-1]
+    assert first.status_code == 302 and again_id not in before
+    assert second.status_code == 302 and second.url == reverse("review:job", args=[INSPECTION, job.id])
+    said = [str(m) for m in get_messages(second.wsgi_request)]
+    assert said[-1] == f"This job was already run again as {again_id}; see the job list.", said
+    assert _jobs(INSPECTION) == before | {again_id}
+
+
+def test_a_run_again_that_fails_half_way_can_be_tried_once_more(client, engineer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The once-only marker is kept only when the new job was made: a disk that fails while the zip is copied
+    leaves the old job as it was, to be run again later."""
+    import shutil
+
+    job = _failed(INSPECTION, {"versions": {}, "archive": "batch.zip"})
+    (root(INSPECTION) / job.id / "upload.zip").write_bytes(b"PK")
+    real_copy = shutil.copyfile
+
+    def full_disk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfile", full_disk)
+    client.force_login(engineer)
+    with pytest.raises(OSError, match="No space left"):
+        client.post(_again(INSPECTION, job.id))
+    assert not (root(INSPECTION) / job.id / "run-again").exists()
+    monkeypatch.setattr(shutil, "copyfile", real_copy)
+    assert client.post(_again(INSPECTION, job.id)).status_code == 302
+    assert (root(INSPECTION) / job.id / "run-again").read_text().strip() in _jobs(INSPECTION)
 
 
 # --- a tampered or damaged job folder gives a sentence, not a 500 ---------------------------------------
