@@ -187,6 +187,17 @@ def _well_formed(spec: object) -> bool:
     return isinstance(ids, list) and all(type(pk) is int for pk in ids)
 
 
+def run_again_as(kind: str, job_id: str) -> str:
+    """The id of the job that runs this failed one again, or "" when it has not been run again."""
+    marker = job_dir(kind, job_id) / AGAIN_MARKER
+    try:
+        again = "" if marker.is_symlink() else marker.read_text(encoding="utf-8").strip()
+        job_dir(kind, again)  # a job id, not whatever a hand-edited file holds
+    except (OSError, ValueError, JobNotFound):
+        return ""
+    return again
+
+
 def start_again(kind: str, job_id: str, user: Actor = None) -> JobStatus:
     """Queue a failed job again as a new job with the same pictures, models and settings.
 
@@ -220,7 +231,7 @@ def start_again(kind: str, job_id: str, user: Actor = None) -> JobStatus:
     try:
         descriptor = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o644)
     except FileExistsError:
-        started = marker.read_text(encoding="utf-8").strip() if not marker.is_symlink() else ""
+        started = run_again_as(kind, job_id)
         raise PredictionUnavailable(f"This job was already run again{f' as {started}' if started else ''}; see the job list.") from None
     try:
         status = _new_job(kind, {**spec, "again_of": job_id}, user, len(spec.get("image_ids", [])))

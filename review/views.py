@@ -29,6 +29,7 @@ from review.inspection import (
     list_jobs,
     read_status,
     report_of,
+    run_again_as,
     start_again,
     start_inspection,
     start_preannotation,
@@ -183,6 +184,8 @@ def _status_or_404(kind: str, job_id: str) -> JobStatus:
 def job(request: HttpRequest, kind: str, job_id: str) -> HttpResponse:
     status = _status_or_404(kind, job_id)
     context: dict[str, Any] = {"status": status, "kind": kind, "can_run_again": has_role(request.user, "engineer")}
+    if status.state == "failed":
+        context["again_as"] = run_again_as(kind, job_id)
     if kind == INSPECTION and status.state == "done":
         try:
             report = report_of(job_id)

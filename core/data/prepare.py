@@ -245,25 +245,17 @@ def frame_extent(
 
 
 def wire_frame(
-    picture: np.ndarray,
-    x: float,
-    y: float,
-    width: float,
-    height: float,
-    margin: float,
-    view: str,
-    framing: tuple[float, float, float] = (FRAME_ALONG, FRAME_ACROSS, FRAME_LEAST),
+    picture: np.ndarray, x: float, y: float, width: float, height: float, margin: float, view: str
 ) -> tuple[float, float, float, float]:
     """The box drawn again around the wire traced inside it, as an annotator would frame that wire.
 
     A detector's box may sit 20-50 px off an annotator's; measures taken in the crop then change
     with it (the trace runs into a lead or stops short). Framing every box, annotated or detected,
     on its own traced wire makes the crop the same whoever drew the box. Without a usable trace
-    (fewer than 8 points, or too faint to be a wire) the box stays as it is. ``framing``: see
-    ``frame_extent``.
+    (fewer than 8 points, or too faint to be a wire) the box stays as it is.
     """
     extent = traced_extent(picture, x, y, width, height, margin, view)
-    return (x, y, width, height) if extent is None else frame_extent(extent, framing)
+    return (x, y, width, height) if extent is None else frame_extent(extent)
 
 
 def classifier_crop(

@@ -49,7 +49,7 @@ DUPLICATE_OVERLAP = 0.6
 #: their wires got no verdict; every X-ray is taken of a wire (docs/training.md, "Real pictures").
 LONE_LOOP_FLOOR = 0.05
 #: A reported box of these views is drawn again around the wire traced inside the detector's box, framed
-#: the way annotators frame that view: (along, across, least), see ``core.data.prepare.wire_frame``. The
+#: the way annotators frame that view: (along, across, least), see ``core.data.prepare.frame_extent``. The
 #: cpu-quick detector's TOP boxes sit loose around the thin wire (IoU with the annotator's box: median 0.69,
 #: 15 of 146 below 0.5); snapped, median 0.83 and 2 below 0.5 (real-dev, 3 seeds x 5 grouped folds; the
 #: framing fitted on each fold's training boxes came out the same in 13 of 15 folds); AP@0.5 TOP 0.872 -> 0.974
@@ -70,23 +70,22 @@ def keep_confident(rows: np.ndarray, threshold: float) -> np.ndarray:
     return best
 
 
-def snapped_box(picture: np.ndarray, row: np.ndarray, view: str, extent: Extent | None | bool = True) -> np.ndarray:
-    """``row`` (x1, y1, x2, y2, ...) with its box snapped to the traced wire for a view in ``SNAP_FRAMING``.
-
-    ``extent``: the wire already traced in this box (``traced_extent`` with ``SNAP_MARGIN``), None when it
-    gave no usable trace; left out, it is traced here. Without a usable trace, or for another view, the
-    box stays as detected. The result lies inside the picture.
-    """
-    framing = SNAP_FRAMING.get(view)
-    if framing is None:
+def snapped_box(picture: np.ndarray, row: np.ndarray, view: str) -> np.ndarray:
+    """``row`` (x1, y1, x2, y2, ...) with its box snapped to the wire traced in it, for a view in ``SNAP_FRAMING``."""
+    if view not in SNAP_FRAMING:
         return row
     x1, y1, x2, y2 = (float(v) for v in row[:4])
-    if extent is True:
-        extent = traced_extent(picture, x1, y1, x2 - x1, y2 - y1, SNAP_MARGIN, view)
-    if not isinstance(extent, tuple):
+    return snap_to(row, traced_extent(picture, x1, y1, x2 - x1, y2 - y1, SNAP_MARGIN, view), view, picture.shape)
+
+
+def snap_to(row: np.ndarray, extent: Extent | None, view: str, shape: tuple[int, ...]) -> np.ndarray:
+    """``row`` with its box framed on ``extent`` (the wire traced in it) as annotators frame ``view``, inside a
+    picture of ``shape``; without a usable trace (None), or for a view not in ``SNAP_FRAMING``, as detected."""
+    framing = SNAP_FRAMING.get(view)
+    if framing is None or extent is None:
         return row
     x, y, width, height = frame_extent(extent, framing)
-    rows, cols = picture.shape[:2]
+    rows, cols = shape[:2]
     snapped = np.array(row, dtype=float)
     snapped[:4] = [max(x, 0.0), max(y, 0.0), min(x + width, float(cols)), min(y + height, float(rows))]
     return snapped
@@ -421,7 +420,7 @@ class InferencePipeline:
         for index, (row, box_view, view_row, defect_row) in enumerate(
             zip(detections, box_views, view_probabilities, defect_probabilities, strict=True)
         ):
-            x1, y1, x2, y2, confidence = snapped_box(picture, row, view, extents[index]) if extents is not None else row
+            x1, y1, x2, y2, confidence = snap_to(row, extents[index], view, picture.shape) if extents is not None else row
             best = int(defect_row.argmax())
             predictions.append(
                 BoxPrediction(

@@ -322,3 +322,17 @@ def test_a_done_inspection_whose_report_is_gone_or_damaged_says_so_instead_of_a_
     response = _lenient(engineer).get(reverse("review:job", args=[INSPECTION, job.id]))
     assert response.status_code == 200
     assert "This inspection&#x27;s report is gone or damaged; run the inspection again on the Inspect page." in response.content.decode()
+
+
+def test_a_job_run_again_links_to_its_new_job_and_a_tampered_marker_is_ignored(client, engineer) -> None:  # type: ignore[no-untyped-def]
+    job = _failed(INSPECTION, {"versions": {}, "image_ids": [1]}, total=1)
+    client.force_login(engineer)
+    page = reverse("review:job", args=[INSPECTION, job.id])
+    assert 'id="run-again"' in client.get(page).content.decode()
+    again_id = client.post(_again(INSPECTION, job.id)).url.rstrip("/").split("/")[-1]
+    shown = client.get(page).content.decode()
+    assert f'Run again as <a href="{reverse("review:job", args=[INSPECTION, again_id])}">{again_id}</a>' in shown
+    assert 'id="run-again"' not in shown
+    (root(INSPECTION) / job.id / "run-again").write_text('../x"><script>', encoding="utf-8")
+    tampered = _lenient(engineer).get(page)
+    assert tampered.status_code == 200 and "<script>" not in tampered.content.decode()
