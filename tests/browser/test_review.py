@@ -87,3 +87,44 @@ def test_preannotate_review_by_keys_and_download_a_batch_report(chromium: Browse
     assert json.loads(contents["json"])["counts"]["pictures"] == 2
     assert load_workbook(io.BytesIO(contents["xlsx"])).sheetnames == ["Boxes", "Wires", "Summary"]
     page.close()
+
+
+def test_a_killed_inspection_runs_again_from_its_page(chromium: Browser, live_server, engineer, models: TinyModels) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
+    import os
+    import time
+
+    from core import filejobs
+    from review.inspection import INTERRUPTED_AFTER_SECONDS, read_status, root
+
+    for model_type in ("detection", "view", "defect"):
+        activate(register_version(model_type, getattr(models, model_type), metrics={"pass_recall": 1.0}), None, reason="browser test")
+    for sample in models.samples[:2]:
+        ingest_image(sample.path.read_bytes(), sample.filename, wire_group="lot1")
+    page = chromium.new_page()
+    login(page, live_server.url, "erik", PASSWORD)
+    page.goto(f"{live_server.url}/inspect/")
+    page.fill("input[name=conf]", "0.001")
+    page.click("#start-inspection")
+    expect(page.locator("#job-state")).to_have_text("queued")
+    killed = read_status(INSPECTION, page.url.rstrip("/").split("/")[-1])
+    # What a worker killed half way leaves: a running status that stopped moving ten minutes ago.
+    status = read_status(INSPECTION, killed.id)
+    status.state, status.done = "running", 1
+    filejobs.write_status(root(INSPECTION), status)
+    long_ago = time.time() - INTERRUPTED_AFTER_SECONDS - 5
+    os.utime(root(INSPECTION) / killed.id / "status.json", (long_ago, long_ago))
+
+    page.reload()
+    expect(page.locator("#job-state")).to_have_text("failed")
+    expect(page.locator("#job-message")).to_contain_text("the worker running it was stopped")
+    page.click("#run-again")
+    expect(page.locator("#job-state")).to_have_text("queued")
+    again = read_status(INSPECTION, page.url.rstrip("/").split("/")[-1])
+    assert again.id != killed.id and again.state == "queued"
+    run_inspection(again.id)  # what the django-q2 worker does
+    expect(page.locator("#job-state")).to_have_text("done", timeout=10_000)
+    expect(page.locator("#wires tbody tr")).to_have_count(1)
+    page.goto(f"{live_server.url}/jobs/{INSPECTION}/{killed.id}/")
+    expect(page.locator("#run-again-as a")).to_have_text(again.id)
+    expect(page.locator("#run-again")).to_have_count(0)
+    page.close()
