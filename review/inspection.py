@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
@@ -206,8 +207,6 @@ def start_again(kind: str, job_id: str, user: Actor = None) -> JobStatus:
     done one has its report; a queued or running one is still on its way). Its uploaded zip is copied,
     so the old job's files can expire on their own.
     """
-    import shutil
-
     old = read_status(kind, job_id)
     if old.state != "failed":
         raise PredictionUnavailable(f"Only a job that failed or stopped can be run again; this one is {old.state}.")
