@@ -6,9 +6,10 @@ A job is a folder ``<root>/<id>/`` holding ``job.json`` (what to run),
 download, and a page polling ``status.json`` needs no database schema.
 ``status.json`` is replaced atomically, so a reader never sees half a file.
 
-Ids start with their creation time (``YYYYMMDD-HHMMSS-xxxxxx``), so a listing
-sorted by name is newest first, and they are checked against that pattern before
-any path is built: a URL can never point outside ``root``.
+Ids are their creation time (``YYYYMMDD-HHMMSS-uuuuur``: the second, then the
+microsecond in five hex digits and one random one), so a listing sorted by name is
+newest first, also for jobs started within one second; ids are checked against
+that pattern before any path is built: a URL can never point outside ``root``.
 
 Plain Python: the apps hand these functions their folder and queue the work with
 django-q2 themselves (batch inspection and pre-annotation in ``review``, exports
@@ -20,8 +21,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -76,7 +77,9 @@ class JobStatus:
 
 
 def new_job_id(local_time: datetime | None = None) -> str:
-    return f"{(local_time or datetime.now()):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    """The creation time to the microsecond, and one random hex digit for two jobs of the same microsecond."""
+    moment = local_time or datetime.now()
+    return f"{moment:%Y%m%d-%H%M%S}-{moment.microsecond:05x}{secrets.randbelow(16):x}"
 
 
 def job_dir(root: Path, job_id: str) -> Path:
@@ -125,9 +128,17 @@ def new_job(
     root: Path, kind: str, spec: dict[str, Any], *, user: str = "", total: int = 0, local_time: datetime | None = None
 ) -> JobStatus:
     """Create the job's folder with its ``job.json`` and a queued ``status.json``."""
-    job_id = new_job_id(local_time)
-    folder = job_dir(root, job_id)
-    folder.mkdir(parents=True)
+    root.mkdir(parents=True, exist_ok=True)
+    for _ in range(64):  # the same microsecond twice (a clock given by the caller): another random digit
+        job_id = new_job_id(local_time)
+        folder = job_dir(root, job_id)
+        try:
+            folder.mkdir()
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise FileExistsError(f"No free job id in {root} for {local_time}.")
     write_atomically(folder / "job.json", spec)
     status = JobStatus(id=job_id, kind=kind, total=total, user=user, message="Waiting for a worker.")
     write_status(root, status)
