@@ -24,7 +24,7 @@ from django.db import transaction
 from accounts.users import Actor, recorded_user
 from annotations.choices import ModelType
 from core.training.config import ConfigError, parse_weights_reference
-from core.training.startweights import StartingWeights, WeightsRefused, state_dict_from_bytes
+from core.training.startweights import StartingWeights, WeightsRefused, check_detector, state_dict_from_bytes
 from registry.models import ModelVersion, WeightsFile
 from registry.versions import ModelFileMissing, RegistryError, file_of, models_dir
 from training.weights_sources import WeightsUnavailable
@@ -61,6 +61,11 @@ def _check_content(path: Path, kind: str, name: str) -> None:
         raise RegistryError(
             f"{name} is not a PyTorch .pt file (torch.save writes a zip archive); upload the detector's best.pt or last.pt."
         )
+    else:
+        try:
+            check_detector(path, name)  # Ultralytics unpickles it fully: only layers and tensors may be in it
+        except WeightsRefused as error:
+            raise RegistryError(str(error)) from None
 
 
 def store_upload(uploaded: UploadedFile, kind: str, user: Actor, note: str = "") -> WeightsFile:

@@ -28,7 +28,7 @@ from core.offline import import_yolo
 from core.training.config import DetectionConfig
 from core.training.device import memory_snapshot
 from core.training.events import EpochEvent, ProgressEvent, StopRequested, TrainingSink
-from core.training.startweights import StartingWeights, check_matches, own_file, verified_copy
+from core.training.startweights import StartingWeights, check_detector, check_matches, own_file, verified_copy
 
 PROGRESS_SECONDS = 1.0
 
@@ -202,7 +202,9 @@ def train_detection(
         if save_dir.exists():
             shutil.rmtree(save_dir)
         if starting_weights is not None:
-            model = YOLO(str(verified_copy(starting_weights, out_dir)))
+            copy = verified_copy(starting_weights, out_dir)
+            check_detector(copy, f"The starting weights {starting_weights.label} ({starting_weights.reference})")
+            model = YOLO(str(copy))
             sink.on_log("info", f"Started from {starting_weights.label} ({starting_weights.reference}); its checksum matched the store's.")
         else:
             model = YOLO(config.model)

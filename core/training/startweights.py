@@ -6,19 +6,25 @@ it was merely told about. The web app resolves the run's ``weights`` reference
 and the checksum recorded when it entered the store. Here the bytes are read
 once, hashed, and only those bytes are loaded: a classifier's state dict from
 memory with ``weights_only=True``, a YOLO file from a copy in the run's own
-folder (Ultralytics always unpickles). Plain Python, no Django.
+folder. Ultralytics always unpickles with ``weights_only=False``, so before it
+opens a detector file, ``check_detector`` reads the same bytes with an unpickler
+that can only rebuild network layers (without running their code), containers
+and tensors, and refuses anything else. Plain Python, no Django.
 """
 
 from __future__ import annotations
 
+import collections
 import hashlib
+import importlib
 import io
 import os
 import pickle
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import torch
@@ -141,3 +147,116 @@ def own_file(path: Path, folder: Path) -> Path:
     if path.is_symlink() or folder.resolve() not in resolved.parents or not resolved.is_file():
         raise WeightsRefused(f"{path} is not a file the run wrote into its own folder {folder}, so it was not loaded; start a new run.")
     return resolved
+
+
+#: What a detector checkpoint may call while it is unpickled: containers, tensors and numpy scalars.
+_DETECTOR_CALLS: dict[str, Any] = {
+    "collections.OrderedDict": collections.OrderedDict,
+    "builtins.set": set,
+    "__builtin__.set": set,
+    "builtins.frozenset": frozenset,
+    "__builtin__.frozenset": frozenset,
+    "torch.Size": tuple,
+    **dict.fromkeys(
+        (
+            "torch._utils._rebuild_tensor_v2",
+            "torch._utils._rebuild_parameter",
+            "torch._utils._rebuild_parameter_with_state",
+            "numpy.core.multiarray.scalar",
+            "numpy._core.multiarray.scalar",
+            "numpy.dtype",
+        ),
+        lambda *args, **kwargs: object(),
+    ),
+}
+#: Where the network layers of a detector checkpoint come from.
+_LAYER_MODULES = ("ultralytics.nn.", "torch.nn.modules.")
+
+
+class _Layer:
+    """A network layer as the check sees it: built without arguments (NEWOBJ) and given its state, never called."""
+
+    def __new__(cls, *args: Any) -> _Layer:
+        return object.__new__(cls)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise pickle.UnpicklingError(f"it calls the layer {type(self).__name__} with arguments, which runs its code")
+
+
+class _Named:
+    """A storage type or dtype a tensor names: a value, never called."""
+
+    def __new__(cls, *args: Any) -> _Named:
+        raise pickle.UnpicklingError(f"it calls {cls.__name__}, which a checkpoint only names")
+
+
+def _is_tensor_type(module: str, name: str) -> bool:
+    """``torch.FloatStorage``, ``torch.float16`` and the like: what a tensor's persistent id names."""
+    if module != "torch" or not name.isidentifier():
+        return False
+    import torch
+
+    found = getattr(torch, name, None)
+    return isinstance(found, torch.dtype) or (isinstance(found, type) and name.endswith("Storage"))
+
+
+def _is_layer(module: str, name: str) -> bool:
+    """``module.name`` is a network layer class defined in that module (not a function, a module or an alias)."""
+    if not module.startswith(_LAYER_MODULES) or not name.isidentifier():
+        return False
+    import torch
+
+    try:
+        found = getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return False
+    return isinstance(found, type) and issubclass(found, torch.nn.Module) and found.__module__ == module
+
+
+class _DetectorCheck(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        full = f"{module}.{name}"
+        if full in _DETECTOR_CALLS:
+            return _DETECTOR_CALLS[full]
+        if _is_tensor_type(module, name):
+            return type(full, (_Named,), {})
+        if _is_layer(module, name):
+            return type(full, (_Layer,), {})
+        raise pickle.UnpicklingError(f"it refers to {full}, which is neither a network layer nor a tensor")
+
+    def persistent_load(self, pid: Any) -> Any:
+        return None
+
+
+def check_detector(path: Path, label: str) -> None:
+    """Refuse a YOLO checkpoint unless unpickling it can only rebuild network layers, containers and tensors.
+
+    Ultralytics loads a detector with ``weights_only=False``: any object in the file is rebuilt,
+    so a planted file runs its code. Genuine checkpoints (``best.pt``, ``last.pt``) hold layers
+    rebuilt without calling them, their tensors and plain values; this reads the pickle with
+    stand-ins for those and refuses anything else before Ultralytics ever sees the file.
+    """
+    from core.offline import import_yolo
+
+    import_yolo()  # the layers' modules import Ultralytics: offline, and with Pillow's own Image.open
+    try:
+        with zipfile.ZipFile(path) as archive:
+            pickles = [name for name in archive.namelist() if name.count("/") == 1 and name.endswith("/data.pkl")]
+            if len(pickles) != 1:
+                raise pickle.UnpicklingError("it holds no single data.pkl")
+            data = archive.read(pickles[0])
+        checkpoint = _DetectorCheck(io.BytesIO(data)).load()
+    except zipfile.BadZipFile:
+        raise WeightsRefused(
+            f"{label} is not a PyTorch .pt file (torch.save writes a zip archive); upload the detector's best.pt or last.pt."
+        ) from None
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise WeightsRefused(
+            f"{label} cannot be loaded safely: {reason}. A detector's best.pt or last.pt holds only Ultralytics and torch layers "
+            "and their tensors; upload one written by Ultralytics' training."
+        ) from None
+    if not isinstance(checkpoint, dict) or not any(isinstance(checkpoint.get(key), _Layer) for key in ("model", "ema")):
+        raise WeightsRefused(
+            f"{label} holds no detector (no network under 'model' or 'ema'); upload the best.pt or last.pt of a YOLO training."
+        )

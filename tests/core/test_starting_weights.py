@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,74 @@ def test_a_stored_state_dict_loads_as_tensors(tmp_path: Path) -> None:
     path = tmp_path / "state.pt"
     torch.save(build_network("resnet18", 2).state_dict(), path)
     assert set(load_state_dict(stored(path))) == set(build_network("resnet18", 2).state_dict())
+
+
+def yolo_checkpoint(path: Path) -> Path:
+    """A detector file as Ultralytics writes one: the network object itself, pickled with its layers."""
+    from core.offline import import_yolo
+
+    model = import_yolo()("yolov8n.yaml").model
+    torch.save({"epoch": -1, "model": model, "ema": None, "train_args": {"imgsz": 64}, "date": "2026-12-06"}, path)
+    return path
+
+
+@pytest.mark.parametrize("planted_as", ["model", "ema", "train_args", "hook"])
+def test_a_planted_pickle_as_a_detector_is_refused_before_ultralytics_opens_it(planted_as: str, tmp_path: Path) -> None:
+    marker = tmp_path / "code-ran"
+    path = tmp_path / "store" / "best.pt"
+    path.parent.mkdir()
+    checkpoint: dict = {"model": None, "ema": None}
+    if planted_as == "hook":  # a real network, with the planted object hidden among its attributes
+        from core.offline import import_yolo
+
+        network = import_yolo()("yolov8n.yaml").model
+        network._forward_hooks[0] = MarkerOnLoad(marker)
+        checkpoint["model"] = network
+    else:
+        checkpoint[planted_as] = MarkerOnLoad(marker)
+    torch.save(checkpoint, path)
+    config = load_config("detection", "cpu-quick", overrides={"weights": "upload:1"})
+    with pytest.raises(WeightsRefused, match=r"best.pt \(upload:1\) cannot be loaded safely: it refers to __builtin__\.getattr"):
+        train_detection(
+            config, tmp_path / "data.yaml", tmp_path / "run", RecordingSink(), torch.device("cpu"), starting_weights=stored(path)
+        )
+    assert not marker.exists()
+
+
+def test_a_detector_may_not_call_its_layers_or_name_functions_beside_them(tmp_path: Path) -> None:
+    import pickle
+
+    from core.training.startweights import check_detector
+
+    class CallsALayer:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (torch.nn.Conv2d, (1, 1, 1))  # runs __init__, which a genuine file never does
+
+    class NamesAFunction:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (torch.load, (str(tmp_path / "other.pt"),))  # lower case under torch, like a dtype
+
+    for planted, reason in [
+        (CallsALayer(), "calls the layer torch.nn.modules.conv.Conv2d"),
+        (NamesAFunction(), "refers to torch.serialization.load"),
+    ]:
+        path = tmp_path / "best.pt"
+        torch.save({"model": planted}, path)
+        with pytest.raises(WeightsRefused, match=reason):
+            check_detector(path, "best.pt")
+    (tmp_path / "old.pt").write_bytes(pickle.dumps({"model": 1}))  # not torch's zip format
+    with pytest.raises(WeightsRefused, match="old.pt is not a PyTorch .pt file"):
+        check_detector(tmp_path / "old.pt", "old.pt")
+    with zipfile.ZipFile(tmp_path / "empty.pt", "w") as archive:
+        archive.writestr("best/other.bin", b"")
+    with pytest.raises(WeightsRefused, match="empty.pt cannot be loaded safely: it holds no single data.pkl"):
+        check_detector(tmp_path / "empty.pt", "empty.pt")
+
+
+def test_a_genuine_detector_passes_the_check_and_loads(tmp_path: Path) -> None:
+    from core.offline import import_yolo
+    from core.training.startweights import check_detector
+
+    path = yolo_checkpoint(tmp_path / "best.pt")
+    check_detector(path, "best.pt")
+    assert type(import_yolo()(str(path)).model).__name__ == "DetectionModel"

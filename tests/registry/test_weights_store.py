@@ -81,6 +81,27 @@ def test_a_pickle_uploaded_as_classifier_weights_is_refused_and_never_runs(engin
     assert not any((Path(settings.MODELS_DIR) / "uploads").iterdir())
 
 
+def test_a_planted_pickle_uploaded_as_detection_weights_is_refused_with_a_sentence(engineer_client, tmp_path, settings):
+    marker = tmp_path / "code-ran"
+    response = engineer_client.post(
+        reverse("registry:weights"), {"file": SimpleUploadedFile("best.pt", pickle_bytes(tmp_path, marker)), "kind": "detection"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and "best.pt cannot be loaded safely: it refers to __builtin__.getattr" in page
+    assert "holds only Ultralytics and torch layers" in page
+    assert not WeightsFile.objects.exists() and not marker.exists()
+    assert not any((Path(settings.MODELS_DIR) / "uploads").iterdir())
+
+
+def test_a_detector_written_by_ultralytics_is_accepted(engineer, tmp_path):
+    from core.offline import import_yolo
+
+    path = tmp_path / "best.pt"
+    torch.save({"epoch": -1, "model": import_yolo()("yolov8n.yaml").model, "ema": None}, path)
+    upload = store_upload(SimpleUploadedFile("best.pt", path.read_bytes()), "detection", engineer)
+    assert starting_weights(upload.reference, "detection").sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def test_a_detector_upload_must_be_a_pytorch_file(engineer):
     with pytest.raises(registry.RegistryError, match="not a PyTorch .pt file"):
         store_upload(SimpleUploadedFile("best.pt", b"not a zip"), "detection", engineer)
