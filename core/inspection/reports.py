@@ -20,6 +20,40 @@ from typing import Any
 from core.inspection.verdicts import DEFAULT_RULE, PictureResult, Rule, WireVerdict, wire_verdicts
 from core.labels import DEFECT_CHINESE, DEFECTS
 
+#: A spreadsheet reads a cell starting with one of these as a formula (CSV injection): names users chose
+#: (pictures, folders, labels) get a leading ' in a CSV, which spreadsheets show as text and our reader removes.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_like(text: str) -> bool:
+    """Starts like a formula, after any leading ' (so that a name that already starts with ' reads back as it was)."""
+    return text.lstrip("'").startswith(FORMULA_STARTS)
+
+
+def csv_cell(value: Any) -> Any:
+    """``value`` for a CSV cell: text that a spreadsheet would run as a formula gets a leading ' (numbers stay)."""
+    if not isinstance(value, str) or not _formula_like(value):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
+
+
+def csv_text_of(cell: str) -> str:
+    """The text a ``csv_cell`` was made from: the leading ' taken off again."""
+    return cell[1:] if cell.startswith("'") and _formula_like(cell[1:]) else cell
+
+
+def _append_as_text(sheet: Any, values: list[Any]) -> None:
+    """Append a row; text openpyxl would store as a formula (it starts with =) is stored as the text it is."""
+    sheet.append(values)
+    for cell in sheet[sheet.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+
+
 DESKTOP_COLUMNS: tuple[str, ...] = (
     "image_name",
     "bbox_x1",
@@ -158,7 +192,7 @@ class InspectionReport:
         writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()
         for row in self.rows():
-            writer.writerow({key: "" if value is None else value for key, value in row.items()})
+            writer.writerow({key: "" if value is None else csv_cell(value) for key, value in row.items()})
         return buffer.getvalue()
 
     def xlsx_bytes(self) -> bytes:
@@ -168,14 +202,15 @@ class InspectionReport:
         workbook = Workbook()
         boxes = workbook.active
         boxes.title = "Boxes"
-        boxes.append(list(CSV_COLUMNS))
+        _append_as_text(boxes, list(CSV_COLUMNS))
         for row in self.rows():
-            boxes.append([row[column] if row[column] != "" else None for column in CSV_COLUMNS])
+            _append_as_text(boxes, [row[column] if row[column] != "" else None for column in CSV_COLUMNS])
         wires = workbook.create_sheet("Wires")
-        wires.append(list(WIRE_SHEET_COLUMNS))
+        _append_as_text(wires, list(WIRE_SHEET_COLUMNS))
         for wire in self.wires:
             top, side = wire.findings.get("TOP"), wire.findings.get("SIDE")
-            wires.append(
+            _append_as_text(
+                wires,
                 [
                     wire.wire_id,
                     wire.verdict,
@@ -187,22 +222,22 @@ class InspectionReport:
                     side.defect if side else None,
                     _round(side.confidence) if side else None,
                     wire.note or None,
-                ]
+                ],
             )
         summary = workbook.create_sheet("Summary")
         counts = self.counts()
-        summary.append(["created_at", self.created_at])
-        summary.append(["rule", self.rule])
+        _append_as_text(summary, ["created_at", self.created_at])
+        _append_as_text(summary, ["rule", self.rule])
         for slot, version in sorted(self.versions.items()):
-            summary.append([f"model {slot}", version])
+            _append_as_text(summary, [f"model {slot}", version])
         for name, value in sorted(self.thresholds.items()):
-            summary.append([f"threshold {name}", value])
+            _append_as_text(summary, [f"threshold {name}", value])
         for key in ("pictures", "pictures_failed", "pictures_without_box", "boxes", "wires", "wires_incomplete", "wires_without_verdict"):
-            summary.append([key, counts[key]])
+            _append_as_text(summary, [key, counts[key]])
         for defect in DEFECTS:
             label = f"{defect} {DEFECT_CHINESE[defect]}" if DEFECT_CHINESE[defect] != defect else defect
-            summary.append([f"wires {label}", counts["wires_per_class"][defect]])
-            summary.append([f"boxes {label}", counts["boxes_per_class"][defect]])
+            _append_as_text(summary, [f"wires {label}", counts["wires_per_class"][defect]])
+            _append_as_text(summary, [f"boxes {label}", counts["boxes_per_class"][defect]])
         buffer = io.BytesIO()
         workbook.save(buffer)
         return buffer.getvalue()

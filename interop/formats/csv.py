@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from core.inspection.reports import DESKTOP_COLUMNS
+from core.inspection.reports import DESKTOP_COLUMNS, csv_cell, csv_text_of
 from interop.dataset import ForeignBox, ForeignDataset, ForeignImage, FormatError, group_of, number
 from interop.formats._common import fmt
 
@@ -43,10 +43,10 @@ def read(path: Path) -> ForeignDataset:
         where = f"line {reader.line_num}"
         if (row.get("success") or "").strip().lower() in FALSE:
             continue
-        name = (row.get("image_name") or "").strip().replace("\\", "/")
+        name = csv_text_of((row.get("image_name") or "").strip()).replace("\\", "/")
         if not name:
             raise FormatError(path, where, "image_name is empty.")
-        group = (row.get("wire_group") or "").strip() or group_of(name)
+        group = csv_text_of((row.get("wire_group") or "").strip()) or group_of(name)
         image = images.get((group, name))
         if image is None:
             width, height = (row.get("image_width") or "").strip(), (row.get("image_height") or "").strip()
@@ -65,8 +65,8 @@ def read(path: Path) -> ForeignDataset:
             x, y, w, h = (number(row.get(key), path, where, key) for key in ("x", "y", "width", "height"))
         if w <= 0 or h <= 0:
             raise FormatError(path, where, "the box has no width or height.")
-        label = (row.get(label_column) or "").strip()
-        attributes = {"view": row["view"].strip()} if (row.get("view") or "").strip() else {}
+        label = csv_text_of((row.get(label_column) or "").strip())
+        attributes = {"view": csv_text_of(row["view"].strip())} if (row.get("view") or "").strip() else {}
         image.boxes.append(ForeignBox(label=label, x=x, y=y, width=w, height=h, attributes=attributes, where=where))
         if label not in dataset.labels:
             dataset.labels.append(label)
@@ -81,20 +81,23 @@ def write(dataset: ForeignDataset, path: Path) -> Path:
             for box in image.boxes:
                 writer.writerow(
                     [
-                        image.name,
-                        fmt(box.x),
-                        fmt(box.y),
-                        fmt(box.x + box.width),
-                        fmt(box.y + box.height),
-                        box.attributes.get("view", ""),
-                        "",
-                        box.attributes.get("defect", box.label),
-                        "",
-                        "True",
-                        "",
-                        image.group,
-                        image.width,
-                        image.height,
+                        csv_cell(value)
+                        for value in (
+                            image.name,
+                            fmt(box.x),
+                            fmt(box.y),
+                            fmt(box.x + box.width),
+                            fmt(box.y + box.height),
+                            box.attributes.get("view", ""),
+                            "",
+                            box.attributes.get("defect", box.label),
+                            "",
+                            "True",
+                            "",
+                            image.group,
+                            image.width,
+                            image.height,
+                        )
                     ]
                 )
     return path
