@@ -110,12 +110,18 @@ class ImportResult:
 def safe_folder(requested: str) -> Path:
     """A server folder below ``settings.IMPORT_ROOT``; anything outside it is refused."""
     root = Path(settings.IMPORT_ROOT).resolve()
-    candidate = (root / requested.strip().lstrip("/")).resolve() if not Path(requested).is_absolute() else Path(requested).resolve()
+    try:
+        candidate = (root / requested.strip().lstrip("/")).resolve() if not Path(requested).is_absolute() else Path(requested).resolve()
+        exists = candidate.exists()
+    except (ValueError, OSError):  # a NUL byte, a name longer than the file system allows, a loop of links
+        raise ImportRefused(
+            f"{requested.strip()[:80]!r} is not a folder name the server can use; type the folder's name as it is."
+        ) from None
     if candidate != root and root not in candidate.parents:
         raise ImportRefused(
             f"Only folders inside the import folder can be read, and {requested.strip()!r} is not; move the files there first."
         )
-    if not candidate.exists():
+    if not exists:
         raise ImportRefused(f"There is no file or folder {requested.strip()!r} inside the import folder.")
     return candidate
 

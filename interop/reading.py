@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -18,6 +19,7 @@ FORMAT_NAMES: dict[str, str] = {
     "labelstudio": "Label Studio JSON",
     "csv": "CSV (desktop tool columns)",
 }
+logger = logging.getLogger("wiresag.interop")
 YOLO_MARKERS = ("data.yaml", "data.yml", "classes.txt", "obj.names", "obj.data")
 
 
@@ -116,6 +118,17 @@ def read_coco_subsets(subsets: dict[str, Path]) -> ForeignDataset:
     return merged
 
 
+def _read_as(format_name: str, source: Path, target: Path, pictures_root: Path | None) -> ForeignDataset:
+    if format_name == "legacy":
+        return legacy.read(target, pictures_root or target.parent)
+    if format_name == "yolo":
+        return yolo.read(target)
+    if format_name == "coco" and source.is_dir() and len(subsets := coco_subsets(source)) > 1:
+        return read_coco_subsets(subsets)
+    reader = {"coco": coco.read, "voc": voc.read, "cvat": cvat.read, "labelstudio": labelstudio.read, "csv": csv.read}[format_name]
+    return reader(target)
+
+
 def read_source(source: Path, format_name: str = "auto", pictures_root: Path | None = None) -> ForeignDataset:
     """Read ``source`` (a file or folder) and attach the pictures found under it or ``pictures_root``."""
     if problem := format_problem(format_name):
@@ -125,15 +138,19 @@ def read_source(source: Path, format_name: str = "auto", pictures_root: Path | N
         target = source
     else:
         format_name = detected
-    if format_name == "legacy":
-        dataset = legacy.read(target, pictures_root or target.parent)
-    elif format_name == "yolo":
-        dataset = yolo.read(target)
-    elif format_name == "coco" and source.is_dir() and len(subsets := coco_subsets(source)) > 1:
-        dataset = read_coco_subsets(subsets)
-    else:
-        reader = {"coco": coco.read, "voc": voc.read, "cvat": cvat.read, "labelstudio": labelstudio.read, "csv": csv.read}[format_name]
-        dataset = reader(target)
+    try:
+        dataset = _read_as(format_name, source, target, pictures_root)
+    except FormatError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as error:
+        # A reader met something it does not expect: still a sentence for the user, and the trace for us.
+        logger.exception("reading %s as %s failed", target, format_name)
+        raise FormatError(
+            target,
+            "",
+            f"this could not be read as {FORMAT_NAMES[format_name]} ({type(error).__name__}); check that the file is one, "
+            "or export it from its tool again. The server log has the details.",
+        ) from None
     folder = source if source.is_dir() else source.parent
     attach_pictures(dataset, folder)
     if pictures_root is not None and pictures_root != folder:

@@ -21,6 +21,7 @@ from annotations.models import LabelMapping
 from core.filejobs import JobNotFound, JobRefused, JobStatus
 from core.jsonfile import write_atomically
 from core.labels import DEFECTS, VIEWS, defect_display
+from core.params import parse_id
 from core.safepath import safe_part, wire_group_problem
 from interop import exports
 from interop.apply import ImportRefused, apply_plan, plan_import, safe_folder
@@ -133,8 +134,11 @@ def import_map(request: HttpRequest, job_id: str) -> HttpResponse:
     dataset = _read(state)
     mapping = state["mapping"]
     if request.method == "POST" and request.POST.get("load"):
-        saved = LabelMapping.objects.filter(pk=request.POST["load"]).first()
-        if saved is not None:
+        saved_id = parse_id(request.POST["load"])
+        saved = LabelMapping.objects.filter(pk=saved_id).first() if saved_id is not None else None
+        if saved is None:
+            messages.error(request, "That saved mapping no longer exists; choose another from the list.")
+        else:
             for section in ("labels", "attributes"):
                 mapping[section].update(saved.mapping.get(section, {}))
             mapping["default_view"] = saved.mapping.get("default_view", "")

@@ -1,4 +1,4 @@
-"""Helpers shared by the JSON and XML formats."""
+"""Helpers shared by the text, JSON and XML formats."""
 
 from __future__ import annotations
 
@@ -10,14 +10,22 @@ from xml.etree import ElementTree
 from interop.dataset import FormatError
 
 
+def text_of(path: Path) -> str:
+    """The file's text; a file that is not UTF-8 gets a sentence naming it and the first bad byte's line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise FormatError(path, f"line {line}", "this is not UTF-8 text; save the file as UTF-8 and import it again.") from None
+
+
 def load_json(path: Path) -> Any:
     """Parse JSON; a truncated or broken file names the line and column."""
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
+        return json.loads(text_of(path))
     except json.JSONDecodeError as error:
         raise FormatError(path, f"line {error.lineno} column {error.colno}", f"this is not valid JSON ({error.msg}).") from None
-    except UnicodeDecodeError:
-        raise FormatError(path, "", "this is not a UTF-8 text file.") from None
 
 
 def load_xml(path: Path, root_tag: str, format_name: str) -> ElementTree.Element:

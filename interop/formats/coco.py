@@ -35,6 +35,8 @@ def read(path: Path) -> ForeignDataset:
     for index, category in enumerate(raw_categories):
         if not isinstance(category, dict) or "id" not in category or "name" not in category:
             raise FormatError(path, f"categories[{index}]", "each category needs an 'id' and a 'name'.")
+        if not _is_id(category["id"]):
+            raise FormatError(path, f"categories[{index}]", f"the id {str(category['id'])[:40]} is not a number or a name.")
         categories[category["id"]] = str(category["name"])
     dataset = ForeignDataset(format="coco", labels=list(dict.fromkeys(categories.values())))
     images: dict[Any, ForeignImage] = {}
@@ -49,16 +51,18 @@ def read(path: Path) -> ForeignDataset:
             height=int(height) if isinstance(height, (int, float)) and height > 0 else None,
             group=group_of(name),
         )
+        if not _is_id(raw["id"]):
+            raise FormatError(path, f"images[{index}]", f"the id {str(raw['id'])[:40]} is not a number or a name.")
         images[raw["id"]] = image
         dataset.images.append(image)
     for index, raw in enumerate(raw_annotations):
-        where = f"annotations[{index}] (id {raw.get('id')})" if isinstance(raw, dict) else f"annotations[{index}]"
+        where = f"annotations[{index}] (id {str(raw.get('id'))[:40]})" if isinstance(raw, dict) else f"annotations[{index}]"
         if not isinstance(raw, dict):
             raise FormatError(path, where, "each annotation must be an object.")
-        if raw.get("image_id") not in images:
-            raise FormatError(path, where, f"image_id {raw.get('image_id')!r} is not in 'images'.")
-        if raw.get("category_id") not in categories:
-            raise FormatError(path, where, f"category_id {raw.get('category_id')!r} is not in 'categories'.")
+        if not _is_id(raw.get("image_id")) or raw.get("image_id") not in images:
+            raise FormatError(path, where, f"image_id {str(raw.get('image_id'))[:40]} is not in 'images'.")
+        if not _is_id(raw.get("category_id")) or raw.get("category_id") not in categories:
+            raise FormatError(path, where, f"category_id {str(raw.get('category_id'))[:40]} is not in 'categories'.")
         bbox = raw.get("bbox")
         if not isinstance(bbox, list) or len(bbox) != 4:
             raise FormatError(path, where, "'bbox' must be [x, y, width, height].")
@@ -72,6 +76,11 @@ def read(path: Path) -> ForeignDataset:
             ForeignBox(label=categories[raw["category_id"]], x=x, y=y, width=w, height=h, attributes=attributes, where=where)
         )
     return dataset
+
+
+def _is_id(value: Any) -> bool:
+    """COCO ids are numbers (some tools write names); a list or an object cannot name anything."""
+    return isinstance(value, int | float | str) and not isinstance(value, bool)
 
 
 def _true(value: Any) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from core.inspection.reports import DESKTOP_COLUMNS, csv_cell, csv_text_of
 from interop.dataset import ForeignBox, ForeignDataset, ForeignImage, FormatError, group_of, number
-from interop.formats._common import fmt
+from interop.formats._common import fmt, text_of
 
 # The desktop tool's inference columns (shared with the inspection reports), then ours.
 COLUMNS = (*DESKTOP_COLUMNS, "wire_group", "image_width", "image_height")
@@ -21,10 +21,7 @@ FALSE = {"false", "0", "no"}
 
 
 def read(path: Path) -> ForeignDataset:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise FormatError(path, "", "this is not a UTF-8 text file.") from None
+    text = text_of(path)
     reader = csv.DictReader(text.splitlines())
     header = [name.strip() for name in reader.fieldnames or []]
     reader.fieldnames = header

@@ -112,6 +112,8 @@ def read(path: Path) -> ForeignDataset:
         name = reference.replace("\\", "/") if relative else picture_name(reference)
         image = ForeignImage(name=name, group=str(task["data"].get("wire_group") or ""))
         for key, origin in (("annotations", "annotation"), ("completions", "annotation"), ("predictions", "prediction")):
+            if not isinstance(task.get(key) or [], list):
+                raise FormatError(path, where, f"'{key}' must be a list.")
             for item_number, item in enumerate(task.get(key) or [], start=1):
                 item_where = f"{where} {key[:-1]} {item_number}"
                 if not isinstance(item, dict) or not isinstance(item.get("result", []), list):

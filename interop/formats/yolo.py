@@ -16,6 +16,7 @@ import yaml
 
 from core.safepath import UnsafePath, inside
 from interop.dataset import PICTURE_SUFFIXES, ForeignBox, ForeignDataset, ForeignImage, FormatError, group_of, number
+from interop.formats._common import text_of
 
 NAME_FILES = ("data.yaml", "data.yml", "dataset.yaml", "classes.txt", "obj.names", "obj.data")
 SKIPPED_TXT = {"classes.txt", "obj.names", "train.txt", "valid.txt", "val.txt", "test.txt", "readme.txt", "notes.txt"}
@@ -23,7 +24,7 @@ SKIPPED_TXT = {"classes.txt", "obj.names", "train.txt", "valid.txt", "val.txt", 
 
 def _names_from_yaml(path: Path) -> list[str]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        data = yaml.safe_load(text_of(path))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
@@ -45,12 +46,12 @@ def _names_from_yaml(path: Path) -> list[str]:
 
 
 def _names_from_lines(path: Path) -> list[str]:
-    return [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+    return [line.strip() for line in text_of(path).splitlines() if line.strip()]
 
 
 def _names_from_obj_data(path: Path) -> list[str]:
     """Darknet ``obj.data``: ``names = data/obj.names``; the path is resolved by name next to it."""
-    for number_, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+    for number_, line in enumerate(text_of(path).splitlines(), start=1):
         key, _, value = line.partition("=")
         if key.strip() == "names":
             target = PurePosixPath(value.strip().replace("\\", "/"))
@@ -151,7 +152,7 @@ def read(source: Path) -> ForeignDataset:
     if not label_files:
         raise FormatError(root, "", "no label files (*.txt) found below this folder.")
     for label in label_files:
-        text = label.read_bytes().decode("utf-8-sig", errors="strict") if label.stat().st_size else ""
+        text = text_of(label)
         boxes = [box for n, line in enumerate(text.splitlines(), start=1) if (box := parse_line(line, names, label, n))]
         picture = _picture_for(label)
         relative = _relative_name(label, root)
