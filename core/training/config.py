@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -255,14 +256,18 @@ def _coerce(model_type: str, name: str, value: Any, kind: type) -> Any:
     if kind is float:
         if isinstance(value, bool):
             raise ConfigError(f"{where} must be a number, not {value!r}.")
+        number: float | None = None
         if isinstance(value, int | float):
-            return float(value)
-        if isinstance(value, str):
+            number = float(value)
+        elif isinstance(value, str):
             try:
-                return float(value.strip())
+                number = float(value.strip())
             except ValueError:
                 pass
-        raise ConfigError(f"{where} must be a number, not {value!r}.")
+        if number is not None and math.isfinite(number):
+            return number
+        # NaN would pass every range check (it compares false with everything), infinity most of them.
+        raise ConfigError(f"{where} must be a finite number, not {value!r}.")
     if value is None:
         return ""
     if not isinstance(value, str | int | float):

@@ -35,6 +35,11 @@ def test_overrides_from_strings_are_typed():
         ({"loss": "hinge"}, "must be one of ce, weighted_ce, focal"),
         ({"amp": "maybe"}, "must be true or false"),
         ({"whole_image": True}, "only applies to the view model"),
+        ({"lr": float("nan")}, "'lr' of the defect model must be a finite number, not nan"),  # NaN compares false with every bound
+        ({"val_fraction": ".nan"}, "'val_fraction' of the defect model must be a finite number, not '.nan'"),
+        ({"margin": "nan"}, "'margin' of the defect model must be a finite number, not 'nan'"),
+        ({"weight_decay": "inf"}, "'weight_decay' of the defect model must be a finite number, not 'inf'"),
+        ({"epochs": "9" * 5000}, "'epochs' of the defect model must be a whole number"),
     ],
 )
 def test_invalid_values_are_explained(overrides, message):

@@ -142,3 +142,20 @@ def test_a_view_run_checks_views_and_never_talks_about_pass(engineer_client, mak
     run = TrainingRun.objects.get()
     assert run.model_type == "view"
     assert not [m for m in response.context["messages"] if "PASS" in str(m)]
+
+
+def test_the_launch_form_refuses_nan_settings_with_a_sentence(engineer_client, make_image) -> None:  # type: ignore[no-untyped-def]
+    from annotations.models import Annotation
+
+    for index in range(4):
+        image = make_image(f"w{index:03d}_TOP.png")
+        Annotation.objects.create(image=image, x=1, y=1, width=10, height=10, view="TOP", defect="SWEEP")
+    response = engineer_client.post(
+        reverse("training:launch"),
+        {"model_type": "view", "preset": "cpu-quick", "device": "cpu", "view_settings": "val_fraction: .nan\nlr: .inf\n"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "&#x27;val_fraction&#x27; of the view model must be a finite number, not nan" in page
+    assert "&#x27;lr&#x27; of the view model must be a finite number, not inf" in page
+    assert not TrainingRun.objects.exists()
