@@ -11,16 +11,21 @@ they are ``EXPORT_EXPIRE_HOURS`` old.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.users import Actor
+from annotations.models import Image
 from core import filejobs
 from core.filejobs import JobRefused, JobStatus
 from interop.export import EXPORT_FORMATS, export_zip, select
@@ -30,6 +35,10 @@ logger = logging.getLogger("wiresag.export")
 
 KIND = "export"
 ZIP_NAME = "export.zip"
+#: Held while an export is checked and created, so that two clicks at once see each other's job (beside the jobs' folder).
+START_LOCK = ".exports.lock"
+#: Room kept for the labels files of an export besides its pictures.
+LABELS_ALLOWANCE = 16 * 1024 * 1024
 
 
 def root() -> Path:
@@ -75,12 +84,47 @@ def start_export(filters: dict[str, str], format_name: str, *, include_pictures:
         raise JobRefused("No boxes match these filters; widen them and try again.")
     spec: dict[str, Any] = {"format": format_name, "filters": filters, "include_pictures": include_pictures, "for_training": for_training}
     username = getattr(user, "username", "") or ""
-    status = filejobs.new_job(root(), KIND, spec, user=username, total=count, local_time=timezone.localtime())
-    status.versions = {"format": format_name}  # shown on the page and used for the download's name
-    filejobs.write_status(root(), status)
+    root().mkdir(parents=True, exist_ok=True)
+    with (root().parent / START_LOCK).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two clicks at once: one sees the other's job
+        _refuse_beyond_limits(username)
+        _refuse_without_room(images if include_pictures else None)
+        status = filejobs.new_job(root(), KIND, spec, user=username, total=count, local_time=timezone.localtime())
+        status.versions = {"format": format_name}  # shown on the page and used for the download's name
+        filejobs.write_status(root(), status)
 
     transaction.on_commit(lambda: threading.Thread(target=_run_beside_the_web, args=(status.id,), name=f"export-{status.id}").start())
     return status
+
+
+def _refuse_beyond_limits(username: str) -> None:
+    """One unfinished export per user, ``EXPORT_MAX_RUNNING`` in all: each copies its whole selection in a web thread."""
+    unfinished = [status for status in filejobs.list_jobs(root(), KIND, 10_000, CUT_OFF) if not status.finished]
+    mine = [status for status in unfinished if username and status.user == username]
+    if mine:
+        raise JobRefused(
+            f"Your export {mine[0].id} is still being written; wait until it is ready (its page shows how far it got), "
+            "then start the next one."
+        )
+    if len(unfinished) >= settings.EXPORT_MAX_RUNNING:
+        raise JobRefused(
+            f"{len(unfinished)} exports are being written already (WIRESAG_EXPORT_MAX_RUNNING allows {settings.EXPORT_MAX_RUNNING} "
+            "at a time); start yours when one of them is ready."
+        )
+
+
+def _refuse_without_room(images: QuerySet[Image] | None) -> None:
+    """The zip holds the stored pictures (or only labels): refuse when writing it would leave too little free disk."""
+    needed = LABELS_ALLOWANCE
+    for file_name in images.values_list("file", flat=True) if images is not None else []:
+        with contextlib.suppress(OSError):  # a missing picture is reported by the export itself
+            needed += (Path(settings.MEDIA_ROOT) / file_name).stat().st_size
+    free = shutil.disk_usage(root()).free
+    if free - needed < settings.IMPORT_MIN_FREE_BYTES:
+        raise JobRefused(
+            f"The server has no room for this export (about {needed / 1e6:,.1f} MB to write, and WIRESAG_IMPORT_MIN_FREE_BYTES "
+            "must stay free). Export fewer pictures or the labels only, or ask an administrator to free disk space."
+        )
 
 
 def _run_beside_the_web(job_id: str) -> None:
