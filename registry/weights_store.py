@@ -24,7 +24,7 @@ from django.db import transaction
 from accounts.users import Actor, recorded_user
 from annotations.choices import ModelType
 from core.training.config import ConfigError, parse_weights_reference
-from core.training.startweights import StartingWeights, WeightsRefused, check_detector, state_dict_from_bytes
+from core.training.startweights import StartingWeights, WeightsRefused, detector_tensors, state_dict_from_bytes
 from registry.models import ModelVersion, WeightsFile
 from registry.versions import ModelFileMissing, RegistryError, file_of, models_dir
 from training.weights_sources import WeightsUnavailable
@@ -63,7 +63,7 @@ def _check_content(path: Path, kind: str, name: str) -> None:
         )
     else:
         try:
-            check_detector(path, name)  # Ultralytics unpickles it fully: only layers and tensors may be in it
+            detector_tensors(path, name)  # only layers and tensors may be in it, and only its tensors are ever used
         except WeightsRefused as error:
             raise RegistryError(str(error)) from None
 

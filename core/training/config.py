@@ -54,6 +54,10 @@ def parse_weights_reference(text: str) -> tuple[str, int]:
     return match.group(1), int(match.group(2))
 
 
+#: The detector architectures a run may be built from (Ultralytics' own files; never a path).
+DETECTION_ARCHITECTURES = ("yolov8n.yaml", "yolov8s.yaml", "yolov8m.yaml", "yolov8l.yaml", "yolov8x.yaml")
+
+
 @dataclass(frozen=True)
 class DetectionConfig:
     """YOLOv8n wire detector (Ultralytics)."""
@@ -64,7 +68,7 @@ class DetectionConfig:
     model: str = _opt(
         "yolov8n.yaml",
         "Architecture file: the network is built from it, without downloading weights.",
-        choices=("yolov8n.yaml", "yolov8s.yaml", "yolov8m.yaml", "yolov8l.yaml", "yolov8x.yaml"),
+        choices=DETECTION_ARCHITECTURES,
     )
     weights: str = _opt("", WEIGHTS_HELP)
     epochs: int = _opt(100, "Training epochs.", low=1, high=10000)

@@ -22,13 +22,22 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
 
 from core.data.augment import ultralytics_augmentations
 from core.offline import import_yolo
-from core.training.config import DetectionConfig
+from core.training.config import DETECTION_ARCHITECTURES, DetectionConfig
 from core.training.device import memory_snapshot
 from core.training.events import EpochEvent, ProgressEvent, StopRequested, TrainingSink
-from core.training.startweights import StartingWeights, check_detector, check_matches, own_file, verified_copy
+from core.training.startweights import (
+    DETECTION_COPY,
+    StartingWeights,
+    WeightsRefused,
+    check_matches,
+    detector_tensors,
+    own_file,
+    verified_copy,
+)
 
 PROGRESS_SECONDS = 1.0
 
@@ -175,6 +184,42 @@ def yolo_train_args(config: DetectionConfig, data_yaml: Path, out_dir: Path, dev
     return args
 
 
+#: A starting file must fill at least this share of the network's tensors, or it was made for another architecture.
+STARTING_FIT_SHARE = 0.5
+
+
+def starting_network(architecture: str, data_yaml: Path, weights: StartingWeights, out_dir: Path, sink: TrainingSink) -> Path:
+    """The network Ultralytics starts from: ``architecture`` built here, filled with the starting file's tensors.
+
+    Nothing of the uploaded file but its tensors reaches Ultralytics (its network object, ``yaml``
+    included, could run code there); the file written in the run folder holds a network made from
+    one of our architecture files. Tensors whose name or shape does not fit (another number of
+    classes: the head) keep their fresh values, as when Ultralytics fine-tunes.
+    """
+    label = f"The starting weights {weights.label} ({weights.reference})"
+    tensors = detector_tensors(verified_copy(weights, out_dir), label)
+    from ultralytics.nn.tasks import DetectionModel  # Ultralytics is imported (import_yolo) by the caller
+
+    classes = len(yaml.safe_load(data_yaml.read_text(encoding="utf-8"))["names"])  # our own dataset file
+    network = DetectionModel(architecture, nc=classes, verbose=False)  # type: ignore[no-untyped-call]
+    own = network.state_dict()
+    fitting = {name: value for name, value in tensors.items() if name in own and own[name].shape == value.shape}
+    if len(fitting) < STARTING_FIT_SHARE * len(own):
+        raise WeightsRefused(
+            f"{label} fit only {len(fitting)} of the {len(own)} tensors of {architecture}: they were trained for another "
+            f"architecture. Set 'model' to the one they come from (one of {', '.join(DETECTION_ARCHITECTURES)})."
+        )
+    network.load_state_dict(fitting, strict=False)
+    target = out_dir / DETECTION_COPY
+    torch.save({"epoch": -1, "model": network, "ema": None, "optimizer": None, "train_args": {}}, target)
+    sink.on_log(
+        "info",
+        f"Started from {weights.label} ({weights.reference}): its checksum matched the store's, and {len(fitting)} of the "
+        f"{len(own)} tensors of {architecture} were taken from it.",
+    )
+    return target
+
+
 def train_detection(
     config: DetectionConfig,
     data_yaml: Path,
@@ -202,10 +247,7 @@ def train_detection(
         if save_dir.exists():
             shutil.rmtree(save_dir)
         if starting_weights is not None:
-            copy = verified_copy(starting_weights, out_dir)
-            check_detector(copy, f"The starting weights {starting_weights.label} ({starting_weights.reference})")
-            model = YOLO(str(copy))
-            sink.on_log("info", f"Started from {starting_weights.label} ({starting_weights.reference}); its checksum matched the store's.")
+            model = YOLO(str(starting_network(config.model, data_yaml, starting_weights, out_dir, sink)))
         else:
             model = YOLO(config.model)
         args = yolo_train_args(config, data_yaml, out_dir, device)

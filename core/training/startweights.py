@@ -200,27 +200,34 @@ def _is_tensor_type(module: str, name: str) -> bool:
     return isinstance(found, torch.dtype) or (isinstance(found, type) and name.endswith("Storage"))
 
 
-def _is_layer(module: str, name: str) -> bool:
-    """``module.name`` is a network layer class defined in that module (not a function, a module or an alias)."""
+def _layer_class(module: str, name: str) -> type | None:
+    """``module.name`` if it is a network layer class defined in that module (not a function, a module or an alias)."""
     if not module.startswith(_LAYER_MODULES) or not name.isidentifier():
-        return False
+        return None
     import torch
 
     try:
         found = getattr(importlib.import_module(module), name, None)
     except ImportError:
-        return False
-    return isinstance(found, type) and issubclass(found, torch.nn.Module) and found.__module__ == module
+        return None
+    if isinstance(found, type) and issubclass(found, torch.nn.Module) and found.__module__ == module:
+        return found
+    return None
 
 
 class _DetectorCheck(pickle.Unpickler):
+    def __init__(self, data: io.BytesIO) -> None:
+        super().__init__(data)
+        self.layers: list[type] = []
+
     def find_class(self, module: str, name: str) -> Any:
         full = f"{module}.{name}"
         if full in _DETECTOR_CALLS:
             return _DETECTOR_CALLS[full]
         if _is_tensor_type(module, name):
             return type(full, (_Named,), {})
-        if _is_layer(module, name):
+        if (layer := _layer_class(module, name)) is not None:
+            self.layers.append(layer)
             return type(full, (_Layer,), {})
         raise pickle.UnpicklingError(f"it refers to {full}, which is neither a network layer nor a tensor")
 
@@ -228,7 +235,7 @@ class _DetectorCheck(pickle.Unpickler):
         return None
 
 
-def check_detector(path: Path, label: str) -> None:
+def check_detector(path: Path, label: str) -> list[type]:
     """Refuse a YOLO checkpoint unless unpickling it can only rebuild network layers, containers and tensors.
 
     Ultralytics loads a detector with ``weights_only=False``: any object in the file is rebuilt,
@@ -245,7 +252,8 @@ def check_detector(path: Path, label: str) -> None:
             if len(pickles) != 1:
                 raise pickle.UnpicklingError("it holds no single data.pkl")
             data = archive.read(pickles[0])
-        checkpoint = _DetectorCheck(io.BytesIO(data)).load()
+        check = _DetectorCheck(io.BytesIO(data))
+        checkpoint = check.load()
     except zipfile.BadZipFile:
         raise WeightsRefused(
             f"{label} is not a PyTorch .pt file (torch.save writes a zip archive); upload the detector's best.pt or last.pt."
@@ -260,3 +268,54 @@ def check_detector(path: Path, label: str) -> None:
         raise WeightsRefused(
             f"{label} holds no detector (no network under 'model' or 'ema'); upload the best.pt or last.pt of a YOLO training."
         )
+    return check.layers
+
+
+def detector_tensors(path: Path, label: str) -> dict[str, torch.Tensor]:
+    """The detector's weights as named tensors, and nothing else of the file.
+
+    A network object carries more than tensors: its ``yaml`` (the architecture, which Ultralytics
+    evaluates in part when it builds the model again) and any attribute the file's author set.
+    So only the tensors are taken: the file is checked (``check_detector``), loaded with
+    ``weights_only=True`` and only its layers' named classes allowed, and its parameters and
+    buffers are read from the layers' own dictionaries, without calling a method of the file's
+    objects. The trainer puts them into a network built from its own architecture file.
+    """
+    import torch
+
+    layers = check_detector(path, label)
+    try:
+        with torch.serialization.safe_globals(list[Any](layers)):
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, TypeError, AttributeError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise WeightsRefused(f"{label} cannot be loaded safely: {reason}.") from None
+    network = checkpoint.get("ema") or checkpoint.get("model")
+    tensors = _named_tensors(network)
+    if not tensors:
+        raise WeightsRefused(f"{label} holds a network without weights; upload the best.pt or last.pt of a YOLO training.")
+    return tensors
+
+
+def _named_tensors(network: Any) -> dict[str, torch.Tensor]:
+    """Parameters and buffers under their state-dict names, read from each layer's ``__dict__`` (no hook, no method)."""
+    import torch
+
+    tensors: dict[str, torch.Tensor] = {}
+    seen: set[int] = set()
+    stack = [("", network)]
+    while stack:
+        prefix, layer = stack.pop()
+        if id(layer) in seen or not isinstance(layer, torch.nn.Module):
+            continue
+        seen.add(id(layer))
+        attributes = object.__getattribute__(layer, "__dict__")
+        for kind in ("_parameters", "_buffers"):
+            for name, value in dict.items(attributes.get(kind) or {}) if isinstance(attributes.get(kind), dict) else ():
+                if isinstance(name, str) and isinstance(value, torch.Tensor):
+                    tensors[prefix + name] = value.detach().float() if value.is_floating_point() else value.detach()
+        children = attributes.get("_modules")
+        for name, child in dict.items(children) if isinstance(children, dict) else ():
+            if isinstance(name, str):
+                stack.append((f"{prefix}{name}.", child))
+    return tensors

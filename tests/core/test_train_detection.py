@@ -6,6 +6,7 @@ import hashlib
 import json
 
 import pytest
+import torch
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -15,7 +16,7 @@ from core.training.config import load_config
 from core.training.detection import recorded_epoch
 from core.training.events import RecordingSink, StopRequested
 from core.training.runner import train
-from core.training.startweights import DETECTION_COPY, StartingWeights
+from core.training.startweights import DETECTION_COPY, StartingWeights, WeightsRefused
 
 pytestmark = pytest.mark.slow
 
@@ -122,6 +123,39 @@ def test_detection_starts_from_store_weights_through_a_verified_copy(snapshot, t
     sink = RecordingSink()
     result = train("detection", config(epochs=1, weights="version:1"), snapshot, tmp_path / "second", sink, starting_weights=weights)
     assert result.best_checkpoint.exists()
-    copy = tmp_path / "second" / DETECTION_COPY
-    assert copy.read_bytes() == first.best_checkpoint.read_bytes()
-    assert ("info", "Started from best (version:1); its checksum matched the store's.") in sink.logs
+    started = torch.load(tmp_path / "second" / DETECTION_COPY, map_location="cpu", weights_only=False)["model"].state_dict()
+    trained = torch.load(first.best_checkpoint, map_location="cpu", weights_only=False)["model"].float().state_dict()
+    assert set(started) == set(trained) and all(torch.equal(started[name], trained[name]) for name in trained)
+    taken = f"Started from best (version:1): its checksum matched the store's, and {len(trained)} of the {len(trained)} tensors"
+    assert any(level == "info" and message.startswith(taken) for level, message in sink.logs)
+
+
+def test_a_starting_file_whose_network_carries_code_starts_a_clean_network(snapshot, tmp_path):
+    """Only the tensors of a starting file reach Ultralytics: its network's yaml (which Ultralytics evaluates) is ours."""
+    from core.offline import import_yolo
+
+    marker = tmp_path / "code-ran"
+    network = import_yolo()("yolov8n.yaml").model
+    network.yaml["activation"] = f"(__import__('pathlib').Path({str(marker)!r}).touch(), nn.SiLU())[1]"
+    network.yaml["backbone"][0][2] = "torch_safe_load"  # a function of Ultralytics' tasks module named as a layer
+    path = tmp_path / "store" / "best.pt"
+    path.parent.mkdir()
+    torch.save({"epoch": -1, "model": network, "ema": None, "train_args": {}}, path)
+    weights = StartingWeights("upload:1", path, hashlib.sha256(path.read_bytes()).hexdigest(), "best.pt")
+    result = train("detection", config(epochs=1, weights="upload:1"), snapshot, tmp_path / "run", RecordingSink(), starting_weights=weights)
+    assert result.best_checkpoint.exists() and not marker.exists()
+    started = torch.load(tmp_path / "run" / DETECTION_COPY, map_location="cpu", weights_only=False)["model"]
+    assert "activation" not in started.yaml and started.yaml["backbone"][0][2] == "Conv"
+
+
+def test_a_starting_file_of_another_architecture_is_refused_with_a_sentence(snapshot, tmp_path):
+    from core.offline import import_yolo
+
+    path = tmp_path / "store" / "best.pt"
+    path.parent.mkdir()
+    torch.save({"epoch": -1, "model": import_yolo()("yolov8s.yaml").model, "ema": None}, path)
+    weights = StartingWeights("upload:1", path, hashlib.sha256(path.read_bytes()).hexdigest(), "best.pt")
+    with pytest.raises(
+        WeightsRefused, match=r"fit only \d+ of the \d+ tensors of yolov8n.yaml: they were trained for another architecture"
+    ):
+        train("detection", config(epochs=1, weights="upload:1"), snapshot, tmp_path / "run", RecordingSink(), starting_weights=weights)
