@@ -142,7 +142,7 @@ def read_source(source: Path, format_name: str = "auto", pictures_root: Path | N
         dataset = _read_as(format_name, source, target, pictures_root)
     except FormatError:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as error:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError, OSError) as error:
         # A reader met something it does not expect: still a sentence for the user, and the trace for us.
         logger.exception("reading %s as %s failed", target, format_name)
         raise FormatError(

@@ -60,10 +60,13 @@ def remap(parts: tuple[str, ...], pictures_root: Path) -> Path | str | None:
     """
     for start in range(len(parts)):
         candidate = pictures_root.joinpath(*parts[start:])
-        if not is_inside(candidate, pictures_root):
-            return OUTSIDE
-        if candidate.is_file():
-            return candidate
+        try:
+            if not is_inside(candidate, pictures_root):
+                return OUTSIDE
+            if candidate.is_file():
+                return candidate
+        except (OSError, ValueError):  # a name longer than the file system allows, a NUL byte: no such picture
+            continue
     return None
 
 
@@ -89,10 +92,10 @@ _BOXES = (
 
 def _plain_tables(connection: sqlite3.Connection, path: Path) -> None:
     """``images`` and ``annotations`` must be stored tables: a view or virtual table would run the file's own SQL."""
-    kinds = dict(
+    kinds = dict(  # SQLite's names ignore case: a view called IMAGES answers to "images"
         connection.execute(
-            "SELECT name, CASE WHEN sql LIKE 'CREATE VIRTUAL%' THEN 'virtual table' ELSE type END FROM sqlite_master "
-            "WHERE name IN ('images', 'annotations')"
+            "SELECT lower(name), CASE WHEN sql LIKE 'CREATE VIRTUAL%' THEN 'virtual table' ELSE type END FROM sqlite_master "
+            "WHERE lower(name) IN ('images', 'annotations')"
         ).fetchall()
     )
     for table in ("images", "annotations"):
