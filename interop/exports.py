@@ -87,8 +87,8 @@ def start_export(filters: dict[str, str], format_name: str, *, include_pictures:
     root().mkdir(parents=True, exist_ok=True)
     with (root().parent / START_LOCK).open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two clicks at once: one sees the other's job
-        _refuse_beyond_limits(username)
-        _refuse_without_room(images if include_pictures else None)
+        unfinished = _refuse_beyond_limits(username)
+        spec["estimated_bytes"] = _refuse_without_room(images if include_pictures else None, unfinished)
         status = filejobs.new_job(root(), KIND, spec, user=username, total=count, local_time=timezone.localtime())
         status.versions = {"format": format_name}  # shown on the page and used for the download's name
         filejobs.write_status(root(), status)
@@ -97,8 +97,11 @@ def start_export(filters: dict[str, str], format_name: str, *, include_pictures:
     return status
 
 
-def _refuse_beyond_limits(username: str) -> None:
-    """One unfinished export per user, ``EXPORT_MAX_RUNNING`` in all: each copies its whole selection in a web thread."""
+def _refuse_beyond_limits(username: str) -> list[JobStatus]:
+    """One unfinished export per user, ``EXPORT_MAX_RUNNING`` in all: each copies its whole selection in a web thread.
+
+    Returns the unfinished exports.
+    """
     unfinished = [status for status in filejobs.list_jobs(root(), KIND, 10_000, CUT_OFF) if not status.finished]
     mine = [status for status in unfinished if username and status.user == username]
     if mine:
@@ -111,20 +114,28 @@ def _refuse_beyond_limits(username: str) -> None:
             f"{len(unfinished)} exports are being written already (WIRESAG_EXPORT_MAX_RUNNING allows {settings.EXPORT_MAX_RUNNING} "
             "at a time); start yours when one of them is ready."
         )
+    return unfinished
 
 
-def _refuse_without_room(images: QuerySet[Image] | None) -> None:
-    """The zip holds the stored pictures (or only labels): refuse when writing it would leave too little free disk."""
+def _refuse_without_room(images: QuerySet[Image] | None, unfinished: list[JobStatus]) -> int:
+    """The zip holds the stored pictures (or only labels): refuse when writing it, and the unfinished exports'
+    zips, would leave too little free disk. Returns this export's estimated size."""
     needed = LABELS_ALLOWANCE
     for file_name in images.values_list("file", flat=True) if images is not None else []:
         with contextlib.suppress(OSError):  # a missing picture is reported by the export itself
             needed += (Path(settings.MEDIA_ROOT) / file_name).stat().st_size
-    free = shutil.disk_usage(root()).free
+    promised = 0
+    for status in unfinished:  # accepted, not yet written: their room is taken
+        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):  # a damaged job file counts nothing
+            promised += int(filejobs.read_job(root(), status.id).get("estimated_bytes", 0))
+    free = shutil.disk_usage(root()).free - promised
     if free - needed < settings.IMPORT_MIN_FREE_BYTES:
         raise JobRefused(
             f"The server has no room for this export (about {needed / 1e6:,.1f} MB to write, and WIRESAG_IMPORT_MIN_FREE_BYTES "
-            "must stay free). Export fewer pictures or the labels only, or ask an administrator to free disk space."
+            "must stay free, besides the exports still being written). Export fewer pictures or the labels only, wait for the "
+            "exports being written, or ask an administrator to free disk space."
         )
+    return needed
 
 
 def _run_beside_the_web(job_id: str) -> None:

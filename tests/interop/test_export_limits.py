@@ -58,3 +58,25 @@ def test_an_export_without_room_on_the_disk_is_refused_before_it_starts(client, 
     assert response.status_code == 400
     assert "The server has no room for this export" in response.content.decode()
     assert job_ids() == [] and not any(Path(settings.DATA_DIR, "exports").glob("*/export.zip"))
+
+
+def test_exports_accepted_but_not_yet_written_keep_their_room(  # type: ignore[no-untyped-def]
+    client, annotator, one_box, settings, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    import shutil
+    from collections import namedtuple
+
+    from interop import exports
+
+    settings.IMPORT_MIN_FREE_BYTES = 0
+    picture = sum((Path(settings.MEDIA_ROOT) / name).stat().st_size for name in Annotation.objects.values_list("image__file", flat=True))
+    one_export = exports.LABELS_ALLOWANCE + picture
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10 * one_export, 8 * one_export, int(1.5 * one_export)))
+    answers = []
+    with django_capture_on_commit_callbacks(execute=False):  # accepted, not yet written
+        for user in (annotator, create_user_with_role("shift1", PASSWORD, "annotator")):
+            client.force_login(user)
+            answers.append(client.post("/export/", {"format": "yolo"}))
+    assert [answer.status_code for answer in answers] == [302, 400]
+    assert "besides the exports still being written" in answers[1].content.decode()
