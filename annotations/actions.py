@@ -32,8 +32,13 @@ class StaleRevision(Exception):
         self.saved_at = latest.at if latest is not None else None
         who = self.saved_by or "Someone"
         when = f" at {self.saved_at:%H:%M} on {self.saved_at:%Y-%m-%d} (UTC)" if self.saved_at else ""
+        what = (
+            "reviewed a model box of this picture"
+            if latest is not None and latest.action == AnnotationChange.Action.REVIEW
+            else "saved this picture"
+        )
         super().__init__(
-            f"{who} saved this picture{when}, after you opened it (now at revision {image.annotation_revision}). "
+            f"{who} {what}{when}, after you opened it (now at revision {image.annotation_revision}). "
             "Compare both versions and choose which to keep; keeping both loses nothing."
         )
         self.image = image

@@ -299,6 +299,8 @@ def review(annotation_id: int, decision: str, user: Actor, note: str = "") -> An
         annotation.review_state = DECISIONS[decision]
         annotation.annotator = recorded_user(user)
         annotation.save(update_fields=["review_state", "annotator", "updated_at"])
+        # A decision changes the picture's boxes: a save from a page loaded before it is told (409), not applied over it.
+        Image.objects.filter(pk=annotation.image_id).update(annotation_revision=F("annotation_revision") + 1)
         history_note = f"{decision}: {note}" if note else decision
         AnnotationChange.of(AnnotationChange.Action.REVIEW, annotation, user, before=before, note=history_note).save()
     return annotation

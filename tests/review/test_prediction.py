@@ -251,3 +251,20 @@ def test_only_a_failed_job_runs_again_and_a_deleted_model_is_said_first(client, 
     assert "The defect version chosen for this job was deleted; choose the models again on the Inspect page." in response.content.decode()
     assert len(list(job_dir(INSPECTION, failed.id).parent.iterdir())) == jobs_before  # no job was made
     assert client.post(reverse("review:job_again", args=[INSPECTION, ".."])).status_code == 404
+
+
+def test_a_save_from_a_page_loaded_before_a_review_decision_is_told_not_applied(client, annotator, engineer, make_image) -> None:  # type: ignore[no-untyped-def]
+    image = make_image()
+    box = Annotation.objects.create(
+        image=image, x=1, y=2, width=10, height=5, view="SIDE", defect="SWEEP", source=Source.MODEL, review_state=ReviewState.PENDING
+    )
+    client.force_login(annotator)
+    page = client.get(f"/api/images/{image.pk}/annotations").json()  # the annotation page, opened before the decision
+    review(box.pk, "reject", engineer)
+    moved = [{**b, "x": b["x"] + 3} for b in page["boxes"]]
+    body = json.dumps({"base_revision": page["image"]["revision"], "boxes": moved})
+    response = client.put(f"/api/images/{image.pk}/annotations", body, content_type="application/json")
+    assert response.status_code == 409
+    assert response.json()["error"].startswith(f"{engineer.username} reviewed a model box of this picture at ")
+    box.refresh_from_db()
+    assert box.review_state == ReviewState.REJECTED and box.x == 1  # the decision stands; the stale save changed nothing
