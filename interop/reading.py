@@ -33,7 +33,7 @@ def format_problem(format_name: str) -> str | None:
 def _json_kind(path: Path) -> str:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return "coco"  # the COCO reader reports where the JSON breaks
     if isinstance(data, list) and data and isinstance(data[0], dict) and "data" in data[0]:
         return "labelstudio"

@@ -38,8 +38,12 @@ def media(request: HttpRequest, path: str) -> FileResponse:
     a browser from running whatever a file holds.
     """
     root = Path(settings.MEDIA_ROOT).resolve()
-    target = (root / path).resolve()
-    if root not in target.parents or not target.is_file():
+    try:
+        target = (root / path).resolve()
+        found = root in target.parents and target.is_file()
+    except (ValueError, OSError):  # a NUL byte, a name longer than the file system allows
+        found = False
+    if not found:
         raise Http404("No such file.")
     stream = target.open("rb")
     extension = sniff_extension(stream.read(16))

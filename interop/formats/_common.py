@@ -26,6 +26,8 @@ def load_json(path: Path) -> Any:
         return json.loads(text_of(path))
     except json.JSONDecodeError as error:
         raise FormatError(path, f"line {error.lineno} column {error.colno}", f"this is not valid JSON ({error.msg}).") from None
+    except RecursionError:
+        raise FormatError(path, "", "its JSON is nested deeper than any annotation file; export it from its tool again.") from None
 
 
 def load_xml(path: Path, root_tag: str, format_name: str) -> ElementTree.Element:

@@ -228,3 +228,10 @@ def test_a_save_answers_only_the_changes_after_the_newest_one_the_page_shows(cli
         body = json.dumps({"base_revision": 2, "boxes": boxes, "history_after": out_of_range})
         assert client_in.put(url(image), body, content_type="application/json").status_code == 400
     assert Image.objects.get(pk=image.pk).annotation_revision == 2  # refused before anything was saved
+
+
+def test_a_body_nested_deeper_than_python_parses_is_a_400(client, annotator, make_image) -> None:  # type: ignore[no-untyped-def]
+    image = make_image()
+    client.force_login(annotator)
+    response = client.put(f"/api/images/{image.pk}/annotations", "[" * 100_000, content_type="application/json")
+    assert response.status_code == 400 and response.json()["error"].startswith("The request body is not JSON.")

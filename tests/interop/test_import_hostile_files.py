@@ -117,3 +117,10 @@ def test_a_reader_that_trips_over_a_file_still_gives_a_sentence_and_logs_the_tra
     assert "instances.json: this could not be read as COCO instances JSON (KeyError)" in response.content.decode()
     assert "The server log has the details." in response.content.decode()
     assert any(record.exc_info and record.name == "wiresag.interop" for record in caplog.records)
+
+
+def test_json_nested_deeper_than_python_parses_gets_a_sentence(client, annotator) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(annotator)
+    response = client.post("/import/", {"file": zipped({"instances.json": b"[" * 100_000}), "format": "auto"})
+    assert response.status_code == 400
+    assert "instances.json: its JSON is nested deeper than any annotation file" in response.content.decode()

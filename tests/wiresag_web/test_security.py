@@ -83,6 +83,12 @@ def test_a_user_without_a_role_sees_only_the_ask_for_a_role_page(client, roleles
     assert b"Ask an admin to give you a role" in response.content, (path, name)
 
 
+@pytest.mark.parametrize("path", ["%00", "images/a%00.png", "x" * 300 + ".png", "images/" + "y" * 5000])
+def test_odd_media_paths_are_a_404(client, annotator, path):
+    client.force_login(annotator)
+    assert client.get(f"/media/{path}").status_code == 404
+
+
 def test_a_user_without_a_role_cannot_read_media(client, roleless, make_image):
     image = make_image()
     client.force_login(roleless)
