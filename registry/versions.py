@@ -411,10 +411,14 @@ def delete_version(version: ModelVersion, user: Actor) -> None:
                 f"{row.name} is the active {slot_key(row.model_type, row.view_scope)} model; activate another version "
                 "(or roll back) first, then delete it."
             )
-        path = file_of(row)
+        try:
+            path: Path | None = file_of(row)
+        except ModelFileMissing:  # a path leaving the models folder (edited by hand): the row goes, no file is touched
+            logger.warning("Deleting %s without its file: %s is outside the models folder", row.name, row.file_path)
+            path = None
         shared = ModelVersion.objects.filter(file_path=row.file_path).exclude(pk=row.pk).exists()
         row.delete()
-        if not shared:
+        if path is not None and not shared:
             transaction.on_commit(lambda: path.unlink(missing_ok=True))
     logger.info("Deleted %s by %s", version.name, user)
 

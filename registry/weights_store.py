@@ -120,10 +120,14 @@ def store_upload(uploaded: UploadedFile, kind: str, user: Actor, note: str = "")
 
 def delete_upload(upload: WeightsFile) -> None:
     """Delete an upload's row and, once that commits, its file."""
-    path = upload_path(upload)
+    try:
+        path: Path | None = upload_path(upload)
+    except ModelFileMissing:  # a path leaving the uploads folder (edited by hand): the row goes, no file is touched
+        path = None
     with transaction.atomic():
         WeightsFile.objects.filter(pk=upload.pk).delete()
-        transaction.on_commit(lambda: path.unlink(missing_ok=True))
+        if path is not None:
+            transaction.on_commit(lambda: path.unlink(missing_ok=True))
 
 
 def starting_weights(reference: str, model_type: str) -> StartingWeights:

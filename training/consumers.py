@@ -44,8 +44,9 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
             relay.unsubscribe()
             self.subscribed = False
 
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        """Pages only listen; anything they send is ignored."""
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        """Pages only listen; anything they send is ignored, without decoding it (text that is not JSON, binary
+        frames or JSON nested deeper than Python parses would otherwise end the connection with an error)."""
 
     async def run_event(self, event: dict[str, Any]) -> None:
         await self.send_json(event["payload"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -263,6 +264,16 @@ class TrainingRun(models.Model):
     @property
     def folder(self) -> Path:
         return TrainingRun.folder_of(self.pk)
+
+    def delete_with_folder(self) -> None:
+        """Delete the run and, once that commits, its folder (checkpoints, TensorBoard files, report, log).
+
+        Registered versions keep their own copies in the models folder, so nothing a version needs goes with it.
+        """
+        folder = self.folder
+        with transaction.atomic():
+            self.delete()
+            transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
 
     def report_url(self) -> str:
         """The version page of the model this run registered (the registry's one-to-one), or ""."""

@@ -29,7 +29,7 @@ from core.training.layout import TENSORBOARD_DIR
 from training.models import TrainingRun
 
 PREFIX = "/tensorboard/"
-_PATH = re.compile(r"^/tensorboard/(?P<run_id>\d+)(?P<rest>/.*)?$")
+_PATH = re.compile(r"^/tensorboard/(?P<run_id>\d{1,18})(?P<rest>/.*)?$")  # an id a database holds
 _apps: dict[int, WsgiToAsgi] = {}
 _lock = threading.Lock()
 
@@ -86,6 +86,9 @@ async def _tensorboard(scope: Scope, receive: Any, send: Any) -> None:
     run_id = int(match["run_id"])
     if not match["rest"]:
         await _respond(send, 302, "", [(b"location", f"{PREFIX}{run_id}/".encode())])
+        return
+    if not await database_sync_to_async(TrainingRun.objects.filter(pk=run_id).exists)():
+        await _respond(send, 404, "There is no such run (it may have been deleted); open TensorBoard from a run's page.")
         return
     if not log_dir(run_id).is_dir():
         await _respond(send, 404, "This run has not written TensorBoard data yet; it appears once training starts.")

@@ -15,8 +15,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 DOCS = Path(settings.BASE_DIR) / "docs"
-_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
-_SCREENSHOT = re.compile(r"^[a-z0-9][a-z0-9._-]*\.(png|jpg)$")
+# Bounded lengths: a name longer than the file system allows is no page (and would be an error, not a 404).
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
+_SCREENSHOT = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}\.(png|jpg)$")
 _MD_LINK = re.compile(r'href="(?:\.\./docs/|docs/)?([a-z][a-z0-9-]*)\.md(#[^"]*)?"')
 _SCREENSHOT_LINK = re.compile(r'src="(?:docs/)?screenshots/([^"/]+)"')
 
