@@ -24,7 +24,7 @@ from PIL import Image as PILImage
 
 from accounts.users import Actor, recorded_user
 from annotations.choices import Source
-from annotations.ingest import ingest_image
+from annotations.ingest import UnreadableImage, ingest_image
 from annotations.models import Annotation, AnnotationChange, Image
 from core.labels import parse_wire_name
 from core.safepath import wire_group_problem
@@ -105,6 +105,8 @@ class ImportResult:
     pictures_created: int
     boxes_created: int
     skipped: int
+    #: Pictures that could not be read when they were stored (the dry run reads only their header): name and reason.
+    damaged: list[tuple[str, str]] = field(default_factory=list)
 
 
 def safe_folder(requested: str) -> Path:
@@ -267,6 +269,7 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
 def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
     """Store the planned pictures and boxes in one transaction; on failure nothing stays."""
     stored: list[str] = []
+    damaged: list[tuple[str, str]] = []
     note = f"Imported from {plan.format}"
     try:
         with transaction.atomic():
@@ -277,7 +280,11 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
                 else:
                     assert planned.picture is not None
                     data = planned.picture.read_bytes()
-                    result = ingest_image(data, planned.name, wire_group=planned.group, user=user, allow_existing=True)
+                    try:
+                        result = ingest_image(data, planned.name, wire_group=planned.group, user=user, allow_existing=True)
+                    except UnreadableImage as error:  # damaged past its header: left out with its boxes, and said
+                        damaged.append((planned.name, str(error)))
+                        continue
                     image = result.image
                     if result.created:
                         pictures_created += 1
@@ -307,4 +314,4 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
         for name in stored:
             default_storage.delete(name)
         raise
-    return ImportResult(pictures_created=pictures_created, boxes_created=boxes_created, skipped=len(plan.skipped))
+    return ImportResult(pictures_created=pictures_created, boxes_created=boxes_created, skipped=len(plan.skipped), damaged=damaged)

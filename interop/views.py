@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ from interop.jobs import discard, jobs_dir
 from interop.mapping import clean, suggest
 from interop.reading import FORMAT_NAMES, format_problem, read_source
 from interop.sources import ensure_room, prepare
+
+#: Created (exclusively) in an import's folder while it is being applied.
+APPLYING = "applying"
 
 
 def _job(request: HttpRequest, job_id: str) -> tuple[Path, dict[str, Any]]:
@@ -189,17 +193,40 @@ def import_map(request: HttpRequest, job_id: str) -> HttpResponse:
 def import_apply(request: HttpRequest, job_id: str) -> HttpResponse:
     """Step 3: the same plan again, applied in one transaction."""
     folder, state = _job(request, job_id)
-    plan = plan_import(_read(state), clean(state["mapping"]), clip=state["clip"], wire_group=state["wire_group"])
-    if not plan.box_count:
-        messages.error(request, "Nothing would come in: every box is skipped. Change the mapping, or cancel the import.")
+    try:  # one apply per import: a double click or a second tab must not bring every box in twice
+        os.close(os.open(folder / APPLYING, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        messages.info(request, "This import is already being applied (a second click); its pictures appear here when it is done.")
+        return redirect("annotations:library")
+    try:
+        plan = plan_import(_read(state), clean(state["mapping"]), clip=state["clip"], wire_group=state["wire_group"])
+        if not plan.box_count:
+            messages.error(request, "Nothing would come in: every box is skipped. Change the mapping, or cancel the import.")
+            return redirect("interop:import_map", job_id=job_id)
+        result = apply_plan(plan, request.user)
+    except OSError as error:  # a full disk: the transaction rolled back and the stored files were removed
+        messages.error(
+            request,
+            f"Nothing was imported: the server could not write the pictures ({error.strerror or error}). "
+            "Free disk space (or ask an administrator to), then press Apply again; the import is kept.",
+        )
         return redirect("interop:import_map", job_id=job_id)
-    result = apply_plan(plan, request.user)
+    finally:
+        (folder / APPLYING).unlink(missing_ok=True)
     discard(folder)
     messages.success(
         request,
         f"Imported {result.boxes_created} boxes and {result.pictures_created} new pictures; {result.skipped} boxes were skipped. "
         "They are shown here, newest first.",
     )
+    if result.damaged:
+        named = "; ".join(f"{name}: {reason}" for name, reason in result.damaged[:5])
+        more = f" and {len(result.damaged) - 5} more" if len(result.damaged) > 5 else ""
+        messages.warning(
+            request,
+            f"{len(result.damaged)} pictures could not be read and were left out with their boxes ({named}{more}). "
+            "Export them again from their source and import them on their own.",
+        )
     # The library, narrowed to the lot the import went into when there was one: the imported pictures come first.
     library = reverse("annotations:library")
     group = state["wire_group"].strip("/")
