@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -79,10 +78,25 @@ def _snapshot(image: Image) -> dict[str, Any]:
     return {"image": image_payload(image), "boxes": boxes_payload(image), "history": history_payload(image)}
 
 
+def _picture_gone(request: HttpRequest) -> JsonResponse:
+    """A picture deleted (by an admin or another annotator) after the page was opened: said in the page's own terms."""
+    if request.method == "GET":
+        return JsonResponse({"error": "There is no such picture; it may have been deleted."}, status=404)
+    return JsonResponse(
+        {
+            "error": "This picture was deleted after you opened it, so its boxes cannot be saved. "
+            "Upload the picture again to annotate it; the boxes you drew are still shown here."
+        },
+        status=410,
+    )
+
+
 @require_http_methods(["GET", "PUT"])
 def image_annotations(request: HttpRequest, image_id: int) -> HttpResponse:
     """GET the picture's boxes; PUT all of them at once, based on the revision the page loaded."""
-    image = get_object_or_404(Image, pk=image_id)
+    image = Image.objects.filter(pk=image_id).first()
+    if image is None:
+        return _picture_gone(request)
     if request.method == "GET":
         return JsonResponse(_snapshot(image))
     if not has_role(request.user, ANNOTATOR):
@@ -109,6 +123,8 @@ def image_annotations(request: HttpRequest, image_id: int) -> HttpResponse:
         image = save_boxes(image, boxes, base_revision=base_revision, user=request.user)
     except InvalidBoxes as error:
         return JsonResponse({"error": str(error), "errors": {str(i): fields for i, fields in error.errors.items()}}, status=400)
+    except Image.DoesNotExist:  # deleted between the page's load and this save
+        return _picture_gone(request)
     except StaleRevision as error:
         return JsonResponse(
             {

@@ -65,6 +65,11 @@ def _ingest_bytes(data: bytes, name: str, display_name: str, wire_group: str, us
         return FileResult(display_name, DUPLICATE, str(error), error.existing.pk)
     except UnreadableImage as error:
         return FileResult(display_name, ERROR, str(error))
+    except OSError as error:  # a full disk: this picture is not stored (its partial files are removed); the others say theirs
+        reason = error.strerror or str(error)
+        return FileResult(
+            display_name, ERROR, f"The server could not store it ({reason}). Free disk space or ask an administrator, then upload it again."
+        )
     return FileResult(display_name, CREATED, f"Added as {result.image.width}x{result.image.height} picture.", result.image.pk)
 
 
