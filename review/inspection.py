@@ -152,9 +152,16 @@ def start_inspection(
         total = len(image_ids)
     status = _new_job(INSPECTION, spec, user, total)
     if archive is not None:
-        with (job_dir(INSPECTION, status.id) / "upload.zip").open("wb") as target:
-            for chunk in archive.chunks() if hasattr(archive, "chunks") else iter(lambda: archive.read(1 << 20), b""):
-                target.write(chunk)
+        try:
+            with (job_dir(INSPECTION, status.id) / "upload.zip").open("wb") as target:
+                for chunk in archive.chunks() if hasattr(archive, "chunks") else iter(lambda: archive.read(1 << 20), b""):
+                    target.write(chunk)
+        except OSError as error:  # a full disk: no job is left waiting for a zip it never got
+            shutil.rmtree(job_dir(INSPECTION, status.id), ignore_errors=True)
+            raise PredictionUnavailable(
+                f"The server could not store the zip ({error.strerror or error}); free disk space (or ask an administrator to), "
+                "then start the inspection again."
+            ) from None
     _enqueue(INSPECTION, status)
     return status
 
@@ -306,18 +313,21 @@ def run_inspection(job_id: str) -> None:
         spec = read_job(INSPECTION, job_id)
         versions = _versions_by_slot(spec)
         status.versions = version_names(versions)
+        deleted = 0
         if "archive" in spec:
             inputs = _zip_inputs(folder)
         else:
             images = Image.objects.in_bulk(spec["image_ids"])
             inputs = [picture_input(images[pk]) for pk in spec["image_ids"] if pk in images]
+            deleted = len(spec["image_ids"]) - len(inputs)
         status.total, status.message = len(inputs), "Inspecting."
         write_status(INSPECTION, status)
         pipeline = build_pipeline(versions, spec["conf_threshold"], spec.get("rule", DEFAULT_RULE))
         report = pipeline.run(inputs, progress=filejobs.Progress(root(INSPECTION), status), versions=status.versions)
         report.write(folder)
         counts = report.counts()
-        return f"Inspected {counts['pictures']} pictures: {counts['wires']} wires, {counts['pictures_failed']} pictures failed."
+        gone = f" {deleted} of the chosen pictures were deleted before the job ran." if deleted else ""
+        return f"Inspected {counts['pictures']} pictures: {counts['wires']} wires, {counts['pictures_failed']} pictures failed.{gone}"
 
     _run(INSPECTION, job_id, work)
 
@@ -328,12 +338,18 @@ def run_preannotation(job_id: str) -> None:
     def work(status: JobStatus) -> str:
         spec = read_job(PREANNOTATION, job_id)
         images = list(Image.objects.filter(pk__in=spec["image_ids"]).unannotated().order_by("pk"))
+        deleted_before = len(set(spec["image_ids"])) - Image.objects.filter(pk__in=spec["image_ids"]).count()
         versions = _versions_by_slot(spec)
         status.versions = version_names(versions)
         status.total = len(images)
         write_status(PREANNOTATION, status)
         summary = preannotate(images, versions, spec["conf_threshold"], progress=filejobs.Progress(root(PREANNOTATION), status))
         problems = f" {len(summary.errors)} pictures failed: {'; '.join(summary.errors[:5])}" if summary.errors else ""
-        return f"Pre-annotated {summary.pictures} pictures with {summary.boxes} boxes; {summary.skipped} were labelled meanwhile.{problems}"
+        deleted = deleted_before + summary.deleted
+        gone = f" {deleted} were deleted meanwhile." if deleted else ""
+        return (
+            f"Pre-annotated {summary.pictures} pictures with {summary.boxes} boxes; {summary.skipped} were labelled meanwhile."
+            f"{gone}{problems}"
+        )
 
     _run(PREANNOTATION, job_id, work)

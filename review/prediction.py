@@ -115,14 +115,22 @@ class PreannotationSummary:
     pictures: int = 0
     boxes: int = 0
     skipped: int = 0
+    #: Pictures deleted after the job was queued (before or while they were inspected).
+    deleted: int = 0
     errors: list[str] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
+
+
+#: What ``_store`` returns for a picture deleted while it was inspected.
+DELETED = -2
 
 
 def _store(image: Image, result: PictureResult, versions: Mapping[str, ModelVersion], thresholds: dict[str, float]) -> int:
     """Store the boxes of one picture as pending model annotations, if a person has not labelled it meanwhile."""
     with transaction.atomic():
-        locked = Image.objects.select_for_update().get(pk=image.pk)
+        locked = Image.objects.select_for_update().filter(pk=image.pk).first()
+        if locked is None:
+            return DELETED
         if locked.annotations.exists():
             return -1
         created = []
@@ -163,7 +171,10 @@ def _store(image: Image, result: PictureResult, versions: Mapping[str, ModelVers
 def _preannotate_one(
     image: Image, pipeline: InferencePipeline, versions: Mapping[str, ModelVersion], summary: PreannotationSummary
 ) -> None:
-    """Skip a picture a person labelled since the job was queued; otherwise inspect it and store its boxes."""
+    """Skip a picture a person labelled (or deleted) since the job was queued; otherwise inspect it and store its boxes."""
+    if not Image.objects.filter(pk=image.pk).exists():
+        summary.deleted += 1
+        return
     if image.annotations.exists():
         summary.skipped += 1
         return
@@ -172,7 +183,9 @@ def _preannotate_one(
         summary.errors.append(f"{image.original_name}: {result.error}")
         return
     stored = _store(image, result, versions, pipeline.thresholds())
-    if stored < 0:
+    if stored == DELETED:
+        summary.deleted += 1
+    elif stored < 0:
         summary.skipped += 1
     else:
         summary.pictures += 1

@@ -20,6 +20,7 @@ from registry.versions import activate, register_version
 from review.inspection import (
     INSPECTION,
     job_dir,
+    list_jobs,
     read_status,
     report_of,
     run_inspection,
@@ -268,3 +269,62 @@ def test_a_save_from_a_page_loaded_before_a_review_decision_is_told_not_applied(
     assert response.json()["error"].startswith(f"{engineer.username} reviewed a model box of this picture at ")
     box.refresh_from_db()
     assert box.review_state == ReviewState.REJECTED and box.x == 1  # the decision stands; the stale save changed nothing
+
+
+def test_pictures_deleted_while_a_preannotation_runs_are_counted_and_the_rest_is_done(library, active_set, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from core.inspection.inference import InferencePipeline
+
+    real_inspect = InferencePipeline.inspect
+    deleted_while_inspected = library[1].pk
+
+    def inspect_then_someone_deletes(self, picture):  # type: ignore[no-untyped-def]
+        result = real_inspect(self, picture)  # the real models look at the picture ...
+        if picture.ref == deleted_while_inspected:
+            Image.objects.filter(pk=picture.ref).delete()  # ... and an admin deletes it before its boxes are stored
+        return result
+
+    monkeypatch.setattr(InferencePipeline, "inspect", inspect_then_someone_deletes)
+    status = start_preannotation(image_ids=[i.pk for i in library], conf_threshold=0.001)
+    Image.objects.filter(pk=library[0].pk).delete()  # deleted while the job waits in the queue
+    run_preannotation(status.id)
+    status = read_status("preannotation", status.id)
+    assert status.state == "done", status.message
+    assert "Pre-annotated 2 pictures" in status.message and "2 were deleted meanwhile." in status.message
+    assert set(Annotation.objects.values_list("image_id", flat=True)) == {library[2].pk, library[3].pk}
+
+
+def test_an_inspection_says_how_many_chosen_pictures_were_deleted_before_it_ran(library, active_set) -> None:  # type: ignore[no-untyped-def]
+    status = start_inspection(image_ids=[i.pk for i in library], conf_threshold=0.001)
+    Image.objects.filter(pk=library[1].pk).delete()
+    run_inspection(status.id)
+    status = read_status("inspection", status.id)
+    assert status.state == "done" and status.message.startswith("Inspected 3 pictures")
+    assert status.message.endswith("1 of the chosen pictures were deleted before the job ran.")
+
+
+def test_a_full_disk_while_an_inspection_zip_is_stored_leaves_no_job_waiting(client, engineer, active_set, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import errno
+    import pathlib
+
+    from tests.conftest import png_bytes
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        bundle.writestr("w1_TOP.png", png_bytes(seed=1))
+    buffer.seek(0)
+    buffer.name = "lot.zip"
+    real_open = pathlib.Path.open
+
+    def full_for_the_zip(self, mode="r", *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.name == "upload.zip" and "w" in mode:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_open(self, mode, *args, **kwargs)
+
+    before = {job.id for job in list_jobs(INSPECTION, limit=1000)}
+    monkeypatch.setattr(pathlib.Path, "open", full_for_the_zip)
+    client.force_login(engineer)
+    response = client.post("/inspect/", {"archive": buffer, "rule": "worst", "conf": "0.25"})
+    monkeypatch.setattr(pathlib.Path, "open", real_open)
+    assert response.status_code == 400  # said on the inspect page, with the choices kept
+    assert "The server could not store the zip (No space left on device); free disk space" in response.content.decode()
+    assert {job.id for job in list_jobs(INSPECTION, limit=1000)} == before  # no job left waiting for a zip it never got
