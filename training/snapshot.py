@@ -42,6 +42,7 @@ def image_records(images: QuerySet[Image] | None = None, group_by_lot: bool = Fa
                 boxes=boxes,
                 image_id=image.pk,
                 lot=image.wire_group if group_by_lot else "",
+                name=image.original_name,
             )
         )
     return records

@@ -6,6 +6,7 @@ Thin on purpose: the lease logic is in ``training.jobs``, the training in
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import traceback as traceback_module
@@ -172,6 +173,15 @@ def _succeed(run: TrainingRun, worker: str, sink: DatabaseSink, result: TrainRes
 
 
 def _fail(run: TrainingRun, worker: str, sink: DatabaseSink, error: Exception) -> None:
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        # Nothing is wrong with the run: its last finished epoch is on disk, so it can go on once there is room.
+        sentence = (
+            f"The disk is full ({error.filename or settings.RUNS_DIR}): there is no room for the run's files. "
+            "Free disk space (or ask an administrator to), then resume the run; it continues from its last finished epoch."
+        )
+        sink.on_log("ERROR", sentence)
+        TrainingRun.objects.finish(run.pk, worker, RunStatus.INTERRUPTED, error=sentence, traceback=traceback_module.format_exc())
+        return
     sentence = str(error) or f"The training stopped with {type(error).__name__}; see the traceback."
     sink.on_log("ERROR", sentence)
     TrainingRun.objects.finish(run.pk, worker, RunStatus.FAILED, error=sentence, traceback=traceback_module.format_exc())

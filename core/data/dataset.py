@@ -57,6 +57,8 @@ class ImageRecord:
     boxes: tuple[BoxRecord, ...]
     image_id: int | None = None
     lot: str = ""
+    #: The picture's name in the library (for sentences; the stored file is named by its content hash).
+    name: str = ""
 
     @property
     def group(self) -> str:

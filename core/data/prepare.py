@@ -88,6 +88,40 @@ def output_name(record: ImageRecord, view: str | None = None) -> str:
     return f"{stem}-{digest}"
 
 
+class PictureUnreadable(ValueError):
+    """A picture of the snapshot that is missing from the data folder or can no longer be decoded."""
+
+    def __init__(self, record: ImageRecord, error: Exception) -> None:
+        name = record.name or Path(record.path).name
+        what = "its file is missing" if isinstance(error, FileNotFoundError) else f"its file is damaged ({error})"
+        super().__init__(
+            f"The picture {name} (wire {record.wire_key}) cannot be read: {what}. Restore the data folder from its backup, "
+            "or delete the picture in the library, then start the run again."
+        )
+
+
+def read_record(record: ImageRecord) -> np.ndarray:
+    """``read_rgb8`` of a snapshot's picture; a missing or damaged file is a ``PictureUnreadable`` naming the picture."""
+    try:
+        if not Path(record.path).is_file():
+            raise FileNotFoundError(record.path)
+        return read_rgb8(record.path)
+    except (OSError, ValueError, SyntaxError) as error:  # Pillow raises all three for damaged files
+        raise PictureUnreadable(record, error) from None
+
+
+def _check_readable(record: ImageRecord, source: Path) -> bool:
+    """Whether the picture is high depth; a missing or undecodable file is a ``PictureUnreadable``."""
+    try:
+        if not source.is_file():
+            raise FileNotFoundError(source)
+        with PILImage.open(source) as image:
+            image.verify()
+        return is_high_depth(source)
+    except (OSError, ValueError, SyntaxError) as error:
+        raise PictureUnreadable(record, error) from None
+
+
 def is_high_depth(path: str | Path) -> bool:
     """Whether the picture has more than 8 bits per pixel (reads the header only)."""
     with PILImage.open(path) as image:
@@ -160,8 +194,8 @@ def _build_yolo(snapshot: Snapshot, out_dir: Path) -> Path:
             name = output_name(record)
             source = Path(record.path).absolute()
             suffix = source.suffix.lower()
-            if is_high_depth(source) or suffix not in YOLO_SUFFIXES:
-                _write_png(image_dir / f"{name}.png", read_rgb8(source))
+            if _check_readable(record, source) or suffix not in YOLO_SUFFIXES:
+                _write_png(image_dir / f"{name}.png", read_record(record))
                 copied += 1
             else:
                 os.symlink(source, image_dir / f"{name}{suffix}")
@@ -342,13 +376,13 @@ def _build_crops(
                 view = record.picture_view
                 if view is None:
                     continue
-                picture = read_rgb8(record.path)
+                picture = read_record(record)
                 _write_png(out_dir / split / view / f"{output_name(record, view)}.png", _resized(picture, size))
                 counts[split][view] += 1
                 continue
             if not record.boxes:
                 continue
-            picture = read_rgb8(record.path)
+            picture = read_record(record)
             for index, box in enumerate(record.boxes):
                 cls = box.defect if task == "defect" else box.view
                 crop = classifier_crop(picture, box.x, box.y, box.width, box.height, margin, box.view, framed)

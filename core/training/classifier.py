@@ -64,8 +64,12 @@ def lr_factor(epoch: int, config: ClassifierConfig) -> float:
 def save_atomically(payload: dict[str, Any], path: Path) -> None:
     """Write to a temporary file, then rename: a crash never leaves half a checkpoint."""
     temporary = path.with_suffix(path.suffix + ".tmp")
-    torch.save(payload, temporary)
-    os.replace(temporary, path)
+    try:
+        torch.save(payload, temporary)
+        os.replace(temporary, path)
+    except BaseException:  # a full disk half way through: the half file goes, the previous checkpoint stays
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 @dataclass(frozen=True)
