@@ -355,6 +355,8 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ConfigError(f"Cannot read the configuration file {path} ({error.strerror}).") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"The configuration file {path} is not text; give a YAML file of settings (key: value).") from None
     except yaml.YAMLError as error:
         raise ConfigError(f"The configuration file {path} is not valid YAML: {error}") from None
     if data is None:

@@ -35,5 +35,19 @@ class Command(BaseCommand):
         if not count:
             raise CommandError("No boxes match these filters; nothing was exported.")
         target = Path(options["target"])
-        export_zip(images, options["format"], target, include_pictures=not options["no_pictures"])
+        if not target.parent.is_dir():
+            raise CommandError(f"There is no folder {target.parent}; create it first, or name a zip in an existing folder.")
+        partial = target.with_name(target.name + ".part")  # the zip appears only whole
+        try:
+            export_zip(images, options["format"], partial, include_pictures=not options["no_pictures"])
+            partial.replace(target)
+        except FileNotFoundError as missing:
+            raise CommandError(
+                f"The stored picture {Path(str(missing.filename)).name} is missing from the data folder, so nothing was exported. "
+                "Restore the data folder from its backup, or export the labels only (--no-pictures)."
+            ) from None
+        except OSError as error:
+            raise CommandError(f"The zip could not be written ({error}); nothing was exported.") from None
+        finally:
+            partial.unlink(missing_ok=True)
         self.stdout.write(self.style.SUCCESS(f"Exported {count} pictures to {target}."))

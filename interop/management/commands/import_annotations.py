@@ -19,6 +19,17 @@ from interop.reading import FORMAT_NAMES, read_source
 from interop.sources import prepare
 
 
+def _mapping_file(path: Path) -> dict[str, Any]:
+    """A mapping saved as JSON (``{"labels": {...}, "attributes": {...}, ...}``); anything else is a ``CommandError``."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise CommandError(f"--mapping {path} is not a JSON file ({error}); save the mapping as JSON, or name a saved mapping.") from None
+    if not isinstance(saved, dict):
+        raise CommandError(f"--mapping {path} must hold a JSON object with 'labels' (and 'attributes'), not a {type(saved).__name__}.")
+    return saved
+
+
 class Command(BaseCommand):
     help = "Import boxes (and pictures) from the desktop tool, YOLO, COCO, VOC, CVAT, Label Studio or CSV."
 
@@ -45,7 +56,7 @@ class Command(BaseCommand):
         raw = suggest(dataset)
         if options["mapping"]:
             path = Path(options["mapping"])
-            saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+            saved = _mapping_file(path) if path.is_file() else None
             if saved is None:
                 found = LabelMapping.objects.filter(name=options["mapping"]).first()
                 if found is None:
@@ -102,5 +113,12 @@ class Command(BaseCommand):
             if options["dry_run"]:
                 self.stdout.write("Dry run: nothing was written.")
                 return
-            result = apply_plan(plan, user)
+            try:
+                result = apply_plan(plan, user)
+            except OSError as error:  # a full disk: the transaction rolled back and the stored files were removed
+                raise CommandError(
+                    f"Nothing was imported: the pictures could not be written ({error}). Free disk space, then run it again."
+                ) from None
         self.stdout.write(self.style.SUCCESS(f"Imported {result.boxes_created} boxes and {result.pictures_created} new pictures."))
+        for name, reason in result.damaged:
+            self.stdout.write(self.style.WARNING(f"Left out with its boxes, it could not be read: {name}: {reason}"))
