@@ -16,7 +16,12 @@
   const imageId = root.dataset.imageId;
   const pageTemplate = root.dataset.pageTemplate;
   const draftKey = `wiresag-draft-${imageId}`;
-  const csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const formCsrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
+  // Read at every save: logging in again (in another tab, as the page asks after a 401) rotates the token.
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : formCsrf;
+  }
 
   const stage = document.getElementById("stage");
   const canvas = document.getElementById("canvas");
@@ -30,6 +35,7 @@
     revision: 0,
     selected: -1,
     dirty: false,
+    ownsDraft: false, // whether the local draft of this picture was written (or restored) by this tab
     drawing: false,
     undo: [],
     errors: {},
@@ -402,6 +408,7 @@
   function writeDraft() {
     try {
       localStorage.setItem(draftKey, JSON.stringify({ base_revision: state.revision, boxes: state.boxes.map(cleanBox), at: new Date().toISOString() }));
+      state.ownsDraft = true;
       return true;
     } catch {
       return false;
@@ -415,7 +422,7 @@
   async function put(boxes, baseRevision) {
     const response = await fetch(api, {
       method: "PUT",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
       credentials: "same-origin",
       // Only the changes after the newest one shown come back: the page keeps the rest.
       body: JSON.stringify({ base_revision: baseRevision, boxes: boxes.map(cleanBox), history_after: newestChange() }),
@@ -440,7 +447,9 @@
     state.errors = {};
     state.dirty = false;
     state.selected = Math.min(state.selected, state.boxes.length - 1);
-    localStorage.removeItem(draftKey);
+    // Only the draft this tab wrote (or restored) is now on the server; another tab's draft of the picture stays.
+    if (state.ownsDraft) localStorage.removeItem(draftKey);
+    state.ownsDraft = false;
     if (body.history) renderHistory(body.history);
     else if (body.history_new) renderHistory(body.history_new.concat(state.history));
     setStatus(`Saved (revision ${state.revision}).`, "ok");
@@ -485,6 +494,11 @@
       if (result.status === 401) {
         writeDraft();
         setStatus("You are logged out. Your work is kept as a local draft; log in again in another tab, then press Ctrl+S.", "error");
+        return false;
+      }
+      if (result.status === 403) {
+        writeDraft();
+        setStatus(`${result.body.error || "The server refused the save (403)."} Your work is kept as a local draft; reload the page to restore it.`, "error");
         return false;
       }
       setStatus(result.body.error || `The save failed (${result.status}).`, "error");
@@ -710,6 +724,7 @@
     $("draft-time").textContent = new Date(draft.at).toLocaleString();
     $("draft-banner").hidden = false;
     $("draft-restore").onclick = () => {
+      state.ownsDraft = true; // restored here: once saved, it is this tab's to remove
       pushUndo();
       state.boxes = draft.boxes.map(cleanBox);
       $("draft-banner").hidden = true;

@@ -5,7 +5,8 @@
   if (!table) return;
   const rows = Array.from(table.querySelectorAll("tbody tr"));
   const message = document.getElementById("review-message");
-  const csrf = (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
+  // Read at every decision: logging in again rotates the token.
+  const csrfToken = () => decodeURIComponent((document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/) || [])[1] || "");
   let index = 0;
 
   function select(next) {
@@ -24,11 +25,23 @@
     const row = rows[index];
     if (!row || row.dataset.decided) return;
     const url = table.dataset.decideUrl.replace("/0/", "/" + row.dataset.id + "/");
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "X-CSRFToken": csrf, "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ decision: decision }),
-    });
+    let response;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+        body: new URLSearchParams({ decision: decision }),
+      });
+    } catch {
+      message.textContent = "The decision was not saved: the server cannot be reached. The box stays pending; check the connection and press the key again.";
+      return;
+    }
+    const isJson = (response.headers.get("Content-Type") || "").includes("application/json");
+    if (response.redirected || !isJson) {
+      // A login page instead of an answer: the session ended.
+      message.textContent = "The decision was not saved: you are logged out. Log in again in another tab, then press the key again.";
+      return;
+    }
     const data = await response.json();
     if (!response.ok) {
       message.textContent = data.error || "The decision was not saved; reload the page and try again.";
