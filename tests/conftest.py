@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Callable
 
 import numpy as np
@@ -62,6 +63,17 @@ def engineer(db):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def admin_user(db):  # type: ignore[no-untyped-def]
     return create_user_with_role("ada", PASSWORD, "admin")
+
+
+def zipped(files: dict[str, bytes], name: str = "upload.zip") -> io.BytesIO:
+    """A zip of ``files`` (entry name -> bytes) as a browser uploads it, named ``name``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for entry, data in files.items():
+            bundle.writestr(entry, data)
+    buffer.seek(0)
+    buffer.name = name
+    return buffer
 
 
 def png_bytes(width: int = 64, height: int = 48, seed: int = 0, mode: str = "RGB") -> bytes:

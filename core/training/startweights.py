@@ -6,10 +6,12 @@ it was merely told about. The web app resolves the run's ``weights`` reference
 and the checksum recorded when it entered the store. Here the bytes are read
 once, hashed, and only those bytes are loaded: a classifier's state dict from
 memory with ``weights_only=True``, a YOLO file from a copy in the run's own
-folder. Ultralytics always unpickles with ``weights_only=False``, so before it
-opens a detector file, ``check_detector`` reads the same bytes with an unpickler
-that can only rebuild network layers (without running their code), containers
-and tensors, and refuses anything else. Plain Python, no Django.
+folder. Ultralytics always unpickles with ``weights_only=False`` (and evaluates
+parts of a network's ``yaml`` when it builds it again), so it never opens a
+stored detector file: ``check_detector`` reads the file with an unpickler that can
+only rebuild network layers (without running their code), containers and
+tensors, and ``detector_tensors`` takes only its tensors, which the trainer puts
+into a network built from its own architecture file. Plain Python, no Django.
 """
 
 from __future__ import annotations

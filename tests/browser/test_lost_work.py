@@ -40,7 +40,8 @@ def _pending_box(make_image) -> Annotation:  # type: ignore[no-untyped-def]
     )
 
 
-def test_review_decision_while_offline_tells_the_reviewer_and_throws_nothing(chromium, live_server, annotator, make_image):  # noqa: F811
+def decide_in_queue(chromium, live_server, annotator, make_image, cut_off) -> str:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Accept the only pending box with the A key after ``cut_off(page)``; the message shown (no uncaught error allowed)."""
     _pending_box(make_image)
     page = chromium.new_page()
     errors: list[str] = []
@@ -48,30 +49,25 @@ def test_review_decision_while_offline_tells_the_reviewer_and_throws_nothing(chr
     login(page, live_server.url, annotator.username, PASSWORD)
     page.goto(f"{live_server.url}/review/")
     expect(page.locator("#queue tbody tr")).to_have_count(1)
-    page.route("**/review/*/decide", lambda route: route.abort())
+    cut_off(page)
     page.keyboard.press("a")
     page.wait_for_timeout(1500)
     message = page.locator("#review-message").inner_text()
     assert errors == [] and message.strip(), f"uncaught errors {errors}, message shown: {message!r}"
-    assert "the server cannot be reached. The box stays pending" in message
     assert Annotation.objects.get().review_state == ReviewState.PENDING  # not decided, and the page says so
+    return message
+
+
+def test_review_decision_while_offline_tells_the_reviewer_and_throws_nothing(chromium, live_server, annotator, make_image):  # noqa: F811
+    message = decide_in_queue(
+        chromium, live_server, annotator, make_image, lambda page: page.route("**/review/*/decide", lambda route: route.abort())
+    )
+    assert "the server cannot be reached. The box stays pending" in message
 
 
 def test_review_decision_after_the_session_ended_tells_the_reviewer_and_throws_nothing(chromium, live_server, annotator, make_image):  # noqa: F811
-    _pending_box(make_image)
-    page = chromium.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    login(page, live_server.url, annotator.username, PASSWORD)
-    page.goto(f"{live_server.url}/review/")
-    expect(page.locator("#queue tbody tr")).to_have_count(1)
-    Session.objects.all().delete()
-    page.keyboard.press("a")
-    page.wait_for_timeout(1500)
-    message = page.locator("#review-message").inner_text()
-    assert errors == [] and message.strip(), f"uncaught errors {errors}, message shown: {message!r}"
+    message = decide_in_queue(chromium, live_server, annotator, make_image, lambda page: Session.objects.all().delete())
     assert "you are logged out. Log in again in another tab" in message
-    assert Annotation.objects.get().review_state == ReviewState.PENDING  # not decided, and the page says so
 
 
 def test_a_save_in_another_tab_does_not_delete_this_tabs_draft(chromium, live_server, annotator, make_image):  # noqa: F811

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import errno
-import io
-import zipfile
 
 import pytest
 from django.test import Client
 
 from annotations.models import Annotation, Image
-from tests.conftest import png_bytes
+from tests.conftest import png_bytes, zipped
 
 pytestmark = pytest.mark.django_db
 
 
-def zipped(files: dict[str, bytes]) -> io.BytesIO:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        for name, data in files.items():
-            bundle.writestr(name, data)
-    buffer.seek(0)
-    buffer.name = "lot.zip"
-    return buffer
-
-
 def _start(client: Client, files: dict[str, bytes]) -> str:
-    response = client.post("/import/", {"file": zipped(files), "format": "auto"})
+    response = client.post("/import/", {"file": zipped(files, "lot.zip"), "format": "auto"})
     assert response.status_code == 302, response.content.decode()[:2000]
     location = response["Location"]
     page = client.get(location)

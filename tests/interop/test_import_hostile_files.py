@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 
 import pytest
 
 from annotations.models import LabelMapping
-from tests.conftest import png_bytes
+from tests.conftest import png_bytes, zipped
 
 pytestmark = pytest.mark.django_db
 COCO_IMAGE = {"id": 1, "file_name": "a_TOP.png", "width": 64, "height": 48}
-
-
-def zipped(files: dict[str, bytes]) -> io.BytesIO:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        for name, data in files.items():
-            bundle.writestr(name, data)
-    buffer.seek(0)
-    buffer.name = "hostile.zip"
-    return buffer
 
 
 def coco(**parts: object) -> bytes:
@@ -66,7 +54,7 @@ CASES: dict[str, tuple[dict[str, bytes], str]] = {
 def test_an_odd_import_file_gets_its_sentence(client, annotator, case: str) -> None:  # type: ignore[no-untyped-def]
     files, sentence = CASES[case]
     client.force_login(annotator)
-    response = client.post("/import/", {"file": zipped(files), "format": "auto"})
+    response = client.post("/import/", {"file": zipped(files, "hostile.zip"), "format": "auto"})
     assert response.status_code == 400
     assert sentence in response.content.decode()
 
@@ -89,7 +77,7 @@ def test_loading_a_saved_mapping_by_an_odd_id_says_so_and_keeps_the_mapping(clie
     LabelMapping.objects.create(name="line 3", mapping={"labels": {"PASS": {"defect": "SWEEP"}}})
     client.force_login(annotator)
     files = {"instances.json": coco(annotations=[{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5]}])}
-    start = client.post("/import/", {"file": zipped(files), "format": "auto"})
+    start = client.post("/import/", {"file": zipped(files, "hostile.zip"), "format": "auto"})
     assert start.status_code == 302
     response = client.post(start["Location"], {"load": load}, follow=True)
     assert response.status_code == 200
@@ -99,7 +87,7 @@ def test_loading_a_saved_mapping_by_an_odd_id_says_so_and_keeps_the_mapping(clie
 def test_a_label_studio_task_whose_annotations_are_no_list_gets_a_sentence(client, annotator) -> None:  # type: ignore[no-untyped-def]
     client.force_login(annotator)
     tasks = [{"id": 7, "data": {"image": "/data/upload/a_TOP.png"}, "annotations": -1}]
-    response = client.post("/import/", {"file": zipped({"tasks.json": json.dumps(tasks).encode()}), "format": "auto"})
+    response = client.post("/import/", {"file": zipped({"tasks.json": json.dumps(tasks).encode()}, "hostile.zip"), "format": "auto"})
     assert response.status_code == 400
     assert "tasks.json, task 1 (id 7): &#x27;annotations&#x27; must be a list." in response.content.decode()
 
@@ -112,7 +100,7 @@ def test_a_reader_that_trips_over_a_file_still_gives_a_sentence_and_logs_the_tra
 
     monkeypatch.setattr(reading.coco, "read", trips)
     client.force_login(annotator)
-    response = client.post("/import/", {"file": zipped({"instances.json": coco()}), "format": "auto"})
+    response = client.post("/import/", {"file": zipped({"instances.json": coco()}, "hostile.zip"), "format": "auto"})
     assert response.status_code == 400
     assert "instances.json: this could not be read as COCO instances JSON (KeyError)" in response.content.decode()
     assert "The server log has the details." in response.content.decode()
@@ -121,6 +109,6 @@ def test_a_reader_that_trips_over_a_file_still_gives_a_sentence_and_logs_the_tra
 
 def test_json_nested_deeper_than_python_parses_gets_a_sentence(client, annotator) -> None:  # type: ignore[no-untyped-def]
     client.force_login(annotator)
-    response = client.post("/import/", {"file": zipped({"instances.json": b"[" * 100_000}), "format": "auto"})
+    response = client.post("/import/", {"file": zipped({"instances.json": b"[" * 100_000}, "hostile.zip"), "format": "auto"})
     assert response.status_code == 400
     assert "instances.json: its JSON is nested deeper than any annotation file" in response.content.decode()
