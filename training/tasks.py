@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from core.training.config import AnyConfig
     from core.training.runner import TrainResult
 from training import jobs
-from training.models import HEARTBEAT_SECONDS, RunStatus, TrainingRun
+from training.models import HEARTBEAT_SECONDS, Control, RunStatus, TrainingRun
 from training.signals import run_succeeded
 from training.sink import DatabaseSink
 
@@ -96,6 +96,8 @@ def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
         starting = starting_weights(config.weights, run.model_type) if config.weights else None
         if run.is_cross_validation:
             return _cross_validate(run, worker, sink, config, snapshot)
+        if not resume and run.epochs.exists():  # paused or interrupted, but its checkpoint went (a cleanup, a restore)
+            sink.on_log("WARNING", f"The run's checkpoint is missing from {folder}, so training starts again from epoch 1.")
         sink.on_log("INFO", f"{'Resuming' if resume else 'Training'} the {run.get_model_type_display()} model in {folder}.")
         result = train(
             run.model_type,
@@ -169,6 +171,12 @@ def _succeed(run: TrainingRun, worker: str, sink: DatabaseSink, result: TrainRes
     answers = [answer for _, answer in run_succeeded.send(sender=TrainingRun, run=run, result=result) if answer]
     TrainingRun.objects.filter(pk=run.pk).update(device=getattr(result, "device", "") or run.device)
     sink.on_log("INFO", "Finished" + (f"; {'; '.join(answers)}." if answers else "."))
+    if TrainingRun.objects.filter(pk=run.pk, control=Control.CANCEL).exists():
+        sink.on_log(
+            "WARNING",
+            "The cancel came after training had finished, so the run ends as succeeded and its model is registered; "
+            "delete that version on the registry page if it is not wanted.",
+        )
     TrainingRun.objects.finish(run.pk, worker, RunStatus.SUCCEEDED, checkpoint_path=str(result.best_checkpoint))
 
 
