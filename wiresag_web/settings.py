@@ -8,6 +8,7 @@ layer). A wrong value stops start-up with a sentence naming the variable.
 from __future__ import annotations
 
 import os
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={raw!r} is not a yes/no value: set it to 1 or 0 (or true/false).")
 
 
-def env_int(name: str, default: int, minimum: int = 0) -> int:
+def env_int(name: str, default: int, minimum: int = 0, maximum: int = 2**62) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -46,6 +47,8 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number: set it to e.g. {default}.") from None
     if value < minimum:
         raise ImproperlyConfigured(f"{name}={value} is too small: it must be at least {minimum}.")
+    if value > maximum:
+        raise ImproperlyConfigured(f"{name}={value} is too large: it must be at most {maximum}.")
     return value
 
 
@@ -266,7 +269,7 @@ AUTHENTICATION_BACKENDS = [
 # account, or from one address, further logins of that account or from that address are
 # refused for the cool-off time. Each failure and each lockout is logged.
 AXES_FAILURE_LIMIT = env_int("WIRESAG_LOGIN_FAILURE_LIMIT", 5, minimum=1)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("WIRESAG_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("WIRESAG_LOGIN_LOCKOUT_MINUTES", 15, minimum=1, maximum=366 * 24 * 60))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
@@ -284,6 +287,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Internationalisation ------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("WIRESAG_TIME_ZONE", "UTC")
+if TIME_ZONE not in zoneinfo.available_timezones():
+    raise ImproperlyConfigured(f"WIRESAG_TIME_ZONE={TIME_ZONE!r} is not a time zone: set it to a name such as Asia/Taipei or UTC.")
 USE_I18N = True
 USE_TZ = True
 
@@ -363,6 +368,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+LOG_LEVEL = env_str("WIRESAG_LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(f"WIRESAG_LOG_LEVEL={LOG_LEVEL!r} is not a log level: set it to DEBUG, INFO, WARNING or ERROR.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -381,7 +389,7 @@ LOGGING = {
         },
     },
     "loggers": {
-        "wiresag": {"handlers": ["console", "file"], "level": env_str("WIRESAG_LOG_LEVEL", "INFO")},
+        "wiresag": {"handlers": ["console", "file"], "level": LOG_LEVEL},
         # Tracebacks of failed requests and refused ones reach the data folder's log too.
         "django": {"handlers": ["console", "file"], "level": "WARNING"},
         # Every failed login and lockout (django-axes).
