@@ -37,7 +37,7 @@ _DEFECT_ALIASES: dict[str, str] = {
     "ok": "PASS",
 }
 
-_FILENAME_RE = re.compile(r"^(?P<wire>.+?)[_\-\s](?P<view>top|side)$", re.IGNORECASE)
+_FILENAME_RE = re.compile(r"^(?P<wire>.+?)[_\-\s](?P<view>top|side)\Z", re.IGNORECASE | re.DOTALL)  # a newline is part of a name
 
 
 def defect_label(name: str) -> str:

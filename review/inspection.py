@@ -31,7 +31,7 @@ from annotations.models import Image
 from annotations.upload import EntryTooLarge, read_entry, unsafe_entry_reason, wire_group_for_entry, zip_bounds_problem
 from core import filejobs
 from core.filejobs import JobNotFound, JobStatus
-from core.imaging.pictures import PICTURE_SUFFIXES, PictureInput
+from core.imaging.pictures import PICTURE_SUFFIXES, PictureInput, unsupported_format
 from core.inspection.reports import InspectionReport, load_report
 from core.inspection.verdicts import DEFAULT_RULE
 from core.labels import parse_wire_name
@@ -281,12 +281,12 @@ def _zip_inputs(folder: Path) -> list[PictureInput]:
             base = PurePosixPath(name).name
             if info.is_dir() or name.startswith("__MACOSX/") or base.startswith("._"):
                 continue
-            if PurePosixPath(base).suffix.lower() not in PICTURE_SUFFIXES:
+            if PurePosixPath(base).suffix.lower() not in PICTURE_SUFFIXES and not unsupported_format(base):
                 continue
             parsed = parse_wire_name(base)
             group = wire_group_for_entry(name, "")
             wire_id = f"{group}/{parsed.wire_id}" if group else parsed.wire_id
-            reason = unsafe_entry_reason(info.filename)
+            reason = unsafe_entry_reason(info.filename) or unsupported_format(base)
             if reason:
                 inputs.append(PictureInput(name=name, wire_id=wire_id, view=parsed.view, error=reason))
                 continue

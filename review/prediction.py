@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 
@@ -86,6 +87,7 @@ def build_pipeline(
             conf_threshold=conf_threshold,
             device="auto",
             rule=verdict_rule(rule),
+            max_pixels=settings.IMAGE_MAX_PIXELS,
         )
     except KeyError:
         raise PredictionUnavailable("No general view model is active or chosen; activate one on the Models page.") from None

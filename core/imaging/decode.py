@@ -53,12 +53,15 @@ def window_to_8bit(array: np.ndarray, low_percentile: float = 0.5, high_percenti
     if array.dtype == np.uint8:
         return array
     values = array.astype(np.float32)
-    low, high = np.percentile(values, [low_percentile, high_percentile])
+    finite = values[np.isfinite(values)]  # a float picture may hold NaN or infinity: they take the window's low end
+    if finite.size == 0:
+        raise UnreadableImage("The picture holds no finite grey values (only NaN or infinity); export it again from the detector.")
+    low, high = np.percentile(finite, [low_percentile, high_percentile])
     if high <= low:
-        low, high = float(values.min()), float(values.max())
+        low, high = float(finite.min()), float(finite.max())
     if high <= low:
         return np.zeros(values.shape, dtype=np.uint8)
-    scaled = (values - low) * (255.0 / (high - low))
+    scaled = (np.where(np.isfinite(values), values, low) - low) * (255.0 / (high - low))
     windowed: np.ndarray = np.clip(scaled, 0, 255).astype(np.uint8)
     return windowed
 

@@ -16,6 +16,16 @@ from core.labels import parse_wire_name
 DEFAULT_CONF_THRESHOLD = 0.25
 #: Pictures whose suffix is one of these are inspected when a folder is given.
 PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
+#: Pictures in formats Wiresag does not read: listed in the report with a sentence, not left out silently.
+OTHER_PICTURE_SUFFIXES = {".webp", ".gif", ".heic", ".heif", ".avif", ".jp2", ".j2k", ".jxl", ".ico", ".svg", ".dng", ".psd"}
+
+
+def unsupported_format(name: str) -> str:
+    """The sentence for a picture in a format Wiresag does not read, or "" for one it reads (or no picture at all)."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in OTHER_PICTURE_SUFFIXES:
+        return ""
+    return f"{suffix[1:].upper()} pictures cannot be inspected; save it as PNG, JPEG, BMP or TIFF and inspect it again."
 
 
 class ModelUnavailable(RuntimeError):
@@ -56,11 +66,18 @@ def pictures_in_folder(folder: Path) -> list[PictureInput]:
     """Every picture below ``folder``; the wire is its sub-folder plus its id (ids restart per folder)."""
     inputs = []
     for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.suffix.lower() not in PICTURE_SUFFIXES:
+        suffix = path.suffix.lower()
+        if suffix not in PICTURE_SUFFIXES and suffix not in OTHER_PICTURE_SUFFIXES:
+            continue
+        broken_link = path.is_symlink() and not path.exists()
+        if not path.is_file() and not broken_link:
             continue
         relative = path.relative_to(folder)
         parsed = parse_wire_name(path.name)
         group = relative.parent.as_posix()
         wire_id = parsed.wire_id if group == "." else f"{group}/{parsed.wire_id}"
-        inputs.append(PictureInput(name=relative.as_posix(), path=path, wire_id=wire_id, view=parsed.view))
+        error = unsupported_format(path.name)
+        if broken_link:
+            error = "The file is a link to a picture that is not there any more; copy the picture itself into the folder."
+        inputs.append(PictureInput(name=relative.as_posix(), path=path, wire_id=wire_id, view=parsed.view, error=error))
     return inputs

@@ -31,7 +31,7 @@ import torch
 
 from core.data.augment import classifier_transform
 from core.data.prepare import Extent, classifier_crop, frame_extent, traced_extent
-from core.imaging.decode import UnreadableImage, open_image, to_rgb8
+from core.imaging.decode import DEFAULT_MAX_PIXELS, UnreadableImage, open_image, to_rgb8
 from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, ModelUnavailable, PictureInput
 from core.inspection.reports import InspectionReport
 from core.inspection.verdicts import DEFAULT_RULE, BoxPrediction, PictureResult, Rule
@@ -320,6 +320,7 @@ class InferencePipeline:
         rule: Rule = DEFAULT_RULE,
         config_dir: Path | None = None,
         snap_boxes: bool = True,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
         from core.offline import configure_offline, install_fonts
 
@@ -336,6 +337,7 @@ class InferencePipeline:
         self.rule: Rule = rule
         #: Report TOP boxes snapped to their traced wire (``SNAP_FRAMING``); off: the detector's boxes as they are.
         self.snap_boxes = snap_boxes
+        self.max_pixels = max_pixels  # the library's limit (WIRESAG_IMAGE_MAX_PIXELS), passed in by the app
         self.detector = Detector(detector_path, self.device, conf_threshold, max_detections) if detector_path else None
         self.detectors = {
             view: Detector(path, self.device, conf_threshold, max_detections) for view, path in (detector_paths or {}).items()
@@ -377,7 +379,7 @@ class InferencePipeline:
         started = time.perf_counter()
         self.times.pictures += 1
         try:
-            image, _ = open_image(item.read())
+            image, _ = open_image(item.read(), max_pixels=self.max_pixels)
             picture = np.asarray(to_rgb8(image))
         except UnreadableImage as error:
             return PictureResult(item.name, wire_id, item.view or parse_wire_name(item.name).view, error=str(error), ref=item.ref)

@@ -46,9 +46,20 @@ def csv_text_of(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and _formula_like(cell[1:]) else cell
 
 
+def _writable(value: str) -> str:
+    """Text as a file can hold it: a name read from a disk in another encoding (lone surrogates) gets U+FFFD."""
+    try:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "replace").decode("utf-8")
+
+
 def _append_as_text(sheet: Any, values: list[Any]) -> None:
-    """Append a row; text openpyxl would store as a formula (it starts with =) is stored as the text it is."""
-    sheet.append(values)
+    """Append a row; text openpyxl would store as a formula (it starts with =) is stored as the text it is, and
+    control characters a workbook cannot hold (a name with an escape or a bell in it) are shown as U+FFFD."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    sheet.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", _writable(value)) if isinstance(value, str) else value for value in values])
     for cell in sheet[sheet.max_row]:
         if cell.data_type == "f":
             cell.data_type = "s"
@@ -246,15 +257,16 @@ class InspectionReport:
         """Write ``report.json``, ``report.csv`` and ``report.xlsx`` into ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
         paths = {"json": folder / "report.json", "csv": folder / "report.csv", "xlsx": folder / "report.xlsx"}
-        paths["json"].write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False), encoding="utf-8")
+        # errors="replace": a name read from a disk with another encoding must not cost the whole report.
+        paths["json"].write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False), encoding="utf-8", errors="replace")
         # utf-8-sig: Excel opens a CSV with a BOM as UTF-8 (wire ids may hold Chinese folder names).
-        paths["csv"].write_text(self.csv_text(), encoding="utf-8-sig")
+        paths["csv"].write_text(self.csv_text(), encoding="utf-8-sig", errors="replace")
         paths["xlsx"].write_bytes(self.xlsx_bytes())
         return paths
 
 
 def write_csv(report: InspectionReport, path: Path) -> None:
-    path.write_text(report.csv_text(), encoding="utf-8-sig")
+    path.write_text(report.csv_text(), encoding="utf-8-sig", errors="replace")
 
 
 def load_report(path: Path) -> InspectionReport:

@@ -59,3 +59,15 @@ def test_bad_bytes_give_a_sentence_even_while_ultralytics_patch_is_in_place(monk
     monkeypatch.setattr(PILImage, "open", patches.image_open)
     with pytest.raises(UnreadableImage, match="not a picture"):
         open_image(b"hello, not a picture")
+
+
+def test_a_float_picture_without_finite_values_is_refused_with_a_sentence() -> None:
+    import numpy as np
+    import pytest
+
+    from core.imaging.decode import UnreadableImage, window_to_8bit
+
+    with pytest.raises(UnreadableImage, match="holds no finite grey values"):
+        window_to_8bit(np.full((4, 4), np.nan, dtype=np.float32))
+    windowed = window_to_8bit(np.array([[0.0, np.inf], [100.0, np.nan]], dtype=np.float32))
+    assert windowed.tolist() == [[0, 0], [255, 0]]  # infinity and NaN take the window's low end

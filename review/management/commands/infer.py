@@ -61,7 +61,7 @@ class Command(BaseCommand):
         output.parent.mkdir(parents=True, exist_ok=True)
         write_csv(report, output)
         if options["format"] == "all":
-            output.with_suffix(".json").write_text(report_json(report), encoding="utf-8")
+            output.with_suffix(".json").write_text(report_json(report), encoding="utf-8", errors="replace")
             output.with_suffix(".xlsx").write_bytes(report.xlsx_bytes())
         counts = report.counts()
         self.stdout.write(
