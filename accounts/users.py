@@ -6,6 +6,7 @@ import secrets
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, AnonymousUser, Group, User
+from django.core.exceptions import ValidationError
 
 from accounts.roles import ADMIN, ROLES
 
@@ -29,6 +30,15 @@ def create_user_with_role(username: str, password: str, role: str, email: str = 
     if role not in ROLES:
         raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
     user_model = get_user_model()
+    username = user_model.normalize_username(username)  # as Django stores it: ｆｕｌｌwidth letters fold
+    field = user_model._meta.get_field("username")
+    try:
+        field.run_validators(username)
+        if len(username) > (field.max_length or 150):
+            raise ValidationError(f"It is longer than {field.max_length} characters.")
+    except ValidationError as error:
+        reason = " ".join(error.messages) if hasattr(error, "messages") else str(error)
+        raise ValueError(f"{username[:60]!r} cannot be a user name: {reason}") from None
     if user_model.objects.filter(username=username).exists():
         raise ValueError(f"A user named {username!r} already exists; choose another name.")
     user = user_model.objects.create_user(username=username, email=email, password=password)

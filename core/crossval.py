@@ -101,7 +101,7 @@ def predict_held_out(checkpoint: Path, model_type: str, held_out: Sequence[Image
     """Every held-out annotated box through the stored model as inspection runs it; wires by the evidence rule."""
     import torch
 
-    from core.data.prepare import read_rgb8
+    from core.data.prepare import read_record
     from core.inspection.inference import Classifier
     from core.inspection.verdicts import combine_evidence
 
@@ -112,7 +112,7 @@ def predict_held_out(checkpoint: Path, model_type: str, held_out: Sequence[Image
     wire_truth: dict[str, str] = {}
     wire_rows: dict[str, list[np.ndarray]] = {}
     for record in held_out:
-        picture = read_rgb8(record.path)
+        picture = read_record(record)  # a lost picture is said by its library name, not its stored path
         corners = np.array([[b.x, b.y, b.x + b.width, b.y + b.height] for b in record.boxes], dtype=np.float64)
         views: list[str | None] = [b.view for b in record.boxes]
         rows = classifier.in_order(classifier.probabilities(classifier.crops(picture, corners, views), views), order)

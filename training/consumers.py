@@ -10,6 +10,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.auth import get_user_model
 
 from accounts.roles import ENGINEER, has_role
 from training.groups import DASHBOARD_GROUP, run_group
@@ -48,7 +49,20 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         """Pages only listen; anything they send is ignored, without decoding it (text that is not JSON, binary
         frames or JSON nested deeper than Python parses would otherwise end the connection with an error)."""
 
+    def _still_allowed(self) -> bool:
+        """Whether the connection's user still may watch: an active account, an unexpired session, the role (read fresh)."""
+        user = self.scope.get("user")
+        session = self.scope.get("session")
+        if user is None or not user.is_authenticated or session is None or not session.exists(session.session_key):
+            return False
+        current = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+        return current is not None and has_role(current, ENGINEER)
+
     async def run_event(self, event: dict[str, Any]) -> None:
+        # Checked for every event: a role taken away, an account switched off or a logout ends the stream at once.
+        if not await database_sync_to_async(self._still_allowed)():
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
         await self.send_json(event["payload"])
 
 
