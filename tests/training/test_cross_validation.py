@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
+from annotations.models import Image
 from registry.models import ModelVersion
 from tests.live_fixtures import ingest_synthetic
 from training.models import RunStatus, TrainingRun
@@ -80,3 +82,33 @@ def test_the_detector_and_train_all_are_not_offered_for_cross_validation(enginee
     assert "4-fold cross-validation needs at least 4 wires of one class" in response.content.decode()
     assert "Choose 3 folds or annotate more wires." in response.content.decode()
     assert not TrainingRun.objects.exists()
+
+
+def test_a_held_out_picture_deleted_during_its_fold_fails_with_the_sentence_naming_it(engineer_client, library, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Deleting a picture while fold 1 trains: the fold's prediction of its held-out wires must fail the run with
+    the same clear sentence a normal run gives (PictureUnreadable), not a raw OSError naming a server path."""
+    import core.training.runner as runner
+
+    real_train = runner.train
+    deleted: list[Path] = []
+
+    def train_then_lose_a_held_out_picture(model_type, config, snapshot, folder, sink, **kwargs):  # type: ignore[no-untyped-def]
+        result = real_train(model_type, config, snapshot, folder, sink, **kwargs)
+        if Path(folder).name == "fold-1" and not deleted:
+            victim = Path(snapshot.val[0].path)
+            victim.unlink()  # the picture's file goes (a cleanup, a library delete) while the fold was training
+            deleted.append(victim)
+        return result
+
+    monkeypatch.setattr(runner, "train", train_then_lose_a_held_out_picture)
+    form = {"model_type": "defect", "preset": "cpu-quick", "device": "cpu", "folds": "3", "defect_settings": TINY_DEFECT}
+    engineer_client.post(reverse("training:launch"), form)
+    run = TrainingRun.objects.get()
+    with pytest.raises(Exception):  # noqa: B017, PT011
+        run_training(run.pk)
+    run.refresh_from_db()
+    assert deleted
+    image = next(i for i in Image.objects.all() if Path(i.file.path) == deleted[0])
+    assert run.status == RunStatus.FAILED
+    assert str(deleted[0].parent) not in run.error, f"the run page shows a server path: {run.error!r}"
+    assert run.error.startswith(f"The picture {image.original_name} (wire {image.wire_key}) cannot be read: its file is missing"), run.error
