@@ -76,6 +76,13 @@ def zipped(files: dict[str, bytes], name: str = "upload.zip") -> io.BytesIO:
     return buffer
 
 
+def alias_bomb(key: str, levels: int = 8) -> str:
+    """A few hundred bytes of YAML whose aliases nest 9**levels strings once written out."""
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels + 1)]
+    return "\n".join([*lines, f"{key}: *a{levels}"])
+
+
 def png_bytes(width: int = 64, height: int = 48, seed: int = 0, mode: str = "RGB") -> bytes:
     """A small grey picture stored as RGB (or another mode), different for each seed."""
     rng = np.random.default_rng(seed)

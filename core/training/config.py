@@ -14,6 +14,7 @@ import dataclasses
 import json
 import math
 import re
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,12 +43,21 @@ WEIGHTS_HELP = (
 )
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 4, 4, 80, 80
+
+
+def _shown(value: Any) -> str:
+    """A value for a sentence, bounded: YAML aliases can nest a few hundred bytes into gigabytes of text."""
+    return _REPR.repr(value)
+
+
 def parse_weights_reference(text: str) -> tuple[str, int]:
     """``"upload:3"`` -> ``("upload", 3)``; anything else, a server path above all, is refused with a sentence."""
     match = WEIGHTS_REFERENCE.fullmatch(text.strip())
     if match is None:
         raise ConfigError(
-            f"Setting 'weights' must name a file of the app's weights store, such as version:12 or upload:3, not {text!r}; "
+            f"Setting 'weights' must name a file of the app's weights store, such as version:12 or upload:3, not {_shown(text)}; "
             "upload the file on the registry's weights page (engineers and admins) and use the name shown there, "
             "or leave 'weights' empty to start from random weights. Server paths are refused because loading a file unpickles it."
         )
@@ -232,7 +242,7 @@ def _config_class(model_type: str) -> type[AnyConfig]:
     try:
         return CONFIG_CLASSES[model_type]
     except KeyError:
-        raise ConfigError(f"Unknown model type {model_type!r}; choose one of {', '.join(MODEL_TYPES)}.") from None
+        raise ConfigError(f"Unknown model type {_shown(model_type)}; choose one of {', '.join(MODEL_TYPES)}.") from None
 
 
 def _coerce(model_type: str, name: str, value: Any, kind: type) -> Any:
@@ -243,10 +253,10 @@ def _coerce(model_type: str, name: str, value: Any, kind: type) -> Any:
             return value
         if isinstance(value, str) and value.strip().lower() in {"true", "yes", "on", "1", "false", "no", "off", "0"}:
             return value.strip().lower() in {"true", "yes", "on", "1"}
-        raise ConfigError(f"{where} must be true or false, not {value!r}.")
+        raise ConfigError(f"{where} must be true or false, not {_shown(value)}.")
     if kind is int:
         if isinstance(value, bool):
-            raise ConfigError(f"{where} must be a whole number, not {value!r}.")
+            raise ConfigError(f"{where} must be a whole number, not {_shown(value)}.")
         if isinstance(value, int):
             return value
         if isinstance(value, float) and value.is_integer():
@@ -256,10 +266,10 @@ def _coerce(model_type: str, name: str, value: Any, kind: type) -> Any:
                 return int(value.strip())
             except ValueError:
                 pass
-        raise ConfigError(f"{where} must be a whole number, not {value!r}.")
+        raise ConfigError(f"{where} must be a whole number, not {_shown(value)}.")
     if kind is float:
         if isinstance(value, bool):
-            raise ConfigError(f"{where} must be a number, not {value!r}.")
+            raise ConfigError(f"{where} must be a number, not {_shown(value)}.")
         number: float | None = None
         if isinstance(value, int | float):
             number = float(value)
@@ -271,11 +281,11 @@ def _coerce(model_type: str, name: str, value: Any, kind: type) -> Any:
         if number is not None and math.isfinite(number):
             return number
         # NaN would pass every range check (it compares false with everything), infinity most of them.
-        raise ConfigError(f"{where} must be a finite number, not {value!r}.")
+        raise ConfigError(f"{where} must be a finite number, not {_shown(value)}.")
     if value is None:
         return ""
     if not isinstance(value, str | int | float):
-        raise ConfigError(f"{where} must be text, not {value!r}.")
+        raise ConfigError(f"{where} must be text, not {_shown(value)}.")
     return str(value).strip()
 
 
@@ -289,12 +299,12 @@ def _checked(model_type: str, name: str, value: Any, spec: dataclasses.Field[Any
     meta = spec.metadata
     if meta["choices"] and coerced not in meta["choices"]:
         raise ConfigError(
-            f"Setting {name!r} of the {model_type} model must be one of {', '.join(map(str, meta['choices']))}, not {coerced!r}."
+            f"Setting {name!r} of the {model_type} model must be one of {', '.join(map(str, meta['choices']))}, not {_shown(coerced)}."
         )
     if meta["low"] is not None and coerced < meta["low"]:
-        raise ConfigError(f"Setting {name!r} of the {model_type} model must be at least {meta['low']:g}, not {coerced!r}.")
+        raise ConfigError(f"Setting {name!r} of the {model_type} model must be at least {meta['low']:g}, not {_shown(coerced)}.")
     if meta["high"] is not None and coerced > meta["high"]:
-        raise ConfigError(f"Setting {name!r} of the {model_type} model must be at most {meta['high']:g}, not {coerced!r}.")
+        raise ConfigError(f"Setting {name!r} of the {model_type} model must be at most {meta['high']:g}, not {_shown(coerced)}.")
     return coerced
 
 
@@ -343,7 +353,7 @@ def parse_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"Override {pair!r} must look like key=value, for example loss=focal.")
+            raise ConfigError(f"Override {_shown(pair)} must look like key=value, for example loss=focal.")
         result[key.strip()] = value
     return result
 
@@ -374,7 +384,7 @@ def load_config(
 ) -> AnyConfig:
     """Defaults, then the preset, then the YAML file, then the overrides; validated once at the end."""
     if preset not in PRESETS:
-        raise ConfigError(f"Unknown preset {preset!r}; choose one of {', '.join(PRESETS)}.")
+        raise ConfigError(f"Unknown preset {_shown(preset)}; choose one of {', '.join(PRESETS)}.")
     _config_class(model_type)
     values: dict[str, Any] = {"preset": preset, **PRESETS[preset][model_type]}
     if yaml_path is not None:

@@ -32,6 +32,10 @@ def _names_from_yaml(path: Path) -> list[str]:
     if not isinstance(data, dict) or "names" not in data:
         raise FormatError(path, "", "a YOLO data.yaml needs a 'names' list or mapping of class names.")
     names = data["names"]
+    values = names if isinstance(names, list) else list(names.values()) if isinstance(names, dict) else []
+    if any(not isinstance(name, str | int | float) for name in values):
+        # YAML aliases can nest a few hundred bytes into gigabytes of text once written out: names are plain words.
+        raise FormatError(path, "names", "each class name must be a plain word or number, not a list or a mapping.")
     if isinstance(names, list):
         return [str(name) for name in names]
     if isinstance(names, dict):

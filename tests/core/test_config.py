@@ -4,6 +4,7 @@ import pytest
 
 from core.training import config as cfg
 from core.training.config import ConfigError, DefectConfig, DetectionConfig, ViewConfig
+from tests.conftest import alias_bomb
 
 
 def test_full_defaults_match_the_desktop_tool():
@@ -85,3 +86,16 @@ def test_describe_documents_every_setting():
     rows = cfg.describe("defect")
     assert {r["name"] for r in rows} == set(cfg.field_names("defect"))
     assert all(r["help"] for r in rows)
+
+
+def test_a_yaml_alias_bomb_is_refused_with_a_short_sentence() -> None:
+    import time
+
+    import yaml
+
+    values = yaml.safe_load(alias_bomb("architecture"))
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as refused:
+        cfg.make_config("view", values)
+    assert "'architecture' of the view model must be text, not [[[...]" in str(refused.value)
+    assert len(str(refused.value)) < 2000 and time.monotonic() - started < 5  # not 2.8 GB of text and half a minute

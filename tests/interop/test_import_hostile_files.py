@@ -7,7 +7,7 @@ import json
 import pytest
 
 from annotations.models import LabelMapping
-from tests.conftest import png_bytes, zipped
+from tests.conftest import alias_bomb, png_bytes, zipped
 
 pytestmark = pytest.mark.django_db
 COCO_IMAGE = {"id": 1, "file_name": "a_TOP.png", "width": 64, "height": 48}
@@ -112,3 +112,11 @@ def test_json_nested_deeper_than_python_parses_gets_a_sentence(client, annotator
     response = client.post("/import/", {"file": zipped({"instances.json": b"[" * 100_000}, "hostile.zip"), "format": "auto"})
     assert response.status_code == 400
     assert "instances.json: its JSON is nested deeper than any annotation file" in response.content.decode()
+
+
+def test_a_yolo_yaml_whose_names_are_an_alias_bomb_gets_a_sentence(client, annotator) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(annotator)
+    files = {"data.yaml": alias_bomb("names", 7).encode(), "a_TOP.txt": b"0 0.5 0.5 0.1 0.1\n", "a_TOP.png": png_bytes()}
+    response = client.post("/import/", {"file": zipped(files, "hostile.zip"), "format": "auto"})
+    assert response.status_code == 400
+    assert "data.yaml, names: each class name must be a plain word or number, not a list or a mapping." in response.content.decode()
