@@ -91,6 +91,8 @@ class LaunchForm(forms.Form):
             values = yaml.safe_load(text) or {}
         except yaml.YAMLError as error:
             raise forms.ValidationError(f"The {model_type} settings are not valid YAML ({error}); write 'name: value' lines.") from None
+        except RecursionError:  # brackets nested thousands deep
+            raise forms.ValidationError(f"The {model_type} settings nest too deeply; write 'name: value' lines.") from None
         if not isinstance(values, dict):
             raise forms.ValidationError(f"The {model_type} settings must be 'name: value' lines.")
         return values

@@ -369,6 +369,8 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"The configuration file {path} is not text; give a YAML file of settings (key: value).") from None
     except yaml.YAMLError as error:
         raise ConfigError(f"The configuration file {path} is not valid YAML: {error}") from None
+    except RecursionError:  # brackets nested thousands deep
+        raise ConfigError(f"The configuration file {path} nests too deeply; write 'name: value' lines.") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

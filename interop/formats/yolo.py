@@ -25,6 +25,8 @@ SKIPPED_TXT = {"classes.txt", "obj.names", "train.txt", "valid.txt", "val.txt", 
 def _names_from_yaml(path: Path) -> list[str]:
     try:
         data = yaml.safe_load(text_of(path))
+    except RecursionError:  # brackets nested thousands deep
+        raise FormatError(path, "", "this YAML nests too deeply to be a dataset file.") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""

@@ -120,3 +120,19 @@ def test_a_yolo_yaml_whose_names_are_an_alias_bomb_gets_a_sentence(client, annot
     response = client.post("/import/", {"file": zipped(files, "hostile.zip"), "format": "auto"})
     assert response.status_code == 400
     assert "data.yaml, names: each class name must be a plain word or number, not a list or a mapping." in response.content.decode()
+
+
+def test_a_yaml_nested_thousands_deep_gets_a_sentence(client, annotator, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    client.force_login(annotator)
+    deep = b"names: " + b"[" * 5000 + b"]" * 5000
+    files = {"data.yaml": deep, "a_TOP.txt": b"0 0.5 0.5 0.1 0.1\n", "a_TOP.png": png_bytes()}
+    response = client.post("/import/", {"file": zipped(files, "hostile.zip"), "format": "auto"})
+    assert response.status_code == 400
+    assert "data.yaml: this YAML nests too deeply to be a dataset file." in response.content.decode()
+    config = tmp_path / "settings.yaml"
+    config.write_bytes(b"lr: " + b"[" * 5000 + b"]" * 5000)
+    with pytest.raises(CommandError, match="nests too deeply"):
+        call_command("train", "view", "--config", str(config))

@@ -159,3 +159,13 @@ def test_the_launch_form_refuses_nan_settings_with_a_sentence(engineer_client, m
     assert "&#x27;val_fraction&#x27; of the view model must be a finite number, not nan" in page
     assert "&#x27;lr&#x27; of the view model must be a finite number, not inf" in page
     assert not TrainingRun.objects.exists()
+
+
+def test_the_launch_form_refuses_settings_nested_thousands_deep(engineer_client) -> None:  # type: ignore[no-untyped-def]
+    settings_text = "lr: " + "[" * 5000 + "]" * 5000
+    response = engineer_client.post(
+        reverse("training:launch"), {"model_type": "view", "preset": "cpu-quick", "device": "cpu", "view_settings": settings_text}
+    )
+    assert response.status_code == 200
+    assert "The view settings nest too deeply; write &#x27;name: value&#x27; lines." in response.content.decode()
+    assert not TrainingRun.objects.exists()
