@@ -18,6 +18,11 @@ class EpochInline(admin.TabularInline):
 class TrainingRunAdmin(admin.ModelAdmin):
     """Deleting a run also removes its folder; a running run cannot be deleted (cancel it first, on its page)."""
 
+    list_display = ("id", "model_type", "status", "device", "created_by", "created_at", "finished_at")
+    list_filter = ("model_type", "status")
+    readonly_fields = ("config", "dataset_snapshot", "error", "traceback", "worker", "lease_expires_at", "heartbeat_at")
+    inlines = [EpochInline]
+
     def has_delete_permission(self, request: HttpRequest, obj: TrainingRun | None = None) -> bool:
         return super().has_delete_permission(request, obj) and (obj is None or obj.status != RunStatus.RUNNING)
 

@@ -63,3 +63,16 @@ def test_a_running_run_is_not_deleted_in_the_admin(admin_user, tmp_path, setting
         client.post("/admin/training/trainingrun/", {"action": "delete_selected", "_selected_action": [done.pk], "post": "yes"})
     assert list(TrainingRun.objects.values_list("pk", flat=True)) == [running.pk]
     assert not (settings.RUNS_DIR / f"run-{done.pk}").exists()
+
+
+@pytest.mark.django_db
+def test_the_run_admin_keeps_its_columns_filters_and_epochs(admin_user) -> None:  # type: ignore[no-untyped-def]
+    from django.contrib import admin
+
+    run_admin = admin.site._registry[TrainingRun]
+    assert run_admin.list_display[:3] == ("id", "model_type", "status") and run_admin.list_filter == ("model_type", "status")
+    assert "traceback" in run_admin.readonly_fields and [inline.__name__ for inline in run_admin.inlines] == ["EpochInline"]
+    run = TrainingRun.objects.create(model_type="defect", config={"epochs": 3}, status=RunStatus.FAILED)
+    client, _ = logged_in(admin_user)
+    assert client.get(f"/admin/training/trainingrun/{run.pk}/change/").status_code == 200
+    assert client.get("/admin/training/trainingrun/?status__exact=failed").status_code == 200
