@@ -2,7 +2,8 @@
 
 Pictures are linked, not copied (a 1004 px PNG is ~1 MB; a data set of
 thousands must not double the disk use); only 16-bit pictures get an 8-bit
-windowed copy, because Ultralytics would clip them. Each folder carries an
+windowed copy, because Ultralytics would clip them, and pictures with an EXIF
+orientation get a copy of their stored pixels, because Ultralytics would turn them. Each folder carries an
 ``info.json`` with the snapshot fingerprint: preparing an unchanged snapshot
 again reuses the folder.
 """
@@ -31,6 +32,8 @@ from core.labels import DEFECTS, VIEWS, parse_wire_name
 
 YOLO_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 _HIGH_DEPTH_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I", "F"}
+#: The EXIF tag of a picture's display orientation; 1 (or none) means "as stored".
+_EXIF_ORIENTATION = 0x0112
 
 
 def _read_info(out_dir: Path) -> dict[str, Any] | None:
@@ -110,22 +113,22 @@ def read_record(record: ImageRecord) -> np.ndarray:
         raise PictureUnreadable(record, error) from None
 
 
-def _check_readable(record: ImageRecord, source: Path) -> bool:
-    """Whether the picture is high depth; a missing or undecodable file is a ``PictureUnreadable``."""
+def _needs_copy(record: ImageRecord, source: Path) -> bool:
+    """Whether Ultralytics would read other pixels than the stored ones; a missing or undecodable file is a ``PictureUnreadable``.
+
+    A high-depth picture would be clipped; one with an EXIF orientation would be turned (its
+    reader applies the tag), while its size, its boxes, its display copy and inspection all
+    take the stored pixels as they are.
+    """
     try:
         if not source.is_file():
             raise FileNotFoundError(source)
         with PILImage.open(source) as image:
             image.verify()
-        return is_high_depth(source)
+        with PILImage.open(source) as image:
+            return image.mode in _HIGH_DEPTH_MODES or image.getexif().get(_EXIF_ORIENTATION, 1) != 1
     except (OSError, ValueError, SyntaxError) as error:
         raise PictureUnreadable(record, error) from None
-
-
-def is_high_depth(path: str | Path) -> bool:
-    """Whether the picture has more than 8 bits per pixel (reads the header only)."""
-    with PILImage.open(path) as image:
-        return image.mode in _HIGH_DEPTH_MODES
 
 
 def read_rgb8(path: str | Path) -> np.ndarray:
@@ -194,7 +197,7 @@ def _build_yolo(snapshot: Snapshot, out_dir: Path) -> Path:
             name = output_name(record)
             source = Path(record.path).absolute()
             suffix = source.suffix.lower()
-            if _check_readable(record, source) or suffix not in YOLO_SUFFIXES:
+            if _needs_copy(record, source) or suffix not in YOLO_SUFFIXES:
                 _write_png(image_dir / f"{name}.png", read_record(record))
                 copied += 1
             else:
