@@ -94,8 +94,11 @@ def parse_boxes(raw_boxes: Sequence[dict[str, Any]], image: Image) -> list[BoxIn
             value = raw.get(field)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
                 box_error[field] = "A number is required."
-            else:
+                continue
+            try:
                 numbers[field] = float(value)
+            except OverflowError:  # a JSON integer of hundreds of digits
+                box_error[field] = "The number is far too large for a picture; give the box in pixels of the picture."
         view = defect = ""
         try:
             view = view_label(str(raw.get("view", "")))

@@ -103,8 +103,8 @@ def image_annotations(request: HttpRequest, image_id: int) -> HttpResponse:
         return JsonResponse({"error": "Saving boxes needs the annotator role; ask an admin to grant it."}, status=403)
     try:
         body = json.loads(request.body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # RecursionError: nested deeper than Python parses
-        return _bad_request("The request body is not JSON. Send {base_revision, boxes}.")
+    except (ValueError, RecursionError):  # bad JSON or UTF-8, an integer over 4,300 digits, nesting deeper than Python parses
+        return _bad_request("The request body is not JSON. Send {base_revision, boxes}, with numbers in pixels.")
     if not isinstance(body, dict):
         return _bad_request("Send a JSON object {base_revision, boxes}.")
     base_revision = body.get("base_revision")
