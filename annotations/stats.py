@@ -19,6 +19,9 @@ from annotations.models import Annotation, Image
 from core.labels import DEFECTS, SEVERITY, VIEWS, defect_display
 
 SIZE_BIN_PX = 50
+#: The size histogram has at most this many bins: past it the bins widen by whole multiples of
+#: ``SIZE_BIN_PX`` (one box across a picture 5,000,000 px wide made a page of 100,000 rows).
+MAX_SIZE_BINS = 100
 EXAMPLE_LIMIT = 50
 
 
@@ -46,8 +49,9 @@ class DatasetStats:
     defect_totals: dict[str, int] = field(default_factory=dict)
     #: ``[(boxes in a picture, pictures)]``, ascending.
     boxes_per_picture: list[tuple[int, int]] = field(default_factory=list)
-    #: ``[(lower edge px, widths in bin, heights in bin)]``.
+    #: ``[(lower edge px, widths in bin, heights in bin)]``, bins ``size_bin_px`` wide.
     size_histogram: list[tuple[int, int, int]] = field(default_factory=list)
+    size_bin_px: int = SIZE_BIN_PX
     unpaired: list[WireIssue] = field(default_factory=list)
     unpaired_count: int = 0
     disagreeing: list[WireIssue] = field(default_factory=list)
@@ -63,6 +67,7 @@ class DatasetStats:
             "balance": {view: list(row.values()) for view, row in self.counts.items()},
             "boxes_per_picture": [[boxes, pictures] for boxes, pictures in self.boxes_per_picture],
             "sizes": [[edge, widths, heights] for edge, widths, heights in self.size_histogram],
+            "size_bin": self.size_bin_px,
         }
 
 
@@ -102,16 +107,20 @@ def _boxes_per_picture(image_count: int) -> list[tuple[int, int]]:
     return sorted((boxes, pictures) for boxes, pictures in tally.items() if pictures)
 
 
-def _size_histogram(tally: Counter[tuple[str, str, int, int]]) -> list[tuple[int, int, int]]:
+def _size_histogram(tally: Counter[tuple[str, str, int, int]]) -> tuple[list[tuple[int, int, int]], int]:
+    """The histogram of box widths and heights and its bin width: ``SIZE_BIN_PX``, or a multiple keeping ``MAX_SIZE_BINS``."""
+    bins = {width_bin for _, _, width_bin, _ in tally} | {height_bin for *_, height_bin in tally}
+    if not bins:
+        return [], SIZE_BIN_PX
+    merge = -(-(max(bins) - min(bins) + 1) // MAX_SIZE_BINS)  # 50 px bins per shown bin, rounded up
+    bin_px = merge * SIZE_BIN_PX
     widths: Counter[int] = Counter()
     heights: Counter[int] = Counter()
     for (_, _, width_bin, height_bin), n in tally.items():
-        widths[width_bin * SIZE_BIN_PX] += n
-        heights[height_bin * SIZE_BIN_PX] += n
+        widths[width_bin // merge * bin_px] += n
+        heights[height_bin // merge * bin_px] += n
     edges = sorted(set(widths) | set(heights))
-    if not edges:
-        return []
-    return [(edge, widths[edge], heights[edge]) for edge in range(edges[0], edges[-1] + SIZE_BIN_PX, SIZE_BIN_PX)]
+    return [(edge, widths[edge], heights[edge]) for edge in range(edges[0], edges[-1] + bin_px, bin_px)], bin_px
 
 
 def _image_ids(wires: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, ...]]:
@@ -198,6 +207,7 @@ def dataset_stats() -> DatasetStats:
     counts = _counts(tally)
     unpaired, unpaired_count = _unpaired()
     disagreeing, disagreeing_count = _disagreeing(boxes)
+    size_histogram, size_bin_px = _size_histogram(tally)
     return DatasetStats(
         image_count=image_count,
         box_count=sum(sum(row.values()) for row in counts.values()),
@@ -205,7 +215,8 @@ def dataset_stats() -> DatasetStats:
         view_totals={view: sum(counts[view].values()) for view in VIEWS},
         defect_totals={defect: sum(counts[view][defect] for view in VIEWS) for defect in DEFECTS},
         boxes_per_picture=_boxes_per_picture(image_count),
-        size_histogram=_size_histogram(tally),
+        size_histogram=size_histogram,
+        size_bin_px=size_bin_px,
         unpaired=unpaired,
         unpaired_count=unpaired_count,
         disagreeing=disagreeing,

@@ -31,7 +31,7 @@
   chart("chart-sizes", {
     type: "bar",
     data: {
-      labels: data.sizes.map(([edge]) => `${edge}-${edge + 49} px`),
+      labels: data.sizes.map(([edge]) => `${edge}-${edge + data.size_bin - 1} px`),
       datasets: [
         { label: "widths", data: data.sizes.map(([, widths]) => widths), backgroundColor: palette[0] },
         { label: "heights", data: data.sizes.map(([, , heights]) => heights), backgroundColor: palette[1] },

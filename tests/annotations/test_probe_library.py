@@ -14,6 +14,9 @@ def client_in(client, annotator):  # type: ignore[no-untyped-def]
     return client
 
 
+BOX = {"x": 0, "y": 0, "view": "TOP", "defect": "PASS"}
+
+
 def put_text(client, image, text: str):  # type: ignore[no-untyped-def]
     return client.put(f"/api/images/{image.pk}/annotations", text, content_type="application/json")
 
@@ -33,3 +36,25 @@ def test_a_box_number_too_big_for_any_picture_gets_a_sentence(client_in, make_im
     assert response.status_code == 400
     assert fragment in response.content.decode()
     assert not Annotation.objects.exists()
+
+
+def test_one_very_wide_box_does_not_blow_up_the_statistics_page(client_in, annotator) -> None:
+    """A 5-megapixel picture one pixel high is a 5 KB upload; one box across it made 100,000 rows of 50 px bins."""
+    import io
+
+    from PIL import Image as PILImage
+
+    from annotations.actions import parse_boxes, save_boxes
+    from annotations.ingest import ingest_image
+    from annotations.stats import dataset_stats
+
+    buffer = io.BytesIO()
+    PILImage.new("L", (5_000_000, 1)).save(buffer, format="PNG")
+    wide = ingest_image(buffer.getvalue(), "wide_TOP.png").image
+    boxes = [{"x": 0, "y": 0, "width": 4_999_999, "height": 1, "view": "TOP", "defect": "PASS"}, {**BOX, "width": 3, "height": 1}]
+    save_boxes(wide, parse_boxes(boxes, wide), base_revision=0, user=annotator)
+    stats = dataset_stats()
+    assert len(stats.size_histogram) <= 100  # bins widen past 50 px rather than grow in number
+    assert sum(widths for _, widths, _ in stats.size_histogram) == 2 and sum(heights for *_, heights in stats.size_histogram) == 2
+    response = client_in.get("/statistics/")
+    assert response.status_code == 200 and len(response.content) < 200_000
