@@ -22,11 +22,14 @@ class LibraryFilterForm(forms.Form):
     group = forms.CharField(required=False, max_length=100, label="Lot", widget=forms.TextInput(attrs={"placeholder": "Lot / wire group"}))
 
     def has_filters(self) -> bool:
-        """Whether any filter narrows the library (a valid form only)."""
+        """Whether any filter that can apply narrows the library (after ``is_valid``)."""
         return any(value not in (None, "", False) for value in self.cleaned_data.values())
 
     def filter(self, images: ImageQuerySet) -> ImageQuerySet:
-        """Narrow ``images`` with EXISTS subqueries: no joins that multiply rows or need DISTINCT."""
+        """Narrow ``images`` with EXISTS subqueries: no joins that multiply rows or need DISTINCT.
+
+        After ``is_valid``; an invalid field is missing from ``cleaned_data`` and narrows nothing.
+        """
         data = self.cleaned_data
         boxes = Annotation.objects.filter(image=OuterRef("pk"))
         if data.get("view"):

@@ -22,9 +22,13 @@ def library(request: HttpRequest) -> HttpResponse:
     """
     form = LibraryFilterForm(request.GET or None)
     images = Image.objects.all()
-    filtered = form.is_valid() and form.has_filters()
-    if form.is_valid():
+    # A filter that cannot apply (a deleted uploader, an unknown view) is left out and said on the
+    # page; the valid ones still narrow, rather than the whole library showing under them.
+    filtered = False
+    if form.is_bound:
+        form.is_valid()  # fills cleaned_data with the filters that can apply
         images = form.filter(images)
+        filtered = form.has_filters()
     after = parse_id(request.GET.get("after"))
     before = parse_id(request.GET.get("before"))
     if after is not None:

@@ -58,3 +58,16 @@ def test_one_very_wide_box_does_not_blow_up_the_statistics_page(client_in, annot
     assert sum(widths for _, widths, _ in stats.size_histogram) == 2 and sum(heights for *_, heights in stats.size_histogram) == 2
     response = client_in.get("/statistics/")
     assert response.status_code == 200 and len(response.content) < 200_000
+
+
+def test_a_filter_the_library_cannot_apply_is_said_and_the_others_still_narrow(client_in, make_image, django_user_model) -> None:
+    """A bookmarked filter on an uploader who was deleted since made the form invalid: every filter was dropped in silence."""
+    top, side = make_image("w1_TOP.png"), make_image("w1_SIDE.png")
+    gone = django_user_model.objects.create_user("gone")
+    gone_id = gone.pk
+    gone.delete()
+    response = client_in.get(f"/library/?view=SIDE&uploader={gone_id}")
+    shown = [image.pk for image, _ in response.context["cards"]]
+    assert shown == [side.pk] and top.pk not in shown
+    html = response.content.decode()
+    assert "Uploader: Select a valid choice" in html and "left out" in html
