@@ -42,8 +42,9 @@ class ImageQuerySet(models.QuerySet["Image"]):
         return self.filter(annotations__isnull=True)
 
     def partners_of(self, image: Image) -> ImageQuerySet:
-        """The other view(s) of the same wire."""
-        return self.filter(wire_group=image.wire_group, wire_id=image.wire_id).exclude(pk=image.pk)
+        """The other view(s) of the same wire: not another shot of its own view (a wire uploaded again)."""
+        partners = self.filter(wire_group=image.wire_group, wire_id=image.wire_id).exclude(pk=image.pk)
+        return partners.exclude(view=image.view) if image.view else partners
 
 
 class Image(models.Model):

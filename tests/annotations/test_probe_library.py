@@ -71,3 +71,12 @@ def test_a_filter_the_library_cannot_apply_is_said_and_the_others_still_narrow(c
     assert shown == [side.pk] and top.pk not in shown
     html = response.content.decode()
     assert "Uploader: Select a valid choice" in html and "left out" in html
+
+
+def test_the_other_view_of_a_wire_shot_twice_is_its_other_view(client_in, make_image) -> None:
+    """A wire whose TOP was uploaded again (a new shot, same name): "Other view (P)" led from the new TOP to the old TOP."""
+    make_image("w1_TOP.png")
+    side = make_image("w1_SIDE.png")
+    again = make_image("w1_TOP.png")  # other bytes, same name: the same wire
+    partner = client_in.get(f"/api/images/{again.pk}/annotations").json()["image"]["partner_id"]
+    assert partner == side.pk
