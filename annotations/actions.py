@@ -84,6 +84,7 @@ def parse_boxes(raw_boxes: Sequence[dict[str, Any]], image: Image) -> list[BoxIn
     check_box_count(len(raw_boxes))
     boxes: list[BoxInput] = []
     errors: dict[int, dict[str, str]] = {}
+    seen_ids: set[int] = set()
     for index, raw in enumerate(raw_boxes):
         box_error: dict[str, str] = {}
         numbers: dict[str, float] = {}
@@ -113,6 +114,10 @@ def parse_boxes(raw_boxes: Sequence[dict[str, Any]], image: Image) -> list[BoxIn
         box_id = raw.get("id")
         if box_id is not None and (isinstance(box_id, bool) or not isinstance(box_id, int)):
             box_error["id"] = "The box id must be a whole number or null."
+        elif box_id is not None and box_id in seen_ids:  # both would update one box: the other would be lost
+            box_error["id"] = f"An earlier box has the same id {box_id}; give a new box the id null."
+        elif box_id is not None:
+            seen_ids.add(box_id)
         if box_error:
             errors[index] = box_error
             continue

@@ -80,3 +80,17 @@ def test_the_other_view_of_a_wire_shot_twice_is_its_other_view(client_in, make_i
     again = make_image("w1_TOP.png")  # other bytes, same name: the same wire
     partner = client_in.get(f"/api/images/{again.pk}/annotations").json()["image"]["partner_id"]
     assert partner == side.pk
+
+
+def test_two_boxes_with_the_same_id_are_refused_rather_than_one_lost(client_in, make_image) -> None:
+    """A script that copies a saved box (id and all) to add a second one: the save kept one box and said 200."""
+    import json
+
+    image = make_image()
+    first = put_text(client_in, image, json.dumps({"base_revision": 0, "boxes": [{**BOX, "width": 5, "height": 5}]})).json()
+    saved = first["boxes"][0]
+    copy = {**saved, "x": 20}
+    response = put_text(client_in, image, json.dumps({"base_revision": 1, "boxes": [saved, copy]}))
+    assert response.status_code == 400
+    assert "same id" in response.json()["errors"]["1"]["id"]
+    assert Annotation.objects.filter(image=image).count() == 1
