@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -131,11 +132,25 @@ def _needs_copy(record: ImageRecord, source: Path) -> bool:
         raise PictureUnreadable(record, error) from None
 
 
-def read_rgb8(path: str | Path) -> np.ndarray:
-    """An 8-bit RGB array of any supported picture, 16-bit ones windowed rather than clipped."""
-    array = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if array is None:
+def _turned_by_pillow(path: str | Path) -> bool:
+    """Whether Pillow turns the picture when it loads it: a TIFF with an orientation tag (JPEG and PNG it keeps as stored).
+
+    The library decodes with Pillow (its size, its display copy, inspection); OpenCV reads such a
+    TIFF as stored, so the trainers read it with Pillow too.
+    """
+    try:
         with PILImage.open(path) as image:
+            return image.format == "TIFF" and image.getexif().get(_EXIF_ORIENTATION, 1) != 1
+    except (OSError, ValueError, SyntaxError):
+        return False  # OpenCV has its say
+
+
+def read_rgb8(path: str | Path) -> np.ndarray:
+    """An 8-bit RGB array of any supported picture as the library decodes it, 16-bit ones windowed rather than clipped."""
+    array = None if _turned_by_pillow(path) else cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if array is None:
+        # From the bytes, as the library's decoder reads: from a path, Pillow maps an uncompressed TIFF and skips its orientation.
+        with PILImage.open(io.BytesIO(Path(path).read_bytes())) as image:
             array = np.asarray(image)
         if array.ndim == 3:
             array = array[..., ::-1]
