@@ -272,6 +272,8 @@ AXES_FAILURE_LIMIT = env_int("WIRESAG_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("WIRESAG_LOGIN_LOCKOUT_MINUTES", 15, minimum=1, maximum=366 * 24 * 60))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# A login forgives its own account's wrong passwords only, not the others' from its address (accounts.lockout).
+AXES_HANDLER = "accounts.lockout.OwnAccountResetHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_VERBOSE = True
 LOGIN_URL = "login"
