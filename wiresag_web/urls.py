@@ -28,3 +28,7 @@ urlpatterns = [
     path("", include("training.urls")),
     path("", include("registry.urls")),
 ]
+
+# Pages that say the view's sentence (which role is needed, what is gone) instead of a bare status.
+handler403 = views.permission_denied
+handler404 = views.page_not_found

@@ -1,4 +1,4 @@
-"""Project-level views: the home page and protected media files."""
+"""Project-level views: the home page, protected media files and the pages of a refusal or a missing thing."""
 
 from __future__ import annotations
 
@@ -65,3 +65,21 @@ def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def _sentence(exception: Exception | None) -> str:
+    """The sentence a view raised (``Http404("...")``, ``PermissionDenied("...")``), or "" when it gave none."""
+    message = exception.args[0] if exception is not None and exception.args else ""
+    return message if isinstance(message, str) else ""  # an unknown address's Resolver404 carries a dict
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's own 404 page shows only "Not Found": the views' sentences say what is gone and what to do."""
+    sentence = _sentence(exception) or "There is no page at this address. Check the address, or start again from the home page."
+    return render(request, "error.html", {"title": "Not found", "sentence": sentence}, status=404)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's own 403 page shows only "403 Forbidden": the sentence says which role the page needs."""
+    sentence = _sentence(exception) or "Your role does not allow this. Ask an admin if you need it."
+    return render(request, "error.html", {"title": "Not allowed", "sentence": sentence}, status=403)

@@ -1,0 +1,36 @@
+"""Refused and missing pages say the sentence the view gave, not a bare "403 Forbidden" or "Not Found"."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize("path", ["/training/", "/registry/", "/inspect/", "/registry/weights/"])
+def test_an_annotator_on_an_engineers_page_is_told_which_role_it_needs(client, annotator, path):
+    client.force_login(annotator)
+    response = client.get(path)
+    assert response.status_code == 403
+    assert b"This page needs the engineer role; ask an admin to grant it." in response.content
+
+
+@pytest.mark.parametrize(
+    ("path", "sentence"),
+    [
+        ("/export/20240101-000000-abcdef/", b"This export does not exist (any more): exports are kept for a day. Start it again."),
+        ("/help/no-such-page/", b"There is no guide page of this name."),
+        ("/inspect/20240101-000000-abcdef/download.pdf", b"Download CSV, JSON or xlsx."),
+    ],
+)
+def test_a_missing_thing_is_named_in_the_views_own_words(client, engineer, path, sentence):
+    client.force_login(engineer)
+    response = client.get(path)
+    assert response.status_code == 404
+    assert sentence in response.content
+
+
+def test_an_address_that_is_no_page_says_so_in_a_sentence(client, engineer):
+    client.force_login(engineer)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert b"There is no page at this address" in response.content
+    assert b"Resolver404" not in response.content
