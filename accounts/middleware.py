@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
+from django.contrib import messages
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.roles import ANNOTATOR, has_role
 
 API_PREFIX = "/api/"
 NO_ROLE_SENTENCE = "Your account has no role yet, so it cannot see the library. Ask an admin to give you a role."
+LOGGED_OUT_PRESS_SENTENCE = "You were logged out, so that was not done. Log in, then press the button again."
+
+
+def _page_of_the_form(request: HttpRequest) -> str:
+    """The path of the page a form was sent from (its Referer, when on this site); the home page otherwise."""
+    referer = request.headers.get("referer", "")
+    parts = urlsplit(referer)
+    on_this_site = url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    if not on_this_site or not parts.path.startswith("/"):
+        return resolve_url("home")
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
-    """Django's login-required middleware, answering APIs with 401 JSON instead of a redirect.
+    """Django's login-required middleware, answering APIs with 401 JSON instead of a redirect, and sending a
+    form sent while logged out back to its own page after the login.
 
     Views opt out with ``django.contrib.auth.decorators.login_not_required``.
     """
@@ -27,7 +43,13 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
     ) -> HttpResponse:
         if request.path.startswith(API_PREFIX):
             return JsonResponse({"error": "You are not logged in. Log in and try again."}, status=401)
-        return super().handle_no_permission(request, view_func)
+        if request.method in ("GET", "HEAD"):
+            return super().handle_no_permission(request, view_func)
+        # A button pressed after the session ended: after the login the browser would GET the button's address,
+        # which only takes a POST (an empty 405 page). It goes back to the page the button was on instead.
+        messages.warning(request, LOGGED_OUT_PRESS_SENTENCE)
+        login_url = resolve_url(self.get_login_url(view_func))
+        return redirect_to_login(_page_of_the_form(request), login_url, self.get_redirect_field_name(view_func))
 
 
 #: Pages a signed-in user without a role may still reach: to leave, and to be told what to do.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import PASSWORD
 
 
@@ -32,3 +34,22 @@ def test_logging_in_still_forgives_ones_own_wrong_passwords(client, annotator, s
             assert _login(client, annotator.username, "wrong").status_code == 200
         assert _login(client, annotator.username, PASSWORD).status_code == 302
         client.post("/logout/")
+
+
+def test_a_button_pressed_after_the_session_ended_leads_back_to_its_page(client, engineer):
+    """A POST-only address as the login's next page answered the browser's GET with an empty 405 page."""
+    pressed = client.post("/training/runs/1/cancel/", HTTP_REFERER="http://testserver/training/?x=1")
+    assert pressed.status_code == 302 and pressed["Location"].startswith("/login/")
+    login_page = client.get(pressed["Location"])
+    assert b"so that was not done" in login_page.content
+    logged_in = client.post(pressed["Location"], {"username": engineer.username, "password": PASSWORD})
+    assert logged_in["Location"] == "/training/?x=1"
+    assert client.get(logged_in["Location"]).status_code == 200
+
+
+@pytest.mark.parametrize("referer", [None, "https://evil.example/training/", "not a url"])
+def test_a_button_pressed_from_elsewhere_after_the_session_ended_leads_home(client, engineer, referer):
+    headers = {"HTTP_REFERER": referer} if referer else {}
+    pressed = client.post("/training/runs/1/cancel/", **headers)
+    logged_in = client.post(pressed["Location"], {"username": engineer.username, "password": PASSWORD})
+    assert logged_in["Location"] == "/"
