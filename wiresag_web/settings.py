@@ -149,6 +149,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.RoleRequiredMiddleware",
+    # A sentence instead of an empty page for an address opened with the wrong method (a GET of /logout/).
+    "wiresag_web.middleware.MethodNotAllowedPage",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -1,4 +1,4 @@
-"""Refused and missing pages say the sentence the view gave, not a bare "403 Forbidden" or "Not Found"."""
+"""Refused, missing and wrong-method pages say a sentence, not a bare "403 Forbidden", "Not Found" or an empty page."""
 
 from __future__ import annotations
 
@@ -34,3 +34,27 @@ def test_an_address_that_is_no_page_says_so_in_a_sentence(client, engineer):
     assert response.status_code == 404
     assert b"There is no page at this address" in response.content
     assert b"Resolver404" not in response.content
+
+
+def test_opening_the_logout_address_says_one_is_still_logged_in(client, annotator):
+    """Django's answer to a GET of /logout/ (a bookmark, a typed address) was an empty page; the user stayed logged in."""
+    client.force_login(annotator)
+    response = client.get("/logout/")
+    assert response.status_code == 405 and response["Allow"]
+    assert b"You are still logged in" in response.content
+    assert b"Log out</button>" in response.content
+
+
+@pytest.mark.parametrize("path", ["/registry/1/activate/", "/training/runs/1/cancel/", "/import/x/apply/"])
+def test_opening_a_buttons_address_says_what_to_do(client, engineer, path):
+    client.force_login(engineer)
+    response = client.get(path)
+    assert response.status_code == 405
+    assert b"press its button" in response.content
+
+
+def test_an_api_called_with_the_wrong_method_answers_json(client, annotator):
+    client.force_login(annotator)
+    response = client.get("/api/images/upload")
+    assert response.status_code == 405
+    assert "POST" in response.json()["error"]
