@@ -336,6 +336,7 @@ PASS_RECALL_GATE = env_float("WIRESAG_PASS_RECALL_GATE", 0.70, minimum=0.0, maxi
 # --- Security (check --deploy clean when DEBUG is off) ---------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the annotation page reads it for its JSON saves
+CSRF_FAILURE_VIEW = "wiresag_web.views.csrf_failure"  # a sentence saying to reload, not Django's page for developers
 X_FRAME_OPTIONS = "DENY"  # the TensorBoard view opts in to SAMEORIGIN for its iframe
 SECURE_CONTENT_TYPE_NOSNIFF = True
 _behind_https = env_bool("WIRESAG_HTTPS", not DEBUG)

@@ -83,3 +83,17 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     """Django's own 403 page shows only "403 Forbidden": the sentence says which role the page needs."""
     sentence = _sentence(exception) or "Your role does not allow this. Ask an admin if you need it."
     return render(request, "error.html", {"title": "Not allowed", "sentence": sentence}, status=403)
+
+
+#: Most often the page was opened before the user logged in again (in another tab): its form's token is the old one.
+CSRF_SENTENCE = (
+    "This page was opened before your last login, or the browser did not send its cookie, so nothing was done. "
+    "Reload the page and try again."
+)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Django's own page says "CSRF verification failed" and to turn on DEBUG; the user needs to reload instead."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": CSRF_SENTENCE}, status=403)
+    return render(request, "error.html", {"title": "Nothing was done", "sentence": CSRF_SENTENCE}, status=403)

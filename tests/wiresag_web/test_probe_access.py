@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 
 @pytest.mark.parametrize("path", ["/training/", "/registry/", "/inspect/", "/registry/weights/"])
@@ -58,3 +59,26 @@ def test_an_api_called_with_the_wrong_method_answers_json(client, annotator):
     response = client.get("/api/images/upload")
     assert response.status_code == 405
     assert "POST" in response.json()["error"]
+
+
+@pytest.fixture
+def strict_client(engineer):  # type: ignore[no-untyped-def]
+    """A browser whose page is older than its login: the CSRF token it sends is no longer the session's."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(engineer)
+    browser.get("/training/")
+    return browser
+
+
+def test_a_form_sent_from_a_page_older_than_the_login_says_to_reload(strict_client):
+    response = strict_client.post("/training/runs/1/cancel/", {"csrfmiddlewaretoken": "x" * 64})
+    assert response.status_code == 403
+    assert b"Reload the page" in response.content
+    assert b"DEBUG=True" not in response.content
+
+
+def test_a_save_sent_from_a_page_older_than_the_login_answers_json(strict_client, make_image):
+    image = make_image()
+    response = strict_client.put(f"/api/images/{image.pk}/annotations", "{}", content_type="application/json", HTTP_X_CSRFTOKEN="x" * 64)
+    assert response.status_code == 403
+    assert "Reload the page" in response.json()["error"]
