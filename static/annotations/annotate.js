@@ -15,7 +15,10 @@
   const api = root.dataset.api;
   const imageId = root.dataset.imageId;
   const pageTemplate = root.dataset.pageTemplate;
-  const draftKey = `wiresag-draft-${imageId}`;
+  // A draft belongs to the user who drew it: on a shared computer the next user is not offered it (to save as theirs).
+  const draftKey = `wiresag-draft-${root.dataset.userId}-${imageId}`;
+  // A draft kept before drafts had an owner is offered to whoever opens the picture next.
+  const unownedDraftKey = `wiresag-draft-${imageId}`;
   const formCsrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
   // Read at every save: logging in again (in another tab, as the page asks after a 401) rotates the token.
   function csrfToken() {
@@ -397,9 +400,9 @@
   }, { passive: false });
 
   // ---------- saving ----------
-  function readDraft() {
+  function readDraft(key) {
     try {
-      return JSON.parse(localStorage.getItem(draftKey) || "null");
+      return JSON.parse(localStorage.getItem(key) || "null");
     } catch {
       return null;
     }
@@ -719,12 +722,14 @@
 
   // ---------- start ----------
   function offerDraft() {
-    const draft = readDraft();
+    const key = localStorage.getItem(draftKey) !== null ? draftKey : unownedDraftKey;
+    const draft = readDraft(key);
     if (!draft) return;
     $("draft-time").textContent = new Date(draft.at).toLocaleString();
     $("draft-banner").hidden = false;
     $("draft-restore").onclick = () => {
       state.ownsDraft = true; // restored here: once saved, it is this tab's to remove
+      if (key !== draftKey) localStorage.removeItem(key); // now this user's work, kept under their name if the save fails
       pushUndo();
       state.boxes = draft.boxes.map(cleanBox);
       $("draft-banner").hidden = true;
@@ -734,7 +739,7 @@
       save(draft.base_revision, state.boxes);
     };
     $("draft-discard").onclick = () => {
-      localStorage.removeItem(draftKey);
+      localStorage.removeItem(key);
       $("draft-banner").hidden = true;
     };
   }

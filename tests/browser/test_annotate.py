@@ -155,7 +155,7 @@ def test_network_error_keeps_a_local_draft_that_survives_a_reload(chromium, live
     expect(fresh.locator("#status")).to_contain_text("Saved (revision 1)")
     saved = Annotation.objects.get(image=image)
     assert saved.defect == "WOBBLE"
-    assert fresh.evaluate(f"localStorage.getItem('wiresag-draft-{image.pk}')") is None
+    assert fresh.evaluate(f"localStorage.getItem('wiresag-draft-{annotator.pk}-{image.pk}')") is None
     context.close()
 
 
