@@ -342,6 +342,12 @@ def make_config(model_type: str, values: Mapping[str, Any] | None = None) -> Any
         problems.append("Setting 'shape_features' only applies to the defect model; set it to false for the view model.")
     if isinstance(config, ClassifierConfig) and config.shape_weight > 0 and model_type != "defect":
         problems.append("Setting 'shape_weight' only applies to the defect model; set it to 0 for the view model.")
+    if isinstance(config, ClassifierConfig) and config.view_scope != "all" and model_type == "view":
+        # One view's pictures hold one class: the model would learn nothing, into a slot inspection never reads.
+        problems.append(
+            "Setting 'view_scope' only applies to the defect and detection models; the view model tells TOP from SIDE, "
+            "so it must see both: set it to all."
+        )
     if problems:
         raise ConfigError(" ".join(problems))
     return config
