@@ -33,6 +33,7 @@ from core.jsonfile import write_atomically
 from core.labels import DEFECTS, SEVERITY, VIEWS, classifier_task
 from core.training.config import AnyConfig, DefectConfig, DetectionConfig
 from core.training.events import EpochEvent, ProgressEvent, StopKind, StopRequested, TrainingSink
+from core.training.startweights import StartingWeights
 
 #: The file a finished cross-validation leaves in its folder, and each fold's outcome.
 SUMMARY_FILE = "crossval.json"
@@ -140,11 +141,13 @@ def cross_validate(
     datasets_dir: Path | None = None,
     data_dir: Path | None = None,
     epochs_after: int = 0,
+    starting_weights: StartingWeights | None = None,
 ) -> dict[str, Any]:
     """Train ``k`` grouped folds with ``config`` and return the out-of-fold summary (also written to ``run_dir``).
 
     ``epochs_after``: epochs the caller trains once the folds are done (the final model), so
-    the epoch count the job reports covers the whole job.
+    the epoch count the job reports covers the whole job. ``starting_weights``: the store file the
+    configuration's ``weights`` names, which every fold starts from (see ``core.training.runner.train``).
     """
     from core.training.runner import train
 
@@ -173,6 +176,7 @@ def cross_validate(
                 resume=any(folder.glob("**/last.pt")),
                 datasets_dir=datasets_dir,
                 data_dir=data_dir,
+                starting_weights=starting_weights,
             )
         except StopRequested as stop:
             raise StopRequested(stop.kind, fold * config.epochs + stop.epoch) from None

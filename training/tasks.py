@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from core.data.dataset import Snapshot
     from core.training.config import AnyConfig
     from core.training.runner import TrainResult
+    from core.training.startweights import StartingWeights
 from training import jobs
 from training.models import HEARTBEAT_SECONDS, Control, RunStatus, TrainingRun
 from training.signals import run_succeeded
@@ -95,7 +96,7 @@ def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
         # Only a file of the app's weights store; the trainer checks its sha256 right before loading it.
         starting = starting_weights(config.weights, run.model_type) if config.weights else None
         if run.is_cross_validation:
-            return _cross_validate(run, worker, sink, config, snapshot)
+            return _cross_validate(run, worker, sink, config, snapshot, starting)
         if not resume and run.epochs.exists():  # paused or interrupted, but its checkpoint went (a cleanup, a restore)
             sink.on_log("WARNING", f"The run's checkpoint is missing from {folder}, so training starts again from epoch 1.")
         sink.on_log("INFO", f"{'Resuming' if resume else 'Training'} the {run.get_model_type_display()} model in {folder}.")
@@ -133,8 +134,13 @@ def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
     return RunStatus.SUCCEEDED
 
 
-def _cross_validate(run: TrainingRun, worker: str, sink: DatabaseSink, config: AnyConfig, snapshot: Snapshot) -> str:
-    """Train the settings once per fold, keep the out-of-fold table, then train and register the final model."""
+def _cross_validate(
+    run: TrainingRun, worker: str, sink: DatabaseSink, config: AnyConfig, snapshot: Snapshot, starting: StartingWeights | None
+) -> str:
+    """Train the settings once per fold, keep the out-of-fold table, then train and register the final model.
+
+    Every fold and the final model start from the same starting weights, as the settings say.
+    """
     from core.crossval import SegmentSink, cross_validate
     from core.training.layout import WEIGHTS_DIR
     from core.training.runner import train
@@ -143,13 +149,26 @@ def _cross_validate(run: TrainingRun, worker: str, sink: DatabaseSink, config: A
     sink.on_log("INFO", f"Cross-validating the {run.get_model_type_display()} settings in {k} folds grouped by wire.")
     datasets, data = settings.DATASETS_DIR, settings.DATA_DIR
     records = [*snapshot.train, *snapshot.val]
-    summary = cross_validate(run.model_type, config, records, k, folder, sink, datasets_dir=datasets, data_dir=data, epochs_after=epochs)
+    summary = cross_validate(
+        run.model_type,
+        config,
+        records,
+        k,
+        folder,
+        sink,
+        datasets_dir=datasets,
+        data_dir=data,
+        epochs_after=epochs,
+        starting_weights=starting,
+    )
     run.record_cross_validation(summary)
     final = SegmentSink(sink, k * epochs, (k + 1) * epochs, "Final model")
     final.on_log("INFO", "the out-of-fold table is on this page; training the model to register on the usual split of all wires.")
     resume = (folder / WEIGHTS_DIR / "last.pt").is_file()
     try:
-        result = train(run.model_type, config, snapshot, folder, final, resume=resume, datasets_dir=datasets, data_dir=data)
+        result = train(
+            run.model_type, config, snapshot, folder, final, resume=resume, datasets_dir=datasets, data_dir=data, starting_weights=starting
+        )
     except StopRequested as stop:  # say the epoch of the whole job, as the page counts it
         raise StopRequested(stop.kind, k * epochs + stop.epoch) from None
     _succeed(run, worker, sink, result)

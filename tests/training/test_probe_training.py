@@ -34,3 +34,28 @@ def test_the_launch_form_refuses_a_per_view_view_model(engineer_client, both_vie
     assert response.status_code == 200
     assert "Setting &#x27;view_scope&#x27; only applies to the defect and detection models" in response.content.decode()
     assert not TrainingRun.objects.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_cross_validation_starts_every_fold_from_the_store_weights_the_form_accepted(  # type: ignore[no-untyped-def]
+    engineer_client, engineer, tmp_path, settings
+) -> None:
+    """The form checks 'weights: upload:N' for a cross-validation; the worker must use them, not fail the run saying
+    the file was not resolved from the store."""
+    from tests.live_fixtures import ingest_synthetic
+    from tests.training.test_starting_weights import resnet18_upload
+    from training.models import RunLogLine, RunStatus
+    from training.tasks import run_training
+
+    settings.MODELS_DIR, settings.RUNS_DIR, settings.DATASETS_DIR = tmp_path / "models", tmp_path / "runs", tmp_path / "datasets"
+    ingest_synthetic(tmp_path / "synthetic", {"PASS": 3, "SWEEP": 3, "WOBBLE": 3, "TOUCH": 3})
+    upload = resnet18_upload(tmp_path, engineer)
+    view_settings = f"epochs: 1\nimage_size: 32\nbatch: 8\nsamples_every: 1000\nweights: {upload.reference}\n"
+    form = {"model_type": "view", "preset": "cpu-quick", "device": "cpu", "folds": "3", "view_settings": view_settings}
+    engineer_client.post(reverse("training:launch"), form)
+    run = TrainingRun.objects.get()
+    assert run_training(run.pk) == RunStatus.SUCCEEDED
+    messages = list(RunLogLine.objects.filter(run=run).values_list("message", flat=True))
+    started = [m for m in messages if f"Started from r18.pt ({upload.reference}); its checksum matched the store's." in m]
+    assert len(started) == 4, messages  # three folds and the final model
