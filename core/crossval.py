@@ -79,6 +79,11 @@ def grouped_folds(records: Sequence[ImageRecord], k: int, seed: int) -> list[tup
     return folds
 
 
+def in_view_scope(records: Sequence[ImageRecord], view_scope: str) -> list[ImageRecord]:
+    """The pictures a per-view model (``view_scope`` TOP or SIDE) learns from and is judged on; all for ``all``."""
+    return [record for record in records if view_scope == "all" or record.picture_view == view_scope]
+
+
 class SegmentSink:
     """One training of a longer job (a fold, the final model): epochs counted on across the job, logs named."""
 
@@ -154,7 +159,8 @@ def cross_validate(
     if isinstance(config, DetectionConfig) or model_type == "detection":
         raise ValueError("Cross-validation is offered for the view and defect classifiers; the detector is measured by its validation mAP.")
     run_dir = Path(run_dir)
-    folds = grouped_folds(records, k, config.seed)
+    # A per-view model trains on its view's crops (``core.training.runner``): its held-out wires are judged on them too.
+    folds = grouped_folds(in_view_scope(records, config.view_scope), k, config.seed)
     fold_config: AnyConfig = dataclasses.replace(config, shape_refit=False) if isinstance(config, DefectConfig) else config
     outcomes: list[FoldOutcome] = []
     for fold, (training, held_out) in enumerate(folds):

@@ -155,10 +155,11 @@ class LaunchForm(forms.Form):
             self.add_error(None, f"No annotated picture matches these filters, so the {model_type} model has nothing to learn from.")
             return
         if self.cleaned_data.get("folds"):
-            from core.crossval import grouped_folds
+            from core.crossval import grouped_folds, in_view_scope
 
+            records = in_view_scope([*snapshot.train, *snapshot.val], config.view_scope)
             try:
-                grouped_folds([*snapshot.train, *snapshot.val], self.cleaned_data["folds"], config.seed)
+                grouped_folds(records, self.cleaned_data["folds"], config.seed)
             except InsufficientData as problem:
                 self.add_error("folds", str(problem))
                 return

@@ -59,3 +59,26 @@ def test_a_cross_validation_starts_every_fold_from_the_store_weights_the_form_ac
     messages = list(RunLogLine.objects.filter(run=run).values_list("message", flat=True))
     started = [m for m in messages if f"Started from r18.pt ({upload.reference}); its checksum matched the store's." in m]
     assert len(started) == 4, messages  # three folds and the final model
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_per_view_cross_validation_predicts_only_the_pictures_of_its_view(engineer_client, tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
+    """A TOP defect model's folds train on TOP crops; its out-of-fold table (which the quality gate reads) must not
+    count the SIDE boxes it was never meant to judge."""
+    from tests.live_fixtures import ingest_synthetic
+    from training.models import RunStatus
+    from training.tasks import run_training
+
+    settings.MODELS_DIR, settings.RUNS_DIR, settings.DATASETS_DIR = tmp_path / "models", tmp_path / "runs", tmp_path / "datasets"
+    pictures = ingest_synthetic(tmp_path / "synthetic", {"PASS": 3, "SWEEP": 3, "WOBBLE": 3, "TOUCH": 3})
+    defect_settings = "epochs: 1\nimage_size: 32\nbatch: 8\nshape_features: false\nsamples_every: 1000\nview_scope: TOP\n"
+    form = {"model_type": "defect", "preset": "cpu-quick", "device": "cpu", "folds": "3", "defect_settings": defect_settings}
+    engineer_client.post(reverse("training:launch"), form)
+    run = TrainingRun.objects.get()
+    assert run_training(run.pk) == RunStatus.SUCCEEDED
+    run.refresh_from_db()
+    top_boxes = Annotation.objects.filter(image__view="TOP").count()
+    assert top_boxes == pictures // 2
+    assert sum(support for _, _, support in run.cross_validation["picture_recall"]) == top_boxes
+
