@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
 import yaml
@@ -22,6 +24,7 @@ MODEL_CHOICES = [
     ("detection", "Detection (YOLOv8)"),
     ("defect", "Defect classifier (EfficientNet-B0)"),
 ]
+LAUNCH_TOKEN = re.compile(r"[0-9a-f]{32}")
 DEVICE_CHOICES = [("auto", "Automatic (GPU when present)"), ("cpu", "CPU"), ("cuda", "GPU (CUDA)")]
 
 
@@ -62,6 +65,8 @@ class LaunchForm(forms.Form):
             "View or defect model only; registers no model version."
         ),
     )
+    #: A new random value each time the form is shown, so sending the same form twice queues its runs once.
+    launch_token = forms.CharField(widget=forms.HiddenInput, required=False)
     view_settings = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), required=False, label="View model settings")
     detection_settings = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), required=False, label="Detection model settings")
     defect_settings = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), required=False, label="Defect model settings")
@@ -69,6 +74,7 @@ class LaunchForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         preset = self.fields["preset"].initial
+        self.fields["launch_token"].initial = uuid.uuid4().hex
         for model_type in MODEL_TYPES:
             self.fields[f"{model_type}_settings"].initial = preset_text(model_type, preset)
         self.warnings: list[str] = []
@@ -84,6 +90,11 @@ class LaunchForm(forms.Form):
 
     def snapshots(self) -> dict[str, dict[str, Any]]:
         return self._snapshots
+
+    def clean_launch_token(self) -> str:
+        """The form's own token, or "" (no protection) for anything else a hand-made request sends."""
+        token = self.cleaned_data["launch_token"]
+        return token if LAUNCH_TOKEN.fullmatch(token) else ""
 
     def _settings(self, model_type: str) -> dict[str, Any]:
         text = self.cleaned_data.get(f"{model_type}_settings") or ""

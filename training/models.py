@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Avg, Q
 from django.utils import timezone
 
@@ -156,36 +156,50 @@ class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
         user: Actor,
         device: str = "",
         folds: int = 0,
+        launch_token: str = "",
     ) -> list[TrainingRun]:
         """Create one run, or a "train all" sequence that runs in this order, and queue the first.
 
-        ``folds`` above 0 makes the (single) run a cross-validation of its settings.
+        ``folds`` above 0 makes the (single) run a cross-validation of its settings. ``launch_token``
+        names the form that asked: the same form sent twice (a double click) returns the runs it
+        already queued instead of queueing twins.
         """
         if folds and len(model_types) != 1:
             raise ValueError("A cross-validation checks the settings of one model; choose the view or the defect model.")
         import uuid
 
         sequence = uuid.uuid4().hex if len(model_types) > 1 else ""
-        with transaction.atomic():
-            runs: list[TrainingRun] = [
-                self.create(
-                    model_type=model_type,
-                    config=configs[model_type],
-                    dataset_snapshot=dataset_snapshots[model_type],
-                    device=device,
-                    created_by=recorded_user(user),
-                    sequence=sequence,
-                    sequence_index=index,
-                    folds=folds,
-                )
-                for index, model_type in enumerate(model_types)
-            ]
-            for run in runs:
-                what = f": a {folds}-fold cross-validation of these settings, grouped by wire" if folds else ""
-                RunLogLine.objects.add(run.pk, "INFO", f"Queued by {_who(user)}{what}.")
-                RunEvent.objects.status(run.pk)
-            runs[0].enqueue()
+        try:
+            with transaction.atomic():
+                runs: list[TrainingRun] = [
+                    self.create(
+                        model_type=model_type,
+                        config=configs[model_type],
+                        dataset_snapshot=dataset_snapshots[model_type],
+                        device=device,
+                        created_by=recorded_user(user),
+                        sequence=sequence,
+                        sequence_index=index,
+                        folds=folds,
+                        launch_token=launch_token,
+                    )
+                    for index, model_type in enumerate(model_types)
+                ]
+                for run in runs:
+                    what = f": a {folds}-fold cross-validation of these settings, grouped by wire" if folds else ""
+                    RunLogLine.objects.add(run.pk, "INFO", f"Queued by {_who(user)}{what}.")
+                    RunEvent.objects.status(run.pk)
+                runs[0].enqueue()
+        except IntegrityError:  # the same form sent twice at the same moment: the other request queued it
+            earlier = self.launched_from(launch_token)
+            if not earlier:
+                raise
+            return earlier
         return runs
+
+    def launched_from(self, launch_token: str) -> list[TrainingRun]:
+        """The runs the launch form with this token queued, in sequence order; [] for no token or an unused one."""
+        return list(self.filter(launch_token=launch_token).order_by("sequence_index")) if launch_token else []
 
 
 class TrainingRun(models.Model):
@@ -221,6 +235,8 @@ class TrainingRun(models.Model):
     folds = models.PositiveSmallIntegerField(default=0)
     #: The out-of-fold summary of a finished cross-validation (``core.evaluation.outoffold.summarise``).
     cross_validation = models.JSONField(default=dict, blank=True)
+    #: The random token of the launch form that queued the run: the same form sent twice queues nothing more.
+    launch_token = models.CharField(max_length=32, blank=True, default="")
 
     objects = TrainingRunQuerySet.as_manager()
 
@@ -234,6 +250,9 @@ class TrainingRun(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(status__in=RunStatus.values), name="run_status_valid"),
             models.CheckConstraint(condition=Q(model_type__in=ModelType.values), name="run_model_type_valid"),
+            models.UniqueConstraint(
+                fields=["launch_token", "sequence_index"], condition=~Q(launch_token=""), name="run_launched_once_per_form"
+            ),
         ]
 
     def __str__(self) -> str:

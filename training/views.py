@@ -26,10 +26,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @role_required("engineer")
 def launch(request: HttpRequest) -> HttpResponse:
     form = LaunchForm(request.POST or None)
+    earlier = TrainingRun.objects.launched_from(request.POST.get("launch_token", "")) if request.method == "POST" else []
+    if earlier:  # a double click, or the form sent again from the browser's history
+        messages.info(
+            request, f"This form was already sent: it queued run #{earlier[0].pk}, shown here. Open a new form to queue another run."
+        )
+        return redirect("training:run_detail", run_id=earlier[0].pk)
     if request.method == "POST" and form.is_valid():
         device = form.cleaned_data["device"]
         folds = form.cleaned_data.get("folds") or 0
-        runs = TrainingRun.objects.launch(form.model_types(), form.configs(), form.snapshots(), request.user, device=device, folds=folds)
+        token = form.cleaned_data["launch_token"]
+        runs = TrainingRun.objects.launch(
+            form.model_types(), form.configs(), form.snapshots(), request.user, device=device, folds=folds, launch_token=token
+        )
         for warning in form.warnings:
             messages.warning(request, warning)
         return redirect("training:run_detail", run_id=runs[0].pk)

@@ -82,3 +82,41 @@ def test_a_per_view_cross_validation_predicts_only_the_pictures_of_its_view(engi
     assert top_boxes == pictures // 2
     assert sum(support for _, _, support in run.cross_validation["picture_recall"]) == top_boxes
 
+
+def _hidden_inputs(page: str) -> dict[str, str]:
+    """The hidden fields of the launch form as the browser sends them back (the CSRF token aside)."""
+    import re
+
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    fields.pop("csrfmiddlewaretoken", None)
+    return fields
+
+
+def test_a_double_click_on_queue_makes_one_run(engineer_client, both_views) -> None:  # type: ignore[no-untyped-def]
+    """The data check takes a while on a big library; a second click sends the same form again and must not queue a twin."""
+    page = engineer_client.get(reverse("training:launch")).content.decode()
+    form = {**_hidden_inputs(page), "model_type": "view", "preset": "cpu-quick", "device": "cpu"}
+    first = engineer_client.post(reverse("training:launch"), form)
+    second = engineer_client.post(reverse("training:launch"), form, follow=True)
+    run = TrainingRun.objects.get()
+    assert first.url == reverse("training:run_detail", args=[run.pk])
+    assert second.redirect_chain[-1][0] == first.url
+    assert f"This form was already sent: it queued run #{run.pk}" in second.content.decode()
+    # A fresh form queues a new run.
+    page = engineer_client.get(reverse("training:launch")).content.decode()
+    engineer_client.post(reverse("training:launch"), {**_hidden_inputs(page), "model_type": "view", "preset": "cpu-quick", "device": "cpu"})
+    assert TrainingRun.objects.count() == 2
+
+
+def test_the_same_form_sent_twice_at_the_same_moment_queues_once(engineer, tiny_library) -> None:  # type: ignore[no-untyped-def]
+    """Both requests passed the view's check before either stored its runs: the database keeps one set."""
+    from core.training.config import load_config, to_json
+    from training.snapshot import build_snapshot, snapshot_run_json
+
+    snapshot = snapshot_run_json(build_snapshot(val_fraction=0.3))
+    config = to_json(load_config("view", "cpu-quick"))
+    token = "0123456789abcdef0123456789abcdef"
+    first = TrainingRun.objects.launch(["view"], {"view": config}, {"view": snapshot}, engineer, launch_token=token)
+    second = TrainingRun.objects.launch(["view"], {"view": config}, {"view": snapshot}, engineer, launch_token=token)
+    assert [run.pk for run in second] == [run.pk for run in first]
+    assert TrainingRun.objects.count() == 1
