@@ -150,6 +150,7 @@ def starting_weights(reference: str, model_type: str) -> StartingWeights:
                 f"choose a {'detection' if needed == WeightsFile.Kind.DETECTION else 'view or defect'} version."
             )
         path, sha256, label = file_of(version), version.sha256, version.name
+        architecture = str(version.config.get("model" if needed == WeightsFile.Kind.DETECTION else "architecture") or "")
     else:
         upload = WeightsFile.objects.filter(pk=pk).first()
         if upload is None:
@@ -159,10 +160,10 @@ def starting_weights(reference: str, model_type: str) -> StartingWeights:
                 f"{upload.reference} ({upload.original_name}) holds {upload.get_kind_display().lower()} weights "
                 f"and cannot start a {model_type} model; upload a file of the right kind."
             )
-        path, sha256, label = upload_path(upload), upload.sha256, upload.original_name
+        path, sha256, label, architecture = upload_path(upload), upload.sha256, upload.original_name, ""
     if not path.is_file():
         raise ModelFileMissing(f"The file of {reference} ({label}) is missing ({path}); upload it again or choose another.")
-    return StartingWeights(reference.strip(), path, sha256, label)
+    return StartingWeights(reference.strip(), path, sha256, label, architecture)
 
 
 def store_lookup(reference: str, model_type: str) -> StartingWeights:

@@ -13,7 +13,7 @@ from annotations.choices import VIEW_CHOICES
 from annotations.models import Image
 from core.data.dataset import InsufficientData
 from core.labels import MODEL_TYPES
-from core.training.config import PRESETS, AnyConfig, ConfigError, describe, load_config, to_json
+from core.training.config import PRESETS, AnyConfig, ConfigError, DetectionConfig, describe, load_config, to_json
 from training.jobs import SEQUENCE_ORDER
 from training.weights_sources import WeightsUnavailable, starting_weights
 
@@ -127,18 +127,27 @@ class LaunchForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error(f"{model_type}_settings", error)
                 continue
-            if config.weights and not self._check_weights(model_type, config.weights):
+            if config.weights and not self._check_weights(model_type, config):
                 continue
             self._configs[model_type] = to_json(config)
             self._check_data(model_type, config)
         return cleaned
 
-    def _check_weights(self, model_type: str, reference: str) -> bool:
+    def _check_weights(self, model_type: str, config: AnyConfig) -> bool:
         """The starting weights must be a file of the app's store that fits the model; the worker checks the checksum."""
         try:
-            starting_weights(reference, model_type)
+            weights = starting_weights(config.weights, model_type)
         except WeightsUnavailable as error:
             self.add_error(f"{model_type}_settings", str(error))
+            return False
+        # A version's settings name its network: one of another architecture would fail in the worker, after its wait.
+        setting, built = ("model", config.model) if isinstance(config, DetectionConfig) else ("architecture", config.architecture)
+        if weights.architecture and weights.architecture != built:
+            self.add_error(
+                f"{model_type}_settings",
+                f"{weights.label} is a {weights.architecture}, but these {model_type} settings build a {built}, which its weights "
+                f"do not fit; set '{setting}: {weights.architecture}' or choose a version made for {built}.",
+            )
             return False
         return True
 

@@ -50,6 +50,7 @@ class StartingWeights:
     path: Path
     sha256: str
     label: str  # a name for sentences, e.g. the version name or the uploaded file name
+    architecture: str = ""  # the network the file was trained as (a version's settings say it), "" when unknown (uploads)
 
     def __post_init__(self) -> None:
         parse_weights_reference(self.reference)

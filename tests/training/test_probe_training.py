@@ -120,3 +120,26 @@ def test_the_same_form_sent_twice_at_the_same_moment_queues_once(engineer, tiny_
     second = TrainingRun.objects.launch(["view"], {"view": config}, {"view": snapshot}, engineer, launch_token=token)
     assert [run.pk for run in second] == [run.pk for run in first]
     assert TrainingRun.objects.count() == 1
+
+
+def test_the_launch_form_refuses_a_version_of_another_architecture_as_weights(  # type: ignore[no-untyped-def]
+    engineer_client, tiny_library, tmp_path, settings
+) -> None:
+    """A view version (ResNet18) names starting weights for the defect model (EfficientNet-B0): no tensor fits, which the
+    form knows from the version's settings; it must say so before queueing a run that fails in the worker."""
+    import torch
+
+    from core.training.networks import build_network
+    from registry.versions import register_version
+
+    settings.MODELS_DIR = tmp_path / "models"
+    checkpoint = tmp_path / "best.pt"
+    torch.save({"model": build_network("resnet18", 2).state_dict()}, checkpoint)
+    version = register_version("view", checkpoint, metrics={"accuracy": 0.9}, config={"architecture": "resnet18"})
+    response = engineer_client.post(
+        reverse("training:launch"),
+        {"model_type": "defect", "preset": "cpu-quick", "device": "cpu", "defect_settings": f"weights: version:{version.pk}"},
+    )
+    assert response.status_code == 200
+    assert f"{version.name} is a resnet18, but these defect settings build a efficientnet_b0" in response.content.decode()
+    assert not TrainingRun.objects.exists()
