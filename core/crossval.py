@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from core.data.dataset import ImageRecord, InsufficientData, Snapshot
+from core.data.dataset import ImageRecord, InsufficientData, Snapshot, in_view_scope
 from core.evaluation.outoffold import FoldOutcome, summarise
 from core.jsonfile import write_atomically
 from core.labels import DEFECTS, SEVERITY, VIEWS, classifier_task
@@ -77,11 +77,6 @@ def grouped_folds(records: Sequence[ImageRecord], k: int, seed: int) -> list[tup
             )
         )
     return folds
-
-
-def in_view_scope(records: Sequence[ImageRecord], view_scope: str) -> list[ImageRecord]:
-    """The pictures a per-view model (``view_scope`` TOP or SIDE) learns from and is judged on; all for ``all``."""
-    return [record for record in records if view_scope == "all" or record.picture_view == view_scope]
 
 
 class SegmentSink:

@@ -11,7 +11,7 @@ from django import forms
 
 from annotations.choices import VIEW_CHOICES
 from annotations.models import Image
-from core.data.dataset import InsufficientData
+from core.data.dataset import InsufficientData, in_view_scope
 from core.labels import MODEL_TYPES
 from core.training.config import PRESETS, AnyConfig, ConfigError, DetectionConfig, describe, load_config, to_json
 from training.jobs import SEQUENCE_ORDER
@@ -174,8 +174,17 @@ class LaunchForm(forms.Form):
         if not snapshot.train:
             self.add_error(None, f"No annotated picture matches these filters, so the {model_type} model has nothing to learn from.")
             return
+        scope = config.view_scope
+        if scope != "all" and not (in_view_scope(snapshot.train, scope) and in_view_scope(snapshot.val, scope)):
+            # The trainer keeps only the pictures of its view from the split: it needs some on both sides.
+            self.add_error(
+                None,
+                f"The per-view {model_type} model (view_scope: {scope}) learns from {scope} pictures, and these filters leave "
+                f"too few of them to train and validate on; choose pictures with {scope} boxes, or set view_scope: all.",
+            )
+            return
         if self.cleaned_data.get("folds"):
-            from core.crossval import grouped_folds, in_view_scope
+            from core.crossval import grouped_folds
 
             records = in_view_scope([*snapshot.train, *snapshot.val], config.view_scope)
             try:

@@ -141,6 +141,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def in_view_scope(records: Iterable[ImageRecord], view_scope: str) -> list[ImageRecord]:
+    """The pictures a per-view model (``view_scope`` TOP or SIDE) learns from and is judged on; all for ``all``."""
+    return [record for record in records if view_scope == "all" or record.picture_view == view_scope]
+
+
 def split_records(
     records: Iterable[ImageRecord],
     val_fraction: float = 0.2,

@@ -143,3 +143,12 @@ def test_the_launch_form_refuses_a_version_of_another_architecture_as_weights(  
     assert response.status_code == 200
     assert f"{version.name} is a resnet18, but these defect settings build a efficientnet_b0" in response.content.decode()
     assert not TrainingRun.objects.exists()
+
+
+def test_a_per_view_model_without_pictures_of_its_view_is_refused_before_queueing(engineer_client, tiny_library) -> None:  # type: ignore[no-untyped-def]
+    """Only SIDE pictures chosen, but 'view_scope: TOP': the run would fail in the worker with 0 training crops."""
+    form = {"model_type": "defect", "view": "SIDE", "preset": "cpu-quick", "device": "cpu", "defect_settings": "view_scope: TOP"}
+    response = engineer_client.post(reverse("training:launch"), form)
+    assert response.status_code == 200
+    assert "The per-view defect model (view_scope: TOP) learns from TOP pictures" in response.content.decode()
+    assert not TrainingRun.objects.exists()
