@@ -18,7 +18,7 @@ Mean and spread over folds and seeds. Real numbers only: nothing here is synthet
         [--detectors-from EARLIER_WORKDIR]   # the detectors of an earlier run: classifier changes in minutes
     .venv/bin/python bench/bench_realdata.py --quick     # two folds, one seed, a few epochs (CI smoke run)
 
-The full run is a benchmark (about 30 minutes per fold on 2 cores with cpu-quick), not a test.
+The full run is a benchmark (8-10 minutes per fold for all three models on 2 cores with cpu-quick; the issue allows 30), not a test.
 """
 
 from __future__ import annotations
