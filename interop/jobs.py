@@ -7,16 +7,21 @@ schedule once it has been left alone for ``IMPORT_EXPIRE_HOURS``.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.conf import settings
 
 #: Job folders are named by a uuid4 hex; nothing else under the imports folder is touched.
 _JOB_NAME = re.compile(r"^[0-9a-f]{32}$")
+#: The file in an import's folder whose lock is held while the import is being applied.
+APPLYING = "applying"
 
 
 def jobs_dir() -> Path:
@@ -26,6 +31,29 @@ def jobs_dir() -> Path:
 def discard(folder: Path) -> None:
     """Remove one import's folder with everything it holds."""
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def apply_lock(folder: Path) -> Iterator[bool]:
+    """True while this request holds the import's apply lock; False when another request holds it or has applied it.
+
+    The lock is the kernel's (``flock``), not the file's existence: a web process killed half way
+    through an apply (its transaction rolled back) holds nothing any more, so Apply works again.
+    """
+    try:
+        descriptor = os.open(folder / APPLYING, os.O_CREAT | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except FileNotFoundError:  # the other click finished and removed the import
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield (folder / "job.json").is_file()  # gone: the click that held the lock before applied it
+    finally:
+        os.close(descriptor)
 
 
 def _last_used(folder: Path) -> float:

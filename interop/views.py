@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -28,13 +27,10 @@ from interop import exports
 from interop.apply import ImportRefused, apply_plan, plan_import, safe_folder
 from interop.dataset import ForeignDataset, FormatError
 from interop.export import EXPORT_FORMATS
-from interop.jobs import discard, jobs_dir
+from interop.jobs import apply_lock, discard, jobs_dir
 from interop.mapping import clean, suggest
 from interop.reading import FORMAT_NAMES, format_problem, read_source
 from interop.sources import ensure_room, prepare
-
-#: Created (exclusively) in an import's folder while it is being applied.
-APPLYING = "applying"
 
 
 def _job(request: HttpRequest, job_id: str) -> tuple[Path, dict[str, Any]]:
@@ -193,27 +189,24 @@ def import_map(request: HttpRequest, job_id: str) -> HttpResponse:
 def import_apply(request: HttpRequest, job_id: str) -> HttpResponse:
     """Step 3: the same plan again, applied in one transaction."""
     folder, state = _job(request, job_id)
-    try:  # one apply per import: a double click or a second tab must not bring every box in twice
-        os.close(os.open(folder / APPLYING, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-    except FileExistsError:
-        messages.info(request, "This import is already being applied (a second click); its pictures appear here when it is done.")
-        return redirect("annotations:library")
-    try:
-        plan = plan_import(_read(state), clean(state["mapping"]), clip=state["clip"], wire_group=state["wire_group"])
-        if not plan.box_count:
-            messages.error(request, "Nothing would come in: every box is skipped. Change the mapping, or cancel the import.")
+    with apply_lock(folder) as held:  # one apply per import: a double click or a second tab must not bring every box in twice
+        if not held:
+            messages.info(request, "This import is already being applied (a second click); its pictures appear here when it is done.")
+            return redirect("annotations:library")
+        try:
+            plan = plan_import(_read(state), clean(state["mapping"]), clip=state["clip"], wire_group=state["wire_group"])
+            if not plan.box_count:
+                messages.error(request, "Nothing would come in: every box is skipped. Change the mapping, or cancel the import.")
+                return redirect("interop:import_map", job_id=job_id)
+            result = apply_plan(plan, request.user)
+        except OSError as error:  # a full disk: the transaction rolled back and the stored files were removed
+            messages.error(
+                request,
+                f"Nothing was imported: the server could not write the pictures ({error.strerror or error}). "
+                "Free disk space (or ask an administrator to), then press Apply again; the import is kept.",
+            )
             return redirect("interop:import_map", job_id=job_id)
-        result = apply_plan(plan, request.user)
-    except OSError as error:  # a full disk: the transaction rolled back and the stored files were removed
-        messages.error(
-            request,
-            f"Nothing was imported: the server could not write the pictures ({error.strerror or error}). "
-            "Free disk space (or ask an administrator to), then press Apply again; the import is kept.",
-        )
-        return redirect("interop:import_map", job_id=job_id)
-    finally:
-        (folder / APPLYING).unlink(missing_ok=True)
-    discard(folder)
+        discard(folder)
     messages.success(
         request,
         f"Imported {result.boxes_created} boxes and {result.pictures_created} new pictures; {result.skipped} boxes were skipped. "
