@@ -165,6 +165,11 @@ def run_export(job_id: str) -> None:
             )
             partial.replace(folder / ZIP_NAME)  # the download link appears only for a whole file
         except FileNotFoundError as missing:
+            if not Image.objects.filter(sha256=Path(str(missing.filename)).stem).exists():  # stored under its sha256
+                raise JobRefused(
+                    "A picture of the selection was deleted while the export was being written, so the export stopped. "
+                    "Start the export again; it leaves out the deleted pictures."
+                ) from None
             raise JobRefused(
                 f"The stored picture {Path(str(missing.filename)).name} is missing from the data folder, so the export stopped. "
                 "Restore the data folder from its backup, or export the labels only."
