@@ -127,9 +127,18 @@ class PreannotationSummary:
 DELETED = -2
 
 
+class VersionDeleted(Exception):
+    """A version the job runs was deleted meanwhile: its boxes could not name it. The message names the versions."""
+
+
 def _store(image: Image, result: PictureResult, versions: Mapping[str, ModelVersion], thresholds: dict[str, float]) -> int:
     """Store the boxes of one picture as pending model annotations, if a person has not labelled it meanwhile."""
     with transaction.atomic():
+        # Locked, so that a deletion waits for this picture's boxes (which then lose the version) instead of breaking them.
+        rows = ModelVersion.objects.select_for_update().filter(pk__in=[version.pk for version in versions.values()])
+        present = set(rows.values_list("pk", flat=True))
+        if gone := [version.name for version in versions.values() if version.pk not in present]:
+            raise VersionDeleted(", ".join(gone))
         locked = Image.objects.select_for_update().filter(pk=image.pk).first()
         if locked is None:
             return DELETED
@@ -205,7 +214,13 @@ def preannotate(
     todo = list(images)
     summary = PreannotationSummary(versions=version_names(versions))
     for done, image in enumerate(todo, start=1):
-        _preannotate_one(image, pipeline, versions, summary)
+        try:
+            _preannotate_one(image, pipeline, versions, summary)
+        except VersionDeleted as gone:
+            raise PredictionUnavailable(
+                f"The model version {gone} was deleted while the pre-annotation ran, so it stopped after {summary.pictures} pictures "
+                f"({summary.boxes} boxes, kept for review). Pre-annotate again to do the rest with the models now active or chosen."
+            ) from None
         if progress is not None:
             progress(done, len(todo))
     logger.info("Pre-annotated %d pictures (%d boxes) with %s", summary.pictures, summary.boxes, summary.versions)
