@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from registry import versions as registry
 from registry import weights_store
 from registry.models import ActivationEvent, ModelVersion, WeightsFile
+from training.models import TrainingRun
 
 ADMIN_REASON = "Activated from the Django admin"
 
@@ -75,7 +76,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **hidden})
 
     def has_delete_permission(self, request: HttpRequest, obj: ModelVersion | None = None) -> bool:
-        return super().has_delete_permission(request, obj) and not (obj is not None and obj.is_active)
+        in_use = obj is not None and (obj.is_active or bool(TrainingRun.objects.starting_from("version", obj.pk)))
+        return super().has_delete_permission(request, obj) and not in_use
 
     def delete_model(self, request: HttpRequest, obj: ModelVersion) -> None:
         registry.delete_version(obj, request.user)

@@ -67,6 +67,10 @@ class ActiveVersionProtected(RegistryError):
     pass
 
 
+class StartingWeightsInUse(RegistryError):
+    """An unfinished run starts from this version and loads it again when it starts or resumes."""
+
+
 class ChecksumMismatch(RegistryError):
     pass
 
@@ -406,7 +410,10 @@ def rollback(model_type: str, user: Actor, reason: str = "", view_scope: str = "
 
 
 def delete_version(version: ModelVersion, user: Actor) -> None:
-    """Delete a version's row and, once that commits, its file. The active version is refused."""
+    """Delete a version's row and, once that commits, its file.
+
+    Refused for the active version and for one an unfinished run starts from (it would fail when it resumes).
+    """
     with transaction.atomic():
         row = ModelVersion.objects.select_for_update().filter(pk=version.pk).first()
         if row is None:
@@ -415,6 +422,11 @@ def delete_version(version: ModelVersion, user: Actor) -> None:
             raise ActiveVersionProtected(
                 f"{row.name} is the active {slot_key(row.model_type, row.view_scope)} model; activate another version "
                 "(or roll back) first, then delete it."
+            )
+        if waiting := TrainingRun.objects.starting_from("version", row.pk):
+            raise StartingWeightsInUse(
+                f"{row.name} is the starting weights of run #{waiting[0].pk} ({waiting[0].get_status_display().lower()}), which "
+                "loads them again when it starts or resumes; let that run finish (or cancel it), then delete the version."
             )
         try:
             path: Path | None = file_of(row)

@@ -74,6 +74,22 @@ class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
         """Running rows whose worker has not renewed its lease since ``moment``."""
         return self.filter(status=RunStatus.RUNNING, heartbeat_at__lt=moment)
 
+    def starting_from(self, source: str, pk: int) -> list[TrainingRun]:
+        """Unfinished runs whose settings start from the store file ``source:pk`` (``version:12``, ``upload:3``).
+
+        Each looks the file up again when it starts or resumes, so the file must stay in the store until they end.
+        """
+        from core.training.config import ConfigError, parse_weights_reference
+
+        runs: list[TrainingRun] = []
+        for run in self.exclude(status__in=FINAL_STATUSES).order_by("pk"):
+            try:
+                if parse_weights_reference(str(run.config.get("weights") or "")) == (source, pk):
+                    runs.append(run)
+            except ConfigError:  # no starting weights
+                continue
+        return runs
+
     # --- the worker's side of the life cycle ------------------------------------------------------
 
     def claim(self, run_id: int, worker: str, now: datetime | None = None) -> bool:
