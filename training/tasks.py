@@ -199,6 +199,21 @@ def _succeed(run: TrainingRun, worker: str, sink: DatabaseSink, result: TrainRes
     TrainingRun.objects.finish(run.pk, worker, RunStatus.SUCCEEDED, checkpoint_path=str(result.best_checkpoint))
 
 
+def _deleted_picture(error: Exception) -> str:
+    """For a picture of the run's frozen snapshot that was deleted in the library meanwhile: what happened, or ""."""
+    from annotations.models import Image
+    from core.data.prepare import PictureUnreadable
+
+    record = getattr(error, "record", None) if isinstance(error, PictureUnreadable) else None
+    if record is None or record.image_id is None or Image.objects.filter(pk=record.image_id).exists():
+        return ""
+    return (
+        f"The picture {record.name or Path(record.path).name} (wire {record.wire_key}) was deleted from the library after this run "
+        "was queued, and the run's frozen data snapshot still lists it. Launch the run again: its new snapshot leaves the "
+        "deleted pictures out."
+    )
+
+
 def _fail(run: TrainingRun, worker: str, sink: DatabaseSink, error: Exception) -> None:
     if isinstance(error, OSError) and error.errno == errno.ENOSPC:
         # Nothing is wrong with the run: its last finished epoch is on disk, so it can go on once there is room.
@@ -209,7 +224,7 @@ def _fail(run: TrainingRun, worker: str, sink: DatabaseSink, error: Exception) -
         sink.on_log("ERROR", sentence)
         TrainingRun.objects.finish(run.pk, worker, RunStatus.INTERRUPTED, error=sentence, traceback=traceback_module.format_exc())
         return
-    sentence = str(error) or f"The training stopped with {type(error).__name__}; see the traceback."
+    sentence = _deleted_picture(error) or str(error) or f"The training stopped with {type(error).__name__}; see the traceback."
     sink.on_log("ERROR", sentence)
     TrainingRun.objects.finish(run.pk, worker, RunStatus.FAILED, error=sentence, traceback=traceback_module.format_exc())
     run.cancel_rest_of_sequence(f'Cancelled because run #{run.pk} of the same "train all" failed.')

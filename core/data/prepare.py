@@ -102,6 +102,7 @@ class PictureUnreadable(ValueError):
             f"The picture {name} (wire {record.wire_key}) cannot be read: {what}. Restore the data folder from its backup, "
             "or delete the picture in the library, then start the run again."
         )
+        self.record = record
 
 
 def read_record(record: ImageRecord) -> np.ndarray:
