@@ -35,6 +35,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         folder: Path = options["folder"]
+        if not 0.0 < options["conf"] < 1.0:  # also refuses nan
+            raise CommandError(f"--conf {options['conf']} is not a detection threshold: give a number between 0 and 1, for example 0.25.")
         if not folder.is_dir():
             raise CommandError(f"The folder {folder} does not exist; give the folder that holds the pictures.")
         chosen = {}
