@@ -10,8 +10,19 @@ from annotations.choices import Source
 from annotations.ingest import ingest_image
 from annotations.models import Annotation
 from core.data import synthetic
+from core.labels import DEFECTS
 
 DEMO_GROUP = "demo"
+
+
+def wires_problem(wires: int | None) -> str:
+    """Why ``--wires`` cannot make a synthetic set (one wire of each class at least), or "" (0 or None: the reference)."""
+    if wires and wires < len(DEFECTS):
+        return (
+            f"--wires {wires} is too few: the synthetic set needs at least {len(DEFECTS)} wires, one per class "
+            "(or leave --wires out for the reference 86)."
+        )
+    return ""
 
 
 def load_synthetic_dataset(folder: Path, *, wires: int | None = None, seed: int = 0) -> int:

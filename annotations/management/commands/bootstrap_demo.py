@@ -6,11 +6,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.roles import ADMIN
 from accounts.users import create_user_with_role, generate_password
-from annotations.demo import load_synthetic_dataset
+from annotations.demo import load_synthetic_dataset, wires_problem
 from annotations.models import Image
 
 
@@ -22,6 +22,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if problem := wires_problem(options["wires"]):
+            raise CommandError(problem)
         if not get_user_model().objects.exists():
             password = generate_password()
             create_user_with_role("admin", password, ADMIN)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotations.demo import load_synthetic_dataset
+from annotations.demo import load_synthetic_dataset, wires_problem
 from core.data import synthetic
 from core.labels import DEFECTS
 
@@ -29,6 +29,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         counts = {d: options[d.lower()] for d in DEFECTS if options[d.lower()] is not None}
+        if problem := wires_problem(options["wires"]):
+            raise CommandError(problem)
+        for defect, count in counts.items():
+            if count < 0:
+                raise CommandError(f"--{defect.lower()} {count} is negative: give a number of wires, 0 or more.")
         if counts and options["import_"]:
             raise CommandError("--import takes the reference or --wires distribution; drop the per-class counts.")
         if options["import_"]:
