@@ -16,6 +16,7 @@ math threads from the settings), in the same run.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import random
@@ -28,6 +29,17 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+
+def arguments() -> argparse.Namespace:
+    """Read before anything heavy starts: ``--help`` or a mistyped flag must not fill a database first."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--while-training", action="store_true", help="the saves idle and beside a real training job")
+    mode.add_argument("--web-processes", action="store_true", help="the saves against 1, 2 and 3 daphne processes")
+    return parser.parse_args()
+
+
+ARGS = arguments() if __name__ == "__main__" else argparse.Namespace(while_training=False, web_processes=False)
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench._server import daphne, free_port, percentile, production_environment, trainer  # noqa: E402
@@ -224,10 +236,10 @@ def machine_speed() -> str:
 def main() -> None:
     print(machine_speed())
     own = fill_database()
-    if "--while-training" in sys.argv:
+    if ARGS.while_training:
         while_training(own)
         return
-    if "--web-processes" in sys.argv:
+    if ARGS.web_processes:
         web_processes(own, [1, 2, 3])
         return
     port = free_port()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
@@ -13,6 +14,7 @@ from core.data.synthetic import generate, render, scaled_plan  # noqa: E402
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__).parse_args()  # --help, and no flag silently ignored
     render(0, "TOP", "PASS")  # warm up cv2 and numpy
     n = 40
     start = time.perf_counter()
