@@ -65,6 +65,12 @@ def env_float(name: str, default: float, minimum: float = 0.0, maximum: float = 
     return value
 
 
+def env_path(name: str, default: Path) -> Path:
+    """A folder; unset or empty is the default (an empty value would otherwise be the working directory)."""
+    raw = os.environ.get(name, "").strip()
+    return Path(raw).expanduser().resolve() if raw else default.resolve()
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -98,7 +104,7 @@ ALLOWED_HOSTS = env_list("WIRESAG_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("WIRESAG_CSRF_TRUSTED_ORIGINS", [])
 
 # --- Data folder: database, media, models, TensorBoard runs --------------------------------
-DATA_DIR = Path(env_str("WIRESAG_DATA_DIR", str(BASE_DIR / "var"))).expanduser().resolve()
+DATA_DIR = env_path("WIRESAG_DATA_DIR", BASE_DIR / "var")
 MEDIA_ROOT = DATA_DIR / "media"
 MODELS_DIR = DATA_DIR / "models"
 RUNS_DIR = DATA_DIR / "runs"
@@ -327,7 +333,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 IMAGE_MAX_PIXELS = env_int("WIRESAG_IMAGE_MAX_PIXELS", 50_000_000, minimum=1)
-IMPORT_ROOT = Path(env_str("WIRESAG_IMPORT_ROOT", str(DATA_DIR / "import"))).expanduser().resolve()
+IMPORT_ROOT = env_path("WIRESAG_IMPORT_ROOT", DATA_DIR / "import")
 MIN_SAMPLES_PER_CLASS = env_int("WIRESAG_MIN_SAMPLES_PER_CLASS", 2, minimum=1)
 # The statistics page shows a summary at most this old and counts again beside it (annotations.stats).
 STATISTICS_MAX_AGE_SECONDS = env_int("WIRESAG_STATISTICS_MAX_AGE_SECONDS", 30, minimum=0)
