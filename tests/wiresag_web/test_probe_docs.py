@@ -27,3 +27,19 @@ def test_an_empty_import_root_is_the_documented_default_not_the_working_director
     )
     assert result.returncode == 0, result.stderr[-1000:]
     assert result.stdout.strip().splitlines()[-1] == str((data / "import").resolve())
+
+
+def test_serve_with_zero_web_processes_is_refused_before_anything_starts(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``--web-processes 0`` fell back to WIRESAG_WEB_PROCESSES and started the server; the refusal the command has
+    for it ("must be 1 or more") was never reached."""
+    import pytest
+    from django.core.management import CommandError, call_command
+
+    from wiresag_web.management.commands import serve
+
+    def started(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("serve started a process")
+
+    monkeypatch.setattr(serve.subprocess, "Popen", started)
+    with pytest.raises(CommandError, match="1 or more"):
+        call_command("serve", "--no-worker", "--web-processes", "0")

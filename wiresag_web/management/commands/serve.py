@@ -46,7 +46,7 @@ class Command(BaseCommand):
         except DataFolderProblem as problem:
             raise CommandError(str(problem)) from None
         python = sys.executable
-        web_processes = options["web_processes"] or settings.WEB_PROCESSES
+        web_processes = settings.WEB_PROCESSES if options["web_processes"] is None else options["web_processes"]
         if web_processes < 1:
             raise CommandError("--web-processes must be 1 or more.")
         listener = listening_socket(options["host"], options["port"]) if web_processes > 1 else None
