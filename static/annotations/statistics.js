@@ -2,6 +2,8 @@
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("chart-data").textContent);
+  // A canvas knows only the fonts it is told: the page's, with the app's CJK font for the class names.
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   const palette = ["#2563eb", "#f59e0b", "#10b981", "#ef4444"];
   const common = { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { position: "bottom" } } };
   let drawn = 0;
