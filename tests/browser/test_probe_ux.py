@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
-from playwright.sync_api import BrowserContext, Page
+from django.contrib.sessions.models import Session
+from playwright.sync_api import BrowserContext, Page, expect
 
 from annotations.models import Annotation
-from tests.browser_fixtures import annotation_page, chromium  # noqa: F401
+from core import filejobs
+from review.inspection import INSPECTION, job_dir, root
+from tests.browser_fixtures import annotation_page, chromium, login  # noqa: F401
+from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -49,4 +55,22 @@ def test_the_chinese_class_names_on_buttons_menus_and_charts_use_the_apps_font(c
         }"""
     )
     assert same
+    context.close()
+
+
+def test_a_job_page_says_when_the_user_is_logged_out_and_when_the_job_is_gone(chromium, live_server, engineer, settings, tmp_path):  # noqa: F811
+    """The page polls the job's progress: a lost session or an expired job is said, not "lost contact" or nothing at all."""
+    settings.DATA_DIR = tmp_path / "data"
+    job = filejobs.new_job(root(INSPECTION), INSPECTION, {"image_ids": [1], "versions": {}}, user=engineer.username, total=1)
+    context = chromium.new_context()
+    page = context.new_page()
+    login(page, live_server.url, engineer.username, PASSWORD)
+    page.goto(f"{live_server.url}/jobs/{INSPECTION}/{job.id}/")
+    expect(page.locator("#job-state")).to_have_text("queued")
+    Session.objects.all().delete()  # the session ends while the page is left open
+    expect(page.locator("#job-message")).to_contain_text("you are logged out", timeout=5000)
+    login(context.new_page(), live_server.url, engineer.username, PASSWORD)  # as the page says, in another tab
+    expect(page.locator("#job-message")).to_have_text("Waiting for a worker.", timeout=5000)  # it goes on by itself
+    shutil.rmtree(job_dir(INSPECTION, job.id))  # old jobs are removed
+    expect(page.locator("body")).to_contain_text("This job does not exist (any more).", timeout=5000)
     context.close()
