@@ -388,6 +388,22 @@
     render();
   });
 
+  // Esc while the mouse button is held: the drag is undone (the box goes back, a new one is dropped, the pan returns).
+  function cancelDrag() {
+    const current = drag;
+    drag = null;
+    if (current.kind === "pan") {
+      state.offsetX = current.offsetX;
+      state.offsetY = current.offsetY;
+    } else {
+      const snap = JSON.parse(state.undo.pop());
+      state.boxes = snap.boxes;
+      state.selected = snap.selected;
+    }
+    state.drawing = false;
+    render();
+  }
+
   canvas.addEventListener("wheel", (event) => {
     event.preventDefault();
     const p = toImage(event);
@@ -622,6 +638,12 @@
   // ---------- keyboard ----------
   document.addEventListener("keydown", (event) => {
     if ($("conflict").open || $("shortcuts-overlay").open) return;
+    if (drag) {
+      // The drag holds a box (and its index): a key that selects, deletes or undoes would move another box.
+      if (event.key === "Escape") cancelDrag();
+      event.preventDefault();
+      return;
+    }
     const target = event.target;
     if (target instanceof HTMLInputElement && target.type !== "checkbox" && target.type !== "range") return;
     const key = event.key;

@@ -74,3 +74,34 @@ def test_a_job_page_says_when_the_user_is_logged_out_and_when_the_job_is_gone(ch
     shutil.rmtree(job_dir(INSPECTION, job.id))  # old jobs are removed
     expect(page.locator("body")).to_contain_text("This job does not exist (any more).", timeout=5000)
     context.close()
+
+
+def test_keys_pressed_while_dragging_a_box_neither_throw_nor_move_another_box(chromium, live_server, annotator, make_image):  # noqa: F811
+    """Esc in the middle of a move undoes the move; Tab in the middle of one does not hand the drag to the next box."""
+    image = make_image("w1_TOP.png", width=400, height=300)
+    Annotation.objects.create(image=image, x=150, y=100, width=100, height=100, view="TOP", defect="SWEEP")
+    Annotation.objects.create(image=image, x=10, y=10, width=40, height=30, view="TOP", defect="PASS")
+    context, page = annotation_page(chromium, live_server.url, annotator.username, image.pk)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    canvas = page.locator("#canvas").bounding_box()
+    assert canvas is not None
+    cx, cy = canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2  # the picture's centre: inside the big box
+
+    def drag_the_big_box_pressing(key: str) -> None:
+        page.mouse.move(cx, cy)
+        page.mouse.down()
+        page.mouse.move(cx + 40, cy + 20, steps=4)
+        page.keyboard.press(key)
+        page.mouse.move(cx + 60, cy + 30, steps=4)
+        page.mouse.up()
+
+    drag_the_big_box_pressing("Escape")
+    expect(page.locator("#box-list li")).to_have_text(["TOP SWEEP at 150,100 100×100", "TOP PASS at 10,10 40×30"])
+    assert errors == []
+    drag_the_big_box_pressing("Tab")
+    expect(page.locator("#box-list li").nth(1)).to_have_text("TOP PASS at 10,10 40×30")  # the small box stays put
+    expect(page.locator("#box-list li").first).not_to_have_text("TOP SWEEP at 150,100 100×100")  # the big one moved
+    expect(page.locator("#status")).to_have_text("Unsaved changes")  # and the page knows it
+    assert errors == []
+    context.close()
