@@ -10,6 +10,7 @@
   const status = document.getElementById("upload-status");
   const results = document.getElementById("upload-results");
   const csrf = box.querySelector("input[name=csrfmiddlewaretoken]").value;
+  let uploading = false; // leaving the page cancels the upload (or loses its results): the browser asks first
 
   function show(result) {
     const item = document.createElement("li");
@@ -33,6 +34,10 @@
     request.open("POST", box.dataset.url);
     request.setRequestHeader("X-CSRFToken", csrf);
     request.setRequestHeader("Accept", "application/json");
+    uploading = true;
+    request.onloadend = () => {
+      uploading = false;
+    };
     progress.hidden = false;
     progress.value = 0;
     status.textContent = `Uploading ${files.length} file${files.length === 1 ? "" : "s"}…`;
@@ -65,6 +70,9 @@
     request.send(form);
   }
 
+  window.addEventListener("beforeunload", (event) => {
+    if (uploading) event.preventDefault();
+  });
   input.addEventListener("change", () => upload([...input.files]));
   zone.addEventListener("dragover", (event) => {
     event.preventDefault();

@@ -12,7 +12,7 @@ from annotations.models import Annotation
 from core import filejobs
 from review.inspection import INSPECTION, job_dir, root
 from tests.browser_fixtures import annotation_page, chromium, login  # noqa: F401
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -104,4 +104,26 @@ def test_keys_pressed_while_dragging_a_box_neither_throw_nor_move_another_box(ch
     expect(page.locator("#box-list li").first).not_to_have_text("TOP SWEEP at 150,100 100×100")  # the big one moved
     expect(page.locator("#status")).to_have_text("Unsaved changes")  # and the page knows it
     assert errors == []
+    context.close()
+
+
+def test_leaving_the_library_while_an_upload_is_on_its_way_asks_first(chromium, live_server, annotator, tmp_path):  # noqa: F811
+    """Leaving the page cancels the upload and its results: the browser must ask, as the annotate page does with unsaved boxes."""
+    context = chromium.new_context()
+    page = context.new_page()
+    login(page, live_server.url, annotator.username, PASSWORD)
+    page.goto(f"{live_server.url}/library/")
+    held = []
+    page.route("**/api/images/upload", lambda route: held.append(route))  # a slow network: the upload stays on its way
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.fill("#upload-group", "lot-7")
+    picture = tmp_path / "w1_TOP.png"
+    picture.write_bytes(png_bytes(64, 48))
+    page.set_input_files("#upload-input", str(picture))
+    expect(page.locator("#upload-status")).to_contain_text("Uploading 1 file")
+    page.click("nav a[href='/review/']", no_wait_after=True)
+    page.wait_for_timeout(1000)
+    assert dialogs == ["beforeunload"]
+    assert page.url == f"{live_server.url}/library/"
     context.close()
