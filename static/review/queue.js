@@ -22,8 +22,19 @@
   }
 
   async function decide(decision) {
-    const row = rows[index];
+    const position = index;
+    const row = rows[position];
     if (!row || row.dataset.decided) return;
+    // The next key is for the next box: a quick A, A decides two boxes, not this one twice.
+    row.dataset.decided = "saving";
+    row.querySelector(".state").textContent = "saving…";
+    nextPending();
+    function notSaved(text) {
+      delete row.dataset.decided;
+      row.querySelector(".state").textContent = "pending";
+      message.textContent = text;
+      select(position);
+    }
     const url = table.dataset.decideUrl.replace("/0/", "/" + row.dataset.id + "/");
     let response;
     try {
@@ -33,25 +44,24 @@
         body: new URLSearchParams({ decision: decision }),
       });
     } catch {
-      message.textContent = "The decision was not saved: the server cannot be reached. The box stays pending; check the connection and press the key again.";
+      notSaved("The decision was not saved: the server cannot be reached. The box stays pending; check the connection and press the key again.");
       return;
     }
     const isJson = (response.headers.get("Content-Type") || "").includes("application/json");
     if (response.redirected || !isJson) {
       // A login page instead of an answer: the session ended.
-      message.textContent = "The decision was not saved: you are logged out. Log in again in another tab, then press the key again.";
+      notSaved("The decision was not saved: you are logged out. Log in again in another tab, then press the key again.");
       return;
     }
     const data = await response.json();
     if (!response.ok) {
-      message.textContent = data.error || "The decision was not saved; reload the page and try again.";
+      notSaved(data.error || "The decision was not saved; reload the page and try again.");
       return;
     }
     row.dataset.decided = data.review_state;
     row.classList.add(data.review_state);
     row.querySelector(".state").textContent = data.review_state;
     message.textContent = "Saved: " + data.review_state + ".";
-    nextPending();
   }
 
   document.addEventListener("keydown", (event) => {

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from playwright.sync_api import BrowserContext, Page, expect
 
+from annotations.choices import ReviewState, Source
 from annotations.models import Annotation
 from core import filejobs
 from review.inspection import INSPECTION, job_dir, root
@@ -126,4 +127,39 @@ def test_leaving_the_library_while_an_upload_is_on_its_way_asks_first(chromium, 
     page.wait_for_timeout(1000)
     assert dialogs == ["beforeunload"]
     assert page.url == f"{live_server.url}/library/"
+    context.close()
+
+
+def test_two_quick_accepts_in_the_review_queue_accept_two_boxes(chromium, live_server, annotator, make_image):  # noqa: F811
+    """A fast reviewer presses A, A before the first answer is back: the second A is for the next box, not an error."""
+    boxes = [
+        Annotation.objects.create(
+            image=make_image(f"w{i}_TOP.png"),
+            x=1,
+            y=1,
+            width=20,
+            height=20,
+            view="TOP",
+            defect="SWEEP",
+            source=Source.MODEL,
+            review_state=ReviewState.PENDING,
+            confidences={"detection": 0.1 + i / 10},
+        )
+        for i in range(2)
+    ]
+    context = chromium.new_context()
+    page = context.new_page()
+    login(page, live_server.url, annotator.username, PASSWORD)
+    page.goto(f"{live_server.url}/review/")
+    expect(page.locator("#queue tbody tr")).to_have_count(2)
+    held = []
+    page.route("**/review/*/decide", lambda route: held.append(route))  # the answers take a moment to come back
+    page.keyboard.press("a")
+    page.keyboard.press("a")
+    page.wait_for_timeout(500)
+    for route in held:
+        route.continue_()
+    expect(page.locator("#queue tbody tr .state")).to_have_text(["accepted", "accepted"])
+    expect(page.locator("#review-message")).not_to_contain_text("already reviewed")
+    assert {box.review_state for box in Annotation.objects.filter(pk__in=[b.pk for b in boxes])} == {ReviewState.ACCEPTED}
     context.close()
