@@ -63,6 +63,7 @@ class JobStatus:
     finished_at: str = ""
     user: str = ""
     versions: dict[str, str] = field(default_factory=dict)
+    label: str = ""  # the user's own name for the job, shown where jobs are listed
 
     @property
     def finished(self) -> bool:
@@ -125,7 +126,14 @@ def read_job(root: Path, job_id: str) -> dict[str, Any]:
 
 
 def new_job(
-    root: Path, kind: str, spec: dict[str, Any], *, user: str = "", total: int = 0, local_time: datetime | None = None
+    root: Path,
+    kind: str,
+    spec: dict[str, Any],
+    *,
+    user: str = "",
+    total: int = 0,
+    local_time: datetime | None = None,
+    label: str = "",
 ) -> JobStatus:
     """Create the job's folder with its ``job.json`` and a queued ``status.json``."""
     root.mkdir(parents=True, exist_ok=True)
@@ -140,7 +148,7 @@ def new_job(
     else:
         raise FileExistsError(f"No free job id in {root} for {local_time}.")
     write_atomically(folder / "job.json", spec)
-    status = JobStatus(id=job_id, kind=kind, total=total, user=user, message="Waiting for a worker.")
+    status = JobStatus(id=job_id, kind=kind, total=total, user=user, message="Waiting for a worker.", label=label)
     write_status(root, status)
     return status
 

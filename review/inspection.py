@@ -103,7 +103,8 @@ def report_of(job_id: str) -> InspectionReport:
 
 def _new_job(kind: str, spec: dict[str, Any], user: Actor, total: int) -> JobStatus:
     username = getattr(user, "username", "") or ""
-    return filejobs.new_job(root(kind), kind, spec, user=username, total=total, local_time=timezone.localtime())
+    label = str(spec.get("label", ""))  # an inspection's own name ("lot 42, new defect model"), run again with it
+    return filejobs.new_job(root(kind), kind, spec, user=username, total=total, local_time=timezone.localtime(), label=label)
 
 
 def _enqueue(kind: str, status: JobStatus) -> None:

@@ -37,6 +37,7 @@ from review.inspection import (
 from review.prediction import PredictionUnavailable, ReviewRefused, review, review_queue
 
 QUEUE_LIMIT = 200
+LABEL_MAX_LENGTH = 200
 DOWNLOADS = {
     "csv": ("report.csv", "text/csv"),
     "json": ("report.json", "application/json"),
@@ -125,7 +126,9 @@ def inspect(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             chosen, conf_threshold = _chosen(request), _threshold(request)
-            label = request.POST.get("label", "")
+            label = request.POST.get("label", "").strip()
+            if len(label) > LABEL_MAX_LENGTH:  # it is written with every progress step and read by every job list
+                raise PredictionUnavailable(f"The label is {len(label)} characters long; keep it to {LABEL_MAX_LENGTH}.")
             rule = request.POST.get("rule", DEFAULT_RULE)
             if rule not in RULES:
                 raise PredictionUnavailable("Choose how the two views combine: worst case or highest confidence.")
