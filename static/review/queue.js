@@ -8,6 +8,7 @@
   // Read at every decision: logging in again rotates the token.
   const csrfToken = () => decodeURIComponent((document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/) || [])[1] || "");
   let index = 0;
+  const inFlight = new Set(); // decisions on their way: leaving the page would cancel them
 
   function select(next) {
     if (!rows.length) return;
@@ -21,7 +22,13 @@
     select(after === -1 ? index : after);
   }
 
-  async function decide(decision) {
+  function decide(decision) {
+    const flight = send(decision);
+    inFlight.add(flight);
+    flight.finally(() => inFlight.delete(flight));
+  }
+
+  async function send(decision) {
     const position = index;
     const row = rows[position];
     if (!row || row.dataset.decided) return;
@@ -72,9 +79,15 @@
     else if (key === "k") select(index - 1);
     else if (key === "a") decide("accept");
     else if (key === "r") decide("reject");
-    else if (key === "c" && rows[index]) window.location.href = rows[index].dataset.annotateUrl;
+    else if (key === "c" && rows[index]) {
+      const url = rows[index].dataset.annotateUrl;
+      Promise.allSettled([...inFlight]).then(() => { window.location.href = url; }); // the decisions first
+    }
     else return;
     event.preventDefault();
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (inFlight.size) event.preventDefault();
   });
   select(0);
 })();

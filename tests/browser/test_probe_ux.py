@@ -163,3 +163,37 @@ def test_two_quick_accepts_in_the_review_queue_accept_two_boxes(chromium, live_s
     expect(page.locator("#review-message")).not_to_contain_text("already reviewed")
     assert {box.review_state for box in Annotation.objects.filter(pk__in=[b.pk for b in boxes])} == {ReviewState.ACCEPTED}
     context.close()
+
+
+def test_c_right_after_a_opens_the_picture_only_once_the_decision_is_saved(chromium, live_server, annotator, make_image):  # noqa: F811
+    """Leaving the page cancels a decision still on its way: A then C at once must not lose the A."""
+    boxes = [
+        Annotation.objects.create(
+            image=make_image(f"w{i}_TOP.png"),
+            x=1,
+            y=1,
+            width=20,
+            height=20,
+            view="TOP",
+            defect="SWEEP",
+            source=Source.MODEL,
+            review_state=ReviewState.PENDING,
+            confidences={"detection": 0.1 + i / 10},
+        )
+        for i in range(2)
+    ]
+    context = chromium.new_context()
+    page = context.new_page()
+    login(page, live_server.url, annotator.username, PASSWORD)
+    page.goto(f"{live_server.url}/review/")
+    held = []
+    page.route("**/review/*/decide", lambda route: held.append(route))  # the answer takes a moment to come back
+    page.keyboard.press("a")
+    page.keyboard.press("c")
+    page.wait_for_timeout(500)
+    assert page.url == f"{live_server.url}/review/"  # still here: the decision is on its way
+    for route in held:
+        route.continue_()
+    page.wait_for_url(f"{live_server.url}/images/*/annotate/")
+    assert Annotation.objects.get(pk=boxes[0].pk).review_state == ReviewState.ACCEPTED
+    context.close()
