@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath
 from typing import SupportsFloat, SupportsIndex
@@ -150,7 +151,9 @@ class PictureIndex:
     def find(self, name: str) -> Path | None:
         wanted = PurePosixPath(name.replace("\\", "/").lstrip("/"))
         text = str(wanted).lower()
-        suffixed = [p for p in self.files if str(p).lower() == text or str(p).lower().endswith("/" + text)]
+        suffixed = _same_case_first(
+            [p for p in self.files if str(p).lower() == text or str(p).lower().endswith("/" + text)], str(wanted), lambda p: str(p)
+        )
         if len(suffixed) == 1:
             return self.root / suffixed[0]
         if suffixed:
@@ -161,9 +164,19 @@ class PictureIndex:
             return self.root / shallowest[0] if len(shallowest) == 1 else None
         has_suffix = wanted.suffix.lower() in PICTURE_SUFFIXES
         candidates = self._by_name.get(wanted.name.lower(), []) if has_suffix else self._by_stem.get(wanted.name.lower(), [])
+        candidates = _same_case_first(candidates, wanted.name, lambda p: p.name if has_suffix else p.stem)
         if len(candidates) == 1:
             return self.root / candidates[0]
         return None
+
+
+def _same_case_first(found: list[PurePosixPath], wanted: str, key: Callable[[PurePosixPath], str]) -> list[PurePosixPath]:
+    """Of several files matching ``wanted`` regardless of case, those spelled exactly so, when there are any:
+    ``A7_TOP.png`` and ``a7_TOP.png`` are two wires, each file found by its own name."""
+    if len(found) < 2:
+        return found
+    exact = [path for path in found if key(path) == wanted or key(path).endswith("/" + wanted)]
+    return exact or found
 
 
 def attach_pictures(dataset: ForeignDataset, root: Path) -> None:
