@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.db.models import Prefetch, QuerySet
 
@@ -95,8 +95,32 @@ def picture_places(dataset: ForeignDataset, format_name: str, *, val_every: int 
     return [(image.picture, f"{folder_of[image.name]}/{image.name}") for image in dataset.images if image.picture is not None]
 
 
+class ExportRefused(ValueError):
+    """A selection the chosen format cannot hold whole; the message says what to change."""
+
+
+def _refuse_shared_label_files(dataset: ForeignDataset, format_name: str, val_names: set[str]) -> None:
+    """YOLO and VOC name a picture's label file by its name without the suffix: ``002_SIDE.png`` and
+    ``002_SIDE.jpg`` of one folder would share one file, and the boxes of one picture would be lost."""
+    if format_name not in ("yolo", "voc"):
+        return
+    suffix = ".txt" if format_name == "yolo" else ".xml"
+    seen: dict[str, str] = {}
+    for image in dataset.images:
+        label_file = str(PurePosixPath(image.name).with_suffix(suffix))
+        split = ("val/" if image.name in val_names else "train/") if format_name == "yolo" else ""
+        other = seen.setdefault(split + label_file, image.name)
+        if other != image.name:
+            raise ExportRefused(
+                f"{other} and {image.name} would share one label file ({label_file}) in {EXPORT_FORMATS[format_name]}, "
+                "so the boxes of one of them would be lost. Export in COCO, CVAT, Label Studio or CSV, which name each "
+                "picture in full, or leave one of the two out with the filters."
+            )
+
+
 def write(dataset: ForeignDataset, format_name: str, out: Path, *, include_pictures: bool = True, val_every: int = 5) -> None:
-    """Write ``dataset`` into the folder ``out`` in ``format_name``."""
+    """Write ``dataset`` into the folder ``out`` in ``format_name``; ``ExportRefused`` when the format cannot hold it."""
+    _refuse_shared_label_files(dataset, format_name, _val_names(dataset, val_every) if format_name == "yolo" else set())
     out.mkdir(parents=True, exist_ok=True)
     if format_name == "yolo":
         yolo.write(dataset, out, _val_names(dataset, val_every), include_pictures=False)

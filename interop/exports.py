@@ -28,7 +28,7 @@ from accounts.users import Actor
 from annotations.models import Image
 from core import filejobs
 from core.filejobs import JobRefused, JobStatus
-from interop.export import EXPORT_FORMATS, export_zip, select
+from interop.export import EXPORT_FORMATS, ExportRefused, export_zip, select
 from interop.jobs import remove_stale
 
 logger = logging.getLogger("wiresag.export")
@@ -180,7 +180,7 @@ def run_export(job_id: str) -> None:
         what = "labels only" if not spec["include_pictures"] else f"{counts['pictures']} pictures"
         return f"Exported {counts['boxes']} boxes on {counts['pictures']} pictures ({what}, {size / 1e6:.1f} MB)."
 
-    filejobs.run_job(root(), job_id, work, logger=logger, starting="Reading the selection.")
+    filejobs.run_job(root(), job_id, work, refusals=(ExportRefused,), logger=logger, starting="Reading the selection.")
 
 
 def _is_job(name: str) -> bool:

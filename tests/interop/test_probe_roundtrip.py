@@ -46,3 +46,49 @@ def test_pictures_whose_names_differ_only_in_case_both_come_back(make_image, tmp
     plan = export_then_import_into_an_empty_library(tmp_path, format_name)
     assert plan.skipped == []
     assert library_boxes() == before
+
+
+@pytest.fixture
+def one_wire_as_png_and_jpg(make_image, settings, tmp_path):  # type: ignore[no-untyped-def]
+    """The same wire's SIDE picture uploaded twice, once as PNG and once as JPEG (different bytes)."""
+    from io import BytesIO
+
+    from PIL import Image as PILImage
+
+    from annotations.ingest import ingest_image
+
+    settings.DATA_DIR = tmp_path / "data"
+    png = make_image("002_SIDE.png", 80, 60)
+    buffer = BytesIO()
+    PILImage.new("RGB", (80, 60), (90, 90, 90)).save(buffer, format="JPEG")
+    jpg = ingest_image(buffer.getvalue(), "002_SIDE.jpg").image
+    Annotation.objects.create(image=png, x=2, y=2, width=5, height=5, view="SIDE", defect="TOUCH")
+    Annotation.objects.create(image=jpg, x=7, y=7, width=5, height=5, view="SIDE", defect="PASS")
+
+
+@pytest.mark.parametrize("format_name", ["yolo", "voc"])
+def test_export_command_refuses_two_pictures_that_would_share_one_label_file(one_wire_as_png_and_jpg, tmp_path, format_name) -> None:  # type: ignore[no-untyped-def]
+    """YOLO and VOC name the label file after the picture without its suffix: one picture's boxes were silently lost."""
+    from django.core.management import CommandError, call_command
+
+    target = tmp_path / "out.zip"
+    with pytest.raises(CommandError, match=r"002_SIDE\.png and 002_SIDE\.jpg would share one label file .* Export in COCO"):
+        call_command("export_annotations", str(target), "--format", format_name)
+    assert not target.exists()
+
+
+def test_export_page_says_why_a_yolo_export_of_two_pictures_of_one_stem_stopped(  # type: ignore[no-untyped-def]
+    client, annotator, one_wire_as_png_and_jpg, django_capture_on_commit_callbacks
+) -> None:
+    from interop.exports import root, run_export, status_of
+
+    client.force_login(annotator)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert client.post("/export/", {"format": "yolo"}).status_code == 302
+    (job_id,) = [path.name for path in root().iterdir()]
+    run_export(job_id)
+    status = status_of(job_id)
+    assert status.state == "failed"
+    assert status.message.startswith("002_SIDE.png and 002_SIDE.jpg would share one label file (002_SIDE.txt)")
+    page = client.get(f"/export/{job_id}/").content.decode()
+    assert "would share one label file" in page

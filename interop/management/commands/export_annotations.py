@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from interop.export import EXPORT_FORMATS, export_zip, select
+from interop.export import EXPORT_FORMATS, ExportRefused, export_zip, select
 
 
 class Command(BaseCommand):
@@ -41,6 +41,8 @@ class Command(BaseCommand):
         try:
             export_zip(images, options["format"], partial, include_pictures=not options["no_pictures"])
             partial.replace(target)
+        except ExportRefused as refusal:
+            raise CommandError(f"{refusal} Nothing was exported.") from None
         except FileNotFoundError as missing:
             raise CommandError(
                 f"The stored picture {Path(str(missing.filename)).name} is missing from the data folder, so nothing was exported. "
