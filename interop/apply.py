@@ -23,7 +23,7 @@ from django.db.models import F
 from PIL import Image as PILImage
 
 from accounts.users import Actor, recorded_user
-from annotations.choices import Source
+from annotations.choices import ReviewState, Source
 from annotations.ingest import UnreadableImage, ingest_image
 from annotations.models import Annotation, AnnotationChange, Image
 from core.labels import parse_wire_name
@@ -49,6 +49,8 @@ class PlannedBox:
     defect: str
     label: str
     clipped: bool = False
+    #: ``pending`` or ``rejected`` for a model box an export of all boxes marked so; empty for an ordinary box.
+    review_state: str = ""
 
 
 @dataclass
@@ -261,7 +263,9 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
                 plan.skipped.append(Skipped(display, box.label, "duplicate (the same box is already there)"))
                 continue
             known_boxes[key].append(candidate)
-            target.boxes.append(PlannedBox(x, y, w, h, view, defect, box.label, clipped))
+            review_state = box.attributes.get("review_state", "")
+            review_state = review_state if review_state in (ReviewState.PENDING, ReviewState.REJECTED) else ""
+            target.boxes.append(PlannedBox(x, y, w, h, view, defect, box.label, clipped, review_state))
     plan.images = [image for image in plan.images if image.boxes or image.is_new]
     return plan
 
@@ -300,7 +304,9 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
                         height=box.height,
                         view=box.view,
                         defect=box.defect,
-                        source=Source.HUMAN,
+                        # A model box waiting for review or rejected stays one: out of training, in the review queue.
+                        source=Source.MODEL if box.review_state else Source.HUMAN,
+                        review_state=box.review_state or ReviewState.NONE,
                         annotator=recorded_user(user),
                     )
                     for box in planned.boxes

@@ -1,6 +1,8 @@
 """A filtered selection of the library -> a zip in one of the foreign formats.
 
-View and defect travel as the class (``TOP_PASS`` ... ``SIDE_TOUCH``, eight
+Model boxes waiting for review or rejected (an export of all boxes) carry a ``review_state``
+attribute (a column in CSV), so an import keeps them out of training; YOLO cannot carry it, and
+the export says so. View and defect travel as the class (``TOP_PASS`` ... ``SIDE_TOUCH``, eight
 classes in ``VIEWS`` x ``DEFECTS`` order, the same ids in every export) plus
 ``view`` and ``defect`` attributes where the format has attributes (CVAT, COCO,
 Label Studio per-region choices, VOC ``<attributes>``, CSV columns). Pictures
@@ -18,6 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from django.db.models import Prefetch, QuerySet
 
+from annotations.choices import ReviewState
 from annotations.models import Annotation, Image
 from core.labels import DEFECTS, VIEWS
 from core.safepath import inside, safe_relative
@@ -33,6 +36,8 @@ EXPORT_FORMATS: dict[str, str] = {
     "csv": "CSV (desktop tool columns)",
 }
 CLASSES: list[str] = [f"{view}_{defect}" for view in VIEWS for defect in DEFECTS]
+#: The review states that keep a box out of training; they travel as the ``review_state`` attribute.
+NOT_FOR_TRAINING: frozenset[str] = frozenset({ReviewState.PENDING, ReviewState.REJECTED})
 
 
 def select(*, view: str = "", defect: str = "", wire_group: str = "", name: str = "", for_training: bool = True) -> QuerySet[Image]:
@@ -69,7 +74,8 @@ def to_dataset(images: QuerySet[Image]) -> ForeignDataset:
                         y=box.y,
                         width=box.width,
                         height=box.height,
-                        attributes={"view": box.view, "defect": box.defect},
+                        attributes={"view": box.view, "defect": box.defect}
+                        | ({"review_state": box.review_state} if box.review_state in NOT_FOR_TRAINING else {}),
                     )
                     # Prefetch(to_attr=...) in images_for_export adds this list; django-stubs cannot know the attribute.
                     for box in image.selected_boxes  # type: ignore[attr-defined]
@@ -178,4 +184,19 @@ def export_zip(
                     progress(done, len(places))
     if progress is not None and not places:
         progress(0, 0)
-    return {"pictures": len(dataset.images), "boxes": sum(len(image.boxes) for image in dataset.images)}
+    in_review = sum(1 for image in dataset.images for box in image.boxes if "review_state" in box.attributes)
+    return {
+        "pictures": len(dataset.images),
+        "boxes": sum(len(image.boxes) for image in dataset.images),
+        "unmarked": in_review if format_name == "yolo" else 0,
+    }
+
+
+def unmarked_note(counts: dict[str, int]) -> str:
+    """What an export could not carry, as a sentence (empty when nothing)."""
+    if not counts.get("unmarked"):
+        return ""
+    return (
+        f"{counts['unmarked']} of the boxes wait for review or were rejected; YOLO cannot mark them, so an import of this export "
+        "brings them back as ordinary boxes that models learn from. Export in COCO, CVAT, VOC, Label Studio or CSV to keep them apart."
+    )

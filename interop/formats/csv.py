@@ -2,7 +2,7 @@
 
 ``image_name, bbox_x1, bbox_y1, bbox_x2, bbox_y2, view, view_confidence,
 defect, defect_confidence, success, error`` (corners in pixels), followed by
-``wire_group, image_width, image_height``. Reading also accepts
+``wire_group, image_width, image_height, review_state`` (set on model boxes waiting for review or rejected). Reading also accepts
 ``x, y, width, height`` columns and a ``label`` column instead of ``defect``.
 """
 
@@ -16,7 +16,7 @@ from interop.dataset import ForeignBox, ForeignDataset, ForeignImage, FormatErro
 from interop.formats._common import fmt, text_of
 
 # The desktop tool's inference columns (shared with the inspection reports), then ours.
-COLUMNS = (*DESKTOP_COLUMNS, "wire_group", "image_width", "image_height")
+COLUMNS = (*DESKTOP_COLUMNS, "wire_group", "image_width", "image_height", "review_state")
 FALSE = {"false", "0", "no"}
 
 
@@ -64,6 +64,8 @@ def read(path: Path) -> ForeignDataset:
             raise FormatError(path, where, "the box has no width or height.")
         label = csv_text_of((row.get(label_column) or "").strip())
         attributes = {"view": csv_text_of(row["view"].strip())} if (row.get("view") or "").strip() else {}
+        if (row.get("review_state") or "").strip():
+            attributes["review_state"] = csv_text_of(row["review_state"].strip())
         image.boxes.append(ForeignBox(label=label, x=x, y=y, width=w, height=h, attributes=attributes, where=where))
         if label not in dataset.labels:
             dataset.labels.append(label)
@@ -94,6 +96,7 @@ def write(dataset: ForeignDataset, path: Path) -> Path:
                             image.group,
                             image.width,
                             image.height,
+                            box.attributes.get("review_state", ""),
                         )
                     ]
                 )

@@ -92,3 +92,35 @@ def test_export_page_says_why_a_yolo_export_of_two_pictures_of_one_stem_stopped(
     assert status.message.startswith("002_SIDE.png and 002_SIDE.jpg would share one label file (002_SIDE.txt)")
     page = client.get(f"/export/{job_id}/").content.decode()
     assert "would share one label file" in page
+
+
+@pytest.fixture
+def boxes_in_review(make_image):  # type: ignore[no-untyped-def]
+    image = make_image("003_TOP.png", 80, 60)
+    Annotation.objects.create(image=image, x=1, y=1, width=9, height=9, view="TOP", defect="PASS")
+    for x, state in ((20, "pending"), (40, "rejected")):
+        Annotation.objects.create(image=image, x=x, y=20, width=9, height=9, view="TOP", defect="TOUCH", source="model", review_state=state)
+
+
+@pytest.mark.parametrize("format_name", ["coco", "cvat", "voc", "labelstudio", "csv"])
+def test_model_boxes_waiting_for_review_or_rejected_come_back_so(boxes_in_review, tmp_path, format_name) -> None:  # type: ignore[no-untyped-def]
+    """An export with 'include model boxes waiting for review or rejected', imported again, made a rejected
+    model box an ordinary human box: one the models learn from."""
+    before = library_boxes()
+    plan = export_then_import_into_an_empty_library(tmp_path, format_name, for_training=False)
+    assert plan.skipped == []
+    assert library_boxes() == before
+    assert Annotation.objects.for_training().count() == 1
+
+
+def test_yolo_export_says_it_cannot_mark_boxes_waiting_for_review_or_rejected(boxes_in_review, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("export_annotations", str(tmp_path / "out.zip"), "--format", "yolo", "--all-boxes", stdout=out)
+    assert "2 of the boxes wait for review or were rejected" in out.getvalue()
+    out = StringIO()
+    call_command("export_annotations", str(tmp_path / "coco.zip"), "--format", "coco", "--all-boxes", stdout=out)
+    assert "wait for review" not in out.getvalue()

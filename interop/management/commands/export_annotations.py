@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from interop.export import EXPORT_FORMATS, ExportRefused, export_zip, select
+from interop.export import EXPORT_FORMATS, ExportRefused, export_zip, select, unmarked_note
 
 
 class Command(BaseCommand):
@@ -39,7 +39,7 @@ class Command(BaseCommand):
             raise CommandError(f"There is no folder {target.parent}; create it first, or name a zip in an existing folder.")
         partial = target.with_name(target.name + ".part")  # the zip appears only whole
         try:
-            export_zip(images, options["format"], partial, include_pictures=not options["no_pictures"])
+            counts = export_zip(images, options["format"], partial, include_pictures=not options["no_pictures"])
             partial.replace(target)
         except ExportRefused as refusal:
             raise CommandError(f"{refusal} Nothing was exported.") from None
@@ -53,3 +53,5 @@ class Command(BaseCommand):
         finally:
             partial.unlink(missing_ok=True)
         self.stdout.write(self.style.SUCCESS(f"Exported {count} pictures to {target}."))
+        if note := unmarked_note(counts):
+            self.stdout.write(self.style.WARNING(note))
