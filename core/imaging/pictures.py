@@ -19,6 +19,9 @@ PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 #: Pictures in formats Wiresag does not read: listed in the report with a sentence, not left out silently.
 OTHER_PICTURE_SUFFIXES = {".webp", ".gif", ".heic", ".heif", ".avif", ".jp2", ".j2k", ".jxl", ".ico", ".svg", ".dng", ".psd"}
 
+#: Folders that hold one view of every wire (the desktop tool's ``Top/`` and ``Side/``): not part of a wire's identity.
+VIEW_FOLDERS = frozenset({"top", "side"})
+
 
 def unsupported_format(name: str) -> str:
     """The sentence for a picture in a format Wiresag does not read, or "" for one it reads (or no picture at all)."""
@@ -63,7 +66,7 @@ class PictureInput:
 
 
 def pictures_in_folder(folder: Path) -> list[PictureInput]:
-    """Every picture below ``folder``; the wire is its sub-folder plus its id (ids restart per folder)."""
+    """Every picture below ``folder``; the wire is its sub-folder (without view folders) plus its id (ids restart per folder)."""
     inputs = []
     for path in sorted(folder.rglob("*")):
         suffix = path.suffix.lower()
@@ -74,8 +77,10 @@ def pictures_in_folder(folder: Path) -> list[PictureInput]:
             continue
         relative = path.relative_to(folder)
         parsed = parse_wire_name(path.name)
-        group = relative.parent.as_posix()
-        wire_id = parsed.wire_id if group == "." else f"{group}/{parsed.wire_id}"
+        # View folders (the desktop tool's Top/ and Side/) are left out, so the two views of a wire stay one wire,
+        # as in a zip on the Inspect page and in the library (annotations.upload.wire_group_for_entry).
+        group = "/".join(part for part in relative.parent.parts if part.casefold() not in VIEW_FOLDERS)
+        wire_id = f"{group}/{parsed.wire_id}" if group else parsed.wire_id
         error = unsupported_format(path.name)
         if broken_link:
             error = "The file is a link to a picture that is not there any more; copy the picture itself into the folder."

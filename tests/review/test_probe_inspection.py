@@ -1,0 +1,75 @@
+"""Probing the use of the active models: batch inspection, its reports and comparison, pre-annotation and review."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from core import filejobs
+from core.inspection.reports import InspectionReport
+from core.inspection.verdicts import BoxPrediction, PictureResult
+from registry.versions import activate, register_version
+from review.inspection import INSPECTION, job_dir, root
+from tests.tiny_models import TinyModels, tiny_models
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
+    return tiny_models(tmp_path_factory.getbasetemp() / "tiny-models")
+
+
+@pytest.fixture
+def active_set(db, models: TinyModels):  # type: ignore[no-untyped-def]
+    versions = {}
+    for model_type in ("detection", "view", "defect"):
+        version = register_version(model_type, getattr(models, model_type), metrics={"pass_recall": 1.0, "accuracy": 0.5, "mAP50": 0.1})
+        activate(version, None, reason="test")
+        versions[model_type] = version
+    return versions
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _box(defect: str) -> BoxPrediction:
+    probabilities = {"PASS": (0.7, 0.1, 0.1, 0.1), "TOUCH": (0.1, 0.1, 0.1, 0.7)}[defect]
+    return BoxPrediction(1, 1, 20, 20, 0.9, "TOP", 0.9, defect, 0.7, probabilities)
+
+
+def _finished_inspection(pictures: list[PictureResult]) -> str:
+    """An inspection job folder holding the report of ``pictures`` (as a worker leaves it)."""
+    status = filejobs.new_job(root(INSPECTION), INSPECTION, {"versions": {}, "image_ids": [1]})
+    InspectionReport(pictures).write(job_dir(INSPECTION, status.id))
+    status.state = "done"
+    filejobs.write_status(root(INSPECTION), status)
+    return status.id
+
+
+# --- 1. manage.py infer on the desktop tool's Top/ and Side/ folders made two one-view wires of each wire ----------
+
+
+@pytest.mark.slow
+def test_infer_pairs_the_two_views_kept_in_the_desktop_tools_top_and_side_folders(active_set, models: TinyModels, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The desktop tool keeps ``Top/<class>/001_TOP.jpg`` and ``Side/<class>/001_SIDE.jpg``; a zip of that folder on the Inspect
+    page joins them into one wire, but ``manage.py infer`` on the same folder reported ``Top/lot/001`` and ``Side/lot/001``,
+    each "verdict rests on one view. Add the SIDE picture"."""
+    wire = models.samples[0].wire_id
+    pair = [s for s in models.samples if s.wire_id == wire]
+    assert {s.view for s in pair} == {"TOP", "SIDE"}
+    folder = tmp_path / "photo"
+    for sample in pair:
+        target = folder / sample.view.capitalize() / "lot7" / sample.filename
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sample.path, target)
+    output = tmp_path / "results.csv"
+    call_command("infer", str(folder), "--output", str(output), "--conf", "0.001", stdout=io.StringIO())
+    rows = _rows(output)
+    assert {row["wire_id"] for row in rows} == {f"lot7/{wire}"}, rows
+    assert all("rests on one view" not in row["wire_note"] for row in rows), rows
