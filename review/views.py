@@ -244,11 +244,14 @@ def compare(request: HttpRequest) -> HttpResponse:
         left, right = report_of(request.GET.get("a", "")), report_of(request.GET.get("b", ""))
     except JobNotFound:
         raise Http404("Choose two finished inspections to compare.") from None
-    right_wires = right.wire_of()
+    left_wires, right_wires = left.wire_of(), right.wire_of()
+    # Every wire of either inspection: one only B inspected differs as much as one only A did.
+    wire_ids = [*left_wires, *(wire_id for wire_id in right_wires if wire_id not in left_wires)]
     rows: list[dict[str, Any]] = []
-    for wire in left.wires:
-        other = right_wires.get(wire.wire_id)
-        rows.append({"wire": wire, "other": other, "differs": other is None or other.verdict != wire.verdict})
+    for wire_id in wire_ids:
+        wire, other = left_wires.get(wire_id), right_wires.get(wire_id)
+        differs = wire is None or other is None or other.verdict != wire.verdict
+        rows.append({"wire_id": wire_id, "wire": wire, "other": other, "differs": differs})
     context = {
         "left": left,
         "right": right,

@@ -73,3 +73,21 @@ def test_infer_pairs_the_two_views_kept_in_the_desktop_tools_top_and_side_folder
     rows = _rows(output)
     assert {row["wire_id"] for row in rows} == {f"lot7/{wire}"}, rows
     assert all("rests on one view" not in row["wire_note"] for row in rows), rows
+
+
+# --- 2. comparing two inspections left out the wires only the second one inspected ---------------------------------
+
+
+def test_the_comparison_lists_the_wires_only_the_second_inspection_holds(client, annotator) -> None:  # type: ignore[no-untyped-def]
+    """A (lot 1) against B (lot 1 and a re-shot wire): the page said "0 of 1 wires get a different verdict" and never
+    showed B's TOUCH wire, so a user comparing two runs missed a whole wire."""
+    shared = PictureResult("w1_TOP.png", "w1", "TOP", (_box("PASS"),))
+    a = _finished_inspection([shared])
+    b = _finished_inspection([shared, PictureResult("w2_TOP.png", "w2", "TOP", (_box("TOUCH"),))])
+    client.force_login(annotator)
+    response = client.get("/inspect/compare", {"a": a, "b": b})
+    assert response.status_code == 200
+    assert [row["wire_id"] for row in response.context["rows"]] == ["w1", "w2"]
+    assert response.context["differing"] == 1
+    page = response.content.decode()
+    assert "1 of 2 wires get a different verdict" in page and "<td>w2</td>" in page and "TOUCH" in page
