@@ -26,7 +26,7 @@ from accounts.users import Actor, recorded_user
 from annotations.choices import ModelType, ReviewState, Source
 from annotations.models import Annotation, AnnotationChange, Image
 from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, ModelUnavailable, PictureInput
-from core.inspection.verdicts import DEFAULT_RULE, PictureResult, verdict_rule
+from core.inspection.verdicts import DEFAULT_RULE, BoxPrediction, PictureResult, verdict_rule
 from registry.models import ModelVersion
 from registry.versions import RegistryError, active_versions, load_checkpoint_path, slot_key
 
@@ -131,6 +131,18 @@ class VersionDeleted(Exception):
     """A version the job runs was deleted meanwhile: its boxes could not name it. The message names the versions."""
 
 
+def _box_view(box: BoxPrediction, picture_view: str) -> tuple[str, float]:
+    """The view a stored box gets, and the view model's confidence in it.
+
+    A picture whose name gives its view (``w1_TOP.png``) keeps it: the pipeline judged its defect as a loop of that view,
+    and a box labelled otherwise would teach training the wrong view once accepted. Where the view model disagreed,
+    its confidence in the name's view is what is left of its two-way answer, so the box goes to the front of the queue.
+    """
+    if not picture_view or box.view == picture_view:
+        return box.view, box.view_confidence
+    return picture_view, 1.0 - box.view_confidence
+
+
 def _store(image: Image, result: PictureResult, versions: Mapping[str, ModelVersion], thresholds: dict[str, float]) -> int:
     """Store the boxes of one picture as pending model annotations, if a person has not labelled it meanwhile."""
     with transaction.atomic():
@@ -150,13 +162,14 @@ def _store(image: Image, result: PictureResult, versions: Mapping[str, ModelVers
             x2, y2 = min(box.x2, float(locked.width)), min(box.y2, float(locked.height))
             if x2 - x1 < 1 or y2 - y1 < 1:
                 continue
+            view, view_confidence = _box_view(box, locked.view)
             annotation = Annotation.objects.create(
                 image=locked,
                 x=x1,
                 y=y1,
                 width=x2 - x1,
                 height=y2 - y1,
-                view=box.view,
+                view=view,
                 defect=box.defect,
                 source=Source.MODEL,
                 review_state=ReviewState.PENDING,
@@ -165,7 +178,7 @@ def _store(image: Image, result: PictureResult, versions: Mapping[str, ModelVers
                 defect_version=_serving(versions, ModelType.DEFECT, result.view),
                 confidences={
                     "detection": round(box.detection_confidence, 4),
-                    "view": round(box.view_confidence, 4),
+                    "view": round(view_confidence, 4),
                     "defect": round(box.defect_confidence, 4),
                     "defect_probabilities": [round(p, 4) for p in box.defect_probabilities],
                     "thresholds": thresholds,

@@ -91,3 +91,26 @@ def test_the_comparison_lists_the_wires_only_the_second_inspection_holds(client,
     assert response.context["differing"] == 1
     page = response.content.decode()
     assert "1 of 2 wires get a different verdict" in page and "<td>w2</td>" in page and "TOUCH" in page
+
+
+# --- 3. pre-annotation labelled a box of a picture named _TOP as SIDE (the view model's guess over the known view) ----
+
+
+@pytest.mark.slow
+def test_preannotated_boxes_take_the_view_the_pictures_name_gives(active_set, models: TinyModels) -> None:  # type: ignore[no-untyped-def]
+    """``w1_TOP.png`` got a pending SIDE box whenever the view model guessed SIDE, although the defect was judged as a TOP
+    loop (the picture's view picks the defect model); accepted with A, a SIDE label on a TOP picture went into training.
+    The box now has the picture's view, and the view model's doubt shows as a low view confidence (front of the queue)."""
+    from annotations.ingest import ingest_image
+    from annotations.models import Annotation
+    from review.prediction import LOW_CONFIDENCE, choose_versions, preannotate, review_queue
+
+    images = [ingest_image(s.path.read_bytes(), s.filename, wire_group="lot1").image for s in models.samples]
+    preannotate(images, choose_versions(), 0.001)
+    boxes = list(Annotation.objects.select_related("image"))
+    assert boxes and all(box.image.view in ("TOP", "SIDE") for box in boxes)
+    assert [box.view for box in boxes] == [box.image.view for box in boxes]
+    for box in boxes:
+        assert 0.0 <= box.confidences["view"] <= 1.0
+    doubted = {item.annotation.pk for item in review_queue() if item.annotation.confidences["view"] < LOW_CONFIDENCE}
+    assert doubted <= {item.annotation.pk for item in review_queue() if item.tier == 0}
