@@ -114,3 +114,17 @@ def test_preannotated_boxes_take_the_view_the_pictures_name_gives(active_set, mo
         assert 0.0 <= box.confidences["view"] <= 1.0
     doubted = {item.annotation.pk for item in review_queue() if item.annotation.confidences["view"] < LOW_CONFIDENCE}
     assert doubted <= {item.annotation.pk for item in review_queue() if item.tier == 0}
+
+
+# --- 4. manage.py infer --output results.json --format all wrote the CSV, then the JSON over it -------------------
+
+
+@pytest.mark.parametrize("name", ["results.json", "results.XLSX"])
+def test_infer_refuses_an_output_name_the_other_reports_would_overwrite(db, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+    """``--format all`` writes the JSON and the workbook beside the CSV with the CSV's name and their own suffix: an output
+    named ``results.json`` got the CSV, then the JSON over it, and the command said "Wrote results.json" (the CSV lost)."""
+    from django.core.management.base import CommandError
+
+    (tmp_path / "pictures").mkdir()
+    with pytest.raises(CommandError, match=r"would be overwritten.*results\.csv"):
+        call_command("infer", str(tmp_path / "pictures"), "--output", str(tmp_path / name), "--format", "all")

@@ -39,6 +39,13 @@ class Command(BaseCommand):
             raise CommandError(f"--conf {options['conf']} is not a detection threshold: give a number between 0 and 1, for example 0.25.")
         if not folder.is_dir():
             raise CommandError(f"The folder {folder} does not exist; give the folder that holds the pictures.")
+        output: Path = options["output"]
+        # Said before the models run: --format all writes the JSON and the workbook beside the CSV, with their own suffix.
+        if options["format"] == "all" and output.suffix.lower() in (".json", ".xlsx"):
+            raise CommandError(
+                f"--output {output} would be overwritten by the {output.suffix.lower()[1:].upper()} report that --format all "
+                f"writes beside the CSV; name the CSV {output.with_suffix('.csv')}."
+            )
         chosen = {}
         for name in options["versions"]:
             version = ModelVersion.objects.filter(name=name).first()
@@ -59,7 +66,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"{done}/{total} {result.image_name} {result.error or len(result.boxes)}")
 
         report = pipeline.run(inputs, progress=progress, versions=version_names(versions))
-        output: Path = options["output"]
         output.parent.mkdir(parents=True, exist_ok=True)
         write_csv(report, output)
         if options["format"] == "all":
