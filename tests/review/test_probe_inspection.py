@@ -128,3 +128,17 @@ def test_infer_refuses_an_output_name_the_other_reports_would_overwrite(db, tmp_
     (tmp_path / "pictures").mkdir()
     with pytest.raises(CommandError, match=r"would be overwritten.*results\.csv"):
         call_command("infer", str(tmp_path / "pictures"), "--output", str(tmp_path / name), "--format", "all")
+
+
+# --- 5. manage.py infer --output <a folder> inspected everything, then ended in IsADirectoryError -----------------------
+
+
+def test_infer_refuses_an_output_that_is_a_folder_before_inspecting(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``--output reports/`` (the folder meant for the report) ran the whole inspection, then printed the traceback of
+    ``IsADirectoryError`` and wrote nothing."""
+    from django.core.management.base import CommandError
+
+    (tmp_path / "pictures").mkdir()
+    (tmp_path / "reports").mkdir()
+    with pytest.raises(CommandError, match=r"is a folder.*reports/results\.csv"):
+        call_command("infer", str(tmp_path / "pictures"), "--output", str(tmp_path / "reports"))

@@ -40,6 +40,8 @@ class Command(BaseCommand):
         if not folder.is_dir():
             raise CommandError(f"The folder {folder} does not exist; give the folder that holds the pictures.")
         output: Path = options["output"]
+        if output.is_dir():
+            raise CommandError(f"--output {output} is a folder; give the CSV file to write, for example {output / 'results.csv'}.")
         # Said before the models run: --format all writes the JSON and the workbook beside the CSV, with their own suffix.
         if options["format"] == "all" and output.suffix.lower() in (".json", ".xlsx"):
             raise CommandError(
