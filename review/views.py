@@ -131,7 +131,8 @@ def inspect(request: HttpRequest) -> HttpResponse:
                 raise PredictionUnavailable(f"The label is {len(label)} characters long; keep it to {LABEL_MAX_LENGTH}.")
             rule = request.POST.get("rule", DEFAULT_RULE)
             if rule not in RULES:
-                raise PredictionUnavailable("Choose how the two views combine: worst case or highest confidence.")
+                choices = ", ".join(f"{name} ({RULE_LABELS[name]})" for name in RULES)
+                raise PredictionUnavailable(f"Unknown wire verdict rule {rule!r}; choose how the two views combine: {choices}.")
             upload = request.FILES.get("archive")
             if upload is not None:
                 status = start_inspection(

@@ -142,3 +142,18 @@ def test_infer_refuses_an_output_that_is_a_folder_before_inspecting(db, tmp_path
     (tmp_path / "reports").mkdir()
     with pytest.raises(CommandError, match=r"is a folder.*reports/results\.csv"):
         call_command("infer", str(tmp_path / "pictures"), "--output", str(tmp_path / "reports"))
+
+
+# --- 6. an unknown verdict rule was answered with two of the three rules, leaving out the default ---------------------
+
+
+def test_an_unknown_rule_is_answered_with_every_rule_the_page_offers(client, engineer) -> None:  # type: ignore[no-untyped-def]
+    """A rule the form does not offer (an old bookmark's ``rule=max``, a script) was told "Choose how the two views combine:
+    worst case or highest confidence", as if the default (both views' evidence combined) did not exist."""
+    from core.inspection.verdicts import RULE_LABELS
+
+    client.force_login(engineer)
+    response = client.post("/inspect/", {"conf": "0.25", "rule": "max"})
+    assert response.status_code == 400
+    [message] = [str(m) for m in response.context["messages"]]
+    assert all(label in message for label in RULE_LABELS.values()), message
