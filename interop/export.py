@@ -55,11 +55,23 @@ def select(*, view: str = "", defect: str = "", wire_group: str = "", name: str 
     return images.prefetch_related(Prefetch("annotations", queryset=boxes, to_attr="selected_boxes"))
 
 
+class ExportRefused(ValueError):
+    """A selection the chosen format cannot hold whole; the message says what to change."""
+
+
 def to_dataset(images: QuerySet[Image]) -> ForeignDataset:
+    """The selection as a data set; ``ExportRefused`` for two pictures of one name, which every format would merge."""
     dataset = ForeignDataset(format="wiresag", labels=list(CLASSES))
+    named: dict[str, int] = {}
     for image in images:
         # Groups and names stored before they were checked may hold '..' or a root: defused here, once for every format.
         name = str(safe_relative(f"{image.wire_group}/{image.original_name}" if image.wire_group else image.original_name))
+        if (first := named.setdefault(name, image.pk)) != image.pk:  # a wire uploaded again: a new shot, the same name
+            raise ExportRefused(
+                f"Two pictures of the selection are named {name} (ids {first} and {image.pk}), and an export names each picture "
+                "by its name: one would replace the other, and its boxes would be lost or land on the other picture. Delete "
+                "the one no longer needed in the library, or choose filters that leave one of them out, then export again."
+            )
         dataset.images.append(
             ForeignImage(
                 name=name,
@@ -99,10 +111,6 @@ def picture_places(dataset: ForeignDataset, format_name: str, *, val_every: int 
         folder = "JPEGImages" if format_name == "voc" else "images"
         folder_of = {image.name: folder for image in dataset.images}
     return [(image.picture, f"{folder_of[image.name]}/{image.name}") for image in dataset.images if image.picture is not None]
-
-
-class ExportRefused(ValueError):
-    """A selection the chosen format cannot hold whole; the message says what to change."""
 
 
 def _refuse_shared_label_files(dataset: ForeignDataset, format_name: str, val_names: set[str]) -> None:
