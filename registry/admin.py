@@ -150,11 +150,19 @@ class WeightsFileAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: WeightsFile | None = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: WeightsFile | None = None) -> bool:
+        in_use = obj is not None and bool(TrainingRun.objects.starting_from("upload", obj.pk))
+        return super().has_delete_permission(request, obj) and not in_use
+
     def delete_model(self, request: HttpRequest, obj: WeightsFile) -> None:
         weights_store.delete_upload(obj)
 
     @admin.action(description="Delete the selected uploads and their files", permissions=["delete"])
     def delete_selected_uploads(self, request: HttpRequest, queryset: QuerySet[WeightsFile]) -> None:
         for upload in list(queryset):
-            weights_store.delete_upload(upload)
-        self.message_user(request, "Deleted the selected uploads and their files.", messages.SUCCESS)
+            try:
+                weights_store.delete_upload(upload)
+            except registry.RegistryError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(request, f"Deleted {upload.reference} ({upload.original_name}) and its file.", messages.SUCCESS)

@@ -26,7 +26,8 @@ from annotations.choices import ModelType
 from core.training.config import ConfigError, parse_weights_reference
 from core.training.startweights import StartingWeights, WeightsRefused, detector_tensors, state_dict_from_bytes
 from registry.models import ModelVersion, WeightsFile
-from registry.versions import ModelFileMissing, RegistryError, file_of, models_dir
+from registry.versions import ModelFileMissing, RegistryError, StartingWeightsInUse, file_of, models_dir
+from training.models import TrainingRun
 from training.weights_sources import WeightsUnavailable
 
 logger = logging.getLogger("wiresag.registry")
@@ -119,12 +120,18 @@ def store_upload(uploaded: UploadedFile, kind: str, user: Actor, note: str = "")
 
 
 def delete_upload(upload: WeightsFile) -> None:
-    """Delete an upload's row and, once that commits, its file."""
+    """Delete an upload's row and, once that commits, its file; refused while an unfinished run starts from it."""
     try:
         path: Path | None = upload_path(upload)
     except ModelFileMissing:  # a path leaving the uploads folder (edited by hand): the row goes, no file is touched
         path = None
     with transaction.atomic():
+        if waiting := TrainingRun.objects.starting_from("upload", upload.pk):
+            raise StartingWeightsInUse(
+                f"{upload.reference} ({upload.original_name}) is the starting weights of run #{waiting[0].pk} "
+                f"({waiting[0].get_status_display().lower()}), which loads them again when it starts or resumes; let that run "
+                "finish (or cancel it), then delete the upload."
+            )
         WeightsFile.objects.filter(pk=upload.pk).delete()
         if path is not None:
             transaction.on_commit(lambda: path.unlink(missing_ok=True))
