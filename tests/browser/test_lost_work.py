@@ -54,7 +54,8 @@ def decide_in_queue(chromium, live_server, annotator, make_image, cut_off) -> st
     page.wait_for_timeout(1500)
     message = page.locator("#review-message").inner_text()
     assert errors == [] and message.strip(), f"uncaught errors {errors}, message shown: {message!r}"
-    assert Annotation.objects.get().review_state == ReviewState.PENDING  # not decided, and the page says so
+    state = Annotation.objects.get().review_state
+    assert state == ReviewState.PENDING, f"decided ({state}) though cut off; the page said {message!r}"  # not decided, and the page says so
     return message
 
 
