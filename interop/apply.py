@@ -197,7 +197,9 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
     """What an import would do; reads pictures but writes nothing."""
     plan = ImportPlan(format=dataset.format, notes=list(dataset.notes))
     targets: dict[str, PlannedImage] = {}
-    known_boxes: dict[str, list[tuple[float, float, float, float, str, str]]] = {}
+    # Each box already there or planned, and whether it is rejected: a rejected model box is no
+    # duplicate of a box that counts (a human drew it where the reviewer turned the model's down).
+    known_boxes: dict[str, list[tuple[tuple[float, float, float, float, str, str], bool]]] = {}
     for foreign in dataset.images:
         group = "/".join(part for part in (wire_group.strip("/"), foreign.group) if part)
         display = f"{group}/{foreign.basename}" if group else foreign.basename
@@ -241,7 +243,10 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
             )
             targets[key] = target
             plan.images.append(target)
-            known_boxes[key] = [(a.x, a.y, a.width, a.height, a.view, a.defect) for a in (library.annotations.all() if library else [])]
+            known_boxes[key] = [
+                ((a.x, a.y, a.width, a.height, a.view, a.defect), a.review_state == ReviewState.REJECTED)
+                for a in (library.annotations.all() if library else [])
+            ]
         name_view = parse_wire_name(foreign.basename).view
         for box in foreign.boxes:
             resolved = resolve(box, mapping, name_view)
@@ -259,12 +264,13 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
                 continue
             x, y, w, h, clipped = placed
             candidate = (x, y, w, h, view, defect)
-            if any(_same(candidate, other) for other in known_boxes[key]):
-                plan.skipped.append(Skipped(display, box.label, "duplicate (the same box is already there)"))
-                continue
-            known_boxes[key].append(candidate)
             review_state = box.attributes.get("review_state", "")
             review_state = review_state if review_state in (ReviewState.PENDING, ReviewState.REJECTED) else ""
+            rejected = review_state == ReviewState.REJECTED
+            if any(_same(candidate, other) and (rejected or not other_rejected) for other, other_rejected in known_boxes[key]):
+                plan.skipped.append(Skipped(display, box.label, "duplicate (the same box is already there)"))
+                continue
+            known_boxes[key].append((candidate, rejected))
             target.boxes.append(PlannedBox(x, y, w, h, view, defect, box.label, clipped, review_state))
     plan.images = [image for image in plan.images if image.boxes or image.is_new]
     return plan
