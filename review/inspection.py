@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
+import uuid
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
@@ -123,6 +125,41 @@ def _enqueue(kind: str, status: JobStatus) -> None:
     transaction.on_commit(send)
 
 
+#: The Inspect form's one-time token: a new one each time the page is shown.
+FORM_TOKEN = re.compile(r"[0-9a-f]{32}")
+#: One file per Inspect form sent, named by its token and holding the id of the job it queued.
+SENT_FORMS = "sent-forms"
+
+
+class FormAlreadySent(Exception):
+    """The Inspect form was sent before; ``job_id`` is the job it queued ("" while that send is still queueing it)."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(job_id)
+        self.job_id = job_id
+
+
+def new_form_token() -> str:
+    return uuid.uuid4().hex
+
+
+def _claim_form(token: str) -> Path | None:
+    """Claim the form's token (atomically: two sends at once claim it once), or ``FormAlreadySent``.
+
+    Anything but the form's own token (a script, an old page) claims nothing and is not protected.
+    """
+    if not FORM_TOKEN.fullmatch(token):
+        return None
+    folder = root(INSPECTION) / SENT_FORMS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / token
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        raise FormAlreadySent(path.read_text(encoding="utf-8").strip()) from None
+    return path
+
+
 def _checked_versions(chosen: Mapping[str, int | None] | None) -> dict[str, int]:
     """Resolve the choice now, so a missing model is reported on the form, not in a failed job."""
     versions = choose_versions(chosen)
@@ -139,8 +176,35 @@ def start_inspection(
     rule: str = DEFAULT_RULE,
     user: Actor = None,
     label: str = "",
+    form_token: str = "",
 ) -> JobStatus:
-    """Queue an inspection of library pictures (``image_ids``) or of the pictures in a zip (``archive``)."""
+    """Queue an inspection of library pictures (``image_ids``) or of the pictures in a zip (``archive``).
+
+    ``form_token`` is the Inspect form's one-time token: the same form sent again (a double click, the
+    browser's history) raises ``FormAlreadySent`` naming the job it queued instead of queueing another.
+    """
+    claim = _claim_form(form_token)
+    try:
+        status = _queue_inspection(image_ids, archive, archive_name, chosen, conf_threshold, rule, user, label)
+    except BaseException:  # refused (no pictures, a missing model): the corrected form may be sent again
+        if claim is not None:
+            claim.unlink(missing_ok=True)
+        raise
+    if claim is not None:
+        claim.write_text(status.id, encoding="utf-8")
+    return status
+
+
+def _queue_inspection(
+    image_ids: list[int] | None,
+    archive: UploadedFile | IO[bytes] | None,
+    archive_name: str,
+    chosen: Mapping[str, int | None] | None,
+    conf_threshold: float,
+    rule: str,
+    user: Actor,
+    label: str,
+) -> JobStatus:
     versions = _checked_versions(chosen)
     spec: dict[str, Any] = {"versions": versions, "conf_threshold": conf_threshold, "rule": rule, "label": label}
     if archive is not None:

@@ -23,10 +23,12 @@ from registry.models import ModelVersion
 from review.inspection import (
     INSPECTION,
     PREANNOTATION,
+    FormAlreadySent,
     JobNotFound,
     JobStatus,
     job_dir,
     list_jobs,
+    new_form_token,
     read_status,
     report_of,
     run_again_as,
@@ -143,6 +145,7 @@ def inspect(request: HttpRequest) -> HttpResponse:
                     conf_threshold=conf_threshold,
                     user=request.user,
                     label=label,
+                    form_token=request.POST.get("form_token", ""),
                 )
             else:
                 status = start_inspection(
@@ -152,7 +155,18 @@ def inspect(request: HttpRequest) -> HttpResponse:
                     conf_threshold=conf_threshold,
                     user=request.user,
                     label=label,
+                    form_token=request.POST.get("form_token", ""),
                 )
+        except FormAlreadySent as sent:  # a double click, or the form sent again from the browser's history
+            if not sent.job_id:
+                messages.info(request, "This form was already sent; its inspection is being queued and appears under Recent inspections.")
+                return redirect("review:inspect")
+            messages.info(
+                request,
+                f"This form was already sent: it queued inspection {sent.job_id}, shown here. "
+                "Open the Inspect page again to start another.",
+            )
+            return redirect("review:job", kind=INSPECTION, job_id=sent.job_id)
         except PredictionUnavailable as error:
             # Said on the same page, with every choice the user made kept (lot, view, rule, label, versions).
             messages.error(request, str(error))
@@ -166,6 +180,7 @@ def _inspect_page(request: HttpRequest, selected: dict[str, int | None], values:
         "choices": (choices := _version_choices(selected)),
         "ready": not any(offer["missing"] for offer in choices.values()),
         "values": values,
+        "form_token": new_form_token(),
         "jobs": list_jobs(INSPECTION),
         "groups": Image.objects.order_by("wire_group").values_list("wire_group", flat=True).distinct(),
         "views": VIEWS,
