@@ -13,7 +13,11 @@
         return;
       }
       const isJson = (response.headers.get("Content-Type") || "").includes("application/json");
-      if (response.redirected || !isJson) {
+      if (response.status === 403) {
+        // Still logged in, but an admin took the role away: logging in again would not help.
+        message.textContent =
+          "The progress is not updating: your account no longer has a role that may see this job. Ask an admin to give it back; this page then goes on by itself.";
+      } else if (response.redirected || !isJson) {
         // A login page instead of an answer: the session ended; the job itself goes on.
         message.textContent = "The progress is not updating: you are logged out. Log in again in another tab; this page then goes on by itself.";
       } else if (response.ok) {
