@@ -32,7 +32,7 @@ import torch
 from core.data.augment import classifier_transform
 from core.data.prepare import Extent, classifier_crop, frame_extent, traced_extent
 from core.imaging.decode import DEFAULT_MAX_PIXELS, UnreadableImage, open_image, to_rgb8
-from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, ModelUnavailable, PictureInput
+from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, LONE_LOOP_FLOOR, ModelUnavailable, PictureInput
 from core.inspection.reports import InspectionReport
 from core.inspection.verdicts import DEFAULT_RULE, BoxPrediction, PictureResult, Rule
 from core.labels import DEFECTS, VIEWS, classifier_task, parse_wire_name
@@ -44,10 +44,6 @@ DEFAULT_MAX_DETECTIONS = 20
 #: Real pictures showed 2-3 overlapping boxes on one loop (one nested in another, which IoU alone keeps);
 #: two separate loops overlap far less than this, so both are kept.
 DUPLICATE_OVERLAP = 0.6
-#: A picture's most confident loop is kept down to this confidence even below the threshold: on real-dev
-#: (3 seeds x 5 grouped folds, cpu-quick detectors) 12 % of the pictures got no box at all at 0.25, so
-#: their wires got no verdict; every X-ray is taken of a wire (docs/training.md, "Real pictures").
-LONE_LOOP_FLOOR = 0.05
 #: A reported box of these views is drawn again around the wire traced inside the detector's box, framed
 #: the way annotators frame that view: (along, across, least), see ``core.data.prepare.frame_extent``. The
 #: cpu-quick detector's TOP boxes sit loose around the thin wire (IoU with the annotator's box: median 0.69,

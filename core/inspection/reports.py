@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core.imaging.pictures import LONE_LOOP_FLOOR
 from core.inspection.verdicts import DEFAULT_RULE, PictureResult, Rule, WireVerdict, wire_verdicts
 from core.labels import DEFECT_CHINESE, DEFECTS
 
@@ -134,6 +135,14 @@ class InspectionReport:
             "wires_per_class": {d: verdicts.get(d, 0) for d in DEFECTS},
         }
 
+    def no_loop_sentence(self) -> str:
+        """Why a picture got no box: its best loop is kept down to the floor, so a lower threshold would not help."""
+        floor = min(LONE_LOOP_FLOOR, self.thresholds.get("detection", LONE_LOOP_FLOOR))
+        return (
+            f"No wire loop was found, not even one at confidence {floor:g}; check that the picture shows a wire, "
+            "or annotate pictures like it and train the detector again."
+        )
+
     def wire_of(self) -> dict[str, WireVerdict]:
         return {wire.wire_id: wire for wire in self.wires}
 
@@ -150,7 +159,7 @@ class InspectionReport:
                 "wire_note": wire.note if wire else "",
             }
             if not picture.boxes:
-                error = picture.error or "No wire loop was found above the detection threshold; check the picture or lower the threshold."
+                error = picture.error or self.no_loop_sentence()
                 empty = dict.fromkeys(DESKTOP_COLUMNS + DETECTION_COLUMNS, "")
                 rows.append({**empty, "image_name": picture.image_name, "success": False, "error": error, **wire_part})
                 continue
