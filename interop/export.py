@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from django.db.models import Prefetch, QuerySet
 
 from annotations.choices import ReviewState
-from annotations.models import Annotation, Image
+from annotations.models import Annotation, Image, ImageQuerySet
 from core.labels import DEFECTS, VIEWS
 from core.safepath import inside, safe_relative
 from interop.dataset import ForeignBox, ForeignDataset, ForeignImage
@@ -41,18 +41,34 @@ NOT_FOR_TRAINING: frozenset[str] = frozenset({ReviewState.PENDING, ReviewState.R
 
 
 def select(*, view: str = "", defect: str = "", wire_group: str = "", name: str = "", for_training: bool = True) -> QuerySet[Image]:
-    """Pictures with at least one box matching the filters, each with only those boxes prefetched."""
+    """Pictures with at least one box matching the filters, each with only those boxes prefetched (``without_boxes_note``
+    says how many pictures of the group and name chosen this leaves out)."""
     boxes = Annotation.objects.for_training() if for_training else Annotation.objects.all()
     if view:
         boxes = boxes.filter(view=view)
     if defect:
         boxes = boxes.filter(defect=defect)
-    images = Image.objects.filter(pk__in=boxes.values("image_id"))
+    images = _pictures(wire_group, name).filter(pk__in=boxes.values("image_id"))
+    return images.prefetch_related(Prefetch("annotations", queryset=boxes, to_attr="selected_boxes"))
+
+
+def _pictures(wire_group: str, name: str) -> ImageQuerySet:
+    images = Image.objects.all()
     if wire_group:
         images = images.filter(wire_group__startswith=wire_group)
     if name:
         images = images.filter(original_name__icontains=name)
-    return images.prefetch_related(Prefetch("annotations", queryset=boxes, to_attr="selected_boxes"))
+    return images
+
+
+def without_boxes_note(*, wire_group: str = "", name: str = "") -> str:
+    """The pictures the group and name filters select that no export holds, having no box at all (empty when none)."""
+    count = _pictures(wire_group, name).unannotated().count()
+    if not count:
+        return ""
+    if count == 1:
+        return "1 picture of the selection has no boxes, so the export leaves it out; annotate it to export it."
+    return f"{count} pictures of the selection have no boxes, so the export leaves them out; annotate them to export them."
 
 
 class ExportRefused(ValueError):

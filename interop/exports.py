@@ -28,7 +28,7 @@ from accounts.users import Actor
 from annotations.models import Image
 from core import filejobs
 from core.filejobs import JobRefused, JobStatus
-from interop.export import EXPORT_FORMATS, ExportRefused, export_zip, select, unmarked_note
+from interop.export import EXPORT_FORMATS, ExportRefused, export_zip, select, unmarked_note, without_boxes_note
 from interop.jobs import remove_stale
 
 logger = logging.getLogger("wiresag.export")
@@ -179,7 +179,8 @@ def run_export(job_id: str) -> None:
         size = (folder / ZIP_NAME).stat().st_size
         what = "labels only" if not spec["include_pictures"] else f"{counts['pictures']} pictures"
         done = f"Exported {counts['boxes']} boxes on {counts['pictures']} pictures ({what}, {size / 1e6:.1f} MB)."
-        return f"{done} {unmarked_note(counts)}".strip()
+        left_out = without_boxes_note(wire_group=spec["filters"].get("wire_group", ""), name=spec["filters"].get("name", ""))
+        return " ".join(part for part in (done, left_out, unmarked_note(counts)) if part)
 
     filejobs.run_job(root(), job_id, work, refusals=(ExportRefused,), logger=logger, starting="Reading the selection.")
 

@@ -35,3 +35,43 @@ def test_rejected_box_imported_again_is_still_a_duplicate(make_image) -> None:  
     dataset = ForeignDataset("cvat", images=[ForeignImage("005_TOP.png", boxes=[box])], labels=["touch"])
     plan = plan_import(dataset, MAPPING)
     assert plan.box_count == 0 and [s.reason for s in plan.skipped] == ["duplicate (the same box is already there)"]
+
+
+def test_an_export_says_how_many_pictures_of_the_selection_it_left_out_for_having_no_boxes(make_image, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A lot of five pictures, two annotated: the export held two and said "Exported 2 boxes on 2 pictures", nothing
+    about the three the user expected to find in the zip."""
+    from interop.exports import run_export, start_export, status_of
+
+    settings.DATA_DIR = tmp_path / "data"
+    pictures = [make_image(f"{n:03d}_TOP.png", 40, 30, wire_group="lot7") for n in range(5)]
+    make_image("900_TOP.png", 40, 30, wire_group="lot8")  # outside the selection: not counted
+    for image in pictures[:2]:
+        Annotation.objects.create(image=image, x=1, y=2, width=10, height=5, view="TOP", defect="PASS")
+    filters = {"view": "", "defect": "", "wire_group": "lot7", "name": ""}
+    status = start_export(filters, "coco", include_pictures=False, for_training=True)
+    run_export(status.id)
+    message = status_of(status.id).message
+    assert message.startswith("Exported 2 boxes on 2 pictures")
+    assert "3 pictures of the selection have no boxes" in message
+
+
+def test_an_export_of_annotated_pictures_only_says_nothing_of_left_out_pictures(make_image, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from interop.exports import run_export, start_export, status_of
+
+    settings.DATA_DIR = tmp_path / "data"
+    Annotation.objects.create(image=make_image("001_TOP.png", 40, 30), x=1, y=2, width=10, height=5, view="TOP", defect="PASS")
+    status = start_export({}, "csv", include_pictures=False, for_training=True)
+    run_export(status.id)
+    assert "no boxes" not in status_of(status.id).message
+
+
+def test_export_annotations_says_how_many_pictures_it_left_out_for_having_no_boxes(make_image, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    Annotation.objects.create(image=make_image("001_TOP.png", 40, 30), x=1, y=2, width=10, height=5, view="TOP", defect="PASS")
+    make_image("002_TOP.png", 40, 30)
+    out = StringIO()
+    call_command("export_annotations", str(tmp_path / "out.zip"), "--format", "csv", "--no-pictures", stdout=out)
+    assert "1 picture of the selection has no boxes, so the export leaves it out" in out.getvalue()

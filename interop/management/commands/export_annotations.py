@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from interop.export import EXPORT_FORMATS, ExportRefused, export_zip, select, unmarked_note
+from interop.export import EXPORT_FORMATS, ExportRefused, export_zip, select, unmarked_note, without_boxes_note
 
 
 class Command(BaseCommand):
@@ -53,5 +53,7 @@ class Command(BaseCommand):
         finally:
             partial.unlink(missing_ok=True)
         self.stdout.write(self.style.SUCCESS(f"Exported {count} pictures to {target}."))
+        if note := without_boxes_note(wire_group=options["wire_group"], name=options["name"]):
+            self.stdout.write(self.style.WARNING(note))
         if note := unmarked_note(counts):
             self.stdout.write(self.style.WARNING(note))
