@@ -13,24 +13,9 @@ from django.core.management import call_command
 from core import filejobs
 from core.inspection.reports import InspectionReport
 from core.inspection.verdicts import BoxPrediction, PictureResult
-from registry.versions import activate, register_version
 from review.inspection import INSPECTION, job_dir, root
-from tests.tiny_models import TinyModels, tiny_models
-
-
-@pytest.fixture(scope="session")
-def models(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
-    return tiny_models(tmp_path_factory.getbasetemp() / "tiny-models")
-
-
-@pytest.fixture
-def active_set(db, models: TinyModels):  # type: ignore[no-untyped-def]
-    versions = {}
-    for model_type in ("detection", "view", "defect"):
-        version = register_version(model_type, getattr(models, model_type), metrics={"pass_recall": 1.0, "accuracy": 0.5, "mAP50": 0.1})
-        activate(version, None, reason="test")
-        versions[model_type] = version
-    return versions
+from tests.review.test_prediction import active_set, models  # noqa: F401  (the tiny models, registered and active)
+from tests.tiny_models import TinyModels
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -56,7 +41,7 @@ def _finished_inspection(pictures: list[PictureResult]) -> str:
 
 
 @pytest.mark.slow
-def test_infer_pairs_the_two_views_kept_in_the_desktop_tools_top_and_side_folders(active_set, models: TinyModels, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_infer_pairs_the_two_views_kept_in_the_desktop_tools_top_and_side_folders(active_set, models: TinyModels, tmp_path: Path) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
     """The desktop tool keeps ``Top/<class>/001_TOP.jpg`` and ``Side/<class>/001_SIDE.jpg``; a zip of that folder on the Inspect
     page joins them into one wire, but ``manage.py infer`` on the same folder reported ``Top/lot/001`` and ``Side/lot/001``,
     each "verdict rests on one view. Add the SIDE picture"."""
@@ -97,7 +82,7 @@ def test_the_comparison_lists_the_wires_only_the_second_inspection_holds(client,
 
 
 @pytest.mark.slow
-def test_preannotated_boxes_take_the_view_the_pictures_name_gives(active_set, models: TinyModels) -> None:  # type: ignore[no-untyped-def]
+def test_preannotated_boxes_take_the_view_the_pictures_name_gives(active_set, models: TinyModels) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
     """``w1_TOP.png`` got a pending SIDE box whenever the view model guessed SIDE, although the defect was judged as a TOP
     loop (the picture's view picks the defect model); accepted with A, a SIDE label on a TOP picture went into training.
     The box now has the picture's view, and the view model's doubt shows as a low view confidence (front of the queue)."""
