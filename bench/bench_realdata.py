@@ -291,6 +291,7 @@ def score_fold(folder: Path, pictures: list[Picture], held_out: set[str], timing
     classes = wire_classes(truth)
     verdicts = {wire["wire_id"]: wire.get("verdict") or NONE for wire in report["wires"]}
     for wire, defect in sorted(classes.items()):
+        outcome.wire_ids.append(wire)
         outcome.wire_truth.append(defect)
         outcome.wire_predicted.append(verdicts.get(wire, NONE))
     outcome.numbers = {
@@ -312,6 +313,13 @@ def print_summary(summary: dict[str, Any], args: argparse.Namespace, count: int)
             f"{key:22} {value['mean']:7.3f} {value['seed_std']:7.3f} {value['fold_min']:9.3f} {value['fold_max']:9.3f}"
             f" {'' if target is None else f'{target:7.2f}'}"
         )
+    for key, interval in summary["wire_interval"].items():
+        if interval:
+            print(
+                f"{key} pooled over the folds {interval['estimate']:.3f}; {interval['level']:.0%} interval, the"
+                f" {interval['wires']} wires drawn again (bootstrap, {interval['seeds']} seeds together):"
+                f" {interval['low']:.3f} to {interval['high']:.3f}"
+            )
     for name in ("picture_recall", "wire_recall"):
         print(f"{name}: " + ", ".join(f"{c} {right}/{support}" for c, right, support in summary[name]))
     print("wire confusion (rows truth PASS/SWEEP/WOBBLE/TOUCH; columns the same + no verdict):")

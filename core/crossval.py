@@ -126,6 +126,7 @@ def predict_held_out(checkpoint: Path, model_type: str, held_out: Sequence[Image
                 wire_truth[record.wire_key] = max(known, box.defect, key=SEVERITY.__getitem__)
                 wire_rows.setdefault(record.wire_key, []).append(row)
     for key in sorted(wire_truth):
+        outcome.wire_ids.append(key)
         outcome.wire_truth.append(wire_truth[key])
         outcome.wire_predicted.append(DEFECTS[int(np.argmax(combine_evidence([list(map(float, row)) for row in wire_rows[key]])))])
     return outcome

@@ -373,6 +373,12 @@ class TrainingRun(models.Model):
         scores = self.cross_validation.get("scores", {})
         return [{"name": names.get(key, key), **scores[key]} for key in names if key in scores]
 
+    def cross_validation_intervals(self) -> list[dict[str, Any]]:
+        """The pooled per-wire scores with their bootstrap interval over the wires, as the run page says them."""
+        names = {"wire_bacc": "per wire", "wire_bacc_three": "per wire over SWEEP/WOBBLE/TOUCH"}
+        intervals = self.cross_validation.get("wire_interval", {})
+        return [{"name": names[key], **intervals[key]} for key in names if intervals.get(key)]
+
     def cross_validation_recall(self) -> list[dict[str, Any]]:
         """Per class: right and support per box, and per wire when the model gives wire verdicts."""
         wires = {label: (right, support) for label, right, support in self.cross_validation.get("wire_recall", [])}

@@ -8,11 +8,16 @@ Balanced accuracy is the mean recall over the classes present in the truth (a cl
 holds no wire of is not counted as 0). A prediction outside the labels (``"none"``: no
 loop found, no verdict) counts as wrong. Recall is always reported with its support, so a
 PASS recall of "1 of 2" is never read as a rate.
+
+How far a score on a few dozen wires can be trusted is said by ``wire_interval``: the pooled
+per-wire balanced accuracy with a bootstrap interval over the wires (drawn again with
+replacement within each true class, the same draw for every seed).
 """
 
 from __future__ import annotations
 
 import math
+import random
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -55,6 +60,8 @@ class FoldOutcome:
     wire_truth: list[str] = field(default_factory=list)
     wire_predicted: list[str] = field(default_factory=list)
     numbers: dict[str, float] = field(default_factory=dict)
+    #: Which wire each ``wire_truth`` entry is (its group), so seeds can be resampled together; may be empty.
+    wire_ids: list[str] = field(default_factory=list)
 
     def scores(self, labels: Sequence[str], core_labels: Sequence[str] = ()) -> dict[str, float]:
         """Balanced accuracy per picture and per wire (and over ``core_labels`` alone), then ``numbers``."""
@@ -73,6 +80,7 @@ class FoldOutcome:
             "picture_predicted": self.picture_predicted,
             "wire_truth": self.wire_truth,
             "wire_predicted": self.wire_predicted,
+            "wire_ids": self.wire_ids,
             "numbers": self.numbers,
         }
 
@@ -101,6 +109,52 @@ def _spread(values: list[tuple[int, float]]) -> dict[str, float]:
     }
 
 
+def wire_interval(
+    outcomes: Sequence[FoldOutcome], labels: Sequence[str], rounds: int = 2000, level: float = 0.95, seed: int = 0
+) -> dict[str, float]:
+    """Pooled per-wire balanced accuracy over ``labels`` and its bootstrap interval over the wires.
+
+    Every seed's out-of-fold verdicts are pooled over its folds (each wire is held out once per
+    seed) and scored; the estimate is the mean over seeds. The interval draws the wires again with
+    replacement within each true class (so every class keeps its support) ``rounds`` times, the
+    same wires for every seed, and keeps the central ``level`` of the scores. Wires without an id
+    count as separate wires of their seed. Empty when no wire of ``labels`` was judged.
+    """
+    verdicts: dict[int, dict[str, str]] = {}
+    truth: dict[str, str] = {}
+    for outcome in outcomes:
+        ids = outcome.wire_ids or [f"{outcome.seed}/{outcome.fold}/{n}" for n in range(len(outcome.wire_truth))]
+        for wire, true, predicted in zip(ids, outcome.wire_truth, outcome.wire_predicted, strict=True):
+            if true in labels:
+                truth[wire] = true
+                verdicts.setdefault(outcome.seed, {})[wire] = predicted
+    if not truth:
+        return {}
+
+    def score(wires: Sequence[str]) -> float:
+        per_seed = []
+        for predicted in verdicts.values():
+            drawn = [wire for wire in wires if wire in predicted]
+            per_seed.append(balanced_accuracy([truth[w] for w in drawn], [predicted[w] for w in drawn], labels))
+        kept = [value for value in per_seed if value == value]
+        return statistics.mean(kept) if kept else math.nan
+
+    by_class: dict[str, list[str]] = {}
+    for wire in sorted(truth):
+        by_class.setdefault(truth[wire], []).append(wire)
+    draw = random.Random(seed)
+    scores = sorted(score([draw.choice(wires) for wires in by_class.values() for _ in wires]) for _ in range(rounds))
+    tail = (1 - level) / 2
+    return {
+        "estimate": score(sorted(truth)),
+        "low": scores[int(tail * (rounds - 1))],
+        "high": scores[int(round((1 - tail) * (rounds - 1)))],
+        "level": level,
+        "wires": len(truth),
+        "seeds": len(verdicts),
+    }
+
+
 def summarise(outcomes: Sequence[FoldOutcome], labels: Sequence[str], core_labels: Sequence[str] = ()) -> dict[str, Any]:
     """Every fold's scores with their spread, and the recall tables and confusion matrices pooled over the folds."""
     if not outcomes:
@@ -120,4 +174,12 @@ def summarise(outcomes: Sequence[FoldOutcome], labels: Sequence[str], core_label
         "picture_confusion": confusion(pictures_t, pictures_p, labels),
         "wire_recall": recall_table(wires_t, wires_p, labels) if wires_t else [],
         "wire_confusion": confusion(wires_t, wires_p, labels) if wires_t else [],
+        "wire_interval": (
+            {
+                "wire_bacc": wire_interval(outcomes, labels),
+                **({"wire_bacc_three": wire_interval(outcomes, core_labels)} if core_labels else {}),
+            }
+            if wires_t
+            else {}
+        ),
     }

@@ -40,6 +40,11 @@ def test_the_quick_run_scores_every_held_out_wire_once(tmp_path: Path) -> None:
     for key in ("wire_bacc", "wire_bacc_three", "picture_bacc", "view_accuracy", "ap50_TOP", "ap50_SIDE", "extra_boxes_share", "minutes"):
         assert set(summary["scores"][key]) == {"mean", "seed_std", "fold_std", "fold_min", "fold_max", "folds"}
     assert "wire_recall: PASS" in result.stdout
+    # The pooled score comes with its interval over the 57 wires (55 without the two PASS wires).
+    interval = summary["wire_interval"]
+    assert (interval["wire_bacc"]["wires"], interval["wire_bacc_three"]["wires"]) == (57, 55)
+    assert interval["wire_bacc_three"]["low"] <= interval["wire_bacc_three"]["estimate"] <= interval["wire_bacc_three"]["high"]
+    assert "wire_bacc_three pooled over the folds" in result.stdout
 
     # Classifier changes are measured on the detectors an earlier run trained: the fold trains none.
     again = tmp_path / "again.json"

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from core.evaluation.outoffold import FoldOutcome, balanced_accuracy, confusion, recall_table, summarise
+from core.evaluation.outoffold import FoldOutcome, balanced_accuracy, confusion, recall_table, summarise, wire_interval
 
 LABELS = ("PASS", "SWEEP", "WOBBLE", "TOUCH")
 
@@ -45,3 +45,50 @@ def test_summary_spreads_over_folds_and_seeds_and_pools_the_tables():
     assert FoldOutcome.from_json(outcomes[2].to_json()) == outcomes[2]
     with pytest.raises(ValueError, match="no fold finished"):
         summarise([], LABELS)
+
+
+def _wires(seed: int, truth: list[str], predicted: list[str]) -> FoldOutcome:
+    return FoldOutcome(0, seed, wire_truth=truth, wire_predicted=predicted, wire_ids=[f"w{n}" for n in range(len(truth))])
+
+
+def test_the_wire_interval_is_wide_on_few_wires_and_narrows_with_more():
+    # Three of four wires of each class right: pooled 0.75 whatever the draw's size.
+    few = _wires(0, ["SWEEP"] * 4 + ["TOUCH"] * 4, ["SWEEP"] * 3 + ["TOUCH"] + ["TOUCH"] * 3 + ["SWEEP"])
+    many = _wires(0, ["SWEEP"] * 40 + ["TOUCH"] * 40, ["SWEEP"] * 30 + ["TOUCH"] * 10 + ["TOUCH"] * 30 + ["SWEEP"] * 10)
+    small, large = wire_interval([few], LABELS), wire_interval([many], LABELS)
+    assert small["estimate"] == large["estimate"] == pytest.approx(0.75)
+    assert small["low"] < large["low"] <= 0.75 <= large["high"] < small["high"]
+    assert (small["wires"], small["seeds"], small["level"]) == (8, 1, 0.95)
+    assert large["high"] - large["low"] < 0.25 < small["high"] - small["low"]
+    # Every wire right: no draw can say otherwise; a class outside the labels is not counted.
+    perfect = wire_interval([_wires(0, ["SWEEP", "TOUCH", "PASS"], ["SWEEP", "TOUCH", "SWEEP"])], ("SWEEP", "TOUCH"))
+    assert (perfect["estimate"], perfect["low"], perfect["high"], perfect["wires"]) == (1.0, 1.0, 1.0, 2)
+    assert wire_interval([_wires(0, ["PASS"], ["PASS"])], ("SWEEP",)) == {}
+
+
+def test_the_wire_interval_averages_seeds_and_draws_the_same_wires_for_each():
+    truth = ["SWEEP"] * 5 + ["TOUCH"] * 5
+    right = _wires(0, truth, truth)
+    wrong = _wires(1, truth, ["TOUCH"] * 5 + ["SWEEP"] * 5)
+    both = wire_interval([right, wrong], LABELS)
+    # Seed 0 is always right and seed 1 always wrong on the very same wires: every draw averages to 0.5.
+    assert (both["estimate"], both["low"], both["high"], both["seeds"], both["wires"]) == (0.5, 0.5, 0.5, 2, 10)
+    # Two seeds that agree wire by wire carry no more evidence than one: drawn together, the interval
+    # stays that of one seed; counted as separate wires (no ids) it would look narrower than it is.
+    half = ["SWEEP"] * 3 + ["TOUCH"] * 2 + ["TOUCH"] * 3 + ["SWEEP"] * 2
+    one = wire_interval([_wires(0, truth, half)], LABELS)
+    twice = wire_interval([_wires(0, truth, half), _wires(1, truth, half)], LABELS)
+    apart = wire_interval([FoldOutcome(0, s, wire_truth=truth, wire_predicted=half) for s in (0, 1)], LABELS)
+    assert one["estimate"] == twice["estimate"] == apart["estimate"] == pytest.approx(0.6)
+    assert (twice["low"], twice["high"]) == (one["low"], one["high"])
+    assert apart["wires"] == 20 and apart["high"] - apart["low"] < twice["high"] - twice["low"]
+
+
+def test_the_summary_carries_the_wire_interval_and_it_survives_json():
+    outcome = _wires(0, ["SWEEP", "SWEEP", "TOUCH", "TOUCH"], ["SWEEP", "TOUCH", "TOUCH", "TOUCH"])
+    again = FoldOutcome.from_json(outcome.to_json())
+    assert again.wire_ids == outcome.wire_ids
+    summary = summarise([again], LABELS, ("SWEEP", "WOBBLE", "TOUCH"))
+    assert summary["wire_interval"]["wire_bacc"]["estimate"] == pytest.approx(0.75)
+    assert summary["wire_interval"]["wire_bacc_three"]["estimate"] == pytest.approx(0.75)
+    assert summarise([FoldOutcome(0, 0, ["SWEEP"], ["SWEEP"])], LABELS)["wire_interval"] == {}

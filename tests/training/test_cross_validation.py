@@ -63,6 +63,14 @@ def test_a_cross_validation_runs_every_fold_and_shows_the_out_of_fold_table(engi
     for label, right, support in run.cross_validation["picture_recall"]:
         assert f"<th>{label}</th><td>{right} of {support}</td>" in section
     assert section.count("<tr><th>") >= 3 + 4 + 3  # scores, classes, folds
+    # How far the pooled score can be trusted on so few wires: its interval over the wires drawn again.
+    interval = run.cross_validation["wire_interval"]["wire_bacc"]
+    assert interval["wires"] == library // 2 and interval["low"] <= interval["estimate"] <= interval["high"]
+    assert re.search(
+        rf"Balanced accuracy per wire, all held-out wires pooled: <strong>{interval['estimate']:.3f}</strong>\. Drawing the"
+        rf" {library // 2} wires again at random, 95 % of the draws lie between {interval['low']:.3f} and {interval['high']:.3f}",
+        section,
+    )
 
 
 def test_the_detector_and_train_all_are_not_offered_for_cross_validation(engineer_client, library) -> None:  # type: ignore[no-untyped-def]
