@@ -56,6 +56,58 @@ def memory_snapshot(device: torch.device | None = None) -> dict[str, float]:
     return result
 
 
+class NotEnoughMemory(RuntimeError):
+    """Training on the CPU would need more memory than the worker has free."""
+
+
+#: Peak memory of one training step on the CPU (forward and backward, float32) per input pixel of the
+#: batch, measured with timm's and Ultralytics' networks on random pictures (batch 2-32, 128-640 px; the
+#: need grows with batch x side x side) and rounded up by about a tenth.
+BYTES_PER_PIXEL = {
+    "resnet18": 900,
+    "efficientnet_b0": 2500,
+    "yolov8n.yaml": 650,
+    "yolov8s.yaml": 1050,
+    "yolov8m.yaml": 1750,
+    "yolov8l.yaml": 2750,
+    "yolov8x.yaml": 3800,
+}
+#: The process itself: libraries, the network's weights and the optimiser's state.
+BASE_BYTES = 2**30
+
+
+def training_memory(architecture: str, image_size: int, batch: int) -> int:
+    """Bytes a training step needs on the CPU; 0 for an architecture not measured."""
+    per_pixel = BYTES_PER_PIXEL.get(architecture)
+    if per_pixel is None:
+        return 0
+    side = -(-image_size // 32) * 32  # the detector pads its pictures to a multiple of 32
+    return BASE_BYTES + per_pixel * batch * side * side
+
+
+def check_cpu_memory(model_type: str, architecture: str, image_size: int, batch: int, free: int | None = None) -> None:
+    """Refuse, with what to change, a CPU run whose batch cannot fit in the worker's free memory.
+
+    Linux ends a process that takes more memory than there is without a word (the worker just
+    disappears, and resuming the run would end the same way), so the run is refused before it starts.
+    """
+    needed = training_memory(architecture, image_size, batch)
+    free = psutil.virtual_memory().available if free is None else free
+    if needed <= free:
+        return
+    smaller = batch
+    while smaller > 1 and training_memory(architecture, image_size, smaller) > free:
+        smaller //= 2
+    hint = f"lower batch (batch {smaller} needs about {training_memory(architecture, image_size, smaller) / 2**30:.1f} GiB)"
+    if training_memory(architecture, image_size, smaller) > free:
+        hint = "lower image_size (half the size needs a quarter of the memory)"
+    raise NotEnoughMemory(
+        f"Training the {model_type} model ({architecture.removesuffix('.yaml')}, picture size {image_size}, batch {batch}) "
+        f"on the CPU needs about {needed / 2**30:.1f} GiB of memory, and this worker has {free / 2**30:.1f} GiB free. "
+        f"Change the settings and launch it again: {hint}, or train on a GPU."
+    )
+
+
 def is_cuda_oom(error: BaseException) -> bool:
     return isinstance(error, torch.cuda.OutOfMemoryError) or "CUDA out of memory" in str(error)
 

@@ -25,7 +25,7 @@ from core.evaluation.contract import ModelMetrics
 from core.labels import classifier_task
 from core.offline import configure_offline, install_fonts
 from core.training.config import AnyConfig, ClassifierConfig, DetectionConfig, to_json
-from core.training.device import choose_device, describe_device, run_with_fallbacks
+from core.training.device import check_cpu_memory, choose_device, describe_device, run_with_fallbacks
 from core.training.events import MultiSink, TrainingSink
 from core.training.layout import REPORT_DIR, RESULT_FILE, TENSORBOARD_DIR, WEIGHTS_DIR
 from core.training.startweights import StartingWeights, check_matches
@@ -117,10 +117,15 @@ def train(
     from core.training.tensorboard import TensorBoardSink
 
     (run_dir / "config.json").write_text(json.dumps(to_json(config), indent=1))
+    device = choose_device(config.device)
+    if device.type == "cpu":  # before the crops are cut: a batch that cannot fit is refused at once
+        if isinstance(config, DetectionConfig):
+            check_cpu_memory(model_type, config.model, config.imgsz, config.batch)
+        else:
+            check_cpu_memory(model_type, config.architecture, config.image_size, config.batch)
     dataset = prepare(model_type, config, snapshot_or_dataset_dir, datasets_dir or run_dir / "data")
     tensorboard = TensorBoardSink(run_dir / TENSORBOARD_DIR)
     both = MultiSink(sink, tensorboard)
-    device = choose_device(config.device)
     try:
         if isinstance(config, DetectionConfig):
             result = _train_detection(config, dataset, run_dir, both, str(device), resume, starting_weights)

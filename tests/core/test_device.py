@@ -34,3 +34,24 @@ def test_cpu_is_chosen_without_cuda_and_memory_is_measured():
     if not torch.cuda.is_available():
         assert choose_device("auto").type == "cpu"
     assert memory_snapshot()["rss_mb"] > 10
+
+
+def test_a_cpu_batch_that_cannot_fit_in_free_memory_is_refused_with_what_to_change():
+    from core.training.device import NotEnoughMemory, check_cpu_memory, training_memory
+
+    gib = 2**30
+    # The cpu-quick defect model and the full preset's detector fit a 24 GiB worker with room to spare.
+    assert training_memory("efficientnet_b0", 128, 16) < 2 * gib
+    check_cpu_memory("detection", "yolov8n.yaml", 1004, 16, free=20 * gib)
+    # Picture size 2048 at batch 64 would need hundreds of GiB: refused, with the batch that fits.
+    with pytest.raises(NotEnoughMemory) as refused:
+        check_cpu_memory("defect", "efficientnet_b0", 2048, 64, free=20 * gib)
+    sentence = str(refused.value)
+    assert sentence.startswith("Training the defect model (efficientnet_b0, picture size 2048, batch 64) on the CPU needs about 6")
+    assert "this worker has 20.0 GiB free" in sentence
+    smaller = int(sentence.split("lower batch (batch ")[1].split(" ")[0])
+    assert training_memory("efficientnet_b0", 2048, smaller) <= 20 * gib < training_memory("efficientnet_b0", 2048, smaller * 2)
+    # When not even one picture fits, the size must come down.
+    with pytest.raises(NotEnoughMemory, match=r"lower image_size \(half the size needs a quarter of the memory\), or train on a GPU"):
+        check_cpu_memory("detection", "yolov8x.yaml", 4096, 8, free=20 * gib)
+    assert training_memory("an architecture never measured", 4096, 1024) == 0

@@ -66,3 +66,13 @@ def test_a_full_disk_while_writing_a_checkpoint_interrupts_the_run_resumably_and
     assert "Free disk space (or ask an administrator to), then resume the run" in run.error
     assert sorted(p.name for p in Path(settings.RUNS_DIR).rglob("*.tmp")) == []
     assert len(list(Path(settings.RUNS_DIR).rglob("last.pt"))) == 1  # epoch 1's checkpoint, to resume from
+
+
+def test_a_cpu_run_whose_batch_cannot_fit_in_memory_fails_at_once_saying_what_to_change(queue_view_run, settings) -> None:  # noqa: F811
+    # Without this the worker would take memory until Linux ended it without a word, and every resume would end the same way.
+    run = run_and_read(queue_view_run(image_size=2048, batch=1024))
+    assert run.status == RunStatus.FAILED
+    assert run.error.startswith("Training the view model (resnet18, picture size 2048, batch 1024) on the CPU needs about ")
+    assert "GiB free. Change the settings and launch it again: lower batch (batch " in run.error
+    assert not any(Path(settings.DATASETS_DIR).glob("**/*.png")), "refused before any crop was cut"
+    assert run.epochs.count() == 0
