@@ -41,11 +41,40 @@ def log_dir(run_id: int) -> Path:
     return TrainingRun.folder_of(run_id) / TENSORBOARD_DIR
 
 
-def build_wsgi_app(logdir: Path, path_prefix: str) -> Any:
-    from tensorboard import program
-    from tensorboard.backend import application
+def shown_log_dir(run_id: int) -> str:
+    """The run's event folder as its TensorBoard names it: relative to the runs folder, not the server's path."""
+    return f"{TrainingRun.folder_of(run_id).name}/{TENSORBOARD_DIR}"
 
-    board = program.TensorBoard()
+
+def _core_plugin_showing(shown_as: str) -> Any:
+    """TensorBoard's core plugin, naming the log folder ``shown_as``.
+
+    Its page showed the folder's absolute path as the "data location" (``/data/environment``, whose debug part
+    also lists every flag, and ``/data/logdir``): where the server keeps its files. The other plugins still read
+    the real folder.
+    """
+    import copy
+
+    from tensorboard.backend.event_processing.data_provider import MultiplexerDataProvider
+    from tensorboard.plugins.core import core_plugin
+
+    class CorePluginLoader(core_plugin.CorePluginLoader):
+        def load(self, context: Any) -> Any:
+            shown = copy.copy(context)
+            shown.logdir = shown_as
+            shown.data_provider = MultiplexerDataProvider(context.multiplexer, shown_as)
+            return super().load(shown)
+
+    return CorePluginLoader(include_debug_info=False)
+
+
+def build_wsgi_app(logdir: Path, path_prefix: str, shown_as: str) -> Any:
+    from tensorboard import default, program
+    from tensorboard.backend import application
+    from tensorboard.plugins.core import core_plugin
+
+    plugins = [_core_plugin_showing(shown_as), *(p for p in default.get_plugins() if not isinstance(p, core_plugin.CorePluginLoader))]
+    board = program.TensorBoard(plugins=plugins)
     board.configure(logdir=str(logdir), path_prefix=path_prefix, load_fast="false", reload_interval=5.0)
     data_provider, multiplexer = board._make_data_provider()
     return application.TensorBoardWSGIApp(board.flags, board.plugin_loaders, data_provider, board.assets_zip_provider, multiplexer)
@@ -55,7 +84,7 @@ def app_for(run_id: int) -> WsgiToAsgi:
     """The run's TensorBoard, started on first use (a couple of seconds) and cached."""
     with _lock:
         if run_id not in _apps:
-            _apps[run_id] = WsgiToAsgi(build_wsgi_app(log_dir(run_id), f"{PREFIX}{run_id}"))
+            _apps[run_id] = WsgiToAsgi(build_wsgi_app(log_dir(run_id), f"{PREFIX}{run_id}", shown_log_dir(run_id)))
         return _apps[run_id]
 
 
