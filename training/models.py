@@ -156,8 +156,9 @@ class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
                     status=RunStatus.INTERRUPTED, control=Control.NONE, lease_expires_at=None
                 )
                 if changed:
+                    run = self.get(pk=run_id)
                     sentence = f"Worker {worker} stopped answering; the run is interrupted. Resume it to continue."
-                    RunLogLine.objects.add(run_id, "WARNING", sentence)
+                    RunLogLine.objects.add(run_id, "WARNING", sentence + run.tell_rest_of_sequence_it_waits("its worker stopped during it"))
                     RunEvent.objects.status(run_id)
                     reaped.append(run_id)
         return reaped
@@ -465,6 +466,25 @@ class TrainingRun(models.Model):
             ):
                 RunLogLine.objects.add(run_id, "INFO", reason)
                 RunEvent.objects.status(run_id)
+
+    def tell_rest_of_sequence_it_waits(self, why: str) -> str:
+        """This run of a "train all" stopped resumable (interrupted): its later queued runs start only after it
+        succeeds, and no worker starts them before. Each of their logs says so; returns the sentence for its own log.
+        """
+        waiting = list(self.later_in_sequence().filter(status=RunStatus.QUEUED).values_list("id", flat=True)) if self.sequence else []
+        if not waiting:
+            return ""
+        for run_id in waiting:
+            RunLogLine.objects.add(
+                run_id,
+                "WARNING",
+                f'Waiting for run #{self.pk} of this "train all": {why}. Resume run #{self.pk} and this run starts after it, '
+                f"or cancel run #{self.pk} to drop the rest.",
+            )
+        numbers = [f"#{run_id}" for run_id in waiting]
+        if len(numbers) == 1:
+            return f' The later model of this "train all" (run {numbers[0]}) starts after it.'
+        return f' The later models of this "train all" (runs {", ".join(numbers[:-1])} and {numbers[-1]}) start after it.'
 
     # --- the one remaining-time estimate ------------------------------------------------------------
 

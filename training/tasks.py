@@ -220,7 +220,7 @@ def _fail(run: TrainingRun, worker: str, sink: DatabaseSink, error: Exception) -
         sentence = (
             f"The disk is full ({error.filename or settings.RUNS_DIR}): there is no room for the run's files. "
             "Free disk space (or ask an administrator to), then resume the run; it continues from its last finished epoch."
-        )
+        ) + run.tell_rest_of_sequence_it_waits("the disk filled up during it")
         sink.on_log("ERROR", sentence)
         TrainingRun.objects.finish(run.pk, worker, RunStatus.INTERRUPTED, error=sentence, traceback=traceback_module.format_exc())
         return
