@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -64,6 +66,7 @@ class JobStatus:
     user: str = ""
     versions: dict[str, str] = field(default_factory=dict)
     label: str = ""  # the user's own name for the job, shown where jobs are listed
+    owner: str = ""  # the process that runs the job (``this_process``), when the job runs in the process that queued it
 
     @property
     def finished(self) -> bool:
@@ -96,11 +99,49 @@ class CutOff:
 
     The process running a job (a web server's thread, a worker) may be killed half way; nothing is
     left to write "failed". Progress is written at least every picture, so long silence means death.
+    A job whose ``owner`` process is known to have ended is dead at once.
     """
 
     seconds: float
     states: tuple[str, ...]
     sentence: str
+
+
+def _process_start(pid: int) -> str:
+    """When process ``pid`` started (clock ticks since boot, from Linux's /proc); "" where that cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return ""
+    return "" if fields[0] == "Z" else fields[19]  # a zombie has ended
+
+
+def _pid_namespace() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid").strip("pid:[]")
+    except OSError:
+        return ""
+
+
+def this_process() -> str:
+    """This process as a job's owner: ``host:pid namespace:pid:start``. The start time tells a process that got an
+    ended one's id (a restarted server often does) from that one."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{_pid_namespace()}:{pid}:{_process_start(pid)}"
+
+
+def owner_is_gone(owner: str) -> bool:
+    """True when ``owner`` (``this_process``) ran on this machine, in this process id space, and has ended.
+
+    Anything else (another machine, another container, no /proc) cannot be told: False.
+    """
+    parts = owner.rsplit(":", 3)
+    if len(parts) != 4 or not all(parts) or not parts[2].isdecimal():
+        return False
+    host, namespace, pid, started = parts
+    if host != socket.gethostname() or namespace != _pid_namespace():
+        return False
+    return _process_start(int(pid)) != started
 
 
 def read_status(root: Path, job_id: str, cut_off: CutOff | None = None) -> JobStatus:
@@ -111,7 +152,7 @@ def read_status(root: Path, job_id: str, cut_off: CutOff | None = None) -> JobSt
         status = JobStatus(**{k: v for k, v in data.items() if k in JobStatus.__dataclass_fields__})
     except (OSError, ValueError, TypeError, AttributeError):  # unreadable, not JSON, or not a status (damaged by hand)
         raise JobNotFound(job_id) from None
-    if cut_off is not None and status.state in cut_off.states and quiet > cut_off.seconds:
+    if cut_off is not None and status.state in cut_off.states and (quiet > cut_off.seconds or owner_is_gone(status.owner)):
         status.state, status.message = "failed", cut_off.sentence
     return status
 

@@ -45,7 +45,8 @@ def root() -> Path:
     return Path(settings.DATA_DIR) / "exports"
 
 
-#: An export whose status has not moved for this long was cut off (the web process that ran it stopped).
+#: An export whose status has not moved for this long was cut off (the web process that ran it stopped); one
+#: whose web process is known to have ended (on this machine) at once.
 INTERRUPTED_AFTER_SECONDS = 600
 CUT_OFF = filejobs.CutOff(
     INTERRUPTED_AFTER_SECONDS,
@@ -91,6 +92,7 @@ def start_export(filters: dict[str, str], format_name: str, *, include_pictures:
         spec["estimated_bytes"] = _refuse_without_room(images if include_pictures else None, unfinished)
         status = filejobs.new_job(root(), KIND, spec, user=username, total=count, local_time=timezone.localtime())
         status.versions = {"format": format_name}  # shown on the page and used for the download's name
+        status.owner = filejobs.this_process()  # its thread runs here: a restart ends it, and the page says so at once
         filejobs.write_status(root(), status)
 
     transaction.on_commit(lambda: threading.Thread(target=_run_beside_the_web, args=(status.id,), name=f"export-{status.id}").start())
