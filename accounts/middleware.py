@@ -52,8 +52,8 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         return redirect_to_login(_page_of_the_form(request), login_url, self.get_redirect_field_name(view_func))
 
 
-#: Pages a signed-in user without a role may still reach: to leave, and to be told what to do.
-ROLELESS_ALLOWED = {"login", "logout", "health", "favicon"}
+#: Pages a signed-in user without a role may still reach: to leave, to be told what to do, and to keep the account safe.
+ROLELESS_ALLOWED = {"login", "logout", "health", "favicon", "password_change", "password_change_done"}
 
 
 class RoleRequiredMiddleware:

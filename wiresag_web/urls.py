@@ -22,6 +22,7 @@ urlpatterns = [
     path("help/screenshots/<str:name>", help_pages.screenshot, name="help_screenshot"),
     path("help/<str:name>/", help_pages.page, name="help_page"),
     path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
     path("", include("annotations.urls")),
     path("", include("interop.urls")),
     path("", include("review.urls")),
