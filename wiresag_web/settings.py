@@ -284,6 +284,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_HANDLER = "accounts.lockout.OwnAccountResetHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_VERBOSE = True
+# A login lasts one shift by default (Django's own is two weeks): a shared shop-floor PC does not stay logged in
+# as the last user for days. Counted from the login (Django renews it only when the session changes); the next
+# page then asks to log in and leads back.
+SESSION_COOKIE_AGE = env_int("WIRESAG_SESSION_HOURS", 12, minimum=1, maximum=366 * 24) * 3600
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
