@@ -123,7 +123,7 @@ configure_offline(DATA_DIR)
 # --- Applications ------------------------------------------------------------------------
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "wiresag_web.apps.WiresagAdminConfig",  # django.contrib.admin on our site class
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
