@@ -125,14 +125,14 @@ def _enqueue(kind: str, status: JobStatus) -> None:
     transaction.on_commit(send)
 
 
-#: The Inspect form's one-time token: a new one each time the page is shown.
+#: The Inspect and Pre-annotate forms' one-time token: a new one each time the page is shown.
 FORM_TOKEN = re.compile(r"[0-9a-f]{32}")
-#: One file per Inspect form sent, named by its token and holding the id of the job it queued.
+#: One file per form sent, in its kind's jobs folder, named by its token and holding the id of the job it queued.
 SENT_FORMS = "sent-forms"
 
 
 class FormAlreadySent(Exception):
-    """The Inspect form was sent before; ``job_id`` is the job it queued ("" while that send is still queueing it)."""
+    """The form was sent before; ``job_id`` is the job it queued ("" while that send is still queueing it)."""
 
     def __init__(self, job_id: str) -> None:
         super().__init__(job_id)
@@ -143,14 +143,14 @@ def new_form_token() -> str:
     return uuid.uuid4().hex
 
 
-def _claim_form(token: str) -> Path | None:
+def _claim_form(kind: str, token: str) -> Path | None:
     """Claim the form's token (atomically: two sends at once claim it once), or ``FormAlreadySent``.
 
     Anything but the form's own token (a script, an old page) claims nothing and is not protected.
     """
     if not FORM_TOKEN.fullmatch(token):
         return None
-    folder = root(INSPECTION) / SENT_FORMS
+    folder = root(kind) / SENT_FORMS
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / token
     try:
@@ -158,6 +158,20 @@ def _claim_form(token: str) -> Path | None:
     except FileExistsError:
         raise FormAlreadySent(path.read_text(encoding="utf-8").strip()) from None
     return path
+
+
+def _once_per_form(kind: str, form_token: str, queue: Callable[[], JobStatus]) -> JobStatus:
+    """Queue the job with ``queue()`` unless this form (its one-time token) already queued one: ``FormAlreadySent``."""
+    claim = _claim_form(kind, form_token)
+    try:
+        status = queue()
+    except BaseException:  # refused (no pictures, a missing model): the corrected form may be sent again
+        if claim is not None:
+            claim.unlink(missing_ok=True)
+        raise
+    if claim is not None:
+        claim.write_text(status.id, encoding="utf-8")
+    return status
 
 
 def _checked_versions(chosen: Mapping[str, int | None] | None) -> dict[str, int]:
@@ -183,16 +197,9 @@ def start_inspection(
     ``form_token`` is the Inspect form's one-time token: the same form sent again (a double click, the
     browser's history) raises ``FormAlreadySent`` naming the job it queued instead of queueing another.
     """
-    claim = _claim_form(form_token)
-    try:
-        status = _queue_inspection(image_ids, archive, archive_name, chosen, conf_threshold, rule, user, label)
-    except BaseException:  # refused (no pictures, a missing model): the corrected form may be sent again
-        if claim is not None:
-            claim.unlink(missing_ok=True)
-        raise
-    if claim is not None:
-        claim.write_text(status.id, encoding="utf-8")
-    return status
+    return _once_per_form(
+        INSPECTION, form_token, lambda: _queue_inspection(image_ids, archive, archive_name, chosen, conf_threshold, rule, user, label)
+    )
 
 
 def _queue_inspection(
@@ -232,9 +239,21 @@ def _queue_inspection(
 
 
 def start_preannotation(
-    *, image_ids: list[int], chosen: Mapping[str, int | None] | None = None, conf_threshold: float = 0.25, user: Actor = None
+    *,
+    image_ids: list[int],
+    chosen: Mapping[str, int | None] | None = None,
+    conf_threshold: float = 0.25,
+    user: Actor = None,
+    form_token: str = "",
 ) -> JobStatus:
-    """Queue pre-annotation of the given pictures (those still without boxes when the job runs)."""
+    """Queue pre-annotation of the given pictures (those still without boxes when the job runs).
+
+    ``form_token`` is the Pre-annotate form's one-time token, as for ``start_inspection``.
+    """
+    return _once_per_form(PREANNOTATION, form_token, lambda: _queue_preannotation(image_ids, chosen, conf_threshold, user))
+
+
+def _queue_preannotation(image_ids: list[int], chosen: Mapping[str, int | None] | None, conf_threshold: float, user: Actor) -> JobStatus:
     versions = _checked_versions(chosen)
     if not image_ids:
         raise PredictionUnavailable("Every picture already has boxes; upload new pictures to pre-annotate.")

@@ -81,6 +81,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "choices": (choices := _version_choices()),
         "ready": not any(offer["missing"] for offer in choices.values()),
         "jobs": list_jobs(PREANNOTATION, limit=5),
+        "form_token": new_form_token(),
         "rates": ModelVersion.objects.correction_rates(),
         "defect_names": {d: defect_display(d) for d in DEFECTS},
     }
@@ -102,7 +103,23 @@ def decide(request: HttpRequest, annotation_id: int) -> JsonResponse:
 def preannotate(request: HttpRequest) -> HttpResponse:
     try:
         ids = list(Image.objects.unannotated().order_by("pk").values_list("pk", flat=True))
-        status = start_preannotation(image_ids=ids, chosen=_chosen(request), conf_threshold=_threshold(request), user=request.user)
+        status = start_preannotation(
+            image_ids=ids,
+            chosen=_chosen(request),
+            conf_threshold=_threshold(request),
+            user=request.user,
+            form_token=request.POST.get("form_token", ""),
+        )
+    except FormAlreadySent as sent:  # a double click, or the form sent again from the browser's history
+        if not sent.job_id:
+            messages.info(request, "This form was already sent; its pre-annotation is being queued and appears in the list below.")
+            return redirect("review:queue")
+        messages.info(
+            request,
+            f"This form was already sent: it queued pre-annotation {sent.job_id}, shown here. "
+            "Open the review page again to pre-annotate more.",
+        )
+        return redirect("review:job", kind=PREANNOTATION, job_id=sent.job_id)
     except PredictionUnavailable as error:
         messages.error(request, str(error))
         return redirect("review:queue")
