@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import shutil
+import time
 import uuid
 import zipfile
 from collections.abc import Callable, Mapping
@@ -129,6 +130,8 @@ def _enqueue(kind: str, status: JobStatus) -> None:
 FORM_TOKEN = re.compile(r"[0-9a-f]{32}")
 #: One file per form sent, in its kind's jobs folder, named by its token and holding the id of the job it queued.
 SENT_FORMS = "sent-forms"
+#: A sent form's token is forgotten after this long: far beyond a double click or a return through the browser's history.
+SENT_FORM_KEEP_HOURS = 24
 
 
 class FormAlreadySent(Exception):
@@ -335,6 +338,37 @@ def start_again(kind: str, job_id: str, user: Actor = None) -> JobStatus:
     os.close(descriptor)
     _enqueue(kind, status)
     return status
+
+
+# --- expiry (the review-expire-files schedule) ---------------------------------------------------
+
+
+def expire_files(now: float | None = None) -> list[str]:
+    """Forget sent forms' tokens after a day; remove an inspection's uploaded zip ``INSPECTION_ZIP_EXPIRE_HOURS`` after it finished.
+
+    The zip is only needed to run a failed inspection again; the job and its reports stay (they are the
+    inspection's record, listed and downloaded). Returns what was removed, relative to the data folder.
+    """
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    for kind in _FOLDERS:
+        folder = root(kind) / SENT_FORMS
+        for token in folder.iterdir() if folder.is_dir() else ():
+            if FORM_TOKEN.fullmatch(token.name) and token.is_file() and token.stat().st_mtime < now - SENT_FORM_KEEP_HOURS * 3600:
+                token.unlink(missing_ok=True)
+                removed.append(token)
+    finished_before = now - settings.INSPECTION_ZIP_EXPIRE_HOURS * 3600
+    for folder in root(INSPECTION).iterdir() if root(INSPECTION).is_dir() else ():
+        upload = folder / "upload.zip"
+        try:
+            finished = read_status(INSPECTION, folder.name).finished  # a job a killed worker left running reads as failed
+            last_written = (folder / "status.json").stat().st_mtime
+        except (JobNotFound, OSError):
+            continue
+        if finished and last_written < finished_before and (upload.is_file() or upload.is_symlink()):
+            upload.unlink(missing_ok=True)
+            removed.append(upload)
+    return [str(path.relative_to(settings.DATA_DIR)) for path in removed]
 
 
 # --- running jobs (in the worker) -----------------------------------------------------------------
