@@ -33,6 +33,8 @@ from interop.mapping import resolve
 
 #: Boxes closer than this (pixels, every side) with the same labels are the same box.
 DUPLICATE_TOLERANCE = 0.5
+#: Two boxes overlapping by more than this share of the smaller one frame the same loop (as the pipeline's duplicates).
+SAME_LOOP_OVERLAP = 0.6
 
 
 class ImportRefused(ValueError):
@@ -51,6 +53,9 @@ class PlannedBox:
     clipped: bool = False
     #: ``pending`` or ``rejected`` for a model box an export of all boxes marked so; empty for an ordinary box.
     review_state: str = ""
+    #: The id of the model box waiting for review on the same loop that this (ordinary) box settles instead of
+    #: sitting beside it: accepted when they are alike, corrected to this box otherwise.
+    settles: int | None = None
 
 
 @dataclass
@@ -94,6 +99,19 @@ class ImportPlan:
     def clipped_count(self) -> int:
         return sum(1 for image in self.images for box in image.boxes if box.clipped)
 
+    @property
+    def settled_count(self) -> int:
+        return sum(1 for image in self.images for box in image.boxes if box.settles is not None)
+
+    def settled_note(self) -> str:
+        """What the dry run says about the model boxes waiting for review that imported boxes settle."""
+        if not (count := self.settled_count):
+            return ""
+        return (
+            f"{count} of them {'settles a model box' if count == 1 else 'settle model boxes'} waiting for review on the same loop: "
+            "a model box like the imported one is accepted, any other is corrected to the imported box."
+        )
+
     def skip_reasons(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for skipped in self.skipped:
@@ -109,6 +127,15 @@ class ImportResult:
     skipped: int
     #: Pictures that could not be read when they were stored (the dry run reads only their header): name and reason.
     damaged: list[tuple[str, str]] = field(default_factory=list)
+    #: Model boxes waiting for review that an imported box on the same loop accepted (alike) or corrected.
+    accepted: int = 0
+    corrected: int = 0
+
+    def settled_sentence(self) -> str:
+        if not (count := self.accepted + self.corrected):
+            return ""
+        boxes = "model box waiting for review was" if count == 1 else "model boxes waiting for review were"
+        return f"{count} {boxes} settled by the imported boxes on their loops ({self.accepted} accepted, {self.corrected} corrected)."
 
 
 def safe_folder(requested: str) -> Path:
@@ -189,8 +216,35 @@ def _clip(x: float, y: float, w: float, h: float, width: int, height: int, clip:
     return left, top, right - left, bottom - top, True
 
 
-def _same(a: tuple[float, float, float, float, str, str], b: tuple[float, float, float, float, str, str]) -> bool:
+Box = tuple[float, float, float, float, str, str]  # x, y, width, height, view, defect
+
+
+def _same(a: Box, b: Box) -> bool:
     return a[4:] == b[4:] and all(abs(p - q) <= DUPLICATE_TOLERANCE for p, q in zip(a[:4], b[:4], strict=True))
+
+
+def _loop_overlap(a: Box, b: Box) -> float:
+    """How much of the smaller box the other covers (0 to 1), whatever their labels."""
+    width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    smaller = min(a[2] * a[3], b[2] * b[3])
+    return width * height / smaller if width > 0 and height > 0 and smaller > 0 else 0.0
+
+
+@dataclass
+class _Known:
+    """A box already on the picture, or planned: whether it is rejected, and its id while it is a model box waiting for review."""
+
+    box: Box
+    rejected: bool
+    pending_id: int | None = None
+
+
+def _waiting_on_loop(candidate: Box, known_boxes: list[_Known]) -> _Known | None:
+    """The model box waiting for review that ``candidate`` overlaps most, if it frames the same loop."""
+    overlaps = [(_loop_overlap(candidate, known.box), index) for index, known in enumerate(known_boxes) if known.pending_id is not None]
+    overlap, index = max(overlaps, default=(0.0, -1))
+    return known_boxes[index] if overlap > SAME_LOOP_OVERLAP else None
 
 
 def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool = True, wire_group: str = "") -> ImportPlan:
@@ -199,7 +253,7 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
     targets: dict[str, PlannedImage] = {}
     # Each box already there or planned, and whether it is rejected: a rejected model box is no
     # duplicate of a box that counts (a human drew it where the reviewer turned the model's down).
-    known_boxes: dict[str, list[tuple[tuple[float, float, float, float, str, str], bool]]] = {}
+    known_boxes: dict[str, list[_Known]] = {}
     for foreign in dataset.images:
         group = "/".join(part for part in (wire_group.strip("/"), foreign.group) if part)
         display = f"{group}/{foreign.basename}" if group else foreign.basename
@@ -244,7 +298,11 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
             targets[key] = target
             plan.images.append(target)
             known_boxes[key] = [
-                ((a.x, a.y, a.width, a.height, a.view, a.defect), a.review_state == ReviewState.REJECTED)
+                _Known(
+                    (a.x, a.y, a.width, a.height, a.view, a.defect),
+                    a.review_state == ReviewState.REJECTED,
+                    a.pk if a.source == Source.MODEL and a.review_state == ReviewState.PENDING else None,
+                )
                 for a in (library.annotations.all() if library else [])
             ]
         name_view = parse_wire_name(foreign.basename).view
@@ -267,11 +325,16 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
             review_state = box.attributes.get("review_state", "")
             review_state = review_state if review_state in (ReviewState.PENDING, ReviewState.REJECTED) else ""
             rejected = review_state == ReviewState.REJECTED
-            if any(_same(candidate, other) and (rejected or not other_rejected) for other, other_rejected in known_boxes[key]):
+            # A person's box wins over the model's unreviewed guess on its loop: it settles that box, never a duplicate of it.
+            settled = None if review_state else _waiting_on_loop(candidate, known_boxes[key])
+            if settled is not None:
+                known_boxes[key].remove(settled)
+            elif any(_same(candidate, known.box) and (rejected or not known.rejected) for known in known_boxes[key]):
                 plan.skipped.append(Skipped(display, box.label, "duplicate (the same box is already there)"))
                 continue
-            known_boxes[key].append((candidate, rejected))
-            target.boxes.append(PlannedBox(x, y, w, h, view, defect, box.label, clipped, review_state))
+            known_boxes[key].append(_Known(candidate, rejected))
+            settles = settled.pending_id if settled is not None else None
+            target.boxes.append(PlannedBox(x, y, w, h, view, defect, box.label, clipped, review_state, settles))
     plan.images = [image for image in plan.images if image.boxes or image.is_new]
     return plan
 
@@ -281,6 +344,7 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
     stored: list[str] = []
     damaged: list[tuple[str, str]] = []
     note = f"Imported from {plan.format}"
+    settled: dict[str, int] = {ReviewState.ACCEPTED: 0, ReviewState.CORRECTED: 0}
     try:
         with transaction.atomic():
             pictures_created = boxes_created = 0
@@ -301,8 +365,17 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
                         stored.extend(name for name in (image.file.name, image.display_file.name, image.thumbnail_file.name) if name)
                 if not planned.boxes:
                     continue
-                annotations = [
-                    Annotation.objects.create(
+                waiting = Annotation.objects.select_for_update().filter(
+                    image=image, pk__in=[box.settles for box in planned.boxes if box.settles], review_state=ReviewState.PENDING
+                )
+                model_boxes = {annotation.pk: annotation for annotation in waiting}
+                changes = []
+                for box in planned.boxes:
+                    if (model_box := model_boxes.get(box.settles or 0)) is not None:  # still waiting: settled by the person's box
+                        changes.append(_settle(model_box, box, user, note))
+                        settled[model_box.review_state] += 1
+                        continue
+                    annotation = Annotation.objects.create(
                         image=image,
                         x=box.x,
                         y=box.y,
@@ -315,15 +388,35 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
                         review_state=box.review_state or ReviewState.NONE,
                         annotator=recorded_user(user),
                     )
-                    for box in planned.boxes
-                ]
-                AnnotationChange.objects.bulk_create(
-                    AnnotationChange.of(AnnotationChange.Action.CREATE, a, user, note=note) for a in annotations
-                )
+                    changes.append(AnnotationChange.of(AnnotationChange.Action.CREATE, annotation, user, note=note))
+                    boxes_created += 1
+                AnnotationChange.objects.bulk_create(changes)
                 Image.objects.filter(pk=image.pk).update(annotation_revision=F("annotation_revision") + 1)
-                boxes_created += len(annotations)
     except BaseException:
         for name in stored:
             default_storage.delete(name)
         raise
-    return ImportResult(pictures_created=pictures_created, boxes_created=boxes_created, skipped=len(plan.skipped), damaged=damaged)
+    return ImportResult(
+        pictures_created=pictures_created,
+        boxes_created=boxes_created,
+        skipped=len(plan.skipped),
+        damaged=damaged,
+        accepted=settled[ReviewState.ACCEPTED],
+        corrected=settled[ReviewState.CORRECTED],
+    )
+
+
+def _settle(model_box: Annotation, box: PlannedBox, user: Actor, note: str) -> AnnotationChange:
+    """The person's box decides the model's box on its loop, as a review would (alike) or the annotation page (not)."""
+    before = model_box.as_dict()
+    model_box.annotator = recorded_user(user)
+    placed = (box.x, box.y, box.width, box.height, box.view, box.defect)
+    if _same((model_box.x, model_box.y, model_box.width, model_box.height, model_box.view, model_box.defect), placed):
+        model_box.review_state = ReviewState.ACCEPTED
+        model_box.save(update_fields=["review_state", "annotator", "updated_at"])
+        return AnnotationChange.of(AnnotationChange.Action.REVIEW, model_box, user, before=before, note=f"accept: {note}")
+    model_box.x, model_box.y, model_box.width, model_box.height, model_box.view, model_box.defect = placed
+    model_box.review_state = ReviewState.CORRECTED
+    model_box.revision += 1
+    model_box.save()
+    return AnnotationChange.of(AnnotationChange.Action.UPDATE, model_box, user, before=before, note=note)

@@ -207,11 +207,9 @@ def import_apply(request: HttpRequest, job_id: str) -> HttpResponse:
             )
             return redirect("interop:import_map", job_id=job_id)
         discard(folder)
-    messages.success(
-        request,
-        f"Imported {result.boxes_created} boxes and {result.pictures_created} new pictures; {result.skipped} boxes were skipped. "
-        "They are shown here, newest first.",
-    )
+    done = f"Imported {result.boxes_created} boxes and {result.pictures_created} new pictures; {result.skipped} boxes were skipped."
+    shown = "They are shown here, newest first."
+    messages.success(request, " ".join(part for part in (done, result.settled_sentence(), shown) if part))
     if result.damaged:
         named = "; ".join(f"{name}: {reason}" for name, reason in result.damaged[:5])
         more = f" and {len(result.damaged) - 5} more" if len(result.damaged) > 5 else ""

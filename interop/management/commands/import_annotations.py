@@ -102,6 +102,8 @@ class Command(BaseCommand):
                 f"Will import {plan.box_count} boxes on {len(plan.images)} pictures ({plan.new_picture_count} new pictures, "
                 f"{plan.clipped_count} boxes clipped)."
             )
+            if settled := plan.settled_note():
+                self.stdout.write(settled)
             for reason, count in plan.skip_reasons().items():
                 self.stdout.write(f"Skipped {count}: {reason}")
             for note in plan.notes:
@@ -120,5 +122,7 @@ class Command(BaseCommand):
                     f"Nothing was imported: the pictures could not be written ({error}). Free disk space, then run it again."
                 ) from None
         self.stdout.write(self.style.SUCCESS(f"Imported {result.boxes_created} boxes and {result.pictures_created} new pictures."))
+        if settled := result.settled_sentence():
+            self.stdout.write(self.style.SUCCESS(settled))
         for name, reason in result.damaged:
             self.stdout.write(self.style.WARNING(f"Left out with its boxes, it could not be read: {name}: {reason}"))
