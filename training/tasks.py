@@ -224,6 +224,17 @@ def _fail(run: TrainingRun, worker: str, sink: DatabaseSink, error: Exception) -
         sink.on_log("ERROR", sentence)
         TrainingRun.objects.finish(run.pk, worker, RunStatus.INTERRUPTED, error=sentence, traceback=traceback_module.format_exc())
         return
+    from core.training.device import NotEnoughMemory
+
+    if isinstance(error, NotEnoughMemory) and any(run_dir(run).glob("**/last.pt")):
+        # A resumed run with finished epochs (free memory changes from one moment to the next): keep them resumable.
+        sentence = (
+            f"{error} To keep the epochs already trained instead, free memory on the worker (stop what else runs there), "
+            "then resume the run; it continues from its last finished epoch."
+        ) + run.tell_rest_of_sequence_it_waits("its worker was short of memory")
+        sink.on_log("ERROR", sentence)
+        TrainingRun.objects.finish(run.pk, worker, RunStatus.INTERRUPTED, error=sentence, traceback=traceback_module.format_exc())
+        return
     sentence = _deleted_picture(error) or str(error) or f"The training stopped with {type(error).__name__}; see the traceback."
     sink.on_log("ERROR", sentence)
     TrainingRun.objects.finish(run.pk, worker, RunStatus.FAILED, error=sentence, traceback=traceback_module.format_exc())
