@@ -229,8 +229,8 @@ def _fail(run: TrainingRun, worker: str, sink: DatabaseSink, error: Exception) -
     if isinstance(error, NotEnoughMemory) and any(run_dir(run).glob("**/last.pt")):
         # A resumed run with finished epochs (free memory changes from one moment to the next): keep them resumable.
         sentence = (
-            f"{error} To keep the epochs already trained instead, free memory on the worker (stop what else runs there), "
-            "then resume the run; it continues from its last finished epoch."
+            f"{error} Its finished epochs are kept: once the worker has the memory free (stop what else runs there), "
+            "resume the run; it continues from its last finished epoch."
         ) + run.tell_rest_of_sequence_it_waits("its worker was short of memory")
         sink.on_log("ERROR", sentence)
         TrainingRun.objects.finish(run.pk, worker, RunStatus.INTERRUPTED, error=sentence, traceback=traceback_module.format_exc())

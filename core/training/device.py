@@ -74,6 +74,8 @@ BYTES_PER_PIXEL = {
 }
 #: The process itself: libraries, the network's weights and the optimiser's state.
 BASE_BYTES = 2**30
+#: The smallest picture size the settings allow (both image_size and imgsz).
+SMALLEST_SIDE = 32
 
 
 def training_memory(architecture: str, image_size: int, batch: int) -> int:
@@ -101,10 +103,15 @@ def check_cpu_memory(model_type: str, architecture: str, image_size: int, batch:
     hint = f"lower batch (batch {smaller} needs about {training_memory(architecture, image_size, smaller) / 2**30:.1f} GiB)"
     if training_memory(architecture, image_size, smaller) > free:
         hint = "lower image_size (half the size needs a quarter of the memory)"
+    advice = f"Change the settings and launch it again: {hint}, or train on a GPU."
+    if (least := training_memory(architecture, SMALLEST_SIDE, 1)) > free:  # the process itself does not fit: no setting helps
+        advice = (
+            f"No settings fit (even picture size {SMALLEST_SIDE} at batch 1 needs about {least / 2**30:.1f} GiB): "
+            "free memory on the worker (stop what else runs there), or train on a GPU."
+        )
     raise NotEnoughMemory(
         f"Training the {model_type} model ({architecture.removesuffix('.yaml')}, picture size {image_size}, batch {batch}) "
-        f"on the CPU needs about {needed / 2**30:.1f} GiB of memory, and this worker has {free / 2**30:.1f} GiB free. "
-        f"Change the settings and launch it again: {hint}, or train on a GPU."
+        f"on the CPU needs about {needed / 2**30:.1f} GiB of memory, and this worker has {free / 2**30:.1f} GiB free. {advice}"
     )
 
 

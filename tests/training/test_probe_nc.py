@@ -36,5 +36,5 @@ def test_a_resumed_run_refused_for_memory_stays_resumable_and_keeps_its_epochs(q
         run_training(run.pk)
     run.refresh_from_db()
     assert run.status == RunStatus.INTERRUPTED and run.can_resume, run.error
-    assert "free" in run.error and "resume the run" in run.error
+    assert "Its finished epochs are kept" in run.error and "resume the run" in run.error
     assert Path(checkpoint).read_bytes() == b"epoch 7 of 10"
