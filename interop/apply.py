@@ -325,13 +325,15 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
             review_state = box.attributes.get("review_state", "")
             review_state = review_state if review_state in (ReviewState.PENDING, ReviewState.REJECTED) else ""
             rejected = review_state == ReviewState.REJECTED
-            # A person's box wins over the model's unreviewed guess on its loop: it settles that box, never a duplicate of it.
+            # A person's box wins over the model's unreviewed guess on its loop: it settles that box, never a duplicate of it;
+            # unless the same box is already there apart from the model's (the lot imported again), which is left alone.
+            others = [known for known in known_boxes[key] if review_state or known.pending_id is None]
+            if any(_same(candidate, known.box) and (rejected or not known.rejected) for known in others):
+                plan.skipped.append(Skipped(display, box.label, "duplicate (the same box is already there)"))
+                continue
             settled = None if review_state else _waiting_on_loop(candidate, known_boxes[key])
             if settled is not None:
                 known_boxes[key].remove(settled)
-            elif any(_same(candidate, known.box) and (rejected or not known.rejected) for known in known_boxes[key]):
-                plan.skipped.append(Skipped(display, box.label, "duplicate (the same box is already there)"))
-                continue
             known_boxes[key].append(_Known(candidate, rejected))
             settles = settled.pending_id if settled is not None else None
             target.boxes.append(PlannedBox(x, y, w, h, view, defect, box.label, clipped, review_state, settles))
