@@ -6,10 +6,12 @@ and the origin check from ``wiresag_web.websocket_origin`` (see ``asgi.py``).
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from accounts.roles import ENGINEER, has_role
@@ -21,6 +23,18 @@ from training.relay import relay
 #: Close codes the page understands (4000-4999 are free for applications).
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+
+
+def _unexpired(session: Any) -> bool:
+    """Whether the session is still stored and unexpired: read afresh from its store, as the next page would read it.
+
+    ``exists`` only asks for the stored row, which outlives the session's end (one shift) until ``clearsessions``.
+    """
+    if not session.session_key:
+        return False
+    fresh = import_module(settings.SESSION_ENGINE).SessionStore(session.session_key)
+    fresh.load()  # an ended or deleted session forgets its key
+    return fresh.session_key is not None
 
 
 class _LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -53,7 +67,7 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         """Whether the connection's user still may watch: an active account, an unexpired session, the role (read fresh)."""
         user = self.scope.get("user")
         session = self.scope.get("session")
-        if user is None or not user.is_authenticated or session is None or not session.exists(session.session_key):
+        if user is None or not user.is_authenticated or session is None or not _unexpired(session):
             return False
         current = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
         return current is not None and has_role(current, ENGINEER)

@@ -38,3 +38,43 @@ def test_a_resumed_run_refused_for_memory_stays_resumable_and_keeps_its_epochs(q
     assert run.status == RunStatus.INTERRUPTED and run.can_resume, run.error
     assert "Its finished epochs are kept" in run.error and "resume the run" in run.error
     assert Path(checkpoint).read_bytes() == b"epoch 7 of 10"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_open_run_page_stops_streaming_once_the_shifts_session_has_expired(engineer) -> None:  # type: ignore[no-untyped-def]
+    """A login lasts one shift (WIRESAG_SESSION_HOURS), but a live run page left open on a shared PC went on streaming
+    the run's log and metrics after its session had expired: the consumer asked only whether the session row existed."""
+    from datetime import timedelta
+
+    from channels.db import database_sync_to_async
+    from channels.testing import WebsocketCommunicator
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from tests.training.test_consumers import HOST, ORIGIN, TIMEOUT, receive_until, run_async, session_cookie
+    from training.sink import DatabaseSink
+    from wiresag_web.asgi import application
+
+    run = TrainingRun.objects.create(model_type="defect", config={"epochs": 3})
+    TrainingRun.objects.claim(run.pk, "w1")
+    cookie = session_cookie(engineer)
+    sink = DatabaseSink(run.pk, "w1")
+
+    def end_of_shift() -> None:
+        Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+
+    async def scenario() -> None:
+        page = WebsocketCommunicator(application, f"/ws/training/runs/{run.pk}/", headers=[HOST, ORIGIN, cookie])
+        assert (await page.connect(timeout=TIMEOUT))[0]
+        assert (await page.receive_json_from(timeout=TIMEOUT))["type"] == "snapshot"
+        await database_sync_to_async(end_of_shift)()
+        await database_sync_to_async(sink.on_log)("INFO", "epoch 2 of lot 7")
+        leaked = None
+        try:
+            leaked = await receive_until(page, "log")
+        except Exception:  # closed, or nothing more: what should happen  # noqa: BLE001
+            pass
+        await page.disconnect()
+        assert leaked is None, f"an expired session still got the live event {leaked!r}"
+
+    run_async(scenario)
