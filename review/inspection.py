@@ -316,9 +316,10 @@ def start_again(kind: str, job_id: str, user: Actor = None) -> JobStatus:
     except PredictionUnavailable as missing:
         raise PredictionUnavailable(f"{str(missing).split(';')[0]}; choose the models again on the Inspect page.") from None
     upload = job_dir(kind, job_id) / "upload.zip"
+    gone = PredictionUnavailable("This job's zip is gone (old jobs' files are removed); upload the zip again on the Inspect page.")
     # The app writes the zip itself, never a link: one that is a link (or gone) is not followed.
     if "archive" in spec and (upload.is_symlink() or not upload.is_file()):
-        raise PredictionUnavailable("This job's zip is gone (old jobs' files are removed); upload the zip again on the Inspect page.")
+        raise gone
     # Once only: a double click (or a second engineer) gets the job already started, not a second one.
     marker = job_dir(kind, job_id) / AGAIN_MARKER
     try:
@@ -326,14 +327,19 @@ def start_again(kind: str, job_id: str, user: Actor = None) -> JobStatus:
     except FileExistsError:
         started = run_again_as(kind, job_id)
         raise PredictionUnavailable(f"This job was already run again{f' as {started}' if started else ''}; see the job list.") from None
+    status = None
     try:
         status = _new_job(kind, {**spec, "again_of": job_id}, user, len(spec.get("image_ids", [])))
         if "archive" in spec:
             shutil.copyfile(upload, job_dir(kind, status.id) / "upload.zip")
         os.write(descriptor, status.id.encode())
-    except BaseException:
+    except BaseException as error:
         os.close(descriptor)
         marker.unlink(missing_ok=True)
+        if status is not None:  # never queued: not left "Waiting for a worker" for ever
+            shutil.rmtree(job_dir(kind, status.id), ignore_errors=True)
+        if isinstance(error, FileNotFoundError) and not upload.exists():  # review-expire-files removed it just now
+            raise gone from None
         raise
     os.close(descriptor)
     _enqueue(kind, status)
