@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
 import psutil
@@ -87,6 +88,22 @@ def training_memory(architecture: str, image_size: int, batch: int) -> int:
     return BASE_BYTES + per_pixel * batch * side * side
 
 
+def free_memory(cgroup: Path = Path("/sys/fs/cgroup")) -> int:
+    """Bytes this process may still take: the machine's available memory, or less where a container's limit says so.
+
+    A container (cgroup v2 ``memory.max``) is ended at its own limit, however much the machine has free.
+    """
+    available = int(psutil.virtual_memory().available)
+    try:
+        limit = (cgroup / "memory.max").read_text().strip()
+        used = int((cgroup / "memory.current").read_text())
+    except (OSError, ValueError):
+        return available
+    if not limit.isdecimal():  # "max": no limit
+        return available
+    return max(0, min(available, int(limit) - used))
+
+
 def check_cpu_memory(model_type: str, architecture: str, image_size: int, batch: int, free: int | None = None) -> None:
     """Refuse, with what to change, a CPU run whose batch cannot fit in the worker's free memory.
 
@@ -94,7 +111,7 @@ def check_cpu_memory(model_type: str, architecture: str, image_size: int, batch:
     disappears, and resuming the run would end the same way), so the run is refused before it starts.
     """
     needed = training_memory(architecture, image_size, batch)
-    free = psutil.virtual_memory().available if free is None else free
+    free = free_memory() if free is None else free
     if needed <= free:
         return
     smaller = batch

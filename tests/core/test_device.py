@@ -55,3 +55,17 @@ def test_a_cpu_batch_that_cannot_fit_in_free_memory_is_refused_with_what_to_chan
     with pytest.raises(NotEnoughMemory, match=r"lower image_size \(half the size needs a quarter of the memory\), or train on a GPU"):
         check_cpu_memory("detection", "yolov8x.yaml", 4096, 8, free=20 * gib)
     assert training_memory("an architecture never measured", 4096, 1024) == 0
+
+
+def test_free_memory_respects_a_containers_limit(tmp_path):
+    from core.training.device import free_memory
+
+    machine = free_memory(tmp_path / "no cgroup here")
+    assert machine > 0
+    (tmp_path / "memory.max").write_text("max\n")
+    (tmp_path / "memory.current").write_text(f"{2**30}\n")
+    assert free_memory(tmp_path) == pytest.approx(machine, rel=0.2)  # no limit: the machine's
+    (tmp_path / "memory.max").write_text(f"{3 * 2**30}\n")
+    assert free_memory(tmp_path) == 2 * 2**30  # a 3 GiB container that holds 1 GiB has 2 GiB left
+    (tmp_path / "memory.current").write_text(f"{4 * 2**30}\n")
+    assert free_memory(tmp_path) == 0
