@@ -36,7 +36,7 @@ from review.inspection import (
     start_inspection,
     start_preannotation,
 )
-from review.prediction import PredictionUnavailable, ReviewRefused, review, review_queue
+from review.prediction import PredictionUnavailable, ReviewRefused, pending_queryset, review, review_queue
 
 QUEUE_LIMIT = 200
 LABEL_MAX_LENGTH = 200
@@ -73,10 +73,10 @@ def _threshold(request: HttpRequest) -> float:
 @role_required("annotator")
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    items = review_queue(parse_id(request.GET.get("version")))
+    version_id = parse_id(request.GET.get("version"))
     context: dict[str, Any] = {
-        "items": items[:QUEUE_LIMIT],
-        "total": len(items),
+        "items": review_queue(version_id, limit=QUEUE_LIMIT),
+        "total": pending_queryset(version_id).count(),
         "unannotated": Image.objects.unannotated().count(),
         "choices": (choices := _version_choices()),
         "ready": not any(offer["missing"] for offer in choices.values()),
