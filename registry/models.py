@@ -61,18 +61,35 @@ class ModelVersionQuerySet(models.QuerySet["ModelVersion"]):
         return offer
 
     def correction_rates(self) -> list[CorrectionRate]:
-        """Per version (newest first per type): its boxes accepted, corrected, rejected or still pending."""
+        """Per version (newest first per type): its boxes accepted, corrected, rejected or still pending.
+
+        One grouped count per model type, whatever the number of versions.
+        """
+        versions = list(self.order_by("model_type", "-created_at"))
+        counts: dict[tuple[str, int], dict[str, int]] = {}
+        for model_type, field in ANNOTATION_FIELD.items():
+            if not any(version.model_type == model_type for version in versions):
+                continue
+            made = Annotation.objects.filter(source=Source.MODEL, **{f"{field}__in": self.filter(model_type=model_type).values("pk")})
+            for row in (
+                made.values(field)
+                .order_by()
+                .annotate(
+                    accepted=Count("pk", filter=Q(review_state=ReviewState.ACCEPTED)),
+                    corrected=Count("pk", filter=Q(review_state=ReviewState.CORRECTED)),
+                    rejected=Count("pk", filter=Q(review_state=ReviewState.REJECTED)),
+                    pending=Count("pk", filter=Q(review_state=ReviewState.PENDING)),
+                )
+            ):
+                counts[(model_type, row.pop(field))] = row
         rows = []
-        for version in self.order_by("model_type", "-created_at"):
-            counts = Annotation.objects.filter(source=Source.MODEL, **{ANNOTATION_FIELD[version.model_type]: version}).aggregate(
-                accepted=Count("pk", filter=Q(review_state=ReviewState.ACCEPTED)),
-                corrected=Count("pk", filter=Q(review_state=ReviewState.CORRECTED)),
-                rejected=Count("pk", filter=Q(review_state=ReviewState.REJECTED)),
-                pending=Count("pk", filter=Q(review_state=ReviewState.PENDING)),
-            )
-            reviewed = counts["accepted"] + counts["corrected"] + counts["rejected"]
-            if reviewed or counts["pending"]:
-                rows.append(CorrectionRate(version, reviewed, **counts))
+        for version in versions:
+            found = counts.get((version.model_type, version.pk))
+            if found is None:
+                continue
+            reviewed = found["accepted"] + found["corrected"] + found["rejected"]
+            if reviewed or found["pending"]:
+                rows.append(CorrectionRate(version, reviewed, **found))
         return rows
 
 

@@ -102,3 +102,20 @@ def test_the_queue_still_ranks_disagreeing_wires_before_pass_and_routine_boxes(c
     assert [item.annotation.pk for item in items] == [weak.pk, disagree.pk, rare.pk, routine.pk]
     assert [item.reason for item in items] == ["low confidence", "views disagree", "rare class (PASS)", "routine"]
     assert items[0].confidence == pytest.approx(0.3)
+
+
+def test_the_correction_rates_take_the_same_queries_however_many_versions(client, annotator) -> None:  # type: ignore[no-untyped-def]
+    """The review page counted each model version's boxes with a query of its own: hundreds of versions, hundreds of queries."""
+
+    def versions(count: int, start: int) -> None:
+        for i in range(start, start + count):
+            version = ModelVersion.objects.create(model_type="defect", name=f"defect_{i}", file_path=f"defect/{i}.pt", sha256="0" * 64)
+            _pending(_pictures(1, start=i), defect_version=version)
+
+    client.force_login(annotator)
+    versions(5, 0)
+    few = _queue_queries(client)
+    versions(10, 5)
+    many = _queue_queries(client)
+    assert len(client.get(reverse("review:queue")).context["rates"]) == 15
+    assert many == few
