@@ -49,4 +49,4 @@ def run_row(run: TrainingRun) -> dict[str, Any]:
 
 
 def dashboard_state(limit: int = 100) -> dict[str, Any]:
-    return {"type": "snapshot", "runs": [run_row(run) for run in TrainingRun.objects.all()[:limit]]}
+    return {"type": "snapshot", "runs": [run_row(run) for run in TrainingRun.objects.without_snapshot()[:limit]]}

@@ -66,6 +66,11 @@ class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
     def active(self) -> TrainingRunQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
 
+    def without_snapshot(self) -> TrainingRunQuerySet:
+        """The runs without their frozen dataset snapshot (a record of every picture learned from: megabytes per run on
+        a large library), for pages that show runs rather than train them."""
+        return self.defer("dataset_snapshot")
+
     def lease_expired(self, now: datetime | None = None) -> TrainingRunQuerySet:
         """Running rows whose worker stopped renewing its lease: the worker died."""
         return self.filter(status=RunStatus.RUNNING, lease_expires_at__lt=now or timezone.now())
