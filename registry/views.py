@@ -27,7 +27,10 @@ def _form_error(form: ActivateForm | RollbackForm) -> str:
 def index(request: HttpRequest) -> HttpResponse:
     sections = []
     for model_type, label in ModelType.choices:
-        versions = list(ModelVersion.objects.filter(model_type=model_type).select_related("training_run"))
+        # The run's dataset snapshot (a record of every picture it learned from) is not shown here, and weighs megabytes.
+        versions = list(
+            ModelVersion.objects.filter(model_type=model_type).select_related("training_run").defer("training_run__dataset_snapshot")
+        )
         rows = [{"version": version, "metrics": key_metrics(version), "gate": registry.gate_problem(version)} for version in versions]
         scopes = sorted({version.view_scope for version in versions})
         rollbacks = [(scope, registry.rollback_target(model_type, scope)) for scope in scopes]
@@ -42,7 +45,7 @@ def index(request: HttpRequest) -> HttpResponse:
         )
     context = {
         "sections": sections,
-        "history": ActivationEvent.objects.select_related("user")[:HISTORY_LENGTH],
+        "history": ActivationEvent.objects.select_related("user", "previous")[:HISTORY_LENGTH],
         "bundle_form": BundleForm(),
     }
     return render(request, "registry/index.html", context)
