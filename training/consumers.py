@@ -93,7 +93,7 @@ class RunConsumer(_LiveConsumer):
             return
         await self._join(run_group(run_id))
         await self.accept()
-        await self.send_json(await database_sync_to_async(lambda: run_state(TrainingRun.objects.get(pk=run_id)))())
+        await self.send_json(await database_sync_to_async(lambda: run_state(TrainingRun.objects.without_snapshot().get(pk=run_id)))())
 
 
 class DashboardConsumer(_LiveConsumer):

@@ -456,7 +456,8 @@ class TrainingRun(models.Model):
     # --- "train all" sequences --------------------------------------------------------------------
 
     def later_in_sequence(self) -> TrainingRunQuerySet:
-        return TrainingRun.objects.filter(sequence=self.sequence, sequence_index__gt=self.sequence_index).order_by("sequence_index")
+        later = TrainingRun.objects.without_snapshot().filter(sequence=self.sequence, sequence_index__gt=self.sequence_index)
+        return later.order_by("sequence_index")
 
     def next_in_sequence(self) -> TrainingRun | None:
         return self.later_in_sequence().first() if self.sequence else None
@@ -599,7 +600,7 @@ class RunEventQuerySet(models.QuerySet["RunEvent"]):
 
     def status(self, run_id: int) -> RunEvent:
         """The run's status as it is now, to the outbox (inside the caller's transaction)."""
-        return self.record(run_id, TrainingRun.objects.get(pk=run_id).status_event())
+        return self.record(run_id, TrainingRun.objects.without_snapshot().get(pk=run_id).status_event())
 
     def prune(self, older_than: timedelta = timedelta(days=1)) -> int:
         """Live events are only needed while someone watches; metrics and logs stay in their own tables."""

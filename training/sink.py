@@ -68,7 +68,7 @@ class DatabaseSink:
                 epoch=event.epoch,
                 defaults={"metrics": json_safe(event.metrics), "learning_rate": json_safe(event.learning_rate), "seconds": event.seconds},
             )
-            run = TrainingRun.objects.get(pk=self.run_id)
+            run = TrainingRun.objects.without_snapshot().get(pk=self.run_id)
             row.eta_seconds = run.estimate().remaining_seconds
             row.save(update_fields=["eta_seconds"])
             memory = json_safe(event.memory)

@@ -49,8 +49,8 @@ def launch(request: HttpRequest) -> HttpResponse:
 
 @role_required("engineer")
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = get_object_or_404(TrainingRun, pk=run_id)
-    sequence = list(TrainingRun.objects.filter(sequence=run.sequence).order_by("sequence_index")) if run.sequence else []
+    run = get_object_or_404(TrainingRun.objects.without_snapshot(), pk=run_id)
+    sequence = list(TrainingRun.objects.without_snapshot().filter(sequence=run.sequence).order_by("sequence_index")) if run.sequence else []
     controls = [("pause", "Pause"), ("resume", "Resume"), ("cancel", "Cancel")]
     return render(request, "training/run.html", {"run": run, "state": run_state(run), "sequence": sequence, "controls": controls})
 

@@ -44,3 +44,19 @@ def test_the_dashboard_reads_no_run_s_dataset_snapshot(client, engineer) -> None
         state = dashboard_state()
     assert response.status_code == 200 and len(state["runs"]) == 3 and state["runs"][0]["epochs"] == 3
     assert _snapshot_reads(queries) == []
+
+
+def test_a_run_page_reads_no_run_s_dataset_snapshot(client, engineer) -> None:  # type: ignore[no-untyped-def]
+    """A "train all" run's page decoded its own snapshot, each run of its sequence's and again the later runs' for the time
+    left (six records of the whole library per view); each control's status event decoded it once more."""
+    from training.models import RunEvent
+
+    sequence = _runs(3, sequence="a" * 32)
+    for index, run in enumerate(sequence):
+        TrainingRun.objects.filter(pk=run.pk).update(sequence_index=index, status=RunStatus.QUEUED)
+    client.force_login(engineer)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("training:run_detail", args=[sequence[0].pk]))
+        RunEvent.objects.status(sequence[0].pk)
+    assert response.status_code == 200 and len(response.context["sequence"]) == 3
+    assert _snapshot_reads(queries) == []
