@@ -39,6 +39,8 @@ from review.inspection import (
 from review.prediction import PredictionUnavailable, ReviewRefused, pending_queryset, review, review_queue
 
 QUEUE_LIMIT = 200
+#: Wires and picture rows an inspection's page draws; the downloads hold them all (a library's inspection has tens of thousands).
+JOB_ROWS_SHOWN = 500
 LABEL_MAX_LENGTH = 200
 DOWNLOADS = {
     "csv": ("report.csv", "text/csv"),
@@ -228,10 +230,15 @@ def job(request: HttpRequest, kind: str, job_id: str) -> HttpResponse:
         except JobNotFound:
             context["report_missing"] = "This inspection's report is gone or damaged; run the inspection again on the Inspect page."
             return render(request, "review/job.html", context)
+        rows = report.rows()
         context.update(
             report=report,
             counts=report.counts(),
-            rows=report.rows(),
+            wires=report.wires[:JOB_ROWS_SHOWN],
+            rows=rows[:JOB_ROWS_SHOWN],
+            row_total=len(rows),
+            shown=JOB_ROWS_SHOWN,
+            cut=len(report.wires) > JOB_ROWS_SHOWN or len(rows) > JOB_ROWS_SHOWN,
             others=[j for j in list_jobs(INSPECTION) if j.id != job_id and j.state == "done"],
         )
     return render(request, "review/job.html", context)

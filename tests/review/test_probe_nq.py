@@ -119,3 +119,21 @@ def test_the_correction_rates_take_the_same_queries_however_many_versions(client
     many = _queue_queries(client)
     assert len(client.get(reverse("review:queue")).context["rates"]) == 15
     assert many == few
+
+
+def test_a_large_inspection_s_page_shows_a_page_of_rows_and_points_to_the_downloads(client, annotator) -> None:  # type: ignore[no-untyped-def]
+    """The page of an inspection drew every wire and every picture of its report: an inspection of the whole library
+    (20,000 pictures) made a 3.6 MB page that took seconds to build, each time it was opened."""
+    from core.inspection.verdicts import PictureResult
+    from tests.review.test_probe_inspection import _box, _finished_inspection
+
+    shown, count = 500, 600  # wires, each with a TOP and a SIDE picture
+    pictures = [PictureResult(f"w{i}_{view}.png", f"w{i}", view, (_box("PASS"),)) for i in range(count) for view in ("TOP", "SIDE")]
+    job = _finished_inspection(pictures)
+    client.force_login(annotator)
+    response = client.get(reverse("review:job", args=["inspection", job]))
+    assert response.status_code == 200
+    assert len(response.context["rows"]) == len(response.context["wires"]) == shown
+    assert response.context["counts"]["wires"] == count  # the counts still cover the whole report
+    page = response.content.decode()
+    assert f"The first {shown} of {count} wires and of {2 * count} picture rows are shown" in page
