@@ -58,12 +58,16 @@ def _writable(value: str) -> str:
 def _append_as_text(sheet: Any, values: list[Any]) -> None:
     """Append a row; text openpyxl would store as a formula (it starts with =) is stored as the text it is, and
     control characters a workbook cannot hold (a name with an escape or a bell in it) are shown as U+FFFD."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 
-    sheet.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", _writable(value)) if isinstance(value, str) else value for value in values])
-    for cell in sheet[sheet.max_row]:
+    # The cells are made here and handed to append: reading the row back (``sheet[sheet.max_row]``) scanned every cell
+    # of the sheet for each row, so a workbook took time growing with the square of its rows.
+    cleaned = [ILLEGAL_CHARACTERS_RE.sub("\ufffd", _writable(value)) if isinstance(value, str) else value for value in values]
+    cells = [Cell(sheet, value=value) for value in cleaned]
+    for cell in cells:
         if cell.data_type == "f":
             cell.data_type = "s"
+    sheet.append(cells)
 
 
 DESKTOP_COLUMNS: tuple[str, ...] = (
