@@ -12,7 +12,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Value, When
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Floor
 from django.utils import timezone
 
 from annotations.models import Annotation, Image
@@ -75,12 +75,13 @@ def _label_size_tally(boxes: QuerySet[Annotation]) -> Counter[tuple[str, str, in
     """Boxes per (view, defect, width bin, height bin): one scan of the boxes, grouped in SQL.
 
     The class counts and both size histograms are read from this one small table (a few
-    hundred rows however many boxes there are). CAST truncates, and sizes are positive.
+    hundred rows however many boxes there are). FLOOR before CAST: SQLite's CAST truncates, PostgreSQL's
+    rounds (a 199 px box fell in the 200 bin there).
     """
     rows = (
         boxes.annotate(
-            width_bin=Cast(F("width") / SIZE_BIN_PX, IntegerField()),
-            height_bin=Cast(F("height") / SIZE_BIN_PX, IntegerField()),
+            width_bin=Cast(Floor(F("width") / SIZE_BIN_PX), IntegerField()),
+            height_bin=Cast(Floor(F("height") / SIZE_BIN_PX), IntegerField()),
         )
         .values("view", "defect", "width_bin", "height_bin")
         .annotate(n=Count("id"))

@@ -71,3 +71,33 @@ def test_migrations_and_constraints_on_postgresql(postgres_url, tmp_path):
     )
     assert shell.returncode == 0, shell.stderr
     assert "refused" in shell.stdout
+
+
+# The statistics page's size histogram is grouped in SQL, where SQLite and PostgreSQL round differently.
+SIZE_BINS = """
+import io
+from PIL import Image as PILImage
+from django.db import connection
+from annotations.ingest import ingest_image
+from annotations.models import Annotation
+from annotations.stats import dataset_stats
+assert connection.vendor == "postgresql", connection.vendor
+buffer = io.BytesIO()
+PILImage.new("RGB", (400, 300), (90, 90, 90)).save(buffer, format="PNG")
+image = ingest_image(buffer.getvalue(), "w1_SIDE.png").image
+for width in (160, 199, 240):
+    Annotation.objects.create(image=image, x=0, y=0, width=width, height=49.9, view="SIDE", defect="TOUCH")
+histogram = {edge: (widths, heights) for edge, widths, heights in dataset_stats().size_histogram}
+print("bins", histogram[0], histogram[150], histogram[200])
+"""
+
+
+@pytest.mark.slow
+def test_the_size_histogram_bins_boxes_on_postgresql_as_on_sqlite(postgres_url, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRESAG_")}
+    env.update(WIRESAG_DEBUG="1", WIRESAG_DATA_DIR=str(tmp_path), WIRESAG_DATABASE_URL=postgres_url)
+    for command in (["migrate", "--noinput"], ["shell", "-c", SIZE_BINS]):
+        done = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    # 160 and 199 px wide fall in the 150-199 bin, 240 in 200-249; three 49.9 px heights in 0-49 (PostgreSQL's CAST rounds).
+    assert "bins (0, 3) (2, 0) (1, 0)" in done.stdout
