@@ -141,7 +141,7 @@ def test_failure_leaves_the_library_as_it_was(db, tmp_path, settings) -> None:  
     shutil.copytree(LEGACY, source)
     dataset = read_source(source)
     plan = plan_import(dataset, clean(suggest(dataset)))
-    plan.images[-1].boxes[0].view = "BOTTOM"  # violates the database's view constraint on the last write
+    plan.images[-1].boxes[0].view = "BTTM"  # violates the database's view constraint on the last write (fits the column, as on PostgreSQL)
     with pytest.raises(Exception, match="CHECK constraint|annotation_view_valid"):
         apply_plan(plan, None)
     assert Image.objects.count() == 0 and Annotation.objects.count() == 0

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -53,6 +55,8 @@ def test_no_fixed_secret_in_the_source():
 def test_sqlite_runs_in_wal_mode(db):
     from django.db import connection
 
+    if connection.vendor != "sqlite":
+        pytest.skip("the suite runs on WIRESAG_DATABASE_URL's PostgreSQL here; WAL is SQLite's")
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode")
         (mode,) = cursor.fetchone()
