@@ -292,10 +292,15 @@ def compare(request: HttpRequest) -> HttpResponse:
         wire, other = left_wires.get(wire_id), right_wires.get(wire_id)
         differs = wire is None or other is None or other.verdict != wire.verdict
         rows.append({"wire_id": wire_id, "wire": wire, "other": other, "differs": differs})
+    # A page of wires, those that differ first (what a comparison is for); the two reports' downloads hold them all.
+    rows.sort(key=lambda row: not row["differs"])
     context = {
         "left": left,
         "right": right,
-        "rows": rows,
+        "rows": rows[:JOB_ROWS_SHOWN],
+        "wire_total": len(rows),
+        "shown": JOB_ROWS_SHOWN,
+        "not_shown": max(len(rows) - JOB_ROWS_SHOWN, 0),
         "a": request.GET["a"],
         "b": request.GET["b"],
         "differing": sum(r["differs"] for r in rows),

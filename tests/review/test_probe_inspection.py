@@ -72,7 +72,7 @@ def test_the_comparison_lists_the_wires_only_the_second_inspection_holds(client,
     client.force_login(annotator)
     response = client.get("/inspect/compare", {"a": a, "b": b})
     assert response.status_code == 200
-    assert [row["wire_id"] for row in response.context["rows"]] == ["w1", "w2"]
+    assert [row["wire_id"] for row in response.context["rows"]] == ["w2", "w1"]  # the differing wire first
     assert response.context["differing"] == 1
     page = response.content.decode()
     assert "1 of 2 wires get a different verdict" in page and "<td>w2</td>" in page and "TOUCH" in page

@@ -1,0 +1,48 @@
+"""Known leftovers C: the comparison page's size, big pre-annotation jobs, abandoned form claims."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from core import filejobs
+from core.inspection.reports import InspectionReport
+from core.inspection.verdicts import BoxPrediction, PictureResult
+from review.inspection import INSPECTION, job_dir, root
+
+
+def _box(defect: str) -> BoxPrediction:
+    probabilities = {"PASS": (0.7, 0.1, 0.1, 0.1), "TOUCH": (0.1, 0.1, 0.1, 0.7)}[defect]
+    return BoxPrediction(1, 1, 20, 20, 0.9, "TOP", 0.9, defect, 0.7, probabilities)
+
+
+def _finished_inspection(pictures: list[PictureResult]) -> str:
+    """An inspection job folder holding the report of ``pictures`` (as a worker leaves it)."""
+    status = filejobs.new_job(root(INSPECTION), INSPECTION, {"versions": {}, "image_ids": [1]})
+    InspectionReport(pictures).write(job_dir(INSPECTION, status.id))
+    status.state = "done"
+    filejobs.write_status(root(INSPECTION), status)
+    return status.id
+
+
+# --- 1. comparing two inspections drew every wire of both reports -------------------------------------------------
+
+
+def test_comparing_two_large_inspections_shows_a_page_of_wires_the_differing_ones_first(client, annotator) -> None:  # type: ignore[no-untyped-def]
+    """Two inspections of a 20,000-picture library made a multi-MB comparison page; it now draws the first 500 wires,
+    those whose verdict differs first, and says how many it leaves out."""
+    shown, count = 500, 600
+    a = _finished_inspection([PictureResult(f"w{i}_TOP.png", f"w{i}", "TOP", (_box("PASS"),)) for i in range(count)])
+    # B differs on the last three wires only, so they would be cut off in the inspection's own order.
+    b = _finished_inspection(
+        [PictureResult(f"w{i}_TOP.png", f"w{i}", "TOP", (_box("TOUCH" if i >= count - 3 else "PASS"),)) for i in range(count)]
+    )
+    client.force_login(annotator)
+    response = client.get(reverse("review:compare"), {"a": a, "b": b})
+    assert response.status_code == 200
+    rows = response.context["rows"]
+    assert len(rows) == shown
+    assert [row["wire_id"] for row in rows[:3]] == [f"w{i}" for i in range(count - 3, count)]
+    assert all(row["differs"] for row in rows[:3]) and not any(row["differs"] for row in rows[3:])
+    page = response.content.decode()
+    assert "3 of 600 wires get a different verdict" in page
+    assert f"The first {shown} of {count} wires are shown, those with a different verdict first; 100 are not shown" in page
