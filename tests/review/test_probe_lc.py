@@ -46,3 +46,47 @@ def test_comparing_two_large_inspections_shows_a_page_of_wires_the_differing_one
     page = response.content.decode()
     assert "3 of 600 wires get a different verdict" in page
     assert f"The first {shown} of {count} wires are shown, those with a different verdict first; 100 are not shown" in page
+
+
+# --- 2. a pre-annotation job asked for every picture id in one query ---------------------------------------------
+
+
+def test_a_pre_annotation_of_more_pictures_than_one_query_takes_covers_each_picture_once(make_image, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The job read its pictures with one ``pk__in`` of every id: on a SQLite build allowing fewer variables than the
+    library has pictures (the stock limit is 32,766) it failed with "too many SQL variables". Here SQLite allows 60."""
+    import sqlite3
+
+    import pytest
+    from django.db import connection
+
+    from annotations.models import Annotation
+    from review import inspection
+    from review.prediction import PreannotationSummary
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the variable limit is SQLite's")
+    images = [make_image() for _ in range(7)]
+    Annotation.objects.create(image=images[3], x=1, y=1, width=5, height=5, view="TOP", defect="PASS")
+    gone = list(range(10_000, 10_150))  # deleted since the job was queued
+    ids = [image.pk for image in images] + gone + [images[0].pk, images[5].pk]  # the same id twice counts once
+    seen: list[list[int]] = []
+
+    def fake_preannotate(todo, versions, conf_threshold, progress=None):  # type: ignore[no-untyped-def]
+        seen.append([image.pk for image in todo])
+        return PreannotationSummary(pictures=len(todo))
+
+    monkeypatch.setattr(inspection, "preannotate", fake_preannotate)
+    monkeypatch.setattr(inspection, "PICTURE_IDS_PER_QUERY", 50, raising=False)
+    spec = {"versions": {}, "conf_threshold": 0.25, "image_ids": ids}
+    status = filejobs.new_job(root(inspection.PREANNOTATION), inspection.PREANNOTATION, spec)
+    connection.ensure_connection()
+    limit = connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 60)
+    try:
+        inspection.run_preannotation(status.id)
+    finally:
+        connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, limit)
+    done = inspection.read_status(inspection.PREANNOTATION, status.id)
+    assert done.state == "done", done.message
+    assert seen == [[image.pk for image in images if image.pk != images[3].pk]]
+    assert done.total == 6
+    assert "Pre-annotated 6 pictures" in done.message and "150 were deleted meanwhile" in done.message
