@@ -13,6 +13,7 @@ polling it never reads half a file.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import re
@@ -146,34 +147,53 @@ def new_form_token() -> str:
     return uuid.uuid4().hex
 
 
-def _claim_form(kind: str, token: str) -> Path | None:
-    """Claim the form's token (atomically: two sends at once claim it once), or ``FormAlreadySent``.
+def _claim_form(kind: str, token: str) -> int | None:
+    """Claim the form's token, or ``FormAlreadySent``; the claim is an open descriptor of its file, locked.
 
-    Anything but the form's own token (a script, an old page) claims nothing and is not protected.
+    The lock is the kernel's (``flock``), not the file's existence: two sends at once claim it once, and the
+    claim of a request killed before it queued its job (a server restarted) holds nothing any more, so the
+    form may be sent again instead of being "queued" until the token expires. Anything but the form's own
+    token (a script, an old page) claims nothing and is not protected.
     """
     if not FORM_TOKEN.fullmatch(token):
         return None
     folder = root(kind) / SENT_FORMS
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / token
-    try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-    except FileExistsError:
-        raise FormAlreadySent(path.read_text(encoding="utf-8").strip()) from None
-    return path
+    while True:
+        descriptor = os.open(path, os.O_CREAT | os.O_RDWR | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another request is queueing this form's job now
+            os.close(descriptor)
+            raise FormAlreadySent("") from None
+        try:
+            current = os.stat(path, follow_symlinks=False).st_ino == os.fstat(descriptor).st_ino
+        except FileNotFoundError:
+            current = False
+        if not current:  # the claim we waited on was given up (its form refused) and removed: claim afresh
+            os.close(descriptor)
+            continue
+        sent = os.read(descriptor, 256).decode("utf-8", "replace").strip()
+        if sent:
+            os.close(descriptor)
+            raise FormAlreadySent(sent)
+        return descriptor  # new, or left empty by a request that died before queueing its job
 
 
 def _once_per_form(kind: str, form_token: str, queue: Callable[[], JobStatus]) -> JobStatus:
     """Queue the job with ``queue()`` unless this form (its one-time token) already queued one: ``FormAlreadySent``."""
     claim = _claim_form(kind, form_token)
+    if claim is None:
+        return queue()
     try:
         status = queue()
     except BaseException:  # refused (no pictures, a missing model): the corrected form may be sent again
-        if claim is not None:
-            claim.unlink(missing_ok=True)
+        (root(kind) / SENT_FORMS / form_token).unlink(missing_ok=True)
+        os.close(claim)
         raise
-    if claim is not None:
-        claim.write_text(status.id, encoding="utf-8")
+    os.write(claim, status.id.encode())
+    os.close(claim)
     return status
 
 

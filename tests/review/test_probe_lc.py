@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from django.urls import reverse
 
 from core import filejobs
 from core.inspection.reports import InspectionReport
 from core.inspection.verdicts import BoxPrediction, PictureResult
 from review.inspection import INSPECTION, job_dir, root
+
+
+@pytest.fixture(autouse=True)
+def _jobs_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.DATA_DIR = tmp_path / "data"
 
 
 def _box(defect: str) -> BoxPrediction:
@@ -56,7 +62,6 @@ def test_a_pre_annotation_of_more_pictures_than_one_query_takes_covers_each_pict
     library has pictures (the stock limit is 32,766) it failed with "too many SQL variables". Here SQLite allows 60."""
     import sqlite3
 
-    import pytest
     from django.db import connection
 
     from annotations.models import Annotation
@@ -90,3 +95,51 @@ def test_a_pre_annotation_of_more_pictures_than_one_query_takes_covers_each_pict
     assert seen == [[image.pk for image in images if image.pk != images[3].pk]]
     assert done.total == 6
     assert "Pre-annotated 6 pictures" in done.message and "150 were deleted meanwhile" in done.message
+
+
+# --- 3. a form claimed by a request killed before it queued its job stayed "being queued" for a day ---------------
+
+
+def _active_models() -> None:
+    """Active versions of the three types: enough for the forms to queue a job (no worker runs it here)."""
+    from registry.models import ModelVersion
+
+    for model_type in ("detection", "view", "defect"):
+        ModelVersion.objects.create(
+            name=f"{model_type}_a", model_type=model_type, file_path=f"{model_type}/a.pt", sha256="0" * 64, is_active=True
+        )
+
+
+def test_a_form_whose_request_was_killed_before_queueing_its_job_can_be_sent_again(  # type: ignore[no-untyped-def]
+    client, engineer, make_image, django_capture_on_commit_callbacks
+) -> None:
+    """The server was restarted between claiming the Pre-annotate form's token and queueing its job: sending the same
+    page again said "its pre-annotation is being queued" for 24 hours, and no job ever came. A claim nobody holds any
+    more (its request is gone) is abandoned; while its request still runs, the second send is still told to wait."""
+    import fcntl
+    import os
+
+    from review.inspection import PREANNOTATION, SENT_FORMS, list_jobs, new_form_token
+
+    _active_models()
+    make_image("001_TOP.png")
+    client.force_login(engineer)
+    token = new_form_token()
+    claim = root(PREANNOTATION) / SENT_FORMS / token
+    claim.parent.mkdir(parents=True)
+    claim.touch()  # what the killed request left: the token claimed, no job id written
+    descriptor = os.open(claim, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # a request queueing this form's job right now
+        waiting = client.post("/review/preannotate", {"conf": "0.25", "form_token": token}, follow=True)
+        assert "its pre-annotation is being queued" in waiting.content.decode()
+    finally:
+        os.close(descriptor)  # that request is gone (killed, or restarted with the server)
+    assert list_jobs(PREANNOTATION) == []
+    with django_capture_on_commit_callbacks(execute=False):
+        again = client.post("/review/preannotate", {"conf": "0.25", "form_token": token})
+    jobs = list_jobs(PREANNOTATION)
+    assert len(jobs) == 1
+    assert again.status_code == 302 and again["Location"] == reverse("review:job", args=[PREANNOTATION, jobs[0].id])
+    assert claim.read_text(encoding="utf-8") == jobs[0].id  # and the form is now claimed by that job
+    assert client.post("/review/preannotate", {"conf": "0.25", "form_token": token})["Location"] == again["Location"]
