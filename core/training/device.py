@@ -151,9 +151,18 @@ class Attempts:
 
 
 def run_with_fallbacks(
-    attempt: Callable[[int, str], T], batch: int, device: str, log: Callable[[str, str], None], min_batch: int = 1
+    attempt: Callable[[int, str], T],
+    batch: int,
+    device: str,
+    log: Callable[[str, str], None],
+    min_batch: int = 1,
+    check_cpu: Callable[[int], None] | None = None,
 ) -> tuple[T, Attempts]:
-    """Call ``attempt(batch, device)``; halve the batch on CUDA OOM, move to the CPU on other CUDA failures."""
+    """Call ``attempt(batch, device)``; halve the batch on CUDA OOM, move to the CPU on other CUDA failures.
+
+    ``check_cpu(batch)`` (``check_cpu_memory`` with the run's model) refuses the move with ``NotEnoughMemory``
+    when the batch cannot fit in the worker's memory: a batch sized for a GPU often cannot.
+    """
     record = Attempts(batch=batch, device=device)
     while True:
         try:
@@ -164,7 +173,13 @@ def run_with_fallbacks(
                 note = f"CUDA ran out of memory with batch {record.batch}; retrying with batch {record.batch // 2}."
                 record.batch //= 2
             elif record.device != "cpu" and torch.cuda.is_available() and is_cuda_failure(error):
-                note = f"The GPU failed ({str(error).splitlines()[0]}); continuing on the CPU, which is much slower."
+                failure = str(error).splitlines()[0]
+                try:
+                    if check_cpu is not None:
+                        check_cpu(record.batch)
+                except NotEnoughMemory as short:
+                    raise NotEnoughMemory(f"The GPU failed ({failure}) and the run cannot go on on the CPU: {short}") from error
+                note = f"The GPU failed ({failure}); continuing on the CPU, which is much slower."
                 record.device = "cpu"
             else:
                 raise

@@ -14,6 +14,7 @@ tests call. Everything a run writes lives under ``run_dir``::
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -119,10 +120,7 @@ def train(
     (run_dir / "config.json").write_text(json.dumps(to_json(config), indent=1))
     device = choose_device(config.device)
     if device.type == "cpu":  # before the crops are cut: a batch that cannot fit is refused at once
-        if isinstance(config, DetectionConfig):
-            check_cpu_memory(model_type, config.model, config.imgsz, config.batch)
-        else:
-            check_cpu_memory(model_type, config.architecture, config.image_size, config.batch)
+        _check_cpu_memory(config, config.batch)
     dataset = prepare(model_type, config, snapshot_or_dataset_dir, datasets_dir or run_dir / "data")
     tensorboard = TensorBoardSink(run_dir / TENSORBOARD_DIR)
     both = MultiSink(sink, tensorboard)
@@ -136,6 +134,14 @@ def train(
         tensorboard.close()
     (run_dir / RESULT_FILE).write_text(json.dumps(result.as_dict(), indent=1))
     return result
+
+
+def _check_cpu_memory(config: DetectionConfig | ClassifierConfig, batch: int) -> None:
+    """The CPU memory guard for this configuration's network and picture size at ``batch``."""
+    if isinstance(config, DetectionConfig):
+        check_cpu_memory(config.model_type, config.model, config.imgsz, batch)
+    else:
+        check_cpu_memory(config.model_type, config.architecture, config.image_size, batch)
 
 
 def _train_classifier(
@@ -169,7 +175,8 @@ def _train_classifier(
             starting_weights,
         )
 
-    result, attempts = run_with_fallbacks(attempt, config.batch, device, sink.on_log)
+    guard = functools.partial(_check_cpu_memory, config)
+    result, attempts = run_with_fallbacks(attempt, config.batch, device, sink.on_log, check_cpu=guard)
     evaluation = result.evaluation
     device_text = describe_device(torch.device(attempts.device))
     # The metrics contract (per class, confusion matrix, PASS recall with its support) the registry reads.
@@ -221,7 +228,8 @@ def _train_detection(
             starting_weights,
         )
 
-    result, attempts = run_with_fallbacks(attempt, config.batch, device, sink.on_log)
+    guard = functools.partial(_check_cpu_memory, config)
+    result, attempts = run_with_fallbacks(attempt, config.batch, device, sink.on_log, check_cpu=guard)
     device_text = describe_device(torch.device(attempts.device))
     report_dir = run_dir / REPORT_DIR
     report_dir.mkdir(parents=True, exist_ok=True)
