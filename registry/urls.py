@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("registry/rollback/", views.rollback, name="rollback"),
     path("registry/weights/", views.weights, name="weights"),
     path("registry/<int:pk>/", views.detail, name="detail"),
+    path("registry/<int:pk>/lineage.json", views.lineage_download, name="lineage"),
     path("registry/<int:pk>/activate/", views.activate, name="activate"),
     path("registry/<int:pk>/delete/", views.delete, name="delete"),
 ]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import role_required
 from annotations.choices import ModelType
@@ -17,6 +18,8 @@ from registry.forms import ActivateForm, BundleForm, RollbackForm, WeightsUpload
 from registry.models import ActivationEvent, ModelVersion, WeightsFile
 
 HISTORY_LENGTH = 30
+#: (annotation id, revision) pairs the version page shows per split; a big library's run has tens of thousands (the download has them all).
+LINEAGE_PAIRS_SHOWN = 20
 
 
 def _form_error(form: ActivateForm | RollbackForm) -> str:
@@ -60,12 +63,28 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "scores": version.scores,
         "labels": version.class_labels(),
         "confusion": version.scores.confusion_rows(),
-        "lineage": registry.lineage(version),
+        "lineage": (lineage := registry.lineage(version)),
+        "first_pairs": {split: (lineage.get(split) or [])[:LINEAGE_PAIRS_SHOWN] for split in ("train", "val")},
+        "pairs_shown": LINEAGE_PAIRS_SHOWN,
         "history": version.activations.select_related("user"),
         "form": ActivateForm(),
         "review": next(iter(ModelVersion.objects.filter(pk=version.pk).correction_rates()), None),
     }
     return render(request, "registry/detail.html", context)
+
+
+@role_required("engineer")
+@require_GET
+def lineage_download(request: HttpRequest, pk: int) -> JsonResponse:
+    """Every (annotation id, revision) pair the version learned from, as a JSON file (the page shows the first few)."""
+    version = get_object_or_404(ModelVersion.objects.select_related("training_run"), pk=pk)
+    lineage = registry.lineage(version)
+    if not lineage:
+        raise Http404("This version was not registered by a training run, so it has no dataset snapshot.")
+    body = {"version": version.name, "seed": lineage.get("seed"), "train": lineage.get("train") or [], "val": lineage.get("val") or []}
+    response = JsonResponse(body)
+    response["Content-Disposition"] = content_disposition_header(True, f"{version.name}-lineage.json")
+    return response
 
 
 @role_required("engineer")
