@@ -86,7 +86,11 @@ def queue_view_run(tiny_snapshot: dict[str, Any], engineer) -> Callable[..., Tra
 
 
 def database_url() -> str:
-    """The test database as a URL, with the same SQLite options as the settings."""
+    """The test database as a URL: with the same SQLite options as the settings, or the PostgreSQL test database."""
+    if connection.vendor == "postgresql":  # the suite run with WIRESAG_DATABASE_URL: pytest-django's test_<name> database
+        db = connection.settings_dict
+        password = f":{quote(str(db['PASSWORD']), safe='')}" if db.get("PASSWORD") else ""
+        return f"postgres://{quote(str(db['USER']), safe='')}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     options = "&".join(f"{key}={quote(str(value))}" for key, value in settings.DATABASES["default"].get("OPTIONS", {}).items())
     return f"sqlite:///{connection.settings_dict['NAME']}?{options}"
 
