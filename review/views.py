@@ -100,6 +100,15 @@ def decide(request: HttpRequest, annotation_id: int) -> JsonResponse:
     return JsonResponse({"id": annotation.pk, "review_state": annotation.review_state})
 
 
+def _already_sent(request: HttpRequest, sent: FormAlreadySent, kind: str, what: str, where: str, again: str, page: str) -> HttpResponse:
+    """The answer to a job form sent twice: the job it queued, or (still being queued) the page where it will appear."""
+    if not sent.job_id:
+        messages.info(request, f"This form was already sent; its {what} is being queued and appears {where}.")
+        return redirect(page)
+    messages.info(request, f"This form was already sent: it queued {what} {sent.job_id}, shown here. {again}")
+    return redirect("review:job", kind=kind, job_id=sent.job_id)
+
+
 @role_required("engineer")
 @require_POST
 def preannotate(request: HttpRequest) -> HttpResponse:
@@ -113,15 +122,8 @@ def preannotate(request: HttpRequest) -> HttpResponse:
             form_token=request.POST.get("form_token", ""),
         )
     except FormAlreadySent as sent:  # a double click, or the form sent again from the browser's history
-        if not sent.job_id:
-            messages.info(request, "This form was already sent; its pre-annotation is being queued and appears in the list below.")
-            return redirect("review:queue")
-        messages.info(
-            request,
-            f"This form was already sent: it queued pre-annotation {sent.job_id}, shown here. "
-            "Open the review page again to pre-annotate more.",
-        )
-        return redirect("review:job", kind=PREANNOTATION, job_id=sent.job_id)
+        again = "Open the review page again to pre-annotate more."
+        return _already_sent(request, sent, PREANNOTATION, "pre-annotation", "in the list below", again, "review:queue")
     except PredictionUnavailable as error:
         messages.error(request, str(error))
         return redirect("review:queue")
@@ -177,15 +179,8 @@ def inspect(request: HttpRequest) -> HttpResponse:
                     form_token=request.POST.get("form_token", ""),
                 )
         except FormAlreadySent as sent:  # a double click, or the form sent again from the browser's history
-            if not sent.job_id:
-                messages.info(request, "This form was already sent; its inspection is being queued and appears under Recent inspections.")
-                return redirect("review:inspect")
-            messages.info(
-                request,
-                f"This form was already sent: it queued inspection {sent.job_id}, shown here. "
-                "Open the Inspect page again to start another.",
-            )
-            return redirect("review:job", kind=INSPECTION, job_id=sent.job_id)
+            again = "Open the Inspect page again to start another."
+            return _already_sent(request, sent, INSPECTION, "inspection", "under Recent inspections", again, "review:inspect")
         except PredictionUnavailable as error:
             # Said on the same page, with every choice the user made kept (lot, view, rule, label, versions).
             messages.error(request, str(error))

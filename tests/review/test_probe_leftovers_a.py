@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import time
 
 import pytest
 
-from registry.models import ModelVersion
 from review.inspection import (
     INSPECTION,
     PREANNOTATION,
@@ -22,6 +20,7 @@ from review.inspection import (
     start_inspection,
     write_status,
 )
+from tests.review.test_probe_leftovers import _form_token, active_models  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -29,23 +28,12 @@ def _jobs_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.DATA_DIR = tmp_path / "data"
 
 
-@pytest.fixture
-def active_models(db) -> None:  # type: ignore[no-untyped-def]
-    """Active versions of the three types: enough for the forms to queue a job (no worker runs it here)."""
-    for model_type in ("detection", "view", "defect"):
-        ModelVersion.objects.create(
-            name=f"{model_type}_a", model_type=model_type, file_path=f"{model_type}/a.pt", sha256="0" * 64, is_active=True
-        )
-
-
-def _form_token(page: str) -> str:
-    found = re.search(r'name="form_token" value="([0-9a-f]{32})"', page)
-    assert found, "the form carries no one-time token"
-    return found.group(1)
-
-
 def test_the_preannotation_form_sent_twice_queues_one_job_and_opens_it(  # type: ignore[no-untyped-def]
-    client, engineer, active_models, make_image, django_capture_on_commit_callbacks
+    client,
+    engineer,
+    active_models,
+    make_image,
+    django_capture_on_commit_callbacks,  # noqa: F811
 ) -> None:
     """A double click on 'Pre-annotate' (or the form sent again from the browser's history) queued two jobs."""
     make_image("001_TOP.png")
@@ -62,7 +50,11 @@ def test_the_preannotation_form_sent_twice_queues_one_job_and_opens_it(  # type:
 
 
 def test_a_preannotation_form_refused_can_be_sent_again_once_corrected(  # type: ignore[no-untyped-def]
-    client, engineer, active_models, make_image, django_capture_on_commit_callbacks
+    client,
+    engineer,
+    active_models,
+    make_image,
+    django_capture_on_commit_callbacks,  # noqa: F811
 ) -> None:
     make_image("001_TOP.png")
     client.force_login(engineer)
@@ -80,7 +72,10 @@ def _aged(path, hours: float) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_the_schedule_forgets_old_sent_forms_and_old_finished_inspections_zips_but_keeps_their_reports(  # type: ignore[no-untyped-def]
-    db, active_models, settings, django_capture_on_commit_callbacks
+    db,
+    active_models,
+    settings,
+    django_capture_on_commit_callbacks,  # noqa: F811
 ) -> None:
     """Sent-form tokens and every uploaded inspection zip stayed in the data folder for ever."""
     from django.utils.module_loading import import_string
