@@ -28,12 +28,12 @@ def _jobs_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.DATA_DIR = tmp_path / "data"
 
 
+@pytest.mark.usefixtures("active_models")
 def test_the_preannotation_form_sent_twice_queues_one_job_and_opens_it(  # type: ignore[no-untyped-def]
     client,
     engineer,
-    active_models,
     make_image,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ) -> None:
     """A double click on 'Pre-annotate' (or the form sent again from the browser's history) queued two jobs."""
     make_image("001_TOP.png")
@@ -49,12 +49,12 @@ def test_the_preannotation_form_sent_twice_queues_one_job_and_opens_it(  # type:
     assert "This form was already sent" in second.content.decode()
 
 
+@pytest.mark.usefixtures("active_models")
 def test_a_preannotation_form_refused_can_be_sent_again_once_corrected(  # type: ignore[no-untyped-def]
     client,
     engineer,
-    active_models,
     make_image,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ) -> None:
     make_image("001_TOP.png")
     client.force_login(engineer)
@@ -71,11 +71,11 @@ def _aged(path, hours: float) -> None:  # type: ignore[no-untyped-def]
     os.utime(path, (moment, moment))
 
 
+@pytest.mark.usefixtures("active_models")
 def test_the_schedule_forgets_old_sent_forms_and_old_finished_inspections_zips_but_keeps_their_reports(  # type: ignore[no-untyped-def]
     db,
-    active_models,
     settings,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ) -> None:
     """Sent-form tokens and every uploaded inspection zip stayed in the data folder for ever."""
     from django.utils.module_loading import import_string
