@@ -6,28 +6,14 @@ import pytest
 from django.urls import reverse
 
 from core import filejobs
-from core.inspection.reports import InspectionReport
-from core.inspection.verdicts import BoxPrediction, PictureResult
-from review.inspection import INSPECTION, job_dir, root
+from core.inspection.verdicts import PictureResult
+from review.inspection import root
+from tests.review.test_probe_inspection import _box, _finished_inspection
 
 
 @pytest.fixture(autouse=True)
 def _jobs_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.DATA_DIR = tmp_path / "data"
-
-
-def _box(defect: str) -> BoxPrediction:
-    probabilities = {"PASS": (0.7, 0.1, 0.1, 0.1), "TOUCH": (0.1, 0.1, 0.1, 0.7)}[defect]
-    return BoxPrediction(1, 1, 20, 20, 0.9, "TOP", 0.9, defect, 0.7, probabilities)
-
-
-def _finished_inspection(pictures: list[PictureResult]) -> str:
-    """An inspection job folder holding the report of ``pictures`` (as a worker leaves it)."""
-    status = filejobs.new_job(root(INSPECTION), INSPECTION, {"versions": {}, "image_ids": [1]})
-    InspectionReport(pictures).write(job_dir(INSPECTION, status.id))
-    status.state = "done"
-    filejobs.write_status(root(INSPECTION), status)
-    return status.id
 
 
 # --- 1. comparing two inspections drew every wire of both reports -------------------------------------------------

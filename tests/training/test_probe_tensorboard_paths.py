@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.testing import HttpCommunicator
-from django.conf import settings
-from django.test import Client
 
 from core.training.events import EpochEvent
 from core.training.tensorboard import TensorBoardSink
+from tests.training.test_tensorboard import cookie_of, get
 from training.models import TrainingRun
 from training.tensorboard_app import log_dir
-from wiresag_web.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def cookie_of(user: Any) -> tuple[bytes, bytes]:
-    client = Client()
-    client.force_login(user)
-    return (b"cookie", f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode())
-
-
-def get(path: str, *headers: tuple[bytes, bytes]) -> dict[str, Any]:
-    return async_to_sync(HttpCommunicator(application, "GET", path, headers=list(headers)).get_response)(timeout=60)
 
 
 def test_tensorboard_shows_the_runs_folder_by_its_name_not_the_servers_path(engineer, settings, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
