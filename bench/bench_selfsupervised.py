@@ -10,7 +10,9 @@ Issue 15 names it as a lead. This measures it on a finished ``bench_realdata.py`
    only (no label; flips, small rotations and shifts, gamma, contrast, blur, noise);
 3. a logistic regression per view on its 512 standardised embedding numbers (classes weighted,
    PASS left out as the product's shape classifier leaves it out) is fitted on the other folds'
-   crops and predicts the held-out ones;
+   crops and predicts the held-out ones; either on their detected boxes' crops (as the held-out
+   ones are cut), or on their annotated boxes' crops, as a trained product would have to (it
+   learns from the annotated boxes of its training pictures; the detector never saw them held out);
 4. wires are judged as the product judges them (``evidence``: both views' log probabilities
    added), by the embedding alone and fused with the product's own defect probabilities from the
    run's ``inspection.json`` (``fuse`` x embedding + product).
@@ -39,6 +41,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_realdata import read_truth  # noqa: E402
+
 from core.data.prepare import classifier_crop  # noqa: E402
 from core.evaluation.outoffold import FoldOutcome, wire_interval  # noqa: E402
 from core.labels import DEFECTS  # noqa: E402
@@ -49,9 +53,19 @@ CROP = (48, 128)  # rows, columns: the wire along the long side
 FOLDER = {"SWEEP": "沖線", "WOBBLE": "晃動", "TOUCH": "碰觸", "PASS": "PASS"}
 
 
+def encoder_crop(grey: np.ndarray, box: tuple[float, float, float, float], view: str) -> np.ndarray:
+    """A box (x, y, width, height) cut as the product cuts a defect crop, turned and scaled for the encoder."""
+    crop = classifier_crop(grey, box[0], box[1], box[2], box[3], 0.15, view, True)
+    if crop.shape[0] > crop.shape[1]:
+        crop = crop.T
+    return cv2.resize(crop, CROP[::-1], interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+
+
 def held_out_crops(workdir: Path, seed: int) -> list[dict[str, Any]]:
-    """Every held-out picture of the run's folds with its best detected box, its crop and the product's probabilities."""
+    """Every held-out picture of the run's folds with its best detected box, its crops and the product's probabilities."""
     from PIL import Image
+
+    annotated = {(FOLDER[picture.defect], Path(picture.relative).name): picture.boxes[0] for picture in read_truth(REAL_DEV)}
 
     files: dict[str, list[Path]] = defaultdict(list)
     for path in (REAL_DEV / "photo").rglob("*"):
@@ -68,11 +82,9 @@ def held_out_crops(workdir: Path, seed: int) -> list[dict[str, Any]]:
             defect, name = picture["image_name"].split("/")
             view_folder = "Top" if picture["view"] == "TOP" else "Side"
             candidates = [p for p in files[name] if p.parent.name in (FOLDER[defect], defect) and view_folder in p.parts]
-            grey = np.array(Image.open((candidates or files[name])[0]).convert("L"))
+            path = (candidates or files[name])[0]
+            grey = np.array(Image.open(path).convert("L"))
             x, y = best["x1"], best["y1"]
-            crop = classifier_crop(grey, x, y, best["x2"] - x, best["y2"] - y, 0.15, picture["view"], True)
-            if crop.shape[0] > crop.shape[1]:
-                crop = crop.T
             rows.append(
                 {
                     "fold": int(fold_dir.name.removeprefix("fold")),
@@ -80,7 +92,8 @@ def held_out_crops(workdir: Path, seed: int) -> list[dict[str, Any]]:
                     "truth": defect,
                     "view": picture["view"],
                     "product": np.log(np.maximum(np.array(best["defect_probabilities"], dtype=np.float64), 1e-6)),
-                    "crop": cv2.resize(crop, CROP[::-1], interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0,
+                    "crop": encoder_crop(grey, (x, y, best["x2"] - x, best["y2"] - y), picture["view"]),
+                    "annotated": encoder_crop(grey, annotated[(path.parent.name, name)], picture["view"]),
                 }
             )
     return rows
@@ -144,22 +157,28 @@ def embed(encoder: Any, crops: np.ndarray) -> np.ndarray:
         return encoder((torch.tensor(crops)[:, None] - 0.5) / 0.25).numpy()
 
 
-def judge(rows: list[dict[str, Any]], embeddings: dict[int, np.ndarray], c: float, fuse: float | None, seed: int) -> FoldOutcome:
-    """Every held-out wire's verdict: per-view logistic regressions on the fold's embeddings (fused with the product's)."""
+def judge(
+    rows: list[dict[str, Any]], embeddings: dict[int, dict[str, np.ndarray]], c: float, fuse: float | None, seed: int, boxes: str
+) -> FoldOutcome:
+    """Every held-out wire's verdict: per-view logistic regressions on the fold's embeddings (fused with the product's).
+
+    ``boxes``: the other folds' crops the regressions learn from, ``crop`` (detected boxes) or ``annotated``.
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
     outcome = FoldOutcome(fold=0, seed=seed)
-    for fold, features in embeddings.items():
+    for fold, both in embeddings.items():
+        features, learned = both["crop"], both[boxes]
         evidence: dict[str, np.ndarray] = {}
         for view in ("TOP", "SIDE"):
             train = [i for i, r in enumerate(rows) if r["fold"] != fold and r["view"] == view and r["truth"] != "PASS"]
             test = [i for i, r in enumerate(rows) if r["fold"] == fold and r["view"] == view]
             if not test or len({rows[i]["truth"] for i in train}) < 2:  # nothing to judge, or nothing to tell apart
                 continue
-            scaler = StandardScaler().fit(features[train])
+            scaler = StandardScaler().fit(learned[train])
             model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
-            model.fit(scaler.transform(features[train]), [rows[i]["truth"] for i in train])
+            model.fit(scaler.transform(learned[train]), [rows[i]["truth"] for i in train])
             for i, probabilities in zip(test, model.predict_proba(scaler.transform(features[test])), strict=True):
                 log_p = np.full(len(DEFECTS), np.log(1e-6))
                 for label, p in zip(model.classes_, probabilities, strict=True):
@@ -197,29 +216,31 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    settings: list[tuple[str, float, float | None]] = [("product alone", 0.0, None)]
-    settings += [(f"embedding, C {c}", c, None) for c in (0.01, 0.1, 1.0)]
-    settings += [(f"embedding, C {c}, fused 0.5", c, 0.5) for c in (0.01, 0.1, 1.0)]
+    settings: list[tuple[str, float, float | None, str]] = [("product alone", 0.0, None, "crop")]
+    for boxes, said in (("crop", "detected"), ("annotated", "annotated")):
+        settings += [(f"embedding, C {c}, {said} boxes", c, None, boxes) for c in (0.01, 0.1, 1.0)]
+        settings += [(f"embedding, C {c}, {said} boxes, fused 0.5", c, 0.5, boxes) for c in (0.01, 0.1, 1.0)]
     results: dict[str, list[FoldOutcome]] = defaultdict(list)
     for seed in [int(s) for s in args.seeds.split(",")]:
         rows = held_out_crops(args.workdir, seed)
         if not rows:
             raise SystemExit(f"No held-out picture of seed {seed} in {args.workdir} got a box: there is nothing to measure.")
         crops = np.stack([row["crop"] for row in rows])
+        annotated_crops = np.stack([row["annotated"] for row in rows])
         embeddings = {}
         for fold in sorted({row["fold"] for row in rows}):
             started = time.time()
             encoder = pretrain(crops[[i for i, row in enumerate(rows) if row["fold"] != fold]], args.epochs, seed)
-            embeddings[fold] = embed(encoder, crops)
+            embeddings[fold] = {"crop": embed(encoder, crops), "annotated": embed(encoder, annotated_crops)}
             print(f"seed {seed} fold {fold}: pretrained without its pictures in {(time.time() - started) / 60:.1f} min", flush=True)
-        for name, c, fuse in settings:
-            results[name].append(product_alone(rows, seed) if fuse is None and c == 0 else judge(rows, embeddings, c, fuse, seed))
+        for name, c, fuse, boxes in settings:
+            results[name].append(product_alone(rows, seed) if fuse is None and c == 0 else judge(rows, embeddings, c, fuse, seed, boxes))
     print(f"\nPer wire over SWEEP/WOBBLE/TOUCH, pooled over the folds, seeds {args.seeds}, SimCLR {args.epochs} epochs:")
     for name, outcomes in results.items():
         per_seed = [wire_interval([o], THREE)["estimate"] for o in outcomes]
         interval = wire_interval(outcomes, THREE)
         seeds = ", ".join(f"{value:.3f}" for value in per_seed)
-        print(f"{name:30} {interval['estimate']:.3f} (95 % {interval['low']:.3f}-{interval['high']:.3f}; seeds {seeds})")
+        print(f"{name:45} {interval['estimate']:.3f} (95 % {interval['low']:.3f}-{interval['high']:.3f}; seeds {seeds})")
     if args.json:
         args.json.write_text(json.dumps({name: [o.to_json() for o in outcomes] for name, outcomes in results.items()}, indent=1))
 
