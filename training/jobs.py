@@ -27,6 +27,8 @@ def worker_name() -> str:
 
 
 def periodic_maintenance() -> None:
-    """The every-minute schedule: reap dead workers' runs, drop old outbox rows."""
+    """The every-minute schedule: reap dead workers' runs, go on with "train all" sequences a dead worker left, drop old
+    outbox rows."""
     TrainingRun.objects.reap_expired()
+    TrainingRun.objects.continue_stranded_sequences()
     RunEvent.objects.prune()

@@ -168,6 +168,41 @@ class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
                     reaped.append(run_id)
         return reaped
 
+    def continue_stranded_sequences(self, now: datetime | None = None) -> list[int]:
+        """Go on with each "train all" whose worker was killed between two of its models; return the runs it touched.
+
+        The worker queues the next model after one succeeds, and cancels the rest after one fails or is cancelled. A
+        worker killed between the two steps leaves the next model "Queued" with no task behind it. Once the previous
+        model ended a lease ago and no run trains (a worker takes a queued task at once when it is free), the next one
+        is queued again, once, or the rest is cancelled. Called every minute by the maintenance schedule.
+        """
+        now = now or timezone.now()
+        if self.filter(status=RunStatus.RUNNING).exists():
+            return []
+        touched = []
+        for run in self.without_snapshot().filter(status=RunStatus.QUEUED, sequence_index__gt=0).exclude(sequence=""):
+            previous = self.without_snapshot().filter(sequence=run.sequence, sequence_index=run.sequence_index - 1).first()
+            if previous is None or not previous.is_final or previous.finished_at is None:
+                continue
+            if previous.finished_at > now - timedelta(seconds=LEASE_SECONDS):  # its worker may be queueing the next one now
+                continue
+            if previous.status != RunStatus.SUCCEEDED:
+                what = "failed" if previous.status == RunStatus.FAILED else "was cancelled"
+                previous.cancel_rest_of_sequence(f'Cancelled because run #{previous.pk} of the same "train all" {what}.')
+                touched.append(run.pk)
+                continue
+            sentence = (
+                f'Run #{previous.pk} of this "train all" succeeded, but its worker stopped before starting this run; queued it again.'
+            )
+            if RunLogLine.objects.filter(run_id=run.pk, message=sentence).exists():
+                continue
+            with transaction.atomic():
+                RunLogLine.objects.add(run.pk, "WARNING", sentence)
+                RunEvent.objects.status(run.pk)
+                run.enqueue()
+            touched.append(run.pk)
+        return touched
+
     # --- launching ---------------------------------------------------------------------------------
 
     def launch(
@@ -396,13 +431,17 @@ class TrainingRun(models.Model):
     # --- queueing and the user's controls -------------------------------------------------------
 
     def enqueue(self) -> None:
-        """Hand the run to a django-q2 worker (after commit, so the worker sees the row)."""
+        """Hand the run to a django-q2 worker (after commit, so the worker sees the row).
+
+        The training queue by name: the maintenance schedule queues from the quick cluster, whose default is its own.
+        """
         import uuid
 
         from django_q.tasks import async_task
 
-        run_id = self.pk
-        transaction.on_commit(lambda: async_task(TASK_FUNCTION, run_id, task_name=f"training-run-{run_id}-{uuid.uuid4().hex[:8]}"))
+        run_id, queue = self.pk, settings.Q_CLUSTER["name"]
+        name = f"training-run-{run_id}-{uuid.uuid4().hex[:8]}"
+        transaction.on_commit(lambda: async_task(TASK_FUNCTION, run_id, task_name=name, cluster=queue))
 
     def request_cancel(self, user: Actor) -> None:
         """Cancel: at once when no worker trains it, else within one batch."""
