@@ -13,6 +13,7 @@ polling it never reads half a file.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -39,6 +40,7 @@ from core.imaging.pictures import PICTURE_SUFFIXES, PictureInput, unsupported_fo
 from core.inspection.reports import InspectionReport, load_report
 from core.inspection.verdicts import DEFAULT_RULE
 from core.labels import parse_wire_name
+from core.safepath import UnsafePath, inside
 from review.prediction import (
     PredictionUnavailable,
     build_pipeline,
@@ -157,11 +159,22 @@ def _claim_form(kind: str, token: str) -> int | None:
     """
     if not FORM_TOKEN.fullmatch(token):
         return None
-    folder = root(kind) / SENT_FORMS
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / token
     while True:
-        descriptor = os.open(path, os.O_CREAT | os.O_RDWR | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        try:
+            # The folder inside the jobs folder (one linked elsewhere is refused), and the claim never through a link.
+            path = inside(root(kind), SENT_FORMS) / token
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_CREAT | os.O_RDWR | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        except (UnsafePath, OSError) as error:
+            if isinstance(error, OSError) and error.errno not in (errno.ELOOP, errno.EISDIR, errno.ENOTDIR, errno.EEXIST):
+                raise
+            # A link, or a folder where a file belongs (or the other way round), that the server did not make: not used.
+            logger.warning("The claim of sent form %s in %s cannot be used: %s", token, root(kind) / SENT_FORMS, error)
+            raise PredictionUnavailable(
+                "The server could not record this form as sent, so nothing was queued: a link, or a folder or file it did "
+                "not make, is in the way of its record of sent forms. Reload the page and send the form again; if this "
+                f"comes back, ask an administrator to check the folder {_FOLDERS[kind]}/{SENT_FORMS} in the data folder."
+            ) from None
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:  # another request is queueing this form's job now
