@@ -138,10 +138,10 @@ def train(
 
 def _check_cpu_memory(config: DetectionConfig | ClassifierConfig, batch: int) -> None:
     """The CPU memory guard for this configuration's network and picture size at ``batch``."""
-    if isinstance(config, DetectionConfig):
+    if isinstance(config, DetectionConfig):  # Ultralytics loads in the training process on the CPU, whatever workers says
         check_cpu_memory(config.model_type, config.model, config.imgsz, batch)
-    else:
-        check_cpu_memory(config.model_type, config.architecture, config.image_size, batch)
+    else:  # the classifier starts the loader processes the settings ask for (core.training.device.data_workers)
+        check_cpu_memory(config.model_type, config.architecture, config.image_size, batch, workers=config.workers)
 
 
 def _train_classifier(
