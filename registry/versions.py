@@ -506,3 +506,11 @@ def lineage(version: ModelVersion) -> dict[str, Any]:
     """The annotation revisions the version learned from (its run's dataset snapshot), or {}."""
     run = version.training_run
     return dict(run.dataset_snapshot) if run is not None else {}
+
+
+def lineage_summary(version: ModelVersion, first: int) -> dict[str, Any]:
+    """How many annotation revisions the version learned from per split, the ``first`` of each and the seed, or {};
+    read without loading its run's dataset snapshot (``TrainingRun.objects.snapshot_summary``)."""
+    from training.models import TrainingRun
+
+    return TrainingRun.objects.snapshot_summary(version.training_run_id, first) if version.training_run_id else {}

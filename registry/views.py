@@ -56,15 +56,16 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @role_required("engineer")
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    version = get_object_or_404(ModelVersion.objects.select_related("training_run"), pk=pk)
+    # The run's dataset snapshot (every picture learned from, megabytes on a large library): only its summary is shown.
+    versions = ModelVersion.objects.select_related("training_run").defer("training_run__dataset_snapshot")
+    version = get_object_or_404(versions, pk=pk)
     context = {
         "version": version,
         "gate": registry.gate_problem(version),
         "scores": version.scores,
         "labels": version.class_labels(),
         "confusion": version.scores.confusion_rows(),
-        "lineage": (lineage := registry.lineage(version)),
-        "first_pairs": {split: (lineage.get(split) or [])[:LINEAGE_PAIRS_SHOWN] for split in ("train", "val")},
+        "lineage": registry.lineage_summary(version, LINEAGE_PAIRS_SHOWN),
         "pairs_shown": LINEAGE_PAIRS_SHOWN,
         "history": version.activations.select_related("user"),
         "form": ActivateForm(),

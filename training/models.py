@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Avg, Q
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from accounts.users import Actor, recorded_user
@@ -62,6 +63,16 @@ def _who(user: Actor) -> str:
     return getattr(user, "username", "") or "the system"
 
 
+class JSONArrayLength(models.Func):
+    """The length of a JSON array, NULL for none (SQLite's ``json_array_length``, PostgreSQL's ``jsonb_array_length``)."""
+
+    function = "JSON_ARRAY_LENGTH"
+    output_field = models.IntegerField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="JSONB_ARRAY_LENGTH", **extra)
+
+
 class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
     def active(self) -> TrainingRunQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
@@ -70,6 +81,22 @@ class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
         """The runs without their frozen dataset snapshot (a record of every picture learned from: megabytes per run on
         a large library), for pages that show runs rather than train them."""
         return self.defer("dataset_snapshot")
+
+    def snapshot_summary(self, run_id: int, first: int) -> dict[str, Any]:
+        """Of the run's dataset snapshot, what a page shows: per split how many (annotation id, revision) pairs and the
+        ``first`` ones, and the seed; {} when the run has none.
+
+        Read by the database, so the snapshot itself (megabytes on a large library) is never loaded nor decoded here.
+        """
+        fields: dict[str, Any] = {"seed": KeyTransform("seed", "dataset_snapshot")}
+        for split in ("train", "val"):
+            fields[f"{split}_count"] = JSONArrayLength(KeyTransform(split, "dataset_snapshot"))
+            fields.update({f"{split}_{i}": KeyTransform(str(i), KeyTransform(split, "dataset_snapshot")) for i in range(first)})
+        row = self.filter(pk=run_id).values(**fields).first()
+        if row is None or (row["train_count"] is None and row["val_count"] is None):
+            return {}
+        pairs = {split: [row[f"{split}_{i}"] for i in range(min(first, row[f"{split}_count"] or 0))] for split in ("train", "val")}
+        return {"seed": row["seed"], "train": row["train_count"] or 0, "val": row["val_count"] or 0, "first": pairs}
 
     def lease_expired(self, now: datetime | None = None) -> TrainingRunQuerySet:
         """Running rows whose worker stopped renewing its lease: the worker died."""
