@@ -391,13 +391,16 @@ def expire_files(now: float | None = None) -> list[str]:
     now = time.time() if now is None else now
     removed: list[Path] = []
     for kind in _FOLDERS:
+        # Only inside the jobs folders: a folder linked elsewhere is someone else's, and nothing in it is removed.
         folder = root(kind) / SENT_FORMS
-        for token in folder.iterdir() if folder.is_dir() else ():
+        for token in folder.iterdir() if _stays_inside(root(kind), SENT_FORMS) and folder.is_dir() else ():
             if FORM_TOKEN.fullmatch(token.name) and token.is_file() and token.stat().st_mtime < now - SENT_FORM_KEEP_HOURS * 3600:
                 token.unlink(missing_ok=True)
                 removed.append(token)
     finished_before = now - settings.INSPECTION_ZIP_EXPIRE_HOURS * 3600
     for folder in root(INSPECTION).iterdir() if root(INSPECTION).is_dir() else ():
+        if not _stays_inside(root(INSPECTION), folder.name):
+            continue
         upload = folder / "upload.zip"
         try:
             finished = read_status(INSPECTION, folder.name).finished  # a job a killed worker left running reads as failed
@@ -408,6 +411,16 @@ def expire_files(now: float | None = None) -> list[str]:
             upload.unlink(missing_ok=True)
             removed.append(upload)
     return [str(path.relative_to(settings.DATA_DIR)) for path in removed]
+
+
+def _stays_inside(folder: Path, name: str) -> bool:
+    """Whether ``folder / name`` stays inside ``folder`` (is no link out of it); a warning in the log when not."""
+    try:
+        inside(folder, name)
+    except UnsafePath:
+        logger.warning("%s is a link out of %s; the expiry leaves it and what it points to alone.", folder / name, folder)
+        return False
+    return True
 
 
 # --- running jobs (in the worker) -----------------------------------------------------------------
