@@ -27,8 +27,9 @@ def worker_name() -> str:
 
 
 def periodic_maintenance() -> None:
-    """The every-minute schedule: reap dead workers' runs, go on with "train all" sequences a dead worker left, drop old
-    outbox rows."""
+    """The every-minute schedule: reap dead workers' runs, go on with "train all" sequences a dead worker left, queue
+    again the runs whose task was lost, drop old outbox rows."""
     TrainingRun.objects.reap_expired()
     TrainingRun.objects.continue_stranded_sequences()
+    TrainingRun.objects.requeue_lost()
     RunEvent.objects.prune()

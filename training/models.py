@@ -27,6 +27,12 @@ STALE_HEARTBEAT_SECONDS = 3 * HEARTBEAT_SECONDS
 #: The remaining time is the mean of this many last epochs times the epochs left.
 ETA_WINDOW = 3
 TASK_FUNCTION = "training.tasks.run_training"
+#: A run queued this long ago whose task is not in the queue lost it (the web process killed right after saving the run,
+#: a queue row lost): the maintenance sweep queues it again, once.
+LOST_TASK_SECONDS = 5 * 60
+REQUEUED_SENTENCE = (
+    "No worker received this run's task (the server may have stopped right after queueing the run, or the queue lost it); queued it again."
+)
 
 
 class RunStatus(models.TextChoices):
@@ -230,6 +236,48 @@ class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
             touched.append(run.pk)
         return touched
 
+    def requeue_lost(self, now: datetime | None = None) -> list[int]:
+        """Queue again, once, each run queued LOST_TASK_SECONDS ago whose task is neither waiting in the queue nor held
+        by a worker; return the runs it touched.
+
+        A run whose task is lost a second time is interrupted with a sentence instead, so it never says "Queued" for
+        ever. A task delivered twice trains once: a worker must claim the run first. Reads django-q2's ORM broker
+        (the default queue); Redis's queue is not read, so with Redis nothing is done. Called every minute by the
+        maintenance schedule.
+        """
+        if "orm" not in settings.Q_CLUSTER:
+            return []
+        now = now or timezone.now()
+        lost_before = now - timedelta(seconds=LOST_TASK_SECONDS)
+        candidates = list(self.without_snapshot().filter(status=RunStatus.QUEUED, queued_at__lt=lost_before))
+        if not candidates:
+            return []
+        in_queue = _runs_in_queue()
+        touched = []
+        for run in candidates:
+            if run.pk in in_queue:
+                continue
+            again = RunLogLine.objects.filter(run_id=run.pk).order_by("-id").values_list("message", flat=True).first() != REQUEUED_SENTENCE
+            with transaction.atomic():
+                unchanged = self.filter(pk=run.pk, status=RunStatus.QUEUED, queued_at=run.queued_at)
+                if again:
+                    if not unchanged.update(queued_at=now):
+                        continue
+                    RunLogLine.objects.add(run.pk, "WARNING", REQUEUED_SENTENCE)
+                    run.enqueue()
+                else:
+                    sentence = (
+                        "No worker received this run's task, even after it was queued again: the worker stops before "
+                        "starting it, or the queue loses it (see the worker's log). The run is interrupted; resume it "
+                        "once the worker runs again."
+                    )
+                    if not unchanged.update(status=RunStatus.INTERRUPTED, control=Control.NONE, error=sentence):
+                        continue
+                    RunLogLine.objects.add(run.pk, "ERROR", sentence + run.tell_rest_of_sequence_it_waits("no worker received it"))
+                RunEvent.objects.status(run.pk)
+            touched.append(run.pk)
+        return touched
+
     # --- launching ---------------------------------------------------------------------------------
 
     def launch(
@@ -321,6 +369,9 @@ class TrainingRun(models.Model):
     cross_validation = models.JSONField(default=dict, blank=True)
     #: The random token of the launch form that queued the run: the same form sent twice queues nothing more.
     launch_token = models.CharField(max_length=32, blank=True, default="")
+    #: When the run was last handed to the queue (launched, resumed, its turn in a "train all"); None while a later
+    #: model of a "train all" waits for its turn.
+    queued_at = models.DateTimeField(null=True, blank=True)
 
     objects = TrainingRunQuerySet.as_manager()
 
@@ -468,6 +519,8 @@ class TrainingRun(models.Model):
 
         run_id, queue = self.pk, settings.Q_CLUSTER["name"]
         name = f"training-run-{run_id}-{uuid.uuid4().hex[:8]}"
+        self.queued_at = timezone.now()
+        TrainingRun.objects.filter(pk=run_id).update(queued_at=self.queued_at)
         transaction.on_commit(lambda: async_task(TASK_FUNCTION, run_id, task_name=name, cluster=queue))
 
     def request_cancel(self, user: Actor) -> None:
@@ -589,6 +642,15 @@ class TrainingRun(models.Model):
                 return None
             total += remaining
         return total
+
+
+def _runs_in_queue() -> set[int]:
+    """The runs with a task in the training queue of django-q2's ORM broker, waiting or taken by a worker (a worker
+    keeps the row, locked, until the task ends)."""
+    from django_q.models import OrmQ
+
+    rows = OrmQ.objects.using(settings.Q_CLUSTER["orm"]).filter(key=settings.Q_CLUSTER["name"])
+    return {row.task["args"][0] for row in rows if row.task.get("func") == TASK_FUNCTION and row.task.get("args")}
 
 
 class EpochMetric(models.Model):

@@ -1,0 +1,123 @@
+"""A training run whose django-q2 task was lost (the web process killed right after saving it, a queue row lost)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_q.models import OrmQ
+
+from training import jobs
+from training.models import TASK_FUNCTION, RunLogLine, RunStatus, TrainingRun
+
+
+def launch(user, types: tuple[str, ...] = ("view",)) -> list[TrainingRun]:  # type: ignore[no-untyped-def]
+    from core.training.config import load_config, to_json
+
+    return TrainingRun.objects.launch(list(types), {t: to_json(load_config(t, "cpu-quick")) for t in types}, {t: {} for t in types}, user)
+
+
+def tasks_for(run: TrainingRun) -> int:
+    return sum(1 for row in OrmQ.objects.all() if row.task.get("func") == TASK_FUNCTION and tuple(row.task.get("args", ())) == (run.pk,))
+
+
+def messages_of(run: TrainingRun) -> list[str]:
+    return list(RunLogLine.objects.filter(run=run).values_list("message", flat=True))
+
+
+@pytest.fixture
+def later(monkeypatch):  # type: ignore[no-untyped-def]
+    """Move the clock on by some minutes, as the every-minute sweep sees it."""
+
+    def move(minutes: float) -> None:
+        moment = timezone.now() + timedelta(minutes=minutes)
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+
+    return move
+
+
+def sweep(capture) -> None:  # type: ignore[no-untyped-def]
+    with capture(execute=True):
+        jobs.periodic_maintenance()
+
+
+@pytest.mark.django_db
+def test_a_run_whose_task_never_reached_the_queue_is_queued_again_once(  # type: ignore[no-untyped-def]
+    engineer, later, django_capture_on_commit_callbacks
+) -> None:
+    """The web process died right after the form saved the run: no task, and the page said "Queued" for ever."""
+    with django_capture_on_commit_callbacks(execute=False):  # the process died before its after-commit hook ran
+        (run,) = launch(engineer)
+    assert tasks_for(run) == 0
+
+    later(10)
+    sweep(django_capture_on_commit_callbacks)
+
+    assert tasks_for(run) == 1
+    assert TrainingRun.objects.get(pk=run.pk).status == RunStatus.QUEUED
+    assert any("queued it again" in line for line in messages_of(run)), messages_of(run)
+    lines = len(messages_of(run))
+    sweep(django_capture_on_commit_callbacks)  # its task waits in the queue now: nothing more
+    assert tasks_for(run) == 1
+    assert len(messages_of(run)) == lines
+
+
+@pytest.mark.django_db
+def test_a_resumed_run_whose_task_was_lost_is_queued_again(engineer, later, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    run = TrainingRun.objects.create(model_type="view", config={"epochs": 2}, status=RunStatus.PAUSED)
+    with django_capture_on_commit_callbacks(execute=False):
+        run.request_resume(engineer)
+
+    later(10)
+    sweep(django_capture_on_commit_callbacks)
+
+    assert tasks_for(run) == 1
+
+
+@pytest.mark.django_db
+def test_a_run_whose_task_waits_in_the_queue_or_is_held_by_a_worker_is_left_alone(  # type: ignore[no-untyped-def]
+    engineer, later, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting, held = launch(engineer)[0], launch(engineer)[0]
+    row = next(row for row in OrmQ.objects.all() if tuple(row.task["args"]) == (held.pk,))
+    OrmQ.objects.filter(pk=row.pk).update(lock=timezone.now() + timedelta(hours=30))  # a worker took it, not yet claimed
+
+    later(60)
+    sweep(django_capture_on_commit_callbacks)
+
+    assert (tasks_for(waiting), tasks_for(held)) == (1, 1)
+    assert not any("queued it again" in line for run in (waiting, held) for line in messages_of(run))
+
+
+@pytest.mark.django_db
+def test_the_later_models_of_a_train_all_waiting_for_their_turn_are_not_queued(  # type: ignore[no-untyped-def]
+    engineer, later, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        view, detection, defect = launch(engineer, jobs.SEQUENCE_ORDER)
+
+    later(60)
+    sweep(django_capture_on_commit_callbacks)
+
+    assert [tasks_for(run) for run in (view, detection, defect)] == [1, 0, 0]
+
+
+@pytest.mark.django_db
+def test_a_run_whose_task_is_lost_again_is_interrupted_with_a_sentence(  # type: ignore[no-untyped-def]
+    engineer, later, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):
+        (run,) = launch(engineer)
+    later(10)
+    sweep(django_capture_on_commit_callbacks)
+    OrmQ.objects.all().delete()  # lost once more
+
+    later(20)
+    sweep(django_capture_on_commit_callbacks)
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.INTERRUPTED
+    assert "resume it once the worker runs again" in run.error
+    assert tasks_for(run) == 0
