@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -190,7 +191,19 @@ def cross_validate(
         key = "wire_bacc" if "wire_bacc" in scores else "picture_bacc"
         sink.on_log("INFO", f"Fold {fold + 1} of {k}: out-of-fold balanced accuracy {scores[key]:.3f} on {wires} wires.")
     labels = DEFECTS if model_type == "defect" else VIEWS
-    summary = summarise(outcomes, labels, DEFECTS[1:] if model_type == "defect" else ())
-    summary.update({"model_type": model_type, "k": k, "seed": config.seed})
+    scored = summarise(outcomes, labels, DEFECTS[1:] if model_type == "defect" else ())
+    summary: dict[str, Any] = _without_nan({**scored, "model_type": model_type, "k": k, "seed": config.seed})
     write_atomically(run_dir / SUMMARY_FILE, summary)
     return summary
+
+
+def _without_nan(value: Any) -> Any:
+    """``value`` with each NaN as None: a score with nothing to score (a fold that held out no wire of SWEEP, WOBBLE or
+    TOUCH) is not a number, and JSON, so the database column that keeps the table, has no NaN."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _without_nan(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nan(item) for item in value]
+    return value

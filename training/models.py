@@ -490,7 +490,12 @@ class TrainingRun(models.Model):
             "picture_bacc": "Balanced accuracy per box" if self.model_type == "defect" else "Balanced accuracy per box (view)",
         }
         scores = self.cross_validation.get("scores", {})
-        return [{"name": names.get(key, key), **scores[key]} for key in names if key in scores]
+        return [{"key": key, "name": names.get(key, key), **scores[key]} for key in names if key in scores]
+
+    def cross_validation_folds(self) -> list[dict[str, Any]]:
+        """Each fold's scores in the columns of :meth:`cross_validation_rows`; None where the fold had nothing to score."""
+        keys = [row["key"] for row in self.cross_validation_rows()]
+        return [{"number": fold["fold"] + 1, "scores": [fold.get(key) for key in keys]} for fold in self.cross_validation.get("folds", [])]
 
     def cross_validation_intervals(self) -> list[dict[str, Any]]:
         """The pooled per-wire scores with their bootstrap interval over the wires, as the run page says them."""

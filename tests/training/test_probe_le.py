@@ -121,3 +121,84 @@ def test_a_run_whose_task_is_lost_again_is_interrupted_with_a_sentence(  # type:
     assert run.status == RunStatus.INTERRUPTED
     assert "resume it once the worker runs again" in run.error
     assert tasks_for(run) == 0
+
+
+# --- the cross-validation job: a fold that held out no wire of SWEEP, WOBBLE or TOUCH ------------------------------
+
+TINY_DEFECT = "epochs: 1\nimage_size: 32\nbatch: 8\nshape_features: false\nsamples_every: 1000\n"
+
+
+@pytest.fixture
+def pass_heavy_library(db, tmp_path, settings) -> int:  # type: ignore[no-untyped-def]
+    """Ten PASS wires and two of each defect, both views: in ten folds, some hold out PASS wires only."""
+    from tests.live_fixtures import ingest_synthetic
+
+    settings.RUNS_DIR = tmp_path / "runs"
+    settings.DATASETS_DIR = tmp_path / "datasets"
+    return ingest_synthetic(tmp_path / "synthetic", {"PASS": 10, "SWEEP": 2, "WOBBLE": 2, "TOUCH": 2}, image_size=48)
+
+
+def fold_trained_perfectly(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """No real training: each fold "predicts" the truth, and the final model is cancelled at its first batch."""
+    import types
+
+    import core.crossval
+    import core.training.runner
+    from core.evaluation.outoffold import FoldOutcome
+    from core.labels import SEVERITY
+    from core.training.events import StopRequested
+
+    def train(model_type, config, snapshot, folder, sink, **kwargs):  # type: ignore[no-untyped-def]
+        if not str(folder).split("/")[-1].startswith("fold-"):
+            raise StopRequested("cancel", 1)
+        folder.mkdir(parents=True, exist_ok=True)
+        return types.SimpleNamespace(best_checkpoint=folder / "best.pt")
+
+    def predict(checkpoint, model_type, held_out, fold, seed):  # type: ignore[no-untyped-def]
+        outcome = FoldOutcome(fold=fold, seed=seed)
+        wires: dict[str, str] = {}
+        for record in held_out:
+            for box in record.boxes:
+                outcome.picture_truth.append(box.defect)
+                outcome.picture_predicted.append(box.defect)
+                wires[record.wire_key] = max(wires.get(record.wire_key, box.defect), box.defect, key=SEVERITY.__getitem__)
+        outcome.wire_ids = sorted(wires)
+        outcome.wire_truth = outcome.wire_predicted = [wires[key] for key in outcome.wire_ids]
+        return outcome
+
+    monkeypatch.setattr(core.training.runner, "train", train)
+    monkeypatch.setattr(core.crossval, "predict_held_out", predict)
+
+
+def test_a_cross_validation_with_folds_of_pass_wires_only_keeps_its_table_and_shows_no_nan(  # type: ignore[no-untyped-def]
+    client, engineer, pass_heavy_library, monkeypatch
+) -> None:
+    """Ten folds of a library with few defect wires: a fold that held out PASS wires only has no score over
+    SWEEP/WOBBLE/TOUCH (NaN), which no JSON column stores: every fold trained, then the run failed with
+    "CHECK constraint failed: JSON_VALID(...)" and the out-of-fold table was lost."""
+    from django.urls import reverse
+
+    from training import tasks
+    from training.sink import DatabaseSink
+
+    client.force_login(engineer)
+    form = {"model_type": "defect", "preset": "cpu-quick", "device": "cpu", "folds": "10", "defect_settings": TINY_DEFECT}
+    client.post(reverse("training:launch"), form)
+    run = TrainingRun.objects.get()
+    fold_trained_perfectly(monkeypatch)
+    TrainingRun.objects.claim(run.pk, "w1")
+
+    assert tasks._train(run, "w1", DatabaseSink(run.pk, "w1")) == RunStatus.CANCELLED  # the final model, cancelled
+
+    run.refresh_from_db()
+    assert run.error == ""
+    folds = run.cross_validation["folds"]
+    assert len(folds) == 10
+    assert any(fold["wire_bacc_three"] is None for fold in folds)  # held out no wire of those classes
+    assert run.cross_validation["scores"]["wire_bacc_three"]["mean"] == 1.0
+    page = client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
+    section = page[page.index('id="cross-validation"') :]
+    assert "nan" not in section.lower()
+    # Each fold's row has one cell per column, so no score slips under another column's heading.
+    rows = section[section.index('class="cv-folds"') :].split("</table>")[0].split("<tr>")[2:]
+    assert all(row.count("<td>") == 3 for row in rows), rows
