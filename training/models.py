@@ -362,8 +362,8 @@ class TrainingRun(models.Model):
     #: Runs launched together by "train all" share a sequence id and run in order.
     sequence = models.CharField(max_length=36, blank=True, default="")
     sequence_index = models.PositiveSmallIntegerField(default=0)
-    #: Above 0: a cross-validation of the settings in this many folds grouped by wire (``core.crossval``),
-    #: which registers no model version; 0: an ordinary training run.
+    #: Above 0: a cross-validation of the settings in this many folds grouped by wire (``core.crossval``), then the
+    #: final model trained and registered as usual; 0: an ordinary training run.
     folds = models.PositiveSmallIntegerField(default=0)
     #: The out-of-fold summary of a finished cross-validation (``core.evaluation.outoffold.summarise``).
     cross_validation = models.JSONField(default=dict, blank=True)

@@ -202,3 +202,14 @@ def test_a_cross_validation_with_folds_of_pass_wires_only_keeps_its_table_and_sh
     # Each fold's row has one cell per column, so no score slips under another column's heading.
     rows = section[section.index('class="cv-folds"') :].split("</table>")[0].split("<tr>")[2:]
     assert all(row.count("<td>") == 3 for row in rows), rows
+
+
+def test_the_launch_form_says_a_cross_validation_registers_its_final_model(client, engineer) -> None:  # type: ignore[no-untyped-def]
+    """The help said "registers no model version", but the job trains the final model on all wires and registers it
+    (the registry then lists a new version, which the quality gate judges by the out-of-fold table)."""
+    from django.urls import reverse
+
+    client.force_login(engineer)
+    page = client.get(reverse("training:launch")).content.decode()
+    assert "registers no model version" not in page
+    assert "registers it as a new model version" in page
