@@ -213,3 +213,16 @@ def test_the_launch_form_says_a_cross_validation_registers_its_final_model(clien
     page = client.get(reverse("training:launch")).content.decode()
     assert "registers no model version" not in page
     assert "registers it as a new model version" in page
+
+
+@pytest.mark.parametrize("status", [RunStatus.CANCELLED, RunStatus.FAILED])
+def test_a_cross_validation_that_ended_before_its_folds_does_not_promise_the_table(client, engineer, status) -> None:  # type: ignore[no-untyped-def]
+    """Cancelled (or failed) in fold 3 of 5, the page still said the table "appears here when every fold has finished"."""
+    from django.urls import reverse
+
+    run = TrainingRun.objects.create(model_type="defect", config={"epochs": 1}, folds=5, status=status, finished_at=timezone.now())
+    client.force_login(engineer)
+    page = client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
+    section = page[page.index('id="cross-validation"') :]
+    assert "appears here when every fold has finished" not in section
+    assert "ended before every fold had finished" in section
