@@ -185,6 +185,9 @@ def cross_validate(
             raise StopRequested(stop.kind, fold * config.epochs + stop.epoch) from None
         outcome = predict_held_out(result.best_checkpoint, model_type, held_out, fold, config.seed)
         write_atomically(done, outcome.to_json())
+        # The fold is finished for good (a resume reads its outcome): its resume checkpoint (weights, optimiser state,
+        # three times the model) would only fill the disk, k times per job. Its best.pt stays, for a look.
+        result.last_checkpoint.unlink(missing_ok=True)
         outcomes.append(outcome)
         labels = DEFECTS if model_type == "defect" else VIEWS
         scores = outcome.scores(labels)

@@ -214,6 +214,14 @@ def _deleted_picture(error: Exception) -> str:
     )
 
 
+def _has_finished_work(folder: Path) -> bool:
+    """Finished epochs (a resume checkpoint) or, in a cross-validation, finished folds (their outcome; a finished fold
+    keeps no resume checkpoint): what a resume would continue from."""
+    from core.crossval import OUTCOME_FILE
+
+    return any(folder.glob("**/last.pt")) or any(folder.glob(f"fold-*/{OUTCOME_FILE}"))
+
+
 def _fail(run: TrainingRun, worker: str, sink: DatabaseSink, error: Exception) -> None:
     if isinstance(error, OSError) and error.errno == errno.ENOSPC:
         # Nothing is wrong with the run: its last finished epoch is on disk, so it can go on once there is room.
@@ -226,7 +234,7 @@ def _fail(run: TrainingRun, worker: str, sink: DatabaseSink, error: Exception) -
         return
     from core.training.device import NotEnoughMemory
 
-    if isinstance(error, NotEnoughMemory) and any(run_dir(run).glob("**/last.pt")):
+    if isinstance(error, NotEnoughMemory) and _has_finished_work(run_dir(run)):
         # A resumed run with finished epochs (free memory changes from one moment to the next): keep them resumable.
         sentence = (
             f"{error} Its finished epochs are kept: once the worker has the memory free (stop what else runs there), "

@@ -53,6 +53,9 @@ def test_defect_cross_validation_predicts_every_wire_once_and_streams_one_epoch_
     assert json.loads((tmp_path / SUMMARY_FILE).read_text())["k"] == 3
     # The stored classifier of a fold was not refitted on the wires it is scored on.
     assert all(json.loads((tmp_path / f"fold-{n}" / OUTCOME_FILE).read_text())["fold"] == n - 1 for n in (1, 2, 3))
+    # A finished fold keeps its best checkpoint, not the resume checkpoint it no longer needs.
+    assert all((tmp_path / f"fold-{n}" / "weights" / "best.pt").is_file() for n in (1, 2, 3))
+    assert not list(tmp_path.glob("fold-*/**/last.pt"))
 
 
 def test_a_stopped_cross_validation_resumes_at_the_fold_it_stopped_in(records, tmp_path):

@@ -152,7 +152,7 @@ def fold_trained_perfectly(monkeypatch) -> None:  # type: ignore[no-untyped-def]
         if not str(folder).split("/")[-1].startswith("fold-"):
             raise StopRequested("cancel", 1)
         folder.mkdir(parents=True, exist_ok=True)
-        return types.SimpleNamespace(best_checkpoint=folder / "best.pt")
+        return types.SimpleNamespace(best_checkpoint=folder / "best.pt", last_checkpoint=folder / "last.pt")
 
     def predict(checkpoint, model_type, held_out, fold, seed):  # type: ignore[no-untyped-def]
         outcome = FoldOutcome(fold=fold, seed=seed)

@@ -78,3 +78,21 @@ def test_an_open_run_page_stops_streaming_once_the_shifts_session_has_expired(en
         assert leaked is None, f"an expired session still got the live event {leaked!r}"
 
     run_async(scenario)
+
+
+def test_a_cross_validation_with_finished_folds_counts_as_resumable_work(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A finished fold keeps its outcome but not its resume checkpoint (core.crossval drops last.pt): a memory refusal
+    # in a later fold must still leave the run resumable, as finished epochs do.
+    from core.crossval import OUTCOME_FILE
+    from training.tasks import _has_finished_work
+
+    assert not _has_finished_work(tmp_path)
+    (tmp_path / "fold-1" / "weights").mkdir(parents=True)
+    (tmp_path / "fold-1" / "weights" / "best.pt").write_bytes(b"best")
+    assert not _has_finished_work(tmp_path)
+    (tmp_path / "fold-1" / OUTCOME_FILE).write_text("{}")
+    assert _has_finished_work(tmp_path)
+    (tmp_path / "fold-1" / OUTCOME_FILE).unlink()
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights" / "last.pt").write_bytes(b"epoch 3")
+    assert _has_finished_work(tmp_path)
