@@ -152,6 +152,7 @@ def test_two_quick_accepts_in_the_review_queue_accept_two_boxes(chromium, live_s
     login(page, live_server.url, annotator.username, PASSWORD)
     page.goto(f"{live_server.url}/review/")
     expect(page.locator("#queue tbody tr")).to_have_count(2)
+    page.wait_for_selector("#queue tbody tr.current")  # the keys are listened to (a loaded machine is slow to get there)
     held = []
     page.route("**/review/*/decide", lambda route: held.append(route))  # the answers take a moment to come back
     page.keyboard.press("a")
@@ -186,6 +187,7 @@ def test_c_right_after_a_opens_the_picture_only_once_the_decision_is_saved(chrom
     page = context.new_page()
     login(page, live_server.url, annotator.username, PASSWORD)
     page.goto(f"{live_server.url}/review/")
+    page.wait_for_selector("#queue tbody tr.current")  # the keys are listened to (a loaded machine is slow to get there)
     held = []
     page.route("**/review/*/decide", lambda route: held.append(route))  # the answer takes a moment to come back
     page.keyboard.press("a")
