@@ -42,6 +42,14 @@ OUTCOME_FILE = "outcome.json"
 MIN_FOLDS, MAX_FOLDS = 3, 10
 
 
+class FoldFailed(Exception):
+    """Fold ``fold`` of ``k`` raised ``error`` (its training or its prediction): the job says which fold failed."""
+
+    def __init__(self, fold: int, k: int, error: Exception) -> None:
+        super().__init__(f"Fold {fold} of {k}: {error}")
+        self.fold, self.k, self.error = fold, k, error
+
+
 def grouped_folds(records: Sequence[ImageRecord], k: int, seed: int) -> list[tuple[tuple[ImageRecord, ...], tuple[ImageRecord, ...]]]:
     """``(training, held out)`` records of each of ``k`` folds, grouped by wire (or lot), stratified by worst defect."""
     from sklearn.model_selection import StratifiedGroupKFold
@@ -181,9 +189,11 @@ def cross_validate(
                 data_dir=data_dir,
                 starting_weights=starting_weights,
             )
+            outcome = predict_held_out(result.best_checkpoint, model_type, held_out, fold, config.seed)
         except StopRequested as stop:
             raise StopRequested(stop.kind, fold * config.epochs + stop.epoch) from None
-        outcome = predict_held_out(result.best_checkpoint, model_type, held_out, fold, config.seed)
+        except Exception as error:
+            raise FoldFailed(fold + 1, k, error) from error
         write_atomically(done, outcome.to_json())
         # The fold is finished for good (a resume reads its outcome): its resume checkpoint (weights, optimiser state,
         # three times the model) would only fill the disk, k times per job. Its best.pt stays, for a look.

@@ -223,11 +223,19 @@ def _has_finished_work(folder: Path) -> bool:
 
 
 def _fail(run: TrainingRun, worker: str, sink: DatabaseSink, error: Exception) -> None:
+    from core.crossval import FoldFailed
+
+    fold, kept, continues = "", "Its finished epochs are kept", "it continues from its last finished epoch"
+    if isinstance(error, FoldFailed):  # say which fold; a resume skips the finished folds (their outcome is on disk)
+        fold, continues = f"Fold {error.fold} of {error.k}: ", f"it continues with fold {error.fold}"
+        if error.fold > 1:
+            kept = "The finished fold (1) is kept" if error.fold == 2 else f"The finished folds (1 to {error.fold - 1}) are kept"
+        error = error.error
     if isinstance(error, OSError) and error.errno == errno.ENOSPC:
         # Nothing is wrong with the run: its last finished epoch is on disk, so it can go on once there is room.
         sentence = (
-            f"The disk is full ({error.filename or settings.RUNS_DIR}): there is no room for the run's files. "
-            "Free disk space (or ask an administrator to), then resume the run; it continues from its last finished epoch."
+            f"{fold}The disk is full ({error.filename or settings.RUNS_DIR}): there is no room for the run's files. "
+            f"Free disk space (or ask an administrator to), then resume the run; {continues}."
         ) + run.tell_rest_of_sequence_it_waits("the disk filled up during it")
         sink.on_log("ERROR", sentence)
         TrainingRun.objects.finish(run.pk, worker, RunStatus.INTERRUPTED, error=sentence, traceback=traceback_module.format_exc())
@@ -237,13 +245,12 @@ def _fail(run: TrainingRun, worker: str, sink: DatabaseSink, error: Exception) -
     if isinstance(error, NotEnoughMemory) and _has_finished_work(run_dir(run)):
         # A resumed run with finished epochs (free memory changes from one moment to the next): keep them resumable.
         sentence = (
-            f"{error} Its finished epochs are kept: once the worker has the memory free (stop what else runs there), "
-            "resume the run; it continues from its last finished epoch."
+            f"{fold}{error} {kept}: once the worker has the memory free (stop what else runs there), resume the run; {continues}."
         ) + run.tell_rest_of_sequence_it_waits("its worker was short of memory")
         sink.on_log("ERROR", sentence)
         TrainingRun.objects.finish(run.pk, worker, RunStatus.INTERRUPTED, error=sentence, traceback=traceback_module.format_exc())
         return
-    sentence = _deleted_picture(error) or str(error) or f"The training stopped with {type(error).__name__}; see the traceback."
+    sentence = fold + (_deleted_picture(error) or str(error) or f"The training stopped with {type(error).__name__}; see the traceback.")
     sink.on_log("ERROR", sentence)
     TrainingRun.objects.finish(run.pk, worker, RunStatus.FAILED, error=sentence, traceback=traceback_module.format_exc())
     run.cancel_rest_of_sequence(f'Cancelled because run #{run.pk} of the same "train all" failed.')

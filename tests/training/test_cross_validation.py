@@ -119,4 +119,5 @@ def test_a_held_out_picture_deleted_during_its_fold_fails_with_the_sentence_nami
     image = next(i for i in Image.objects.all() if Path(i.file.path) == deleted[0])
     assert run.status == RunStatus.FAILED
     assert str(deleted[0].parent) not in run.error, f"the run page shows a server path: {run.error!r}"
-    assert run.error.startswith(f"The picture {image.original_name} (wire {image.wire_key}) cannot be read: its file is missing"), run.error
+    said = f"Fold 1 of 3: The picture {image.original_name} (wire {image.wire_key}) cannot be read: its file is missing"
+    assert run.error.startswith(said), run.error
