@@ -191,7 +191,7 @@ def cross_validate(
             )
             outcome = predict_held_out(result.best_checkpoint, model_type, held_out, fold, config.seed)
         except StopRequested as stop:
-            raise StopRequested(stop.kind, fold * config.epochs + stop.epoch) from None
+            raise StopRequested(stop.kind, fold * config.epochs + stop.epoch, f"fold {fold + 1} of {k}", stop.epoch) from None
         except Exception as error:
             raise FoldFailed(fold + 1, k, error) from error
         write_atomically(done, outcome.to_json())

@@ -116,7 +116,7 @@ def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
             logger.warning("Run %s was taken from worker %s; leaving it alone.", run.pk, worker)
             return "lost"
         if stop.kind == "pause":
-            sink.on_log("INFO", paused_message(stop.epoch))
+            sink.on_log("INFO", paused_message(stop.epoch, stop.segment, stop.segment_epoch))
             TrainingRun.objects.finish(run.pk, worker, RunStatus.PAUSED, checkpoint_path=str(folder))
             return RunStatus.PAUSED
         sink.on_log("INFO", f"Cancelled during epoch {stop.epoch}.")
@@ -170,13 +170,28 @@ def _cross_validate(
             run.model_type, config, snapshot, folder, final, resume=resume, datasets_dir=datasets, data_dir=data, starting_weights=starting
         )
     except StopRequested as stop:  # say the epoch of the whole job, as the page counts it
-        raise StopRequested(stop.kind, k * epochs + stop.epoch) from None
+        raise StopRequested(stop.kind, k * epochs + stop.epoch, "the final model", stop.epoch) from None
     _succeed(run, worker, sink, result)
     return RunStatus.SUCCEEDED
 
 
-def paused_message(epoch: int) -> str:
-    """What a pause keeps: checkpoints are written at the end of an epoch, so the paused epoch starts over."""
+def paused_message(epoch: int, segment: str = "", segment_epoch: int = 0) -> str:
+    """What a pause keeps: checkpoints are written at the end of an epoch, so the paused epoch starts over.
+
+    In a cross-validation ``segment`` names the fold (or the final model) that was training and ``segment_epoch`` its
+    own epoch: its checkpoints are its own, so its first epoch starts it over, whatever the job's epoch count says.
+    """
+    if segment:
+        kept = "; the finished folds are kept." if epoch > segment_epoch else "."
+        if segment_epoch <= 1:
+            return (
+                f"Paused during epoch {epoch}, the first epoch of {segment}, before its first checkpoint. "
+                f"Resume to train {segment} again from its start{kept}"
+            )
+        return (
+            f"Paused during epoch {epoch}, epoch {segment_epoch} of {segment}; the batches of that epoch are dropped. "
+            f"Resume to train it again from the checkpoint of its epoch {segment_epoch - 1}{kept}"
+        )
     if epoch <= 1:
         return f"Paused during epoch {epoch}, before the first checkpoint. Resume to start the training again."
     return (

@@ -53,10 +53,14 @@ class ProgressEvent:
 class StopRequested(Exception):
     """Raised inside a trainer when the sink asks it to stop; the checkpoint is already written."""
 
-    def __init__(self, kind: StopKind, epoch: int) -> None:
+    def __init__(self, kind: StopKind, epoch: int, segment: str = "", segment_epoch: int = 0) -> None:
         super().__init__(f"Training stopped on request ({kind}) during epoch {epoch}.")
         self.kind = kind
         self.epoch = epoch
+        # In a longer job (a cross-validation): the training stopped ("fold 3 of 5", "the final model") and its own
+        # epoch, since that training's checkpoints are its own, not those of the job's previous epoch.
+        self.segment = segment
+        self.segment_epoch = segment_epoch
 
 
 class TrainingSink(Protocol):

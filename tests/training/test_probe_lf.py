@@ -7,6 +7,7 @@ import types
 import pytest
 from django.urls import reverse
 
+from core.training.events import StopRequested
 from training import tasks
 from training.models import RunLogLine, RunStatus, TrainingRun
 from training.sink import DatabaseSink
@@ -91,3 +92,56 @@ def test_a_fold_short_of_memory_is_interrupted_keeping_the_finished_folds(cross_
     assert run.error.startswith("Fold 3 of 5: Training needs about 9.0 GB"), run.error
     assert "The finished folds (1 to 2) are kept" in run.error, run.error
     assert "resume the run; it continues with fold 3" in run.error, run.error
+
+
+@pytest.mark.parametrize(
+    ("fold", "epoch", "said"),
+    [
+        (
+            "fold-3",
+            1,
+            "Paused during epoch 5, the first epoch of fold 3 of 5, before its first checkpoint. Resume to train fold 3 of 5 again "
+            "from its start; the finished folds are kept.",
+        ),
+        (
+            "fold-3",
+            2,
+            "Paused during epoch 6, epoch 2 of fold 3 of 5; the batches of that epoch are dropped. Resume to train it again from "
+            "the checkpoint of its epoch 1; the finished folds are kept.",
+        ),
+    ],
+)
+def test_a_pause_in_a_later_fold_says_what_a_resume_trains_again(cross_validation, monkeypatch, fold, epoch, said) -> None:  # type: ignore[no-untyped-def]
+    """Paused in the first epoch of fold 3 (epoch 5 of the job): the log said "Resume to train epoch 5 again from the
+    checkpoint of epoch 4", but epoch 4 was fold 2's model; the resume trains fold 3 from its start."""
+
+    def pause() -> None:
+        raise StopRequested("pause", epoch)
+
+    trainer_that(monkeypatch, fold, pause)
+    run = cross_validation
+    assert tasks._train(run, "w1", DatabaseSink(run.pk, "w1")) == RunStatus.PAUSED
+    messages = list(RunLogLine.objects.filter(run=run).values_list("message", flat=True))
+    assert said in messages, messages[-3:]
+
+
+def test_a_pause_in_the_final_model_of_a_cross_validation_says_the_final_model(cross_validation, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import core.training.runner
+
+    trainer_that(monkeypatch, "never", lambda: None)
+    folds_train = core.training.runner.train
+
+    def train(model_type, config, snapshot, folder, sink, **kwargs):  # type: ignore[no-untyped-def]
+        if not folder.name.startswith("fold-"):
+            raise StopRequested("pause", 1)
+        return folds_train(model_type, config, snapshot, folder, sink, **kwargs)
+
+    monkeypatch.setattr(core.training.runner, "train", train)
+    run = cross_validation
+    assert tasks._train(run, "w1", DatabaseSink(run.pk, "w1")) == RunStatus.PAUSED
+    messages = list(RunLogLine.objects.filter(run=run).values_list("message", flat=True))
+    said = (
+        "Paused during epoch 11, the first epoch of the final model, before its first checkpoint. Resume to train the final model "
+        "again from its start; the finished folds are kept."
+    )
+    assert said in messages, messages[-3:]
