@@ -52,7 +52,8 @@ def test_a_running_run_is_not_deleted_in_the_admin(admin_user, tmp_path, setting
     running = TrainingRun.objects.create(model_type="defect", config={"epochs": 3}, status=RunStatus.RUNNING)
     done = TrainingRun.objects.create(model_type="defect", config={"epochs": 3}, status=RunStatus.SUCCEEDED)
     client, _ = logged_in(admin_user)
-    assert client.post(f"/admin/training/trainingrun/{running.pk}/delete/", {"post": "yes"}).status_code == 403
+    refused = client.post(f"/admin/training/trainingrun/{running.pk}/delete/", {"post": "yes"})
+    assert refused.status_code == 302 and refused.url == f"/admin/training/trainingrun/{running.pk}/change/"  # with a sentence
     selection = {"action": "delete_selected", "_selected_action": [running.pk, done.pk]}
     confirm = client.post("/admin/training/trainingrun/", selection).content.decode()
     assert "permission to delete" in confirm  # the confirmation page names what cannot go
