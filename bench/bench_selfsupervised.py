@@ -32,6 +32,7 @@ import json
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +62,11 @@ def encoder_crop(grey: np.ndarray, box: tuple[float, float, float, float], view:
     return cv2.resize(crop, CROP[::-1], interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
 
 
-def held_out_crops(workdir: Path, seed: int) -> list[dict[str, Any]]:
-    """Every held-out picture of the run's folds with its best detected box, its crops and the product's probabilities."""
+def held_out_pictures(workdir: Path, seed: int) -> Iterator[dict[str, Any]]:
+    """Every held-out picture of the run's folds that got a box: its grey picture, best detected and annotated box.
+
+    Boxes are ``(x, y, width, height)``; ``product`` holds the product's log defect probabilities of the detected box.
+    """
     from PIL import Image
 
     annotated = {(FOLDER[picture.defect], Path(picture.relative).name): picture.boxes[0] for picture in read_truth(REAL_DEV)}
@@ -71,7 +75,6 @@ def held_out_crops(workdir: Path, seed: int) -> list[dict[str, Any]]:
     for path in (REAL_DEV / "photo").rglob("*"):
         if path.is_file():
             files[path.name].append(path)
-    rows = []
     for fold_dir in sorted((workdir / f"seed{seed}").glob("fold*")):
         report = json.loads((fold_dir / "inspection.json").read_text(encoding="utf-8"))
         for picture in report["pictures"]:
@@ -83,19 +86,27 @@ def held_out_crops(workdir: Path, seed: int) -> list[dict[str, Any]]:
             view_folder = "Top" if picture["view"] == "TOP" else "Side"
             candidates = [p for p in files[name] if p.parent.name in (FOLDER[defect], defect) and view_folder in p.parts]
             path = (candidates or files[name])[0]
-            grey = np.array(Image.open(path).convert("L"))
             x, y = best["x1"], best["y1"]
-            rows.append(
-                {
-                    "fold": int(fold_dir.name.removeprefix("fold")),
-                    "wire": picture["wire_id"],
-                    "truth": defect,
-                    "view": picture["view"],
-                    "product": np.log(np.maximum(np.array(best["defect_probabilities"], dtype=np.float64), 1e-6)),
-                    "crop": encoder_crop(grey, (x, y, best["x2"] - x, best["y2"] - y), picture["view"]),
-                    "annotated": encoder_crop(grey, annotated[(path.parent.name, name)], picture["view"]),
-                }
-            )
+            yield {
+                "fold": int(fold_dir.name.removeprefix("fold")),
+                "wire": picture["wire_id"],
+                "truth": defect,
+                "view": picture["view"],
+                "grey": np.array(Image.open(path).convert("L")),
+                "detected": (x, y, best["x2"] - x, best["y2"] - y),
+                "annotated": annotated[(path.parent.name, name)],
+                "product": np.log(np.maximum(np.array(best["defect_probabilities"], dtype=np.float64), 1e-6)),
+            }
+
+
+def held_out_crops(workdir: Path, seed: int) -> list[dict[str, Any]]:
+    """Every held-out picture of the run's folds with its best detected box, its crops and the product's probabilities."""
+    rows = []
+    for picture in held_out_pictures(workdir, seed):
+        grey, view = picture.pop("grey"), picture["view"]
+        picture["crop"] = encoder_crop(grey, picture.pop("detected"), view)
+        picture["annotated"] = encoder_crop(grey, picture["annotated"], view)
+        rows.append(picture)
     return rows
 
 
