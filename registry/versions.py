@@ -53,6 +53,9 @@ DEFAULT_SELECTION_METRIC: dict[str, tuple[str, str]] = {
 }
 ACTIVATION_ATTEMPTS = 10
 _CHUNK = 1024 * 1024
+#: The most (annotation id, revision) pairs a version's lineage is read with (about 100 bytes each in memory); a library
+#: of 20,000 pictures gives tens of thousands.
+LINEAGE_MAX_PAIRS = 1_000_000
 
 
 class RegistryError(Exception):
@@ -93,6 +96,10 @@ class AlreadyActive(RegistryError):
 
 class ActivationConflict(RegistryError):
     pass
+
+
+class LineageUnreadable(RegistryError):
+    """A version's dataset snapshot lists too many pairs to read at once, or is not made of pairs."""
 
 
 # --- Paths and checksums -----------------------------------------------------------------------
@@ -502,10 +509,38 @@ def find_orphans() -> Orphans:
     return orphans
 
 
+def _is_pair(entry: Any) -> bool:
+    return isinstance(entry, list) and len(entry) == 2 and all(type(number) is int for number in entry)
+
+
 def lineage(version: ModelVersion) -> dict[str, Any]:
-    """The annotation revisions the version learned from (its run's dataset snapshot), or {}."""
-    run = version.training_run
-    return dict(run.dataset_snapshot) if run is not None else {}
+    """The seed and the (annotation id, revision) pairs per split the version learned from, or {} without a snapshot.
+
+    Read from its run's dataset snapshot without the records of every picture. Raises :class:`LineageUnreadable`
+    for more than :data:`LINEAGE_MAX_PAIRS` pairs (before reading them) or for a split that is not a list of pairs.
+    """
+    run_id = version.training_run_id
+    summary = TrainingRun.objects.snapshot_summary(run_id, 0) if run_id is not None else {}
+    if run_id is None or not summary:
+        return {}
+    total = summary["train"] + summary["val"]
+    if total > LINEAGE_MAX_PAIRS:
+        raise LineageUnreadable(
+            f"{version.name} learned from {total} annotation revisions, more than can be listed at once ({LINEAGE_MAX_PAIRS}); "
+            "its page shows how many there are per split and the first of each."
+        )
+    stored = TrainingRun.objects.snapshot_pairs(run_id)
+    pairs: dict[str, Any] = {"seed": summary["seed"]}
+    for split in ("train", "val"):
+        entries = stored.get(split)
+        entries = [] if entries is None else entries
+        if not isinstance(entries, list) or not all(_is_pair(entry) for entry in entries):
+            raise LineageUnreadable(
+                f"The dataset snapshot of {version.name}'s training run is damaged: its {split} list does not hold "
+                "[annotation id, revision] pairs, so the annotation revisions it learned from cannot be listed."
+            )
+        pairs[split] = entries
+    return pairs
 
 
 def lineage_summary(version: ModelVersion, first: int) -> dict[str, Any]:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from typing import Any
+
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
@@ -20,6 +25,7 @@ from registry.models import ActivationEvent, ModelVersion, WeightsFile
 HISTORY_LENGTH = 30
 #: (annotation id, revision) pairs the version page shows per split; a big library's run has tens of thousands (the download has them all).
 LINEAGE_PAIRS_SHOWN = 20
+LINEAGE_PAIRS_PER_CHUNK = 1000
 
 
 def _form_error(form: ActivateForm | RollbackForm) -> str:
@@ -74,16 +80,31 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "registry/detail.html", context)
 
 
+def _lineage_json(name: str, lineage: dict[str, Any]) -> Iterator[str]:
+    """The file ``JsonResponse`` writes for the version's name, seed and pairs, a thousand pairs at a time."""
+    yield f'{{"version": {json.dumps(name)}, "seed": {json.dumps(lineage["seed"])}'
+    for split in ("train", "val"):
+        pairs = lineage[split]
+        yield f', "{split}": ['
+        for start in range(0, len(pairs), LINEAGE_PAIRS_PER_CHUNK):
+            yield (", " if start else "") + ", ".join(json.dumps(pair) for pair in pairs[start : start + LINEAGE_PAIRS_PER_CHUNK])
+        yield "]"
+    yield "}"
+
+
 @role_required("engineer")
 @require_GET
-def lineage_download(request: HttpRequest, pk: int) -> JsonResponse:
+def lineage_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Every (annotation id, revision) pair the version learned from, as a JSON file (the page shows the first few)."""
-    version = get_object_or_404(ModelVersion.objects.select_related("training_run"), pk=pk)
-    lineage = registry.lineage(version)
+    version = get_object_or_404(ModelVersion, pk=pk)
+    try:
+        lineage = registry.lineage(version)
+    except registry.RegistryError as error:
+        messages.error(request, str(error))
+        return redirect("registry:detail", pk=pk)
     if not lineage:
         raise Http404("This version was not registered by a training run, so it has no dataset snapshot.")
-    body = {"version": version.name, "seed": lineage.get("seed"), "train": lineage.get("train") or [], "val": lineage.get("val") or []}
-    response = JsonResponse(body)
+    response = StreamingHttpResponse(_lineage_json(version.name, lineage), content_type="application/json")
     response["Content-Disposition"] = content_disposition_header(True, f"{version.name}-lineage.json")
     return response
 

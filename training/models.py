@@ -70,13 +70,24 @@ def _who(user: Actor) -> str:
 
 
 class JSONArrayLength(models.Func):
-    """The length of a JSON array, NULL for none (SQLite's ``json_array_length``, PostgreSQL's ``jsonb_array_length``)."""
+    """The length of the JSON array under ``key`` of a JSON column; NULL when the key is missing or holds no array
+    (SQLite's ``json_array_length``, PostgreSQL's ``jsonb_array_length``, which refuse a string)."""
 
-    function = "JSON_ARRAY_LENGTH"
     output_field = models.IntegerField()
 
+    def __init__(self, column: str, key: str) -> None:
+        super().__init__(models.F(column))
+        self.key = key
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        column, params = compiler.compile(self.get_source_expressions()[0])
+        path = f'$."{self.key}"'
+        return f"(CASE WHEN JSON_TYPE({column}, %s) = 'array' THEN JSON_ARRAY_LENGTH({column}, %s) END)", (*params, path, *params, path)
+
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, function="JSONB_ARRAY_LENGTH", **extra)
+        column, params = compiler.compile(self.get_source_expressions()[0])
+        sql = f"(CASE WHEN JSONB_TYPEOF({column} -> %s) = 'array' THEN JSONB_ARRAY_LENGTH({column} -> %s) END)"
+        return sql, (*params, self.key, *params, self.key)
 
 
 class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
@@ -96,13 +107,21 @@ class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
         """
         fields: dict[str, Any] = {"seed": KeyTransform("seed", "dataset_snapshot")}
         for split in ("train", "val"):
-            fields[f"{split}_count"] = JSONArrayLength(KeyTransform(split, "dataset_snapshot"))
+            fields[f"{split}_count"] = JSONArrayLength("dataset_snapshot", split)
             fields.update({f"{split}_{i}": KeyTransform(str(i), KeyTransform(split, "dataset_snapshot")) for i in range(first)})
         row = self.filter(pk=run_id).values(**fields).first()
         if row is None or (row["train_count"] is None and row["val_count"] is None):
             return {}
         pairs = {split: [row[f"{split}_{i}"] for i in range(min(first, row[f"{split}_count"] or 0))] for split in ("train", "val")}
         return {"seed": row["seed"], "train": row["train_count"] or 0, "val": row["val_count"] or 0, "first": pairs}
+
+    def snapshot_pairs(self, run_id: int) -> dict[str, Any]:
+        """Of the run's dataset snapshot, the ``train`` and ``val`` lists of (annotation id, revision) pairs as stored.
+
+        Only those two keys leave the database: the records of every picture (most of the snapshot) are never loaded.
+        """
+        splits = {split: KeyTransform(split, "dataset_snapshot") for split in ("train", "val")}
+        return self.filter(pk=run_id).values(**splits).first() or {}
 
     def lease_expired(self, now: datetime | None = None) -> TrainingRunQuerySet:
         """Running rows whose worker stopped renewing its lease: the worker died."""

@@ -33,7 +33,7 @@ def test_the_version_page_shows_the_counts_and_a_few_pairs_and_offers_all_of_the
     answer = client.get(download)
     assert answer.status_code == 200 and answer["Content-Type"] == "application/json"
     assert answer["Content-Disposition"] == f'attachment; filename="{version.name}-lineage.json"'
-    assert json.loads(answer.content) == {"version": version.name, "seed": 7, "train": train, "val": val}
+    assert json.loads(answer.getvalue()) == {"version": version.name, "seed": 7, "train": train, "val": val}
     # The same role as the page: not annotators, not anyone logged out.
     client.logout()
     assert client.get(download).status_code == 302

@@ -47,7 +47,7 @@ def test_register_copies_the_checkpoint_under_a_name_with_its_metric_and_checksu
     assert stored.read_bytes() == source.read_bytes()
     assert version.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
     assert not version.is_active and version.dataset_size == 40 and version.training_run == run
-    assert registry.lineage(version) == {"train": [[1, 2]], "val": [[3, 1]]}
+    assert registry.lineage(version) == {"seed": None, "train": [[1, 2]], "val": [[3, 1]]}
     assert [path.name for path in stored.parent.iterdir()] == [stored.name]  # no temp file left behind
     assert torch.load(registry.load_checkpoint_path(version))["weight"][0, 0] == 0.0
 

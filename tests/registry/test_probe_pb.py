@@ -1,0 +1,120 @@
+"""Leftovers P-B: the lineage download and the comparison read the whole dataset snapshot of a version's run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from django.db.models import JSONField
+from django.http import JsonResponse
+from django.urls import reverse
+
+from registry import versions as registry
+from tests.conftest import PASSWORD
+from tests.registry.test_pages import make, messages_of
+from tests.wiresag_web.test_postgresql import ROOT, postgres_url  # noqa: F401
+from training.models import TrainingRun
+
+#: The records of every picture: most of a real snapshot's megabytes, never needed for the lineage.
+RECORDS = {"train": [{"path": "/media/pictures/records-marker.png", "boxes": []}] * 2_000, "val": []}
+
+
+@pytest.fixture
+def engineer_client(client, engineer):  # type: ignore[no-untyped-def]
+    client.login(username=engineer.username, password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def decoded(monkeypatch) -> list[Any]:  # type: ignore[no-untyped-def]
+    """Every JSON value the database hands to Python, as it arrives."""
+    seen: list[Any] = []
+    original = JSONField.from_db_value
+
+    def spy(self, value, expression, connection):  # type: ignore[no-untyped-def]
+        seen.append(value)
+        return original(self, value, expression, connection)
+
+    monkeypatch.setattr(JSONField, "from_db_value", spy)
+    return seen
+
+
+def test_the_lineage_download_streams_the_pairs_without_loading_the_picture_records(engineer_client, tmp_path, decoded) -> None:  # type: ignore[no-untyped-def]
+    """The download decoded the run's whole snapshot (the records of every picture included) and built the file in
+    memory; it now reads only the seed and the pairs from the database and streams the same file."""
+    train = [[pk, 1 + pk % 3] for pk in range(1, 20_001)]
+    val = [[pk, 1] for pk in range(30_001, 35_001)]
+    version = make(tmp_path, snapshot={"train": train, "val": val, "seed": 7, "records": RECORDS})
+    decoded.clear()
+    answer = engineer_client.get(reverse("registry:lineage", args=[version.pk]))
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/json"
+    assert answer["Content-Disposition"] == f'attachment; filename="{version.name}-lineage.json"'
+    expected = JsonResponse({"version": version.name, "seed": 7, "train": train, "val": val}).content
+    assert answer.getvalue() == expected  # byte for byte the file it wrote before
+    assert answer.streaming
+    assert not any("records-marker" in str(value) for value in decoded)
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "problem"),
+    [
+        ({"train": "oops", "val": [], "seed": 1}, "train"),
+        ({"train": [[1, 2]], "val": [[3]], "seed": 1}, "val"),
+        ({"train": [["a", "b"]], "val": [], "seed": 1}, "train"),
+        ({"train": [[1, 2]], "val": {"1": 2}, "seed": 1}, "val"),
+    ],
+)
+def test_a_damaged_snapshot_gives_a_sentence_instead_of_a_bogus_file_or_a_500(engineer_client, tmp_path, snapshot, problem) -> None:  # type: ignore[no-untyped-def]
+    version = make(tmp_path, snapshot=snapshot)
+    response = engineer_client.get(reverse("registry:lineage", args=[version.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("registry:detail", args=[version.pk]), 302)]
+    message = messages_of(response)
+    assert f"The dataset snapshot of {version.name}'s training run is damaged" in message
+    assert f"its {problem} list" in message
+
+
+def test_a_snapshot_with_too_many_pairs_is_refused_before_it_is_loaded(engineer_client, tmp_path, decoded, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(registry, "LINEAGE_MAX_PAIRS", 10, raising=False)
+    version = make(tmp_path, snapshot={"train": [[pk, 1] for pk in range(8)], "val": [[pk, 1] for pk in range(100, 103)], "seed": 1})
+    decoded.clear()
+    response = engineer_client.get(reverse("registry:lineage", args=[version.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("registry:detail", args=[version.pk]), 302)]
+    assert f"{version.name} learned from 11 annotation revisions, more than can be listed at once (10)" in messages_of(response)
+    assert not any("[100, 1]" in str(value) for value in decoded)  # the pairs were never read
+
+
+@pytest.mark.parametrize("snapshot", ["garbage", [[1, 2]]])
+def test_a_snapshot_that_is_not_an_object_has_no_lineage_download_instead_of_a_500(engineer_client, tmp_path, snapshot) -> None:  # type: ignore[no-untyped-def]
+    version = make(tmp_path)
+    TrainingRun.objects.filter(pk=version.training_run_id).update(dataset_snapshot=snapshot)
+    response = engineer_client.get(reverse("registry:lineage", args=[version.pk]))
+    assert response.status_code == 404
+    assert "This version was not registered by a training run, so it has no dataset snapshot." in response.content.decode()
+
+
+PAIRS_ON_POSTGRESQL = """
+from django.db import connection
+from training.models import TrainingRun
+assert connection.vendor == "postgresql", connection.vendor
+run = TrainingRun.objects.create(model_type="view", dataset_snapshot={"train": [[1, 2], [2, 3]], "val": [[9, 1]], "seed": 7, "records": {}})
+damaged = TrainingRun.objects.create(model_type="view", dataset_snapshot={"train": "oops", "val": {"1": 2}, "seed": 1})
+print(TrainingRun.objects.snapshot_pairs(run.pk), TrainingRun.objects.snapshot_summary(run.pk, 1))
+print(TrainingRun.objects.snapshot_pairs(damaged.pk), TrainingRun.objects.snapshot_summary(damaged.pk, 1))
+"""
+
+
+@pytest.mark.slow
+def test_the_pairs_and_a_damaged_summary_are_read_the_same_on_postgresql(postgres_url, tmp_path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """PostgreSQL's jsonb_array_length raised on a split that holds no array: the version page answered 500."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRESAG_")}
+    env.update(WIRESAG_DEBUG="1", WIRESAG_DATA_DIR=str(tmp_path), WIRESAG_DATABASE_URL=postgres_url)
+    for command in (["migrate", "--noinput"], ["shell", "-c", PAIRS_ON_POSTGRESQL]):
+        done = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-2:] == [
+        "{'train': [[1, 2], [2, 3]], 'val': [[9, 1]]} {'seed': 7, 'train': 2, 'val': 1, 'first': {'train': [[1, 2]], 'val': [[9, 1]]}}",
+        "{'train': 'oops', 'val': {'1': 2}} {}",
+    ]
