@@ -14,6 +14,8 @@ from registry.models import ModelVersion
 from registry.versions import lineage
 
 SPLITS = ("train", "val")
+#: The most versions one comparison shows side by side; each brings every (annotation id, revision) pair it learned from.
+COMPARE_MAX_VERSIONS = 10
 
 
 @dataclass
@@ -66,13 +68,9 @@ def _rows(per_version: list[dict[str, Any]]) -> list[Row]:
 
 
 def _snapshot_pairs(version: ModelVersion) -> dict[str, dict[int, int]]:
-    """{split: {annotation_id: revision}} from the run's dataset snapshot."""
+    """{split: {annotation_id: revision}} from the run's dataset snapshot; raises ``LineageUnreadable`` for a damaged one."""
     snapshot = lineage(version)
-    pairs: dict[str, dict[int, int]] = {}
-    for split in SPLITS:
-        entries = snapshot.get(split) or []
-        pairs[split] = {int(entry[0]): int(entry[1]) for entry in entries if isinstance(entry, list | tuple) and len(entry) >= 2}
-    return pairs
+    return {split: {annotation_id: revision for annotation_id, revision in snapshot.get(split, [])} for split in SPLITS}
 
 
 def compare(versions: Sequence[ModelVersion]) -> Comparison:

@@ -18,7 +18,7 @@ from annotations.choices import ModelType
 from core.params import parse_id
 from registry import versions as registry
 from registry import weights_store
-from registry.compare import KEY_METRICS, compare, key_metrics
+from registry.compare import COMPARE_MAX_VERSIONS, KEY_METRICS, compare, key_metrics
 from registry.forms import ActivateForm, BundleForm, RollbackForm, WeightsUploadForm
 from registry.models import ActivationEvent, ModelVersion, WeightsFile
 
@@ -111,13 +111,23 @@ def lineage_download(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 @role_required("engineer")
 def compare_view(request: HttpRequest) -> HttpResponse:
-    ids = [pk for pk in map(parse_id, request.GET.getlist("v")) if pk is not None]
-    chosen = {version.pk: version for version in ModelVersion.objects.filter(pk__in=ids).select_related("training_run")}
-    ordered = [chosen[pk] for pk in dict.fromkeys(ids) if pk in chosen]
+    ids = list(dict.fromkeys(pk for pk in map(parse_id, request.GET.getlist("v")) if pk is not None))
+    if len(ids) > COMPARE_MAX_VERSIONS:
+        messages.error(request, f"Tick at most {COMPARE_MAX_VERSIONS} versions to compare them ({len(ids)} were ticked).")
+        return redirect("registry:index")
+    # The comparison reads each run's (annotation id, revision) pairs by themselves, never the records of every picture.
+    versions = ModelVersion.objects.filter(pk__in=ids).select_related("training_run").defer("training_run__dataset_snapshot")
+    chosen = {version.pk: version for version in versions}
+    ordered = [chosen[pk] for pk in ids if pk in chosen]
     if len(ordered) < 2:
         messages.error(request, "Tick two or more versions to compare them.")
         return redirect("registry:index")
-    return render(request, "registry/compare.html", {"comparison": compare(ordered)})
+    try:
+        comparison = compare(ordered)
+    except registry.RegistryError as error:
+        messages.error(request, str(error))
+        return redirect("registry:index")
+    return render(request, "registry/compare.html", {"comparison": comparison})
 
 
 @require_POST

@@ -118,3 +118,32 @@ def test_the_pairs_and_a_damaged_summary_are_read_the_same_on_postgresql(postgre
         "{'train': [[1, 2], [2, 3]], 'val': [[9, 1]]} {'seed': 7, 'train': 2, 'val': 1, 'first': {'train': [[1, 2]], 'val': [[9, 1]]}}",
         "{'train': 'oops', 'val': {'1': 2}} {}",
     ]
+
+
+def test_compare_does_not_load_the_picture_records_of_the_versions_it_compares(engineer_client, tmp_path, decoded) -> None:  # type: ignore[no-untyped-def]
+    """The compare page loaded each version with its run's whole snapshot (select_related), records of every picture included."""
+    first = make(tmp_path, snapshot={"train": [[1, 1], [2, 1]], "val": [[4, 1]], "seed": 1, "records": RECORDS})
+    second = make(tmp_path, snapshot={"train": [[1, 1], [3, 1]], "val": [[4, 2]], "seed": 1, "records": RECORDS})
+    decoded.clear()
+    response = engineer_client.get(reverse("registry:compare"), {"v": [first.pk, second.pk]})
+    assert response.status_code == 200
+    dataset = response.context["comparison"].datasets[1]
+    assert (dataset.added["train"], dataset.removed["train"], dataset.revised["val"]) == (1, 1, 1)
+    assert not any("records-marker" in str(value) for value in decoded)
+
+
+def test_compare_with_a_damaged_snapshot_says_which_version_instead_of_a_500(engineer_client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    good = make(tmp_path, snapshot={"train": [[1, 1]], "val": [], "seed": 1})
+    damaged = make(tmp_path, snapshot={"train": [["a", "b"]], "val": [], "seed": 1})
+    response = engineer_client.get(reverse("registry:compare"), {"v": [good.pk, damaged.pk]}, follow=True)
+    assert response.redirect_chain == [(reverse("registry:index"), 302)]
+    assert f"The dataset snapshot of {damaged.name}'s training run is damaged" in messages_of(response)
+
+
+def test_compare_refuses_more_versions_than_a_page_can_show_side_by_side(engineer_client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every ticked version (up to the thousand fields a query string may carry) was loaded with all its pairs at once."""
+    chosen = [make(tmp_path, snapshot={"train": [[pk, 1]], "val": [], "seed": 1}).pk for pk in range(11)]
+    response = engineer_client.get(reverse("registry:compare"), {"v": chosen}, follow=True)
+    assert response.redirect_chain == [(reverse("registry:index"), 302)]
+    assert "Tick at most 10 versions to compare them (11 were ticked)." in messages_of(response)
+    assert engineer_client.get(reverse("registry:compare"), {"v": chosen[:10]}).status_code == 200
