@@ -316,10 +316,16 @@ def _activate_locked(
             return None
         slot_name = slot_key(version.model_type, version.view_scope)
         raise AlreadyActive(f"{version.name} is already the active {slot_name} model; nothing changed.")
-    if not file_of(version).is_file():  # a live version without its file would fail every inspection
+    path = file_of(version)
+    if not path.is_file():  # a live version without its file would fail every inspection
         raise ModelFileMissing(
             f"The file of {version.name} is missing from the models folder ({version.file_path}), so it was not made live; "
             "restore the file from a backup, or delete this version. The live model is unchanged."
+        )
+    if sha256_of(path) != version.sha256:  # nor would one whose file changed: inference refuses it (load_checkpoint_path)
+        raise ChecksumMismatch(
+            f"The file of {version.name} does not match its recorded checksum (it changed on disk since it was registered), so it "
+            "was not made live; restore the file from a backup, or delete this version. The live model is unchanged."
         )
     problem = gate_problem(version)
     if problem and not (override_gate and reason.strip()):

@@ -147,3 +147,32 @@ def test_compare_refuses_more_versions_than_a_page_can_show_side_by_side(enginee
     assert response.redirect_chain == [(reverse("registry:index"), 302)]
     assert "Tick at most 10 versions to compare them (11 were ticked)." in messages_of(response)
     assert engineer_client.get(reverse("registry:compare"), {"v": chosen[:10]}).status_code == 200
+
+
+@pytest.mark.parametrize("how", ["activate", "rollback", "bundle"])
+def test_a_version_whose_file_changed_is_not_made_live(engineer_client, engineer, tmp_path, how) -> None:  # type: ignore[no-untyped-def]
+    """A file truncated or swapped on disk (a half-finished restore) passed activation, since only its presence was checked:
+    the live model was replaced by one every inspection then refused for its checksum."""
+    from registry.models import ModelVersion
+
+    metrics = {"accuracy": 0.9}
+    old, new = make(tmp_path, "view", metrics), make(tmp_path, "view", metrics)
+    registry.activate(old, engineer, "first")
+    if how == "rollback":
+        registry.activate(new, engineer, "second")
+        changed, live = old, new
+    else:
+        changed, live = new, old
+    registry.file_of(changed).write_bytes(b"half a restore")
+    if how == "activate":
+        response = engineer_client.post(reverse("registry:activate", args=[changed.pk]), {"reason": "try it"}, follow=True)
+    elif how == "rollback":
+        response = engineer_client.post(reverse("registry:rollback"), {"model_type": "view", "reason": "new misbehaves"}, follow=True)
+    else:
+        detection, defect = make(tmp_path, "detection", {"mAP50": 0.9}), make(tmp_path)
+        choice = {"detection": detection.pk, "view": changed.pk, "defect": defect.pk, "override_gate": "on", "reason": "set"}
+        response = engineer_client.post(reverse("registry:bundle"), choice, follow=True)
+    assert ModelVersion.objects.get(model_type="view", is_active=True) == live
+    message = messages_of(response)
+    assert f"The file of {changed.name} does not match its recorded checksum" in message
+    assert "so it was not made live" in message and "The live model is unchanged." in message
