@@ -171,8 +171,18 @@ def _cross_validate(
         )
     except StopRequested as stop:  # say the epoch of the whole job, as the page counts it
         raise StopRequested(stop.kind, k * epochs + stop.epoch, "the final model", stop.epoch) from None
+    except Exception as error:
+        raise FinalModelFailed(error) from error
     _succeed(run, worker, sink, result)
     return RunStatus.SUCCEEDED
+
+
+class FinalModelFailed(Exception):
+    """The final model of a cross-validation, trained once every fold had finished, raised ``error``."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(f"Final model: {error}")
+        self.error = error
 
 
 def paused_message(epoch: int, segment: str = "", segment_epoch: int = 0) -> str:
@@ -240,11 +250,16 @@ def _has_finished_work(folder: Path) -> bool:
 def _fail(run: TrainingRun, worker: str, sink: DatabaseSink, error: Exception) -> None:
     from core.crossval import FoldFailed
 
-    fold, kept, continues = "", "Its finished epochs are kept", "it continues from its last finished epoch"
+    fold, kept, continues, table = "", "Its finished epochs are kept", "it continues from its last finished epoch", ""
     if isinstance(error, FoldFailed):  # say which fold; a resume skips the finished folds (their outcome is on disk)
         fold, continues = f"Fold {error.fold} of {error.k}: ", f"it continues with fold {error.fold}"
         if error.fold > 1:
             kept = "The finished fold (1) is kept" if error.fold == 2 else f"The finished folds (1 to {error.fold - 1}) are kept"
+        error = error.error
+    elif isinstance(error, FinalModelFailed):  # the folds are done: the table is on the run, a resume trains only this model
+        fold, continues = "Final model: ", "it continues with the final model"
+        kept = "The finished folds and their out-of-fold table are kept"
+        table = "Every fold had finished: the out-of-fold table is kept on this page."
         error = error.error
     if isinstance(error, OSError) and error.errno == errno.ENOSPC:
         # Nothing is wrong with the run: its last finished epoch is on disk, so it can go on once there is room.
@@ -266,6 +281,8 @@ def _fail(run: TrainingRun, worker: str, sink: DatabaseSink, error: Exception) -
         TrainingRun.objects.finish(run.pk, worker, RunStatus.INTERRUPTED, error=sentence, traceback=traceback_module.format_exc())
         return
     sentence = fold + (_deleted_picture(error) or str(error) or f"The training stopped with {type(error).__name__}; see the traceback.")
+    if table:
+        sentence = f"{sentence if sentence.endswith(('.', '!', '?')) else sentence + '.'} {table}"
     sink.on_log("ERROR", sentence)
     TrainingRun.objects.finish(run.pk, worker, RunStatus.FAILED, error=sentence, traceback=traceback_module.format_exc())
     run.cancel_rest_of_sequence(f'Cancelled because run #{run.pk} of the same "train all" failed.')
