@@ -141,6 +141,25 @@ def predict_held_out(checkpoint: Path, model_type: str, held_out: Sequence[Image
     return outcome
 
 
+def fold_snapshots(config: AnyConfig, records: Sequence[ImageRecord], k: int) -> list[Snapshot]:
+    """Each fold's split: train on the other folds' wires, validate on (and predict) its own."""
+    # A per-view model trains on its view's crops (``core.training.runner``): its held-out wires are judged on them too.
+    folds = grouped_folds(in_view_scope(records, config.view_scope), k, config.seed)
+    return [Snapshot(train=training, val=held_out, seed=config.seed, val_fraction=1 / k) for training, held_out in folds]
+
+
+def _fold_config(config: AnyConfig) -> AnyConfig:
+    """A fold's settings: the defect model's linear classifier is not refitted on the held-out fold."""
+    return dataclasses.replace(config, shape_refit=False) if isinstance(config, DefectConfig) else config
+
+
+def fold_dataset_folders(model_type: str, config: AnyConfig, records: Sequence[ImageRecord], k: int, datasets_dir: Path) -> list[Path]:
+    """The prepared data sets the folds train on (``core.training.runner.prepare``), whether prepared yet or not."""
+    from core.training.runner import dataset_folder
+
+    return [dataset_folder(model_type, _fold_config(config), snapshot, datasets_dir) for snapshot in fold_snapshots(config, records, k)]
+
+
 def cross_validate(
     model_type: str,
     config: AnyConfig,
@@ -164,17 +183,15 @@ def cross_validate(
     if isinstance(config, DetectionConfig) or model_type == "detection":
         raise ValueError("Cross-validation is offered for the view and defect classifiers; the detector is measured by its validation mAP.")
     run_dir = Path(run_dir)
-    # A per-view model trains on its view's crops (``core.training.runner``): its held-out wires are judged on them too.
-    folds = grouped_folds(in_view_scope(records, config.view_scope), k, config.seed)
-    fold_config: AnyConfig = dataclasses.replace(config, shape_refit=False) if isinstance(config, DefectConfig) else config
+    fold_config = _fold_config(config)
     outcomes: list[FoldOutcome] = []
-    for fold, (training, held_out) in enumerate(folds):
+    for fold, snapshot in enumerate(fold_snapshots(config, records, k)):
+        training, held_out = snapshot.train, snapshot.val
         folder = run_dir / f"fold-{fold + 1}"
         done = folder / OUTCOME_FILE
         if done.is_file():
             outcomes.append(FoldOutcome.from_json(json.loads(done.read_text())))
             continue
-        snapshot = Snapshot(train=training, val=held_out, seed=config.seed, val_fraction=1 / k)
         wires = len({r.group for r in held_out})
         sink.on_log("INFO", f"Fold {fold + 1} of {k}: training on {len(training)} pictures, holding out {wires} wires.")
         try:

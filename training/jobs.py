@@ -12,10 +12,15 @@ Every state change writes a status event to the outbox for the live pages.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 
+from django.conf import settings
+
 from training.models import RunEvent, TrainingRun
+
+logger = logging.getLogger("wiresag.training")
 
 #: "Train all" runs the models in this order: the view and detection models feed the defect crops.
 SEQUENCE_ORDER: tuple[str, ...] = ("view", "detection", "defect")
@@ -33,3 +38,21 @@ def periodic_maintenance() -> None:
     TrainingRun.objects.continue_stranded_sequences()
     TrainingRun.objects.requeue_lost()
     RunEvent.objects.prune()
+
+
+def expire_datasets(now: float | None = None) -> list[str]:
+    """The hourly schedule: delete the prepared data sets no run has used for ``DATASET_EXPIRE_DAYS``; return their names.
+
+    Every run prepares its crops (or the detector's pictures) under ``DATASETS_DIR`` and reuses them while its snapshot
+    and settings are unchanged; without this, a library trained on weekly keeps a copy of its pictures per run. The sets
+    of unfinished runs stay however old: a paused or interrupted run resumes with its own.
+    """
+    from core.data.prepare import remove_unused
+
+    def needed() -> set[str]:
+        return TrainingRun.objects.unfinished().dataset_folders(settings.DATASETS_DIR)
+
+    removed = remove_unused(settings.DATASETS_DIR, settings.DATASET_EXPIRE_DAYS * 24 * 3600, needed, now)
+    if removed:
+        logger.info("Deleted %d prepared data sets unused for %d days: %s.", len(removed), settings.DATASET_EXPIRE_DAYS, ", ".join(removed))
+    return removed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +18,8 @@ from django.utils import timezone
 from accounts.users import Actor, recorded_user
 from annotations.choices import ModelType
 from training.groups import publish_from_worker
+
+logger = logging.getLogger("wiresag.training")
 
 #: A worker renews its lease every HEARTBEAT_SECONDS; one that misses several renewals is dead.
 LEASE_SECONDS = 90
@@ -93,6 +96,24 @@ class JSONArrayLength(models.Func):
 class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
     def active(self) -> TrainingRunQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
+
+    def unfinished(self) -> TrainingRunQuerySet:
+        """Queued, running, paused or interrupted: runs that will (or may, once resumed) train again."""
+        return self.exclude(status__in=FINAL_STATUSES)
+
+    def dataset_folders(self, datasets_dir: Path) -> set[str]:
+        """The names of the prepared data sets these runs train on (see :meth:`TrainingRun.dataset_folders`).
+
+        A run whose settings or snapshot cannot be read names none: its worker could not prepare any either (it fails
+        the run), so none of the sets is its own.
+        """
+        names: set[str] = set()
+        for run in self:
+            try:
+                names.update(folder.name for folder in run.dataset_folders(datasets_dir))
+            except (ValueError, KeyError, TypeError):  # ConfigError and InsufficientData are ValueErrors
+                logger.warning("Run %s: its settings or data snapshot cannot be read, so it has no data set.", run.pk, exc_info=True)
+        return names
 
     def without_snapshot(self) -> TrainingRunQuerySet:
         """The runs without their frozen dataset snapshot (a record of every picture learned from: megabytes per run on
@@ -447,6 +468,21 @@ class TrainingRun(models.Model):
         with transaction.atomic():
             self.delete()
             transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+    def dataset_folders(self, datasets_dir: Path) -> list[Path]:
+        """The prepared data sets under ``datasets_dir`` this run trains on (a cross-validation: its folds' and its final
+        model's), whether prepared yet or not; the same names the trainer's ``prepare`` gives them."""
+        from core.crossval import fold_dataset_folders
+        from core.training.config import from_json
+        from core.training.runner import dataset_folder
+        from training.snapshot import snapshot_from_run_json
+
+        config = from_json({**self.config, "model_type": self.model_type})
+        snapshot = snapshot_from_run_json(self.dataset_snapshot)
+        folders = [dataset_folder(self.model_type, config, snapshot, datasets_dir)]
+        if self.is_cross_validation:
+            folders += fold_dataset_folders(self.model_type, config, [*snapshot.train, *snapshot.val], self.folds, datasets_dir)
+        return folders
 
     def report_url(self) -> str:
         """The version page of the model this run registered (the registry's one-to-one), or ""."""

@@ -333,6 +333,8 @@ IMPORT_EXPIRE_HOURS = env_int("WIRESAG_IMPORT_EXPIRE_HOURS", 24, minimum=1)
 EXPORT_EXPIRE_HOURS = env_int("WIRESAG_EXPORT_EXPIRE_HOURS", 24, minimum=1)
 # An inspection's uploaded zip is removed this many hours after its job finished (its reports stay).
 INSPECTION_ZIP_EXPIRE_HOURS = env_int("WIRESAG_INSPECTION_ZIP_EXPIRE_HOURS", 24, minimum=1)
+# A prepared training data set (crops, the detector's pictures) no run has used for this many days is deleted.
+DATASET_EXPIRE_DAYS = env_int("WIRESAG_DATASET_EXPIRE_DAYS", 14, minimum=1)
 # Exports being written at once (each copies its selection in a thread of the web process); one per user in any case.
 EXPORT_MAX_RUNNING = env_int("WIRESAG_EXPORT_MAX_RUNNING", 2, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

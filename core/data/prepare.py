@@ -16,10 +16,12 @@ import io
 import json
 import os
 import shutil
-from collections.abc import Iterator
+import stat
+import time
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import cv2
 import numpy as np
@@ -33,6 +35,8 @@ from core.labels import DEFECTS, VIEWS, parse_wire_name
 
 YOLO_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 _HIGH_DEPTH_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I", "F"}
+#: Beside each prepared set ``<name>``, the file ``<name>.lock`` that its builder (and its cleanup) locks.
+LOCK_SUFFIX = ".lock"
 #: The EXIF tag of a picture's display orientation; 1 (or none) means "as stored".
 _EXIF_ORIENTATION = 0x0112
 
@@ -54,18 +58,35 @@ def _only_one_builder(out_dir: Path) -> Iterator[None]:
     second one waits, then finds the folder finished and uses it.
     """
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    with open(out_dir.with_name(f"{out_dir.name}.lock"), "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    lock = _lock_file(out_dir)
+    while True:
+        with open(lock, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                if _still_the_lock(handle, lock):  # else the cleanup deleted the set (and its lock) while we waited
+                    yield
+                    return
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lock_file(out_dir: Path) -> Path:
+    return out_dir.with_name(f"{out_dir.name}{LOCK_SUFFIX}")
+
+
+def _still_the_lock(handle: IO[str], lock: Path) -> bool:
+    """Whether the locked ``handle`` is still the file at ``lock`` (the cleanup deletes a lock file it holds)."""
+    try:
+        return os.path.samestat(os.fstat(handle.fileno()), os.lstat(lock))
+    except FileNotFoundError:
+        return False
 
 
 def _fresh_folder(out_dir: Path, fingerprint: str, extra: dict[str, Any]) -> bool:
     """True when ``out_dir`` already holds this snapshot; otherwise empty it for a rebuild."""
     info = _read_info(out_dir)
     if info is not None and info.get("fingerprint") == fingerprint and all(info.get(k) == v for k, v in extra.items()):
+        os.utime(out_dir)  # used now: ``remove_unused`` deletes the sets left unused for a while
         return True
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -418,3 +439,62 @@ def _build_crops(
     }
     _write_info(out_dir, info)
     return out_dir
+
+
+def remove_unused(
+    datasets_dir: Path, unused_for_seconds: float, needed: Callable[[], Collection[str]], now: float | None = None
+) -> list[str]:
+    """Delete the prepared sets under ``datasets_dir`` last used over ``unused_for_seconds`` ago; return their names.
+
+    A set is used when it is built or reused (its folder's time is touched then). ``needed`` names the sets that
+    must stay whatever their age (those of unfinished runs); it is asked only when some set is old enough to go.
+    A set whose lock another process holds (building it, or checking it to train on) is left for the next time, so
+    two cleanups, or a cleanup and a builder, never meet. Links are never followed: a link in ``datasets_dir`` is left
+    alone, and the links of a detector set to the library's pictures go with the set, the pictures stay.
+    """
+    cutoff = (time.time() if now is None else now) - unused_for_seconds
+    names = {entry.name.removesuffix(LOCK_SUFFIX) for entry in datasets_dir.iterdir()} if datasets_dir.is_dir() else set()
+    stale = sorted(name for name in names if _unused_since(datasets_dir / name, cutoff))
+    if not stale:
+        return []
+    keep = set(needed())
+    return [name for name in stale if name not in keep and _remove_if_unused(datasets_dir / name, cutoff)]
+
+
+def _unused_since(folder: Path, cutoff: float) -> bool:
+    """Whether ``folder`` is a prepared set (or, without it, the lock file left of one) last used before ``cutoff``.
+
+    The folder's time says when it was last built or reused; a link, or anything else than a folder, is not the app's.
+    """
+    for path, is_kind in ((folder, stat.S_ISDIR), (_lock_file(folder), stat.S_ISREG)):
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            continue
+        return is_kind(info.st_mode) and info.st_mtime < cutoff
+    return False
+
+
+def _remove_if_unused(folder: Path, cutoff: float) -> bool:
+    """Delete ``folder`` and its lock file, under its lock, if it is still unused; whether a set was deleted."""
+    lock = _lock_file(folder)
+    try:
+        descriptor = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW)
+    except OSError:  # a link put there meanwhile, or no permission: left alone
+        return False
+    with open(descriptor, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # being built or checked by a worker right now
+            return False
+        try:
+            # Checked again under the lock: a builder may have reused the set (touching it) since it was listed.
+            if not _still_the_lock(handle, lock) or not _unused_since(folder, cutoff):
+                return False
+            existed = folder.is_dir()
+            if existed:
+                shutil.rmtree(folder)
+            lock.unlink()
+            return existed
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -62,11 +62,13 @@ def _scoped(snapshot: Snapshot, view_scope: str) -> Snapshot:
     return dataclasses.replace(snapshot, train=keep(snapshot.train), val=keep(snapshot.val))
 
 
-def _dataset_folder(root: Path, model_type: str, config: AnyConfig, snapshot: Snapshot) -> Path:
+def dataset_folder(model_type: str, config: AnyConfig, snapshot: Snapshot, datasets_dir: Path) -> Path:
+    """The folder under ``datasets_dir`` that :func:`prepare` prepares (or reuses) for this snapshot and these settings."""
+    snapshot = _scoped(snapshot, getattr(config, "view_scope", "all"))
     if isinstance(config, DetectionConfig):
-        return root / f"detection-{snapshot.fingerprint()[:16]}"
+        return datasets_dir / f"detection-{snapshot.fingerprint()[:16]}"
     whole = "-whole" if config.whole_image else ""
-    return root / f"{model_type}-{snapshot.fingerprint()[:16]}-m{config.margin:g}{whole}"
+    return datasets_dir / f"{model_type}-{snapshot.fingerprint()[:16]}-m{config.margin:g}{whole}"
 
 
 def prepare(model_type: str, config: AnyConfig, data: Snapshot | Path, datasets_dir: Path) -> Path:
@@ -80,7 +82,7 @@ def prepare(model_type: str, config: AnyConfig, data: Snapshot | Path, datasets_
     if isinstance(data, Path):
         return data
     snapshot = _scoped(data, getattr(config, "view_scope", "all"))
-    folder = _dataset_folder(datasets_dir, model_type, config, snapshot)
+    folder = dataset_folder(model_type, config, snapshot, datasets_dir)
     if isinstance(config, DetectionConfig):
         return prepare_yolo(snapshot, folder)
     return prepare_crops(
