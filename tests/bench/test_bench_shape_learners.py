@@ -61,7 +61,7 @@ def test_it_prints_every_learner_on_the_runs_folds_and_on_resplits(finished_run:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     lines = [line for line in done.stdout.splitlines() if "run's folds" in line]
     assert lines[0].startswith("the product (its inspection.json)")
-    assert len(lines) == 1 + 11 and all("2 resplits" in line for line in lines[1:])
+    assert len(lines) == 1 + 12 and all("2 resplits" in line for line in lines[1:])
     assert any(line.startswith("one per wire, both views, LR C 0.1 ") for line in lines)
 
 
