@@ -14,6 +14,7 @@ import fcntl
 import hashlib
 import io
 import json
+import logging
 import os
 import shutil
 import stat
@@ -32,6 +33,8 @@ from core.data.dataset import SPLITS, ImageRecord, Snapshot, box_counts, dataset
 from core.data.weights import class_weights
 from core.imaging.decode import window_to_8bit
 from core.labels import DEFECTS, VIEWS, parse_wire_name
+
+logger = logging.getLogger("wiresag.training")
 
 YOLO_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 _HIGH_DEPTH_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I", "F"}
@@ -450,7 +453,8 @@ def remove_unused(
     must stay whatever their age (those of unfinished runs); it is asked only when some set is old enough to go.
     A set whose lock another process holds (building it, or checking it to train on) is left for the next time, so
     two cleanups, or a cleanup and a builder, never meet. Links are never followed: a link in ``datasets_dir`` is left
-    alone, and the links of a detector set to the library's pictures go with the set, the pictures stay.
+    alone, and the links of a detector set to the library's pictures go with the set, the pictures stay. A set's
+    ``info.json`` goes first, so a deletion that fails midway (logged, tried again next time) leaves no set to reuse.
     """
     cutoff = (time.time() if now is None else now) - unused_for_seconds
     names = {entry.name.removesuffix(LOCK_SUFFIX) for entry in datasets_dir.iterdir()} if datasets_dir.is_dir() else set()
@@ -458,7 +462,19 @@ def remove_unused(
     if not stale:
         return []
     keep = set(needed())
-    return [name for name in stale if name not in keep and _remove_if_unused(datasets_dir / name, cutoff)]
+    removed = []
+    for name in (name for name in stale if name not in keep):
+        try:
+            if _remove_if_unused(datasets_dir / name, cutoff):
+                removed.append(name)
+        except OSError as error:  # one set that cannot go must not keep the others
+            logger.warning(
+                "The unused prepared data set %s could not be deleted (%s); no run reuses it now, and it is tried again "
+                "next time: fix what the error names, or delete the folder by hand.",
+                datasets_dir / name,
+                error,
+            )
+    return removed
 
 
 def _unused_since(folder: Path, cutoff: float) -> bool:
@@ -493,7 +509,14 @@ def _remove_if_unused(folder: Path, cutoff: float) -> bool:
                 return False
             existed = folder.is_dir()
             if existed:
-                shutil.rmtree(folder)
+                used = folder.lstat()
+                try:
+                    # First: a set whose deletion stops midway no longer says it is prepared, so no run trains on the rest.
+                    (folder / "info.json").unlink(missing_ok=True)
+                    shutil.rmtree(folder)
+                except OSError:
+                    os.utime(folder, ns=(used.st_atime_ns, used.st_mtime_ns), follow_symlinks=False)  # still unused
+                    raise
             lock.unlink()
             return existed
         finally:
