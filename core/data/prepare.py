@@ -406,8 +406,8 @@ def _build_crops(
     classes = list(DEFECTS if task == "defect" else VIEWS)
     fingerprint = snapshot.fingerprint()
     settings = {"task": task, "margin": margin, "whole_image": whole_image, "size": size, "crops_version": CROPS_VERSION}
-    if framed:
-        settings["framed"] = True
+    if task == "defect":  # either way: unframed crops never stand in for framed ones, nor the reverse
+        settings["framed"] = framed
     if _fresh_folder(out_dir, fingerprint, settings):
         return out_dir
     counts = {split: dict.fromkeys(classes, 0) for split in SPLITS}

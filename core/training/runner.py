@@ -68,7 +68,8 @@ def dataset_folder(model_type: str, config: AnyConfig, snapshot: Snapshot, datas
     if isinstance(config, DetectionConfig):
         return datasets_dir / f"detection-{snapshot.fingerprint()[:16]}"
     whole = "-whole" if config.whole_image else ""
-    return datasets_dir / f"{model_type}-{snapshot.fingerprint()[:16]}-m{config.margin:g}{whole}"
+    framed = "-framed" if model_type == "defect" and config.wire_frame else ""  # two runs comparing it need both sets
+    return datasets_dir / f"{model_type}-{snapshot.fingerprint()[:16]}-m{config.margin:g}{whole}{framed}"
 
 
 def prepare(model_type: str, config: AnyConfig, data: Snapshot | Path, datasets_dir: Path) -> Path:

@@ -75,3 +75,27 @@ def test_a_data_set_that_cannot_be_deleted_does_not_keep_the_others(datasets, mo
     monkeypatch.undo()
     assert expire_datasets() == [stuck.name]  # tried again at the next hour, once the cause is gone
     assert prepared_folders(datasets) == []
+
+
+def test_two_runs_that_differ_only_in_wire_framing_do_not_rebuild_each_others_data_set(paused_run, datasets) -> None:  # type: ignore[no-untyped-def]
+    """Framed and unframed crops went to one folder: a run comparing ``wire_frame: false`` with a framed run on the same
+    data emptied and rewrote the crops the other was training on (two workers), or had its own rewritten under it."""
+    import dataclasses
+    import json
+
+    from core.training.config import from_json
+    from core.training.runner import dataset_folder, prepare
+    from training.snapshot import snapshot_from_run_json
+
+    run, framed = paused_run
+    config = from_json({**run.config, "model_type": run.model_type})
+    assert config.wire_frame
+    snapshot = snapshot_from_run_json(run.dataset_snapshot)
+    unframed_config = dataclasses.replace(config, wire_frame=False)
+    # The unframed run's folder holds framed crops (as one of each left it): they are not reused either.
+    target = dataset_folder(run.model_type, unframed_config, snapshot, datasets)
+    if target != framed:
+        shutil.copytree(framed, target)
+    unframed = prepare(run.model_type, unframed_config, snapshot, datasets)
+    assert json.loads((framed / "info.json").read_text()).get("framed") is True
+    assert unframed != framed and not json.loads((unframed / "info.json").read_text()).get("framed")
