@@ -64,10 +64,18 @@ class DownloadsInPieces:
         response = self.get_response(request)
         if isinstance(request, ASGIRequest) and isinstance(response, StreamingHttpResponse) and not response.is_async:
             file = response.file_to_stream if isinstance(response, FileResponse) else None
-            response.streaming_content = (
-                _file_pieces(file) if file is not None else _pieces(cast(Iterator[Any], response.streaming_content))
-            )
+            if request.method == "HEAD":  # the headers (with the length) say it all; the server would drop the body
+                response.streaming_content = _nothing()
+            elif file is not None:
+                response.streaming_content = _file_pieces(file)
+            else:
+                response.streaming_content = _pieces(cast(Iterator[Any], response.streaming_content))
         return response
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield b""
 
 
 async def _file_pieces(file: Any) -> AsyncIterator[bytes]:

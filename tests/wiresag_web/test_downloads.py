@@ -39,7 +39,7 @@ class CountingReads:
         return getattr(self.real, name)
 
 
-def scope_for(path: str, user: Any) -> dict[str, Any]:
+def scope_for(path: str, user: Any, method: str = "GET") -> dict[str, Any]:
     client = Client()
     client.force_login(user)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
@@ -47,7 +47,7 @@ def scope_for(path: str, user: Any) -> dict[str, Any]:
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": method,
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
@@ -58,8 +58,8 @@ def scope_for(path: str, user: Any) -> dict[str, Any]:
     }
 
 
-async def download(scope: dict[str, Any], seen: dict[str, int]) -> tuple[int, bytes, int]:
-    """Status, body, and how many bytes of the file had been read when the first piece of the body arrived."""
+async def download(scope: dict[str, Any], seen: dict[str, int]) -> tuple[dict[str, Any], bytes, int]:
+    """The response's start, its body, and how many bytes of the file had been read when the first piece of the body arrived."""
     communicator = ApplicationCommunicator(application, scope)
     await communicator.send_input({"type": "http.request", "body": b"", "more_body": False})
     start = await communicator.receive_output(timeout=30)
@@ -72,10 +72,12 @@ async def download(scope: dict[str, Any], seen: dict[str, int]) -> tuple[int, by
         pieces.append(message.get("body", b""))
         more = message.get("more_body", False)
     await communicator.wait(timeout=30)
-    return start["status"], b"".join(pieces), read_at_first
+    return start, b"".join(pieces), read_at_first
 
 
-def test_a_big_file_leaves_while_it_is_being_read_and_is_closed(engineer, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def big_file(monkeypatch: pytest.MonkeyPatch) -> tuple[bytes, dict[str, int]]:
+    """A 32 MiB media file at ``exports/big.bin``, and the count of the bytes read from it and of its closes."""
     content = os.urandom(SIZE)
     (settings.MEDIA_ROOT / "exports").mkdir()
     (settings.MEDIA_ROOT / "exports" / "big.bin").write_bytes(content)
@@ -87,8 +89,13 @@ def test_a_big_file_leaves_while_it_is_being_read_and_is_closed(engineer, monkey
         return CountingReads(opened, seen) if self.name == "big.bin" else opened
 
     monkeypatch.setattr(pathlib.Path, "open", counting_open)
-    status, body, read_at_first = async_to_sync(download)(scope_for("/media/exports/big.bin", engineer), seen)
-    assert status == 200 and body == content
+    return content, seen
+
+
+def test_a_big_file_leaves_while_it_is_being_read_and_is_closed(engineer, big_file) -> None:  # type: ignore[no-untyped-def]
+    content, seen = big_file
+    start, body, read_at_first = async_to_sync(download)(scope_for("/media/exports/big.bin", engineer), seen)
+    assert start["status"] == 200 and body == content
     # Django alone reads the whole file (32 MiB) into a list before the first byte leaves; here a piece or a few.
     assert 0 < read_at_first <= SIZE // 4, f"{read_at_first} bytes were read before the first piece was sent"
     assert seen["closed"] == 1
@@ -100,3 +107,11 @@ def test_the_test_client_still_gets_the_whole_file(engineer) -> None:  # type: i
     client.force_login(engineer)
     response = client.get("/media/small.bin")
     assert response.status_code == 200 and b"".join(response.streaming_content) == b"x" * 1000
+
+
+def test_a_head_request_reads_nothing_of_the_file_but_says_its_length(engineer, big_file) -> None:  # type: ignore[no-untyped-def]
+    _, seen = big_file
+    start, body, _ = async_to_sync(download)(scope_for("/media/exports/big.bin", engineer, "HEAD"), seen)
+    assert start["status"] == 200 and body == b""
+    assert (b"content-length", str(SIZE).encode()) in [(k.lower(), v) for k, v in start["headers"]]
+    assert seen["read"] <= 16 and seen["closed"] == 1  # only the first bytes that tell a picture's type
