@@ -1,0 +1,76 @@
+"""The guide as a newcomer follows it, checked against the code."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+SIZE_UNITS = {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
+
+
+def _settings_defaults() -> dict[str, object]:
+    """``WIRESAG_X -> default`` for every ``env_*("WIRESAG_X", <literal default>)`` in settings.py."""
+    tree = ast.parse((ROOT / "wiresag_web" / "settings.py").read_text(encoding="utf-8"))
+    defaults: dict[str, object] = {}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("env_")):
+            continue
+        if not (node.args and isinstance(node.args[0], ast.Constant) and str(node.args[0].value).startswith("WIRESAG_")):
+            continue
+        name = str(node.args[0].value)
+        try:
+            # A literal or arithmetic on literals (50 * 1024 * 1024); a default computed from the machine is skipped.
+            defaults[name] = eval(compile(ast.Expression(node.args[1]), "settings", "eval"), {"__builtins__": {}})
+        except (IndexError, NameError):
+            defaults[name] = None
+    return defaults
+
+
+def _configuration_rows() -> dict[str, str]:
+    """``WIRESAG_X -> its default cell`` from the tables of docs/configuration.md (a row may name several)."""
+    rows: dict[str, str] = {}
+    for line in (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 3:
+            for name in re.findall(r"`(WIRESAG_\w+)`", cells[0]):
+                rows[name] = cells[1]
+    return rows
+
+
+def _values_in(cell: str, name: str) -> set[float]:
+    """The numbers a default cell states: ``7 days (604,800 seconds)``, ``50 MiB`` (for a ``_BYTES`` variable), ``0.70``."""
+    values = {float(number.replace(",", "")) for number in re.findall(r"\d[\d,]*(?:\.\d+)?", cell)}
+    if name.endswith("_BYTES"):
+        for number, unit in re.findall(r"(\d+(?:\.\d+)?) ([KMG]iB)", cell):
+            values.add(float(number) * SIZE_UNITS[unit])
+    return values
+
+
+def test_every_setting_in_configuration_md_states_the_codes_default_in_the_unit_the_variable_takes() -> None:
+    """``WIRESAG_JOB_TIMEOUT`` read "7 days" with no unit, and the variable takes seconds: an operator who set
+    ``WIRESAG_JOB_TIMEOUT=14`` (days) was refused, and one who set ``72`` (hours) had every training run killed
+    after 72 seconds."""
+    rows = _configuration_rows()
+    defaults = _settings_defaults()
+    assert defaults, "no WIRESAG_ setting found in settings.py"
+    missing = sorted(set(defaults) - set(rows))
+    assert not missing, f"read by settings.py, missing from docs/configuration.md: {missing}"
+    wrong = []
+    for name, default in defaults.items():
+        cell = rows[name]
+        if default is None or isinstance(default, list):
+            continue
+        if isinstance(default, bool):
+            shown = "1" if default else "0"
+            if f"`{shown}`" not in cell:
+                wrong.append(f"{name}: code {shown}, docs {cell!r}")
+        elif isinstance(default, int | float):
+            if float(default) not in _values_in(cell, name):
+                wrong.append(f"{name}: code {default}, docs {cell!r}")
+        elif default and f"`{default}`" not in cell:
+            wrong.append(f"{name}: code {default!r}, docs {cell!r}")
+    assert not wrong, "\n".join(wrong)
