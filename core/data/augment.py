@@ -9,8 +9,8 @@ What the defect classes differ in is the wire's shape (bend, loop height
 relative to the span), so every geometric change keeps shapes: rotation and
 scale are uniform, elastic distortion is mild, crops keep their aspect ratio.
 The view classifier gets no vertical flip: a SIDE picture upside down (base on
-top) is no picture the camera takes. Detection leaves out elastic distortion
-and dropout, which can move or erase the wire without moving its box.
+top) is no picture the camera takes. The detector keeps Ultralytics' own
+augmentation and gets only the exposure changes, which leave its boxes in place.
 """
 
 from __future__ import annotations
