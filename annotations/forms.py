@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from annotations.choices import DEFECT_CHOICES, VIEW_CHOICES, ReviewState
 from annotations.models import Annotation, ImageQuerySet
+from core.safepath import MAX_GROUP_LENGTH
 
 
 class LibraryFilterForm(forms.Form):
@@ -19,7 +20,10 @@ class LibraryFilterForm(forms.Form):
         required=False, max_length=200, label="Wire id", widget=forms.TextInput(attrs={"placeholder": "Wire id starts with…"})
     )
     uploader = forms.ModelChoiceField(queryset=get_user_model().objects.order_by("username"), required=False, empty_label="Anyone")
-    group = forms.CharField(required=False, max_length=100, label="Lot", widget=forms.TextInput(attrs={"placeholder": "Lot / wire group"}))
+    # As long as a group the library accepts: a longer one made the filter invalid, and the whole library showed.
+    group = forms.CharField(
+        required=False, max_length=MAX_GROUP_LENGTH, label="Lot", widget=forms.TextInput(attrs={"placeholder": "Lot / wire group"})
+    )
 
     def has_filters(self) -> bool:
         """Whether any filter that can apply narrows the library (after ``is_valid``)."""

@@ -13,6 +13,7 @@ from annotations.choices import VIEW_CHOICES
 from annotations.models import Image
 from core.data.dataset import InsufficientData, in_view_scope
 from core.labels import MODEL_TYPES
+from core.safepath import MAX_GROUP_LENGTH
 from core.training.config import PRESETS, AnyConfig, ConfigError, DetectionConfig, describe, load_config, to_json
 from training.jobs import SEQUENCE_ORDER
 from training.weights_sources import WeightsUnavailable, starting_weights
@@ -48,7 +49,10 @@ class LaunchForm(forms.Form):
     preset = forms.ChoiceField(choices=[(name, name) for name in PRESETS], initial="cpu-quick")
     device = forms.ChoiceField(choices=DEVICE_CHOICES, initial="auto")
     wire_group = forms.CharField(
-        required=False, max_length=100, help_text="Only pictures of this wire group (folder, lot or batch); empty for all."
+        # As long as a group the library accepts: a shorter field cut a pasted group, which then matched no picture.
+        required=False,
+        max_length=MAX_GROUP_LENGTH,
+        help_text="Only pictures of this wire group (folder, lot or batch); empty for all.",
     )
     view = forms.ChoiceField(choices=[("", "Both views"), *VIEW_CHOICES], required=False, help_text="Only pictures of one view.")
     group_by_lot = forms.BooleanField(
