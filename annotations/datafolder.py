@@ -5,8 +5,9 @@ web host, workers on GPU hosts) that folder must be one shared mount: a worker w
 checkpoints to a local disk would register versions the web host cannot read. The first
 process to start writes a random token into ``DATA_DIR/.wiresag-folder`` and into the database
 (``DataFolderIdentity``); every later process, on any host, must find the same token in its own
-``DATA_DIR``. ``manage.py worker`` and ``manage.py serve`` call ``check_data_folder`` before
-starting and refuse with a sentence that says what to fix.
+``DATA_DIR``. ``manage.py worker``, ``manage.py serve`` and the web server run apart
+(``python -m wiresag_web.server``) call ``check_data_folder`` before starting and refuse with a
+sentence that says what to fix.
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ daphne 4.2 (its ``WebRequest`` is what ``HTTPFactory`` builds per request).
 from __future__ import annotations
 
 import json
+import os
+import sys
 from typing import Any
 
 from daphne import http_protocol
@@ -74,7 +76,32 @@ class BoundedWebRequest(_WebRequest):  # type: ignore[misc, valid-type]  # daphn
         transport.loseConnection()
 
 
+def check_the_shared_folder() -> None:
+    """Refuse to start, with the sentence, on a host whose data folder is not the installation's (as serve and worker do).
+
+    Run apart from ``serve`` (docs/operations.md), a web host with a local disk in place of the shared mount would
+    store uploads that no worker can read.
+    """
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wiresag_web.settings")
+    django.setup()
+    from django.db import DatabaseError, connections
+
+    from annotations.datafolder import DataFolderProblem, check_data_folder
+
+    try:
+        check_data_folder()
+    except DataFolderProblem as problem:
+        sys.exit(str(problem))
+    except DatabaseError:
+        pass  # a database not migrated yet has no folder recorded to compare with; the first migrated start records it
+    finally:
+        connections.close_all()  # requests open their own
+
+
 def main() -> None:
+    check_the_shared_folder()
     http_protocol.WebRequest = BoundedWebRequest
     CommandLineInterface.entrypoint()
 

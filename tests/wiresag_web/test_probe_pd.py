@@ -102,3 +102,32 @@ def test_every_function_the_guide_names_exists() -> None:
                 if name not in defined and name not in OUTSIDE:
                     unknown.append(f"{guide.name}: {called}()")
     assert not unknown, "\n".join(unknown)
+
+
+def test_the_web_server_run_apart_on_a_host_without_the_shared_folder_does_not_start(transactional_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """docs/operations.md runs the web server apart (``python -m wiresag_web.server``) on bigger installs and says every
+    process checks the shared data folder at start; only ``serve`` and ``worker`` did, so a web host with a local disk
+    in place of the mount took uploads the workers could never read."""
+    import socket
+    import subprocess
+    import sys
+
+    from annotations.datafolder import check_data_folder
+    from tests.live_fixtures import process_env
+
+    check_data_folder(settings.DATA_DIR)  # the installation's folder, marked by its first process
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**process_env(settings), "WIRESAG_DATA_DIR": str(tmp_path / "not-shared")}
+    command = [sys.executable, "-m", "wiresag_web.server", "-b", "127.0.0.1", "-p", str(port), "wiresag_web.asgi:application"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _, stderr = server.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.communicate()
+        raise AssertionError("the web server started on a data folder that is not the installation's") from None
+    assert server.returncode != 0
+    assert "is not the one this installation uses" in stderr and "Scaling out" in stderr
+    assert "Traceback" not in stderr
