@@ -69,6 +69,8 @@ def held_out_pictures(workdir: Path, seed: int) -> Iterator[dict[str, Any]]:
     """
     from PIL import Image
 
+    if not REAL_DEV.is_dir():
+        raise SystemExit(f"The real pictures are not at {REAL_DEV}; this benchmark needs ../shared/samples/real-dev.")
     annotated = {(FOLDER[picture.defect], Path(picture.relative).name): picture.boxes[0] for picture in read_truth(REAL_DEV)}
 
     files: dict[str, list[Path]] = defaultdict(list)

@@ -76,3 +76,12 @@ def test_a_run_without_boxes_is_refused_with_a_sentence(tmp_path: Path) -> None:
         timeout=600,
     )
     assert done.returncode != 0 and "got a box: there is nothing to measure" in done.stderr
+
+
+def test_without_the_real_pictures_it_says_where_they_should_be(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    import bench_selfsupervised
+
+    monkeypatch.setattr(bench_selfsupervised, "REAL_DEV", tmp_path / "nowhere")
+    with pytest.raises(SystemExit, match="The real pictures are not at .*nowhere; this benchmark needs ../shared/samples/real-dev"):
+        list(bench_selfsupervised.held_out_pictures(tmp_path, 0))
