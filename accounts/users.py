@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, AnonymousUser, Group, User
 from django.core.exceptions import ValidationError
 
-from accounts.roles import ADMIN, ROLES
+from accounts.roles import ROLES
 
 #: Who an action is done for: a request's user (signed in, or anonymous), or nobody (a job, the shell, a test).
 Actor = User | AnonymousUser | None
@@ -26,7 +26,7 @@ def generate_password() -> str:
 
 
 def create_user_with_role(username: str, password: str, role: str, email: str = "") -> AbstractUser:
-    """Create a user in the role's group; an admin is also staff and superuser (Django admin)."""
+    """Create a user in the role's group; an admin is also staff and superuser (Django admin, ``accounts.signals``)."""
     if role not in ROLES:
         raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
     user_model = get_user_model()
@@ -42,10 +42,6 @@ def create_user_with_role(username: str, password: str, role: str, email: str = 
     if user_model.objects.filter(username=username).exists():
         raise ValueError(f"A user named {username!r} already exists; choose another name.")
     user = user_model.objects.create_user(username=username, email=email, password=password)
-    if role == ADMIN:
-        user.is_staff = True
-        user.is_superuser = True
-        user.save(update_fields=["is_staff", "is_superuser"])
     group, _ = Group.objects.get_or_create(name=role)
     user.groups.add(group)
     return user
