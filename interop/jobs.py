@@ -71,7 +71,13 @@ def remove_stale(
     cutoff = (now if now is not None else time.time()) - hours * 3600
     removed = []
     for folder in root.iterdir():
-        if folder.is_dir() and not folder.is_symlink() and is_job(folder.name) and last_used(folder) < cutoff:
+        if not folder.is_dir() or folder.is_symlink() or not is_job(folder.name):
+            continue
+        try:
+            unused = last_used(folder) < cutoff
+        except FileNotFoundError:  # removed meanwhile: by its import or export, or by this schedule run by another worker
+            continue
+        if unused:
             discard(folder)
             removed.append(folder.name)
     return removed

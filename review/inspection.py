@@ -394,7 +394,13 @@ def expire_files(now: float | None = None) -> list[str]:
         # Only inside the jobs folders: a folder linked elsewhere is someone else's, and nothing in it is removed.
         folder = root(kind) / SENT_FORMS
         for token in folder.iterdir() if _stays_inside(root(kind), SENT_FORMS) and folder.is_dir() else ():
-            if FORM_TOKEN.fullmatch(token.name) and token.is_file() and token.stat().st_mtime < now - SENT_FORM_KEEP_HOURS * 3600:
+            if not FORM_TOKEN.fullmatch(token.name) or not token.is_file():
+                continue
+            try:
+                sent = token.stat().st_mtime
+            except FileNotFoundError:  # removed meanwhile: by this schedule run by another worker, or its failed job
+                continue
+            if sent < now - SENT_FORM_KEEP_HOURS * 3600:
                 token.unlink(missing_ok=True)
                 removed.append(token)
     finished_before = now - settings.INSPECTION_ZIP_EXPIRE_HOURS * 3600
