@@ -57,6 +57,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "config",
         "dataset_size",
         "training_run",
+        "run_number",
         "created_at",
     )
     actions = ["activate_selected", "delete_selected_versions"]

@@ -108,6 +108,8 @@ class ModelVersion(models.Model):
     training_run = models.OneToOneField(
         "training.TrainingRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="model_version"
     )
+    #: The run's number, kept when the run (and its dataset snapshot with it) is deleted in the Django admin.
+    run_number = models.PositiveIntegerField(null=True, blank=True, help_text="The training run that registered it.")
     created_at = models.DateTimeField(auto_now_add=True)
     is_active = models.BooleanField(default=False)
 
@@ -151,6 +153,15 @@ class ModelVersion(models.Model):
             if label == "PASS" and support:
                 return int(right), int(support)
         return None
+
+    def no_snapshot_sentence(self) -> str:
+        """Why it has no dataset snapshot to list: its training run was deleted, or no run registered it."""
+        if self.training_run_id is None and self.run_number is not None:
+            return (
+                f"Its training run #{self.run_number} was deleted, so its dataset snapshot went with it: the annotation "
+                "revisions it learned from can no longer be listed."
+            )
+        return "This version was not registered by a training run, so it has no dataset snapshot."
 
     @property
     def reference(self) -> str:

@@ -212,6 +212,7 @@ def register_version(
                     config=dict(config or {}),
                     dataset_size=dataset_size,
                     training_run=training_run,
+                    run_number=training_run.pk if training_run is not None else None,
                 )
                 try:
                     version.sha256 = sha256 = _copy_atomically(source, folder, f"{name}.pt")

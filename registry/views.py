@@ -103,7 +103,7 @@ def lineage_download(request: HttpRequest, pk: int) -> HttpResponseBase:
         messages.error(request, str(error))
         return redirect("registry:detail", pk=pk)
     if not lineage:
-        raise Http404("This version was not registered by a training run, so it has no dataset snapshot.")
+        raise Http404(version.no_snapshot_sentence())
     response = StreamingHttpResponse(_lineage_json(version.name, lineage), content_type="application/json")
     response["Content-Disposition"] = content_disposition_header(True, f"{version.name}-lineage.json")
     return response
