@@ -24,6 +24,7 @@ import itertools
 import logging
 import os
 import random
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -294,10 +295,62 @@ def _retrying(action: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
+@dataclass(frozen=True)
+class _HashedFile:
+    """A version's file as it was hashed before the activation's transaction: its sha256 and its identity then."""
+
+    digest: str
+    identity: tuple[int, ...]
+
+
+def _file_identity(path: Path) -> tuple[int, ...] | None:
+    """What tells this file from a rewritten or replaced one without reading it (device, inode, size, times), or None."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(status.st_mode):
+        return None
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
+
+
+def _hash_before_locking(versions: Iterable[ModelVersion | None]) -> dict[int, _HashedFile]:
+    """Hash the file of each version outside any transaction.
+
+    A model file of hundreds of MB takes seconds to hash; inside the activation's transaction (on SQLite, the one
+    write lock) every other save in the app would wait that long. Under the lock :func:`_activate_locked` only checks
+    that the file is still the one hashed. A version without its file is left out: it is refused there with its sentence.
+    The live version is hashed too: another activation may replace it before this one takes the lock.
+    """
+    hashed: dict[int, _HashedFile] = {}
+    for version in versions:
+        if version is None:
+            continue
+        try:
+            path = file_of(version)
+        except ModelFileMissing:
+            continue
+        identity = _file_identity(path)
+        if identity is None:
+            continue
+        try:
+            hashed[version.pk] = _HashedFile(sha256_of(path), identity)
+        except OSError:  # removed while it was read
+            continue
+    return hashed
+
+
 def _activate_locked(
-    version_id: int, user: Actor, reason: str, override_gate: bool, action: str, *, skip_active: bool = False
+    version_id: int,
+    user: Actor,
+    reason: str,
+    override_gate: bool,
+    action: str,
+    hashed: Mapping[int, _HashedFile],
+    *,
+    skip_active: bool = False,
 ) -> ActivationEvent | None:
-    """Make one version live; must run inside a transaction.
+    """Make one version live; must run inside a transaction, with its file hashed before it (:func:`_hash_before_locking`).
 
     Activating the version that is already live records nothing: it raises :class:`AlreadyActive`,
     or returns None with ``skip_active`` (a bundle that keeps some of its slots as they are).
@@ -318,12 +371,24 @@ def _activate_locked(
         slot_name = slot_key(version.model_type, version.view_scope)
         raise AlreadyActive(f"{version.name} is already the active {slot_name} model; nothing changed.")
     path = file_of(version)
-    if not path.is_file():  # a live version without its file would fail every inspection
+    identity = _file_identity(path)
+    if identity is None:  # a live version without its file would fail every inspection
         raise ModelFileMissing(
             f"The file of {version.name} is missing from the models folder ({version.file_path}), so it was not made live; "
             "restore the file from a backup, or delete this version. The live model is unchanged."
         )
-    if sha256_of(path) != version.sha256:  # nor would one whose file changed: inference refuses it (load_checkpoint_path)
+    before = hashed.get(version.pk)
+    if before is None:  # without its file, or not the rollback target, when the files were hashed: a restore or another activation
+        raise ActivationConflict(
+            f"{version.name} or its file changed while the activation was being prepared, so it was not made live; reload the "
+            "page and try again. The live model is unchanged."
+        )
+    if before.identity != identity:
+        raise ChecksumMismatch(
+            f"The file of {version.name} changed on disk while it was being checked, so it was not made live; try again once "
+            "nothing writes to it (a restore still copying?). The live model is unchanged."
+        )
+    if before.digest != version.sha256:  # nor would one whose file changed: inference refuses it (load_checkpoint_path)
         raise ChecksumMismatch(
             f"The file of {version.name} does not match its recorded checksum (it changed on disk since it was registered), so it "
             "was not made live; restore the file from a backup, or delete this version. The live model is unchanged."
@@ -352,10 +417,11 @@ def activate(version: ModelVersion, user: Actor, reason: str = "", override_gate
 
     A defect version below the PASS recall gate needs ``override_gate=True`` and a reason.
     """
+    hashed = _hash_before_locking([ModelVersion.objects.filter(pk=version.pk).first()])
 
     def run() -> ActivationEvent:
         with transaction.atomic():
-            event = _activate_locked(version.pk, user, reason, override_gate, ActivationEvent.Action.ACTIVATE)
+            event = _activate_locked(version.pk, user, reason, override_gate, ActivationEvent.Action.ACTIVATE, hashed)
             assert event is not None  # without skip_active an active version raises AlreadyActive
             return event
 
@@ -374,10 +440,12 @@ def activate_bundle(versions: Iterable[ModelVersion], user: Actor, reason: str =
     if len(set(slots)) != len(slots):
         raise RegistryError("A bundle holds one version per model type; choose a single version of each type.")
 
+    hashed = _hash_before_locking(ModelVersion.objects.filter(pk__in=[version.pk for version in chosen]))
+
     def run() -> list[ActivationEvent]:
         with transaction.atomic():
             events = [
-                _activate_locked(version.pk, user, reason, override_gate, ActivationEvent.Action.ACTIVATE, skip_active=True)
+                _activate_locked(version.pk, user, reason, override_gate, ActivationEvent.Action.ACTIVATE, hashed, skip_active=True)
                 for version in chosen
             ]
             return [event for event in events if event is not None]
@@ -403,6 +471,8 @@ def rollback(model_type: str, user: Actor, reason: str = "", view_scope: str = "
     already live, so it records ``gate_override`` but needs no override.
     """
 
+    hashed = _hash_before_locking([rollback_target(model_type, view_scope)])
+
     def run() -> ActivationEvent:
         with transaction.atomic():
             list(ModelVersion.objects.select_for_update().filter(model_type=model_type, view_scope=view_scope).order_by("pk"))
@@ -411,7 +481,7 @@ def rollback(model_type: str, user: Actor, reason: str = "", view_scope: str = "
                 raise NothingToRollBackTo(
                     f"No earlier {slot_key(model_type, view_scope)} version exists to roll back to; activate a version instead."
                 )
-            event = _activate_locked(target.pk, user, reason or "Rollback", True, ActivationEvent.Action.ROLLBACK)
+            event = _activate_locked(target.pk, user, reason or "Rollback", True, ActivationEvent.Action.ROLLBACK, hashed)
             assert event is not None  # the rollback target is never the live version
             return event
 
