@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -66,6 +66,8 @@ class PlannedImage:
     height: int
     picture: Path | None = None
     library_id: int | None = None
+    #: The library picture's ``annotation_revision`` when its boxes were read for the plan; None for a new picture.
+    revision: int | None = None
     boxes: list[PlannedBox] = field(default_factory=list)
 
     @property
@@ -130,12 +132,36 @@ class ImportResult:
     #: Model boxes waiting for review that an imported box on the same loop accepted (alike) or corrected.
     accepted: int = 0
     corrected: int = 0
+    #: Pictures whose boxes someone saved or reviewed after the plan read them: their boxes were planned again.
+    changed: list[str] = field(default_factory=list)
+    #: Boxes that planned again against the boxes there now turned out to be already there.
+    late_duplicates: int = 0
+    #: Pictures deleted after the plan: name and how many boxes were left out with them.
+    deleted: list[tuple[str, int]] = field(default_factory=list)
 
     def settled_sentence(self) -> str:
         if not (count := self.accepted + self.corrected):
             return ""
         boxes = "model box waiting for review was" if count == 1 else "model boxes waiting for review were"
         return f"{count} {boxes} settled by the imported boxes on their loops ({self.accepted} accepted, {self.corrected} corrected)."
+
+    def changed_sentence(self) -> str:
+        """What the import found changed on its pictures between its plan and its apply, or ""."""
+        parts = []
+        if count := len(self.changed):
+            pictures, its = ("1 picture", "its") if count == 1 else (f"{count} pictures", "their")
+            names = ", ".join(self.changed[:5]) + (f" and {count - 5} more" if count > 5 else "")
+            already = "1 already there was" if self.late_duplicates == 1 else f"{self.late_duplicates} already there were"
+            parts.append(
+                f"{pictures} changed while the import was applied (someone saved or reviewed {its} boxes): {names}. "
+                f"{its.capitalize()} boxes were checked again against the boxes there now; {already} skipped."
+            )
+        for name, boxes in self.deleted[:5]:
+            left_out = "1 box was" if boxes == 1 else f"{boxes} boxes were"
+            parts.append(f"{name} was deleted while the import was applied; its {left_out} left out.")
+        if len(self.deleted) > 5:
+            parts.append(f"{len(self.deleted) - 5} more pictures were deleted meanwhile and left out with their boxes.")
+        return " ".join(parts)
 
 
 def safe_folder(requested: str) -> Path:
@@ -240,11 +266,39 @@ class _Known:
     pending_id: int | None = None
 
 
+def _known_on(image: Image) -> list[_Known]:
+    """The boxes a picture holds now, as the plan compares imported boxes with them."""
+    return [
+        _Known(
+            (a.x, a.y, a.width, a.height, a.view, a.defect),
+            a.review_state == ReviewState.REJECTED,
+            a.pk if a.source == Source.MODEL and a.review_state == ReviewState.PENDING else None,
+        )
+        for a in image.annotations.all()
+    ]
+
+
 def _waiting_on_loop(candidate: Box, known_boxes: list[_Known]) -> _Known | None:
     """The model box waiting for review that ``candidate`` overlaps most, if it frames the same loop."""
     overlaps = [(_loop_overlap(candidate, known.box), index) for index, known in enumerate(known_boxes) if known.pending_id is not None]
     overlap, index = max(overlaps, default=(0.0, -1))
     return known_boxes[index] if overlap > SAME_LOOP_OVERLAP else None
+
+
+def _place(box: PlannedBox, known_boxes: list[_Known]) -> PlannedBox | None:
+    """``box`` with the model box it settles, or None when the same box is already there; adds it to ``known_boxes``."""
+    candidate = (box.x, box.y, box.width, box.height, box.view, box.defect)
+    rejected = box.review_state == ReviewState.REJECTED
+    # A person's box wins over the model's unreviewed guess on its loop: it settles that box, never a duplicate of it;
+    # unless the same box is already there apart from the model's (the lot imported again), which is left alone.
+    others = [known for known in known_boxes if box.review_state or known.pending_id is None]
+    if any(_same(candidate, known.box) and (rejected or not known.rejected) for known in others):
+        return None
+    settled = None if box.review_state else _waiting_on_loop(candidate, known_boxes)
+    if settled is not None:
+        known_boxes.remove(settled)
+    known_boxes.append(_Known(candidate, rejected))
+    return replace(box, settles=settled.pending_id if settled is not None else None)
 
 
 def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool = True, wire_group: str = "") -> ImportPlan:
@@ -294,17 +348,11 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
                 height=height,
                 picture=foreign.picture if library is None else None,
                 library_id=library.pk if library else None,
+                revision=library.annotation_revision if library else None,
             )
             targets[key] = target
             plan.images.append(target)
-            known_boxes[key] = [
-                _Known(
-                    (a.x, a.y, a.width, a.height, a.view, a.defect),
-                    a.review_state == ReviewState.REJECTED,
-                    a.pk if a.source == Source.MODEL and a.review_state == ReviewState.PENDING else None,
-                )
-                for a in (library.annotations.all() if library else [])
-            ]
+            known_boxes[key] = _known_on(library) if library else []
         name_view = parse_wire_name(foreign.basename).view
         for box in foreign.boxes:
             resolved = resolve(box, mapping, name_view)
@@ -321,22 +369,13 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
                 plan.skipped.append(Skipped(display, box.label, reason))
                 continue
             x, y, w, h, clipped = placed
-            candidate = (x, y, w, h, view, defect)
             review_state = box.attributes.get("review_state", "")
             review_state = review_state if review_state in (ReviewState.PENDING, ReviewState.REJECTED) else ""
-            rejected = review_state == ReviewState.REJECTED
-            # A person's box wins over the model's unreviewed guess on its loop: it settles that box, never a duplicate of it;
-            # unless the same box is already there apart from the model's (the lot imported again), which is left alone.
-            others = [known for known in known_boxes[key] if review_state or known.pending_id is None]
-            if any(_same(candidate, known.box) and (rejected or not known.rejected) for known in others):
+            planned_box = _place(PlannedBox(x, y, w, h, view, defect, box.label, clipped, review_state), known_boxes[key])
+            if planned_box is None:
                 plan.skipped.append(Skipped(display, box.label, "duplicate (the same box is already there)"))
                 continue
-            settled = None if review_state else _waiting_on_loop(candidate, known_boxes[key])
-            if settled is not None:
-                known_boxes[key].remove(settled)
-            known_boxes[key].append(_Known(candidate, rejected))
-            settles = settled.pending_id if settled is not None else None
-            target.boxes.append(PlannedBox(x, y, w, h, view, defect, box.label, clipped, review_state, settles))
+            target.boxes.append(planned_box)
     plan.images = [image for image in plan.images if image.boxes or image.is_new]
     return plan
 
@@ -347,12 +386,20 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
     damaged: list[tuple[str, str]] = []
     note = f"Imported from {plan.format}"
     settled: dict[str, int] = {ReviewState.ACCEPTED: 0, ReviewState.CORRECTED: 0}
+    changed: list[str] = []
+    deleted: list[tuple[str, int]] = []
     try:
         with transaction.atomic():
-            pictures_created = boxes_created = 0
+            pictures_created = boxes_created = late_duplicates = 0
             for planned in plan.images:
+                boxes = planned.boxes
                 if planned.library_id is not None:
-                    image = Image.objects.select_for_update().get(pk=planned.library_id)
+                    found = Image.objects.select_for_update().filter(pk=planned.library_id).first()
+                    if found is None:
+                        if boxes:
+                            deleted.append((planned.name, len(boxes)))
+                        continue
+                    image = found
                 else:
                     assert planned.picture is not None
                     data = planned.picture.read_bytes()
@@ -365,14 +412,23 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
                     if result.created:
                         pictures_created += 1
                         stored.extend(name for name in (image.file.name, image.display_file.name, image.thumbnail_file.name) if name)
-                if not planned.boxes:
+                    else:  # stored by someone else since the plan, perhaps with boxes: compared with them below
+                        image = Image.objects.select_for_update().get(pk=image.pk)
+                if boxes and image.annotation_revision != (planned.revision or 0):
+                    # Someone saved or reviewed this picture's boxes after the plan read them (a review accepting the model
+                    # box an imported one was to settle): plan its boxes again against those there now, under the lock.
+                    known = _known_on(image)
+                    boxes = [placed for box in boxes if (placed := _place(box, known)) is not None]
+                    late_duplicates += len(planned.boxes) - len(boxes)
+                    changed.append(planned.name)
+                if not boxes:
                     continue
                 waiting = Annotation.objects.select_for_update().filter(
-                    image=image, pk__in=[box.settles for box in planned.boxes if box.settles], review_state=ReviewState.PENDING
+                    image=image, pk__in=[box.settles for box in boxes if box.settles], review_state=ReviewState.PENDING
                 )
                 model_boxes = {annotation.pk: annotation for annotation in waiting}
                 changes = []
-                for box in planned.boxes:
+                for box in boxes:
                     if (model_box := model_boxes.get(box.settles or 0)) is not None:  # still waiting: settled by the person's box
                         changes.append(_settle(model_box, box, user, note))
                         settled[model_box.review_state] += 1
@@ -401,10 +457,13 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
     return ImportResult(
         pictures_created=pictures_created,
         boxes_created=boxes_created,
-        skipped=len(plan.skipped),
+        skipped=len(plan.skipped) + late_duplicates + sum(count for _name, count in deleted),
         damaged=damaged,
         accepted=settled[ReviewState.ACCEPTED],
         corrected=settled[ReviewState.CORRECTED],
+        changed=changed,
+        late_duplicates=late_duplicates,
+        deleted=deleted,
     )
 
 

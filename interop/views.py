@@ -210,6 +210,8 @@ def import_apply(request: HttpRequest, job_id: str) -> HttpResponse:
     done = f"Imported {result.boxes_created} boxes and {result.pictures_created} new pictures; {result.skipped} boxes were skipped."
     shown = "They are shown here, newest first."
     messages.success(request, " ".join(part for part in (done, result.settled_sentence(), shown) if part))
+    if changed := result.changed_sentence():
+        messages.warning(request, changed)
     if result.damaged:
         named = "; ".join(f"{name}: {reason}" for name, reason in result.damaged[:5])
         more = f" and {len(result.damaged) - 5} more" if len(result.damaged) > 5 else ""

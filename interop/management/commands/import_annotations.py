@@ -124,5 +124,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Imported {result.boxes_created} boxes and {result.pictures_created} new pictures."))
         if settled := result.settled_sentence():
             self.stdout.write(self.style.SUCCESS(settled))
+        if changed := result.changed_sentence():
+            self.stdout.write(self.style.WARNING(changed))
         for name, reason in result.damaged:
             self.stdout.write(self.style.WARNING(f"Left out with its boxes, it could not be read: {name}: {reason}"))
