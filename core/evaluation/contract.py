@@ -93,6 +93,9 @@ class ModelMetrics:
                     )
                 except (KeyError, TypeError, ValueError):
                     continue
+        # In the labels' order: PostgreSQL's jsonb keeps an object's keys sorted by length, not as they were written.
+        rank = {label: index for index, label in enumerate(labels)}
+        per_class = dict(sorted(per_class.items(), key=lambda item: rank.get(item[0], len(rank))))
         matrix_raw = data.get("confusion_matrix")
         matrix: tuple[tuple[int, ...], ...] = ()
         if isinstance(matrix_raw, list) and labels and len(matrix_raw) == len(labels):

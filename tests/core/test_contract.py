@@ -45,3 +45,11 @@ def test_partial_class_rows_are_left_out_and_the_scalar_pass_recall_still_counts
     read = ModelMetrics.from_json({"pass_recall": 0.7, "per_class": {"PASS": {"recall": 0.2}}, "flag": True, "name": "x"})
     assert read.per_class == {} and read.pass_recall == 0.7
     assert read.scalars == {"pass_recall": 0.7}
+
+
+def test_classes_come_back_in_the_labels_order_whatever_order_the_database_keeps_their_keys_in() -> None:
+    stored = ModelMetrics.from_evaluation(evaluate([0, 1, 2, 3, 2, 3], [0, 1, 2, 3, 3, 3], DEFECTS)).to_json()
+    # PostgreSQL's jsonb hands an object's keys back sorted by length, then bytes: TOUCH before WOBBLE.
+    stored["per_class"] = {name: stored["per_class"][name] for name in sorted(stored["per_class"], key=lambda k: (len(k), k))}
+    assert list(stored["per_class"]) == ["PASS", "SWEEP", "TOUCH", "WOBBLE"]
+    assert list(ModelMetrics.from_json(json.loads(json.dumps(stored))).per_class) == list(DEFECTS)

@@ -80,10 +80,12 @@ def test_a_snapshot_with_too_many_pairs_is_refused_before_it_is_loaded(engineer_
     monkeypatch.setattr(registry, "LINEAGE_MAX_PAIRS", 10, raising=False)
     version = make(tmp_path, snapshot={"train": [[pk, 1] for pk in range(8)], "val": [[pk, 1] for pk in range(100, 103)], "seed": 1})
     decoded.clear()
-    response = engineer_client.get(reverse("registry:lineage", args=[version.pk]), follow=True)
-    assert response.redirect_chain == [(reverse("registry:detail", args=[version.pk]), 302)]
-    assert f"{version.name} learned from 11 annotation revisions, more than can be listed at once (10)" in messages_of(response)
-    assert not any("[100, 1]" in str(value) for value in decoded)  # the pairs were never read
+    response = engineer_client.get(reverse("registry:lineage", args=[version.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("registry:detail", args=[version.pk])
+    # The pairs were never read (SQLite hands a pair over as the text [100,1], PostgreSQL as a list).
+    assert not any("[100,1]" in str(value).replace(" ", "") for value in decoded)
+    page = engineer_client.get(response["Location"])  # the version page itself shows the first pairs of each split
+    assert f"{version.name} learned from 11 annotation revisions, more than can be listed at once (10)" in messages_of(page)
 
 
 @pytest.mark.parametrize("snapshot", ["garbage", [[1, 2]]])
