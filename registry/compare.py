@@ -27,7 +27,7 @@ class Row:
 
 @dataclass
 class DatasetDiff:
-    """How one version's data differs from the baseline's, per split."""
+    """How one version's data differs from the baseline's, per split (none when either has no dataset snapshot)."""
 
     name: str
     pictures: int
@@ -35,6 +35,8 @@ class DatasetDiff:
     added: dict[str, int] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
     revised: dict[str, int] = field(default_factory=dict)
+    #: Why the version has no dataset snapshot (its run deleted, or none registered it); "" when it has one.
+    no_snapshot: str = ""
 
 
 @dataclass
@@ -45,6 +47,8 @@ class Comparison:
     confusion: list[dict[str, Any]]
     config: list[Row]
     datasets: list[DatasetDiff]
+    #: The baseline has no dataset snapshot, so no version is measured against it.
+    baseline_without_snapshot: bool = False
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -67,9 +71,12 @@ def _rows(per_version: list[dict[str, Any]]) -> list[Row]:
     return rows
 
 
-def _snapshot_pairs(version: ModelVersion) -> dict[str, dict[int, int]]:
-    """{split: {annotation_id: revision}} from the run's dataset snapshot; raises ``LineageUnreadable`` for a damaged one."""
+def _snapshot_pairs(version: ModelVersion) -> dict[str, dict[int, int]] | None:
+    """{split: {annotation_id: revision}} from the run's dataset snapshot, None without one; raises ``LineageUnreadable``
+    for a damaged one."""
     snapshot = lineage(version)
+    if not snapshot:
+        return None
     return {split: {annotation_id: revision for annotation_id, revision in snapshot.get(split, [])} for split in SPLITS}
 
 
@@ -84,18 +91,23 @@ def compare(versions: Sequence[ModelVersion]) -> Comparison:
     ]
     config = _rows([_flatten(version.config) for version in chosen])
     snapshots = [_snapshot_pairs(version) for version in chosen]
-    baseline = snapshots[0] if snapshots else {}
+    baseline = snapshots[0] if snapshots else None
     datasets = []
     for version, pairs in zip(chosen, snapshots, strict=True):
         diff = DatasetDiff(version.name, version.dataset_size)
+        datasets.append(diff)
+        if pairs is None:  # not "learned from nothing": what it learned from is not recorded (any more)
+            diff.no_snapshot = version.no_snapshot_sentence()
+            continue
+        diff.sizes = {split: len(pairs[split]) for split in SPLITS}
+        if baseline is None:
+            continue
         for split in SPLITS:
-            mine, base = pairs[split], baseline.get(split, {})
-            diff.sizes[split] = len(mine)
+            mine, base = pairs[split], baseline[split]
             diff.added[split] = len(mine.keys() - base.keys())
             diff.removed[split] = len(base.keys() - mine.keys())
             diff.revised[split] = sum(1 for key in mine.keys() & base.keys() if mine[key] != base[key])
-        datasets.append(diff)
-    return Comparison(chosen, metrics, recall, confusion, config, datasets)
+    return Comparison(chosen, metrics, recall, confusion, config, datasets, baseline_without_snapshot=bool(chosen) and baseline is None)
 
 
 #: The few numbers shown in the version lists, per type: (metrics key, column heading).
