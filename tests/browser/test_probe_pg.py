@@ -80,3 +80,16 @@ def test_a_picture_an_export_zip_and_a_lineage_file_arrive_whole_through_daphne(
         page.click("#lineage-download")
     assert json.loads(Path(download.value.path()).read_text()) == {"version": version.name, **pairs}
     context.close()
+
+
+def test_the_statistics_page_stays_in_the_window_with_a_long_unbroken_wire_name(chromium, daphne_server, engineer, make_image):  # noqa: F811
+    """A wire named without a break point (200 characters joined by underscores) ran past the window in the lists of
+    unpaired wires and of wires whose views disagree."""
+    real_passwords(engineer)
+    make_image("_".join(["lot"] * 45) + "_TOP.png")  # no SIDE picture: the wire is listed as unpaired
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    login(page, daphne_server, engineer.username, PASSWORD)
+    page.goto(f"{daphne_server}/statistics/")
+    expect(page.get_by_text("Unpaired wires (1)")).to_be_visible()
+    width, window = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width <= window, f"the page is {width} px wide in a {window} px window"
