@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from django.urls import reverse
 
@@ -29,6 +32,17 @@ def make(tmp_path, model_type: str = "defect", metrics: dict | None = None, snap
     return registry.register_version(
         model_type, source, metrics=DEFECT_METRICS if metrics is None else metrics, config=config, dataset_size=40, training_run=run
     )
+
+
+def to_change_and_live(tmp_path: Path, engineer: Any, how: str, metrics: dict[str, float]) -> tuple[Any, Any]:
+    """Two view versions, the first made live (for a rollback the second too, so the first is the rollback's target):
+    the version whose file a test changes, and the live one that must stay live."""
+    old, new = make(tmp_path, "view", metrics), make(tmp_path, "view", metrics)
+    registry.activate(old, engineer, "first")
+    if how == "rollback":
+        registry.activate(new, engineer, "second")
+        return old, new
+    return new, old
 
 
 def messages_of(response) -> str:  # type: ignore[no-untyped-def]

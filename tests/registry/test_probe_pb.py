@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from registry import versions as registry
 from tests.conftest import PASSWORD
-from tests.registry.test_pages import make, messages_of
+from tests.registry.test_pages import make, messages_of, to_change_and_live
 from tests.wiresag_web.test_postgresql import ROOT, postgres_url  # noqa: F401
 from training.models import TrainingRun
 
@@ -157,14 +157,7 @@ def test_a_version_whose_file_changed_is_not_made_live(engineer_client, engineer
     the live model was replaced by one every inspection then refused for its checksum."""
     from registry.models import ModelVersion
 
-    metrics = {"accuracy": 0.9}
-    old, new = make(tmp_path, "view", metrics), make(tmp_path, "view", metrics)
-    registry.activate(old, engineer, "first")
-    if how == "rollback":
-        registry.activate(new, engineer, "second")
-        changed, live = old, new
-    else:
-        changed, live = new, old
+    changed, live = to_change_and_live(tmp_path, engineer, how, {"accuracy": 0.9})
     registry.file_of(changed).write_bytes(b"half a restore")
     if how == "activate":
         response = engineer_client.post(reverse("registry:activate", args=[changed.pk]), {"reason": "try it"}, follow=True)

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from registry import versions as registry
 from registry.models import ModelVersion
-from tests.registry.test_pages import make
+from tests.registry.test_pages import make, to_change_and_live
 
 VIEW = {"accuracy": 0.9}
 
@@ -48,13 +48,7 @@ def test_activation_rollback_and_bundle_hash_the_model_file_before_taking_the_lo
 @pytest.mark.parametrize("change", ["rewritten", "replaced", "removed"])
 def test_a_file_changed_between_its_hash_and_the_lock_is_not_made_live(engineer, tmp_path, monkeypatch, how, change) -> None:  # type: ignore[no-untyped-def]
     """The hash now happens before the lock: a restore writing the file just after it was hashed must still be refused."""
-    old, new = make(tmp_path, "view", VIEW), make(tmp_path, "view", VIEW)
-    registry.activate(old, engineer, "first")
-    if how == "rollback":
-        registry.activate(new, engineer, "second")
-        changed, live = old, new
-    else:
-        changed, live = new, old
+    changed, live = to_change_and_live(tmp_path, engineer, how, VIEW)
     original = registry.sha256_of
 
     def hash_then_change(path: Path) -> str:
