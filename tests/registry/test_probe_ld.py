@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -12,7 +9,7 @@ from django.urls import reverse
 
 from tests.conftest import PASSWORD
 from tests.registry.test_pages import make
-from tests.wiresag_web.test_postgresql import ROOT, postgres_url  # noqa: F401
+from tests.wiresag_web.test_postgresql import migrate_and_run_on_postgresql, postgres_url  # noqa: F401
 from training.models import TrainingRun
 
 #: What a run freezes about a library of 20,000 pictures: the pairs per split, and the records naming every picture.
@@ -52,7 +49,6 @@ def test_the_version_page_does_not_decode_its_run_s_dataset_snapshot(client, eng
 
 SUMMARY_ON_POSTGRESQL = """
 from django.db import connection
-from tests.wiresag_web.test_postgresql import ROOT, postgres_url  # noqa: F401
 from training.models import TrainingRun
 assert connection.vendor == "postgresql", connection.vendor
 run = TrainingRun.objects.create(model_type="view", dataset_snapshot={"train": [[1, 2], [2, 3], [3, 1]], "val": [[9, 1]], "seed": 7})
@@ -64,12 +60,8 @@ print(TrainingRun.objects.snapshot_summary(empty.pk, 2))
 
 @pytest.mark.slow
 def test_the_snapshot_summary_is_read_the_same_on_postgresql(postgres_url, tmp_path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRESAG_")}
-    env.update(WIRESAG_DEBUG="1", WIRESAG_DATA_DIR=str(tmp_path), WIRESAG_DATABASE_URL=postgres_url)
-    for command in (["migrate", "--noinput"], ["shell", "-c", SUMMARY_ON_POSTGRESQL]):
-        done = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-2:] == [
+    stdout = migrate_and_run_on_postgresql(postgres_url, tmp_path, SUMMARY_ON_POSTGRESQL)
+    assert stdout.splitlines()[-2:] == [
         "{'seed': 7, 'train': 3, 'val': 1, 'first': {'train': [[1, 2], [2, 3]], 'val': [[9, 1]]}}",
         "{}",
     ]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -15,7 +12,7 @@ from django.urls import reverse
 from registry import versions as registry
 from tests.conftest import PASSWORD
 from tests.registry.test_pages import make, messages_of, to_change_and_live
-from tests.wiresag_web.test_postgresql import ROOT, postgres_url  # noqa: F401
+from tests.wiresag_web.test_postgresql import migrate_and_run_on_postgresql, postgres_url  # noqa: F401
 from training.models import TrainingRun
 
 #: The records of every picture: most of a real snapshot's megabytes, never needed for the lineage.
@@ -111,12 +108,8 @@ print(TrainingRun.objects.snapshot_pairs(damaged.pk), TrainingRun.objects.snapsh
 @pytest.mark.slow
 def test_the_pairs_and_a_damaged_summary_are_read_the_same_on_postgresql(postgres_url, tmp_path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     """PostgreSQL's jsonb_array_length raised on a split that holds no array: the version page answered 500."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRESAG_")}
-    env.update(WIRESAG_DEBUG="1", WIRESAG_DATA_DIR=str(tmp_path), WIRESAG_DATABASE_URL=postgres_url)
-    for command in (["migrate", "--noinput"], ["shell", "-c", PAIRS_ON_POSTGRESQL]):
-        done = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-2:] == [
+    stdout = migrate_and_run_on_postgresql(postgres_url, tmp_path, PAIRS_ON_POSTGRESQL)
+    assert stdout.splitlines()[-2:] == [
         "{'train': [[1, 2], [2, 3]], 'val': [[9, 1]]} {'seed': 7, 'train': 2, 'val': 1, 'first': {'train': [[1, 2]], 'val': [[9, 1]]}}",
         "{'train': 'oops', 'val': {'1': 2}} {}",
     ]

@@ -45,6 +45,16 @@ def postgres_url():
         shutil.rmtree(cluster, ignore_errors=True)
 
 
+def migrate_and_run_on_postgresql(postgres_url: str, data_dir: Path, script: str) -> str:
+    """Migrate a fresh database at ``postgres_url`` and run ``script`` in ``manage.py shell`` against it; its output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRESAG_")}
+    env.update(WIRESAG_DEBUG="1", WIRESAG_DATA_DIR=str(data_dir), WIRESAG_DATABASE_URL=postgres_url)
+    for command in (["migrate", "--noinput"], ["shell", "-c", script]):
+        done = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 CHECK_CONSTRAINT = """
 from django.db import IntegrityError, connection, transaction
 from registry.models import ModelVersion
@@ -94,10 +104,6 @@ print("bins", histogram[0], histogram[150], histogram[200])
 
 @pytest.mark.slow
 def test_the_size_histogram_bins_boxes_on_postgresql_as_on_sqlite(postgres_url, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRESAG_")}
-    env.update(WIRESAG_DEBUG="1", WIRESAG_DATA_DIR=str(tmp_path), WIRESAG_DATABASE_URL=postgres_url)
-    for command in (["migrate", "--noinput"], ["shell", "-c", SIZE_BINS]):
-        done = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr
+    stdout = migrate_and_run_on_postgresql(postgres_url, tmp_path, SIZE_BINS)
     # 160 and 199 px wide fall in the 150-199 bin, 240 in 200-249; three 49.9 px heights in 0-49 (PostgreSQL's CAST rounds).
-    assert "bins (0, 3) (2, 0) (1, 0)" in done.stdout
+    assert "bins (0, 3) (2, 0) (1, 0)" in stdout
