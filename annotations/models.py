@@ -46,6 +46,22 @@ class ImageQuerySet(models.QuerySet["Image"]):
         partners = self.filter(wire_group=image.wire_group, wire_id=image.wire_id).exclude(pk=image.pk)
         return partners.exclude(view=image.view) if image.view else partners
 
+    def wire_group_problem(self, group: str) -> str:
+        """Why no picture can be trained on in ``group`` when none is in it, or "" (the data check says the rest).
+
+        Without this, the launch form's data check said the library held no annotated pictures and to upload some.
+        """
+        if not group or self.filter(wire_group=group).exists():
+            return ""
+        below = self.filter(wire_group__startswith=f"{group.strip('/')}/").order_by("wire_group").values_list("wire_group", flat=True)
+        if example := below.first():
+            # The library's Lot filter shows a folder with the groups below it; a run takes one group as it is.
+            return (
+                f'No picture in the library is in wire group "{group}" itself, only in groups below it such as "{example}": '
+                "name one of them, or leave the wire group empty to train on every group."
+            )
+        return f'No picture in the library is in wire group "{group}": check its spelling, or leave it empty to train on every group.'
+
 
 class Image(models.Model):
     """One X-ray picture as stored in the media folder."""

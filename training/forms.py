@@ -43,23 +43,6 @@ def presets() -> dict[str, dict[str, str]]:
     return {preset: {model_type: preset_text(model_type, preset) for model_type in MODEL_TYPES} for preset in PRESETS}
 
 
-def _wire_group_problem(group: str) -> str:
-    """Why no picture can be trained on in ``group`` when none is in it, or "" (the data check says the rest).
-
-    Without this, the data check said the library held no annotated pictures and to upload some.
-    """
-    if not group or Image.objects.filter(wire_group=group).exists():
-        return ""
-    below = Image.objects.filter(wire_group__startswith=f"{group.strip('/')}/").order_by("wire_group").values_list("wire_group", flat=True)
-    if example := below.first():
-        # The library's Lot filter shows a folder with the groups below it; a run takes one group as it is.
-        return (
-            f'No picture in the library is in wire group "{group}" itself, only in groups below it such as "{example}": '
-            "name one of them, or leave the wire group empty to train on every group."
-        )
-    return f'No picture in the library is in wire group "{group}": check its spelling, or leave it empty to train on every group.'
-
-
 class LaunchForm(forms.Form):
     # One model by default: "train all" includes the long detection run, which a user should choose knowingly.
     model_type = forms.ChoiceField(choices=MODEL_CHOICES, initial="defect")
@@ -138,7 +121,7 @@ class LaunchForm(forms.Form):
         if cleaned.get("folds") and cleaned["model_type"] not in ("view", "defect"):
             self.add_error("folds", "Cross-validation checks the settings of one classifier: choose the view or the defect model.")
             return cleaned
-        if problem := _wire_group_problem(cleaned["wire_group"].strip()):
+        if problem := Image.objects.wire_group_problem(cleaned["wire_group"].strip()):
             self.add_error(None, problem)
             return cleaned
         for model_type in self.model_types():
