@@ -289,11 +289,13 @@ def score_fold(folder: Path, pictures: list[Picture], held_out: set[str], timing
         views_total += 1
         views_right += bool(best) and best["view"] == picture.view
     classes = wire_classes(truth)
-    verdicts = {wire["wire_id"]: wire.get("verdict") or NONE for wire in report["wires"]}
+    verdicts = {wire["wire_id"]: (wire.get("verdict") or NONE, wire.get("confidence") or 0.0) for wire in report["wires"]}
     for wire, defect in sorted(classes.items()):
+        verdict, confidence = verdicts.get(wire, (NONE, 0.0))
         outcome.wire_ids.append(wire)
         outcome.wire_truth.append(defect)
-        outcome.wire_predicted.append(verdicts.get(wire, NONE))
+        outcome.wire_predicted.append(verdict)
+        outcome.wire_confidence.append(float(confidence))
     outcome.numbers = {
         "view_accuracy": views_right / max(views_total, 1),
         "ap50_TOP": detection_ap50(truth, found, "TOP"),
@@ -325,6 +327,13 @@ def print_summary(summary: dict[str, Any], args: argparse.Namespace, count: int)
     print("wire confusion (rows truth PASS/SWEEP/WOBBLE/TOUCH; columns the same + no verdict):")
     for label, row in zip(DEFECTS, summary["wire_confusion"], strict=True):
         print(f"  {label:7} {row}")
+    if summary["wire_trust"]:
+        print("wire verdicts by their confidence (all folds and seeds pooled): at or above the line, right; below it, right")
+        for row in summary["wire_trust"]:
+            print(
+                f"  {row['line']:.1f}: {row['sure_right']:3d} of {row['sure']:3d} ({row['share']:4.0%} of the verdicts)"
+                f" | below {row['unsure_right']:3d} of {row['unsure']:3d}"
+            )
 
 
 def main() -> None:

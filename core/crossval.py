@@ -137,7 +137,9 @@ def predict_held_out(checkpoint: Path, model_type: str, held_out: Sequence[Image
     for key in sorted(wire_truth):
         outcome.wire_ids.append(key)
         outcome.wire_truth.append(wire_truth[key])
-        outcome.wire_predicted.append(DEFECTS[int(np.argmax(combine_evidence([list(map(float, row)) for row in wire_rows[key]])))])
+        combined = combine_evidence([list(map(float, row)) for row in wire_rows[key]])
+        outcome.wire_predicted.append(DEFECTS[int(np.argmax(combined))])
+        outcome.wire_confidence.append(float(max(combined)))
     return outcome
 
 

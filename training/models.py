@@ -558,6 +558,10 @@ class TrainingRun(models.Model):
         intervals = self.cross_validation.get("wire_interval", {})
         return [{"name": names[key], **intervals[key]} for key in names if intervals.get(key)]
 
+    def cross_validation_trust(self) -> list[dict[str, Any]]:
+        """Per confidence line, how often the out-of-fold wire verdicts at or above it were right, and those below."""
+        return list(self.cross_validation.get("wire_trust", []))
+
     def cross_validation_recall(self) -> list[dict[str, Any]]:
         """Per class: right and support per box, and per wire when the model gives wire verdicts."""
         wires = {label: (right, support) for label, right, support in self.cross_validation.get("wire_recall", [])}

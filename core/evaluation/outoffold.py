@@ -11,7 +11,9 @@ PASS recall of "1 of 2" is never read as a rate.
 
 How far a score on a few dozen wires can be trusted is said by ``wire_interval``: the pooled
 per-wire balanced accuracy with a bootstrap interval over the wires (drawn again with
-replacement within each true class, the same draw for every seed).
+replacement within each true class, the same draw for every seed). How far a verdict's own
+confidence can be trusted is said by ``trust_table``: out of fold, how often the verdicts at or
+above a confidence were right, and how often those below it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from typing import Any
 
 #: The column of the confusion matrix for "no prediction at all".
 NONE = "none"
+#: The confidences at which ``trust_table`` splits the wire verdicts.
+TRUST_LINES = (0.4, 0.5, 0.6, 0.7, 0.8)
 
 
 def balanced_accuracy(truth: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> float:
@@ -62,6 +66,8 @@ class FoldOutcome:
     numbers: dict[str, float] = field(default_factory=dict)
     #: Which wire each ``wire_truth`` entry is (its group), so seeds can be resampled together; may be empty.
     wire_ids: list[str] = field(default_factory=list)
+    #: Each wire verdict's own confidence (0 for no verdict); may be empty.
+    wire_confidence: list[float] = field(default_factory=list)
 
     def scores(self, labels: Sequence[str], core_labels: Sequence[str] = ()) -> dict[str, float]:
         """Balanced accuracy per picture and per wire (and over ``core_labels`` alone), then ``numbers``."""
@@ -81,6 +87,7 @@ class FoldOutcome:
             "wire_truth": self.wire_truth,
             "wire_predicted": self.wire_predicted,
             "wire_ids": self.wire_ids,
+            "wire_confidence": self.wire_confidence,
             "numbers": self.numbers,
         }
 
@@ -155,6 +162,38 @@ def wire_interval(
     }
 
 
+def trust_table(outcomes: Sequence[FoldOutcome], lines: Sequence[float] = TRUST_LINES) -> list[dict[str, Any]]:
+    """Per confidence line, the wire verdicts at or above it and those below: how many, and how many were right.
+
+    Pooled over every fold and seed that recorded its verdicts' confidences (each seed judges every
+    wire once, so a wire counts once per seed). Tells a user where to draw the line under which a
+    person checks the verdict. Empty when no outcome has confidences.
+    """
+    judged = [
+        (confidence, truth == predicted)
+        for outcome in outcomes
+        if outcome.wire_confidence
+        for truth, predicted, confidence in zip(outcome.wire_truth, outcome.wire_predicted, outcome.wire_confidence, strict=True)
+    ]
+    if not judged:
+        return []
+    rows = []
+    for line in lines:
+        sure = [right for confidence, right in judged if confidence >= line]
+        unsure = [right for confidence, right in judged if confidence < line]
+        rows.append(
+            {
+                "line": line,
+                "sure": len(sure),
+                "sure_right": sum(sure),
+                "share": len(sure) / len(judged),
+                "unsure": len(unsure),
+                "unsure_right": sum(unsure),
+            }
+        )
+    return rows
+
+
 def summarise(outcomes: Sequence[FoldOutcome], labels: Sequence[str], core_labels: Sequence[str] = ()) -> dict[str, Any]:
     """Every fold's scores with their spread, and the recall tables and confusion matrices pooled over the folds."""
     if not outcomes:
@@ -182,4 +221,5 @@ def summarise(outcomes: Sequence[FoldOutcome], labels: Sequence[str], core_label
             if wires_t
             else {}
         ),
+        "wire_trust": trust_table(outcomes),
     }

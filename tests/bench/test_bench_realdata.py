@@ -45,6 +45,9 @@ def test_the_quick_run_scores_every_held_out_wire_once(tmp_path: Path) -> None:
     assert (interval["wire_bacc"]["wires"], interval["wire_bacc_three"]["wires"]) == (57, 55)
     assert interval["wire_bacc_three"]["low"] <= interval["wire_bacc_three"]["estimate"] <= interval["wire_bacc_three"]["high"]
     assert "wire_bacc_three pooled over the folds" in result.stdout
+    # Every held-out wire's verdict is split by its confidence: each line counts all 57 wires.
+    assert all(row["sure"] + row["unsure"] == 57 for row in summary["wire_trust"]) and len(summary["wire_trust"]) == 5
+    assert "wire verdicts by their confidence" in result.stdout
 
     # Classifier changes are measured on the detectors an earlier run trained: the fold trains none.
     again = tmp_path / "again.json"

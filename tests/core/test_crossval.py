@@ -47,6 +47,10 @@ def test_defect_cross_validation_predicts_every_wire_once_and_streams_one_epoch_
     assert sum(support for _, _, support in summary["picture_recall"]) == len(records)
     assert [fold["fold"] for fold in summary["folds"]] == [0, 1, 2]
     assert {"wire_bacc", "wire_bacc_three", "picture_bacc"} <= set(summary["scores"])
+    # Every wire verdict's confidence was kept: each line splits all 12 wires, and the right ones add up to the recall.
+    right = sum(r for _, r, _ in summary["wire_recall"])
+    assert summary["wire_trust"] and all(row["sure"] + row["unsure"] == 12 for row in summary["wire_trust"])
+    assert all(row["sure_right"] + row["unsure_right"] == right for row in summary["wire_trust"])
     # One epoch count for the whole job, as the live page shows it.
     assert [(event.epoch, event.epochs) for event in sink.epochs] == [(1, 3), (2, 3), (3, 3)]
     assert any(message.startswith("Fold 2 of 3:") for _, message in sink.logs)

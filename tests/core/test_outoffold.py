@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from core.evaluation.outoffold import FoldOutcome, balanced_accuracy, confusion, recall_table, summarise, wire_interval
+from core.evaluation.outoffold import FoldOutcome, balanced_accuracy, confusion, recall_table, summarise, trust_table, wire_interval
 
 LABELS = ("PASS", "SWEEP", "WOBBLE", "TOUCH")
 
@@ -92,3 +92,17 @@ def test_the_summary_carries_the_wire_interval_and_it_survives_json():
     assert summary["wire_interval"]["wire_bacc"]["estimate"] == pytest.approx(0.75)
     assert summary["wire_interval"]["wire_bacc_three"]["estimate"] == pytest.approx(0.75)
     assert summarise([FoldOutcome(0, 0, ["SWEEP"], ["SWEEP"])], LABELS)["wire_interval"] == {}
+
+
+def test_the_trust_table_splits_the_verdicts_at_each_confidence_line_and_counts_the_right_ones():
+    truth = ["SWEEP", "SWEEP", "TOUCH", "TOUCH", "WOBBLE"]
+    predicted = ["SWEEP", "TOUCH", "TOUCH", "none", "WOBBLE"]
+    sure = FoldOutcome(0, 0, wire_truth=truth, wire_predicted=predicted, wire_confidence=[0.9, 0.45, 0.6, 0.0, 0.55])
+    unknown = FoldOutcome(1, 0, wire_truth=["PASS"], wire_predicted=["SWEEP"])  # recorded no confidences: left out
+    rows = {row["line"]: row for row in trust_table([sure, unknown], lines=(0.5, 0.6, 0.95))}
+    assert rows[0.5] == {"line": 0.5, "sure": 3, "sure_right": 3, "share": pytest.approx(0.6), "unsure": 2, "unsure_right": 0}
+    assert (rows[0.6]["sure"], rows[0.6]["sure_right"], rows[0.6]["unsure"], rows[0.6]["unsure_right"]) == (2, 2, 3, 1)
+    assert (rows[0.95]["sure"], rows[0.95]["unsure_right"]) == (0, 3)
+    again = summarise([FoldOutcome.from_json(sure.to_json()), unknown], LABELS)["wire_trust"]
+    assert again == trust_table([sure], lines=(0.4, 0.5, 0.6, 0.7, 0.8))
+    assert summarise([unknown], LABELS)["wire_trust"] == []

@@ -71,6 +71,15 @@ def test_a_cross_validation_runs_every_fold_and_shows_the_out_of_fold_table(engi
         rf" {library // 2} wires again at random, 95 % of the draws lie between {interval['low']:.3f} and {interval['high']:.3f}",
         section,
     )
+    # How far a verdict's own confidence can be trusted: the held-out wires split at each line.
+    trust = run.cross_validation["wire_trust"]
+    assert trust and all(row["sure"] + row["unsure"] == library // 2 for row in trust)
+    line = trust[2]
+    assert f"<tr><th>{line['line']:.1f}</th><td>{line['sure']} (" in section
+    assert (
+        f"<td>{line['sure_right']} of {line['sure']}</td><td>{line['unsure']}</td><td>{line['unsure_right']} of {line['unsure']}</td>"
+        in section
+    )
 
 
 def test_the_detector_and_train_all_are_not_offered_for_cross_validation(engineer_client, library) -> None:  # type: ignore[no-untyped-def]
