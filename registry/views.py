@@ -10,7 +10,8 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
+from django.urls import reverse
+from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import role_required
@@ -35,6 +36,8 @@ def _form_error(form: ActivateForm | RollbackForm) -> str:
 @role_required("engineer")
 def index(request: HttpRequest) -> HttpResponse:
     sections = []
+    # The versions a refused comparison had ticked (``_ticked_again``): ticked again, not to be ticked one by one.
+    ticked = {pk for pk in map(parse_id, request.GET.getlist("v")) if pk is not None}
     for model_type, label in ModelType.choices:
         # The run's dataset snapshot (a record of every picture it learned from) is not shown here, and weighs megabytes.
         versions = list(
@@ -56,6 +59,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "sections": sections,
         "history": ActivationEvent.objects.select_related("user", "previous")[:HISTORY_LENGTH],
         "bundle_form": BundleForm(),
+        "ticked": ticked,
     }
     return render(request, "registry/index.html", context)
 
@@ -109,24 +113,29 @@ def lineage_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     return response
 
 
+def _ticked_again(ids: list[int]) -> HttpResponse:
+    """The list of versions, with the ones a refused comparison had ticked still ticked."""
+    return redirect(f"{reverse('registry:index')}?{urlencode([('v', pk) for pk in ids])}" if ids else reverse("registry:index"))
+
+
 @role_required("engineer")
 def compare_view(request: HttpRequest) -> HttpResponse:
     ids = list(dict.fromkeys(pk for pk in map(parse_id, request.GET.getlist("v")) if pk is not None))
     if len(ids) > COMPARE_MAX_VERSIONS:
         messages.error(request, f"Tick at most {COMPARE_MAX_VERSIONS} versions to compare them ({len(ids)} were ticked).")
-        return redirect("registry:index")
+        return _ticked_again(ids)
     # The comparison reads each run's (annotation id, revision) pairs by themselves, never the records of every picture.
     versions = ModelVersion.objects.filter(pk__in=ids).select_related("training_run").defer("training_run__dataset_snapshot")
     chosen = {version.pk: version for version in versions}
     ordered = [chosen[pk] for pk in ids if pk in chosen]
     if len(ordered) < 2:
         messages.error(request, "Tick two or more versions to compare them.")
-        return redirect("registry:index")
+        return _ticked_again(ids)
     try:
         comparison = compare(ordered)
     except registry.RegistryError as error:
         messages.error(request, str(error))
-        return redirect("registry:index")
+        return _ticked_again(ids)
     return render(request, "registry/compare.html", {"comparison": comparison})
 
 

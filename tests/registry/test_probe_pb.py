@@ -131,7 +131,7 @@ def test_compare_with_a_damaged_snapshot_says_which_version_instead_of_a_500(eng
     good = make(tmp_path, snapshot={"train": [[1, 1]], "val": [], "seed": 1})
     damaged = make(tmp_path, snapshot={"train": [["a", "b"]], "val": [], "seed": 1})
     response = engineer_client.get(reverse("registry:compare"), {"v": [good.pk, damaged.pk]}, follow=True)
-    assert response.redirect_chain == [(reverse("registry:index"), 302)]
+    assert response.redirect_chain == [(f"{reverse('registry:index')}?v={good.pk}&v={damaged.pk}", 302)]  # still ticked
     assert f"The dataset snapshot of {damaged.name}'s training run is damaged" in messages_of(response)
 
 
@@ -139,7 +139,7 @@ def test_compare_refuses_more_versions_than_a_page_can_show_side_by_side(enginee
     """Every ticked version (up to the thousand fields a query string may carry) was loaded with all its pairs at once."""
     chosen = [make(tmp_path, snapshot={"train": [[pk, 1]], "val": [], "seed": 1}).pk for pk in range(11)]
     response = engineer_client.get(reverse("registry:compare"), {"v": chosen}, follow=True)
-    assert response.redirect_chain == [(reverse("registry:index"), 302)]
+    assert response.redirect_chain == [(reverse("registry:index") + "?" + "&".join(f"v={pk}" for pk in chosen), 302)]
     assert "Tick at most 10 versions to compare them (11 were ticked)." in messages_of(response)
     assert engineer_client.get(reverse("registry:compare"), {"v": chosen[:10]}).status_code == 200
 
