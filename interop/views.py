@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from accounts.roles import role_required
 from accounts.users import recorded_user
@@ -291,7 +291,7 @@ def export_status(request: HttpRequest, job_id: str) -> JsonResponse:
 
 
 @role_required("annotator")
-@require_GET
+@require_safe  # HEAD too, as every download: a download manager asks it for the size and the name
 def export_download(request: HttpRequest, job_id: str) -> FileResponse:
     status = _export_status(job_id)
     try:

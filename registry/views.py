@@ -12,7 +12,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, urlencode
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.roles import role_required
 from annotations.choices import ModelType
@@ -97,7 +97,7 @@ def _lineage_json(name: str, lineage: dict[str, Any]) -> Iterator[str]:
 
 
 @role_required("engineer")
-@require_GET
+@require_safe  # HEAD too, as every download: a download manager asks it for the size and the name
 def lineage_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Every (annotation id, revision) pair the version learned from, as a JSON file (the page shows the first few)."""
     version = get_object_or_404(ModelVersion, pk=pk)

@@ -43,3 +43,11 @@ def test_compare_shows_metrics_and_recall_rounded_as_the_version_page(engineer_c
     assert "0.8021739130434783" not in page and "<td>0.8022</td>" in page  # as the version page's metrics table
     assert "0.6086956521739131" not in page and "<td>0.609</td>" in page  # PASS recall, as its per-class table
     assert "0.000123456789" in page  # a setting is shown as it was written, never rounded away
+
+
+def test_the_lineage_download_answers_head_with_its_headers_and_no_body(engineer_client, tmp_path) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
+    """The version's lineage file refused HEAD with 405, as the export download did; the other downloads answer it."""
+    version = make(tmp_path, snapshot={"train": [[1, 1]], "val": [[2, 1]], "seed": 3})
+    head = engineer_client.head(reverse("registry:lineage", args=[version.pk]))
+    assert head.status_code == 200 and head["Content-Disposition"].startswith("attachment;")
+    assert b"".join(head.streaming_content) == b""
