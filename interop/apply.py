@@ -1,7 +1,7 @@
 """Plan an import (dry run, nothing written), then apply it in one transaction.
 
 The plan says what comes in and what is skipped and why (unknown label, box
-outside the picture, missing picture, duplicate). Applying stores new pictures
+outside the picture, missing picture, duplicate, another label on a loop whose box is settled). Applying stores new pictures
 through ``ingest_image`` and records every new box in the history; any failure
 rolls the database back and removes the picture files already stored, so the
 library stays as it was.
@@ -35,6 +35,7 @@ from interop.mapping import resolve
 DUPLICATE_TOLERANCE = 0.5
 #: Two boxes overlapping by more than this share of the smaller one frame the same loop (as the pipeline's duplicates).
 SAME_LOOP_OVERLAP = 0.6
+DUPLICATE = "duplicate (the same box is already there)"
 
 
 class ImportRefused(ValueError):
@@ -136,6 +137,8 @@ class ImportResult:
     changed: list[str] = field(default_factory=list)
     #: Boxes that planned again against the boxes there now turned out to be already there.
     late_duplicates: int = 0
+    #: Boxes that planned again turned out to have another label than the box settled on their loop meanwhile.
+    late_conflicts: int = 0
     #: Pictures deleted after the plan: name and how many boxes were left out with them.
     deleted: list[tuple[str, int]] = field(default_factory=list)
 
@@ -151,10 +154,15 @@ class ImportResult:
         if count := len(self.changed):
             pictures, its = ("1 picture", "its") if count == 1 else (f"{count} pictures", "their")
             names = ", ".join(self.changed[:5]) + (f" and {count - 5} more" if count > 5 else "")
-            already = "1 already there was" if self.late_duplicates == 1 else f"{self.late_duplicates} already there were"
+            skipped = []
+            if self.late_duplicates or not self.late_conflicts:
+                skipped.append("1 already there was" if self.late_duplicates == 1 else f"{self.late_duplicates} already there were")
+            if count := self.late_conflicts:
+                one, many = "that conflicts with the box on its loop was", "that conflict with the boxes on their loops were"
+                skipped.append(f"{count} {one if count == 1 else many}")
             parts.append(
                 f"{pictures} changed while the import was applied (someone saved or reviewed {its} boxes): {names}. "
-                f"{its.capitalize()} boxes were checked again against the boxes there now; {already} skipped."
+                f"{its.capitalize()} boxes were checked again against the boxes there now; {' skipped; '.join(skipped)} skipped."
             )
         for name, boxes in self.deleted[:5]:
             left_out = "1 box was" if boxes == 1 else f"{boxes} boxes were"
@@ -259,11 +267,13 @@ def _loop_overlap(a: Box, b: Box) -> float:
 
 @dataclass
 class _Known:
-    """A box already on the picture, or planned: whether it is rejected, and its id while it is a model box waiting for review."""
+    """A box already on the picture, or planned: whether it is rejected, its id while it is a model box waiting for review,
+    and whether it is a box of the library that a model learns from (drawn, accepted or corrected: its loop is settled)."""
 
     box: Box
     rejected: bool
     pending_id: int | None = None
+    settled: bool = False
 
 
 def _known_on(image: Image) -> list[_Known]:
@@ -273,6 +283,7 @@ def _known_on(image: Image) -> list[_Known]:
             (a.x, a.y, a.width, a.height, a.view, a.defect),
             a.review_state == ReviewState.REJECTED,
             a.pk if a.source == Source.MODEL and a.review_state == ReviewState.PENDING else None,
+            a.review_state in (ReviewState.NONE, ReviewState.ACCEPTED, ReviewState.CORRECTED),
         )
         for a in image.annotations.all()
     ]
@@ -285,15 +296,31 @@ def _waiting_on_loop(candidate: Box, known_boxes: list[_Known]) -> _Known | None
     return known_boxes[index] if overlap > SAME_LOOP_OVERLAP else None
 
 
-def _place(box: PlannedBox, known_boxes: list[_Known]) -> PlannedBox | None:
-    """``box`` with the model box it settles, or None when the same box is already there; adds it to ``known_boxes``."""
+def _conflict(candidate: Box, known_boxes: list[_Known]) -> str:
+    """Why ``candidate`` may not come in beside a settled library box of other labels on its loop, or ""."""
+    for known in known_boxes:
+        if known.settled and known.box[4:] != candidate[4:] and _loop_overlap(candidate, known.box) > SAME_LOOP_OVERLAP:
+            return (
+                f"conflicts with the box already on this loop (it says {' '.join(known.box[4:])} and is kept; "
+                f"if {' '.join(candidate[4:])} is right, correct it on the annotation page)"
+            )
+    return ""
+
+
+def _place(box: PlannedBox, known_boxes: list[_Known]) -> PlannedBox | str:
+    """``box`` with the model box it settles, or why it is skipped (the same box is already there, or its loop's settled
+    box says otherwise); adds it to ``known_boxes``."""
     candidate = (box.x, box.y, box.width, box.height, box.view, box.defect)
     rejected = box.review_state == ReviewState.REJECTED
     # A person's box wins over the model's unreviewed guess on its loop: it settles that box, never a duplicate of it;
     # unless the same box is already there apart from the model's (the lot imported again), which is left alone.
     others = [known for known in known_boxes if box.review_state or known.pending_id is None]
     if any(_same(candidate, known.box) and (rejected or not known.rejected) for known in others):
-        return None
+        return DUPLICATE
+    # A box drawn, accepted or corrected in the library is the loop's label: another one beside it would train the loop
+    # twice, with two labels. The library's box stays; the person who knows which is right corrects it.
+    if not box.review_state and (conflict := _conflict(candidate, known_boxes)):
+        return conflict
     settled = None if box.review_state else _waiting_on_loop(candidate, known_boxes)
     if settled is not None:
         known_boxes.remove(settled)
@@ -372,8 +399,8 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
             review_state = box.attributes.get("review_state", "")
             review_state = review_state if review_state in (ReviewState.PENDING, ReviewState.REJECTED) else ""
             planned_box = _place(PlannedBox(x, y, w, h, view, defect, box.label, clipped, review_state), known_boxes[key])
-            if planned_box is None:
-                plan.skipped.append(Skipped(display, box.label, "duplicate (the same box is already there)"))
+            if isinstance(planned_box, str):
+                plan.skipped.append(Skipped(display, box.label, planned_box))
                 continue
             target.boxes.append(planned_box)
     plan.images = [image for image in plan.images if image.boxes or image.is_new]
@@ -390,7 +417,7 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
     deleted: list[tuple[str, int]] = []
     try:
         with transaction.atomic():
-            pictures_created = boxes_created = late_duplicates = 0
+            pictures_created = boxes_created = late_duplicates = late_conflicts = 0
             for planned in plan.images:
                 boxes = planned.boxes
                 if planned.library_id is not None:
@@ -418,8 +445,10 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
                     # Someone saved or reviewed this picture's boxes after the plan read them (a review accepting the model
                     # box an imported one was to settle): plan its boxes again against those there now, under the lock.
                     known = _known_on(image)
-                    boxes = [placed for box in boxes if (placed := _place(box, known)) is not None]
-                    late_duplicates += len(planned.boxes) - len(boxes)
+                    placed = [_place(box, known) for box in boxes]
+                    boxes = [box for box in placed if not isinstance(box, str)]
+                    late_duplicates += placed.count(DUPLICATE)
+                    late_conflicts += len(placed) - len(boxes) - placed.count(DUPLICATE)
                     changed.append(planned.name)
                 if not boxes:
                     continue
@@ -457,12 +486,13 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
     return ImportResult(
         pictures_created=pictures_created,
         boxes_created=boxes_created,
-        skipped=len(plan.skipped) + late_duplicates + sum(count for _name, count in deleted),
+        skipped=len(plan.skipped) + late_duplicates + late_conflicts + sum(count for _name, count in deleted),
         damaged=damaged,
         accepted=settled[ReviewState.ACCEPTED],
         corrected=settled[ReviewState.CORRECTED],
         changed=changed,
         late_duplicates=late_duplicates,
+        late_conflicts=late_conflicts,
         deleted=deleted,
     )
 
