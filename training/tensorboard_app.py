@@ -4,9 +4,10 @@ No port is opened: each run's TensorBoard is a WSGI application (built the way
 ``tensorboard.program`` builds its own server, pinned to tensorboard 2.21),
 wrapped with asgiref's ``WsgiToAsgi`` and mounted in ``asgi.py`` behind the
 app's login (Channels' session middleware) and the engineer role. Instances
-start on first use and stay cached; their reload threads only read the run's
-event files. Its pages may be framed by our own pages only (SAMEORIGIN), unlike
-the rest of the app (DENY).
+start on first use; the ``MAX_OPEN`` last viewed stay cached. They run no thread
+of their own: a request re-reads the run's event files when the last read is
+``RELOAD_SECONDS`` old. Its pages may be framed by our own pages only
+(SAMEORIGIN), unlike the rest of the app (DENY).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import asyncio
 import contextvars
 import re
 import threading
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -30,7 +33,11 @@ from training.models import TrainingRun
 
 PREFIX = "/tensorboard/"
 _PATH = re.compile(r"^/tensorboard/(?P<run_id>\d{1,18})(?P<rest>/.*)?$")  # an id a database holds
-_apps: dict[int, WsgiToAsgi] = {}
+#: Runs whose TensorBoard (its loaded events) stays in memory; the least recently viewed one beyond goes.
+MAX_OPEN = 8
+#: How old the loaded events may be before a request re-reads the run's event files (TensorBoard's own default).
+RELOAD_SECONDS = 5.0
+_apps: dict[int, WsgiToAsgi] = {}  # in order of the last view, the latest last
 _lock = threading.Lock()
 
 Scope = dict[str, Any]
@@ -68,24 +75,52 @@ def _core_plugin_showing(shown_as: str) -> Any:
     return CorePluginLoader(include_debug_info=False)
 
 
-def build_wsgi_app(logdir: Path, path_prefix: str, shown_as: str) -> Any:
-    from tensorboard import default, program
-    from tensorboard.backend import application
-    from tensorboard.plugins.core import core_plugin
+class RunBoard:
+    """One run's TensorBoard as a WSGI app that re-reads the run's event files in a request, when they were read
+    ``RELOAD_SECONDS`` ago.
 
-    plugins = [_core_plugin_showing(shown_as), *(p for p in default.get_plugins() if not isinstance(p, core_plugin.CorePluginLoader))]
-    board = program.TensorBoard(plugins=plugins)
-    board.configure(logdir=str(logdir), path_prefix=path_prefix, load_fast="false", reload_interval=5.0)
-    data_provider, multiplexer = board._make_data_provider()
-    return application.TensorBoardWSGIApp(board.flags, board.plugin_loaders, data_provider, board.assets_zip_provider, multiplexer)
+    TensorBoard's own reload thread loops for the life of the process: one per run ever viewed, each walking its
+    folder every few seconds, kept alive by its thread however long ago the run was viewed (deleted runs included).
+    """
+
+    def __init__(self, logdir: Path, path_prefix: str, shown_as: str) -> None:
+        from tensorboard import default, program
+        from tensorboard.backend import application
+        from tensorboard.plugins.core import core_plugin
+
+        plugins = [_core_plugin_showing(shown_as), *(p for p in default.get_plugins() if not isinstance(p, core_plugin.CorePluginLoader))]
+        board = program.TensorBoard(plugins=plugins)
+        # A reload interval of 0 reads the events once, here ("blocking"), and starts no thread.
+        board.configure(logdir=str(logdir), path_prefix=path_prefix, load_fast="false", reload_interval=0, reload_task="blocking")
+        data_provider, multiplexer = board._make_data_provider()
+        self.wsgi = application.TensorBoardWSGIApp(board.flags, board.plugin_loaders, data_provider, board.assets_zip_provider, multiplexer)
+        self.multiplexer = multiplexer
+        self.logdir = str(logdir)
+        self.read_at = time.monotonic()
+        self._reading = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        # The page asks for a dozen things at once: one of them re-reads, the others answer from what is loaded.
+        if time.monotonic() - self.read_at >= RELOAD_SECONDS and self._reading.acquire(blocking=False):
+            try:
+                self.multiplexer.AddRunsFromDirectory(self.logdir)
+                self.multiplexer.Reload()
+                self.read_at = time.monotonic()
+            finally:
+                self._reading.release()
+        return self.wsgi(environ, start_response)
 
 
 def app_for(run_id: int) -> WsgiToAsgi:
-    """The run's TensorBoard, started on first use (a couple of seconds) and cached."""
+    """The run's TensorBoard, started on first use (a couple of seconds) and cached among the last viewed."""
     with _lock:
-        if run_id not in _apps:
-            _apps[run_id] = WsgiToAsgi(build_wsgi_app(log_dir(run_id), f"{PREFIX}{run_id}", shown_log_dir(run_id)))
-        return _apps[run_id]
+        app = _apps.pop(run_id, None)
+        if app is None:
+            app = WsgiToAsgi(RunBoard(log_dir(run_id), f"{PREFIX}{run_id}", shown_log_dir(run_id)))
+        _apps[run_id] = app  # the latest view last
+        while len(_apps) > MAX_OPEN:
+            del _apps[next(iter(_apps))]
+        return app
 
 
 async def _respond(send: Any, status: int, body: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:

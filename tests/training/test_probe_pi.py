@@ -1,0 +1,77 @@
+"""Probe: the embedded TensorBoard keeps no thread per run it ever showed, and few runs' data in memory."""
+
+from __future__ import annotations
+
+import gc
+import json
+import threading
+
+import pytest
+
+from core.training.events import EpochEvent
+from core.training.tensorboard import TensorBoardSink
+from tests.training.test_tensorboard import cookie_of, get
+from training.models import TrainingRun
+from training.tensorboard_app import log_dir
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+RUNS = 20
+
+
+def run_with_scalars(epochs: int = 1) -> TrainingRun:
+    run = TrainingRun.objects.create(model_type="view", config={"epochs": epochs})
+    sink = TensorBoardSink(log_dir(run.pk))
+    for epoch in range(1, epochs + 1):
+        sink.on_epoch(EpochEvent(epoch=epoch, epochs=epochs, metrics={"train/loss": 1 / epoch}, learning_rate=0.01))
+    sink.close()
+    return run
+
+
+def live_tensorboards() -> int:
+    from tensorboard.backend.application import TensorBoardWSGI
+
+    gc.collect()
+    return sum(type(thing) is TensorBoardWSGI for thing in gc.get_objects())
+
+
+def test_opening_many_runs_tensorboards_leaves_no_thread_per_run_and_few_in_memory(engineer, settings, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each run's TensorBoard started on first view and stayed for the life of the web process, with a reload
+    thread of its own walking the run's folder every 5 seconds and every event it loaded in memory, deleted runs
+    included: an engineer paging through a few hundred runs' TensorBoards left a few hundred threads and their data."""
+    settings.RUNS_DIR = tmp_path / "runs"
+    monkeypatch.setattr("training.tensorboard_app._apps", {})
+    runs = [run_with_scalars() for _ in range(RUNS)]
+    cookie = cookie_of(engineer)
+    threads_before = {thread.ident for thread in threading.enumerate()}
+    boards_before = live_tensorboards()
+
+    for run in runs:
+        answer = get(f"/tensorboard/{run.pk}/data/plugin/scalars/tags", cookie)
+        assert answer["status"] == 200
+        assert "train/loss" in json.loads(answer["body"])["."]
+
+    started = [thread.name for thread in threading.enumerate() if thread.ident not in threads_before]
+    assert len(started) < RUNS // 2, started
+    assert live_tensorboards() - boards_before < RUNS // 2
+
+
+def test_a_cached_tensorboard_shows_the_epochs_written_after_it_opened(engineer, settings, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    settings.RUNS_DIR = tmp_path / "runs"
+    monkeypatch.setattr("training.tensorboard_app._apps", {})
+    run = run_with_scalars(epochs=1)
+    cookie = cookie_of(engineer)
+    scalars = f"/tensorboard/{run.pk}/data/plugin/scalars/scalars?run=.&tag=train%2Floss"
+    assert len(json.loads(get(scalars, cookie)["body"])) == 1
+
+    sink = TensorBoardSink(log_dir(run.pk), purge_step=2)
+    sink.on_epoch(EpochEvent(epoch=2, epochs=2, metrics={"train/loss": 0.5}, learning_rate=0.01))
+    sink.close()
+    monkeypatch.setattr("training.tensorboard_app.RELOAD_SECONDS", 0.0)
+
+    for _ in range(50):  # the old reload thread needs up to its interval; an on-request reload needs none
+        points = json.loads(get(scalars, cookie)["body"])
+        if len(points) == 2:
+            break
+        threading.Event().wait(0.2)
+    assert [point[1] for point in points] == [1, 2]
