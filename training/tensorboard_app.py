@@ -48,9 +48,21 @@ def log_dir(run_id: int) -> Path:
     return TrainingRun.folder_of(run_id) / TENSORBOARD_DIR
 
 
-def shown_log_dir(run_id: int) -> str:
-    """The run's event folder as its TensorBoard names it: relative to the runs folder, not the server's path."""
-    return f"{TrainingRun.folder_of(run_id).name}/{TENSORBOARD_DIR}"
+def board_dir(run_id: int, cross_validation: bool = False) -> Path:
+    """The folder the run's TensorBoard reads: the run's event folder; a cross-validation's whole run folder, whose
+    folds (``fold-<k>/tensorboard``, see ``core.crossval``) and final model (``tensorboard``) it lists as runs."""
+    return TrainingRun.folder_of(run_id) if cross_validation else log_dir(run_id)
+
+
+def has_events(run_id: int, cross_validation: bool = False) -> bool:
+    """Whether the run's trainer (a cross-validation: one of its folds) has begun writing event files."""
+    return log_dir(run_id).is_dir() or (cross_validation and any(TrainingRun.folder_of(run_id).glob(f"*/{TENSORBOARD_DIR}")))
+
+
+def shown_log_dir(run_id: int, cross_validation: bool = False) -> str:
+    """The folder the run's TensorBoard reads as it names it: relative to the runs folder, not the server's path."""
+    folder = TrainingRun.folder_of(run_id).name
+    return folder if cross_validation else f"{folder}/{TENSORBOARD_DIR}"
 
 
 def _core_plugin_showing(shown_as: str) -> Any:
@@ -111,12 +123,13 @@ class RunBoard:
         return self.wsgi(environ, start_response)
 
 
-def app_for(run_id: int) -> WsgiToAsgi:
+def app_for(run_id: int, cross_validation: bool = False) -> WsgiToAsgi:
     """The run's TensorBoard, started on first use (a couple of seconds) and cached among the last viewed."""
     with _lock:
         app = _apps.pop(run_id, None)
         if app is None:
-            app = WsgiToAsgi(RunBoard(log_dir(run_id), f"{PREFIX}{run_id}", shown_log_dir(run_id)))
+            shown = shown_log_dir(run_id, cross_validation)
+            app = WsgiToAsgi(RunBoard(board_dir(run_id, cross_validation), f"{PREFIX}{run_id}", shown))
         _apps[run_id] = app  # the latest view last
         while len(_apps) > MAX_OPEN:
             del _apps[next(iter(_apps))]
@@ -151,13 +164,14 @@ async def _tensorboard(scope: Scope, receive: Any, send: Any) -> None:
     if not match["rest"]:
         await _respond(send, 302, "", [(b"location", f"{PREFIX}{run_id}/".encode())])
         return
-    if not await database_sync_to_async(TrainingRun.objects.filter(pk=run_id).exists)():
+    folds = await database_sync_to_async(TrainingRun.objects.filter(pk=run_id).values_list("folds", flat=True).first)()
+    if folds is None:
         await _respond(send, 404, "There is no such run (it may have been deleted); open TensorBoard from a run's page.")
         return
-    if not log_dir(run_id).is_dir():
+    if not has_events(run_id, cross_validation=folds > 0):
         await _respond(send, 404, "This run has not written TensorBoard data yet; it appears once training starts.")
         return
-    app = await database_sync_to_async(app_for)(run_id)
+    app = await database_sync_to_async(app_for)(run_id, folds > 0)
 
     async def framed_send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":

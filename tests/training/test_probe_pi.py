@@ -75,3 +75,22 @@ def test_a_cached_tensorboard_shows_the_epochs_written_after_it_opened(engineer,
             break
         threading.Event().wait(0.2)
     assert [point[1] for point in points] == [1, 2]
+
+
+def test_a_cross_validations_tensorboard_shows_its_folds_while_they_train(engineer, settings, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each fold writes its TensorBoard files in run-<id>/fold-<k>/tensorboard, the final model in run-<id>/tensorboard.
+    The run page's TensorBoard read only the latter: during the folds (k of the k + 1 trainings) it said "This run has
+    not written TensorBoard data yet; it appears once training starts" while the run trained, and afterwards it
+    never showed a fold."""
+    settings.RUNS_DIR = tmp_path / "runs"
+    monkeypatch.setattr("training.tensorboard_app._apps", {})
+    run = TrainingRun.objects.create(model_type="defect", config={"epochs": 1}, folds=3)
+    sink = TensorBoardSink(TrainingRun.folder_of(run.pk) / "fold-1" / "tensorboard")  # as core.crossval trains fold 1
+    sink.on_epoch(EpochEvent(epoch=1, epochs=1, metrics={"train/loss": 0.7}, learning_rate=0.01))
+    sink.close()
+    cookie = cookie_of(engineer)
+
+    assert get(f"/tensorboard/{run.pk}/", cookie)["status"] == 200
+    tags = json.loads(get(f"/tensorboard/{run.pk}/data/plugin/scalars/tags", cookie)["body"])
+    assert "train/loss" in tags["fold-1/tensorboard"]
+    assert json.loads(get(f"/tensorboard/{run.pk}/data/logdir", cookie)["body"])["logdir"] == f"run-{run.pk}"
