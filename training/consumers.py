@@ -12,7 +12,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.utils.crypto import constant_time_compare
 
 from accounts.roles import ENGINEER, has_role
 from training.groups import DASHBOARD_GROUP, run_group
@@ -25,16 +26,23 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
 
-def _unexpired(session: Any) -> bool:
-    """Whether the session is still stored and unexpired: read afresh from its store, as the next page would read it.
+def _still_logs_in(session: Any, user: Any) -> bool:
+    """Whether the session still logs ``user`` in, read afresh from its store as the next page would read it: stored and
+    unexpired, and made before the account's last password change (Django's session hash, checked on every page).
 
-    ``exists`` only asks for the stored row, which outlives the session's end (one shift) until ``clearsessions``.
+    ``exists`` only asks for the stored row, which outlives the session's end (one shift) until ``clearsessions``. A
+    password change leaves the account's other sessions stored; only their hash tells they ended. Unlike Django's
+    ``get_user`` this writes nothing (it would flush the ended session, or give one under an old secret key a new key
+    that the browser never learns).
     """
     if not session.session_key:
         return False
     fresh = import_module(settings.SESSION_ENGINE).SessionStore(session.session_key)
-    fresh.load()  # an ended or deleted session forgets its key
-    return fresh.session_key is not None
+    stored = fresh.load()  # an ended or deleted session forgets its key
+    if fresh.session_key is None or str(stored.get(SESSION_KEY)) != str(user.pk):
+        return False
+    secrets = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    return any(constant_time_compare(stored.get(HASH_SESSION_KEY, ""), user._get_session_auth_hash(secret=secret)) for secret in secrets)
 
 
 class _LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -64,16 +72,17 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         frames or JSON nested deeper than Python parses would otherwise end the connection with an error)."""
 
     def _still_allowed(self) -> bool:
-        """Whether the connection's user still may watch: an active account, an unexpired session, the role (read fresh)."""
+        """Whether the connection's user still may watch: an active account, a session still logging it in, the role (read fresh)."""
         user = self.scope.get("user")
         session = self.scope.get("session")
-        if user is None or not user.is_authenticated or session is None or not _unexpired(session):
+        if user is None or not user.is_authenticated or session is None:
             return False
         current = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
-        return current is not None and has_role(current, ENGINEER)
+        return current is not None and _still_logs_in(session, current) and has_role(current, ENGINEER)
 
     async def run_event(self, event: dict[str, Any]) -> None:
-        # Checked for every event: a role taken away, an account switched off or a logout ends the stream at once.
+        # Checked for every event: a role taken away, an account switched off, a logout or a password change ends the
+        # stream at once.
         if not await database_sync_to_async(self._still_allowed)():
             await self.close(code=CLOSE_FORBIDDEN)
             return
