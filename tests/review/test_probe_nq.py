@@ -88,7 +88,7 @@ def test_the_review_queue_loads_only_the_boxes_it_shows(client, annotator, monke
 
 
 def test_the_queue_still_ranks_disagreeing_wires_before_pass_and_routine_boxes(client, annotator) -> None:  # type: ignore[no-untyped-def]
-    """The ranking moved into the database: a wire whose TOP and SIDE boxes differ still comes before PASS and the rest."""
+    """The ranking moved into the database: a wire whose TOP and SIDE boxes differ still comes first, before PASS and the rest."""
     top, side, lone, calm = _pictures(4)
     Image.objects.filter(pk=side.pk).update(wire_id=top.wire_id, view="SIDE")
     routine = _pending([calm], "TOUCH")[0]
@@ -99,9 +99,9 @@ def test_the_queue_still_ranks_disagreeing_wires_before_pass_and_routine_boxes(c
     Annotation.objects.filter(pk=weak.pk).update(confidences={"detection": 0.9, "view": 0.3, "defect": 0.9})
     client.force_login(annotator)
     items = client.get(reverse("review:queue")).context["items"]
-    assert [item.annotation.pk for item in items] == [weak.pk, disagree.pk, rare.pk, routine.pk]
-    assert [item.reason for item in items] == ["low confidence", "views disagree", "rare class (PASS)", "routine"]
-    assert items[0].confidence == pytest.approx(0.3)
+    assert [item.annotation.pk for item in items] == [disagree.pk, weak.pk, rare.pk, routine.pk]
+    assert [item.reason for item in items] == ["views disagree", "low confidence", "rare class (PASS)", "routine"]
+    assert items[1].confidence == pytest.approx(0.3)
 
 
 def test_the_correction_rates_take_the_same_queries_however_many_versions(client, annotator) -> None:  # type: ignore[no-untyped-def]
