@@ -18,8 +18,8 @@ from registry.models import ModelVersion
 from training.models import EpochMetric, RunStatus, TrainingRun
 
 
-def annotate_synthetic(folder: Path) -> None:
-    for sample in synthetic.generate(folder, {"PASS": 2, "SWEEP": 2, "WOBBLE": 2, "TOUCH": 2}, image_size=128):
+def annotate_synthetic(folder: Path, wires: int = 2) -> None:
+    for sample in synthetic.generate(folder, dict.fromkeys(("PASS", "SWEEP", "WOBBLE", "TOUCH"), wires), image_size=128):
         with transaction.atomic():
             image = ingest_image(Path(sample.path).read_bytes(), sample.filename, wire_group="cmd").image
             x, y, width, height = sample.box
@@ -77,3 +77,35 @@ def test_an_empty_library_is_explained_before_any_training(model_type):
     # The detector once went on with 0 + 0 pictures and failed inside Ultralytics.
     with pytest.raises(CommandError, match="no annotated pictures to train on"):
         call_command("train", model_type)
+
+
+@pytest.mark.django_db
+def test_folds_are_refused_with_the_launch_forms_sentences(tmp_path):
+    annotate_synthetic(tmp_path / "synthetic")  # two wires of each class
+    with pytest.raises(CommandError, match="choose the view or the defect model"):
+        call_command("train", "detection", "--folds", "3")
+    with pytest.raises(CommandError, match="takes 3 to 10 folds, not 2"):
+        call_command("train", "defect", "--folds", "2")
+    with pytest.raises(CommandError, match="needs at least 3 wires of one class"):
+        call_command("train", "defect", "--folds", "3")
+    assert not TrainingRun.objects.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_train_command_cross_validates_with_folds_and_prints_the_out_of_fold_table(tmp_path, capsys):
+    annotate_synthetic(tmp_path / "synthetic", wires=3)
+    call_command(
+        "train", "defect", "--preset", "cpu-quick", "--epochs", "1", "--folds", "3", *SMALL["defect"], "--set", "shape_features=false"
+    )
+    run = TrainingRun.objects.get()
+    assert run.status == RunStatus.SUCCEEDED and run.folds == 3, run.error
+    # Every wire was held out once; the final model is registered as after a cross-validation on the Training page.
+    assert sum(support for _, _, support in run.cross_validation["wire_recall"]) == 12
+    assert ModelVersion.objects.get().out_of_fold() == run.cross_validation
+    out = capsys.readouterr().out
+    assert "cross-validating the defect model's settings in 3 folds" in out
+    mean = run.cross_validation["scores"]["wire_bacc"]["mean"]
+    assert f"Balanced accuracy per wire (evidence verdict): {mean:.3f}" in out
+    line = run.cross_validation["wire_trust"][2]
+    assert f"Wire verdicts at confidence 0.6 or above: {line['sure_right']} of {line['sure']} right" in out

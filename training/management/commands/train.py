@@ -1,5 +1,8 @@
 """``manage.py train view|detection|defect``: train one model on the annotated pictures, in this process.
 
+``--folds N`` cross-validates the view or defect model's settings instead (as "Cross-validate in N
+folds" on the Training page): N grouped folds, then the final model, and the out-of-fold table.
+
 Thin on purpose: the configuration comes from ``core.training.config``, the
 snapshot from ``training.snapshot``, and the run itself goes through the same
 task the worker runs (claim, database sink, report, model registration), so a
@@ -14,7 +17,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from core.data.dataset import InsufficientData
+from core.data.dataset import InsufficientData, in_view_scope
 from core.evaluation.contract import ModelMetrics
 from core.labels import MODEL_TYPES
 from core.training.config import PRESETS, ConfigError, load_config, parse_overrides, to_json
@@ -34,6 +37,12 @@ class Command(BaseCommand):
         parser.add_argument("--epochs", type=int, help="Shortcut for --set epochs=N.")
         parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="Override a setting.")
         parser.add_argument("--group-by-lot", action="store_true", help="Keep each lot/folder on one side of the split.")
+        parser.add_argument(
+            "--folds",
+            type=int,
+            default=0,
+            help="Cross-validate these settings in N folds grouped by wire (3-10; view or defect model), then train the final model.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from training.tasks import run_dir, run_training
@@ -49,12 +58,22 @@ class Command(BaseCommand):
             snapshot = build_snapshot(
                 val_fraction=config.val_fraction, seed=config.seed, group_by_lot=options["group_by_lot"], model_type=model_type
             )
+            folds = options["folds"]
+            if folds:
+                check_folds(model_type, [*snapshot.train, *snapshot.val], config.view_scope, folds, config.seed)
         except (ConfigError, InsufficientData, WeightsUnavailable) as error:
             raise CommandError(str(error)) from None
         for warning in snapshot.warnings:
             self.stderr.write(f"Warning: {warning}")
-        run = TrainingRun.objects.create(model_type=model_type, config=to_json(config), dataset_snapshot=snapshot_run_json(snapshot))
-        self.stdout.write(f"Run #{run.pk}: training the {model_type} model on {len(snapshot.train)} + {len(snapshot.val)} pictures.")
+        run = TrainingRun.objects.create(
+            model_type=model_type, config=to_json(config), dataset_snapshot=snapshot_run_json(snapshot), folds=folds
+        )
+        what = (
+            f"cross-validating the {model_type} model's settings in {folds} folds, then training it"
+            if folds
+            else f"training the {model_type} model"
+        )
+        self.stdout.write(f"Run #{run.pk}: {what} on {len(snapshot.train)} + {len(snapshot.val)} pictures.")
         try:
             run_training(run.pk)
         except Exception as error:
@@ -67,6 +86,40 @@ class Command(BaseCommand):
         result = json.loads(result_file.read_text()) if result_file.exists() else {}
         metrics = ", ".join(f"{k} {v:.3f}" for k, v in ModelMetrics.from_json(result.get("metrics")).scalars.items())
         self.stdout.write(self.style.SUCCESS(f"Run #{run.pk} succeeded on {run.device}: {metrics}"))
+        if run.is_cross_validation:
+            self.write_out_of_fold(run)
         self.stdout.write(f"Checkpoint: {run.checkpoint_path}")
         self.stdout.write(f"Report: {result.get('report_path', '')}")
         self.stdout.write(f"TensorBoard: {run_dir(run) / TENSORBOARD_DIR}")
+
+    def write_out_of_fold(self, run: TrainingRun) -> None:
+        """The out-of-fold table, as the run page shows it."""
+        self.stdout.write(f"Out of fold ({run.folds} folds grouped by wire): mean, worst fold, best fold")
+        for row in run.cross_validation_rows():
+            self.stdout.write(f"  {row['name']}: {row['mean']:.3f} ({row['fold_min']:.3f} to {row['fold_max']:.3f})")
+        for interval in run.cross_validation_intervals():
+            self.stdout.write(
+                f"  {interval['name']}, all held-out wires pooled: {interval['estimate']:.3f}, 95 % of random redraws of the"
+                f" {interval['wires']} wires between {interval['low']:.3f} and {interval['high']:.3f}"
+            )
+        recall = [f"{row['label']} {row['right']}/{row['support']}" for row in run.cross_validation_recall()]
+        self.stdout.write("  Recall per box: " + ", ".join(recall))
+        wires = [f"{row['label']} {row['wire'][0]}/{row['wire'][1]}" for row in run.cross_validation_recall() if row["wire"]]
+        if wires:
+            self.stdout.write("  Recall per wire: " + ", ".join(wires))
+        for row in run.cross_validation_trust():
+            self.stdout.write(
+                f"  Wire verdicts at confidence {row['line']:.1f} or above: {row['sure_right']} of {row['sure']} right;"
+                f" below: {row['unsure_right']} of {row['unsure']}"
+            )
+
+
+def check_folds(model_type: str, records: list[Any], view_scope: str, folds: int, seed: int) -> None:
+    """Refuse, with the launch form's sentences, a cross-validation that cannot run."""
+    from core.crossval import MAX_FOLDS, MIN_FOLDS, grouped_folds
+
+    if model_type not in ("view", "defect"):
+        raise CommandError("Cross-validation checks the settings of one classifier: choose the view or the defect model.")
+    if not MIN_FOLDS <= folds <= MAX_FOLDS:
+        raise CommandError(f"Cross-validation takes {MIN_FOLDS} to {MAX_FOLDS} folds, not {folds}.")
+    grouped_folds(in_view_scope(records, view_scope), folds, seed)
