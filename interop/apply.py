@@ -1,7 +1,8 @@
 """Plan an import (dry run, nothing written), then apply it in one transaction.
 
 The plan says what comes in and what is skipped and why (unknown label, box
-outside the picture, missing picture, duplicate, another label on a loop whose box is settled). Applying stores new pictures
+outside the picture, missing picture, duplicate, another label on a loop whose box is settled, in the library or by
+an earlier box of the import). Applying stores new pictures
 through ``ingest_image`` and records every new box in the history; any failure
 rolls the database back and removes the picture files already stored, so the
 library stays as it was.
@@ -274,6 +275,8 @@ class _Known:
     rejected: bool
     pending_id: int | None = None
     settled: bool = False
+    #: Planned by this import, not yet in the library.
+    imported: bool = False
 
 
 def _known_on(image: Image) -> list[_Known]:
@@ -300,8 +303,11 @@ def _conflict(candidate: Box, known_boxes: list[_Known]) -> str:
     """Why ``candidate`` may not come in beside a settled library box of other labels on its loop, or ""."""
     for known in known_boxes:
         if known.settled and known.box[4:] != candidate[4:] and _loop_overlap(candidate, known.box) > SAME_LOOP_OVERLAP:
+            other, stays = "the box already on this loop", "is kept"
+            if known.imported:
+                other, stays = "another box of this import on the same loop", "comes in"
             return (
-                f"conflicts with the box already on this loop (it says {' '.join(known.box[4:])} and is kept; "
+                f"conflicts with {other} (it says {' '.join(known.box[4:])} and {stays}; "
                 f"if {' '.join(candidate[4:])} is right, correct it on the annotation page)"
             )
     return ""
@@ -324,7 +330,8 @@ def _place(box: PlannedBox, known_boxes: list[_Known]) -> PlannedBox | str:
     settled = None if box.review_state else _waiting_on_loop(candidate, known_boxes)
     if settled is not None:
         known_boxes.remove(settled)
-    known_boxes.append(_Known(candidate, rejected))
+    # A person's box coming in settles its loop too: a later box of this import with other labels there conflicts with it.
+    known_boxes.append(_Known(candidate, rejected, settled=not box.review_state, imported=True))
     return replace(box, settles=settled.pending_id if settled is not None else None)
 
 
