@@ -6,7 +6,7 @@ wrapped with asgiref's ``WsgiToAsgi`` and mounted in ``asgi.py`` behind the
 app's login (Channels' session middleware) and the engineer role. Instances
 start on first use; the ``MAX_OPEN`` last viewed stay cached. They run no thread
 of their own: a request re-reads the run's event files when the last read is
-``RELOAD_SECONDS`` old. Its pages may be framed by our own pages only
+``RELOAD_SECONDS`` old, in a worker thread, off the thread the database calls share. Its pages may be framed by our own pages only
 (SAMEORIGIN), unlike the rest of the app (DENY).
 """
 
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from asgiref.sync import sync_to_async
 from asgiref.wsgi import WsgiToAsgi
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
@@ -37,7 +38,7 @@ _PATH = re.compile(r"^/tensorboard/(?P<run_id>\d{1,18})(?P<rest>/.*)?$")  # an i
 MAX_OPEN = 8
 #: How old the loaded events may be before a request re-reads the run's event files (TensorBoard's own default).
 RELOAD_SECONDS = 5.0
-_apps: dict[int, WsgiToAsgi] = {}  # in order of the last view, the latest last
+_apps: dict[int, RunBoard] = {}  # in order of the last view, the latest last
 _lock = threading.Lock()
 
 Scope = dict[str, Any]
@@ -111,8 +112,11 @@ class RunBoard:
         self.read_at = time.monotonic()
         self._reading = threading.Lock()
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        # The page asks for a dozen things at once: one of them re-reads, the others answer from what is loaded.
+    def refresh(self) -> None:
+        """Read the event files written since the last read, when that was ``RELOAD_SECONDS`` ago.
+
+        The page asks for a dozen things at once: one of them re-reads, the others answer from what is loaded.
+        """
         if time.monotonic() - self.read_at >= RELOAD_SECONDS and self._reading.acquire(blocking=False):
             try:
                 self.multiplexer.AddRunsFromDirectory(self.logdir)
@@ -120,16 +124,18 @@ class RunBoard:
                 self.read_at = time.monotonic()
             finally:
                 self._reading.release()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.wsgi(environ, start_response)
 
 
-def app_for(run_id: int, cross_validation: bool = False) -> WsgiToAsgi:
-    """The run's TensorBoard, started on first use (a couple of seconds) and cached among the last viewed."""
+def app_for(run_id: int, cross_validation: bool = False) -> RunBoard:
+    """The run's TensorBoard, started on first use (it reads every event file) and cached among the last viewed."""
     with _lock:
         app = _apps.pop(run_id, None)
         if app is None:
             shown = shown_log_dir(run_id, cross_validation)
-            app = WsgiToAsgi(RunBoard(board_dir(run_id, cross_validation), f"{PREFIX}{run_id}", shown))
+            app = RunBoard(board_dir(run_id, cross_validation), f"{PREFIX}{run_id}", shown)
         _apps[run_id] = app  # the latest view last
         while len(_apps) > MAX_OPEN:
             del _apps[next(iter(_apps))]
@@ -171,7 +177,12 @@ async def _tensorboard(scope: Scope, receive: Any, send: Any) -> None:
     if not has_events(run_id, cross_validation=folds > 0):
         await _respond(send, 404, "This run has not written TensorBoard data yet; it appears once training starts.")
         return
-    app = await database_sync_to_async(app_for)(run_id, folds > 0)
+    # Starting a board reads all its event files and a refresh the new ones: in a worker thread of their own, not on the
+    # one thread that every database call of the pages and the live websockets shares (a big run's first view held
+    # them all up for as long as it read).
+    board = await sync_to_async(app_for, thread_sensitive=False)(run_id, folds > 0)
+    await sync_to_async(board.refresh, thread_sensitive=False)()
+    app = WsgiToAsgi(board)
 
     async def framed_send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":

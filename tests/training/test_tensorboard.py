@@ -83,3 +83,33 @@ def test_the_fonts_tensorboards_page_asks_for_at_the_site_root_are_served(run_wi
         assert response["body"][:4] == b"wOF2"
     assert get(fonts[0])["status"] == 404  # not without a login
     assert get("/font-roboto/../settings.py", cookie)["status"] == 404
+
+
+def test_a_board_reads_its_event_files_off_the_thread_the_database_calls_share(
+    run_with_scalars: TrainingRun, engineer, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A board reads every event file when it starts and the new ones when it refreshes. It did so on the one thread
+    that every thread-sensitive call (each page's and each live websocket's database work) shares, so a big run's
+    first view held up every live page for as long as it read (28 s for 11 runs' worth of events). Here that shared
+    thread is the test's own: async_to_sync runs thread-sensitive work in the thread that called it."""
+    import threading
+
+    import training.tensorboard_app as tensorboard_app
+
+    monkeypatch.setattr(tensorboard_app, "_apps", {})
+    monkeypatch.setattr(tensorboard_app, "RELOAD_SECONDS", 0.0)
+    reads: list[int] = []
+
+    class Watched(tensorboard_app.RunBoard):
+        def __init__(self, *args: Any) -> None:
+            reads.append(threading.get_ident())
+            super().__init__(*args)
+
+        def refresh(self) -> None:
+            reads.append(threading.get_ident())
+            super().refresh()
+
+    monkeypatch.setattr(tensorboard_app, "RunBoard", Watched)
+    answer = get(f"/tensorboard/{run_with_scalars.pk}/data/plugin/scalars/tags", cookie_of(engineer))
+    assert answer["status"] == 200 and "train/loss" in json.loads(answer["body"])["."]
+    assert len(reads) == 2 and threading.get_ident() not in reads
