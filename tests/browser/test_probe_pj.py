@@ -1,0 +1,86 @@
+"""Today's changed pages walked in Chromium under daphne: the cross-validation's trust table on the run page and on
+the version page it registered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_hostile_upload import real_passwords
+from tests.browser_fixtures import chromium, login  # noqa: F401
+from tests.conftest import PASSWORD
+from tests.live_fixtures import daphne_server  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+LABELS = ("PASS", "SWEEP", "WOBBLE", "TOUCH")
+
+
+def cross_validation_summary() -> dict[str, Any]:
+    """Five folds of four wires each, every verdict with its confidence: right at 0.9 and 0.65, wrong at 0.55 and 0.3."""
+    from core.evaluation.outoffold import FoldOutcome, summarise
+
+    outcomes = []
+    for fold in range(5):
+        truth = list(LABELS)
+        predicted = [truth[0], truth[1], "PASS" if truth[2] != "PASS" else "TOUCH", "none"]
+        outcomes.append(
+            FoldOutcome(
+                fold,
+                0,
+                truth,
+                predicted,
+                truth,
+                predicted,
+                wire_ids=[f"{fold}-{n}" for n in range(4)],
+                wire_confidence=[0.9, 0.65, 0.55, 0.0],
+            )
+        )
+    return {**summarise(outcomes, LABELS, LABELS[1:]), "model_type": "defect", "k": 5, "seed": 0}
+
+
+def test_the_trust_table_is_shown_apart_from_the_fold_table_on_the_run_and_version_pages(  # type: ignore[no-untyped-def]
+    chromium,  # noqa: F811
+    daphne_server,  # noqa: F811
+    engineer,
+    settings,
+    tmp_path,
+):
+    """At 0.6, 10 of the 20 verdicts are at or above the line, all right; below it 0 of 10. The per-fold table came
+    right under the trust table, touching it, so it read as part of "How far to trust a wire verdict's confidence"."""
+    from registry import versions as registry
+    from tests.registry.conftest import evaluated
+    from training.models import RunStatus, TrainingRun
+
+    settings.MODELS_DIR = tmp_path / "models"
+    settings.MODELS_DIR.mkdir()
+    real_passwords(engineer)
+    run = TrainingRun.objects.create(model_type="defect", status=RunStatus.SUCCEEDED, folds=5, cross_validation=cross_validation_summary())
+    checkpoint = tmp_path / "best.pt"
+    checkpoint.write_bytes(b"weights")
+    metrics = evaluated([[9, 1, 0, 0], [0, 5, 0, 0], [0, 0, 5, 0], [0, 2, 0, 3]])
+    version = registry.register_version("defect", checkpoint, metrics=metrics, config={}, dataset_size=20, training_run=run)
+
+    page = chromium.new_page(viewport={"width": 1024, "height": 800})
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    login(page, daphne_server, engineer.username, PASSWORD)
+    for url in (f"/training/runs/{run.pk}/", f"/registry/{version.pk}/"):
+        page.goto(f"{daphne_server}{url}")
+        section = page.locator("#cross-validation")
+        expect(section.get_by_role("heading", name="How far to trust a wire verdict's confidence")).to_be_visible()
+        rows = section.locator("table.cv-trust tbody tr")
+        expect(rows).to_have_count(5)
+        expect(rows.nth(2).locator("th, td")).to_have_text(["0.6", "10 (50 %)", "10 of 10", "10", "0 of 10"])
+        # Nothing but the trust table under its heading, and no table touching the next one.
+        assert section.locator("h3 ~ table").evaluate_all("tables => tables.map(t => t.className)") == ["cv-trust"], url
+        gaps = section.locator("table").evaluate_all(
+            "tables => tables.slice(1).map((t, i) => t.getBoundingClientRect().top - tables[i].getBoundingClientRect().bottom)"
+        )
+        assert min(gaps) >= 8, (url, gaps)
+        width, window = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert width <= window, (url, width, window)
+    assert errors == []
