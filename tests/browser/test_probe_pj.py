@@ -84,3 +84,45 @@ def test_the_trust_table_is_shown_apart_from_the_fold_table_on_the_run_and_versi
         width, window = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         assert width <= window, (url, width, window)
     assert errors == []
+
+
+def test_the_review_queue_stays_in_the_window_with_a_long_unbroken_picture_name(  # type: ignore[no-untyped-def]
+    chromium,  # noqa: F811
+    daphne_server,  # noqa: F811
+    annotator,
+    make_image,
+):
+    """A picture named without a break point (a wire id of 121 characters joined by underscores) ran the queue 2061 px
+    wide in a 1024 px window: the keys, the reasons and the state column scrolled off sideways under the menu bar."""
+    from annotations.models import Annotation
+
+    real_passwords(annotator)
+    for name, defect, confidence in (
+        ("a1_TOP.png", "TOUCH", 0.9),
+        ("a1_SIDE.png", "SWEEP", 0.9),
+        ("W" + "_x" * 60 + "_TOP.png", "WOBBLE", 0.3),
+    ):
+        image = make_image(name, wire_group="lot")
+        confidences = {"detection": 0.99, "view": 0.99, "defect": confidence}
+        view = "SIDE" if "SIDE" in name else "TOP"
+        Annotation.objects.create(
+            image=image,
+            x=5,
+            y=5,
+            width=20,
+            height=20,
+            view=view,
+            defect=defect,
+            source="model",
+            review_state="pending",
+            confidences=confidences,
+        )
+    page = chromium.new_page(viewport={"width": 1024, "height": 800})
+    login(page, daphne_server, annotator.username, PASSWORD)
+    page.goto(f"{daphne_server}/review/")
+    expect(
+        page.get_by_text("3 model boxes wait for review, riskiest first: wires whose views disagree, then low confidence")
+    ).to_be_visible()
+    expect(page.locator("#queue tbody tr td:nth-child(7)")).to_have_text(["views disagree", "views disagree", "low confidence"])
+    width, window = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width <= window, f"the page is {width} px wide in a {window} px window"
