@@ -3,6 +3,8 @@ the version page it registered."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from typing import Any
 
 import pytest
@@ -10,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.browser.test_hostile_upload import real_passwords
 from tests.browser_fixtures import chromium, login  # noqa: F401
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, png_bytes
 from tests.live_fixtures import daphne_server  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -124,5 +126,41 @@ def test_the_review_queue_stays_in_the_window_with_a_long_unbroken_picture_name(
         page.get_by_text("3 model boxes wait for review, riskiest first: wires whose views disagree, then low confidence")
     ).to_be_visible()
     expect(page.locator("#queue tbody tr td:nth-child(7)")).to_have_text(["views disagree", "views disagree", "low confidence"])
+    width, window = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width <= window, f"the page is {width} px wide in a {window} px window"
+
+
+def test_the_import_dry_run_stays_in_the_window_with_a_long_label_and_picture_name(  # type: ignore[no-untyped-def]
+    chromium,  # noqa: F811
+    live_server,
+    engineer,
+    make_image,
+    tmp_path,
+):
+    """A foreign file's label of 156 characters (the mapping page wraps it) and a picture named without a break point
+    ran the dry run 1781 px wide in a 1024 px window, the sentence of a conflict squeezed one word a line beside them."""
+    from annotations.models import Annotation
+
+    image = make_image("004_TOP.png", 80, 60)
+    Annotation.objects.create(
+        image=image, x=20, y=20, width=9, height=9, view="TOP", defect="TOUCH", source="model", review_state="accepted"
+    )
+    label, name = "sweep_" + "y" * 150, "W" + "_x" * 80 + "_TOP.png"
+    rows = f"image_name,x,y,width,height,label\n004_TOP.png,21,19,10,10,{label}\n{name},5,5,10,10,{label}\n"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("boxes.csv", rows)
+        archive.writestr(name, png_bytes(64, 48, seed=5))
+    upload = tmp_path / "labels.zip"
+    upload.write_bytes(buffer.getvalue())
+    page = chromium.new_page(viewport={"width": 1024, "height": 800})
+    login(page, live_server.url, engineer.username, PASSWORD)
+    page.goto(f"{live_server.url}/import/")
+    page.set_input_files("input[name=file]", str(upload))
+    page.click("text=Read the labels")
+    page.locator("select[name$=-defect]").select_option("SWEEP")
+    page.locator("select[name$=-view]").select_option("TOP")
+    page.click("text=Dry run")
+    expect(page.get_by_text("1: conflicts with the box already on this loop")).to_be_visible()
     width, window = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert width <= window, f"the page is {width} px wide in a {window} px window"
