@@ -164,3 +164,21 @@ def test_the_import_dry_run_stays_in_the_window_with_a_long_label_and_picture_na
     expect(page.get_by_text("1: conflicts with the box already on this loop")).to_be_visible()
     width, window = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert width <= window, f"the page is {width} px wide in a {window} px window"
+
+
+def test_the_list_of_versions_stays_in_the_window_at_1024_px(chromium, daphne_server, engineer, settings, tmp_path):  # type: ignore[no-untyped-def]  # noqa: F811
+    """Where a refused comparison brings its ticks back: the defect versions' table, named as the registry names them
+    (defect_20261207_064723_bacc0.88_2, no break point), ran the page 1146 px wide in a 1024 px window, so its last
+    column ("Registered") was off to the side."""
+    from tests.registry.test_pages import make
+
+    settings.MODELS_DIR = tmp_path / "models"
+    settings.MODELS_DIR.mkdir()
+    real_passwords(engineer)
+    versions = [make(tmp_path) for _ in range(2)]
+    page = chromium.new_page(viewport={"width": 1024, "height": 800})
+    login(page, daphne_server, engineer.username, PASSWORD)
+    page.goto(f"{daphne_server}/registry/?v={versions[0].pk}")
+    expect(page.get_by_label(f"Compare {versions[0].name}", exact=True)).to_be_checked()
+    width, window = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width <= window, f"the page is {width} px wide in a {window} px window"
