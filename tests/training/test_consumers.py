@@ -242,3 +242,18 @@ def test_pages_connecting_at_once_share_one_relay_and_get_each_event_once(runnin
             await page.disconnect()
 
     run_async(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/ws/nowhere/", "/ws/training/runs/abc/", "/ws/training/runs/1/extra/", "/"])
+def test_a_path_no_page_opens_is_refused_quietly(path: str, engineer, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Channels' router raised "No route found" for these: every visitor's odd path left a traceback in the log."""
+    cookie = session_cookie(engineer)
+
+    async def scenario() -> None:
+        communicator = WebsocketCommunicator(application, path, headers=[HOST, ORIGIN, cookie])
+        connected, code = await communicator.connect(timeout=TIMEOUT)
+        assert not connected and code == 4404
+
+    run_async(scenario)
+    assert not [record for record in caplog.records if record.exc_info]
