@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from accounts.users import Actor, recorded_user
 from annotations.choices import ModelType
+from annotations.models import PASS_WIRES_FOR_TRUST
 from core.evaluation.contract import ModelMetrics
 from registry.models import ActivationEvent, ModelVersion
 from training.models import TrainingRun
@@ -255,11 +256,18 @@ def gate_problem(version: ModelVersion) -> str:
         if found / boxes >= target:
             return ""
         folds = version.out_of_fold().get("k", 0)
-        return (
+        problem = (
             f"{version.name} found {found} of {boxes} PASS boxes out of fold ({folds}-fold cross-validation; recall "
-            f"{found / boxes:.2f}), below the quality gate of {target:.2f}. Annotate more PASS wires, or activate with an "
-            "override and a reason."
+            f"{found / boxes:.2f}), below the quality gate of {target:.2f}."
         )
+        wires = next((int(support) for label, _, support in version.out_of_fold().get("wire_recall", []) if label == "PASS"), None)
+        if wires is not None and wires < PASS_WIRES_FOR_TRUST:
+            more = PASS_WIRES_FOR_TRUST - wires
+            problem += (
+                f" That recall rests on {wires} PASS wire{'s' if wires != 1 else ''}, so it moves in big steps: about "
+                f"{PASS_WIRES_FOR_TRUST} make it steady ({more} more, both views)."
+            )
+        return problem + " Annotate more PASS wires, or activate with an override and a reason."
     scores = version.scores
     recall = scores.pass_recall
     if recall is None:

@@ -119,6 +119,15 @@ def test_the_gate_reads_the_out_of_fold_pass_recall_of_a_cross_validated_version
     assert "found 2 of 6 PASS boxes out of fold (5-fold cross-validation; recall 0.33), below the quality gate of 0.70" in problem
     # And the other way round: a weak split, but every PASS box found out of fold.
     assert registry.gate_problem(register(checkpoint, metrics=WEAK_DEFECT, training_run=cross_validated(6, 6))) == ""
+    assert "rests on" not in problem  # this table has no wire verdicts to count PASS wires by
+    # Scored per wire too (real-dev: 2 PASS wires), it says how many PASS wires the recall rests on and how many more.
+    real_dev = cross_validated(0, 4)
+    real_dev.cross_validation["wire_recall"] = [["PASS", 0, 2], ["SWEEP", 10, 13], ["WOBBLE", 15, 19], ["TOUCH", 9, 23]]
+    real_dev.save()
+    problem = registry.gate_problem(register(checkpoint, metrics=GOOD_DEFECT, training_run=real_dev))
+    assert "found 0 of 4 PASS boxes out of fold" in problem
+    assert "rests on 2 PASS wires, so it moves in big steps: about 10 make it steady (8 more, both views)" in problem
+    assert problem.endswith("Annotate more PASS wires, or activate with an override and a reason.")
     # Without a cross-validation the gate reads the version's own validation scores as before.
     assert "PASS recall 0.40" in registry.gate_problem(register(checkpoint, metrics=WEAK_DEFECT))
 
