@@ -181,6 +181,7 @@ class ActivationEvent(models.Model):
     version = models.ForeignKey(ModelVersion, null=True, on_delete=models.SET_NULL, related_name="activations")
     previous = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     version_name = models.CharField(max_length=200, help_text="Kept when the version is deleted.")
+    previous_name = models.CharField(max_length=200, blank=True, default="", help_text="Kept when the replaced version is deleted.")
     action = models.CharField(max_length=10, choices=Action.choices, default=Action.ACTIVATE)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(auto_now_add=True)

@@ -412,6 +412,7 @@ def _activate_locked(
         view_scope=version.view_scope,
         version=version,
         previous=previous,
+        previous_name=previous.name if previous is not None else "",
         version_name=version.name,
         action=action,
         user=recorded_user(user),

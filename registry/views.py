@@ -57,7 +57,7 @@ def index(request: HttpRequest) -> HttpResponse:
         )
     context = {
         "sections": sections,
-        "history": ActivationEvent.objects.select_related("user", "previous")[:HISTORY_LENGTH],
+        "history": ActivationEvent.objects.select_related("user")[:HISTORY_LENGTH],
         "bundle_form": BundleForm(),
         "ticked": ticked,
     }
