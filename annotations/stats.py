@@ -97,9 +97,10 @@ def _counts(tally: Counter[tuple[str, str, int, int]]) -> dict[str, dict[str, in
     return {view: {defect: labels[(view, defect)] for defect in DEFECTS} for view in VIEWS}
 
 
-def _boxes_per_picture(image_count: int) -> list[tuple[int, int]]:
-    """How many pictures hold 0, 1, 2 ... boxes: boxes grouped by picture, then those counts grouped, in SQL."""
-    per_image = Annotation.objects.values("image_id").annotate(n=Count("id")).order_by().values("n")
+def _boxes_per_picture(boxes: QuerySet[Annotation], image_count: int) -> list[tuple[int, int]]:
+    """How many pictures hold 0, 1, 2 ... of ``boxes`` (training data, as every count of the page): boxes grouped by
+    picture, then those counts grouped, in SQL."""
+    per_image = boxes.values("image_id").annotate(n=Count("id")).order_by().values("n")
     sql, params = per_image.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT n, COUNT(*) FROM ({sql}) AS per_image GROUP BY n", params)  # noqa: S608 (Django's own SQL)
@@ -215,7 +216,7 @@ def dataset_stats() -> DatasetStats:
         counts=counts,
         view_totals={view: sum(counts[view].values()) for view in VIEWS},
         defect_totals={defect: sum(counts[view][defect] for view in VIEWS) for defect in DEFECTS},
-        boxes_per_picture=_boxes_per_picture(image_count),
+        boxes_per_picture=_boxes_per_picture(boxes, image_count),
         size_histogram=size_histogram,
         size_bin_px=size_bin_px,
         unpaired=unpaired,
