@@ -69,6 +69,7 @@ def history_payload(image: Image, after: int | None = None) -> list[dict[str, An
             "at": change.at.isoformat(),
             "before": change.before,
             "after": change.after,
+            "note": change.note,
         }
         for change in changes[:HISTORY_LIMIT]
     ]

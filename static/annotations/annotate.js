@@ -224,7 +224,10 @@
     for (const change of history) {
       const when = new Date(change.at).toLocaleString();
       const what = change.after ? describe(change.after) : change.before ? describe(change.before) : "";
-      const item = el("li", `${when} · ${change.user || "unknown"} · ${change.action} box ${change.box_id ?? ""}: ${what}`);
+      // A change nobody made by hand (pre-annotation, an import) says what made it in its note, not "unknown".
+      const who = change.user || (change.note ? "" : "unknown");
+      const parts = [when, who, `${change.action} box ${change.box_id ?? ""}: ${what}`, change.note];
+      const item = el("li", parts.filter(Boolean).join(" · "));
       if (change.before && change.after) item.title = `before: ${describe(change.before)}`;
       list.append(item);
     }
