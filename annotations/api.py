@@ -23,10 +23,14 @@ def _bad_request(message: str) -> JsonResponse:
 
 
 def image_payload(image: Image) -> dict[str, Any]:
-    """The picture's facts the page needs, with its neighbours for A/D and its partner view."""
+    """The picture's facts the page needs, with its neighbours for A/D and its partner view.
+
+    A and D go through the pictures in the library's order, newest first: D from the library's first picture opens
+    the one listed after it (in upload order, D from the first card said "There is no next picture").
+    """
     partner = Image.objects.partners_of(image).order_by("id").values_list("id", flat=True).first()
-    previous = Image.objects.filter(id__lt=image.pk).order_by("-id").values_list("id", flat=True).first()
-    following = Image.objects.filter(id__gt=image.pk).order_by("id").values_list("id", flat=True).first()
+    previous = Image.objects.filter(id__gt=image.pk).order_by("id").values_list("id", flat=True).first()
+    following = Image.objects.filter(id__lt=image.pk).order_by("-id").values_list("id", flat=True).first()
     return {
         "id": image.pk,
         "name": image.original_name,

@@ -44,8 +44,11 @@ def test_get_returns_picture_neighbours_partner_and_boxes(client_in, make_image)
     side = make_image("w2_SIDE.png")
     Annotation.objects.create(image=top, x=1, y=2, width=3, height=4, view="TOP", defect="PASS")
     data = client_in.get(url(top)).json()
-    assert data["image"]["prev_id"] == first.pk
-    assert data["image"]["next_id"] == side.pk
+    # A and D follow the library's order, newest first: D (next) opens the older picture, A the newer one.
+    assert data["image"]["prev_id"] == side.pk
+    assert data["image"]["next_id"] == first.pk
+    assert client_in.get(url(side)).json()["image"]["prev_id"] is None
+    assert client_in.get(url(first)).json()["image"]["next_id"] is None
     assert data["image"]["partner_id"] == side.pk
     assert data["image"]["display_url"].startswith("/media/display/")
     assert data["image"]["revision"] == 0

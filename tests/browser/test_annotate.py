@@ -62,11 +62,11 @@ def test_annotate_two_pictures_by_mouse_and_keys_then_resolve_a_conflict(chromiu
     expect(page.locator("#status")).to_contain_text("New boxes get SIDE")
     assert not Annotation.objects.filter(image=top).exists()
 
-    page.keyboard.press("d")  # saves, then opens the next picture
+    page.keyboard.press("a")  # saves, then opens the previous picture in the library's order (newest first)
     page.wait_for_url(f"{base}/images/{side.pk}/annotate/")
     page.wait_for_selector("#annotator[data-ready='1']")
     expect(page.locator("#partner-link")).to_be_visible()
-    page.keyboard.press("a")
+    page.keyboard.press("d")
     page.wait_for_url(f"{base}/images/{top.pk}/annotate/")
     page.wait_for_selector("#annotator[data-ready='1']")
     expect(page.locator("#box-list li").first).to_contain_text("SIDE TOUCH")
