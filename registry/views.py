@@ -58,7 +58,10 @@ def index(request: HttpRequest) -> HttpResponse:
     context = {
         "sections": sections,
         "history": ActivationEvent.objects.select_related("user")[:HISTORY_LENGTH],
-        "bundle_form": BundleForm(),
+        # The versions (and the reason) of a refused bundle (``_bundle_again``) stay chosen.
+        "bundle_form": BundleForm(
+            initial={name: request.GET[name] for name in BUNDLE_FIELDS if parse_id(request.GET.get(name)) is not None}
+        ),
         "ticked": ticked,
     }
     return render(request, "registry/index.html", context)
@@ -113,6 +116,15 @@ def lineage_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     return response
 
 
+BUNDLE_FIELDS = ("detection", "view", "defect")
+
+
+def _bundle_again(request: HttpRequest) -> HttpResponse:
+    """The list of versions with the refused bundle's versions still chosen, so that ticking the override is all it takes."""
+    chosen = [(name, pk) for name in BUNDLE_FIELDS if (pk := parse_id(request.POST.get(name))) is not None]
+    return redirect(f"{reverse('registry:index')}?{urlencode(chosen)}#bundle" if chosen else reverse("registry:index"))
+
+
 def _ticked_again(ids: list[int]) -> HttpResponse:
     """The list of versions, with the ones a refused comparison had ticked still ticked."""
     return redirect(f"{reverse('registry:index')}?{urlencode([('v', pk) for pk in ids])}" if ids else reverse("registry:index"))
@@ -162,12 +174,12 @@ def activate_bundle(request: HttpRequest) -> HttpResponse:
     form = BundleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_error(form) or "Choose one version of each type.")
-        return redirect("registry:index")
+        return _bundle_again(request)
     try:
         registry.activate_bundle(form.versions(), request.user, form.cleaned_data["reason"], form.cleaned_data["override_gate"])
     except registry.RegistryError as error:
         messages.error(request, str(error))
-        return redirect("registry:index")
+        return _bundle_again(request)
     messages.success(request, "Activated together: " + ", ".join(version.name for version in form.versions()) + ".")
     return redirect("registry:index")
 

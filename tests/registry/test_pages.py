@@ -126,6 +126,22 @@ def test_bundle_activation_from_the_page(engineer_client, tmp_path):
     assert set(registry.active_versions().values()) == {detection, view, defect}
 
 
+def test_a_refused_bundle_keeps_its_three_versions_chosen(engineer_client, tmp_path):
+    """The gate's refusal said to tick the override and write a reason, on a form that had forgotten the three versions."""
+    detection, view = make(tmp_path, "detection", {"mAP50": 0.7}), make(tmp_path, "view", {"accuracy": 1.0})
+    weak = make(tmp_path, metrics={"pass_recall": 0.2, "pass_support": 40.0})
+    data = {"detection": detection.pk, "view": view.pk, "defect": weak.pk, "reason": ""}
+    response = engineer_client.post(reverse("registry:bundle"), data)
+    assert response.url == f"{INDEX}?detection={detection.pk}&view={view.pk}&defect={weak.pk}#bundle"
+    page = engineer_client.get(response.url).content.decode()
+    bundle = page[page.index('id="bundle"') :]
+    for version in (detection, view, weak):
+        assert f'<option value="{version.pk}" selected>' in bundle
+    assert registry.active_versions() == {}
+    # A hostile or stale query chooses nothing and breaks nothing.
+    assert engineer_client.get(f"{INDEX}?detection=x&view=99999999999999999999&defect=-1").status_code == 200
+
+
 @pytest.mark.django_db(transaction=True)
 def test_delete_asks_for_confirmation_and_refuses_the_active_one(engineer_client, tmp_path):
     live, old = make(tmp_path), make(tmp_path)
