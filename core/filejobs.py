@@ -73,6 +73,14 @@ class JobStatus:
         return self.state in ("done", "failed")
 
     @property
+    def created(self) -> datetime | None:
+        """``created_at`` as a time (pages show it in the app's time zone, not as the stored ISO text); None if unreadable."""
+        try:
+            return datetime.fromisoformat(self.created_at)
+        except ValueError:
+            return None
+
+    @property
     def percent(self) -> int:
         return int(100 * self.done / self.total) if self.total else (100 if self.state == "done" else 0)
 

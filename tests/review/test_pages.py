@@ -66,6 +66,20 @@ def test_a_refused_inspection_keeps_every_choice(engineer_client, engineer, tmp_
     assert f'<option value="{defect.pk}" selected>' in page
 
 
+def test_the_inspections_list_shows_when_each_began_in_the_apps_time_zone(engineer_client, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The list showed the stored ISO text (2026-12-07T06:58:56+00:00) where every other page shows a local time."""
+    from core import filejobs
+    from review.inspection import INSPECTION, root
+
+    settings.DATA_DIR = tmp_path / "data"
+    settings.TIME_ZONE = "Asia/Taipei"
+    job = filejobs.new_job(root(INSPECTION), INSPECTION, {}, total=1)
+    job.created_at = "2026-12-07T06:58:56+00:00"
+    filejobs.write_status(root(INSPECTION), job)
+    page = engineer_client.get(reverse("review:inspect")).content.decode()
+    assert "2026-12-07 14:58:56" in page and "2026-12-07T06:58:56" not in page
+
+
 def test_an_inspection_whose_worker_died_says_so_and_a_waiting_one_keeps_waiting(engineer_client, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import os
     import time
