@@ -61,14 +61,27 @@ def _pictures(wire_group: str, name: str) -> ImageQuerySet:
     return images
 
 
-def without_boxes_note(*, wire_group: str = "", name: str = "") -> str:
-    """The pictures the group and name filters select that no export holds, having no box at all (empty when none)."""
-    count = _pictures(wire_group, name).unannotated().count()
-    if not count:
-        return ""
-    if count == 1:
-        return "1 picture of the selection has no boxes, so the export leaves it out; annotate it to export it."
-    return f"{count} pictures of the selection have no boxes, so the export leaves them out; annotate them to export them."
+def without_boxes_note(*, wire_group: str = "", name: str = "", for_training: bool = False, all_boxes: str = "") -> str:
+    """The pictures the group and name filters select that the export leaves out (empty when none): those without any
+    box, and, for an export of training data (``for_training``), those whose boxes are all model boxes waiting for review
+    or rejected. ``all_boxes`` names the switch that takes those in (the form's box, the command's flag)."""
+    pictures = _pictures(wire_group, name)
+    notes = []
+    if count := pictures.unannotated().count():
+        notes.append(
+            "1 picture of the selection has no boxes, so the export leaves it out; annotate it to export it."
+            if count == 1
+            else f"{count} pictures of the selection have no boxes, so the export leaves them out; annotate them to export them."
+        )
+    if for_training:
+        untrained = pictures.filter(annotations__isnull=False).exclude(pk__in=Annotation.objects.for_training().values("image_id"))
+        if count := untrained.distinct().count():
+            what = "1 picture of the selection holds" if count == 1 else f"{count} pictures of the selection hold"
+            notes.append(
+                f"{what} only model boxes waiting for review or rejected, which an export of training data leaves out; review "
+                f"them on the Review page, or export again with {all_boxes or 'model boxes included'}."
+            )
+    return " ".join(notes)
 
 
 class ExportRefused(ValueError):

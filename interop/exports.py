@@ -181,7 +181,12 @@ def run_export(job_id: str) -> None:
         size = (folder / ZIP_NAME).stat().st_size
         what = "labels only" if not spec["include_pictures"] else f"{counts['pictures']} pictures"
         done = f"Exported {counts['boxes']} boxes on {counts['pictures']} pictures ({what}, {size / 1e6:.1f} MB)."
-        left_out = without_boxes_note(wire_group=spec["filters"].get("wire_group", ""), name=spec["filters"].get("name", ""))
+        left_out = without_boxes_note(
+            wire_group=spec["filters"].get("wire_group", ""),
+            name=spec["filters"].get("name", ""),
+            for_training=spec["for_training"],
+            all_boxes='"include model boxes waiting for review or rejected" ticked',
+        )
         return " ".join(part for part in (done, left_out, unmarked_note(counts)) if part)
 
     filejobs.run_job(root(), job_id, work, refusals=(ExportRefused,), logger=logger, starting="Reading the selection.")

@@ -75,3 +75,36 @@ def test_export_annotations_says_how_many_pictures_it_left_out_for_having_no_box
     out = StringIO()
     call_command("export_annotations", str(tmp_path / "out.zip"), "--format", "csv", "--no-pictures", stdout=out)
     assert "1 picture of the selection has no boxes, so the export leaves it out" in out.getvalue()
+
+
+def test_an_export_of_training_data_says_how_many_pictures_it_left_out_for_holding_only_unreviewed_model_boxes(  # type: ignore[no-untyped-def]
+    make_image, settings, tmp_path
+) -> None:
+    """After a pre-annotation, pictures whose boxes all wait for review were left out of the export without a word: the
+    message named only the pictures with no box at all."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from annotations.choices import ReviewState, Source
+    from interop.exports import run_export, start_export, status_of
+
+    settings.DATA_DIR = tmp_path / "data"
+    Annotation.objects.create(image=make_image("001_TOP.png", 40, 30), x=1, y=2, width=10, height=5, view="TOP", defect="PASS")
+    for name, state in (("002_TOP.png", ReviewState.PENDING), ("003_TOP.png", ReviewState.REJECTED)):
+        image = make_image(name, 40, 30)
+        Annotation.objects.create(
+            image=image, x=1, y=2, width=10, height=5, view="TOP", defect="SWEEP", source=Source.MODEL, review_state=state
+        )
+    status = start_export({}, "csv", include_pictures=False, for_training=True)
+    run_export(status.id)
+    message = status_of(status.id).message
+    assert "Exported 1 boxes on 1 pictures" in message
+    assert "2 pictures of the selection hold only model boxes waiting for review or rejected" in message
+    assert '"include model boxes waiting for review or rejected" ticked' in message
+    everything = start_export({}, "csv", include_pictures=False, for_training=False)
+    run_export(everything.id)
+    assert "only model boxes" not in status_of(everything.id).message
+    out = StringIO()
+    call_command("export_annotations", str(tmp_path / "out.zip"), "--format", "csv", "--no-pictures", stdout=out)
+    assert "2 pictures of the selection hold only model boxes" in out.getvalue() and "--all-boxes" in out.getvalue()

@@ -53,7 +53,10 @@ class Command(BaseCommand):
         finally:
             partial.unlink(missing_ok=True)
         self.stdout.write(self.style.SUCCESS(f"Exported {count} pictures to {target}."))
-        if note := without_boxes_note(wire_group=options["wire_group"], name=options["name"]):
+        training = not options["all_boxes"]
+        if note := without_boxes_note(
+            wire_group=options["wire_group"], name=options["name"], for_training=training, all_boxes="--all-boxes"
+        ):
             self.stdout.write(self.style.WARNING(note))
         if note := unmarked_note(counts):
             self.stdout.write(self.style.WARNING(note))
