@@ -207,3 +207,18 @@ def test_import_with_an_unsafe_wire_group_is_refused_and_leaves_nothing(client, 
     assert response.status_code == 400
     assert "The wire group '../../../../somewhere' contains '..'" in response.context["error"]
     assert not any((tmp_path / "data" / "imports").glob("*"))
+
+
+def test_the_mapping_page_of_a_labels_only_file_says_its_pictures_are_matched_in_the_library(client, annotator, make_image) -> None:  # type: ignore[no-untyped-def]
+    """A CSV names pictures without holding them: the page said '0 of them found in the source' and nothing more, though
+    the plan then finds every one of them in the library."""
+    from tests.conftest import zipped
+
+    make_image("001_TOP.png", 40, 30)
+    client.login(username=annotator.username, password=PASSWORD)
+    csv = b"image_name,bbox_x1,bbox_y1,bbox_x2,bbox_y2,view,defect\n001_TOP.png,1,1,20,10,TOP,SWEEP\n"
+    response = client.post("/import/", {"file": zipped({"boxes.csv": csv}, "boxes.zip"), "format": "auto"})
+    page = client.get(response["Location"]).content.decode()
+    assert "1 pictures named, 0 of them found in the source. The others are matched by name to pictures already in the library" in page
+    legacy = client.get(client.post("/import/", {"file": legacy_zip(), "format": "auto"})["Location"]).content.decode()
+    assert "8 of them found in the source." in legacy and "matched by name" not in legacy
