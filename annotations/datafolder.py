@@ -12,6 +12,7 @@ sentence that says what to fix.
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
 import uuid
@@ -23,6 +24,10 @@ from django.db import IntegrityError, transaction
 from annotations.models import DataFolderIdentity
 
 MARK_NAME = ".wiresag-folder"
+
+#: Below this much free space the next upload (up to 50 MiB a picture) or database write may not fit: warn before
+#: the disk is quite full, when logins already fail because their session cannot be saved.
+LOW_SPACE_BYTES = 64 * 1024 * 1024
 
 
 class DataFolderProblem(Exception):
@@ -40,6 +45,27 @@ def _writable(folder: Path) -> None:
             f"The data folder {folder} is not writable here ({error.strerror or error}). Mount it read-write for the user "
             "running Wiresag, or point WIRESAG_DATA_DIR at a folder that is."
         ) from None
+
+
+def storage_problem(folder: Path | None = None) -> str:
+    """Why ``folder`` (``DATA_DIR``) cannot take writes now (a read-only mount, a full disk), or "" when it can.
+
+    Read from the file system's figures, without writing: ``/health/`` asks it on every call.
+    """
+    folder = Path(folder or settings.DATA_DIR)
+    try:
+        stats = os.statvfs(folder)
+    except OSError as error:
+        return f"The data folder {folder} cannot be read ({error.strerror or error}). Check that it is mounted."
+    if stats.f_flag & os.ST_RDONLY:
+        return f"The data folder {folder} is on a read-only file system: no login, save or upload can be stored. Mount it read-write."
+    free = stats.f_bavail * stats.f_frsize
+    if free < LOW_SPACE_BYTES:
+        return (
+            f"The disk of the data folder {folder} is full or nearly ({free // (1024 * 1024)} MiB free): logins, saves and "
+            "uploads fail once it is full. Free space there (old runs, exports), or move the data folder to a larger disk."
+        )
+    return ""
 
 
 def check_data_folder(folder: Path | None = None) -> str:

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from annotations.datafolder import storage_problem
 from annotations.models import Annotation, Image
 from core.imaging.decode import MEDIA_TYPES, sniff_extension
 from registry.models import ModelVersion
@@ -61,9 +62,20 @@ def media(request: HttpRequest, path: str) -> FileResponse:
 
 @login_not_required
 def health(request: HttpRequest) -> JsonResponse:
-    """Liveness for scripts and load balancers: says only whether the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness for scripts and load balancers: the database answers and the data folder can take writes.
+
+    A full or read-only disk is asked about apart: SQLite answers ``SELECT 1`` from a full disk, while every login
+    fails there because its session cannot be saved.
+    """
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as error:
+        problem = f"The database does not answer: {str(error).rstrip('.')}."
+    else:
+        problem = storage_problem()
+    if problem:
+        return JsonResponse({"status": "error", "problem": problem}, status=503)
     return JsonResponse({"status": "ok"})
 
 

@@ -1,0 +1,64 @@
+"""docs/operations.md carried out by an operator: health, backups, lockouts, as the doc says they work."""
+
+from __future__ import annotations
+
+import os
+
+from django.db import OperationalError
+
+
+def _statvfs_with(monkeypatch, *, free_blocks: int, read_only: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """The data folder's file system as ``os.statvfs`` reports it: 4 KiB blocks, ``free_blocks`` of them free."""
+    real = os.statvfs
+
+    def fake(path):  # type: ignore[no-untyped-def]
+        stats = real(path)
+        flags = stats.f_flag | os.ST_RDONLY if read_only else stats.f_flag & ~os.ST_RDONLY
+        return os.statvfs_result((4096, 4096, 1 << 20, free_blocks, free_blocks, 1000, 10, 10, flags, 255))
+
+    monkeypatch.setattr(os, "statvfs", fake)
+
+
+def test_health_is_not_ok_when_the_data_folders_disk_is_full(client, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With the data folder's disk full every login failed with a bare "Server Error (500)" (the session cannot be
+    saved), yet ``/health/`` went on answering ``{"status": "ok"}``: the SQLite ``SELECT 1`` it asked needs no space,
+    so no monitor ever heard of it."""
+    _statvfs_with(monkeypatch, free_blocks=0)
+    response = client.get("/health/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error"
+    assert "full" in body["problem"] and "Free space" in body["problem"]
+
+
+def test_health_is_not_ok_when_the_data_folder_is_read_only(client, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _statvfs_with(monkeypatch, free_blocks=1 << 18, read_only=True)
+    response = client.get("/health/")
+    assert response.status_code == 503
+    assert "read-only" in response.json()["problem"]
+
+
+def test_health_says_when_the_database_does_not_answer(client, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The doc promises an answer "when the database answers"; when it did not, a load balancer got Django's bare
+    HTML "Server Error (500)" and the log a traceback, not a sentence saying what is down."""
+    from wiresag_web import views
+
+    class Refusing:
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            raise OperationalError("unable to open database file")
+
+        def __exit__(self, *args):  # type: ignore[no-untyped-def]
+            return False
+
+    with monkeypatch.context() as patched:  # undone before the test database is torn down, which needs a cursor
+        patched.setattr(views.connection, "cursor", Refusing)
+        response = client.get("/health/")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "problem": "The database does not answer: unable to open database file."}
+
+
+def test_health_is_ok_with_room_on_a_writable_data_folder(client, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _statvfs_with(monkeypatch, free_blocks=1 << 18)  # 1 GiB free
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
