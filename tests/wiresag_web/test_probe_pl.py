@@ -6,6 +6,8 @@ import os
 
 from django.db import OperationalError
 
+from tests.conftest import PASSWORD
+
 
 def _statvfs_with(monkeypatch, *, free_blocks: int, read_only: bool = False) -> None:  # type: ignore[no-untyped-def]
     """The data folder's file system as ``os.statvfs`` reports it: 4 KiB blocks, ``free_blocks`` of them free."""
@@ -62,3 +64,27 @@ def test_health_is_ok_with_room_on_a_writable_data_folder(client, db, monkeypatc
     response = client.get("/health/")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def _login(client, username: str, password: str, address: str):  # type: ignore[no-untyped-def]
+    return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def test_the_lockout_page_names_the_command_that_unlocks_a_locked_address(client, admin_user, settings) -> None:  # type: ignore[no-untyped-def]
+    """Five wrong guesses at made-up names from a shift's PC locked its address; the admin, locked out there too, ran
+    what the page and docs/operations.md said (``manage.py axes_reset_username NAME``) and was still locked out: that
+    command forgets only one name's failures, and the address counts the others' (``axes_reset_ip`` ends it)."""
+    from django.core.management import call_command
+
+    settings.AXES_ENABLED = True
+    address = "10.20.30.40"
+    for index in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, f"guess{index}", "wrong", address)
+    locked = _login(client, admin_user.username, PASSWORD, address)
+    assert locked.status_code == 429
+    call_command("axes_reset_username", admin_user.username)
+    assert _login(client, admin_user.username, PASSWORD, address).status_code == 429  # the page's one command is not enough
+    page = locked.content.decode()
+    assert f"manage.py axes_reset_ip {address}" in page
+    call_command("axes_reset_ip", address)  # what the page says now
+    assert _login(client, admin_user.username, PASSWORD, address).status_code == 302
