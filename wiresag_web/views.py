@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import sys
 from pathlib import Path
 
 from django.conf import settings
@@ -9,6 +11,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from annotations.datafolder import storage_problem
 from annotations.models import Annotation, Image
@@ -95,6 +98,33 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     """Django's own 403 page shows only "403 Forbidden": the sentence says which role the page needs."""
     sentence = _sentence(exception) or "Your role does not allow this. Ask an admin if you need it."
     return render(request, "error.html", {"title": "Not allowed", "sentence": sentence}, status=403)
+
+
+#: What a full or read-only disk makes SQLite say; the other databases' errors and the files' own say it by errno.
+_STORAGE_ERRORS = ("disk is full", "readonly database", "read-only file system", "no space left")
+
+SERVER_ERROR_SENTENCE = (
+    "Something went wrong on the server. Reload the page to see what was saved, then try again; if it happens again, "
+    "tell an admin: the server's log (wiresag.log in the data folder) says what went wrong."
+)
+DISK_FULL_SENTENCE = (
+    "The server's disk is full or read-only, so nothing can be saved now (not even a login). Tell an admin: the data "
+    "folder needs free space (or to be mounted read-write) before anyone can go on; /health/ says which."
+)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's own 500 page says only "Server Error (500)": say what to do, and when the disk is full, that it is.
+
+    Rendered without the request's context (no user, no session): whatever failed may be the database itself.
+    """
+    error = sys.exc_info()[1]  # Django calls this inside its handler of the exception
+    full = isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EROFS)
+    full = full or any(words in str(error).lower() for words in _STORAGE_ERRORS)
+    sentence = DISK_FULL_SENTENCE if full else SERVER_ERROR_SENTENCE
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": sentence}, status=500)
+    return HttpResponse(render_to_string("error.html", {"title": "Server error", "sentence": sentence}), status=500)
 
 
 #: Most often the page was opened before the user logged in again (in another tab): its form's token is the old one.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 
 from django.db import OperationalError
@@ -88,3 +89,34 @@ def test_the_lockout_page_names_the_command_that_unlocks_a_locked_address(client
     assert f"manage.py axes_reset_ip {address}" in page
     call_command("axes_reset_ip", address)  # what the page says now
     assert _login(client, admin_user.username, PASSWORD, address).status_code == 302
+
+
+def test_a_login_on_a_full_disk_says_the_disk_is_full_instead_of_a_bare_server_error(admin_user, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With the data folder's disk full, logging in (its session cannot be saved) answered Django's bare
+    "Server Error (500)" page, with no word of what happened or whom to tell."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import Client
+
+    def full(self, must_create=False):  # type: ignore[no-untyped-def]
+        raise OperationalError("database or disk is full")
+
+    monkeypatch.setattr(SessionStore, "save", full)
+    client = Client(raise_request_exception=False)
+    response = client.post("/login/", {"username": admin_user.username, "password": PASSWORD})
+    assert response.status_code == 500
+    page = html.unescape(response.content.decode())
+    assert "The server's disk is full" in page and "admin" in page
+
+
+def test_any_other_server_error_says_what_to_do(annotator, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    from wiresag_web import views
+
+    monkeypatch.setattr(views, "Image", None)  # the home page counts pictures through it
+    client = Client(raise_request_exception=False)
+    client.force_login(annotator)
+    response = client.get("/")
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert "Something went wrong on the server" in page and "wiresag.log" in page
