@@ -49,6 +49,7 @@
     offsetY: 0,
     saving: null,
     base: new Map(), // box id -> JSON of the box as last loaded from or saved to the server
+    origins: new Map(), // box id -> {source, review} as the server last gave it: model boxes are marked
   };
 
   const picture = new Image();
@@ -65,6 +66,21 @@
   const pageUrl = (id) => pageTemplate.replace("/0/", `/${id}/`);
   const cleanBox = (b) => ({ id: b.id ?? null, x: b.x, y: b.y, width: b.width, height: b.height, view: b.view, defect: b.defect });
   const describe = (b) => `${b.view} ${b.defect} at ${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}×${Math.round(b.height)}`;
+  // A model's box says so, and whether it waits for review or was rejected (it then does not train): drawn dashed.
+  const MODEL_NOTES = {
+    pending: "model box, waiting for review",
+    rejected: "model box, rejected: not used for training",
+    accepted: "model box, accepted",
+    corrected: "model box, corrected",
+  };
+  const originOf = (b) => (b.id !== null && b.id !== undefined ? state.origins.get(b.id) : undefined);
+  const modelNote = (b) => {
+    const origin = originOf(b);
+    return origin && origin.source === "model" ? MODEL_NOTES[origin.review] || "model box" : "";
+  };
+  const rememberOrigins = (boxes) => {
+    state.origins = new Map(boxes.filter((b) => b.id !== null && b.id !== undefined).map((b) => [b.id, { source: b.source, review: b.review_state }]));
+  };
 
   function setStatus(text, kind = "") {
     const status = $("status");
@@ -174,10 +190,14 @@
       const selected = i === state.selected;
       const invalid = state.errors[i] !== undefined;
       ctx.lineWidth = selected ? 2.5 : 1.5;
-      ctx.strokeStyle = invalid ? "#ff1744" : selected ? "#ffd600" : b.defect === "PASS" ? "#00e676" : "#ff9100";
+      const review = (originOf(b) || {}).source === "model" ? originOf(b).review : "";
+      const rejected = review === "rejected";
+      ctx.strokeStyle = invalid ? "#ff1744" : selected ? "#ffd600" : rejected ? "#9e9e9e" : b.defect === "PASS" ? "#00e676" : "#ff9100";
+      ctx.setLineDash(review === "pending" || rejected ? [6, 4] : []);
       ctx.strokeRect(sx, sy, b.width * state.scale, b.height * state.scale);
+      ctx.setLineDash([]);
       ctx.font = "13px system-ui, sans-serif";
-      const label = `${i + 1} ${b.view} ${b.defect}`;
+      const label = `${i + 1} ${b.view} ${b.defect}${review === "pending" ? " (model, to review)" : rejected ? " (rejected)" : ""}`;
       const tw = ctx.measureText(label).width;
       ctx.fillStyle = "rgba(0,0,0,.65)";
       ctx.fillRect(sx, sy - 17, tw + 8, 16);
@@ -197,7 +217,8 @@
     const list = $("box-list");
     list.replaceChildren();
     state.boxes.forEach((b, i) => {
-      const item = el("li", describe(b), i === state.selected ? "selected" : "");
+      const note = modelNote(b);
+      const item = el("li", note ? `${describe(b)} · ${note}` : describe(b), i === state.selected ? "selected" : "");
       item.dataset.index = String(i);
       const errors = state.errors[i];
       if (errors) {
@@ -465,6 +486,7 @@
   function accept(body) {
     state.revision = body.revision;
     state.boxes = body.boxes.map(cleanBox);
+    rememberOrigins(body.boxes);
     rememberBase();
     state.errors = {};
     state.dirty = false;
@@ -783,6 +805,7 @@
     state.image = data.image;
     state.revision = data.image.revision;
     state.boxes = data.boxes.map(cleanBox);
+    rememberOrigins(data.boxes);
     rememberBase();
     if (VIEWS.includes(data.image.view)) state.defaultView = data.image.view;
     $("image-name").textContent = data.image.name;
