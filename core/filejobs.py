@@ -74,10 +74,11 @@ class JobStatus:
 
     @property
     def created(self) -> datetime | None:
-        """``created_at`` as a time (pages show it in the app's time zone, not as the stored ISO text); None if unreadable."""
+        """``created_at`` as a time (pages show it in the app's time zone, not as the stored ISO text); None if unreadable
+        (not a time, or not text at all in a status file damaged by hand: the job lists must still show)."""
         try:
             return datetime.fromisoformat(self.created_at)
-        except ValueError:
+        except (TypeError, ValueError):
             return None
 
     @property
