@@ -122,7 +122,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
     full = isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EROFS)
     full = full or any(words in str(error).lower() for words in _STORAGE_ERRORS)
     sentence = DISK_FULL_SENTENCE if full else SERVER_ERROR_SENTENCE
-    if request.path.startswith("/api/"):
+    # The pages' own fetches (the review queue's keys, a job's progress) ask for JSON and take an HTML answer for a
+    # login page: "you are logged out". A browser's page load asks for text/html first (and */*, never naming JSON).
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"error": sentence}, status=500)
     return HttpResponse(render_to_string("error.html", {"title": "Server error", "sentence": sentence}), status=500)
 
