@@ -50,19 +50,22 @@ def _writable(folder: Path) -> None:
 def storage_problem(folder: Path | None = None) -> str:
     """Why ``folder`` (``DATA_DIR``) cannot take writes now (a read-only mount, a full disk), or "" when it can.
 
-    Read from the file system's figures, without writing: ``/health/`` asks it on every call.
+    Read from the file system's figures, without writing: ``/health/`` asks it on every call. The sentence names the
+    folder by its setting, not its path: ``/health/`` answers anyone, and the path says where the server keeps its files.
     """
     folder = Path(folder or settings.DATA_DIR)
     try:
         stats = os.statvfs(folder)
     except OSError as error:
-        return f"The data folder {folder} cannot be read ({error.strerror or error}). Check that it is mounted."
+        return f"The data folder (WIRESAG_DATA_DIR) cannot be read ({error.strerror or error}). Check that it is mounted."
     if stats.f_flag & os.ST_RDONLY:
-        return f"The data folder {folder} is on a read-only file system: no login, save or upload can be stored. Mount it read-write."
+        return (
+            "The data folder (WIRESAG_DATA_DIR) is on a read-only file system: no login, save or upload can be stored. Mount it read-write."
+        )
     free = stats.f_bavail * stats.f_frsize
     if free < LOW_SPACE_BYTES:
         return (
-            f"The disk of the data folder {folder} is full or nearly ({free // (1024 * 1024)} MiB free): logins, saves and "
+            f"The disk of the data folder (WIRESAG_DATA_DIR) is full or nearly ({free // (1024 * 1024)} MiB free): logins, saves and "
             "uploads fail once it is full. Free space there (old runs, exports), or move the data folder to a larger disk."
         )
     return ""

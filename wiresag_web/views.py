@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import sys
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from annotations.models import Annotation, Image
 from core.imaging.decode import MEDIA_TYPES, sniff_extension
 from registry.models import ModelVersion
 from training.models import TrainingRun
+
+logger = logging.getLogger(__name__)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -74,7 +77,9 @@ def health(request: HttpRequest) -> JsonResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError as error:
-        problem = f"The database does not answer: {str(error).rstrip('.')}."
+        # The driver's words name the database server's address, port and user: for the log, not for anyone who asks.
+        logger.error("/health/: the database does not answer: %s", error)
+        problem = "The database does not answer; the server's log (wiresag.log in the data folder) says why."
     else:
         problem = storage_problem()
     if problem:

@@ -57,7 +57,10 @@ def test_health_says_when_the_database_does_not_answer(client, db, monkeypatch) 
         patched.setattr(views.connection, "cursor", Refusing)
         response = client.get("/health/")
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "problem": "The database does not answer: unable to open database file."}
+    assert response.json() == {
+        "status": "error",
+        "problem": "The database does not answer; the server's log (wiresag.log in the data folder) says why.",
+    }
 
 
 def test_health_is_ok_with_room_on_a_writable_data_folder(client, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
