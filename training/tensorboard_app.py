@@ -4,10 +4,10 @@ No port is opened: each run's TensorBoard is a WSGI application (built the way
 ``tensorboard.program`` builds its own server, pinned to tensorboard 2.21),
 wrapped with asgiref's ``WsgiToAsgi`` and mounted in ``asgi.py`` behind the
 app's login (Channels' session middleware) and the engineer role. Instances
-start on first use; the ``MAX_OPEN`` last viewed stay cached. They run no thread
-of their own: a request re-reads the run's event files when the last read is
-``RELOAD_SECONDS`` old, in a worker thread, off the thread the database calls share. Its pages may be framed by our own pages only
-(SAMEORIGIN), unlike the rest of the app (DENY).
+start on first use; the ``MAX_OPEN`` last viewed stay cached. They run no reload
+thread of their own: a request re-reads the run's event files when the last read is
+``RELOAD_SECONDS`` old, in one of the boards' worker threads (``_BOARD_THREADS``), off the thread the database calls
+share. Its pages may be framed by our own pages only (SAMEORIGIN), unlike the rest of the app (DENY).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -40,6 +41,9 @@ MAX_OPEN = 8
 RELOAD_SECONDS = 5.0
 _apps: dict[int, RunBoard] = {}  # in order of the last view, the latest last
 _lock = threading.Lock()
+#: The threads boards start and refresh in: their own, not asyncio's default ones, which stream every download
+#: (``DownloadsInPieces``). A board starts under ``_lock``, so a first view's half-dozen requests would take them all.
+_BOARD_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tensorboard")
 
 Scope = dict[str, Any]
 
@@ -180,8 +184,8 @@ async def _tensorboard(scope: Scope, receive: Any, send: Any) -> None:
     # Starting a board reads all its event files and a refresh the new ones: in a worker thread of their own, not on the
     # one thread that every database call of the pages and the live websockets shares (a big run's first view held
     # them all up for as long as it read).
-    board = await sync_to_async(app_for, thread_sensitive=False)(run_id, folds > 0)
-    await sync_to_async(board.refresh, thread_sensitive=False)()
+    board = await sync_to_async(app_for, thread_sensitive=False, executor=_BOARD_THREADS)(run_id, folds > 0)
+    await sync_to_async(board.refresh, thread_sensitive=False, executor=_BOARD_THREADS)()
     app = WsgiToAsgi(board)
 
     async def framed_send(message: dict[str, Any]) -> None:
