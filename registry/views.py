@@ -58,7 +58,7 @@ def index(request: HttpRequest) -> HttpResponse:
     context = {
         "sections": sections,
         "history": ActivationEvent.objects.select_related("user")[:HISTORY_LENGTH],
-        # The versions (and the reason) of a refused bundle (``_bundle_again``) stay chosen.
+        # The versions of a refused bundle (``_bundle_again``) stay chosen.
         "bundle_form": BundleForm(
             initial={name: request.GET[name] for name in BUNDLE_FIELDS if parse_id(request.GET.get(name)) is not None}
         ),

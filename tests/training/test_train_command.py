@@ -109,3 +109,16 @@ def test_train_command_cross_validates_with_folds_and_prints_the_out_of_fold_tab
     assert f"Balanced accuracy per wire (evidence verdict): {mean:.3f}" in out
     line = run.cross_validation["wire_trust"][2]
     assert f"Wire verdicts at confidence 0.6 or above: {line['sure_right']} of {line['sure']} right" in out
+
+
+@pytest.mark.django_db
+def test_the_out_of_fold_printout_shows_a_score_no_fold_had_as_a_dash():
+    from io import StringIO
+
+    from training.management.commands.train import Command
+
+    empty = {"mean": None, "seed_std": 0.0, "fold_std": 0.0, "fold_min": float("nan"), "fold_max": float("nan"), "folds": 0}
+    run = TrainingRun(model_type="defect", folds=3, cross_validation={"scores": {"wire_bacc_three": empty}})  # as summarise leaves it
+    command = Command(stdout=StringIO())
+    command.write_out_of_fold(run)
+    assert "The same over SWEEP/WOBBLE/TOUCH: – (– to –)" in command.stdout.getvalue()

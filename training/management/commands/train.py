@@ -95,8 +95,12 @@ class Command(BaseCommand):
     def write_out_of_fold(self, run: TrainingRun) -> None:
         """The out-of-fold table, as the run page shows it."""
         self.stdout.write(f"Out of fold ({run.folds} folds grouped by wire): mean, worst fold, best fold")
+
+        def score(value: float | None) -> str:  # a class set no fold held has no score
+            return "–" if value is None or value != value else f"{value:.3f}"
+
         for row in run.cross_validation_rows():
-            self.stdout.write(f"  {row['name']}: {row['mean']:.3f} ({row['fold_min']:.3f} to {row['fold_max']:.3f})")
+            self.stdout.write(f"  {row['name']}: {score(row['mean'])} ({score(row['fold_min'])} to {score(row['fold_max'])})")
         for interval in run.cross_validation_intervals():
             self.stdout.write(
                 f"  {interval['name']}, all held-out wires pooled: {interval['estimate']:.3f}, 95 % of random redraws of the"
