@@ -22,10 +22,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.offline import configure_offline  # noqa: E402
+
+if TYPE_CHECKING:
+    from core.data.dataset import Snapshot
+    from core.training.config import AnyConfig
 
 TARGETS = {
     "mAP50": 0.85,
@@ -107,6 +112,17 @@ def evaluate_classifier(checkpoint: Path, crops_dir: Path) -> dict[str, float]:
     return scores
 
 
+def held_out_crops(model_type: str, config: AnyConfig, held: Snapshot, workdir: Path) -> Path:
+    """The held-out crops of a classifier, cut by the trainer's own ``prepare`` as its training crops were.
+
+    Margin, whole picture, the defect model's wire frame and the view scope all follow ``config``: a model
+    scored on crops cut otherwise would be scored on pictures the product never shows it.
+    """
+    from core.training.runner import prepare
+
+    return prepare(model_type, config, held, workdir / "held-out-datasets")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=None)
@@ -128,7 +144,7 @@ def main() -> None:
 
     from core.data import synthetic
     from core.data.dataset import Snapshot, records_from_synthetic, split_records
-    from core.data.prepare import prepare_crops, prepare_yolo
+    from core.data.prepare import prepare_yolo
     from core.training.config import load_config, parse_overrides
     from core.training.events import RecordingSink
     from core.training.runner import train
@@ -174,9 +190,7 @@ def main() -> None:
             results["mAP50"] = float(metrics.box.map50)
             results["mAP50-95"] = float(metrics.box.map)
         else:
-            folder = workdir / f"held-out-{model_type}"
-            crops = prepare_crops(held, folder, model_type, margin=config.margin, whole_image=config.whole_image)
-            scores = evaluate_classifier(result.best_checkpoint, crops)
+            scores = evaluate_classifier(result.best_checkpoint, held_out_crops(model_type, config, held, workdir))
             if model_type == "view":
                 results["view_accuracy"] = scores["accuracy"]
             else:
