@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -97,18 +98,22 @@ def _answers(port: int) -> bool:
 
 @contextmanager
 def trainer(nice: int, threads: int) -> Iterator[None]:
-    """A real training job (bench/_trainer.py) beside the web, yielding to it as the worker is told to."""
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "_trainer.py"), "--nice", str(nice), "--threads", str(threads)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        if process.stdout.readline().strip() != "training":
-            raise RuntimeError("The benchmark's training job did not start.")
-        yield
-    finally:
-        process.kill()
-        process.wait(timeout=30)
+    """A real training job (bench/_trainer.py) beside the web, yielding to it as the worker is told to.
+
+    The job is killed, so it cannot clean up after itself: its folder is made and removed here.
+    """
+    with tempfile.TemporaryDirectory(prefix="wiresag-bench-trainer-") as folder:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "_trainer.py"), "--nice", str(nice), "--threads", str(threads), "--folder", folder],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            if process.stdout.readline().strip() != "training":
+                raise RuntimeError("The benchmark's training job did not start.")
+            yield
+        finally:
+            process.kill()
+            process.wait(timeout=30)

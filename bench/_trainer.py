@@ -1,17 +1,16 @@
 """A real training job for the benchmarks to run beside the web: a defect model on synthetic pictures.
 
-    python bench/_trainer.py --nice N --threads T      # trains until killed; prints "training" once started
+    python bench/_trainer.py --nice N --threads T --folder DIR   # trains in DIR until killed; prints "training" once started
 
 It yields to the web exactly as ``manage.py worker`` does (``yield_to_the_web``: the nice value and
 the math threads), before torch is imported. Synthetic data only: this measures CPU contention, not
-model quality.
+model quality. It is killed, never stopped, so whoever starts it removes ``DIR`` (``bench._server.trainer``).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--nice", type=int, default=0)
     parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--folder", type=Path, required=True, help="where it writes its pictures and runs")
     args = parser.parse_args()
     yield_to_the_web(args.nice, args.threads)
 
@@ -42,12 +42,11 @@ def main() -> None:
                 print("training", flush=True)
                 self.announced = True
 
-    with tempfile.TemporaryDirectory(prefix="wiresag-bench-trainer-") as folder:
-        base = Path(folder)
-        samples = generate(base / "pictures", scaled_plan(24), image_size=320)
-        snapshot = split_records(records_from_synthetic(samples), seed=0, min_samples_per_class=1)
-        config = load_config("defect", "cpu-quick", overrides={"epochs": 10_000, "patience": 0, "image_size": 128, "device": "cpu"})
-        train("defect", config, snapshot, base / "run", Announce(), datasets_dir=base / "datasets", data_dir=base)
+    base = args.folder
+    samples = generate(base / "pictures", scaled_plan(24), image_size=320)
+    snapshot = split_records(records_from_synthetic(samples), seed=0, min_samples_per_class=1)
+    config = load_config("defect", "cpu-quick", overrides={"epochs": 10_000, "patience": 0, "image_size": 128, "device": "cpu"})
+    train("defect", config, snapshot, base / "run", Announce(), datasets_dir=base / "datasets", data_dir=base)
 
 
 if __name__ == "__main__":
