@@ -22,7 +22,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Coroutine
 from contextlib import nullcontext
@@ -42,9 +41,10 @@ def arguments() -> argparse.Namespace:
 ARGS = arguments() if __name__ == "__main__" else argparse.Namespace(while_training=False, web_processes=False)
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench._scratch import throwaway_folder  # noqa: E402
 from bench._server import daphne, free_port, percentile, production_environment, trainer  # noqa: E402
 
-DATA_DIR = tempfile.mkdtemp(prefix="wiresag-bench-")
+DATA_DIR = throwaway_folder("wiresag-bench-")
 os.environ.update(production_environment(DATA_DIR))
 
 import django  # noqa: E402

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,9 +26,10 @@ def arguments() -> argparse.Namespace:
 ARGS = arguments() if __name__ == "__main__" else argparse.Namespace(megabytes=1)
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench._scratch import throwaway_folder  # noqa: E402
 from bench._server import daphne, free_port, production_environment  # noqa: E402
 
-DATA_DIR = tempfile.mkdtemp(prefix="wiresag-bench-")
+DATA_DIR = throwaway_folder("wiresag-bench-")
 os.environ.update(production_environment(DATA_DIR))
 
 import django  # noqa: E402

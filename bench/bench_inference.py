@@ -20,12 +20,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._scratch import throwaway_folder  # noqa: E402
 from core.offline import configure_offline, install_fonts  # noqa: E402
 
 DESKTOP_PROMISE_S = 2.0
@@ -145,11 +145,11 @@ def main() -> None:
     parser.add_argument("--models", type=Path, help="a models folder with detection/, view/ and defect/ checkpoints")
     args = parser.parse_args()
     if args.models:
-        configure_offline(Path(tempfile.mkdtemp(prefix="wiresag-bench-")))
+        configure_offline(Path(throwaway_folder("wiresag-bench-")))
         install_fonts()
         ratio_to_bare_forwards(args.models, args.pictures, args.threads)
         return
-    work = Path(tempfile.mkdtemp(prefix="wiresag-bench-"))
+    work = Path(throwaway_folder("wiresag-bench-"))
     configure_offline(work)
     install_fonts()
     import torch

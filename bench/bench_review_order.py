@@ -30,15 +30,16 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench._scratch import throwaway_folder  # noqa: E402
+
 os.environ.update(
     {
-        "WIRESAG_DATA_DIR": tempfile.mkdtemp(prefix="wiresag-bench-review-"),
+        "WIRESAG_DATA_DIR": throwaway_folder("wiresag-bench-review-"),
         "WIRESAG_DEBUG": "1",
         "WIRESAG_HTTPS": "0",
         "DJANGO_SETTINGS_MODULE": "wiresag_web.settings",

@@ -15,16 +15,17 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench._scratch import throwaway_folder  # noqa: E402
+
 os.environ.update(
     {
-        "WIRESAG_DATA_DIR": tempfile.mkdtemp(prefix="wiresag-bench-stats-"),
+        "WIRESAG_DATA_DIR": throwaway_folder("wiresag-bench-stats-"),
         "WIRESAG_DEBUG": "1",
         "WIRESAG_HTTPS": "0",
         "DJANGO_SETTINGS_MODULE": "wiresag_web.settings",

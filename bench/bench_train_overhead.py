@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._scratch import throwaway_folder  # noqa: E402
 from core.offline import configure_offline, install_fonts  # noqa: E402
 
 
@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--wires", type=int, default=86, help="Wires in the synthetic set (two pictures each).")
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="wiresag-overhead-"))
+    workdir = Path(throwaway_folder("wiresag-overhead-"))
     configure_offline(workdir)
     install_fonts()
 

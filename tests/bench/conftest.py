@@ -43,3 +43,15 @@ def finished_run(tmp_path: Path) -> tuple[Path, list[str]]:
         held_out = [p for n, wire in enumerate(sorted(wires)) if n % 2 == fold for p in wires[wire]]
         (folder / "inspection.json").write_text(json.dumps({"pictures": held_out}), encoding="utf-8")
     return tmp_path / "work", sorted(wires)
+
+
+@pytest.fixture
+def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private temporary directory (``TMPDIR``) for the benchmarks run here, to see what they leave in it.
+
+    A benchmark's throwaway folders are named ``wiresag-*``; the libraries' caches (torch's) may stay.
+    """
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    return folder

@@ -20,7 +20,7 @@ def _picture(wire: str, view: str, defect: str, confidence: float) -> dict[str, 
     return {"image_name": f"{wire}_{view}.jpg", "wire_id": wire, "view": view, "boxes": [box]}
 
 
-def test_the_product_order_puts_the_wrong_boxes_of_disagreeing_wires_first(tmp_path: Path) -> None:
+def test_the_product_order_puts_the_wrong_boxes_of_disagreeing_wires_first(tmp_path: Path, scratch: Path) -> None:
     # Two wires whose views disagree, each with one wrong box (less sure than its right one); three calm wires, two of
     # them unsure but right: with the disagreeing wires first the two wrong boxes lead the queue.
     pictures = [
@@ -47,6 +47,7 @@ def test_the_product_order_puts_the_wrong_boxes_of_disagreeing_wires_first(tmp_p
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert not list(scratch.glob("wiresag-*")), "the throwaway database stayed behind"
     data = json.loads(out.read_text())
     assert data["baseline"] == pytest.approx(0.2)  # 2 wrong of 10
     scores = {(tuple(row["tiers"]), row["line"]): row for row in data["settings"]}

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_statistics_benchmark_runs_every_part_on_a_small_library() -> None:
+def test_the_statistics_benchmark_runs_every_part_on_a_small_library(scratch: Path) -> None:
     result = subprocess.run(
         [sys.executable, "bench/bench_statistics.py", "--pictures", "400"], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
@@ -20,3 +20,4 @@ def test_the_statistics_benchmark_runs_every_part_on_a_small_library() -> None:
     for part in ("classes and sizes", "boxes per picture", "wires missing a view", "disagreeing wires"):
         assert part in result.stdout
     assert "database: 400 pictures" in result.stdout
+    assert not list(scratch.glob("wiresag-*")), "the throwaway database stayed behind"
