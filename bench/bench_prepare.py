@@ -38,6 +38,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     args = parser.parse_args()
     n_wires = args.pictures // 2
+    if n_wires < 4 or scaled_plan(n_wires).defects.count("PASS") < 2:  # the plan's proportions hold 3 PASS wires in 86
+        parser.error(f"--pictures {args.pictures} gives fewer than two PASS wires; the split needs two to validate PASS: take 44 or more.")
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         start = time.perf_counter()

@@ -60,6 +60,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--wires", type=int, default=86, help="Wires in the synthetic set (two pictures each).")
     args = parser.parse_args()
+    from core.data.synthetic import scaled_plan
+
+    if args.wires < 4 or scaled_plan(args.wires).defects.count("PASS") < 2:  # the plan's proportions hold 3 PASS wires in 86
+        parser.error(f"--wires {args.wires} gives fewer than two PASS wires; the split needs two to validate PASS: take 22 or more.")
     workdir = Path(throwaway_folder("wiresag-overhead-"))
     configure_offline(workdir)
     install_fonts()
