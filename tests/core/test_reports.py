@@ -38,6 +38,11 @@ def test_csv_starts_with_the_desktop_columns_and_has_a_row_per_box_or_failure(tm
     assert tuple(reader.fieldnames or ())[len(DESKTOP_COLUMNS)] == "detection_confidence"
     assert float(first["detection_confidence"]) == pytest.approx(sample_report().pictures[0].boxes[0].detection_confidence, abs=1e-4)
     assert (first["wire_verdict"], first["deciding_view"]) == ("TOUCH", "SIDE")
+    # How sure the wire verdict is comes last, so that spreadsheets reading the earlier columns by position keep working.
+    assert tuple(reader.fieldnames or ())[-1] == "wire_confidence"
+    wire = sample_report().wire_of()["w1"]
+    assert wire.confidence is not None and float(first["wire_confidence"]) == pytest.approx(wire.confidence, abs=1e-4)
+    assert rows[2]["wire_confidence"] == ""  # w2's only picture failed: no verdict
     assert rows[2]["success"] == "False" and "damaged" in rows[2]["error"] and rows[2]["bbox_x1"] == ""
     assert rows[3]["success"] == "False" and "No wire loop was found" in rows[3]["error"]
 
