@@ -625,6 +625,12 @@
     return merged;
   }
 
+  // A model's guess (waiting for review, or rejected) that this tab left as it was: deleting it was a person's decision.
+  const untouchedGuess = (b) => {
+    const origin = originOf(b);
+    return !!origin && origin.source === "model" && ["pending", "rejected"].includes(origin.review) && state.base.get(b.id) === JSON.stringify(cleanBox(b));
+  };
+
   async function resolveConflict(choice) {
     $("conflict").close();
     const server = conflictServer;
@@ -634,11 +640,22 @@
       accept({ revision: server.revision, boxes: server.boxes });
       return;
     }
-    // Boxes someone deleted on the server come back as new boxes.
+    // Boxes someone deleted on the server come back as new boxes, which are a person's (they train): except the model's
+    // guesses this tab never touched, which would come back as labels nobody reviewed.
     const serverIds = new Set(server.boxes.map((b) => b.id));
-    const mine = state.boxes.map(cleanBox).map((b) => (b.id !== null && !serverIds.has(b.id) ? { ...b, id: null } : b));
-    state.boxes = choice === "merge" ? mergedBoxes(server.boxes, state.boxes.map(cleanBox)) : mine;
-    await save(server.revision, state.boxes);
+    const gone = (b) => b.id !== null && !serverIds.has(b.id);
+    const current = state.boxes.map(cleanBox);
+    const left = current.filter((b) => gone(b) && untouchedGuess(b)).length;
+    const kept = current.filter((b) => !(gone(b) && untouchedGuess(b)));
+    const mine = kept.map((b) => (gone(b) ? { ...b, id: null } : b));
+    state.boxes = choice === "merge" ? mergedBoxes(server.boxes, kept) : mine;
+    if ((await save(server.revision, state.boxes)) && left) {
+      setStatus(
+        `Saved (revision ${state.revision}). ${left} model box${left === 1 ? "" : "es"} deleted in the other version stay deleted: ` +
+          "they were the model's guesses, not yet reviewed; kept, they would have been saved as your boxes and trained on.",
+        "ok",
+      );
+    }
   }
 
   $("conflict-keep-mine").addEventListener("click", () => resolveConflict("mine"));
