@@ -72,14 +72,24 @@
     rejected: "model box, rejected: not used for training",
     accepted: "model box, accepted",
     corrected: "model box, corrected",
+    // What the next save makes of it (annotations/actions.py save_boxes): until then it still said "rejected: not used".
+    edited: "model box, edited: saving marks it corrected, used for training",
+    restored: "was a model box (deleted when saved): saving adds it as your box, used for training",
   };
   const originOf = (b) => (b.id !== null && b.id !== undefined ? state.origins.get(b.id) : undefined);
-  const modelNote = (b) => {
+  // A model box's state as the page shows it: as the server gave it, or "edited" / "restored" (an undo brought back a
+  // box a save deleted) when the next save will turn it into training data.
+  const reviewOf = (b) => {
     const origin = originOf(b);
-    return origin && origin.source === "model" ? MODEL_NOTES[origin.review] || "model box" : "";
+    if (!origin || origin.source !== "model") return "";
+    if (!state.base.has(b.id)) return "restored";
+    if (state.base.get(b.id) !== JSON.stringify(cleanBox(b))) return "edited";
+    return origin.review;
   };
+  const modelNote = (b) => (originOf(b)?.source === "model" ? MODEL_NOTES[reviewOf(b)] || "model box" : "");
+  // Kept for boxes a save deleted, too: Ctrl+Z can bring one back, and the page says what it was.
   const rememberOrigins = (boxes) => {
-    state.origins = new Map(boxes.filter((b) => b.id !== null && b.id !== undefined).map((b) => [b.id, { source: b.source, review: b.review_state }]));
+    for (const b of boxes) if (b.id !== null && b.id !== undefined) state.origins.set(b.id, { source: b.source, review: b.review_state });
   };
 
   function setStatus(text, kind = "") {
@@ -190,7 +200,7 @@
       const selected = i === state.selected;
       const invalid = state.errors[i] !== undefined;
       ctx.lineWidth = selected ? 2.5 : 1.5;
-      const review = (originOf(b) || {}).source === "model" ? originOf(b).review : "";
+      const review = reviewOf(b);
       const rejected = review === "rejected";
       ctx.strokeStyle = invalid ? "#ff1744" : selected ? "#ffd600" : rejected ? "#9e9e9e" : b.defect === "PASS" ? "#00e676" : "#ff9100";
       ctx.setLineDash(review === "pending" || rejected ? [6, 4] : []);

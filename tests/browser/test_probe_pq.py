@@ -64,3 +64,41 @@ def test_a_model_box_the_other_tab_deleted_but_this_tab_edited_is_kept_as_the_ed
     assert Annotation.objects.filter(image=image, x=10, y=10, defect="TOUCH", source="human").count() == 1
     assert not Annotation.objects.filter(image=image, x=100).exists()  # the rejected one, untouched, stays deleted
     context.close()
+
+
+def test_the_box_list_says_an_edited_model_box_will_train_before_the_save(chromium, live_server, annotator, make_image):  # noqa: F811
+    """Relabelling a rejected model box still read "rejected: not used for training" (drawn grey, dashed) until the save,
+    which stored it as corrected: training data."""
+    image, human, pending, rejected, accepted = _mixed(make_image)
+    context, page = annotation_page(chromium, live_server.url, annotator.username, image.pk)
+    items = page.locator("#box-list li")
+    items.nth(2).click()
+    page.keyboard.press("2")  # SWEEP
+    expect(items.nth(2)).to_contain_text("model box, edited: saving marks it corrected, used for training")
+    expect(items.nth(2)).not_to_contain_text("not used for training")
+    page.keyboard.press("Control+z")
+    expect(items.nth(2)).to_contain_text("model box, rejected: not used for training")
+    page.keyboard.press("2")
+    page.keyboard.press("Control+s")
+    expect(items.nth(2)).to_contain_text("model box, corrected")
+    assert Annotation.objects.get(pk=rejected.pk).review_state == "corrected"
+    context.close()
+
+
+def test_undoing_the_deletion_of_a_model_box_after_a_save_says_it_comes_back_as_yours(chromium, live_server, annotator, make_image):  # noqa: F811
+    """Delete a model box waiting for review, save, Ctrl+Z: the box came back listed as a plain box, and the next save stored
+    the model's unreviewed guess as a person's box (training data) without a word."""
+    image, human, pending, rejected, accepted = _mixed(make_image)
+    context, page = annotation_page(chromium, live_server.url, annotator.username, image.pk)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    items = page.locator("#box-list li")
+    items.nth(1).click()
+    page.keyboard.press("Delete")
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("Saved (revision 1)")
+    page.keyboard.press("Control+z")
+    expect(items).to_have_count(4)
+    expect(items.nth(1)).to_contain_text("TOP SWEEP at 10,10 60×30 · was a model box (deleted when saved): saving adds it as your box")
+    assert errors == []
+    context.close()
