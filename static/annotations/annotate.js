@@ -705,6 +705,12 @@
       save();
       return;
     }
+    // Ctrl+Shift+Z and Ctrl+Y redo in other tools: here they undid one more change (there is no redo), losing it.
+    if (ctrl && ((key.toLowerCase() === "z" && event.shiftKey) || key.toLowerCase() === "y")) {
+      event.preventDefault();
+      setStatus("There is no redo on this page: Ctrl+Z undoes one change at a time; redo the last one by hand.", "warn");
+      return;
+    }
     if (ctrl && key.toLowerCase() === "z" && !state.saving) {
       event.preventDefault();
       undo();

@@ -102,3 +102,22 @@ def test_undoing_the_deletion_of_a_model_box_after_a_save_says_it_comes_back_as_
     expect(items.nth(1)).to_contain_text("TOP SWEEP at 10,10 60×30 · was a model box (deleted when saved): saving adds it as your box")
     assert errors == []
     context.close()
+
+
+def test_the_redo_key_of_other_tools_does_not_undo_one_more_change(chromium, live_server, annotator, make_image):  # noqa: F811
+    """The page has undo (Ctrl+Z) and no redo. Ctrl+Shift+Z, redo in CVAT, Label Studio and most editors, undid one more
+    change: a user who undid one step too many and tried to redo lost a second change."""
+    image, human, pending, rejected, accepted = _mixed(make_image)
+    context, page = annotation_page(chromium, live_server.url, annotator.username, image.pk)
+    items = page.locator("#box-list li")
+    items.nth(0).click()
+    page.keyboard.press("Delete")
+    items.nth(0).click()
+    page.keyboard.press("Delete")
+    expect(items).to_have_count(2)
+    page.keyboard.press("Control+z")
+    expect(items).to_have_count(3)
+    page.keyboard.press("Control+Shift+z")
+    expect(page.locator("#status")).to_contain_text("There is no redo")
+    expect(items).to_have_count(3)
+    context.close()
