@@ -517,6 +517,7 @@ class TrainingRun(models.Model):
             "remaining_note": " of training left once resumed" if self.can_resume else "",
             "queue_remaining_seconds": self.queue_remaining_seconds() if self.sequence else None,
             "report_url": self.report_url(),
+            "out_of_fold": self.out_of_fold_state,
         }
 
     def progress_event(self) -> dict[str, Any]:
@@ -533,9 +534,22 @@ class TrainingRun(models.Model):
         return self.folds > 0
 
     def record_cross_validation(self, summary: dict[str, Any]) -> None:
-        """Keep a finished cross-validation's out-of-fold summary on the run."""
+        """Keep a finished cross-validation's out-of-fold summary on the run; an open run page then shows its table."""
         self.cross_validation = summary
-        TrainingRun.objects.filter(pk=self.pk).update(cross_validation=summary)
+        with transaction.atomic():
+            TrainingRun.objects.filter(pk=self.pk).update(cross_validation=summary)
+            RunEvent.objects.status(self.pk)
+
+    @property
+    def out_of_fold_state(self) -> str:
+        """What the run page's cross-validation section shows: "table", "ended" (before every fold had finished),
+        "pending", or "" for an ordinary run. The live page fetches the section again when the status event says
+        another."""
+        if not self.is_cross_validation:
+            return ""
+        if self.cross_validation:
+            return "table"
+        return "ended" if self.is_final else "pending"
 
     def cross_validation_rows(self) -> list[dict[str, Any]]:
         """The out-of-fold scores as the run page shows them: mean, spread over folds, fold range."""

@@ -135,6 +135,24 @@
         : null;
     if (s.remaining_seconds !== null && s.remaining_seconds !== undefined) showEta(s.remaining_seconds);
     showSummary();
+    refreshCrossValidation(s.out_of_fold);
+  }
+
+  // The out-of-fold section is drawn by the server: when the run says it changed (the folds finished, the run
+  // ended before them), fetch this page again and take its section.
+  let fetchingCrossValidation = false;
+  function refreshCrossValidation(state) {
+    const section = $("cross-validation");
+    if (!section || !state || section.dataset.state === state || fetchingCrossValidation) return;
+    fetchingCrossValidation = true;
+    fetch(location.href, { credentials: "same-origin" })
+      .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+      .then((html) => {
+        const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("cross-validation");
+        if (fresh) $("cross-validation").replaceWith(fresh);
+      })
+      .catch(() => {})  // the next status event, or a reload, tries again
+      .finally(() => { fetchingCrossValidation = false; });
   }
 
   function showSummary() {

@@ -1,0 +1,39 @@
+"""The training pages walked in Chromium under daphne as an engineer: what a live run page shows while it changes."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_hostile_upload import real_passwords
+from tests.browser.test_probe_pj import cross_validation_summary
+from tests.browser_fixtures import chromium, login  # noqa: F401
+from tests.conftest import PASSWORD
+from tests.live_fixtures import daphne_server  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_out_of_fold_table_appears_on_an_open_run_page_once_the_folds_have_finished(chromium, daphne_server, engineer) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Once every fold had finished the log said "the out-of-fold table is on this page", while the page kept saying the
+    table "appears here when every fold has finished", even after the run succeeded, until the user reloaded it."""
+    from training.models import RunStatus, TrainingRun
+
+    real_passwords(engineer)
+    run = TrainingRun.objects.create(model_type="defect", status=RunStatus.RUNNING, config={"epochs": 1}, folds=5)
+    page = chromium.new_page(viewport={"width": 1024, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    login(page, daphne_server, engineer.username, PASSWORD)
+    page.goto(f"{daphne_server}/training/runs/{run.pk}/")
+    expect(page.locator("#connection")).to_have_text("live")
+    section = page.locator("#cross-validation")
+    expect(section).to_contain_text("The out-of-fold table appears here when every fold has finished.")
+
+    run.record_cross_validation(cross_validation_summary())  # the worker, once the last fold has finished
+
+    expect(section.get_by_role("heading", name="How far to trust a wire verdict's confidence")).to_be_visible(timeout=15_000)
+    line = section.locator("table.cv-trust tbody tr").nth(2).locator("th, td")
+    expect(line).to_have_text(["0.6", "10 (50 %)", "10 of 10", "10", "0 of 10"])
+    expect(section).not_to_contain_text("appears here when every fold has finished")
+    assert errors == []
