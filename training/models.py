@@ -518,7 +518,25 @@ class TrainingRun(models.Model):
             "queue_remaining_seconds": self.queue_remaining_seconds() if self.sequence else None,
             "report_url": self.report_url(),
             "out_of_fold": self.out_of_fold_state,
+            "sequence_runs": self.sequence_runs(),
         }
+
+    def sequence_runs(self) -> list[dict[str, Any]]:
+        """The runs of this "train all" in order with their status, as the run page's line shows them; [] for one run."""
+        from django.urls import reverse
+
+        if not self.sequence:
+            return []
+        runs = TrainingRun.objects.filter(sequence=self.sequence).order_by("sequence_index").only("model_type", "status")
+        return [
+            {
+                "run": run.pk,
+                "model_type": run.model_type,
+                "status_display": run.get_status_display(),
+                "url": reverse("training:run_detail", args=[run.pk]),
+            }
+            for run in runs
+        ]
 
     def progress_event(self) -> dict[str, Any]:
         """The live ``progress`` event (inside an epoch): the same shape in the outbox and in the snapshot."""
@@ -805,8 +823,17 @@ class RunEventQuerySet(models.QuerySet["RunEvent"]):
         return event
 
     def status(self, run_id: int) -> RunEvent:
-        """The run's status as it is now, to the outbox (inside the caller's transaction)."""
-        return self.record(run_id, TrainingRun.objects.without_snapshot().get(pk=run_id).status_event())
+        """The run's status as it is now, to the outbox (inside the caller's transaction).
+
+        The pages of the other runs of a "train all" show this run's status in their line of the sequence: they get
+        the line again.
+        """
+        event = self.record(run_id, TrainingRun.objects.without_snapshot().get(pk=run_id).status_event())
+        line = event.payload["sequence_runs"]
+        for other in line:
+            if other["run"] != run_id:
+                self.record(other["run"], {"type": "sequence", "runs": line})
+        return event
 
     def prune(self, older_than: timedelta = timedelta(days=1)) -> int:
         """Live events are only needed while someone watches; metrics and logs stay in their own tables."""

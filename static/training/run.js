@@ -136,6 +136,22 @@
     if (s.remaining_seconds !== null && s.remaining_seconds !== undefined) showEta(s.remaining_seconds);
     showSummary();
     refreshCrossValidation(s.out_of_fold);
+    drawSequence(s.sequence_runs);
+  }
+
+  // "Train all": each model of the sequence with its status, this run's in bold.
+  function drawSequence(runs) {
+    const line = $("sequence");
+    if (!line || !runs || !runs.length) return;
+    line.textContent = "Train all: ";
+    runs.forEach((item, index) => {
+      const link = document.createElement("a");
+      link.href = item.url;
+      link.textContent = `${item.model_type} (${item.status_display.toLowerCase()})`;
+      if (status && item.run === status.run) link.className = "current";
+      if (index) line.append(" → ");
+      line.append(link);
+    });
   }
 
   // The out-of-fold section is drawn by the server: when the run says it changed (the folds finished, the run
@@ -197,6 +213,7 @@
       case "progress": setProgress(message.epoch, message.epochs, message.batch, message.batches); break;
       case "log": applyLog(message); break;
       case "status": applyStatus(message); break;
+      case "sequence": drawSequence(message.runs); break;
     }
   }
 

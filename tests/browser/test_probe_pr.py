@@ -37,3 +37,35 @@ def test_the_out_of_fold_table_appears_on_an_open_run_page_once_the_folds_have_f
     expect(line).to_have_text(["0.6", "10 (50 %)", "10 of 10", "10", "0 of 10"])
     expect(section).not_to_contain_text("appears here when every fold has finished")
     assert errors == []
+
+
+def test_the_train_all_line_of_an_open_run_page_follows_the_runs(chromium, daphne_server, engineer) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The "Train all: view (queued) → detection (queued) → defect (queued)" line kept what it said when the page opened:
+    under a "Succeeded" badge it still said "view (queued)", and never showed the detection model training."""
+    from training.models import RunStatus, TrainingRun
+
+    real_passwords(engineer)
+    view, detection, defect = (
+        TrainingRun.objects.create(model_type=model_type, config={"epochs": 1}, sequence="a" * 32, sequence_index=index)
+        for index, model_type in enumerate(("view", "detection", "defect"))
+    )
+    page = chromium.new_page(viewport={"width": 1024, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    login(page, daphne_server, engineer.username, PASSWORD)
+    page.goto(f"{daphne_server}/training/runs/{view.pk}/")
+    expect(page.locator("#connection")).to_have_text("live")
+    line = page.locator(".sequence")
+    expect(line).to_have_text("Train all: view (queued) → detection (queued) → defect (queued)")
+
+    TrainingRun.objects.claim(view.pk, "w1")  # what the worker does: train the view model, then the next one
+    expect(page.locator("#status")).to_have_text("Running")
+    expect(line).to_have_text("Train all: view (running) → detection (queued) → defect (queued)")
+    TrainingRun.objects.finish(view.pk, "w1", RunStatus.SUCCEEDED)
+    TrainingRun.objects.claim(detection.pk, "w1")
+
+    expect(page.locator("#status")).to_have_text("Succeeded")
+    expect(line).to_have_text("Train all: view (succeeded) → detection (running) → defect (queued)")
+    expect(line.locator("a.current")).to_have_text("view (succeeded)")
+    expect(line.locator("a").nth(2)).to_have_attribute("href", f"/training/runs/{defect.pk}/")
+    assert errors == []
