@@ -67,7 +67,7 @@ class LaunchForm(forms.Form):
             "Folds (3-10), empty to train one model. Trains these settings once per fold of wires and predicts every wire "
             "with a model that never saw it: a steadier estimate than one validation split when there are few wires. "
             "Then trains the final model on the usual split of all wires and registers it as a new model version, with "
-            "this table beside its scores. View or defect model only."
+            "the out-of-fold table beside its scores. View or defect model only."
         ),
     )
     #: A new random value each time the form is shown, so sending the same form twice queues its runs once.

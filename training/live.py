@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 
 from training.models import TrainingRun
 
@@ -44,6 +45,8 @@ def run_row(run: TrainingRun) -> dict[str, Any]:
         "progress": run.progress,
         "epochs": run.epochs_planned,
         "created_at": run.created_at.isoformat(),
+        # As the other pages show times: in the app's time zone (WIRESAG_TIME_ZONE), not the stored UTC.
+        "created": timezone.localtime(run.created_at).strftime("%Y-%m-%d %H:%M:%S"),
         "url": reverse("training:run_detail", args=[run.pk]),
     }
 

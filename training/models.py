@@ -584,6 +584,10 @@ class TrainingRun(models.Model):
         keys = [row["key"] for row in self.cross_validation_rows()]
         return [{"number": fold["fold"] + 1, "scores": [fold.get(key) for key in keys]} for fold in self.cross_validation.get("folds", [])]
 
+    def cross_validation_has_gaps(self) -> bool:
+        """Whether a fold had nothing to score in a column (shown as "–", which the page then explains)."""
+        return any(score is None or score != score for fold in self.cross_validation_folds() for score in fold["scores"])
+
     def cross_validation_intervals(self) -> list[dict[str, Any]]:
         """The pooled per-wire scores with their bootstrap interval over the wires, as the run page says them."""
         names = {"wire_bacc": "per wire", "wire_bacc_three": "per wire over SWEEP/WOBBLE/TOUCH"}

@@ -30,7 +30,7 @@
       const first = cell("");
       first.appendChild(link);
       tr.append(first, cell(run.model_type_display), cell(run.status_display, "status status-" + run.status),
-        cell(progressText(run.progress, run.epochs), "progress-cell"), cell(run.created_at.slice(0, 19).replace("T", " ")));
+        cell(progressText(run.progress, run.epochs), "progress-cell"), cell(run.created || run.created_at.slice(0, 19).replace("T", " ")));
       body.appendChild(tr);
       rows.set(run.run, { tr, epochs: run.epochs });
     }

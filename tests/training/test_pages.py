@@ -169,3 +169,29 @@ def test_the_launch_form_refuses_settings_nested_thousands_deep(engineer_client)
     assert response.status_code == 200
     assert "The view settings nest too deeply; write &#x27;name: value&#x27; lines." in response.content.decode()
     assert not TrainingRun.objects.exists()
+
+
+def test_the_dashboard_shows_when_each_run_was_created_in_the_apps_time_zone(engineer_client, settings) -> None:  # type: ignore[no-untyped-def]
+    """The list showed the stored UTC time with its 'T' (2026-12-07T07:45:17) until the first live update, and in UTC
+    after it, where every other page shows the app's time zone."""
+    from datetime import UTC, datetime
+
+    from training.live import run_row
+
+    settings.TIME_ZONE = "Asia/Taipei"
+    run = TrainingRun.objects.create(model_type="view", config={"epochs": 1})
+    TrainingRun.objects.filter(pk=run.pk).update(created_at=datetime(2026, 12, 7, 7, 45, 17, tzinfo=UTC))
+    run.refresh_from_db()
+    assert run_row(run)["created"] == "2026-12-07 15:45:17"  # what the live updates show too (dashboard.js)
+    page = engineer_client.get(reverse("training:dashboard")).content.decode()
+    assert "<td>2026-12-07 15:45:17</td>" in page and "2026-12-07T07:45:17" not in page
+
+
+def test_the_out_of_fold_section_explains_a_dash_only_when_a_fold_shows_one() -> None:
+    def run(scores: list[float | None]) -> TrainingRun:
+        folds = [{"fold": n, "seed": 0, "wire_bacc_three": score} for n, score in enumerate(scores)]
+        summary = {"scores": {"wire_bacc_three": {"mean": 0.6, "fold_std": 0.1, "fold_min": 0.5, "fold_max": 0.7}}, "folds": folds}
+        return TrainingRun(model_type="defect", folds=len(scores), cross_validation=summary)
+
+    assert not run([0.5, 0.7, 0.6]).cross_validation_has_gaps()
+    assert run([0.5, None, 0.6]).cross_validation_has_gaps()
