@@ -39,6 +39,28 @@ async def receive_until(communicator: WebsocketCommunicator, event_type: str) ->
             return message
 
 
+def live_event_after(run: TrainingRun, cookie: tuple[bytes, bytes], change: Callable[[], None], line: str) -> dict[str, Any] | None:
+    """Open the run's live page with ``cookie``, make ``change`` once it streams, then log ``line`` for the run (claimed by
+    worker w1): the log event if the page still gets it, else None (closed, or nothing more)."""
+    sink = DatabaseSink(run.pk, "w1")
+    got: list[dict[str, Any]] = []
+
+    async def scenario() -> None:
+        page = WebsocketCommunicator(application, f"/ws/training/runs/{run.pk}/", headers=[HOST, ORIGIN, cookie])
+        assert (await page.connect(timeout=TIMEOUT))[0]
+        assert (await page.receive_json_from(timeout=TIMEOUT))["type"] == "snapshot"
+        await database_sync_to_async(change)()
+        await database_sync_to_async(sink.on_log)("INFO", line)
+        try:
+            got.append(await receive_until(page, "log"))
+        except Exception:  # closed, or nothing more: what should happen  # noqa: BLE001
+            pass
+        await page.disconnect()
+
+    run_async(scenario)
+    return got[0] if got else None
+
+
 @pytest.fixture
 def running_run(transactional_db) -> TrainingRun:  # type: ignore[no-untyped-def]
     run = TrainingRun.objects.create(model_type="defect", config={"epochs": 3})

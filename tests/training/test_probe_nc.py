@@ -46,38 +46,19 @@ def test_an_open_run_page_stops_streaming_once_the_shifts_session_has_expired(en
     the run's log and metrics after its session had expired: the consumer asked only whether the session row existed."""
     from datetime import timedelta
 
-    from channels.db import database_sync_to_async
-    from channels.testing import WebsocketCommunicator
     from django.contrib.sessions.models import Session
     from django.utils import timezone
 
-    from tests.training.test_consumers import HOST, ORIGIN, TIMEOUT, receive_until, run_async, session_cookie
-    from training.sink import DatabaseSink
-    from wiresag_web.asgi import application
+    from tests.training.test_consumers import live_event_after, session_cookie
 
     run = TrainingRun.objects.create(model_type="defect", config={"epochs": 3})
     TrainingRun.objects.claim(run.pk, "w1")
-    cookie = session_cookie(engineer)
-    sink = DatabaseSink(run.pk, "w1")
 
     def end_of_shift() -> None:
         Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
 
-    async def scenario() -> None:
-        page = WebsocketCommunicator(application, f"/ws/training/runs/{run.pk}/", headers=[HOST, ORIGIN, cookie])
-        assert (await page.connect(timeout=TIMEOUT))[0]
-        assert (await page.receive_json_from(timeout=TIMEOUT))["type"] == "snapshot"
-        await database_sync_to_async(end_of_shift)()
-        await database_sync_to_async(sink.on_log)("INFO", "epoch 2 of lot 7")
-        leaked = None
-        try:
-            leaked = await receive_until(page, "log")
-        except Exception:  # closed, or nothing more: what should happen  # noqa: BLE001
-            pass
-        await page.disconnect()
-        assert leaked is None, f"an expired session still got the live event {leaked!r}"
-
-    run_async(scenario)
+    leaked = live_event_after(run, session_cookie(engineer), end_of_shift, "epoch 2 of lot 7")
+    assert leaked is None, f"an expired session still got the live event {leaked!r}"
 
 
 def test_a_cross_validation_with_finished_folds_counts_as_resumable_work(tmp_path) -> None:  # type: ignore[no-untyped-def]

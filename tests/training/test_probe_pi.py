@@ -102,19 +102,14 @@ def test_an_open_run_page_stops_streaming_once_the_password_is_changed(engineer,
     """A password change ends the account's other sessions (Django checks the session's password hash on each page):
     a stolen session is shut out by changing the password. The live websocket checked the session only for being
     stored and unexpired, so a page opened with the stolen session went on getting every event of the run."""
-    from channels.db import database_sync_to_async
-    from channels.testing import WebsocketCommunicator
     from django.test import Client
 
     from tests.conftest import PASSWORD
-    from tests.training.test_consumers import HOST, ORIGIN, TIMEOUT, receive_until, run_async, session_cookie
-    from training.sink import DatabaseSink
-    from wiresag_web.asgi import application
+    from tests.training.test_consumers import live_event_after, session_cookie
 
     run = TrainingRun.objects.create(model_type="defect", config={"epochs": 3})
     TrainingRun.objects.claim(run.pk, "w1")
     stolen = session_cookie(engineer)
-    sink = DatabaseSink(run.pk, "w1")
 
     def change_password() -> None:
         if hand == "own-password-page":
@@ -127,21 +122,8 @@ def test_an_open_run_page_stops_streaming_once_the_password_is_changed(engineer,
             engineer.set_password("set by the admin 2024 x")
             engineer.save()
 
-    async def scenario() -> None:
-        page = WebsocketCommunicator(application, f"/ws/training/runs/{run.pk}/", headers=[HOST, ORIGIN, stolen])
-        assert (await page.connect(timeout=TIMEOUT))[0]
-        assert (await page.receive_json_from(timeout=TIMEOUT))["type"] == "snapshot"
-        await database_sync_to_async(change_password)()
-        await database_sync_to_async(sink.on_log)("INFO", "secret: picture w042_TOP.png of lot 7 is a TOUCH")
-        leaked = None
-        try:
-            leaked = await receive_until(page, "log")
-        except Exception:  # closed, or nothing more: what should happen  # noqa: BLE001
-            pass
-        await page.disconnect()
-        assert leaked is None, f"a session the password change ended still got the live event {leaked!r}"
-
-    run_async(scenario)
+    leaked = live_event_after(run, stolen, change_password, "secret: picture w042_TOP.png of lot 7 is a TOUCH")
+    assert leaked is None, f"a session the password change ended still got the live event {leaked!r}"
 
 
 def test_a_session_from_before_a_secret_key_rotation_still_streams(engineer, settings) -> None:  # type: ignore[no-untyped-def]
