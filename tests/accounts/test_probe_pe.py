@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 
 from accounts.roles import ADMIN, has_role
 
@@ -34,12 +34,13 @@ def test_taking_the_admin_role_away_closes_the_django_admin(client, admin_user):
     assert client.get("/admin/").status_code == 302  # to the admin's login page
 
 
-def test_an_admin_user_page_save_that_adds_the_admin_role_makes_the_user_staff(client, admin_user, engineer):
-    """The way a superuser grants the role: the Django admin's user page, its groups box."""
-    client.force_login(admin_user)
-    form = {
-        "username": engineer.username,
+def change_form(user: User, **fields: object) -> dict[str, object]:
+    """The Django admin's user page as posted for ``user`` in the admin role, ticks as they stand unless ``fields`` say."""
+    form: dict[str, object] = {
+        "username": user.username,
         "is_active": "on",
+        "is_staff": "on",
+        "is_superuser": "on",
         "groups": [str(Group.objects.get(name=ADMIN).pk)],
         "last_login_0": "",
         "last_login_1": "",
@@ -48,6 +49,14 @@ def test_an_admin_user_page_save_that_adds_the_admin_role_makes_the_user_staff(c
         "initial-date_joined_0": "2024-01-01",
         "initial-date_joined_1": "00:00:00",
     }
+    form.update(fields)
+    return {key: value for key, value in form.items() if value is not None}
+
+
+def test_an_admin_user_page_save_that_adds_the_admin_role_makes_the_user_staff(client, admin_user, engineer):
+    """The way a superuser grants the role: the Django admin's user page, its groups box."""
+    client.force_login(admin_user)
+    form = change_form(engineer, is_staff=None, is_superuser=None)  # the role given, the two boxes left unticked
     saved = client.post(f"/admin/auth/user/{engineer.pk}/change/", form)
     assert saved.status_code == 302, saved.content[:2000]
     user = _fresh(engineer)

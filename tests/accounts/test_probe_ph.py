@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 
 from accounts.roles import ADMIN, has_role
-from tests.accounts.test_probe_pe import _fresh
-
-
-def change_form(user: User, **fields: object) -> dict[str, object]:
-    """The Django admin's user page as posted for ``user`` in the admin role, ticks as they stand unless ``fields`` say."""
-    form: dict[str, object] = {
-        "username": user.username,
-        "is_active": "on",
-        "is_staff": "on",
-        "is_superuser": "on",
-        "groups": [str(Group.objects.get(name=ADMIN).pk)],
-        "last_login_0": "",
-        "last_login_1": "",
-        "date_joined_0": "2024-01-01",
-        "date_joined_1": "00:00:00",
-        "initial-date_joined_0": "2024-01-01",
-        "initial-date_joined_1": "00:00:00",
-    }
-    form.update(fields)
-    return {key: value for key, value in form.items() if value is not None}
+from tests.accounts.test_probe_pe import _fresh, change_form
 
 
 def test_unticking_superuser_of_a_user_in_the_admin_role_is_refused_with_a_sentence(client, admin_user, engineer) -> None:  # type: ignore[no-untyped-def]
