@@ -27,7 +27,6 @@ import argparse
 import hashlib
 import itertools
 import json
-import os
 import statistics
 import sys
 from pathlib import Path
@@ -35,20 +34,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._scratch import throwaway_folder  # noqa: E402
+from bench._scratch import django_in_throwaway_folder  # noqa: E402
 
-os.environ.update(
-    {
-        "WIRESAG_DATA_DIR": throwaway_folder("wiresag-bench-review-"),
-        "WIRESAG_DEBUG": "1",
-        "WIRESAG_HTTPS": "0",
-        "DJANGO_SETTINGS_MODULE": "wiresag_web.settings",
-    }
-)
-
-import django  # noqa: E402
-
-django.setup()
+django_in_throwaway_folder("wiresag-bench-review-")
 
 from django.core.management import call_command  # noqa: E402
 

@@ -12,7 +12,6 @@ one picture in 50 has no box, so the issue lists have work to do.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -21,20 +20,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._scratch import throwaway_folder  # noqa: E402
+from bench._scratch import django_in_throwaway_folder  # noqa: E402
 
-os.environ.update(
-    {
-        "WIRESAG_DATA_DIR": throwaway_folder("wiresag-bench-stats-"),
-        "WIRESAG_DEBUG": "1",
-        "WIRESAG_HTTPS": "0",
-        "DJANGO_SETTINGS_MODULE": "wiresag_web.settings",
-    }
-)
-
-import django  # noqa: E402
-
-django.setup()
+django_in_throwaway_folder("wiresag-bench-stats-")
 
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402

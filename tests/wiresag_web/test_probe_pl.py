@@ -10,6 +10,22 @@ from django.db import OperationalError
 from tests.conftest import PASSWORD
 
 
+def health_with_a_silent_database(client, monkeypatch, error: str):  # type: ignore[no-untyped-def]
+    """``/health/``'s answer while every database cursor fails with ``error``."""
+    from wiresag_web import views
+
+    class Refusing:
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            raise OperationalError(error)
+
+        def __exit__(self, *args):  # type: ignore[no-untyped-def]
+            return False
+
+    with monkeypatch.context() as patched:  # undone before the test database is torn down, which needs a cursor
+        patched.setattr(views.connection, "cursor", Refusing)
+        return client.get("/health/")
+
+
 def _statvfs_with(monkeypatch, *, free_blocks: int, read_only: bool = False) -> None:  # type: ignore[no-untyped-def]
     """The data folder's file system as ``os.statvfs`` reports it: 4 KiB blocks, ``free_blocks`` of them free."""
     real = os.statvfs
@@ -44,18 +60,7 @@ def test_health_is_not_ok_when_the_data_folder_is_read_only(client, db, monkeypa
 def test_health_says_when_the_database_does_not_answer(client, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The doc promises an answer "when the database answers"; when it did not, a load balancer got Django's bare
     HTML "Server Error (500)" and the log a traceback, not a sentence saying what is down."""
-    from wiresag_web import views
-
-    class Refusing:
-        def __enter__(self):  # type: ignore[no-untyped-def]
-            raise OperationalError("unable to open database file")
-
-        def __exit__(self, *args):  # type: ignore[no-untyped-def]
-            return False
-
-    with monkeypatch.context() as patched:  # undone before the test database is torn down, which needs a cursor
-        patched.setattr(views.connection, "cursor", Refusing)
-        response = client.get("/health/")
+    response = health_with_a_silent_database(client, monkeypatch, "unable to open database file")
     assert response.status_code == 503
     assert response.json() == {
         "status": "error",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from django.db import OperationalError
+from tests.wiresag_web.test_probe_pl import health_with_a_silent_database
 
 #: What psycopg says when PostgreSQL refuses the app's login: the server's address, port and database user.
 POSTGRES_REFUSAL = (
@@ -17,18 +17,7 @@ def test_health_does_not_tell_an_anonymous_visitor_the_database_servers_address_
     """/health/ needs no login (load balancers poll it); when the database did not answer it put the driver's error
     into its answer word for word, so anyone who could reach the server read the database's address, port and user
     name. It now says the database does not answer and where to read why; the log keeps the error."""
-    from wiresag_web import views
-
-    class Refusing:
-        def __enter__(self):  # type: ignore[no-untyped-def]
-            raise OperationalError(POSTGRES_REFUSAL)
-
-        def __exit__(self, *args):  # type: ignore[no-untyped-def]
-            return False
-
-    with monkeypatch.context() as patched:  # undone before the test database is torn down, which needs a cursor
-        patched.setattr(views.connection, "cursor", Refusing)
-        response = client.get("/health/")
+    response = health_with_a_silent_database(client, monkeypatch, POSTGRES_REFUSAL)
     assert response.status_code == 503
     problem = response.json()["problem"]
     assert "database does not answer" in problem and "log" in problem
