@@ -92,13 +92,31 @@ if not SECRET_KEY:
     import secrets
 
     SECRET_KEY = secrets.token_urlsafe(50)
-elif len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-"):
+
+
+def _weak_key(key: str) -> bool:
     # The same rule as Django's own check --deploy (security.W009), enforced at start-up:
     # sessions, password resets and signed values all rest on this key.
+    return len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-")
+
+
+if SECRET_KEY and _weak_key(SECRET_KEY):
     raise ImproperlyConfigured(
         "WIRESAG_SECRET_KEY is too weak: it needs at least 50 characters with at least 5 different ones. "
         "Set it to e.g. the output of: python -c 'import secrets; print(secrets.token_urlsafe(50))'."
     )
+
+# Changing the key: the old key(s), comma-separated, still verify what they signed (sessions,
+# signed values) while everything new is signed with WIRESAG_SECRET_KEY, so nobody is logged out.
+SECRET_KEY_FALLBACKS = env_list("WIRESAG_SECRET_KEY_FALLBACKS", [])
+for _place, _key in enumerate(SECRET_KEY_FALLBACKS, start=1):
+    if _weak_key(_key):
+        _nth = {1: "1st", 2: "2nd", 3: "3rd"}.get(_place, f"{_place}th")
+        raise ImproperlyConfigured(
+            f"WIRESAG_SECRET_KEY_FALLBACKS holds a key that is too weak (the {_nth}): each old key needs at least "
+            "50 characters with at least 5 different ones. List only keys WIRESAG_SECRET_KEY once held, "
+            "separated by commas."
+        )
 
 ALLOWED_HOSTS = env_list("WIRESAG_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("WIRESAG_CSRF_TRUSTED_ORIGINS", [])

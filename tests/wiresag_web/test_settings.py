@@ -87,3 +87,31 @@ def test_postgresql_connections_are_not_kept_per_thread_under_asgi(tmp_path):
     script = "from django.conf import settings as s; print(s.DATABASES['default']['CONN_MAX_AGE'], s.DATABASES['default']['ENGINE'])"
     shown = run_manage(["shell", "-c", script], tmp_path, WIRESAG_DEBUG="1", WIRESAG_DATABASE_URL="postgres://u:p@db-host:5432/wiresag")
     assert shown.stdout.strip().splitlines()[-1] == "0 django.db.backends.postgresql", shown.stderr
+
+
+def test_old_secret_keys_keep_logins_while_the_key_is_changed(tmp_path):
+    """WIRESAG_SECRET_KEY_FALLBACKS: a session signed with the old key stays valid after a change of key."""
+    old, new = "old-" + "Qz8!vR2#pL9@wX4$" * 4, "new-" + "Hq3%tM7&bN1*yK6^" * 4
+    script = (
+        "from django.conf import settings as s; from django.core import signing;import sys; print(signing.loads(sys.argv[1], salt='check'))"
+    )
+    signed = run_manage(
+        ["shell", "-c", "from django.core import signing; print(signing.dumps('still here', salt='check'))"],
+        tmp_path,
+        WIRESAG_DEBUG="0",
+        WIRESAG_SECRET_KEY=old,
+    )
+    assert signed.returncode == 0, signed.stderr
+    token = signed.stdout.strip().splitlines()[-1]  # the shell prints a banner first
+    check = ["shell", "-c", script.replace("sys.argv[1]", repr(token))]
+    rotated = run_manage(check, tmp_path, WIRESAG_DEBUG="0", WIRESAG_SECRET_KEY=new, WIRESAG_SECRET_KEY_FALLBACKS=old)
+    assert rotated.returncode == 0 and rotated.stdout.strip().endswith("still here"), rotated.stderr
+    without = run_manage(check, tmp_path, WIRESAG_DEBUG="0", WIRESAG_SECRET_KEY=new)
+    assert without.returncode != 0 and "BadSignature" in without.stderr
+
+
+def test_a_weak_old_secret_key_refuses_to_start(tmp_path):
+    strong = "Qz8!vR2#pL9@wX4$" * 4
+    result = run_manage(["check"], tmp_path, WIRESAG_DEBUG="0", WIRESAG_SECRET_KEY=strong, WIRESAG_SECRET_KEY_FALLBACKS=f"{strong}x, short")
+    assert result.returncode != 0
+    assert "WIRESAG_SECRET_KEY_FALLBACKS holds a key that is too weak (the 2nd)" in result.stderr
