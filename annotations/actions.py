@@ -174,7 +174,7 @@ def save_boxes(
     for pk, annotation in existing.items():
         if pk in keep:
             continue
-        changes.append(AnnotationChange.of(AnnotationChange.Action.DELETE, annotation, user, before=annotation.as_dict()))
+        changes.append(AnnotationChange.of(AnnotationChange.Action.DELETE, annotation, user, before=annotation.as_deleted_dict()))
         annotation.delete()
     AnnotationChange.objects.bulk_create(changes)
     image.annotation_revision = base_revision + 1  # what the conditional UPDATE above wrote; no need to read it back

@@ -193,6 +193,16 @@ class Annotation(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def as_deleted_dict(self) -> dict[str, Any]:
+        """``as_dict`` for a deletion's history row: a model box also names its versions, so that its deletion
+        still counts as a judgment of them (``ModelVersionQuerySet.correction_rates``) once the row is gone."""
+        data = self.as_dict()
+        if self.source == Source.MODEL:
+            data.update(
+                detection_version=self.detection_version_id, view_version=self.view_version_id, defect_version=self.defect_version_id
+            )
+        return data
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.pk,

@@ -8,9 +8,10 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Q
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 
 from annotations.choices import VIEW_CHOICES, ModelType, ReviewState, Source
-from annotations.models import Annotation
+from annotations.models import Annotation, AnnotationChange
 from core.evaluation.contract import ModelMetrics
 from core.labels import DEFECTS, VIEWS
 
@@ -32,6 +33,8 @@ class CorrectionRate:
     corrected: int
     rejected: int
     pending: int
+    #: Of ``rejected``, the waiting boxes a person deleted on the annotation page instead of rejecting them.
+    deleted: int = 0
 
     @property
     def rate(self) -> float | None:
@@ -82,6 +85,27 @@ class ModelVersionQuerySet(models.QuerySet["ModelVersion"]):
                 )
             ):
                 counts[(model_type, row.pop(field))] = row
+            # A deleted model box leaves only its history row: what it was when deleted is the person's judgment
+            # (deleting a waiting box rejects it; a reviewed box keeps the decision it had).
+            gone = AnnotationChange.objects.filter(
+                action=AnnotationChange.Action.DELETE,
+                before__source=Source.MODEL,
+                **{f"before__{field}__in": [v.pk for v in versions if v.model_type == model_type]},
+            )
+            for version_pk, state, number in (
+                gone.annotate(version_pk=KeyTransform(field, "before"), state=KeyTextTransform("review_state", "before"))
+                .values_list("version_pk", "state")
+                .order_by()
+                .annotate(number=Count("pk"))
+            ):
+                judged = counts.setdefault(
+                    (model_type, int(version_pk)), dict.fromkeys(("accepted", "corrected", "rejected", "pending", "deleted"), 0)
+                )
+                if state == ReviewState.PENDING:
+                    judged["rejected"] += number
+                    judged["deleted"] = judged.get("deleted", 0) + number
+                elif state in (ReviewState.ACCEPTED, ReviewState.CORRECTED, ReviewState.REJECTED):
+                    judged[str(state)] += number
         rows = []
         for version in versions:
             found = counts.get((version.model_type, version.pk))
