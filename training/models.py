@@ -245,15 +245,18 @@ class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
         """Go on with each "train all" whose worker was killed between two of its models; return the runs it touched.
 
         The worker queues the next model after one succeeds, and cancels the rest after one fails or is cancelled. A
-        worker killed between the two steps leaves the next model "Queued" with no task behind it. Once the previous
-        model ended a lease ago and no run trains (a worker takes a queued task at once when it is free), the next one
-        is queued again, once, or the rest is cancelled. Called every minute by the maintenance schedule.
+        worker killed between the two steps leaves the next model "Queued" with no task behind it: never handed to the
+        queue, so without ``queued_at``. Once the previous model ended a lease ago, the next one is queued again, once,
+        or the rest is cancelled, whatever other runs train meanwhile. A next model that was handed to the queue is left
+        to its task while any run trains (a worker takes it once free; ``requeue_lost`` finds a lost one). Called every
+        minute by the maintenance schedule.
         """
         now = now or timezone.now()
+        waiting = self.without_snapshot().filter(status=RunStatus.QUEUED, sequence_index__gt=0).exclude(sequence="")
         if self.filter(status=RunStatus.RUNNING).exists():
-            return []
+            waiting = waiting.filter(queued_at__isnull=True)
         touched = []
-        for run in self.without_snapshot().filter(status=RunStatus.QUEUED, sequence_index__gt=0).exclude(sequence=""):
+        for run in waiting:
             previous = self.without_snapshot().filter(sequence=run.sequence, sequence_index=run.sequence_index - 1).first()
             if previous is None or not previous.is_final or previous.finished_at is None:
                 continue

@@ -67,20 +67,39 @@ def test_the_rest_of_a_train_all_whose_worker_died_after_a_failure_is_cancelled(
 
 
 @pytest.mark.django_db
-def test_the_sweep_leaves_a_train_all_alone_while_a_run_trains_or_its_model_just_ended(
+def test_the_sweep_leaves_a_train_all_alone_while_its_model_just_ended_or_its_next_task_waits(
     engineer, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
     view, detection, _ = launch_train_all(engineer)
     TrainingRun.objects.claim(view.pk, "w1")
     TrainingRun.objects.finish(view.pk, "w1", RunStatus.SUCCEEDED)  # just now: its worker is queueing the next one
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.periodic_maintenance()
+    assert OrmQ.objects.count() == 0
+
+    # The worker queued the next model, whose task waits behind another engineer's run.
+    other = TrainingRun.objects.create(model_type="view", config={"epochs": 2})
+    TrainingRun.objects.claim(other.pk, "w1")
+    with django_capture_on_commit_callbacks(execute=True):
+        detection.enqueue()
+    TrainingRun.objects.filter(pk=view.pk).update(finished_at=timezone.now() - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.periodic_maintenance()
+    assert OrmQ.objects.count() == 1  # its own task only, not a second one
+    assert TrainingRun.objects.get(pk=detection.pk).status == RunStatus.QUEUED
+
+
+@pytest.mark.django_db
+def test_a_stranded_train_all_goes_on_while_another_engineer_s_run_trains(engineer, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    """The sweep waited until no run trained anywhere: behind a colleague's 10-hour run, a "train all" whose worker
+    died between two models said "Queued" for 10 hours with no task behind it."""
+    view, detection, _ = launch_train_all(engineer)
+    end_without_going_on(view, RunStatus.SUCCEEDED)
     other = TrainingRun.objects.create(model_type="view", config={"epochs": 2})
     TrainingRun.objects.claim(other.pk, "w1")
 
     with django_capture_on_commit_callbacks(execute=True):
         jobs.periodic_maintenance()
-    TrainingRun.objects.filter(pk=view.pk).update(finished_at=timezone.now() - timedelta(hours=1))
-    with django_capture_on_commit_callbacks(execute=True):
-        jobs.periodic_maintenance()  # another run trains: the worker takes the next model's task after it
 
-    assert OrmQ.objects.count() == 0
-    assert TrainingRun.objects.get(pk=detection.pk).status == RunStatus.QUEUED
+    assert [task.task["args"] for task in OrmQ.objects.all()] == [(detection.pk,)]
+    assert "its worker stopped before starting this run; queued it again." in messages_of(detection)[-1]
