@@ -53,7 +53,7 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
 
 
 #: Pages a signed-in user without a role may still reach: to leave, to be told what to do, and to keep the account safe.
-ROLELESS_ALLOWED = {"login", "logout", "health", "favicon", "password_change", "password_change_done"}
+ROLELESS_ALLOWED = {"login", "logout", "health", "health_worker", "favicon", "password_change", "password_change_done"}
 
 
 class RoleRequiredMiddleware:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
+from pathlib import Path
 
 from django.conf import settings
 
@@ -31,13 +33,33 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+#: Touched by each run of the maintenance schedule, in the data folder every host shares: ``/health/worker/`` reads it.
+MAINTENANCE_MARK = ".maintenance-ran"
+
+#: The schedule runs every minute: a mark this old means no quick cluster runs tasks.
+MAINTENANCE_OVERDUE_SECONDS = 3 * 60
+
+
 def periodic_maintenance() -> None:
     """The every-minute schedule: reap dead workers' runs, go on with "train all" sequences a dead worker left, queue
-    again the runs whose task was lost, drop old outbox rows."""
+    again the runs whose task was lost, drop old outbox rows; then mark that a worker ran it."""
     TrainingRun.objects.reap_expired()
     TrainingRun.objects.continue_stranded_sequences()
     TrainingRun.objects.requeue_lost()
     RunEvent.objects.prune()
+    try:
+        (Path(settings.DATA_DIR) / MAINTENANCE_MARK).touch()
+    except OSError as error:  # a full or read-only disk: /health/ says so; the maintenance itself is done
+        logger.warning("Could not mark the maintenance as run: %s", error)
+
+
+def maintenance_seconds_ago(now: float | None = None) -> float | None:
+    """Seconds since a worker last ran the maintenance schedule; None when none ever did in this data folder."""
+    try:
+        ran = (Path(settings.DATA_DIR) / MAINTENANCE_MARK).stat().st_mtime
+    except OSError:
+        return None
+    return max(0.0, (time.time() if now is None else now) - ran)
 
 
 def expire_datasets(now: float | None = None) -> list[str]:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", views.health, name="health"),
+    path("health/worker/", views.health_worker, name="health_worker"),
     # Pages that name no icon (the admin, embedded TensorBoard) still make the browser ask for /favicon.ico.
     path("favicon.ico", login_not_required(RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)), name="favicon"),
     path("media/<path:path>", views.media, name="media"),

@@ -18,6 +18,7 @@ from annotations.datafolder import storage_problem
 from annotations.models import Annotation, Image
 from core.imaging.decode import MEDIA_TYPES, sniff_extension
 from registry.models import ModelVersion
+from training import jobs
 from training.models import TrainingRun
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,28 @@ def health(request: HttpRequest) -> JsonResponse:
     if problem:
         return JsonResponse({"status": "error", "problem": problem}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+def health_worker(request: HttpRequest) -> JsonResponse:
+    """Whether a worker runs tasks: the every-minute maintenance schedule ran lately, on the quick queue that also runs
+    inspections and pre-annotations. Apart from ``/health/`` so that a dead worker never takes the web hosts out of a
+    load balancer; point the worker's monitoring here."""
+    ago = jobs.maintenance_seconds_ago()
+    if ago is None:
+        problem = (
+            "No worker has run the every-minute maintenance in this data folder yet: start one (manage.py worker, or "
+            "scripts/start), with the quick queue, and give it a minute."
+        )
+    elif ago > jobs.MAINTENANCE_OVERDUE_SECONDS:
+        problem = (
+            f"No worker has run the every-minute maintenance for {ago / 60:.0f} minutes: no worker of the quick queue "
+            "runs, so inspections, pre-annotations and the sweeps of dead runs wait. Start one (manage.py worker), or "
+            "look at its log."
+        )
+    else:
+        return JsonResponse({"status": "ok", "maintenance_seconds_ago": round(ago)})
+    return JsonResponse({"status": "error", "problem": problem}, status=503)
 
 
 def _sentence(exception: Exception | None) -> str:

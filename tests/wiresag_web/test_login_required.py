@@ -12,7 +12,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Views that must stay open: the login pages and the liveness probe.
-PUBLIC = {"login", "health", "admin:login", "favicon"}  # favicon: a redirect to a public static file
+PUBLIC = {"login", "health", "health_worker", "admin:login", "favicon"}  # favicon: a redirect to a public static file
 SAMPLE_VALUES = {"int": "1", "path": "x/y.png", "slug": "x", "str": "x", "uuid": "00000000-0000-0000-0000-000000000001"}
 
 
