@@ -7,7 +7,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -69,6 +69,10 @@ class DatasetStats:
             "sizes": [[edge, widths, heights] for edge, widths, heights in self.size_histogram],
             "size_bin": self.size_bin_px,
         }
+
+    def older_than(self, seconds: int) -> bool:
+        """Whether these numbers were counted more than ``seconds`` ago (the page then says a new count is under way)."""
+        return timezone.now() - self.counted_at > timedelta(seconds=seconds)
 
 
 def _label_size_tally(boxes: QuerySet[Annotation]) -> Counter[tuple[str, str, int, int]]:

@@ -80,6 +80,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
         "defect_labels": labels,
         "minimum": settings.MIN_SAMPLES_PER_CLASS,
         "max_age": settings.STATISTICS_MAX_AGE_SECONDS,
+        "stale": stats.older_than(settings.STATISTICS_MAX_AGE_SECONDS),
         "charts": stats.chart_data(labels),
     }
     return render(request, "annotations/statistics.html", context)
