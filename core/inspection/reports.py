@@ -136,7 +136,8 @@ class InspectionReport:
             "boxes": sum(boxes.values()),
             "boxes_per_class": {d: boxes.get(d, 0) for d in DEFECTS},
             "wires": len(self.wires),
-            "wires_incomplete": sum(1 for w in self.wires if not w.complete),
+            # A verdict from one view only; a wire without any verdict is counted apart, not here.
+            "wires_incomplete": sum(1 for w in self.wires if not w.complete and w.verdict is not None),
             "wires_without_verdict": sum(1 for w in self.wires if w.verdict is None),
             "wires_per_class": {d: verdicts.get(d, 0) for d in DEFECTS},
         }

@@ -231,11 +231,16 @@ def wire_verdict(wire_id: str, pictures: Sequence[PictureResult], rule: Rule = D
         else:
             notes.append("Class probabilities are missing for a view, so the views were combined by the worst case.")
     missing = [view for view in VIEWS if view not in per_view]
-    if missing:
+    # A view whose picture was given but gave nothing (no loop, unreadable) is named in a problem above: asking to add
+    # that picture would send the inspector looking for a file already inspected.
+    absent = [view for view in missing if not any(picture.view == view for picture in pictures)]
+    if absent:
         notes.append(
             f"Only the {', '.join(sorted(per_view))} view was inspected; the verdict rests on one view. "
-            f"Add the {' and '.join(missing)} picture ({wire_id}_{missing[0]}.png) for a two-view verdict."
+            f"Add the {' and '.join(absent)} picture ({wire_id}_{absent[0]}.png) for a two-view verdict."
         )
+    elif missing:
+        notes.append(f"The verdict rests on the {', '.join(sorted(per_view))} view only.")
     return WireVerdict(
         wire_id,
         verdict,
