@@ -39,3 +39,14 @@ def test_an_old_count_shown_while_counting_again_says_it_is_old(client, annotato
     fresh = client.get("/statistics/")
     assert fresh.context["stats"].image_count == 2
     assert "shows a count up to 30 s old" in fresh.content.decode()
+
+
+def test_library_cards_of_pictures_of_the_same_name_say_which_lot_each_is_in(client, annotator, make_image) -> None:  # type: ignore[no-untyped-def]
+    """The real library shows five cards "001_SIDE.jpg" (PASS, 沖線, 晃動, 碰觸 and an uploaded lot each number their wires
+    from 1): nothing on a card said which lot it was, so an unannotated one could not be told apart from another."""
+    make_image("001_SIDE.jpg", wire_group="晃動 lot-12")
+    make_image("001_SIDE.jpg", wire_group="碰觸")
+    client.login(username=annotator.username, password=PASSWORD)
+    page = client.get("/library/").content.decode()
+    cards = page.split('<ul class="grid">')[1]
+    assert "晃動 lot-12" in cards and "碰觸" in cards
