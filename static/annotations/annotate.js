@@ -841,7 +841,9 @@
     rememberOrigins(data.boxes);
     rememberBase();
     if (VIEWS.includes(data.image.view)) state.defaultView = data.image.view;
-    $("image-name").textContent = data.image.name;
+    // The lot first: class folders and lots number their wires from 1, so many pictures share a name.
+    $("image-name").textContent = data.image.wire_group ? `${data.image.wire_group} / ${data.image.name}` : data.image.name;
+    $("image-name").title = $("image-name").textContent;
     $("notes").textContent = data.image.notes || "—";
     renderHistory(data.history);
     renderPartner();
