@@ -13,7 +13,7 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from django.conf import settings
@@ -103,6 +103,32 @@ def wire_group_for_entry(entry_name: str, base_group: str) -> str:
     return "/".join(part for part in [base_group, *folders] if part)
 
 
+#: A zip entry's name without the UTF-8 flag is in whatever code page its maker used; zipfile reads it as cp437.
+#: Windows' own zip (Explorer's "Compressed folder") writes the system's code page, cp950 on the factory's
+#: Traditional Chinese machines (Top/晃動/...); other tools write UTF-8 without the flag. Tried in this order.
+ZIP_NAME_ENCODINGS = ("utf-8", "cp950")
+_UTF8_NAME_FLAG = 0x800
+
+
+def open_zip(source: str | Path | IO[bytes]) -> zipfile.ZipFile:
+    """``zipfile.ZipFile(source)`` with entry names read as their maker wrote them (``ZIP_NAME_ENCODINGS``).
+
+    Only ``ZipInfo.filename`` changes: read the entries by their ``ZipInfo`` (``archive.open(info)``), not by name.
+    """
+    archive = zipfile.ZipFile(source)
+    for info in archive.infolist():
+        if info.flag_bits & _UTF8_NAME_FLAG or info.filename.isascii():
+            continue
+        raw = info.filename.encode("cp437")
+        for encoding in ZIP_NAME_ENCODINGS:
+            try:
+                info.filename = raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            break
+    return archive
+
+
 def zip_bounds_problem(archive: zipfile.ZipFile) -> str | None:
     """Why a whole zip is refused before any entry is read (too many entries, too much once inflated), or None.
 
@@ -148,7 +174,7 @@ def read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> b
 def ingest_zip(stream: IO[bytes], archive_name: str, *, wire_group: str = "", user: Actor = None) -> list[FileResult]:
     """Take every picture of a zip into the library, one result per entry."""
     try:
-        archive = zipfile.ZipFile(stream)
+        archive = open_zip(stream)
     except (zipfile.BadZipFile, OSError, EOFError):
         return [FileResult(archive_name, ERROR, "The zip archive is damaged or truncated. Create it again and re-upload.")]
     results: list[FileResult] = []

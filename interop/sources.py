@@ -14,7 +14,7 @@ from typing import IO
 
 from django.conf import settings
 
-from annotations.upload import over_total_limit, zip_bounds_problem
+from annotations.upload import open_zip, over_total_limit, zip_bounds_problem
 from interop.apply import ImportRefused
 
 _CHUNK = 1024 * 1024
@@ -72,7 +72,7 @@ def _unpack(bundle: zipfile.ZipFile, target: Path) -> None:
 def unpack_zip(archive: Path, target: Path) -> Path:
     """Extract a zip safely into ``target``: every entry checked and the space checked before the first byte is written."""
     try:
-        with zipfile.ZipFile(archive) as bundle:
+        with open_zip(archive) as bundle:
             _unpack(bundle, target)
     except zipfile.BadZipFile:
         shutil.rmtree(target, ignore_errors=True)

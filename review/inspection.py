@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from accounts.users import Actor
 from annotations.models import Image
-from annotations.upload import EntryTooLarge, read_entry, unsafe_entry_reason, wire_group_for_entry, zip_bounds_problem
+from annotations.upload import EntryTooLarge, open_zip, read_entry, unsafe_entry_reason, wire_group_for_entry, zip_bounds_problem
 from core import filejobs
 from core.filejobs import JobNotFound, JobStatus
 from core.imaging.pictures import PICTURE_SUFFIXES, PictureInput, unsupported_format
@@ -446,7 +446,7 @@ def _zip_inputs(folder: Path) -> list[PictureInput]:
     """The pictures of the uploaded zip (read into memory one by one as the pipeline asks)."""
     inputs: list[PictureInput] = []
     try:
-        archive = zipfile.ZipFile(folder / "upload.zip")
+        archive = open_zip(folder / "upload.zip")
     except (zipfile.BadZipFile, OSError, EOFError):
         raise PredictionUnavailable("The zip archive is damaged or truncated. Create it again and upload it.") from None
     with archive:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import threading
+import zipfile
 from datetime import timedelta
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from tests.annotations.test_stats import add_box
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, png_bytes
 
 
 def _join_statistics_threads() -> None:
@@ -50,3 +54,51 @@ def test_library_cards_of_pictures_of_the_same_name_say_which_lot_each_is_in(cli
     page = client.get("/library/").content.decode()
     cards = page.split('<ul class="grid">')[1]
     assert "晃動 lot-12" in cards and "碰觸" in cards
+
+
+class WindowsZipInfo(zipfile.ZipInfo):
+    """An entry as Windows' own "Send to > Compressed folder" writes it on a Traditional Chinese system: the name in the
+    system's code page (cp950), without the flag that says UTF-8."""
+
+    def _encodeFilenameFlags(self):  # type: ignore[no-untyped-def]
+        return self.filename.encode("cp950"), self.flag_bits & ~0x800
+
+
+def windows_zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(WindowsZipInfo(name), data)
+    return buffer.getvalue()
+
+
+def test_a_zip_made_by_windows_keeps_the_chinese_folder_names_as_lots(client, annotator) -> None:  # type: ignore[no-untyped-def]
+    """The desktop tool's photo/ folder zipped with Windows Explorer (Top/晃動/003_TOP.jpg, ...) was taken into the library
+    with lots named "«╠░╩" and "╕I─▓": the zip's names were read in the wrong code page."""
+    from annotations.models import Image
+
+    data = windows_zip({"photo/Top/晃動/003_TOP.png": png_bytes(seed=1), "photo/Side/碰觸/001_SIDE.png": png_bytes(seed=2)})
+    client.login(username=annotator.username, password=PASSWORD)
+    response = client.post("/api/images/upload", {"files": [SimpleUploadedFile("photo.zip", data)]})
+    assert response.status_code == 200, response.content
+    stored = sorted(Image.objects.values_list("wire_group", "original_name"))
+    assert stored == [("photo/晃動", "003_TOP.png"), ("photo/碰觸", "001_SIDE.png")]
+    names = [result["name"] for result in response.json()["results"]]
+    assert names == ["photo.zip/photo/Top/晃動/003_TOP.png", "photo.zip/photo/Side/碰觸/001_SIDE.png"]
+
+
+def test_utf8_names_without_the_flag_and_plain_names_are_read_as_they_are() -> None:
+    from annotations.upload import open_zip
+
+    class Utf8WithoutFlag(zipfile.ZipInfo):
+        def _encodeFilenameFlags(self):  # type: ignore[no-untyped-def]
+            return self.filename.encode("utf-8"), self.flag_bits & ~0x800
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(Utf8WithoutFlag("沖線/001_TOP.png"), b"1")
+        archive.writestr(zipfile.ZipInfo("lot-7/002_TOP.png"), b"2")
+        archive.writestr(zipfile.ZipInfo("晃動/003_TOP.png"), b"3")  # flagged UTF-8
+    with open_zip(buffer) as archive:
+        assert archive.namelist() == ["沖線/001_TOP.png", "lot-7/002_TOP.png", "晃動/003_TOP.png"]
+        assert [archive.read(info) for info in archive.infolist()] == [b"1", b"2", b"3"]
