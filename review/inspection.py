@@ -23,6 +23,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -500,16 +501,42 @@ def run_inspection(job_id: str) -> None:
         write_status(INSPECTION, status)
         pipeline = build_pipeline(versions, spec["conf_threshold"], spec.get("rule", DEFAULT_RULE))
         report = pipeline.run(inputs, progress=filejobs.Progress(root(INSPECTION), status), versions=status.versions)
+        report, deleted_while = _deleted_while_inspected(report)
         report.write(folder)
         counts = report.counts()
         gone = f" {deleted} of the chosen pictures were deleted before the job ran." if deleted else ""
+        if deleted_while:
+            was = "was" if deleted_while == 1 else "were"
+            gone += f" {deleted_while} of the chosen pictures {was} deleted while the job ran; their rows say so."
         return f"Inspected {counts['pictures']} pictures: {counts['wires']} wires, {counts['pictures_failed']} pictures failed.{gone}"
 
     _run(INSPECTION, job_id, work)
 
 
-#: Picture ids a pre-annotation job reads per query (SQLite builds allow 999 or 32,766 variables in one).
+#: Picture ids a job reads per query (SQLite builds allow 999 or 32,766 variables in one).
 PICTURE_IDS_PER_QUERY = 500
+
+
+#: The row of a library picture that was deleted after the inspection read the list of its pictures.
+DELETED_WHILE_INSPECTED = "This picture was deleted from the library while the inspection ran, so it was not inspected."
+
+
+def _deleted_while_inspected(report: InspectionReport) -> tuple[InspectionReport, int]:
+    """The report with the pictures deleted in the library while it ran said as such, and how many there were.
+
+    Without this, such a row said the pipeline's "The file /srv/.../media/images/... cannot be read": a server path
+    nobody can check, and nothing about the deletion.
+    """
+    failed = [picture.ref for picture in report.pictures if picture.error and isinstance(picture.ref, int)]
+    present: set[int] = set()
+    for start in range(0, len(failed), PICTURE_IDS_PER_QUERY):
+        present.update(Image.objects.filter(pk__in=failed[start : start + PICTURE_IDS_PER_QUERY]).values_list("pk", flat=True))
+    gone = set(failed) - present
+    if not gone:
+        return report, 0
+    pictures = [replace(picture, error=DELETED_WHILE_INSPECTED) if picture.ref in gone else picture for picture in report.pictures]
+    rule, versions, thresholds, created_at = report.rule, report.versions, report.thresholds, report.created_at
+    return InspectionReport(pictures, rule=rule, versions=versions, thresholds=thresholds, created_at=created_at), len(gone)
 
 
 def run_preannotation(job_id: str) -> None:
