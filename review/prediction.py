@@ -209,6 +209,9 @@ def _preannotate_one(
         summary.skipped += 1
         return
     result = pipeline.inspect(picture_input(image))
+    if result.error and not Image.objects.filter(pk=image.pk).exists():  # its file went with it: not a failure of the picture
+        summary.deleted += 1
+        return
     if result.error:
         summary.errors.append(f"{image.original_name}: {result.error}")
         return

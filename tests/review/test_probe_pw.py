@@ -11,8 +11,8 @@ from core.imaging.decode import UnreadableImage
 from core.inspection.reports import InspectionReport
 from core.inspection.verdicts import BoxPrediction, PictureResult
 from registry.versions import register_version
-from review import inspection
-from review.inspection import read_status, report_of, run_inspection, start_inspection
+from review import inspection, prediction
+from review.inspection import read_status, report_of, run_inspection, run_preannotation, start_inspection, start_preannotation
 
 
 class ReadingPipeline:
@@ -72,3 +72,27 @@ def test_a_picture_deleted_in_the_library_while_its_inspection_runs_is_said_as_d
     assert "media" not in row["error"] and "check that it exists" not in row["error"], row["error"]
     assert "deleted from the library" in row["error"], row["error"]
     assert "1 of the chosen pictures was deleted while the job ran" in status.message, status.message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_picture_deleted_while_a_preannotation_reads_it_is_counted_as_deleted_not_as_failed(make_image, chosen, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A picture deleted after the pre-annotation checked it still existed, but before the models read its file, was
+    reported as a failed picture naming the server's file ("1_TOP.png: The file /srv/.../media/images/... cannot be
+    read"), not among the pictures deleted meanwhile."""
+    pictures = [make_image(f"{n}_TOP.png") for n in range(3)]
+    doomed = pictures[1]
+    real_inspect = ReadingPipeline.inspect
+
+    def deleted_just_before_it_is_read(self, picture):  # type: ignore[no-untyped-def]
+        if picture.ref == doomed.pk:
+            Image.objects.filter(pk=doomed.pk).delete()
+        return real_inspect(self, picture)
+
+    monkeypatch.setattr(ReadingPipeline, "inspect", deleted_just_before_it_is_read)
+    monkeypatch.setattr(prediction, "build_pipeline", lambda *args, **kwargs: ReadingPipeline(lambda: None))
+    status = start_preannotation(image_ids=[p.pk for p in pictures], chosen=chosen, conf_threshold=0.25)
+    run_preannotation(status.id)
+    status = read_status("preannotation", status.id)
+    assert status.state == "done", status.message
+    assert "failed" not in status.message and "media" not in status.message, status.message
+    assert "Pre-annotated 2 pictures" in status.message and "1 were deleted meanwhile." in status.message, status.message
