@@ -30,18 +30,29 @@ class StaleRevision(Exception):
         #: Who saved the version on the server, and when (None when the history does not say).
         self.saved_by = latest.user.get_username() if latest is not None and latest.user is not None else None
         self.saved_at = latest.at if latest is not None else None
-        who = self.saved_by or "Someone"
         when = f" at {self.saved_at:%H:%M} on {self.saved_at:%Y-%m-%d} (UTC)" if self.saved_at else ""
-        what = (
-            "reviewed a model box of this picture"
-            if latest is not None and latest.action == AnnotationChange.Action.REVIEW
-            else "saved this picture"
-        )
         super().__init__(
-            f"{who} {what}{when}, after you opened it (now at revision {image.annotation_revision}). "
+            f"{_who_changed(latest, self.saved_by)}{when}, after you opened it (now at revision {image.annotation_revision}). "
             "Compare both versions and choose which to keep; keeping both loses nothing."
         )
         self.image = image
+
+
+def _who_changed(latest: AnnotationChange | None, saved_by: str | None) -> str:
+    """Who or what changed the picture's boxes last, as a refused save says it: a person, a pre-annotation, an import.
+
+    A pre-annotation has no user: its boxes were said as "Someone saved this picture", and an import as "erik saved
+    this picture", sending the annotator looking for a colleague at work on the same picture.
+    """
+    who = saved_by or "Someone"
+    note = latest.note if latest is not None else ""
+    if note.startswith(AnnotationChange.PREANNOTATED):
+        return "A pre-annotation added the models' boxes to this picture"
+    if AnnotationChange.IMPORTED in note:
+        return f"{who} imported boxes (from {note.split(AnnotationChange.IMPORTED, 1)[1]}) into this picture"
+    if latest is not None and latest.action == AnnotationChange.Action.REVIEW:
+        return f"{who} reviewed a model box of this picture"
+    return f"{who} saved this picture"
 
 
 class InvalidBoxes(ValueError):

@@ -246,6 +246,11 @@ class AnnotationChange(models.Model):
         DELETE = "delete", "Deleted"
         REVIEW = "review", "Reviewed"
 
+    #: How the notes of a pre-annotation's and an import's changes begin (the model versions, the format follow):
+    #: a save refused after them names what changed the picture (``annotations.actions.StaleRevision``).
+    PREANNOTATED = "Pre-annotated by "
+    IMPORTED = "Imported from "
+
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="changes")
     annotation_id_ref = models.BigIntegerField(null=True, blank=True, help_text="The box (kept after deletion).")
     action = models.CharField(max_length=6, choices=Action.choices)

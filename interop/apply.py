@@ -418,7 +418,7 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
     """Store the planned pictures and boxes in one transaction; on failure nothing stays."""
     stored: list[str] = []
     damaged: list[tuple[str, str]] = []
-    note = f"Imported from {plan.format}"
+    note = f"{AnnotationChange.IMPORTED}{plan.format}"
     settled: dict[str, int] = {ReviewState.ACCEPTED: 0, ReviewState.CORRECTED: 0}
     changed: list[str] = []
     deleted: list[tuple[str, int]] = []

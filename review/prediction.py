@@ -193,7 +193,7 @@ def _store(image: Image, result: PictureResult, versions: Mapping[str, ModelVers
             created.append(annotation)
         if created:
             Image.objects.filter(pk=locked.pk).update(annotation_revision=F("annotation_revision") + 1)
-            note = "Pre-annotated by " + ", ".join(version_names(versions).values())
+            note = AnnotationChange.PREANNOTATED + ", ".join(version_names(versions).values())
             AnnotationChange.objects.bulk_create(AnnotationChange.of(AnnotationChange.Action.CREATE, a, note=note) for a in created)
         return len(created)
 
