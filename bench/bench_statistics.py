@@ -96,7 +96,7 @@ def main() -> None:
     boxes = Annotation.objects.for_training()
     parts: dict[str, Callable[[], object]] = {
         "classes and sizes": lambda: stats._label_size_tally(boxes),
-        "boxes per picture": lambda: stats._boxes_per_picture(boxes, result.image_count),
+        "boxes per picture": lambda: stats._boxes_per_picture(boxes),
         "wires missing a view": stats._unpaired,
         "disagreeing wires": lambda: stats._disagreeing(boxes),
     }

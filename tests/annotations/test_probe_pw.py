@@ -55,3 +55,27 @@ def test_an_import_applied_while_the_page_was_open_says_it_was_imported(client, 
     assert response.status_code == 409
     error = response.json()["error"]
     assert error.startswith(f"{engineer.username} imported boxes (from cvat) into this picture at "), error
+
+
+def test_pictures_imported_while_the_statistics_are_counted_never_make_a_negative_count(make_image, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The statistics are counted in a handful of queries, in a thread beside the page. An import of three annotated
+    pictures that committed between the first (how many pictures) and the last (boxes per picture) left the page
+    showing "0 boxes: -1 pictures" (and a bar below zero), kept for the next minutes as the library's summary."""
+    from annotations import stats
+    from annotations.models import Annotation
+
+    for n in range(2):
+        make_image(f"old{n}_TOP.png")
+    counted = stats._unpaired
+
+    def import_commits_meanwhile():  # type: ignore[no-untyped-def]
+        found = counted()
+        for n in range(3):
+            new = make_image(f"new{n}_TOP.png")
+            Annotation.objects.create(image=new, x=1, y=1, width=10, height=10, view="TOP", defect="PASS")
+        return found
+
+    monkeypatch.setattr(stats, "_unpaired", import_commits_meanwhile)
+    counts = stats.dataset_stats()
+    assert all(pictures > 0 for _boxes, pictures in counts.boxes_per_picture), counts.boxes_per_picture
+    assert sum(pictures for _boxes, pictures in counts.boxes_per_picture) == counts.image_count, counts
