@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
 from accounts.users import Actor, recorded_user
@@ -293,6 +293,26 @@ class AnnotationChange(models.Model):
         )
 
 
+class LabelMappingQuerySet(models.QuerySet["LabelMapping"]):
+    def save_as(self, name: str, mapping: dict[str, Any], source_format: str, user: Actor) -> str:
+        """Save ``mapping`` under ``name`` for ``user``, replacing their own of that name; "" when saved, else why not.
+
+        A name another person's mapping has keeps theirs: it was replaced without a word, and their next import that
+        loaded it brought its boxes in with the other person's labels.
+        """
+        saver = recorded_user(user)
+        with transaction.atomic():
+            existing = self.select_for_update().filter(name=name).select_related("created_by").first()
+            owner = existing.created_by if existing is not None else None
+            if owner is not None and (saver is None or owner.pk != saver.pk):
+                return (
+                    f'The saved mapping "{name}" is {owner.get_username()}\'s, so this mapping was not saved under that name '
+                    "(theirs is kept); choose another name to save it. The dry run below uses your mapping."
+                )
+            self.update_or_create(name=name, defaults={"mapping": mapping, "source_format": source_format, "created_by": saver})
+        return ""
+
+
 class LabelMapping(models.Model):
     """A saved mapping from foreign labels/attributes to our view and defect (for imports)."""
 
@@ -301,6 +321,8 @@ class LabelMapping(models.Model):
     mapping = models.JSONField(default=dict)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LabelMappingQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -152,11 +152,9 @@ def import_map(request: HttpRequest, job_id: str) -> HttpResponse:
             messages.error(request, str(error))
             return redirect("interop:import_map", job_id=job_id)
         state.update(mapping=mapping, clip=request.POST.get("outside") != "skip")
-        if request.POST.get("save_as", "").strip():
-            LabelMapping.objects.update_or_create(
-                name=request.POST["save_as"].strip(),
-                defaults={"mapping": mapping, "source_format": dataset.format, "created_by": recorded_user(request.user)},
-            )
+        name = request.POST.get("save_as", "").strip()
+        if name and (refused := LabelMapping.objects.save_as(name, mapping, dataset.format, request.user)):
+            messages.error(request, refused)
         _save(folder, state)
         plan = plan_import(dataset, clean(mapping), clip=state["clip"], wire_group=state["wire_group"])
         return render(request, "interop/import_report.html", {"job_id": job_id, "plan": plan, "dataset": dataset, "clip": state["clip"]})
