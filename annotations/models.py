@@ -300,6 +300,9 @@ class LabelMappingQuerySet(models.QuerySet["LabelMapping"]):
         A name another person's mapping has keeps theirs: it was replaced without a word, and their next import that
         loaded it brought its boxes in with the other person's labels.
         """
+        limit = LabelMapping._meta.get_field("name").max_length or 100
+        if len(name) > limit:
+            return f"A mapping's name has at most {limit} characters; this mapping was not saved. The dry run below uses it."
         saver = recorded_user(user)
         with transaction.atomic():
             existing = self.select_for_update().filter(name=name).select_related("created_by").first()

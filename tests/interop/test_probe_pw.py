@@ -41,3 +41,13 @@ def test_saving_your_own_mapping_again_under_its_name_updates_it(client, annotat
     map_and_save(client, annotator, "WOBBLE", "lot mapping")
     saved = LabelMapping.objects.get(name="lot mapping")
     assert {entry["defect"] for entry in saved.mapping["labels"].values()} == {"WOBBLE"}
+
+
+def test_a_mapping_name_longer_than_the_field_is_a_sentence(client, annotator) -> None:  # type: ignore[no-untyped-def]
+    """A name over 100 characters under "Save this mapping as" was a database error on PostgreSQL (a 500 that lost the
+    dry run) and was stored whole on SQLite."""
+    report = map_and_save(client, annotator, "SWEEP", "m" * 101)
+    assert report.status_code == 200
+    assert not LabelMapping.objects.exists()
+    said = [str(message) for message in report.context["messages"]]
+    assert any("at most 100 characters" in message for message in said), said
