@@ -193,6 +193,11 @@ class Annotation(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    @property
+    def made_by(self) -> tuple[Any, Any, Any]:
+        """The detection, view and defect versions that made a model box, in that order; None for one deleted since."""
+        return (self.detection_version, self.view_version, self.defect_version)
+
     def as_deleted_dict(self) -> dict[str, Any]:
         """``as_dict`` for a deletion's history row: a model box also names its versions, so that its deletion
         still counts as a judgment of them (``ModelVersionQuerySet.correction_rates``) once the row is gone."""

@@ -52,3 +52,14 @@ def test_deleting_a_waiting_model_box_counts_as_rejecting_it(client, annotator, 
     client.force_login(engineer)
     detail = client.get(reverse("registry:detail", args=[version.pk])).content.decode()
     assert "1 rejected, 1 of them deleted on the annotation page" in detail
+
+
+def test_a_waiting_box_whose_version_was_deleted_says_so_in_the_queue(client, annotator) -> None:  # type: ignore[no-untyped-def]
+    """The Models cell of such a box was blank where the deleted version's name had been."""
+    detector = ModelVersion.objects.create(model_type="detection", name="detection_kept", file_path="detection/k.pt", sha256="1" * 64)
+    gone = ModelVersion.objects.create(model_type="defect", name="defect_gone", file_path="defect/g.pt", sha256="0" * 64)
+    _pending(_pictures(1), detection_version=detector, defect_version=gone)
+    gone.delete()
+    client.force_login(annotator)
+    page = client.get(reverse("review:queue")).content.decode()
+    assert "detection_kept" in page and "(a deleted version)" in page
