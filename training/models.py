@@ -37,6 +37,12 @@ REQUEUED_SENTENCE = (
     "No worker received this run's task (the server may have stopped right after queueing the run, or the queue lost it); queued it again."
 )
 
+#: A run whose task the queue refused (WIRESAG_QUEUE=redis with Redis stopped); also the run's ``error``.
+QUEUE_DOWN_SENTENCE = (
+    "The queue did not take this run: Redis (WIRESAG_REDIS_URL) does not answer, so no worker can receive it. The run is "
+    "interrupted; resume it once Redis runs again (an admin finds why in the server's log, wiresag.log in the data folder)."
+)
+
 
 class RunStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -619,12 +625,33 @@ class TrainingRun(models.Model):
         import uuid
 
         from django_q.tasks import async_task
+        from redis.exceptions import RedisError
 
         run_id, queue = self.pk, settings.Q_CLUSTER["name"]
         name = f"training-run-{run_id}-{uuid.uuid4().hex[:8]}"
         self.queued_at = timezone.now()
         TrainingRun.objects.filter(pk=run_id).update(queued_at=self.queued_at)
-        transaction.on_commit(lambda: async_task(TASK_FUNCTION, run_id, task_name=name, cluster=queue))
+
+        def send() -> None:
+            try:
+                async_task(TASK_FUNCTION, run_id, task_name=name, cluster=queue)
+            except RedisError as error:
+                # Nothing queues it again from Redis (``requeue_lost`` reads only the database's queue): said, not "Queued" for ever.
+                logger.error("The queue (Redis) did not take run %s: %s", run_id, error)
+                TrainingRun.objects.without_snapshot().get(pk=run_id).interrupt_unqueued()
+
+        transaction.on_commit(send)
+
+    def interrupt_unqueued(self) -> None:
+        """The queue refused the run's task (Redis stopped or unreachable): interrupted, resumable, with a sentence."""
+        with transaction.atomic():
+            if not TrainingRun.objects.filter(pk=self.pk, status=RunStatus.QUEUED).update(
+                status=RunStatus.INTERRUPTED, control=Control.NONE, error=QUEUE_DOWN_SENTENCE
+            ):
+                return
+            waits = self.tell_rest_of_sequence_it_waits("the queue did not take it")
+            RunLogLine.objects.add(self.pk, "ERROR", QUEUE_DOWN_SENTENCE + waits)
+            RunEvent.objects.status(self.pk)
 
     def request_cancel(self, user: Actor) -> None:
         """Cancel: at once when no worker trains it, else within one batch."""
