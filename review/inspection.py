@@ -117,11 +117,23 @@ def _new_job(kind: str, spec: dict[str, Any], user: Actor, total: int) -> JobSta
 def _enqueue(kind: str, status: JobStatus) -> None:
     """Hand the job to a django-q2 worker after commit and remember the task id."""
     from django_q.tasks import async_task
+    from redis.exceptions import RedisError
 
     def send() -> None:
         # The quick queue: a training run on the main queue may take hours (manage.py worker runs both).
         name = f"{kind}-{status.id}"
-        status.task_id = str(async_task(f"review.inspection.run_{kind}", status.id, task_name=name, cluster=settings.QUICK_QUEUE))
+        try:
+            status.task_id = str(async_task(f"review.inspection.run_{kind}", status.id, task_name=name, cluster=settings.QUICK_QUEUE))
+        except RedisError as error:  # WIRESAG_QUEUE=redis with Redis stopped: failed with a sentence, not "Waiting" for ever
+            logger.error("The queue (Redis) did not take %s %s: %s", kind, status.id, error)
+            what = kind.replace("preannotation", "pre-annotation")
+            status.state, status.finished_at = "failed", timezone.now().isoformat(timespec="seconds")
+            status.message = (
+                f"The queue did not take this {what}: Redis (WIRESAG_REDIS_URL) does not answer, so no worker can run it. "
+                "Run it again once Redis runs again (an admin finds why in the server's log, wiresag.log in the data folder)."
+            )
+            write_status(kind, status)
+            return
         current = read_status(kind, status.id)
         if not current.task_id:
             current.task_id = status.task_id
