@@ -82,7 +82,7 @@ def health(request: HttpRequest) -> JsonResponse:
         logger.error("/health/: the database does not answer: %s", error)
         problem = "The database does not answer; the server's log (wiresag.log in the data folder) says why."
     else:
-        problem = storage_problem()
+        problem = storage_problem() or redis_problem()
     if problem:
         return JsonResponse({"status": "error", "problem": problem}, status=503)
     return JsonResponse({"status": "ok"})
@@ -108,6 +108,26 @@ def health_worker(request: HttpRequest) -> JsonResponse:
     else:
         return JsonResponse({"status": "ok", "maintenance_seconds_ago": round(ago)})
     return JsonResponse({"status": "error", "problem": problem}, status=503)
+
+
+def redis_problem() -> str:
+    """Why Redis (``WIRESAG_REDIS_URL``, the scale-out layout's live events and queue) cannot be used, or "" when it answers
+    or is not configured. Without it no live page updates and, with ``WIRESAG_QUEUE=redis``, nothing can be queued."""
+    if not settings.REDIS_URL:
+        return ""
+    import redis
+
+    try:
+        with redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2) as client:
+            client.ping()
+    except redis.RedisError as error:
+        logger.error("/health/: Redis does not answer: %s", error)  # the address is for the log, not for anyone who asks
+        queue = " and no training, inspection or pre-annotation can be queued" if "redis" in settings.Q_CLUSTER else ""
+        return (
+            f"Redis (WIRESAG_REDIS_URL) does not answer: live pages stop updating{queue}. The server's log (wiresag.log in "
+            "the data folder) says why."
+        )
+    return ""
 
 
 def _sentence(exception: Exception | None) -> str:
