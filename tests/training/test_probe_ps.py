@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
-from tests.live_fixtures import free_port
+from tests.live_fixtures import free_port, process_env
 from training.models import RunStatus, TrainingRun
 
 
@@ -39,3 +46,48 @@ def test_a_run_launched_while_the_redis_queue_is_down_says_so_and_can_be_resumed
     assert response.status_code == 302
     run.refresh_from_db()
     assert run.status == RunStatus.INTERRUPTED and "queue" in run.error
+
+
+def group_members(group: int) -> list[int]:
+    """The live (not zombie) processes of process group ``group`` (Linux, from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split() if entry.name.isdecimal() else []
+        except OSError:
+            continue
+        if fields and int(fields[2]) == group and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("queue", ["training", "all"])
+def test_a_sigterm_to_the_workers_whole_process_group_stops_it(transactional_db, settings, tmp_path, queue) -> None:  # type: ignore[no-untyped-def]
+    """What ``systemctl stop`` (every process of the unit) or ``kill -- -PGID`` sends: the sentinel died of it at once, and
+    the main process then waited for ever for the dead sentinel to see the stop event; it never ended."""
+    from django.conf import settings as django_settings
+
+    log = tmp_path / "worker.log"
+    worker = subprocess.Popen(
+        [sys.executable, str(django_settings.BASE_DIR / "manage.py"), "worker", "--queue", queue],
+        env=process_env(settings),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while log.read_text().count("running.") < (2 if queue == "all" else 1) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert worker.poll() is None, log.read_text()
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=20)  # TimeoutExpired: it hung
+        deadline = time.monotonic() + 10
+        while (left := group_members(worker.pid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert left == [], left  # the sentinel's processes and the quick cluster ended with it
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)

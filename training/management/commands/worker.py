@@ -13,7 +13,9 @@ run that lasts hours. ``--queue`` starts only one of them (a GPU host that shoul
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -24,6 +26,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.datafolder import DataFolderProblem, check_data_folder
 from training.worker_processes import die_with_parent, tie_children_to_parents, yield_to_the_web
+
+logger = logging.getLogger("wiresag.training")
+
+#: How long a stop signal waits to see whether the same signal ended the cluster's sentinel (sent to the whole group).
+SENTINEL_GRACE_SECONDS = 1.0
 
 #: django-q2 reads the cluster's name (and so its queue and its ALT_CLUSTERS settings) from here at import.
 CLUSTER_VARIABLE = "Q_CLUSTER_NAME"
@@ -60,6 +67,34 @@ class Command(BaseCommand):
                 preexec_fn=lambda: die_with_parent(parent),  # noqa: PLW1509 - only prctl, safe after fork
             )
         call_command("qcluster")
+        stop_also_on_a_signal_to_the_whole_group()
+
+
+def stop_also_on_a_signal_to_the_whole_group() -> None:
+    """Make the cluster's stop signals end it when the whole process group gets them, not only its main process.
+
+    ``qcluster`` returns once the cluster runs; the main process then waits for the sentinel to end. On SIGTERM or
+    SIGINT django-q2 sets the stop event and waits for the sentinel to wake. A SIGTERM sent to every process (``systemctl
+    stop``, ``kill -- -PGID``, a container's init) also kills the sentinel, whose SIGTERM is left at the default, while it
+    waits on that event: the main process then waited for the dead sentinel for ever. When the sentinel ended too, its
+    processes end with it (parent-death signal, ``tie_children_to_parents``) and the main process ends at once.
+    """
+    cluster_stop = signal.getsignal(signal.SIGTERM)
+    sentinel = getattr(getattr(cluster_stop, "__self__", None), "sentinel", None)
+    if sentinel is None or not callable(cluster_stop):
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        sentinel.join(timeout=SENTINEL_GRACE_SECONDS)
+        if sentinel.exitcode is None:  # the signal came to this process only: django-q2 stops the cluster
+            cluster_stop(signum, frame)
+            return
+        logger.info("The worker cluster's sentinel ended with signal %s; the worker stops.", signum)
+        logging.shutdown()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
 
 
 def quick_command() -> list[str]:
