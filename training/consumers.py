@@ -6,6 +6,8 @@ and the origin check from ``wiresag_web.websocket_origin`` (see ``asgi.py``).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from importlib import import_module
 from typing import Any
 
@@ -14,6 +16,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.utils.crypto import constant_time_compare
+from redis.exceptions import RedisError
 
 from accounts.roles import ENGINEER, has_role
 from training.groups import DASHBOARD_GROUP, run_group
@@ -21,9 +24,13 @@ from training.live import dashboard_state, run_state
 from training.models import TrainingRun
 from training.relay import relay
 
+logger = logging.getLogger("wiresag.training")
+
 #: Close codes the page understands (4000-4999 are free for applications).
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+#: The channel layer (Redis, ``WIRESAG_REDIS_URL``) does not answer: no live event can come; the page says so and retries.
+CLOSE_UNAVAILABLE = 4503
 
 
 def _still_logs_in(session: Any, user: Any) -> bool:
@@ -48,14 +55,34 @@ def _still_logs_in(session: Any, user: Any) -> bool:
 class _LiveConsumer(AsyncJsonWebsocketConsumer):
     group = ""
     subscribed = False
+    accepted = False
 
     async def _allowed(self) -> bool:
         user = self.scope.get("user")
         return user is not None and await database_sync_to_async(has_role)(user, ENGINEER)
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Redis stopped (the channel layer, ``WIRESAG_REDIS_URL``): the page is told with ``CLOSE_UNAVAILABLE`` and retries.
+
+        Joining the group and the connection's own channel both fail then; each retry of each page logged a traceback.
+        The socket is accepted first where it was not yet: a refused handshake reaches the browser only as "1006".
+        """
+        try:
+            await super().__call__(scope, receive, send)
+        except RedisError as error:
+            logger.warning("A live page could not use Redis (WIRESAG_REDIS_URL), which does not answer: %s", error)
+            with contextlib.suppress(Exception):  # the browser may have gone already
+                if not self.accepted:
+                    await send({"type": "websocket.accept"})
+                await send({"type": "websocket.close", "code": CLOSE_UNAVAILABLE})
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await super().accept(subprotocol, headers)
+        self.accepted = True
+
     async def _join(self, group: str) -> None:
-        self.group = group
         await self.channel_layer.group_add(group, self.channel_name)
+        self.group = group
         # Subscribe before reading the snapshot: any event committed after it is relayed.
         await relay.subscribe()
         self.subscribed = True

@@ -61,8 +61,11 @@
     };
     socket.onclose = (e) => {
       state.dataset.state = "closed";
-      state.textContent = e.code === 4403 ? "Not allowed: log in again." : "Reconnecting…";
-      if (e.code !== 4403) setTimeout(connect, 1000);
+      if (e.code === 4403) { state.textContent = "Not allowed: log in again."; return; }
+      // 4503: the server cannot reach Redis (its live events); the list stays as loaded until it answers again.
+      const unavailable = e.code === 4503;
+      state.textContent = unavailable ? "Live updates unavailable: the server cannot reach Redis. Retrying…" : "Reconnecting…";
+      setTimeout(connect, unavailable ? 5000 : 1000);
     };
   }
   connect();

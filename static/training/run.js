@@ -222,12 +222,14 @@
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + wsPath);
-    socket.onopen = () => { retry = 0; $("connection").textContent = "live"; $("connection").dataset.state = "live"; };
-    socket.onmessage = (e) => handle(JSON.parse(e.data));
+    socket.onopen = () => { $("connection").textContent = "live"; $("connection").dataset.state = "live"; };
+    // The wait before a reconnect starts again once the snapshot came: a socket closed at once (4503) keeps backing off.
+    socket.onmessage = (e) => { retry = 0; handle(JSON.parse(e.data)); };
     socket.onclose = (e) => {
       $("connection").dataset.state = "closed";
       if (e.code === 4403) { $("connection").textContent = "not allowed: log in again"; return; }
-      $("connection").textContent = "reconnecting…";
+      // 4503: the server cannot reach Redis, which carries the live events; the page shows what it loaded until then.
+      $("connection").textContent = e.code === 4503 ? "live updates unavailable: the server cannot reach Redis; retrying…" : "reconnecting…";
       reconnect(Math.min(10000, 500 * 2 ** retry++));
     };
   }

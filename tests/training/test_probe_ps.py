@@ -91,3 +91,30 @@ def test_a_sigterm_to_the_workers_whole_process_group_stops_it(transactional_db,
         with contextlib.suppress(ProcessLookupError):
             os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/ws/training/runs/{run}/", "/ws/training/runs/"], ids=["run-page", "dashboard"])
+def test_a_live_page_is_told_when_redis_does_not_answer(engineer, settings, path) -> None:  # type: ignore[no-untyped-def]
+    """Redis stopped: each page's websocket ended in a server error (a traceback in the log at every retry) and the page
+    said "reconnecting…" without why; it is now closed with a code the page turns into a sentence, and it retries."""
+    from channels.testing import WebsocketCommunicator
+
+    from tests.training.test_consumers import HOST, ORIGIN, TIMEOUT, run_async, session_cookie
+    from training.consumers import CLOSE_UNAVAILABLE
+    from wiresag_web.asgi import application
+
+    run = TrainingRun.objects.create(model_type="view", config={"epochs": 2})
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    settings.REDIS_URL = url
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [{"address": url}]}}}
+    cookie = session_cookie(engineer)
+
+    async def scenario() -> None:
+        page = WebsocketCommunicator(application, path.format(run=run.pk), headers=[HOST, ORIGIN, cookie])
+        connected, _ = await page.connect(timeout=TIMEOUT)
+        assert connected  # accepted, so that the browser sees the close code (a refused handshake is only "1006")
+        closed = await page.receive_output(timeout=TIMEOUT)
+        assert closed["type"] == "websocket.close" and closed["code"] == CLOSE_UNAVAILABLE
+
+    run_async(scenario)
