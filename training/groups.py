@@ -6,7 +6,9 @@ layer crosses processes) and by the relay (which polls the outbox otherwise).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -37,11 +39,34 @@ async def send_to_groups(run_id: int, message: dict[str, Any]) -> None:
         await layer.group_send(DASHBOARD_GROUP, envelope)
 
 
+#: The longest one publish waits for Redis. A hung Redis (stopped, or its host gone without a reset) answers nothing, and
+#: the layer's socket timeout (30 s, for its idle reads) held the training loop, or a page's request, at every event.
+PUBLISH_TIMEOUT_SECONDS = 2.0
+#: After a publish failed, this process skips publishing this long: a training sends an event per batch.
+PUBLISH_PAUSE_SECONDS = 15.0
+_publish_paused_until = 0.0
+
+
+async def _send_within_timeout(run_id: int, message: dict[str, Any]) -> None:
+    await asyncio.wait_for(send_to_groups(run_id, message), PUBLISH_TIMEOUT_SECONDS)
+
+
 def publish_from_worker(run_id: int, message: dict[str, Any]) -> None:
-    """Called after commit: publish directly when the layer crosses processes, else leave it to the relay."""
-    if not cross_process_layer():
+    """Called after commit: publish directly when the layer crosses processes, else leave it to the relay.
+
+    The row is committed: a lost message only delays a live view until it reconnects (and loads a snapshot).
+    """
+    global _publish_paused_until
+    if not cross_process_layer() or time.monotonic() < _publish_paused_until:
         return
     try:
-        async_to_sync(send_to_groups)(run_id, message)
-    except Exception:  # the row is committed; a lost message only delays a live view until it reconnects
-        logger.warning("Could not publish event %s of run %s to the channel layer.", message.get("event_id"), run_id, exc_info=True)
+        async_to_sync(_send_within_timeout)(run_id, message)
+    except Exception:
+        _publish_paused_until = time.monotonic() + PUBLISH_PAUSE_SECONDS
+        logger.warning(
+            "Could not publish event %s of run %s to the channel layer; live events of this process wait %d s before the next try.",
+            message.get("event_id"),
+            run_id,
+            PUBLISH_PAUSE_SECONDS,
+            exc_info=True,
+        )

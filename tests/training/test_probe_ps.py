@@ -118,3 +118,36 @@ def test_a_live_page_is_told_when_redis_does_not_answer(engineer, settings, path
         assert closed["type"] == "websocket.close" and closed["code"] == CLOSE_UNAVAILABLE
 
     run_async(scenario)
+
+
+@pytest.fixture
+def hung_redis() -> Iterator[str]:
+    """A Redis address that takes connections and never answers: a stopped (SIGSTOP) server, or a host gone silent."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)  # the kernel completes the handshakes; nothing ever reads or replies
+    try:
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    finally:
+        listener.close()
+
+
+def test_a_hung_redis_holds_neither_the_training_loop_nor_a_request_for_long(settings, hung_redis, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each live event waited the channel layer's 30 s socket timeout: a training published one per batch (hours per
+    epoch), and launching a run answered after two minutes. A publish now waits 2 s at most, and the next ones are
+    skipped for a while (the database keeps every event; a page loads a snapshot when it connects)."""
+    from training import groups
+    from training.groups import publish_from_worker
+
+    monkeypatch.setattr(groups, "_publish_paused_until", 0.0)  # and back to it afterwards: later tests publish again
+    settings.REDIS_URL = hung_redis
+    hosts = [{"address": hung_redis, "socket_timeout": 30}]  # as settings.py has it
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": hosts}}}
+    started = time.monotonic()
+    publish_from_worker(1, {"type": "progress", "run": 1, "event_id": 1})
+    first = time.monotonic() - started
+    for event_id in range(2, 12):  # the next batches of the same epoch
+        publish_from_worker(1, {"type": "progress", "run": 1, "event_id": event_id})
+    assert first < 5 and time.monotonic() - started < 6, (first, time.monotonic() - started)
