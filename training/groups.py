@@ -42,7 +42,8 @@ async def send_to_groups(run_id: int, message: dict[str, Any]) -> None:
 #: The longest one publish waits for Redis. A hung Redis (stopped, or its host gone without a reset) answers nothing, and
 #: the layer's socket timeout (30 s, for its idle reads) held the training loop, or a page's request, at every event.
 PUBLISH_TIMEOUT_SECONDS = 2.0
-#: After a publish failed, this process skips publishing this long: a training sends an event per batch.
+#: After a publish failed, this process skips publishing this long: a training sends an event per batch. Status events
+#: (one per change of state) are still tried, so that a page never keeps "Running" after its run ended.
 PUBLISH_PAUSE_SECONDS = 15.0
 _publish_paused_until = 0.0
 
@@ -57,7 +58,9 @@ def publish_from_worker(run_id: int, message: dict[str, Any]) -> None:
     The row is committed: a lost message only delays a live view until it reconnects (and loads a snapshot).
     """
     global _publish_paused_until
-    if not cross_process_layer() or time.monotonic() < _publish_paused_until:
+    if not cross_process_layer():
+        return
+    if time.monotonic() < _publish_paused_until and message.get("type") != "status":
         return
     try:
         async_to_sync(_send_within_timeout)(run_id, message)

@@ -151,3 +151,7 @@ def test_a_hung_redis_holds_neither_the_training_loop_nor_a_request_for_long(set
     for event_id in range(2, 12):  # the next batches of the same epoch
         publish_from_worker(1, {"type": "progress", "run": 1, "event_id": event_id})
     assert first < 5 and time.monotonic() - started < 6, (first, time.monotonic() - started)
+    # A change of state is still tried while the progress events are skipped: a page must not keep "Running".
+    tried = time.monotonic()
+    publish_from_worker(1, {"type": "status", "run": 1, "status": "succeeded", "event_id": 12})
+    assert 1.5 < time.monotonic() - tried < 5
