@@ -25,10 +25,10 @@ from urllib.parse import quote
 
 from asgiref.sync import sync_to_async
 from asgiref.wsgi import WsgiToAsgi
-from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from accounts.channels_auth import AuthMiddlewareStack
 from accounts.roles import ENGINEER, has_role
 from core.training.layout import TENSORBOARD_DIR
 from training.models import TrainingRun

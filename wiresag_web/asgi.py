@@ -10,9 +10,9 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wiresag_web.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the apps loaded)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from accounts.channels_auth import AuthMiddlewareStack  # noqa: E402  (needs the apps loaded)
 from training.tensorboard_app import TensorBoardMount  # noqa: E402
 from wiresag_web.routing import websocket_urlpatterns  # noqa: E402
 from wiresag_web.websocket_origin import SameOriginValidator  # noqa: E402
