@@ -7,6 +7,7 @@ Unpacking is bounded: the zip's entries and inflated size (``ZIP_MAX_ENTRIES``,
 
 from __future__ import annotations
 
+import errno
 import shutil
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -64,9 +65,29 @@ def _unpack(bundle: zipfile.ZipFile, target: Path) -> None:
         if entry.is_dir() or name.parts[0] == "__MACOSX":
             continue
         destination = target.joinpath(*name.parts)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        with bundle.open(entry) as source:
-            written = _copy_bounded(source, destination, entry.filename, written)
+        try:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with bundle.open(entry) as source:
+                written = _copy_bounded(source, destination, entry.filename, written)
+        except OSError as error:
+            if problem := _unwritable_entry(entry.filename, error):
+                raise ImportRefused(problem) from None
+            raise
+
+
+def _unwritable_entry(name: str, error: OSError) -> str | None:
+    """Why the zip entry ``name`` cannot be written to the server's disk, as a sentence; None for any other error."""
+    if error.errno == errno.ENAMETOOLONG:
+        return (
+            f"The zip entry {name!r} has a folder or file name too long for the server's disk (at most 255 bytes each, "
+            "about 85 Chinese characters); shorten it and zip it again."
+        )
+    if error.errno in (errno.EEXIST, errno.EISDIR, errno.ENOTDIR):
+        return (
+            f"The zip entry {name!r} cannot be unpacked: the zip holds a file and a folder of the same name on its way. "
+            "Rename one of them and zip it again."
+        )
+    return None
 
 
 def unpack_zip(archive: Path, target: Path) -> Path:
