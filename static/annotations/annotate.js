@@ -842,8 +842,10 @@
     rememberBase();
     if (VIEWS.includes(data.image.view)) state.defaultView = data.image.view;
     // The lot first: class folders and lots number their wires from 1, so many pictures share a name.
-    $("image-name").textContent = data.image.wire_group ? `${data.image.wire_group} / ${data.image.name}` : data.image.name;
-    $("image-name").title = $("image-name").textContent;
+    // Apart, so that a long lot name is the part cut short: the picture's own name stays in sight.
+    $("image-lot").textContent = data.image.wire_group ? `${data.image.wire_group} /` : "";
+    $("image-file").textContent = data.image.name;
+    $("image-name").title = data.image.wire_group ? `${data.image.wire_group} / ${data.image.name}` : data.image.name;
     $("notes").textContent = data.image.notes || "—";
     renderHistory(data.history);
     renderPartner();
