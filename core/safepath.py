@@ -27,6 +27,8 @@ WINDOWS_RESERVED: frozenset[str] = frozenset(
 #: Characters Windows refuses in a file name ("/" separates the parts; NUL and control characters are checked apart).
 WINDOWS_FORBIDDEN = '<>:"|?*\\'
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Unicode's direction overrides and isolates: a name holding them reads differently than it is ("Trojan Source").
+_DIRECTION = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -46,6 +48,8 @@ def _part_problem(part: str) -> str | None:
         return f"contains '{part}' as a folder name, which points outside the group"
     if _CONTROL.search(part):
         return "contains a control character (such as a tab, a line break or NUL)"
+    if _DIRECTION.search(part):
+        return "contains a text-direction control (such as U+202E, right-to-left override), which makes it read differently than it is"
     forbidden = next((character for character in WINDOWS_FORBIDDEN if character in part), None)
     if forbidden is not None:
         hint = "; use '/' between folder names" if forbidden == "\\" else ""
@@ -91,9 +95,14 @@ def _bounded(part: str) -> str:
     return stem + suffix
 
 
+def without_direction_controls(name: str) -> str:
+    """``name`` without Unicode's text-direction overrides and isolates, so that it shows as it is."""
+    return _DIRECTION.sub("", name)
+
+
 def safe_part(part: str) -> str:
     """One folder or file name that is valid everywhere: unsafe characters become ``_``, devices get a ``_`` in front."""
-    cleaned = _CONTROL.sub("", part)
+    cleaned = without_direction_controls(_CONTROL.sub("", part))
     cleaned = "".join("_" if character in WINDOWS_FORBIDDEN else character for character in cleaned).rstrip(". ")
     if cleaned in ("", "."):
         return "_"

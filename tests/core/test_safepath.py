@@ -94,3 +94,14 @@ def test_writers_refuse_names_that_leave_their_folder(tmp_path: Path, writer) ->
         with pytest.raises(UnsafePath):
             writer(_hostile_dataset(picture, name), out)
     assert not (tmp_path / "escaped").exists() and not (tmp_path / "absolute").exists()
+
+
+def test_a_wire_group_with_a_text_direction_control_is_refused_and_a_file_name_loses_it() -> None:
+    """'lot7\u202egnp.TOP_100' showed as 'lot7001_TOP.png' on a card and in a tooltip: a name reading differently than it is."""
+    from core.safepath import safe_part, wire_group_problem
+
+    for control in ("\u202e", "\u202d", "\u2066", "\u2069"):
+        problem = wire_group_problem(f"lot7{control}gnp")
+        assert problem is not None and "text-direction control" in problem, control
+        assert safe_part(f"a{control}b.png") == "ab.png"
+    assert wire_group_problem("沖線/lot-7 夜班") is None  # plain Chinese and spaces stay fine

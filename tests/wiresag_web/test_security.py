@@ -164,3 +164,10 @@ def test_an_address_is_locked_whatever_account_it_guesses(client, annotator, eng
     # Another address with the right password still gets in.
     response = client.post("/login/", {"username": engineer.username, "password": PASSWORD}, REMOTE_ADDR="10.4.4.4")
     assert response.status_code == 302
+
+
+def test_a_picture_name_with_a_text_direction_override_is_stored_as_it_reads(db) -> None:  # type: ignore[no-untyped-def]
+    """'lot\u202egnp.POT_100' showed as 'lot001_TOP.png' on its card, in the library and in reports: a name reading
+    differently than it is. The direction controls are dropped when the picture is taken in."""
+    image = ingest_image(png_bytes(), "w7\u202egnp.POT_\u2066x.png").image
+    assert image.original_name == "w7gnp.POT_x.png"
