@@ -80,6 +80,12 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         await super().accept(subprotocol, headers)
         self.accepted = True
 
+    async def _refuse(self, code: int) -> None:
+        """Accept, then close with ``code``: a handshake refused before its accept reaches the browser only as "1006",
+        and the page would say "reconnecting…" for ever to a user whose login ended or whose run was deleted."""
+        await self.accept()
+        await self.close(code=code)
+
     async def _join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
         self.group = group
@@ -121,11 +127,11 @@ class RunConsumer(_LiveConsumer):
 
     async def connect(self) -> None:
         if not await self._allowed():
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self._refuse(CLOSE_FORBIDDEN)
             return
         run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
         if not await database_sync_to_async(TrainingRun.objects.filter(pk=run_id).exists)():
-            await self.close(code=CLOSE_NOT_FOUND)
+            await self._refuse(CLOSE_NOT_FOUND)
             return
         await self._join(run_group(run_id))
         await self.accept()
@@ -137,7 +143,7 @@ class DashboardConsumer(_LiveConsumer):
 
     async def connect(self) -> None:
         if not await self._allowed():
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self._refuse(CLOSE_FORBIDDEN)
             return
         await self._join(DASHBOARD_GROUP)
         await self.accept()

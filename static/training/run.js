@@ -228,6 +228,7 @@
     socket.onclose = (e) => {
       $("connection").dataset.state = "closed";
       if (e.code === 4403) { $("connection").textContent = "not allowed: log in again"; return; }
+      if (e.code === 4404) { $("connection").textContent = "this run was deleted: nothing more will come"; return; }
       // 4503: the server cannot reach Redis, which carries the live events; the page shows what it loaded until then.
       $("connection").textContent = e.code === 4503 ? "live updates unavailable: the server cannot reach Redis; retrying…" : "reconnecting…";
       reconnect(Math.min(10000, 500 * 2 ** retry++));
