@@ -314,7 +314,7 @@ class LabelMappingQuerySet(models.QuerySet["LabelMapping"]):
             return f"A mapping's name has at most {limit} characters; this mapping was not saved. The dry run below uses it."
         saver = recorded_user(user)
         with transaction.atomic():
-            existing = self.select_for_update().filter(name=name).select_related("created_by").first()
+            existing = self.select_for_update(of=("self",)).filter(name=name).select_related("created_by").first()
             owner = existing.created_by if existing is not None else None
             if owner is not None and (saver is None or owner.pk != saver.pk):
                 return (
