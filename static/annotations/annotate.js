@@ -740,10 +740,18 @@
       state.selected = -1;
       render();
     } else if (key === "Tab") {
-      // Tab cycles the boxes only from the picture; anywhere else (toolbar, box list) it moves the focus as usual.
+      // Tab walks the boxes only from the picture; anywhere else (toolbar, box list) it moves the focus as usual.
       const onPicture = target === document.body || target === $("stage") || target === $("canvas");
       if (!onPicture || !state.boxes.length) return;
-      state.selected = (state.selected + (event.shiftKey ? state.boxes.length - 1 : 1)) % state.boxes.length;
+      // Past the last box (Shift+Tab: before the first) the focus moves on: going round again trapped a keyboard
+      // user on the picture, never reaching the box list, the label buttons or a draft banner.
+      const leaving = event.shiftKey ? state.selected === 0 : state.selected === state.boxes.length - 1;
+      if (leaving) {
+        state.selected = -1;
+        render();
+        return;
+      }
+      state.selected = event.shiftKey ? (state.selected < 0 ? state.boxes.length - 1 : state.selected - 1) : state.selected + 1;
       render();
     } else if (lower === "a") {
       go(state.image.prev_id, "previous");

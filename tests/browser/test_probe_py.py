@@ -1,0 +1,49 @@
+"""Probe of the pages as a keyboard-only inspector, or one with a magnifier or a screen reader, meets them in Chromium."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from annotations.models import Annotation
+from tests.browser_fixtures import annotation_page, chromium, login  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+FOCUSED = "document.activeElement.id"
+
+
+def focus_ring(page: Page) -> str:
+    """How the focused element shows its focus: its outline style, or its box shadow."""
+    return page.evaluate(
+        "(() => { const style = getComputedStyle(document.activeElement);"
+        " return style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0 ? style.outlineStyle : style.boxShadow; })()"
+    )
+
+
+def test_tab_walks_the_boxes_then_leaves_the_picture_whose_focus_shows(chromium, live_server, annotator, make_image):  # noqa: F811
+    """Tab on the picture selects the next box; past the last box it went round to the first again, so a keyboard-only
+    inspector could never Tab to the box list, the label buttons or a draft banner (the page puts the focus on the
+    picture when it opens). Nor could they see that the picture held the focus: it had no outline."""
+    image = make_image("w1_TOP.png", width=400, height=300)
+    Annotation.objects.create(image=image, x=10, y=10, width=80, height=40, view="TOP", defect="SWEEP")
+    Annotation.objects.create(image=image, x=200, y=10, width=80, height=40, view="TOP", defect="PASS")
+    context, page = annotation_page(chromium, live_server.url, annotator.username, image.pk)
+    page.keyboard.press("Tab")  # a keyboard user: the focus shows from the first key on
+    assert page.evaluate(FOCUSED) == "stage"
+    assert focus_ring(page) not in ("none", ""), "the picture holds the focus without showing it"
+    expect(page.locator("#box-list li").nth(0)).to_have_class("selected")
+    page.keyboard.press("Tab")
+    expect(page.locator("#box-list li").nth(1)).to_have_class("selected")
+    page.keyboard.press("Tab")  # past the last box: on to the next control of the page
+    assert page.evaluate(FOCUSED) != "stage"
+    expect(page.locator("#box-list li.selected")).to_have_count(0)
+    page.keyboard.press("Shift+Tab")  # back onto the picture, and Shift+Tab walks the boxes from the last
+    assert page.evaluate(FOCUSED) == "stage"
+    page.keyboard.press("Shift+Tab")
+    expect(page.locator("#box-list li").nth(1)).to_have_class("selected")
+    page.keyboard.press("Shift+Tab")
+    expect(page.locator("#box-list li").nth(0)).to_have_class("selected")
+    page.keyboard.press("Shift+Tab")  # before the first box: back to the toolbar
+    assert page.evaluate(FOCUSED) == "reset-view"
+    context.close()
