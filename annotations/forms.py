@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
@@ -24,6 +26,14 @@ class LibraryFilterForm(forms.Form):
     group = forms.CharField(
         required=False, max_length=MAX_GROUP_LENGTH, label="Lot", widget=forms.TextInput(attrs={"placeholder": "Lot / wire group"})
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The bar shows no labels (each menu's first choice says what it filters): a screen reader still names each
+        # control, and a text field keeps its name once the placeholder is typed over.
+        for name, field in self.fields.items():
+            if name != "review":  # its label is on the page
+                field.widget.attrs.setdefault("aria-label", field.label or name.capitalize())
 
     def has_filters(self) -> bool:
         """Whether any filter that can apply narrows the library (after ``is_valid``)."""

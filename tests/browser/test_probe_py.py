@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from annotations.models import Annotation
 from tests.browser_fixtures import annotation_page, chromium, login  # noqa: F401
+from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -47,3 +48,16 @@ def test_tab_walks_the_boxes_then_leaves_the_picture_whose_focus_shows(chromium,
     page.keyboard.press("Shift+Tab")  # before the first box: back to the toolbar
     assert page.evaluate(FOCUSED) == "reset-view"
     context.close()
+
+
+def test_the_library_filters_say_what_each_one_filters(chromium, live_server, annotator):  # noqa: F811
+    """The filter bar shows no labels: its menus had no name at all for a screen reader ("combo box, Any view"), and
+    the two text fields only their placeholder, which goes away as soon as one types."""
+    page = chromium.new_page()
+    login(page, live_server.url, annotator.username, PASSWORD)
+    page.goto(f"{live_server.url}/library/")
+    names = {"view": "View", "defect": "Defect", "annotated": "Annotated", "wire": "Wire id", "uploader": "Uploader", "group": "Lot"}
+    for field, name in names.items():
+        expect(page.locator(f"form.filters [name={field}]")).to_have_accessible_name(name)
+    expect(page.get_by_label("Needs review")).to_be_visible()
+    page.close()
