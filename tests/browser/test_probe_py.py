@@ -61,3 +61,16 @@ def test_the_library_filters_say_what_each_one_filters(chromium, live_server, an
         expect(page.locator(f"form.filters [name={field}]")).to_have_accessible_name(name)
     expect(page.get_by_label("Needs review")).to_be_visible()
     page.close()
+
+
+def test_the_pages_zoomed_to_200_percent_do_not_scroll_sideways(chromium, live_server, engineer, make_image):  # noqa: F811
+    """At 200 % zoom a 1280 px screen is a 640 px window: the menu bar stayed on one line, 909 px wide, so every page
+    scrolled sideways and a magnifier user read each line of text by scrolling left and right."""
+    make_image("w1_TOP.png", wire_group="lot-1")
+    page = chromium.new_page(viewport={"width": 640, "height": 800})
+    login(page, live_server.url, engineer.username, PASSWORD)
+    for url in ("/", "/library/", "/review/", "/inspect/", "/training/", "/statistics/", "/import/", "/help/"):
+        page.goto(f"{live_server.url}{url}")
+        width, window = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert width <= window, f"{url} is {width} px wide in a {window} px window"
+    page.close()
