@@ -74,3 +74,51 @@ def test_the_pages_zoomed_to_200_percent_do_not_scroll_sideways(chromium, live_s
         width, window = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         assert width <= window, f"{url} is {width} px wide in a {window} px window"
     page.close()
+
+
+CONTRAST = """(element) => {
+  const channels = (colour) => colour.match(/[\\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => {
+    const linear = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+  };
+  let background = element;
+  while (background && channels(getComputedStyle(background).backgroundColor)[3] === 0) background = background.parentElement;
+  const [fg, bg] = [getComputedStyle(element).color, getComputedStyle(background).backgroundColor].map((c) => luminance(channels(c)));
+  return (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+}"""
+
+
+def contrast(page: Page, selector: str) -> float:
+    """The WCAG contrast ratio of the text of ``selector`` against the first background behind it."""
+    return float(page.locator(selector).evaluate(CONTRAST))
+
+
+@pytest.mark.parametrize("status", ["queued", "running", "succeeded", "failed", "cancelled", "paused"])
+def test_a_runs_state_reads_at_aa_contrast(chromium, live_server, engineer, status):  # noqa: F811
+    """The run's state sat in a grey badge in its colour: 'Running' 3.7:1, 'Cancelled' and 'Paused' 4.0:1, 'Succeeded'
+    4.1:1, under the 4.5:1 that text needs to be read on a long shift or through a magnifier."""
+    from training.models import TrainingRun
+
+    run = TrainingRun.objects.create(model_type="defect", status=status)
+    page = chromium.new_page()
+    login(page, live_server.url, engineer.username, PASSWORD)
+    page.goto(f"{live_server.url}/training/runs/{run.pk}/")
+    assert contrast(page, "#status") >= 4.5
+    page.close()
+
+
+def test_the_annotation_pages_quiet_words_read_at_aa_contrast(chromium, live_server, annotator, make_image):  # noqa: F811
+    """The revision in the dark toolbar was the page's grey on near-black (2.9:1), and the conflict dialog's 'yours'
+    was written in the blue of its boxes (3.7:1)."""
+    image = make_image("w1_TOP.png", width=400, height=300)
+    context, page = annotation_page(chromium, live_server.url, annotator.username, image.pk)
+    expect(page.locator("#revision")).not_to_be_empty()
+    assert contrast(page, "#revision") >= 4.5
+    page.evaluate("document.getElementById('conflict').showModal()")
+    legend = page.locator(".conflict-legend, .conflict-legend *")
+    for element in legend.all():
+        words = element.evaluate("(e) => [...e.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join('')")
+        if any(character.isalpha() for character in words):  # the coloured squares are marks, not text (3:1 is theirs)
+            assert float(element.evaluate(CONTRAST)) >= 4.5, words
+    context.close()
