@@ -122,3 +122,41 @@ def test_the_annotation_pages_quiet_words_read_at_aa_contrast(chromium, live_ser
         if any(character.isalpha() for character in words):  # the coloured squares are marks, not text (3:1 is theirs)
             assert float(element.evaluate(CONTRAST)) >= 4.5, words
     context.close()
+
+
+ANNOUNCED = """(element) => {
+  const region = element.closest('[aria-live], [role=status], [role=alert], [role=log]');
+  return region !== null && region.getAttribute('aria-live') !== 'off';
+}"""
+
+
+def test_what_a_run_page_changes_by_itself_is_announced(chromium, live_server, engineer):  # noqa: F811
+    """A screen reader user watching a run heard nothing when its state changed ('Running' to 'Failed'), when its error
+    appeared, or when the page lost its live connection: none of them was a live region."""
+    from training.models import TrainingRun
+
+    run = TrainingRun.objects.create(model_type="defect", status="running")
+    page = chromium.new_page()
+    login(page, live_server.url, engineer.username, PASSWORD)
+    page.goto(f"{live_server.url}/training/runs/{run.pk}/")
+    for changing in ("#status", "#error", "#connection"):
+        assert page.locator(changing).evaluate(ANNOUNCED), f"{changing} changes without being announced"
+    page.close()
+
+
+def test_what_a_job_page_says_while_it_polls_is_announced(chromium, live_server, engineer, settings, tmp_path):  # noqa: F811
+    """An inspection's and an export's page poll the job and rewrite its message ('you are logged out', 'Lost contact
+    with the server'): a screen reader user was never told."""
+    from core import filejobs
+    from interop import exports
+    from review.inspection import INSPECTION, root
+
+    settings.DATA_DIR = tmp_path / "data"
+    inspection = filejobs.new_job(root(INSPECTION), INSPECTION, {"image_ids": [1], "versions": {}}, user=engineer.username, total=1)
+    export = filejobs.new_job(exports.root(), exports.KIND, {"format": "yolo"}, user=engineer.username, total=1)
+    page = chromium.new_page()
+    login(page, live_server.url, engineer.username, PASSWORD)
+    for url in (f"/jobs/{INSPECTION}/{inspection.id}/", f"/export/{export.id}/"):
+        page.goto(f"{live_server.url}{url}")
+        assert page.locator("#job-message").evaluate(ANNOUNCED), f"the message of {url} changes without being announced"
+    page.close()
