@@ -160,3 +160,25 @@ def test_what_a_job_page_says_while_it_polls_is_announced(chromium, live_server,
         page.goto(f"{live_server.url}{url}")
         assert page.locator("#job-message").evaluate(ANNOUNCED), f"the message of {url} changes without being announced"
     page.close()
+
+
+def test_the_launch_forms_errors_and_hints_belong_to_their_fields(chromium, live_server, engineer):  # noqa: F811
+    """A refused launch marks the settings field invalid and points it at '#id_defect_settings_error', which did not exist:
+    a screen reader user on the field heard 'invalid entry' and never why; the hints under the fields were lost too."""
+    page = chromium.new_page()
+    login(page, live_server.url, engineer.username, PASSWORD)
+    page.goto(f"{live_server.url}/training/new/")
+    page.select_option("#id_model_type", "defect")
+    page.fill("#id_defect_settings", "no such setting: 3")
+    page.click("#launch-form button[type=submit]")
+    for field in ("#id_defect_settings",):
+        expect(page.locator(field)).to_have_attribute("aria-invalid", "true")
+        error = page.locator(field).locator("xpath=following-sibling::p[contains(@class, 'error')]")
+        expect(page.locator(field)).to_have_accessible_description(error.inner_text())
+    expect(page.locator("#id_wire_group")).to_have_accessible_description(page.locator("#id_wire_group + .help").inner_text())
+    missing = page.evaluate(
+        "[...document.querySelectorAll('[aria-describedby]')].flatMap((e) => e.getAttribute('aria-describedby').split(' '))"
+        ".filter((id) => !document.getElementById(id))"
+    )
+    assert missing == []
+    page.close()
