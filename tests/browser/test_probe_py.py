@@ -182,3 +182,17 @@ def test_the_launch_forms_errors_and_hints_belong_to_their_fields(chromium, live
     )
     assert missing == []
     page.close()
+
+
+def test_a_filter_the_library_left_out_says_why_on_the_filter(chromium, live_server, annotator):  # noqa: F811
+    """A filter the library cannot apply is marked invalid and pointed at '#id_uploader_error', which did not exist."""
+    page = chromium.new_page()
+    login(page, live_server.url, annotator.username, PASSWORD)
+    page.goto(f"{live_server.url}/library/?uploader=999999")
+    uploader = page.locator("#id_uploader")
+    expect(uploader).to_have_attribute("aria-invalid", "true")
+    expect(uploader).to_have_accessible_description(
+        "Uploader: Select a valid choice. That choice is not one of the available choices."
+        " This filter was left out; choose again or clear it."
+    )
+    page.close()
