@@ -71,6 +71,22 @@ def storage_problem(folder: Path | None = None) -> str:
     return ""
 
 
+def inside_data_folder_problem(target: Path, what: str) -> str:
+    """Why a command must not write ``target``, a path given on its command line, or "" when it may.
+
+    Inside the data folder a report or a zip could replace the database, a picture or a model file (``export_annotations
+    var/wiresag.sqlite3`` wrote its zip over the library). ``..`` and links in the path are followed first.
+    """
+    data = Path(settings.DATA_DIR).resolve()
+    written = target.resolve()
+    if written != data and data not in written.parents:
+        return ""
+    return (
+        f"{what} {target} is inside the data folder {data} (WIRESAG_DATA_DIR), where Wiresag keeps its database, pictures "
+        "and models; writing there could replace one of them. Write it to a folder outside the data folder."
+    )
+
+
 def check_data_folder(folder: Path | None = None) -> str:
     """Make sure ``folder`` (``DATA_DIR``) is writable and holds this installation's token; return the token.
 

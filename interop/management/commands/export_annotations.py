@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from annotations.datafolder import inside_data_folder_problem
 from interop.export import EXPORT_FORMATS, ExportRefused, export_zip, select, unmarked_note, without_boxes_note
 
 
@@ -35,6 +36,8 @@ class Command(BaseCommand):
         if not count:
             raise CommandError("No boxes match these filters; nothing was exported.")
         target = Path(options["target"])
+        if problem := inside_data_folder_problem(target, "The zip"):
+            raise CommandError(problem)
         if not target.parent.is_dir():
             raise CommandError(f"There is no folder {target.parent}; create it first, or name a zip in an existing folder.")
         partial = target.with_name(target.name + ".part")  # the zip appears only whole

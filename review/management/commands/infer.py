@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from annotations.datafolder import inside_data_folder_problem
 from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, pictures_in_folder
 from core.inspection.reports import write_csv
 from core.inspection.verdicts import DEFAULT_RULE, RULES
@@ -42,6 +43,8 @@ class Command(BaseCommand):
         output: Path = options["output"]
         if output.is_dir():
             raise CommandError(f"--output {output} is a folder; give the CSV file to write, for example {output / 'results.csv'}.")
+        if problem := inside_data_folder_problem(output, "--output"):
+            raise CommandError(problem)
         # Said before the models run: --format all writes the JSON and the workbook beside the CSV, with their own suffix.
         if options["format"] == "all" and output.suffix.lower() in (".json", ".xlsx"):
             raise CommandError(

@@ -1,0 +1,34 @@
+"""Probing export_annotations as a careless operator runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from annotations.models import Annotation
+
+pytestmark = pytest.mark.django_db
+
+
+def one_annotated(make_image) -> None:  # type: ignore[no-untyped-def]
+    Annotation.objects.create(image=make_image(), x=1, y=1, width=10, height=10, view="TOP", defect="PASS")
+
+
+# --- 1. export_annotations var/wiresag.sqlite3 (a slip of the tab key) wrote the zip over the live database -----------
+
+
+@pytest.mark.parametrize("inside", ["wiresag.sqlite3", "media/../wiresag.sqlite3", "models/x.zip"])
+def test_export_refuses_a_target_inside_the_data_folder(make_image, settings, tmp_path: Path, inside: str) -> None:  # type: ignore[no-untyped-def]
+    one_annotated(make_image)
+    settings.DATA_DIR = tmp_path / "data"
+    for folder in ("media", "models"):
+        (settings.DATA_DIR / folder).mkdir(parents=True)
+    database = settings.DATA_DIR / "wiresag.sqlite3"
+    database.write_bytes(b"SQLite format 3\x00 the library")
+    with pytest.raises(CommandError, match=r"inside the data folder .*Write it to a folder outside"):
+        call_command("export_annotations", str(settings.DATA_DIR / inside), "--format", "coco", "--no-pictures")
+    assert database.read_bytes() == b"SQLite format 3\x00 the library"
+    assert not (settings.DATA_DIR / "models" / "x.zip").exists()
