@@ -32,3 +32,15 @@ def test_export_refuses_a_target_inside_the_data_folder(make_image, settings, tm
         call_command("export_annotations", str(settings.DATA_DIR / inside), "--format", "coco", "--no-pictures")
     assert database.read_bytes() == b"SQLite format 3\x00 the library"
     assert not (settings.DATA_DIR / "models" / "x.zip").exists()
+
+
+# --- 2. export_annotations exports/ (the folder meant for the zip) wrote the whole zip, then failed with "[Errno 21]" ----
+
+
+def test_export_refuses_a_target_that_is_a_folder_before_exporting(make_image, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    one_annotated(make_image)
+    (tmp_path / "exports").mkdir()
+    with pytest.raises(CommandError, match=r"exports is a folder; give the zip file to write, for example .*exports/annotations\.zip"):
+        call_command("export_annotations", str(tmp_path / "exports"), "--format", "coco")
+    assert not (tmp_path / "exports.part").exists()
+    assert list((tmp_path / "exports").iterdir()) == []

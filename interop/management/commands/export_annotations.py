@@ -36,6 +36,8 @@ class Command(BaseCommand):
         if not count:
             raise CommandError("No boxes match these filters; nothing was exported.")
         target = Path(options["target"])
+        if target.is_dir():
+            raise CommandError(f"{target} is a folder; give the zip file to write, for example {target / 'annotations.zip'}.")
         if problem := inside_data_folder_problem(target, "The zip"):
             raise CommandError(problem)
         if not target.parent.is_dir():
