@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 
 from annotations.choices import Source
@@ -21,6 +22,18 @@ def wires_problem(wires: int | None) -> str:
         return (
             f"--wires {wires} is too few: the synthetic set needs at least {len(DEFECTS)} wires, one per class "
             "(or leave --wires out for the reference 86)."
+        )
+    return ""
+
+
+def image_size_problem(size: int) -> str:
+    """Why ``--image-size`` cannot make pictures (under a pixel, or over the site's limit for one picture), or ""."""
+    if size < 1:
+        return f"--image-size {size} is not a picture size: give the side in pixels, 1 or more (the reference is 1004)."
+    if size * size > settings.IMAGE_MAX_PIXELS:
+        return (
+            f"--image-size {size} makes pictures of {size * size} pixels, over the limit of {settings.IMAGE_MAX_PIXELS} for one "
+            "picture (WIRESAG_IMAGE_MAX_PIXELS): the library would refuse them. Give a smaller side (the reference is 1004)."
         )
     return ""
 

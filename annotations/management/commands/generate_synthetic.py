@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotations.demo import load_synthetic_dataset, wires_problem
+from annotations.demo import image_size_problem, load_synthetic_dataset, wires_problem
 from core.data import synthetic
 from core.labels import DEFECTS
 
@@ -34,6 +34,10 @@ class Command(BaseCommand):
         for defect, count in counts.items():
             if count < 0:
                 raise CommandError(f"--{defect.lower()} {count} is negative: give a number of wires, 0 or more.")
+        if problem := image_size_problem(options["image_size"]):
+            raise CommandError(problem)
+        if options["out_dir"].exists() and not options["out_dir"].is_dir():
+            raise CommandError(f"{options['out_dir']} is a file; give the folder to write the pictures into (it is created if missing).")
         if counts and options["import_"]:
             raise CommandError("--import takes the reference or --wires distribution; drop the per-class counts.")
         if options["import_"]:
