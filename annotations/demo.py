@@ -38,10 +38,10 @@ def image_size_problem(size: int) -> str:
     return ""
 
 
-def load_synthetic_dataset(folder: Path, *, wires: int | None = None, seed: int = 0) -> int:
+def load_synthetic_dataset(folder: Path, *, wires: int | None = None, seed: int = 0, image_size: int = synthetic.REFERENCE_SIZE) -> int:
     """Generate pictures into ``folder`` and ingest them with their boxes; return the count."""
     plan = synthetic.reference_plan() if wires is None else synthetic.scaled_plan(wires)
-    samples = synthetic.generate(folder, plan, seed=seed)
+    samples = synthetic.generate(folder, plan, seed=seed, image_size=image_size)
     for sample in samples:
         with transaction.atomic():
             result = ingest_image(Path(sample.path).read_bytes(), sample.filename, wire_group=DEMO_GROUP, allow_existing=True)

@@ -32,3 +32,13 @@ def test_generate_synthetic_into_a_file_says_it_needs_a_folder(tmp_path: Path) -
     (tmp_path / "manifest.json").write_text("{}")
     with pytest.raises(CommandError, match=r"manifest\.json is a file; give the folder to write the pictures into"):
         call_command("generate_synthetic", str(tmp_path / "manifest.json"), "--wires", "4", "--image-size", "16")
+
+
+# --- 3. generate_synthetic --import --image-size 64 took 1004-pixel pictures into the library, the size said nothing ----
+
+
+def test_generate_synthetic_imports_pictures_of_the_size_asked_for(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from annotations.models import Image
+
+    call_command("generate_synthetic", str(tmp_path / "out"), "--wires", "4", "--image-size", "64", "--import")
+    assert set(Image.objects.values_list("width", "height")) == {(64, 64)}

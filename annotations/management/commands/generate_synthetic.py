@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--wires", type=int, help="Total wires, in the reference proportions.")
         for defect in DEFECTS:
             parser.add_argument(f"--{defect.lower()}", type=int, help=f"Number of {defect} wires (overrides --wires).")
-        parser.add_argument("--image-size", type=int, default=1004)
+        parser.add_argument("--image-size", type=int, default=synthetic.REFERENCE_SIZE, help="Side of each picture in pixels.")
         parser.add_argument("--import", dest="import_", action="store_true", help="Also add them to the library with their boxes.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -41,7 +41,9 @@ class Command(BaseCommand):
         if counts and options["import_"]:
             raise CommandError("--import takes the reference or --wires distribution; drop the per-class counts.")
         if options["import_"]:
-            count = load_synthetic_dataset(options["out_dir"], wires=options["wires"], seed=options["seed"])
+            count = load_synthetic_dataset(
+                options["out_dir"], wires=options["wires"], seed=options["seed"], image_size=options["image_size"]
+            )
             self.stdout.write(self.style.SUCCESS(f"Generated and imported {count} pictures."))
             return
         if counts:
