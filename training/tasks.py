@@ -123,6 +123,10 @@ def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
         TrainingRun.objects.finish(run.pk, worker, RunStatus.CANCELLED, checkpoint_path=str(folder))
         run.cancel_rest_of_sequence(f'Cancelled because run #{run.pk} of the same "train all" was cancelled.')
         return RunStatus.CANCELLED
+    except KeyboardInterrupt:  # Ctrl+C at the terminal of manage.py train: resumable at once, not "running" until reaped
+        sink.on_log("WARNING", "Stopped with Ctrl+C (SIGINT); the run is interrupted. Resume it to continue from its last checkpoint.")
+        TrainingRun.objects.finish(run.pk, worker, RunStatus.INTERRUPTED)
+        raise
     except Exception as error:
         _fail(run, worker, sink, error)
         raise

@@ -76,6 +76,12 @@ class Command(BaseCommand):
         self.stdout.write(f"Run #{run.pk}: {what} on {len(snapshot.train)} + {len(snapshot.val)} pictures.")
         try:
             run_training(run.pk)
+        except KeyboardInterrupt:
+            raise CommandError(
+                f"Run #{run.pk} was stopped (Ctrl+C) and is interrupted: resume it on its page to continue from its last "
+                "checkpoint, or cancel it there.",
+                returncode=130,
+            ) from None
         except Exception as error:
             run.refresh_from_db()  # the task stored the sentence and the traceback on the run
             raise CommandError(f"Run #{run.pk} failed: {run.error or error}") from error
