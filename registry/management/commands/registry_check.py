@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from registry import versions as registry
 
@@ -26,6 +26,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"removed file without a version: {path}")
             else:
                 self.stdout.write(f"file without a version: {path}")
+        kept = []
         for version in orphans.rows_without_files:
             if not remove:
                 self.stdout.write(f"version without a file: {version.name} ({version.file_path})")
@@ -33,8 +34,11 @@ class Command(BaseCommand):
             try:
                 registry.delete_version(version, None)
             except registry.RegistryError as error:
-                self.stderr.write(f"kept version without a file: {error}")
+                kept.append(str(error))
             else:
                 self.stdout.write(f"removed version without a file: {version.name}")
         if not remove:
             self.stdout.write("Run again with --remove to delete them.")
+        if kept:  # the store is not clean: a script must not take this run for a success
+            versions = "version without a file was" if len(kept) == 1 else "versions without a file were"
+            raise CommandError(f"{len(kept)} {versions} kept: {' '.join(kept)}")
