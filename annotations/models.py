@@ -311,7 +311,7 @@ class LabelMappingQuerySet(models.QuerySet["LabelMapping"]):
         """
         limit = LabelMapping._meta.get_field("name").max_length or 100
         if len(name) > limit:
-            return f"A mapping's name has at most {limit} characters; this mapping was not saved. The dry run below uses it."
+            return f"A mapping's name has at most {limit} characters; this mapping was not saved."
         saver = recorded_user(user)
         with transaction.atomic():
             existing = self.select_for_update(of=("self",)).filter(name=name).select_related("created_by").first()
@@ -319,7 +319,7 @@ class LabelMappingQuerySet(models.QuerySet["LabelMapping"]):
             if owner is not None and (saver is None or owner.pk != saver.pk):
                 return (
                     f'The saved mapping "{name}" is {owner.get_username()}\'s, so this mapping was not saved under that name '
-                    "(theirs is kept); choose another name to save it. The dry run below uses your mapping."
+                    "(theirs is kept); choose another name to save it."
                 )
             self.update_or_create(name=name, defaults={"mapping": mapping, "source_format": source_format, "created_by": saver})
         return ""

@@ -154,7 +154,7 @@ def import_map(request: HttpRequest, job_id: str) -> HttpResponse:
         state.update(mapping=mapping, clip=request.POST.get("outside") != "skip")
         name = request.POST.get("save_as", "").strip()
         if name and (refused := LabelMapping.objects.save_as(name, mapping, dataset.format, request.user)):
-            messages.error(request, refused)
+            messages.error(request, f"{refused} The dry run below uses your mapping.")
         _save(folder, state)
         plan = plan_import(dataset, clean(mapping), clip=state["clip"], wire_group=state["wire_group"])
         return render(request, "interop/import_report.html", {"job_id": job_id, "plan": plan, "dataset": dataset, "clip": state["clip"]})

@@ -108,10 +108,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"Skipped {count}: {reason}")
             for note in plan.notes:
                 self.stdout.write(f"Note: {note}")
-            if options["save_mapping"]:
-                LabelMapping.objects.update_or_create(
-                    name=options["save_mapping"], defaults={"mapping": mapping, "source_format": dataset.format, "created_by": user}
-                )
+            # As the import page saves it: another person's mapping of that name is kept, not replaced.
+            name = options["save_mapping"]
+            if name and (refused := LabelMapping.objects.save_as(name, mapping, dataset.format, user)):
+                raise CommandError(f"{refused} Nothing was imported.")
             if options["dry_run"]:
                 self.stdout.write("Dry run: nothing was written.")
                 return
