@@ -10,6 +10,7 @@ never outlives the command that started it, so a restart never runs two clusters
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import signal
@@ -49,7 +50,20 @@ class Command(BaseCommand):
         web_processes = settings.WEB_PROCESSES if options["web_processes"] is None else options["web_processes"]
         if web_processes < 1:
             raise CommandError("--web-processes must be 1 or more.")
-        listener = listening_socket(options["host"], options["port"]) if web_processes > 1 else None
+        if not 1 <= options["port"] <= 65535:
+            raise CommandError(f"--port {options['port']} is not a TCP port: give a number from 1 to 65535, for example 8000.")
+        try:
+            listener = listening_socket(options["host"], options["port"]) if web_processes > 1 else None
+        except OSError as error:  # a port in use (a second serve), or a host name that does not resolve
+            in_use = error.errno == errno.EADDRINUSE
+            raise CommandError(
+                f"Cannot listen on {options['host']}:{options['port']} ({error.strerror or error}): "
+                + (
+                    "the port is in use, by another Wiresag or another program; stop it, or choose another --port."
+                    if in_use
+                    else "check --host (an address or a name of this machine) and --port."
+                )
+            ) from None
         commands: dict[str, list[str]] = {}
         for index in range(web_processes):
             where = ["--fd", str(listener.fileno())] if listener else ["-b", options["host"], "-p", str(options["port"])]
