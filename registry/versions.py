@@ -578,16 +578,24 @@ class Orphans:
         return bool(self.files_without_rows or self.rows_without_files)
 
 
-def find_orphans() -> Orphans:
-    """Files under ``MODELS_DIR/<type>/`` no row points to, and rows whose file is gone."""
+#: A file younger than this is left out of the orphans: a registration copies its model under the final name before
+#: its row commits (and streams it into an ``.incoming-*.part`` first), and a ``registry_check --remove`` run at that
+#: moment (from cron, say) deleted the model being registered.
+ORPHAN_MIN_AGE_SECONDS = 10 * 60
+
+
+def find_orphans(now: float | None = None) -> Orphans:
+    """Files under ``MODELS_DIR/<type>/`` no row points to (left alone while ``ORPHAN_MIN_AGE_SECONDS`` young), and
+    rows whose file is gone."""
     root = models_dir()
     known = set(ModelVersion.objects.values_list("file_path", flat=True))
+    settled_before = (time.time() if now is None else now) - ORPHAN_MIN_AGE_SECONDS
     orphans = Orphans()
     for model_type in ModelType.values:
         folder = root / model_type
         if folder.is_dir():
             for path in sorted(folder.rglob("*")):
-                if path.is_file() and path.relative_to(root).as_posix() not in known:
+                if path.is_file() and path.relative_to(root).as_posix() not in known and path.stat().st_mtime < settled_before:
                     orphans.files_without_rows.append(path)
     for version in ModelVersion.objects.order_by("model_type", "name"):
         if not (root / version.file_path).is_file():

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -215,10 +217,15 @@ def test_registry_check_reports_and_removes_orphans(db, checkpoint, engineer, se
     stray = Path(settings.MODELS_DIR) / "view" / "view_20260101_000000_acc0.50.pt"
     stray.parent.mkdir()
     stray.write_bytes(b"not registered")
+    incoming = stray.parent / ".incoming-abc.part"  # a registration streaming its model in right now
+    incoming.write_bytes(b"half a model")
+    assert registry.find_orphans().files_without_rows == []  # too young to tell from a registration in progress
+    an_hour_ago = time.time() - 3600
+    os.utime(stray, (an_hour_ago, an_hour_ago))
     orphans = registry.find_orphans()
     assert orphans.files_without_rows == [stray] and orphans.rows_without_files == [lost]
     call_command("registry_check")
     assert "file without a version" in capsys.readouterr().out and stray.exists()
     call_command("registry_check", "--remove")
-    assert not stray.exists() and list(ModelVersion.objects.all()) == [kept]
+    assert not stray.exists() and incoming.exists() and list(ModelVersion.objects.all()) == [kept]
     assert not registry.find_orphans()
