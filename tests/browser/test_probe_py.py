@@ -66,7 +66,15 @@ def test_the_library_filters_say_what_each_one_filters(chromium, live_server, an
 def test_the_pages_zoomed_to_200_percent_do_not_scroll_sideways(chromium, live_server, engineer, make_image):  # noqa: F811
     """At 200 % zoom a 1280 px screen is a 640 px window: the menu bar stayed on one line, 909 px wide, so every page
     scrolled sideways and a magnifier user read each line of text by scrolling left and right."""
+    from core import filejobs
+    from review.inspection import INSPECTION, root
+
     make_image("w1_TOP.png", wire_group="lot-1")
+    # A finished inspection in the list (other tests leave theirs in the shared data folder too): a row of real names.
+    names = {t: f"{t}_20261207_091752_{tag}" for t, tag in (("detection", "map500.85"), ("view", "acc1.00"), ("defect", "bacc0.49"))}
+    status = filejobs.new_job(root(INSPECTION), INSPECTION, {"versions": names, "image_ids": [1]}, label="night-shift-lot-12-line-3")
+    status.state, status.message = "done", "Inspected 120 pictures of 60 wires: 58 with both views, 2 with one view only."
+    filejobs.write_status(root(INSPECTION), status)
     page = chromium.new_page(viewport={"width": 640, "height": 800})
     login(page, live_server.url, engineer.username, PASSWORD)
     for url in ("/", "/library/", "/review/", "/inspect/", "/training/", "/statistics/", "/import/", "/help/"):
