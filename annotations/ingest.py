@@ -16,7 +16,7 @@ from accounts.users import Actor, recorded_user
 from annotations.models import Image
 from core.imaging.decode import FORMAT_EXTENSIONS, UnreadableImage, open_image, thumbnail, to_rgb8
 from core.labels import parse_wire_name
-from core.safepath import without_direction_controls
+from core.safepath import without_hidden_characters
 
 THUMBNAIL_SIZE = 256
 
@@ -67,7 +67,7 @@ def ingest_image(
             return IngestResult(existing, created=False)
         raise DuplicateImage(existing)
     picture, info = open_image(data, max_pixels=settings.IMAGE_MAX_PIXELS)
-    original_name = without_direction_controls(original_name)  # 'a\u202egnp.POT_1' would show as 'a1_TOP.png'
+    original_name = without_hidden_characters(original_name)  # 'a\u202egnp.POT_1' would show as 'a1_TOP.png'
     parsed = parse_wire_name(original_name)
     image = Image(
         original_name=original_name[:255],

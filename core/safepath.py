@@ -26,9 +26,14 @@ WINDOWS_RESERVED: frozenset[str] = frozenset(
 )
 #: Characters Windows refuses in a file name ("/" separates the parts; NUL and control characters are checked apart).
 WINDOWS_FORBIDDEN = '<>:"|?*\\'
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-#: Unicode's direction overrides and isolates: a name holding them reads differently than it is ("Trojan Source").
-_DIRECTION = re.compile("[\u202a-\u202e\u2066-\u2069]")
+#: C0 and C1 controls, and Unicode's line and paragraph separators (line breaks too, where a name is shown).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: Unicode's direction overrides, isolates and marks: a name holding them reads differently than it is ("Trojan Source").
+_DIRECTION = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: Characters that show as nothing ('lot\u200b7' looks like 'lot7' but is another lot): zero-width space, word joiner and
+#: invisible operators, byte-order mark, soft hyphen, Mongolian vowel separator. The zero-width (non-)joiners U+200C and
+#: U+200D are left alone: Persian and Indic words, and emoji, need them.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b\u2060-\u2064\ufeff]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -50,6 +55,11 @@ def _part_problem(part: str) -> str | None:
         return "contains a control character (such as a tab, a line break or NUL)"
     if _DIRECTION.search(part):
         return "contains a text-direction control (such as U+202E, right-to-left override), which makes it read differently than it is"
+    if invisible := _INVISIBLE.search(part):
+        return (
+            f"contains U+{ord(invisible.group()):04X}, a character that shows as nothing, so it would look like another lot "
+            "(it often comes with a name copied from a web page or a spreadsheet); type the name again"
+        )
     forbidden = next((character for character in WINDOWS_FORBIDDEN if character in part), None)
     if forbidden is not None:
         hint = "; use '/' between folder names" if forbidden == "\\" else ""
@@ -95,14 +105,15 @@ def _bounded(part: str) -> str:
     return stem + suffix
 
 
-def without_direction_controls(name: str) -> str:
-    """``name`` without Unicode's text-direction overrides and isolates, so that it shows as it is."""
-    return _DIRECTION.sub("", name)
+def without_hidden_characters(name: str) -> str:
+    """``name`` without Unicode's text-direction controls and the characters that show as nothing, so that it shows as
+    it is ('w\u200b7_TOP.png' is wire 7, as it reads)."""
+    return _INVISIBLE.sub("", _DIRECTION.sub("", name))
 
 
 def safe_part(part: str) -> str:
     """One folder or file name that is valid everywhere: unsafe characters become ``_``, devices get a ``_`` in front."""
-    cleaned = without_direction_controls(_CONTROL.sub("", part))
+    cleaned = without_hidden_characters(_CONTROL.sub("", part))
     cleaned = "".join("_" if character in WINDOWS_FORBIDDEN else character for character in cleaned).rstrip(". ")
     if cleaned in ("", "."):
         return "_"
