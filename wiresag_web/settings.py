@@ -233,6 +233,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Channels --------------------------------------------------------------------------------
 REDIS_URL = env_str("WIRESAG_REDIS_URL")
 if REDIS_URL:
+    from redis.connection import parse_url
+
+    try:  # 'localhost:6379' (no scheme) started, then /health/, each launch and each live page failed on it
+        parse_url(REDIS_URL)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"WIRESAG_REDIS_URL is not a Redis URL ({error}); use e.g. redis://queue-host:6379/0.") from None
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
