@@ -75,11 +75,16 @@ def inside_data_folder_problem(target: Path, what: str) -> str:
     """Why a command must not write ``target``, a path given on its command line, or "" when it may.
 
     Inside the data folder a report or a zip could replace the database, a picture or a model file (``export_annotations
-    var/wiresag.sqlite3`` wrote its zip over the library). ``..`` and links in the path are followed first.
+    var/wiresag.sqlite3`` wrote its zip over the library). ``..`` and links in the path are followed first, and so are
+    the data folder's own folders: one linked to another disk (the pictures on a bigger one) is as much Wiresag's.
     """
     data = Path(settings.DATA_DIR).resolve()
     written = target.resolve()
-    if written != data and data not in written.parents:
+    folders = {
+        data,
+        *(Path(folder).resolve() for folder in (settings.MEDIA_ROOT, settings.MODELS_DIR, settings.RUNS_DIR, settings.DATASETS_DIR)),
+    }
+    if not any(written == folder or folder in written.parents for folder in folders):
         return ""
     return (
         f"{what} {target} is inside the data folder {data} (WIRESAG_DATA_DIR), where Wiresag keeps its database, pictures "
