@@ -18,7 +18,9 @@ class EpochInline(admin.TabularInline):
 
 @admin.register(TrainingRun)
 class TrainingRunAdmin(admin.ModelAdmin):
-    """Deleting a run also removes its folder; a run that has not ended cannot be deleted (cancel it first, on its page).
+    """Runs are read here, never added or edited (a run's state belongs to the worker and its page).
+
+    Deleting a run also removes its folder; a run that has not ended cannot be deleted (cancel it first, on its page).
 
     A queued, running, paused or interrupted run may still train, or be the model a "train all" waits for: deleted, its
     later models would stay "Queued" for ever (nothing queues them), and a worker would write into a run that is gone.
@@ -28,6 +30,12 @@ class TrainingRunAdmin(admin.ModelAdmin):
     list_filter = ("model_type", "status")
     readonly_fields = ("config", "dataset_snapshot", "error", "traceback", "worker", "lease_expires_at", "heartbeat_at")
     inlines = [EpochInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # runs come from the launch page, which checks the data and queues them
+
+    def has_change_permission(self, request: HttpRequest, obj: TrainingRun | None = None) -> bool:
+        return False  # the worker and the run page's buttons own a run's state: a status typed in here would lie
 
     def has_delete_permission(self, request: HttpRequest, obj: TrainingRun | None = None) -> bool:
         return super().has_delete_permission(request, obj) and (obj is None or obj.is_final)
