@@ -189,6 +189,8 @@ class Annotation(models.Model):
         return f"{self.view}/{self.defect} on {self.image_id}"
 
     def clean(self) -> None:
+        if self.image_id is None or None in (self.x, self.y, self.width, self.height):
+            return  # a missing picture or number: its own field already says so (an admin form left it empty)
         errors = box_errors(self.x, self.y, self.width, self.height, self.image.width, self.image.height)
         if errors:
             raise ValidationError(errors)
