@@ -17,7 +17,18 @@ class ImageAdmin(admin.ModelAdmin):
     list_display = ("original_name", "wire_group", "wire_id", "view", "width", "height", "bit_depth", "uploaded_by", "uploaded_at")
     list_filter = ("view", "bit_depth")
     search_fields = ("original_name", "wire_id", "wire_group", "sha256")
-    readonly_fields = ("sha256", "file", "display_file", "thumbnail_file", "annotation_revision", "uploaded_at")
+    readonly_fields = (
+        "sha256",
+        "file",
+        "display_file",
+        "thumbnail_file",
+        # Measured from the file at upload; every box is checked against the size.
+        "width",
+        "height",
+        "bit_depth",
+        "annotation_revision",
+        "uploaded_at",
+    )
     inlines = [AnnotationInline]
 
 

@@ -34,3 +34,22 @@ def test_a_box_added_in_the_admin_with_a_missing_number_or_picture_is_refused_wi
 
     assert response.status_code == 200 and said in response.content.decode()
     assert not Annotation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_pictures_measured_size_and_bit_depth_cannot_be_typed_over_in_the_admin(admin_client, make_image) -> None:  # type: ignore[no-untyped-def]
+    """Width, height and bit depth are measured from the file at upload, and every box is checked against them: the
+    picture's admin page let them be typed over, so a 64 x 48 picture saved as 5 x 5 left its boxes outside it (the
+    annotation page then refused every save of that picture) and its 8-bit pixels read as 3-bit."""
+    image = make_image(width=64, height=48)
+    Annotation.objects.create(image=image, x=10, y=10, width=40, height=30, view="TOP", defect="PASS")
+    inline = {"annotations-TOTAL_FORMS": "0", "annotations-INITIAL_FORMS": "0", "annotations-MIN_NUM_FORMS": "0"}
+    form = {"original_name": image.original_name, "wire_id": image.wire_id, "wire_group": "", "view": "TOP", "notes": "checked"}
+
+    typed = {"width": "5", "height": "5", "bit_depth": "3"}
+
+    response = admin_client.post(f"/admin/annotations/image/{image.pk}/change/", {**form, **inline, **typed})
+
+    image.refresh_from_db()
+    assert response.status_code == 302 and image.notes == "checked"  # the rest is still editable
+    assert (image.width, image.height, image.bit_depth) == (64, 48, 8)
