@@ -16,6 +16,7 @@ class AnnotationInline(admin.TabularInline):
 class ImageAdmin(admin.ModelAdmin):
     list_display = ("original_name", "wire_group", "wire_id", "view", "width", "height", "bit_depth", "uploaded_by", "uploaded_at")
     list_filter = ("view", "bit_depth")
+    list_select_related = ("uploaded_by",)  # Django joins no foreign key that may be empty by itself: one query a row
     search_fields = ("original_name", "wire_id", "wire_group", "sha256")
     readonly_fields = (
         "sha256",
@@ -36,6 +37,7 @@ class ImageAdmin(admin.ModelAdmin):
 class AnnotationAdmin(admin.ModelAdmin):
     list_display = ("id", "image", "view", "defect", "source", "review_state", "annotator", "updated_at")
     list_filter = ("view", "defect", "source", "review_state")
+    list_select_related = ("image", "annotator")  # Django joins no foreign key that may be empty by itself: one query a row
     raw_id_fields = ("image",)
 
 
@@ -43,6 +45,7 @@ class AnnotationAdmin(admin.ModelAdmin):
 class AnnotationChangeAdmin(admin.ModelAdmin):
     list_display = ("image", "action", "user", "at")
     list_filter = ("action",)
+    list_select_related = ("image", "user")  # Django joins no foreign key that may be empty by itself: one query a row
     raw_id_fields = ("image",)
 
 

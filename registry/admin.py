@@ -118,6 +118,7 @@ class ActivationEventAdmin(admin.ModelAdmin):
 
     list_display = ("at", "version_name", "model_type", "view_scope", "action", "user", "gate_override", "reason")
     list_filter = ("model_type", "action", "gate_override")
+    list_select_related = ("user",)  # Django joins no foreign key that may be empty by itself: one query a row
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -135,6 +136,7 @@ class WeightsFileAdmin(admin.ModelAdmin):
 
     list_display = ("reference", "original_name", "kind", "sha256", "size", "uploaded_by", "uploaded_at")
     list_filter = ("kind",)
+    list_select_related = ("uploaded_by",)  # Django joins no foreign key that may be empty by itself: one query a row
     search_fields = ("original_name", "sha256", "note")
     readonly_fields = ("kind", "original_name", "file_path", "sha256", "size", "note", "uploaded_by", "uploaded_at")
     actions = ["delete_selected_uploads"]

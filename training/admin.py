@@ -28,6 +28,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     list_display = ("id", "model_type", "status", "device", "created_by", "created_at", "finished_at")
     list_filter = ("model_type", "status")
+    list_select_related = ("created_by",)  # Django joins no foreign key that may be empty by itself: one query a row
     readonly_fields = ("config", "dataset_snapshot", "error", "traceback", "worker", "lease_expires_at", "heartbeat_at")
     inlines = [EpochInline]
 
