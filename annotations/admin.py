@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from annotations.models import Annotation, AnnotationChange, Image, LabelMapping
 
@@ -49,4 +50,15 @@ class AnnotationChangeAdmin(admin.ModelAdmin):
     raw_id_fields = ("image",)
 
 
-admin.site.register(LabelMapping)
+@admin.register(LabelMapping)
+class LabelMappingAdmin(admin.ModelAdmin):
+    """Saved mappings are read, renamed or deleted here; they are made on the import page, which checks their shape
+    (a mapping typed in here as other JSON failed the import page of whoever loaded it)."""
+
+    list_display = ("name", "source_format", "created_by", "created_at")
+    list_select_related = ("created_by",)
+    search_fields = ("name",)
+    readonly_fields = ("source_format", "mapping", "created_by", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

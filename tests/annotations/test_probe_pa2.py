@@ -53,3 +53,22 @@ def test_a_pictures_measured_size_and_bit_depth_cannot_be_typed_over_in_the_admi
     image.refresh_from_db()
     assert response.status_code == 302 and image.notes == "checked"  # the rest is still editable
     assert (image.width, image.height, image.bit_depth) == (64, 48, 8)
+
+
+@pytest.mark.django_db
+def test_a_saved_label_mapping_cannot_be_typed_into_a_shape_the_import_page_cannot_read(  # type: ignore[no-untyped-def]
+    admin_client, annotator
+) -> None:
+    """The saved mappings' admin page was a raw JSON box: a mapping saved there as a list (or a new one added that
+    way) made the import page fail with a 500 for whoever loaded it ('list' object has no attribute 'get')."""
+    from annotations.models import LabelMapping
+
+    saved = LabelMapping.objects.create(name="cvat", source_format="cvat", mapping={"labels": {"bad": {"defect": "FAIL"}}})
+    typed = {"name": "cvat", "source_format": "cvat", "mapping": "[]", "created_by": ""}
+
+    admin_client.post(f"/admin/annotations/labelmapping/{saved.pk}/change/", typed)
+    admin_client.post("/admin/annotations/labelmapping/add/", {**typed, "name": "broken"})
+
+    assert list(LabelMapping.objects.values_list("name", "mapping")) == [("cvat", {"labels": {"bad": {"defect": "FAIL"}}})]
+    page = admin_client.get(f"/admin/annotations/labelmapping/{saved.pk}/change/").content.decode()
+    assert 'name="mapping"' not in page and "FAIL" in page  # readable, not editable
