@@ -33,6 +33,9 @@ class ImageAdmin(admin.ModelAdmin):
     )
     inlines = [AnnotationInline]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a picture comes with its file, through the upload and import pages
+
 
 @admin.register(Annotation)
 class AnnotationAdmin(admin.ModelAdmin):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from annotations.models import Annotation
+from annotations.models import Annotation, Image
 
 BOX = {"x": "1", "y": "1", "width": "5", "height": "5", "view": "TOP", "defect": "PASS", "source": "human", "review_state": "none"}
 BOX |= {"revision": "1", "confidences": "{}"}
@@ -72,3 +72,17 @@ def test_a_saved_label_mapping_cannot_be_typed_into_a_shape_the_import_page_cann
     assert list(LabelMapping.objects.values_list("name", "mapping")) == [("cvat", {"labels": {"bad": {"defect": "FAIL"}}})]
     page = admin_client.get(f"/admin/annotations/labelmapping/{saved.pk}/change/").content.decode()
     assert 'name="mapping"' not in page and "FAIL" in page  # readable, not editable
+
+
+@pytest.mark.django_db
+def test_no_picture_is_added_in_the_admin_without_its_file(admin_client) -> None:  # type: ignore[no-untyped-def]
+    """The pictures' admin offered "Add image", whose form has no file (the file, checksum and measured size are
+    read-only): saving it failed with a 500 (no width), and a picture row without a file would break every page
+    that shows it. Pictures come in through the upload and import pages."""
+    form = {"original_name": "w1_TOP.png", "wire_id": "w1", "wire_group": "", "view": "TOP", "notes": ""}
+    inline = {"annotations-TOTAL_FORMS": "0", "annotations-INITIAL_FORMS": "0", "annotations-MIN_NUM_FORMS": "0"}
+
+    response = admin_client.post("/admin/annotations/image/add/", {**form, **inline})
+
+    assert response.status_code == 403 and not Image.objects.exists()
+    assert "/admin/annotations/image/add/" not in admin_client.get("/admin/annotations/image/").content.decode()
