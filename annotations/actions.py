@@ -190,3 +190,14 @@ def save_boxes(
     AnnotationChange.objects.bulk_create(changes)
     image.annotation_revision = base_revision + 1  # what the conditional UPDATE above wrote; no need to read it back
     return image
+
+
+def record_box_edit(annotation: Annotation, user: Actor, *, before: dict[str, Any] | None = None, deleted: bool = False) -> None:
+    """Record a box changed outside ``save_boxes`` (the Django admin) and move its picture's revision.
+
+    Without the revision, an annotation page opened before saved over the change without a word; call it inside the
+    change's transaction, before the box is deleted.
+    """
+    action = AnnotationChange.Action.DELETE if deleted else AnnotationChange.Action.UPDATE if before else AnnotationChange.Action.CREATE
+    AnnotationChange.of(action, annotation, user, before=before).save()
+    Image.objects.filter(pk=annotation.image_id).update(annotation_revision=F("annotation_revision") + 1)

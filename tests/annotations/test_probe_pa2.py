@@ -86,3 +86,39 @@ def test_no_picture_is_added_in_the_admin_without_its_file(admin_client) -> None
 
     assert response.status_code == 403 and not Image.objects.exists()
     assert "/admin/annotations/image/add/" not in admin_client.get("/admin/annotations/image/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_box_changed_in_the_admin_is_in_its_history_and_not_undone_by_a_page_opened_before(  # type: ignore[no-untyped-def]
+    admin_client, admin_user, annotator, make_image
+) -> None:
+    """A box edited, added or deleted in the admin left no history row and did not move the picture's revision: an
+    annotation page opened before saved over it without a word (the admin's new box deleted, the edit undone), and a
+    training snapshot's (box, revision) pair no longer named what it trained on."""
+    from annotations.actions import StaleRevision, save_boxes
+    from annotations.models import AnnotationChange
+
+    image = make_image()
+    box = Annotation.objects.create(image=image, x=1, y=1, width=5, height=5, view="TOP", defect="PASS")
+    opened_at = image.annotation_revision
+    inline = {"annotations-TOTAL_FORMS": "1", "annotations-INITIAL_FORMS": "1", "annotations-MIN_NUM_FORMS": "0"}
+    row = {"annotations-0-id": str(box.pk), "annotations-0-image": str(image.pk), **{f"annotations-0-{k}": v for k, v in BOX.items()}}
+    picture = {"original_name": image.original_name, "wire_id": image.wire_id, "wire_group": "", "view": "TOP", "notes": ""}
+
+    admin_client.post(f"/admin/annotations/image/{image.pk}/change/", {**picture, **inline, **row, "annotations-0-defect": "SWEEP"})
+    edited = {**BOX, "image": str(image.pk), "defect": "SWEEP", "x": "2", "revision": "7"}
+    admin_client.post(f"/admin/annotations/annotation/{box.pk}/change/", edited)
+
+    box.refresh_from_db()
+    assert (box.defect, box.x, box.revision) == ("SWEEP", 2, 3)
+    history = AnnotationChange.objects.filter(annotation_id_ref=box.pk).order_by("pk")
+    assert [(change.action, change.user, change.before["defect"]) for change in history] == [
+        ("update", admin_user, "PASS"),
+        ("update", admin_user, "SWEEP"),
+    ]
+    with pytest.raises(StaleRevision):
+        save_boxes(image, [], base_revision=opened_at, user=annotator)
+    assert Annotation.objects.filter(pk=box.pk).exists()
+
+    admin_client.post(f"/admin/annotations/annotation/{box.pk}/delete/", {"post": "yes"})
+    assert not Annotation.objects.exists() and history.last().action == "delete"
