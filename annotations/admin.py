@@ -94,10 +94,21 @@ class AnnotationAdmin(admin.ModelAdmin):
 
 @admin.register(AnnotationChange)
 class AnnotationChangeAdmin(admin.ModelAdmin):
+    """The boxes' history is a record (the versions' correction rates count it): read here, never written.
+
+    Its rows may still be deleted, so that a picture deleted here takes its history with it.
+    """
+
     list_display = ("image", "action", "user", "at")
     list_filter = ("action",)
     list_select_related = ("image", "user")  # Django joins no foreign key that may be empty by itself: one query a row
     raw_id_fields = ("image",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AnnotationChange | None = None) -> bool:
+        return False
 
 
 @admin.register(LabelMapping)

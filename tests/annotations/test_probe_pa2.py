@@ -122,3 +122,22 @@ def test_a_box_changed_in_the_admin_is_in_its_history_and_not_undone_by_a_page_o
 
     admin_client.post(f"/admin/annotations/annotation/{box.pk}/delete/", {"post": "yes"})
     assert not Annotation.objects.exists() and history.last().action == "delete"
+
+
+@pytest.mark.django_db
+def test_the_history_of_boxes_is_read_not_written_in_the_admin(admin_client, admin_user, annotator, make_image) -> None:  # type: ignore[no-untyped-def]
+    """The box history's admin pages were ordinary forms: an admin could rewrite who changed a box and what it was,
+    or add made-up rows, which the versions' correction rates count. The activation history was already read-only."""
+    from annotations.models import AnnotationChange
+
+    image = make_image()
+    change = AnnotationChange.objects.create(image=image, action="create", user=annotator, after={"defect": "PASS"})
+    forged = {"image": str(image.pk), "action": "delete", "user": str(admin_user.pk), "before": "{}", "after": "null", "note": "x"}
+
+    admin_client.post(f"/admin/annotations/annotationchange/{change.pk}/change/", forged)
+    admin_client.post("/admin/annotations/annotationchange/add/", forged)
+
+    assert list(AnnotationChange.objects.values_list("action", "user", "note")) == [("create", annotator.pk, "")]
+    assert admin_client.get(f"/admin/annotations/annotationchange/{change.pk}/change/").status_code == 200  # still readable
+    admin_client.post(f"/admin/annotations/image/{image.pk}/delete/", {"post": "yes"})
+    assert not AnnotationChange.objects.exists()  # a picture deleted in the admin still takes its history with it
