@@ -80,6 +80,11 @@ class AnnotationAdmin(admin.ModelAdmin):
     raw_id_fields = ("image",)
     readonly_fields = ("revision",)
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Annotation | None = None) -> tuple[str, ...]:
+        # A box's numbers are its picture's pixels: moved to another picture it would frame nothing there, and the old
+        # picture's open annotation pages would never learn that it left.
+        return ("revision", "image") if obj is not None else ("revision",)
+
     def save_model(self, request: HttpRequest, obj: Annotation, form: ModelForm, change: bool) -> None:
         if not change or form.has_changed():
             save_box(obj, request.user)

@@ -141,3 +141,14 @@ def test_the_history_of_boxes_is_read_not_written_in_the_admin(admin_client, adm
     assert admin_client.get(f"/admin/annotations/annotationchange/{change.pk}/change/").status_code == 200  # still readable
     admin_client.post(f"/admin/annotations/image/{image.pk}/delete/", {"post": "yes"})
     assert not AnnotationChange.objects.exists()  # a picture deleted in the admin still takes its history with it
+
+
+@pytest.mark.django_db
+def test_a_box_cannot_be_moved_to_another_picture_in_the_admin(admin_client, make_image) -> None:  # type: ignore[no-untyped-def]
+    """The box admin's picture field moved a box onto another picture (where its pixels frame nothing); only the new
+    picture's revision moved, so an annotation page of the old one, opened before, saved it back without a word."""
+    image, other = make_image("w1_TOP.png"), make_image("w2_TOP.png")
+    box = Annotation.objects.create(image=image, x=1, y=1, width=5, height=5, view="TOP", defect="PASS")
+    admin_client.post(f"/admin/annotations/annotation/{box.pk}/change/", {**BOX, "image": str(other.pk), "defect": "SWEEP"})
+    box.refresh_from_db()
+    assert box.image_id == image.pk and box.defect == "SWEEP"
