@@ -6,6 +6,7 @@ and the origin check from ``wiresag_web.websocket_origin`` (see ``asgi.py``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from importlib import import_module
@@ -31,6 +32,8 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 #: The channel layer (Redis, ``WIRESAG_REDIS_URL``) does not answer: no live event can come; the page says so and retries.
 CLOSE_UNAVAILABLE = 4503
+#: The longest a page waits to join its live events: over it, Redis is taken as not answering (``CLOSE_UNAVAILABLE``).
+JOIN_TIMEOUT_SECONDS = 2.0
 
 
 def _still_logs_in(session: Any, user: Any) -> bool:
@@ -87,7 +90,10 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=code)
 
     async def _join(self, group: str) -> None:
-        await self.channel_layer.group_add(group, self.channel_name)
+        try:  # a hung Redis (stopped, or its host gone silent) held the page for the layer's 30 s socket timeout
+            await asyncio.wait_for(self.channel_layer.group_add(group, self.channel_name), JOIN_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise RedisError(f"joining the live events took over {JOIN_TIMEOUT_SECONDS:.0f} s") from None
         self.group = group
         # Subscribe before reading the snapshot: any event committed after it is relayed.
         await relay.subscribe()

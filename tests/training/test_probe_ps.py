@@ -158,3 +158,30 @@ def test_a_hung_redis_holds_neither_the_training_loop_nor_a_request_for_long(set
     tried = time.monotonic()
     publish_from_worker(1, {"type": "status", "run": 1, "status": "succeeded", "event_id": 12})
     assert 1.5 < time.monotonic() - tried < 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_live_page_is_told_soon_when_redis_hangs(engineer, settings, hung_redis) -> None:  # type: ignore[no-untyped-def]
+    """A hung Redis (stopped with SIGSTOP) held each page's socket for the layer's 30 s socket timeout before it was told."""
+    from channels.testing import WebsocketCommunicator
+
+    from tests.training.test_consumers import HOST, ORIGIN, run_async, session_cookie
+    from training.consumers import CLOSE_UNAVAILABLE
+    from wiresag_web.asgi import application
+
+    run = TrainingRun.objects.create(model_type="view", config={"epochs": 2})
+    settings.REDIS_URL = hung_redis
+    hosts = [{"address": hung_redis, "socket_timeout": 30}]  # as settings.py has it
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": hosts}}}
+    cookie = session_cookie(engineer)
+
+    async def scenario() -> None:
+        page = WebsocketCommunicator(application, f"/ws/training/runs/{run.pk}/", headers=[HOST, ORIGIN, cookie])
+        started = time.monotonic()
+        connected, _ = await page.connect(timeout=10)
+        assert connected
+        closed = await page.receive_output(timeout=10)
+        assert closed["type"] == "websocket.close" and closed["code"] == CLOSE_UNAVAILABLE
+        assert time.monotonic() - started < 6
+
+    run_async(scenario)
