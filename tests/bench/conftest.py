@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path, PureWindowsPath
 
 import pytest
@@ -11,6 +13,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 REAL_DEV = ROOT.parent / "shared" / "samples" / "real-dev"
 CLASS = {"沖線": "SWEEP", "晃動": "WOBBLE", "碰觸": "TOUCH", "PASS": "PASS"}
+
+
+def run_bench(script: str, *args: str, timeout: int = 120, succeeds: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``bench/<script>`` with ``args`` from the repository root, as a user would; by default it must succeed
+    (the failure shows the end of its output)."""
+    result = subprocess.run([sys.executable, f"bench/{script}", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    if succeeds:
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
 
 
 @pytest.fixture

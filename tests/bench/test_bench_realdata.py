@@ -7,11 +7,11 @@ numbers of a one-epoch run mean nothing and are not checked. The full run is a b
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.bench.conftest import run_bench
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_DEV = ROOT.parent / "shared" / "samples" / "real-dev"
@@ -22,14 +22,7 @@ pytestmark = [pytest.mark.slow]
 def test_the_quick_run_scores_every_held_out_wire_once(tmp_path: Path) -> None:
     assert REAL_DEV.is_dir(), f"the real pictures are missing at {REAL_DEV}; tests read ../shared/samples/real-dev"
     out = tmp_path / "summary.json"
-    result = subprocess.run(
-        [sys.executable, "bench/bench_realdata.py", "--quick", "--workdir", str(tmp_path / "work"), "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    result = run_bench("bench_realdata.py", "--quick", "--workdir", str(tmp_path / "work"), "--json", str(out), timeout=900)
     data = json.loads(out.read_text())
     assert [(fold["seed"], fold["fold"]) for fold in data["folds"]] == [(0, 0), (0, 1)]
     summary = data["summary"]
@@ -51,15 +44,19 @@ def test_the_quick_run_scores_every_held_out_wire_once(tmp_path: Path) -> None:
 
     # Classifier changes are measured on the detectors an earlier run trained: the fold trains none.
     again = tmp_path / "again.json"
-    result = subprocess.run(
-        [sys.executable, "bench/bench_realdata.py", "--quick", "--limit-folds", "1", "--workdir", str(tmp_path / "again")]
-        + ["--detectors-from", str(tmp_path / "work"), "--json", str(again)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    result = run_bench(
+        "bench_realdata.py",
+        "--quick",
+        "--limit-folds",
+        "1",
+        "--workdir",
+        str(tmp_path / "again"),
+        "--detectors-from",
+        str(tmp_path / "work"),
+        "--json",
+        str(again),
         timeout=900,
     )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     log = (tmp_path / "again" / "seed0" / "fold0" / "worker.log").read_text()
     assert "training the detection model" not in log and "training the defect model" in log
     assert json.loads(again.read_text())["summary"]["scores"]["ap50_SIDE"]["folds"] == 1

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from review.prediction import LOW_CONFIDENCE, RISK_TIERS
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.conftest import run_bench
 
 
 def _picture(wire: str, view: str, defect: str, confidence: float) -> dict[str, object]:
@@ -39,14 +36,7 @@ def test_the_product_order_puts_the_wrong_boxes_of_disagreeing_wires_first(tmp_p
     fold.mkdir(parents=True)
     (fold / "inspection.json").write_text(json.dumps({"pictures": pictures}))
     out = tmp_path / "order.json"
-    result = subprocess.run(
-        [sys.executable, "bench/bench_review_order.py", "--workdir", str(tmp_path / "work"), "--seeds", "0", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    result = run_bench("bench_review_order.py", "--workdir", str(tmp_path / "work"), "--seeds", "0", "--json", str(out), timeout=300)
     assert not list(scratch.glob("wiresag-*")), "the throwaway database stayed behind"
     data = json.loads(out.read_text())
     assert data["baseline"] == pytest.approx(0.2)  # 2 wrong of 10

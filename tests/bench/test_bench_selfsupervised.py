@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.conftest import run_bench
 
 pytestmark = [pytest.mark.slow]
 
@@ -17,14 +15,7 @@ pytestmark = [pytest.mark.slow]
 def test_it_pretrains_per_fold_and_judges_every_wire_with_a_box(tmp_path: Path, finished_run: tuple[Path, list[str]]) -> None:
     work, wires = finished_run
     out = tmp_path / "ssl.json"
-    done = subprocess.run(
-        [sys.executable, "bench/bench_selfsupervised.py", "--workdir", str(work), "--seeds", "0", "--epochs", "1"] + ["--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = run_bench("bench_selfsupervised.py", "--workdir", str(work), "--seeds", "0", "--epochs", "1", "--json", str(out), timeout=600)
     assert "seed 0 fold 1: pretrained without its pictures" in done.stdout
     results = json.loads(out.read_text())
     expected = ["product alone"]

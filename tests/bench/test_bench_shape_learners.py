@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.bench.conftest import run_bench
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,14 +52,7 @@ def test_its_product_setting_is_the_products_own_shape_classifier(finished_run: 
 
 def test_it_prints_every_learner_on_the_runs_folds_and_on_resplits(finished_run: tuple[Path, list[str]]) -> None:
     work, _ = finished_run
-    done = subprocess.run(
-        [sys.executable, "bench/bench_shape_learners.py", "--workdir", str(work), "--seeds", "0", "--resplits", "2"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = run_bench("bench_shape_learners.py", "--workdir", str(work), "--seeds", "0", "--resplits", "2", timeout=600)
     lines = [line for line in done.stdout.splitlines() if "run's folds" in line]
     assert lines[0].startswith("the product (its inspection.json)")
     assert len(lines) == 1 + 12 and all("2 resplits" in line for line in lines[1:])
@@ -68,13 +62,7 @@ def test_it_prints_every_learner_on_the_runs_folds_and_on_resplits(finished_run:
 def test_a_run_without_boxes_is_refused_with_a_sentence(tmp_path: Path) -> None:
     (tmp_path / "seed0" / "fold0").mkdir(parents=True)
     (tmp_path / "seed0" / "fold0" / "inspection.json").write_text('{"pictures": []}', encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "bench/bench_shape_learners.py", "--workdir", str(tmp_path), "--seeds", "0"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = run_bench("bench_shape_learners.py", "--workdir", str(tmp_path), "--seeds", "0", timeout=600, succeeds=False)
     assert done.returncode != 0 and "got a box: there is nothing to measure" in done.stderr
 
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.conftest import run_bench
 
 
 @pytest.mark.parametrize(
@@ -20,6 +16,6 @@ ROOT = Path(__file__).resolve().parents[2]
 )
 def test_too_small_a_set_is_refused_with_the_smallest_that_works(script: str, arguments: list[str], minimum: str) -> None:
     # It used to generate the set, then die on the split: a traceback telling to "annotate more PASS wires".
-    result = subprocess.run([sys.executable, f"bench/{script}", *arguments], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = run_bench(script, *arguments, succeeds=False)
     assert result.returncode == 2, result.stdout[-3000:] + result.stderr[-3000:]
     assert minimum in result.stderr and "Traceback" not in result.stderr

@@ -5,18 +5,13 @@ Its numbers are a benchmark's, printed, not checked here; a change of a part's s
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.conftest import run_bench
 
 
 def test_the_statistics_benchmark_runs_every_part_on_a_small_library(scratch: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "bench/bench_statistics.py", "--pictures", "400"], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    result = run_bench("bench_statistics.py", "--pictures", "400", timeout=300)
     for part in ("classes and sizes", "boxes per picture", "wires missing a view", "disagreeing wires"):
         assert part in result.stdout
     assert "database: 400 pictures" in result.stdout
