@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 
-from annotations.choices import DEFECT_CHOICES, VIEW_CHOICES, ReviewState
+from annotations.choices import DEFECT_CHOICES, VIEW_CHOICES
 from annotations.models import Annotation, ImageQuerySet
 from core.safepath import MAX_GROUP_LENGTH
 
@@ -55,7 +55,9 @@ class LibraryFilterForm(forms.Form):
         elif data.get("annotated") == "no":
             images = images.exclude(Exists(boxes))
         if data.get("review"):
-            images = images.filter(Exists(boxes.filter(review_state=ReviewState.PENDING)))
+            # The waiting boxes first, then their pictures: asked per picture, SQLite looked through every waiting box
+            # for each (it takes the review-state index), 13 s on 20,000 pictures with 3,000 boxes to review.
+            images = images.filter(pk__in=Annotation.objects.needs_review().values("image_id"))
         if data.get("wire"):
             images = images.filter(wire_id__startswith=data["wire"].strip())
         if data.get("uploader"):
