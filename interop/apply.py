@@ -479,7 +479,12 @@ def plan_import(dataset: ForeignDataset, mapping: dict[str, Any], *, clip: bool 
 
 
 def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
-    """Store the planned pictures and boxes in one transaction; on failure nothing stays."""
+    """Store the planned pictures and boxes in one transaction; on failure nothing stays.
+
+    The library pictures are locked, and the new boxes, their history rows and the pictures' revisions written, a
+    batch at a time: one by one, 15,500 pictures' labels took about four queries a picture (28 s in one request,
+    holding SQLite's write lock from everyone else).
+    """
     stored: list[str] = []
     damaged: list[tuple[str, str]] = []
     note = f"{AnnotationChange.IMPORTED}{plan.format}"
@@ -488,11 +493,16 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
     deleted: list[tuple[str, int]] = []
     try:
         with transaction.atomic():
-            pictures_created = boxes_created = late_duplicates = late_conflicts = 0
+            pictures_created = late_duplicates = late_conflicts = 0
+            library_ids = [planned.library_id for planned in plan.images if planned.library_id is not None]
+            locked: dict[int, Image] = {}
+            for start in range(0, len(library_ids), IDS_PER_QUERY):
+                locked.update(Image.objects.select_for_update().in_bulk(library_ids[start : start + IDS_PER_QUERY]))
+            to_write: list[tuple[Image, list[PlannedBox]]] = []
             for planned in plan.images:
                 boxes = planned.boxes
                 if planned.library_id is not None:
-                    found = Image.objects.select_for_update().filter(pk=planned.library_id).first()
+                    found = locked.get(planned.library_id)
                     if found is None:
                         if boxes:
                             deleted.append((planned.name, len(boxes)))
@@ -521,35 +531,9 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
                     late_duplicates += placed.count(DUPLICATE)
                     late_conflicts += len(placed) - len(boxes) - placed.count(DUPLICATE)
                     changed.append(planned.name)
-                if not boxes:
-                    continue
-                waiting = Annotation.objects.select_for_update().filter(
-                    image=image, pk__in=[box.settles for box in boxes if box.settles], review_state=ReviewState.PENDING
-                )
-                model_boxes = {annotation.pk: annotation for annotation in waiting}
-                changes = []
-                for box in boxes:
-                    if (model_box := model_boxes.get(box.settles or 0)) is not None:  # still waiting: settled by the person's box
-                        changes.append(_settle(model_box, box, user, note))
-                        settled[model_box.review_state] += 1
-                        continue
-                    annotation = Annotation.objects.create(
-                        image=image,
-                        x=box.x,
-                        y=box.y,
-                        width=box.width,
-                        height=box.height,
-                        view=box.view,
-                        defect=box.defect,
-                        # A model box waiting for review or rejected stays one: out of training, in the review queue.
-                        source=Source.MODEL if box.review_state else Source.HUMAN,
-                        review_state=box.review_state or ReviewState.NONE,
-                        annotator=recorded_user(user),
-                    )
-                    changes.append(AnnotationChange.of(AnnotationChange.Action.CREATE, annotation, user, note=note))
-                    boxes_created += 1
-                AnnotationChange.objects.bulk_create(changes)
-                Image.objects.filter(pk=image.pk).update(annotation_revision=F("annotation_revision") + 1)
+                if boxes:
+                    to_write.append((image, boxes))
+            boxes_created = _write_boxes(to_write, user, note, settled)
     except BaseException:
         for name in stored:
             default_storage.delete(name)
@@ -566,6 +550,52 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
         late_conflicts=late_conflicts,
         deleted=deleted,
     )
+
+
+def _write_boxes(to_write: list[tuple[Image, list[PlannedBox]]], user: Actor, note: str, settled: dict[str, int]) -> int:
+    """Store each picture's boxes with their history rows and move its revision, a batch at a time; the boxes created.
+
+    A box that settles a model box still waiting on the same picture decides it (``_settle``), as a review would.
+    """
+    settles = [box.settles for _image, boxes in to_write for box in boxes if box.settles]
+    waiting: dict[int, Annotation] = {}
+    for start in range(0, len(settles), IDS_PER_QUERY):
+        chunk = settles[start : start + IDS_PER_QUERY]
+        waiting.update(Annotation.objects.select_for_update().filter(pk__in=chunk, review_state=ReviewState.PENDING).in_bulk())
+    entries: list[AnnotationChange | Annotation] = []  # in each picture's order: a settled box's history, or a new box
+    for image, boxes in to_write:
+        for box in boxes:
+            model_box = waiting.get(box.settles or 0)
+            if model_box is not None and model_box.image_id == image.pk:  # still waiting: settled by the person's box
+                entries.append(_settle(model_box, box, user, note))
+                settled[model_box.review_state] += 1
+                continue
+            entries.append(
+                Annotation(
+                    image=image,
+                    x=box.x,
+                    y=box.y,
+                    width=box.width,
+                    height=box.height,
+                    view=box.view,
+                    defect=box.defect,
+                    # A model box waiting for review or rejected stays one: out of training, in the review queue.
+                    source=Source.MODEL if box.review_state else Source.HUMAN,
+                    review_state=box.review_state or ReviewState.NONE,
+                    annotator=recorded_user(user),
+                )
+            )
+    created = [entry for entry in entries if isinstance(entry, Annotation)]
+    Annotation.objects.bulk_create(created, batch_size=IDS_PER_QUERY)  # sets their ids (SQLite 3.35+, PostgreSQL)
+    changes = [
+        AnnotationChange.of(AnnotationChange.Action.CREATE, entry, user, note=note) if isinstance(entry, Annotation) else entry
+        for entry in entries
+    ]
+    AnnotationChange.objects.bulk_create(changes, batch_size=IDS_PER_QUERY)
+    image_ids = [image.pk for image, _boxes in to_write]
+    for start in range(0, len(image_ids), IDS_PER_QUERY):
+        Image.objects.filter(pk__in=image_ids[start : start + IDS_PER_QUERY]).update(annotation_revision=F("annotation_revision") + 1)
+    return len(created)
 
 
 def _settle(model_box: Annotation, box: PlannedBox, user: Actor, note: str) -> AnnotationChange:

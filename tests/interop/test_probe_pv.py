@@ -54,3 +54,29 @@ def test_a_labels_only_dry_run_takes_the_same_queries_however_many_pictures(anno
     assert (small.box_count, large.box_count) == (10, 30)
     assert not large.skipped
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_applying_a_labels_only_import_takes_the_same_queries_however_many_pictures(annotator) -> None:  # type: ignore[no-untyped-def]
+    """The apply locked each picture, created each box, its history and the picture's revision one by one: about four
+    queries a picture, 28 s for 15,500 pictures inside one request, holding SQLite's write lock from everyone else."""
+    from interop.apply import apply_plan
+
+    _library(40)
+    small = plan_import(_labels_for(10), MAPPING)
+    # The large import's pictures are the next 30 of the library, so the small one's boxes are no duplicates of its own.
+    large = plan_import(ForeignDataset(format="cvat", images=_labels_for(40).images[10:]), MAPPING)
+    revisions = dict(Image.objects.values_list("pk", "annotation_revision"))
+    with CaptureQueriesContext(connection) as few:
+        first = apply_plan(small, annotator)
+    with CaptureQueriesContext(connection) as many:
+        second = apply_plan(large, annotator)
+    assert (first.boxes_created, second.boxes_created) == (10, 30)
+    assert len(many.captured_queries) == len(few.captured_queries)
+    # Every box is stored with its history row, and each picture's revision moved once.
+    imported = Annotation.objects.filter(x=20)
+    assert imported.count() == 40 and set(imported.values_list("image__wire_id", flat=True)) == {f"{i:04d}" for i in range(40)}
+    from annotations.models import AnnotationChange
+
+    rows = AnnotationChange.objects.filter(annotation_id_ref__in=imported.values("pk"), action="create")
+    assert rows.count() == 40 and all(row.after["x"] == 20 and row.note == "Imported from cvat" for row in rows)
+    assert all(revision == revisions[pk] + 1 for pk, revision in Image.objects.values_list("pk", "annotation_revision"))
