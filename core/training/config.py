@@ -406,11 +406,19 @@ def to_json(config: DetectionConfig | ClassifierConfig) -> dict[str, Any]:
     return {"model_type": config.model_type, **dataclasses.asdict(config)}
 
 
+#: Settings added after runs were first stored, with the value that applied before they existed. A run stored without
+#: one (queued, paused or interrupted before an upgrade) goes on as it started, not with today's default: a defect run
+#: resumed with ``wire_frame`` on would train its last epochs on crops its first ones never saw.
+ADDED_LATER: dict[str, dict[str, Any]] = {"defect": {"wire_frame": False}}
+
+
 def from_json(data: Mapping[str, Any]) -> AnyConfig:
     values = dict(data)
     model_type = values.pop("model_type", None)
     if model_type is None:
         raise ConfigError("A stored configuration must name its model_type.")
+    for name, before in ADDED_LATER.get(str(model_type), {}).items():
+        values.setdefault(name, before)
     return make_config(model_type, values)
 
 
