@@ -6,6 +6,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
@@ -50,6 +51,40 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         messages.warning(request, LOGGED_OUT_PRESS_SENTENCE)
         login_url = resolve_url(self.get_login_url(view_func))
         return redirect_to_login(_page_of_the_form(request), login_url, self.get_redirect_field_name(view_func))
+
+
+#: The header a page's own requests carry: the id of the user the page was opened as.
+PAGE_USER_HEADER = "X-Wiresag-Page-User"
+
+
+class SamePageUserMiddleware:
+    """Refuses a request a page sends on its own (a save, a review decision) when the browser is now logged in as
+    another user than the page was opened as.
+
+    Logging in as someone else in another tab changes the session cookie the old tab sends too, and the page reads the
+    rotated CSRF token from its cookie: the old tab's work was recorded as the new user's without a word.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: object, view_args: object, view_kwargs: object) -> HttpResponse | None:
+        page_user = request.headers.get(PAGE_USER_HEADER)
+        if page_user is None or not request.user.is_authenticated or page_user == str(request.user.pk):
+            return None
+        an_id = page_user.isascii() and page_user.isdigit() and len(page_user) <= 18  # a number the database holds
+        opened_as = get_user_model().objects.filter(pk=int(page_user)).first() if an_id else None
+        page_name = opened_as.get_username() if opened_as is not None else "another user"
+        now_name = request.user.get_username()
+        sentence = (
+            f"This page was opened as {page_name}, but this browser is now logged in as {now_name} (in another tab), "
+            f"so nothing was saved. Log in as {page_name} again in another tab, then try again; "
+            f"or reload this page to work as {now_name}."
+        )
+        return JsonResponse({"error": sentence, "logged_in_as": now_name}, status=403)
 
 
 #: Pages a signed-in user without a role may still reach: to leave, to be told what to do, and to keep the account safe.

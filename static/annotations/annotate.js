@@ -475,7 +475,13 @@
   async function put(boxes, baseRevision) {
     const response = await fetch(api, {
       method: "PUT",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      headers: {
+        "Content-Type": "application/json",
+        "X-CSRFToken": csrfToken(),
+        // Refused when this browser is now logged in as someone else (in another tab): not saved as theirs.
+        "X-Wiresag-Page-User": root.dataset.userId,
+        Accept: "application/json",
+      },
       credentials: "same-origin",
       // Only the changes after the newest one shown come back: the page keeps the rest.
       body: JSON.stringify({ base_revision: baseRevision, boxes: boxes.map(cleanBox), history_after: newestChange() }),
@@ -548,6 +554,11 @@
       if (result.status === 401) {
         writeDraft();
         setStatus("You are logged out. Your work is kept as a local draft; log in again in another tab, then press Ctrl+S.", "error");
+        return false;
+      }
+      if (result.status === 403 && result.body.logged_in_as) {
+        writeDraft();
+        setStatus(`${result.body.error} Your work is kept as a local draft in this browser.`, "error");
         return false;
       }
       if (result.status === 403) {

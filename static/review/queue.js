@@ -47,7 +47,13 @@
     try {
       response = await fetch(url, {
         method: "POST",
-        headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+        headers: {
+          "X-CSRFToken": csrfToken(),
+          // Refused when this browser is now logged in as someone else (in another tab): not recorded as theirs.
+          "X-Wiresag-Page-User": table.dataset.userId,
+          "Content-Type": "application/x-www-form-urlencoded",
+          Accept: "application/json",
+        },
         body: new URLSearchParams({ decision: decision }),
       });
     } catch {
