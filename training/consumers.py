@@ -32,6 +32,11 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 #: The channel layer (Redis, ``WIRESAG_REDIS_URL``) does not answer: no live event can come; the page says so and retries.
 CLOSE_UNAVAILABLE = 4503
+#: Said before ``CLOSE_FORBIDDEN`` to a user still logged in whose role does not let them watch: logging in again
+#: (what the page says for a bare 4403, an ended login) would not help.
+NO_ROLE_SENTENCE = (
+    "Live updates stopped: your account does not have the engineer role (any more). Ask an admin to give it back, then reload this page."
+)
 #: The longest a page waits to join its live events: over it, Redis is taken as not answering (``CLOSE_UNAVAILABLE``).
 JOIN_TIMEOUT_SECONDS = 2.0
 
@@ -87,7 +92,16 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         """Accept, then close with ``code``: a handshake refused before its accept reaches the browser only as "1006",
         and the page would say "reconnecting…" for ever to a user whose login ended or whose run was deleted."""
         await self.accept()
-        await self.close(code=code)
+        if code == CLOSE_FORBIDDEN:
+            await self._close_forbidden()
+        else:
+            await self.close(code=code)
+
+    async def _close_forbidden(self) -> None:
+        """Close with ``CLOSE_FORBIDDEN``, first telling a user who is still logged in that their role is missing."""
+        if await database_sync_to_async(self._logged_in_user)() is not None:
+            await self.send_json({"type": "refused", "error": NO_ROLE_SENTENCE})
+        await self.close(code=CLOSE_FORBIDDEN)
 
     async def _join(self, group: str) -> None:
         try:  # a hung Redis (stopped, or its host gone silent) held the page for the layer's 30 s socket timeout
@@ -110,20 +124,25 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         """Pages only listen; anything they send is ignored, without decoding it (text that is not JSON, binary
         frames or JSON nested deeper than Python parses would otherwise end the connection with an error)."""
 
-    def _still_allowed(self) -> bool:
-        """Whether the connection's user still may watch: an active account, a session still logging it in, the role (read fresh)."""
+    def _logged_in_user(self) -> Any:
+        """The connection's user, read fresh, while its account is active and its session still logs it in; else None."""
         user = self.scope.get("user")
         session = self.scope.get("session")
         if user is None or not user.is_authenticated or session is None:
-            return False
+            return None
         current = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
-        return current is not None and _still_logs_in(session, current) and has_role(current, ENGINEER)
+        return current if current is not None and _still_logs_in(session, current) else None
+
+    def _still_allowed(self) -> bool:
+        """Whether the connection's user still may watch: an active account, a session still logging it in, the role (read fresh)."""
+        current = self._logged_in_user()
+        return current is not None and has_role(current, ENGINEER)
 
     async def run_event(self, event: dict[str, Any]) -> None:
         # Checked for every event: a role taken away, an account switched off, a logout or a password change ends the
         # stream at once.
         if not await database_sync_to_async(self._still_allowed)():
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self._close_forbidden()
             return
         await self.send_json(event["payload"])
 

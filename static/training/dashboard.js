@@ -42,6 +42,7 @@
   }
 
   let socket;
+  let refusal = null;
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + table.dataset.ws);
@@ -49,6 +50,7 @@
     socket.onmessage = (e) => {
       const message = JSON.parse(e.data);
       if (message.type === "snapshot") return draw(message.runs);
+      if (message.type === "refused") { refusal = message.error; return; }  // why the close (4403) that follows came
       const row = rows.get(message.run);
       if (!row) { socket.close(); return; }  // a new run: the reconnect brings a fresh snapshot
       if (message.type === "status") {
@@ -61,7 +63,7 @@
     };
     socket.onclose = (e) => {
       state.dataset.state = "closed";
-      if (e.code === 4403) { state.textContent = "Not allowed: log in again."; return; }
+      if (e.code === 4403) { state.textContent = refusal || "Not allowed: log in again."; return; }
       // 4503: the server cannot reach Redis (its live events); the list stays as loaded until it answers again.
       const unavailable = e.code === 4503;
       state.textContent = unavailable ? "Live updates unavailable: the server cannot reach Redis. Retrying…" : "Reconnecting…";

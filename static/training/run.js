@@ -214,11 +214,13 @@
       case "log": applyLog(message); break;
       case "status": applyStatus(message); break;
       case "sequence": drawSequence(message.runs); break;
+      case "refused": refusal = message.error; break;  // why the close (4403) that follows came
     }
   }
 
   let socket = null;
   let retry = 0;
+  let refusal = null;
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + wsPath);
@@ -227,7 +229,7 @@
     socket.onmessage = (e) => { retry = 0; handle(JSON.parse(e.data)); };
     socket.onclose = (e) => {
       $("connection").dataset.state = "closed";
-      if (e.code === 4403) { $("connection").textContent = "not allowed: log in again"; return; }
+      if (e.code === 4403) { $("connection").textContent = refusal || "not allowed: log in again"; return; }
       if (e.code === 4404) { $("connection").textContent = "this run was deleted: nothing more will come"; return; }
       // 4503: the server cannot reach Redis, which carries the live events; the page shows what it loaded until then.
       $("connection").textContent = e.code === 4503 ? "live updates unavailable: the server cannot reach Redis; retrying…" : "reconnecting…";

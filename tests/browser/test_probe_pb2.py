@@ -11,6 +11,7 @@ from annotations.models import Annotation, AnnotationChange
 from tests.browser.test_annotate import drag_box
 from tests.browser_fixtures import annotation_page, chromium, login  # noqa: F401
 from tests.conftest import PASSWORD
+from tests.live_fixtures import daphne_server  # noqa: F401
 
 
 def log_in_over(page, base_url: str, username: str) -> None:  # type: ignore[no-untyped-def]
@@ -69,3 +70,21 @@ def test_a_review_decision_from_a_queue_opened_as_another_user_is_not_recorded_a
     assert box.review_state == ReviewState.PENDING, "Anna's decision was recorded as Bob's without a word"
     assert "anna" in page.locator("#review-message").inner_text()
     context.close()
+
+
+def test_a_run_page_whose_engineer_lost_the_role_says_to_ask_an_admin(chromium, daphne_server, engineer):  # noqa: F811
+    """It said "not allowed: log in again"; logging in again gives the same, since the role is what is missing."""
+    from tests.browser.test_hostile_upload import real_passwords
+    from training.models import TrainingRun
+    from training.sink import DatabaseSink
+
+    real_passwords(engineer)
+    run = TrainingRun.objects.create(model_type="defect", config={"epochs": 3})
+    TrainingRun.objects.claim(run.pk, "w1")
+    page = chromium.new_page()
+    login(page, daphne_server, engineer.username, PASSWORD)
+    page.goto(f"{daphne_server}/training/runs/{run.pk}/")
+    expect(page.locator("#connection")).to_have_text("live")
+    engineer.groups.clear()  # an admin takes the role away while the page is open
+    DatabaseSink(run.pk, "w1").on_log("INFO", "epoch 2")
+    expect(page.locator("#connection")).to_contain_text("Ask an admin to give it back", timeout=10_000)
