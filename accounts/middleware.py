@@ -111,6 +111,7 @@ class RoleRequiredMiddleware:
         match = request.resolver_match
         if match is not None and match.url_name in ROLELESS_ALLOWED and not match.namespace:
             return None
-        if request.path.startswith(API_PREFIX):
+        # A page's own request asking for JSON (the review queue's decisions) too: it took the HTML page for a login page.
+        if request.path.startswith(API_PREFIX) or request.headers.get("accept", "").startswith("application/json"):
             return JsonResponse({"error": NO_ROLE_SENTENCE}, status=403)
         return render(request, "no_role.html", {"sentence": NO_ROLE_SENTENCE}, status=403)

@@ -88,3 +88,11 @@ def test_a_run_page_whose_engineer_lost_the_role_says_to_ask_an_admin(chromium, 
     engineer.groups.clear()  # an admin takes the role away while the page is open
     DatabaseSink(run.pk, "w1").on_log("INFO", "epoch 2")
     expect(page.locator("#connection")).to_contain_text("Ask an admin to give it back", timeout=10_000)
+
+
+def test_a_review_decision_after_the_role_was_taken_does_not_say_logged_out(chromium, live_server, annotator, make_image):  # noqa: F811
+    """The role middleware answered the queue's decision with its HTML page, which the queue took for a login page."""
+    from tests.browser.test_lost_work import decide_in_queue
+
+    message = decide_in_queue(chromium, live_server, annotator, make_image, lambda page: annotator.groups.clear())
+    assert "logged out" not in message and "Ask an admin" in message, message
