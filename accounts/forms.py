@@ -1,11 +1,11 @@
-"""The user's own password change form."""
+"""The login form and the user's own password change form."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import authenticate
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
@@ -28,3 +28,30 @@ class LockedOutPasswordChangeForm(PasswordChangeForm):
         if authenticate(self.request, username=self.user.get_username(), password=old_password) is None:
             raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
         return old_password
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, saying when the right password belongs to an account an admin switched off.
+
+    Django's backend refuses such an account like a wrong password: a user whose account was switched off while
+    their pages were open was told to log in again, then that the password did not match, and tried it until locked out.
+    Only the right password learns the account's state (after django-axes counted the refused login as a failure).
+    """
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Your user name and password did not match. Try again, or ask an admin to reset your password.",
+        "inactive": "This account is switched off, so it cannot log in. Ask an admin to switch it on again.",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except ValidationError:
+            if self.request is not None and getattr(self.request, "axes_locked_out", False):
+                raise
+            username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+            account = get_user_model()._default_manager.filter(**{get_user_model().USERNAME_FIELD: username}).first()
+            if account is not None and not account.is_active and password and account.check_password(password):
+                raise ValidationError(self.error_messages["inactive"], code="inactive") from None
+            raise

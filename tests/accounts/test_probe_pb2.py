@@ -36,3 +36,15 @@ def test_a_save_from_the_same_users_page_goes_through(client, annotator, make_im
     )
     assert response.status_code == 200, response.content
     assert AnnotationChange.objects.get().user == annotator
+
+
+def test_a_switched_off_account_logging_in_again_is_told_so_not_that_the_password_is_wrong(client, annotator):
+    """An admin switched the account off while its pages were open; the next save says to log in again, and the login
+    said the password did not match: the user tried it again and again (each try counts towards the lockout)."""
+    annotator.is_active = False
+    annotator.save(update_fields=["is_active"])
+    page = client.post("/login/", {"username": annotator.username, "password": PASSWORD}).content.decode()
+    assert "did not match" not in page
+    assert "switched off" in page and "admin" in page
+    wrong = client.post("/login/", {"username": annotator.username, "password": "not it"}).content.decode()
+    assert "did not match" in wrong and "switched off" not in wrong, "a wrong password must not learn the account's state"
