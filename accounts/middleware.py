@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
@@ -53,7 +52,7 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         return redirect_to_login(_page_of_the_form(request), login_url, self.get_redirect_field_name(view_func))
 
 
-#: The header a page's own requests carry: the id of the user the page was opened as.
+#: The header a page's own requests carry: the user name the page was opened as, percent-encoded (names need not be ASCII).
 PAGE_USER_HEADER = "X-Wiresag-Page-User"
 
 
@@ -62,7 +61,8 @@ class SamePageUserMiddleware:
     another user than the page was opened as.
 
     Logging in as someone else in another tab changes the session cookie the old tab sends too, and the page reads the
-    rotated CSRF token from its cookie: the old tab's work was recorded as the new user's without a word.
+    rotated CSRF token from its cookie: the old tab's work was recorded as the new user's without a word. The page
+    sends the name it was opened as (not an id the server would look up: that would tell anyone every user's name).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -72,13 +72,12 @@ class SamePageUserMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func: object, view_args: object, view_kwargs: object) -> HttpResponse | None:
-        page_user = request.headers.get(PAGE_USER_HEADER)
-        if page_user is None or not request.user.is_authenticated or page_user == str(request.user.pk):
+        sent = request.headers.get(PAGE_USER_HEADER)
+        if sent is None or not request.user.is_authenticated:
             return None
-        an_id = page_user.isascii() and page_user.isdigit() and len(page_user) <= 18  # a number the database holds
-        opened_as = get_user_model().objects.filter(pk=int(page_user)).first() if an_id else None
-        page_name = opened_as.get_username() if opened_as is not None else "another user"
-        now_name = request.user.get_username()
+        page_name, now_name = unquote(sent, errors="replace")[:150], request.user.get_username()
+        if page_name == now_name:
+            return None
         sentence = (
             f"This page was opened as {page_name}, but this browser is now logged in as {now_name} (in another tab), "
             f"so nothing was saved. Log in as {page_name} again in another tab, then try again; "

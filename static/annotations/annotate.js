@@ -479,7 +479,7 @@
         "Content-Type": "application/json",
         "X-CSRFToken": csrfToken(),
         // Refused when this browser is now logged in as someone else (in another tab): not saved as theirs.
-        "X-Wiresag-Page-User": root.dataset.userId,
+        "X-Wiresag-Page-User": encodeURIComponent(root.dataset.username),
         Accept: "application/json",
       },
       credentials: "same-origin",

@@ -50,7 +50,7 @@
         headers: {
           "X-CSRFToken": csrfToken(),
           // Refused when this browser is now logged in as someone else (in another tab): not recorded as theirs.
-          "X-Wiresag-Page-User": table.dataset.userId,
+          "X-Wiresag-Page-User": encodeURIComponent(table.dataset.username),
           "Content-Type": "application/x-www-form-urlencoded",
           Accept: "application/json",
         },
