@@ -8,6 +8,7 @@ keep exactly one.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Literal
@@ -87,6 +88,30 @@ def parse_wire_name(filename: str) -> WireName:
 
 #: The three model types, in the order "train all" runs them.
 MODEL_TYPES: tuple[str, ...] = ("view", "detection", "defect")
+#: What each model type is, and the network it is built from unless its settings name another.
+MODEL_KINDS: dict[str, tuple[str, str]] = {
+    "detection": ("Detection", "yolov8n.yaml"),
+    "view": ("View classifier", "resnet18"),
+    "defect": ("Defect classifier", "efficientnet_b0"),
+}
+_NETWORK_NAMES = {"resnet18": "ResNet18", "efficientnet_b0": "EfficientNet-B0"}
+_YOLO_FILE = re.compile(r"yolov8([nsmlx])\.yaml")
+
+
+def model_display(model_type: str, settings: Mapping[str, object] | None = None) -> str:
+    """A model type with the network its settings build, e.g. "Defect classifier (ResNet18)".
+
+    The type's label alone named its default network: a defect model trained as a ResNet18 read "EfficientNet-B0".
+    """
+    kind, default = MODEL_KINDS.get(model_type, (model_type, ""))
+    settings = settings or {}
+    network = str(settings.get("model" if model_type == "detection" else "architecture") or default)
+    if yolo := _YOLO_FILE.fullmatch(network):
+        shown = f"YOLOv8{yolo.group(1)}"
+    else:
+        shown = _NETWORK_NAMES.get(network, network[:40])
+    return f"{kind} ({shown})" if shown else kind
+
 
 #: The two classifiers' model types (the detector is the third).
 ClassifierTask = Literal["defect", "view"]

@@ -13,7 +13,7 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from annotations.choices import VIEW_CHOICES, ModelType, ReviewState, Source
 from annotations.models import Annotation, AnnotationChange
 from core.evaluation.contract import ModelMetrics
-from core.labels import DEFECTS, VIEWS
+from core.labels import DEFECTS, VIEWS, model_display
 
 #: The Annotation field that names the version of each model type that made a box.
 ANNOTATION_FIELD: dict[str, str] = {
@@ -153,6 +153,11 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def model_display(self) -> str:
+        """Its type with the network it was trained as, e.g. "Defect classifier (ResNet18)"."""
+        return model_display(self.model_type, self.config)
 
     @property
     def scores(self) -> ModelMetrics:

@@ -39,7 +39,7 @@ def run_row(run: TrainingRun) -> dict[str, Any]:
     return {
         "run": run.pk,
         "model_type": run.model_type,
-        "model_type_display": run.get_model_type_display(),
+        "model_type_display": run.model_display,
         "status": run.status,
         "status_display": run.get_status_display(),
         "progress": run.progress,

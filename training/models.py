@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.users import Actor, recorded_user
 from annotations.choices import ModelType
+from core.labels import model_display
 from training.groups import publish_from_worker
 
 logger = logging.getLogger("wiresag.training")
@@ -440,7 +441,12 @@ class TrainingRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_model_type_display()} run #{self.pk} ({self.status})"
+        return f"{self.model_display} run #{self.pk} ({self.status})"
+
+    @property
+    def model_display(self) -> str:
+        """Its type with the network its settings build, e.g. "Defect classifier (ResNet18)"."""
+        return model_display(self.model_type, self.config)
 
     @property
     def is_final(self) -> bool:

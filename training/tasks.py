@@ -99,7 +99,7 @@ def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
             return _cross_validate(run, worker, sink, config, snapshot, starting)
         if not resume and run.epochs.exists():  # paused or interrupted, but its checkpoint went (a cleanup, a restore)
             sink.on_log("WARNING", f"The run's checkpoint is missing from {folder}, so training starts again from epoch 1.")
-        sink.on_log("INFO", f"{'Resuming' if resume else 'Training'} the {run.get_model_type_display()} model in {folder}.")
+        sink.on_log("INFO", f"{'Resuming' if resume else 'Training'} the {run.model_display} model in {folder}.")
         result = train(
             run.model_type,
             config,
@@ -150,7 +150,7 @@ def _cross_validate(
     from core.training.runner import train
 
     folder, k, epochs = run_dir(run), run.folds, config.epochs
-    sink.on_log("INFO", f"Cross-validating the {run.get_model_type_display()} settings in {k} folds grouped by wire.")
+    sink.on_log("INFO", f"Cross-validating the {run.model_display} settings in {k} folds grouped by wire.")
     datasets, data = settings.DATASETS_DIR, settings.DATA_DIR
     records = [*snapshot.train, *snapshot.val]
     summary = cross_validate(
