@@ -52,6 +52,11 @@ class LoginForm(AuthenticationForm):
                 raise
             username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
             account = get_user_model()._default_manager.filter(**{get_user_model().USERNAME_FIELD: username}).first()
-            if account is not None and not account.is_active and password and account.check_password(password):
+            if account is not None and not account.is_active:
+                right = bool(password) and account.check_password(password)
+            else:  # hashed all the same: the time a wrong password took told which accounts are switched off
+                get_user_model()().set_password(password)
+                right = False
+            if right:
                 raise ValidationError(self.error_messages["inactive"], code="inactive") from None
             raise
