@@ -48,3 +48,51 @@ def test_the_architecture_table_names_what_each_floor_owns() -> None:
         if (path.suffix == ".py" or (path / "__init__.py").is_file()) and name != "__init__" and not _named(name, rows["core"]):
             missing.append(f"core: {name}")
     assert not missing, "docs/architecture.md, 'What each floor owns', leaves out:\n" + "\n".join(missing)
+
+
+def _configuration_rows() -> dict[str, str]:
+    """``WIRESAG_X -> its row`` from the tables of docs/configuration.md (a row may name several)."""
+    rows: dict[str, str] = {}
+    for line in (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 3:
+            for name in re.findall(r"`(WIRESAG_\w+)`", cells[0]):
+                rows[name] = line
+    return rows
+
+
+def _setting_of_variable() -> dict[str, str]:
+    """``settings.NAME -> WIRESAG_X`` for every ``NAME = env_*("WIRESAG_X", ...)`` in settings.py."""
+    source = (ROOT / "wiresag_web" / "settings.py").read_text(encoding="utf-8")
+    return dict(re.findall(r'^([A-Z_]+) = env_\w+\("(WIRESAG_\w+)"', source, flags=re.MULTILINE))
+
+
+def test_every_variable_configuration_md_documents_is_read_by_the_app_or_the_scripts() -> None:
+    """A variable dropped from the code but left in the guide is set by operators and silently does nothing."""
+    read = set()
+    for path in [*ROOT.glob("*/**/*.py"), *(ROOT / "scripts").iterdir()]:
+        if path.is_file() and "tests" not in path.relative_to(ROOT).parts[:1] and ".venv" not in str(path.relative_to(ROOT)):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            read |= set(re.findall(r'env_\w+\("(WIRESAG_\w+)"', text)) | set(re.findall(r"\$\{?(WIRESAG_\w+)", text))
+    unread = sorted(set(_configuration_rows()) - read)
+    assert not unread, f"documented in docs/configuration.md but read nowhere: {unread}"
+
+
+def test_each_expiry_variable_names_the_schedule_that_applies_it(db) -> None:  # type: ignore[no-untyped-def]
+    """configuration.md said "the maintenance schedule" (the every-minute ``training-maintenance``) removes unfinished
+    imports and finished exports; each has its own schedule every 10 minutes, and the inspection zips' one was not
+    named at all, so an operator looking in the admin's schedules for when a setting applies found the wrong one."""
+    import inspect
+
+    from django.utils.module_loading import import_string
+    from django_q.models import Schedule
+
+    rows = _configuration_rows()
+    variables = _setting_of_variable()
+    unnamed = []
+    for schedule in Schedule.objects.all():
+        source = inspect.getsource(import_string(schedule.func))
+        for setting in sorted(set(re.findall(r"settings\.([A-Z_]+)", source)) & set(variables)):
+            if "_EXPIRE_" in variables[setting] and schedule.name not in rows[variables[setting]]:
+                unnamed.append(f"{variables[setting]}: {schedule.name} ({schedule.func})")
+    assert not unnamed, "docs/configuration.md does not name the schedule that applies:\n" + "\n".join(unnamed)
