@@ -96,3 +96,23 @@ def test_each_expiry_variable_names_the_schedule_that_applies_it(db) -> None:  #
             if "_EXPIRE_" in variables[setting] and schedule.name not in rows[variables[setting]]:
                 unnamed.append(f"{variables[setting]}: {schedule.name} ({schedule.func})")
     assert not unnamed, "docs/configuration.md does not name the schedule that applies:\n" + "\n".join(unnamed)
+
+
+def test_every_command_and_option_the_guide_shows_exists() -> None:
+    """Each ``manage.py <command> --option`` of the README, docs/ and the pages' own hints, as a newcomer types it."""
+    from django.core.management import load_command_class
+
+    commands = get_commands()
+    wrong = []
+    for path in [ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "templates").rglob("*.html")]:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            for shown in re.finditer(r"manage\.py ([a-z_]+)([^`\n|]*)", line):
+                name = shown[1]
+                if name not in commands:
+                    wrong.append(f"{path.name}: manage.py {name}")
+                    continue
+                parser = load_command_class(commands[name], name).create_parser("manage.py", name)
+                options = {option for action in parser._actions for option in action.option_strings}
+                given = re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", shown[2])
+                wrong += [f"{path.name}: manage.py {name} {option}" for option in given if option not in options]
+    assert not wrong, "\n".join(wrong)
