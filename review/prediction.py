@@ -258,14 +258,14 @@ def _confidence(stage: str) -> Coalesce:
 
 
 def _disagreeing() -> Q:
-    """The box's wire holds boxes (not rejected) on another picture, and one of another defect: its views disagree.
+    """The box's wire holds a box (not rejected) of another defect on another picture: its views disagree.
 
+    A neighbouring loop of the box's own picture (several loops per picture) says nothing about the other view.
     Asked per box in the database: naming every waiting wire in one query outgrew what SQLite parses past 1,000 wires.
     """
-    wire_boxes = Annotation.objects.exclude(review_state=ReviewState.REJECTED).filter(
-        image__wire_group=OuterRef("image__wire_group"), image__wire_id=OuterRef("image__wire_id")
-    )
-    return Q(Exists(wire_boxes.exclude(image_id=OuterRef("image_id")))) & Q(Exists(wire_boxes.exclude(defect=OuterRef("defect"))))
+    other_pictures = Annotation.objects.exclude(review_state=ReviewState.REJECTED).exclude(image_id=OuterRef("image_id"))
+    wire_boxes = other_pictures.filter(image__wire_group=OuterRef("image__wire_group"), image__wire_id=OuterRef("image__wire_id"))
+    return Q(Exists(wire_boxes.exclude(defect=OuterRef("defect"))))
 
 
 @dataclass(frozen=True)
