@@ -7,9 +7,9 @@ when nothing changed (``fingerprint``).
 
 The split is grouped: both views of a wire (or, when given, a whole lot) land
 on one side, otherwise validation measures memory rather than skill. Groups are
-stratified by their worst defect, and their order within a class comes from a
-hash of (seed, group), so the same seed gives the same split and adding a wire
-does not reshuffle the others.
+stratified by the rarest defect among their boxes (their only one when all boxes agree),
+and their order within a class comes from a hash of (seed, group), so the same seed
+gives the same split and adding a wire does not reshuffle the others.
 """
 
 from __future__ import annotations
@@ -155,8 +155,9 @@ def split_records(
 ) -> Snapshot:
     """Split records into training and validation, grouped by wire (or lot) and stratified by defect.
 
-    A group's class is the worst defect of its boxes. ``classes`` names what the model learns:
-    for ``defect`` a class with fewer than ``min_samples_per_class`` groups raises
+    A group's class is the rarest defect of its boxes (fewest groups hold it): a picture holds several loops, and a
+    PASS loop beside defective ones must still reach validation. A class counts every group holding a box of it.
+    ``classes`` names what the model learns: for ``defect`` a class with fewer than ``min_samples_per_class`` groups raises
     ``InsufficientData`` (0 switches the check off), and a class with a single group goes to
     training with a warning; for ``view`` the same minimum applies to the wires with TOP and
     with SIDE boxes and nothing is said about defect classes; ``none`` (the detector) checks
@@ -171,10 +172,11 @@ def split_records(
         raise InsufficientData(
             "There are no annotated pictures to train on. Upload and annotate pictures, or import annotations, then train again."
         )
+    held = {key: {box.defect for member in members for box in member.boxes} for key, members in groups.items()}
+    holders = Counter(defect for defects in held.values() for defect in defects)
     by_class: dict[str | None, list[str]] = {}
-    for key, members in groups.items():
-        worst = [d for d in (m.worst_defect for m in members) if d is not None]
-        label = max(worst, key=SEVERITY.__getitem__) if worst else None
+    for key, defects in held.items():
+        label = min(defects, key=lambda defect: (holders[defect], -SEVERITY[defect])) if defects else None
         by_class.setdefault(label, []).append(key)
 
     unit = "lot" if any(key.startswith("lot:") for key in groups) else "wire"
@@ -188,7 +190,7 @@ def split_records(
                 )
     if classes == "defect" and min_samples_per_class > 0:
         for defect in DEFECTS:
-            n = len(by_class.get(defect, []))
+            n = holders[defect]
             if n < min_samples_per_class:
                 raise InsufficientData(
                     f"{defect} has {_plural(n, unit)}; at least {min_samples_per_class} are needed to validate it. "
@@ -200,12 +202,12 @@ def split_records(
     for label in [*DEFECTS, None]:
         keys = sorted(by_class.get(label, []), key=lambda k: _order_key(seed, k))
         # The split is stratified by defect for every model; only the defect model is told about its classes.
-        if classes == "defect" and label is not None and len(keys) == 1 and val_fraction > 0:
+        if classes == "defect" and label is not None and holders[label] == 1 and val_fraction > 0:
             warnings.append(
                 f"{label} has only 1 {unit}: it is used for training only, so validation cannot measure {label}. "
                 f"Annotate at least one more {label} wire."
             )
-        if classes == "defect" and label is not None and not keys:
+        if classes == "defect" and label is not None and not holders[label]:
             warnings.append(f"{label} has no annotated {unit}s: the defect model cannot learn it.")
         val_groups.update(keys[: _validation_size(len(keys), val_fraction)])
 
