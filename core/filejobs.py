@@ -247,10 +247,12 @@ def run_job(
 
     ``work`` returns the closing sentence. A ``JobRefused`` (or one of ``refusals``)
     fails the job with its own message; anything else fails it with the error named
-    and is raised again, so the worker logs it. A finished job is never run twice.
+    and is raised again, so the worker logs it. Only a queued job runs: a finished one never runs twice, and
+    neither does one left running by a worker that was killed (django-q2's database queue hands its task out
+    again once its retry time has passed, long after the job's page said it stopped and to start it again).
     """
     status = read_status(root, job_id)
-    if status.finished:
+    if status.state != "queued":
         return
     known: tuple[type[Exception], ...] = (JobRefused, *refusals)
     status.state, status.message = "running", starting

@@ -1,0 +1,45 @@
+"""A crashed worker and a full disk, for the inspection and pre-annotation jobs.
+
+A worker killed with its whole process tree (SIGKILL, the OOM killer, a host that went down) never acknowledges
+its task: django-q2's database queue hands the same task to a worker again once its ``retry`` time has passed
+(``WIRESAG_JOB_TIMEOUT`` + 1 h). By then the job's page has long said that it stopped half way and to start it
+again, and the user has.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from core import filejobs
+from review.inspection import INSPECTION, PREANNOTATION, read_status, root, run_inspection, run_preannotation
+
+
+@pytest.fixture(autouse=True)
+def _jobs_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.DATA_DIR = tmp_path / "data"
+
+
+def _left_running_by_a_killed_worker(kind: str) -> filejobs.JobStatus:
+    """A job a worker started, then was killed in: "running", its status not written for an hour and more."""
+    status = filejobs.new_job(root(kind), kind, {"versions": {}, "image_ids": [1, 2, 3], "conf_threshold": 0.25}, total=3)
+    status.state, status.message, status.done = "running", "Inspecting.", 1
+    filejobs.write_status(root(kind), status)
+    long_ago = time.time() - 2 * 3600
+    os.utime(root(kind) / status.id / "status.json", (long_ago, long_ago))
+    return status
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("kind", "task"), [(INSPECTION, run_inspection), (PREANNOTATION, run_preannotation)])
+def test_a_job_cut_off_by_a_killed_worker_does_not_run_again_when_the_queue_hands_it_out_again(kind, task) -> None:  # type: ignore[no-untyped-def]
+    job = _left_running_by_a_killed_worker(kind)
+    cut_off = read_status(kind, job.id)
+    assert cut_off.state == "failed" and "Start it again" in cut_off.message  # what its page has said since
+
+    task(job.id)  # the same task, delivered again by django-q2 after its retry time
+
+    after = read_status(kind, job.id)
+    assert (after.state, after.message, after.done) == ("failed", cut_off.message, 1), after
