@@ -18,6 +18,7 @@ in ``interop``).
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -234,6 +235,15 @@ class Progress:
             write_status(self.root, self.status)
 
 
+#: A job that stopped on a full disk (``what``: its kind, "inspection", "export"...).
+DISK_FULL = "The server's disk is full, so this {what} stopped half way. Free disk space (or ask an administrator to), then start it again."
+
+
+def disk_is_full(error: BaseException) -> bool:
+    """A full disk, as a file's write says it (``ENOSPC``) or SQLite does ("database or disk is full")."""
+    return (isinstance(error, OSError) and error.errno == errno.ENOSPC) or "disk is full" in str(error).lower()
+
+
 def run_job(
     root: Path,
     job_id: str,
@@ -263,7 +273,11 @@ def run_job(
     except known as error:
         status.state, status.message = "failed", str(error)
     except Exception as error:
-        status.state, status.message = "failed", f"The job failed ({type(error).__name__}: {error}); see the server log."
+        if disk_is_full(error):  # not "OSError: [Errno 28] ... /srv/wiresag/...", a server path nobody on the page can use
+            what = status.kind.replace("preannotation", "pre-annotation") or "job"
+            status.state, status.message = "failed", DISK_FULL.format(what=what)
+        else:
+            status.state, status.message = "failed", f"The job failed ({type(error).__name__}: {error}); see the server log."
         (logger or logging.getLogger("wiresag.jobs")).exception("%s %s failed", status.kind, job_id)
         raise
     finally:

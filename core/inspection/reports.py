@@ -274,11 +274,16 @@ class InspectionReport:
         """Write ``report.json``, ``report.csv`` and ``report.xlsx`` into ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
         paths = {"json": folder / "report.json", "csv": folder / "report.csv", "xlsx": folder / "report.xlsx"}
-        # errors="replace": a name read from a disk with another encoding must not cost the whole report.
-        paths["json"].write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False), encoding="utf-8", errors="replace")
-        # utf-8-sig: Excel opens a CSV with a BOM as UTF-8 (wire ids may hold Chinese folder names).
-        paths["csv"].write_text(self.csv_text(), encoding="utf-8-sig", errors="replace")
-        paths["xlsx"].write_bytes(self.xlsx_bytes())
+        try:
+            # errors="replace": a name read from a disk with another encoding must not cost the whole report.
+            paths["json"].write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False), encoding="utf-8", errors="replace")
+            # utf-8-sig: Excel opens a CSV with a BOM as UTF-8 (wire ids may hold Chinese folder names).
+            paths["csv"].write_text(self.csv_text(), encoding="utf-8-sig", errors="replace")
+            paths["xlsx"].write_bytes(self.xlsx_bytes())
+        except BaseException:  # a full disk: no half report is left, and its room goes back to the job's status file
+            for path in paths.values():
+                path.unlink(missing_ok=True)
+            raise
         return paths
 
 

@@ -43,3 +43,41 @@ def test_a_job_cut_off_by_a_killed_worker_does_not_run_again_when_the_queue_hand
 
     after = read_status(kind, job.id)
     assert (after.state, after.message, after.done) == ("failed", cut_off.message, 1), after
+
+
+class _NothingToSee:
+    """A pipeline that inspects no picture: the test is about writing the reports, not about the models."""
+
+    def run(self, inputs, progress=None, versions=None):  # type: ignore[no-untyped-def]
+        from core.inspection.reports import InspectionReport
+
+        return InspectionReport([], versions=versions or {})
+
+
+@pytest.mark.django_db
+def test_an_inspection_whose_reports_fill_the_disk_says_so_and_leaves_no_half_report(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import errno
+    from pathlib import Path
+
+    import review.inspection as inspection
+
+    monkeypatch.setattr(inspection, "build_pipeline", lambda *args: _NothingToSee())
+    real_write_bytes = Path.write_bytes
+
+    def full_disk(path: Path, data: bytes) -> int:
+        if path.name == "report.xlsx":  # report.json and report.csv fit, the spreadsheet does not
+            path.write_text("")
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real_write_bytes(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    job = filejobs.new_job(root(INSPECTION), INSPECTION, {"versions": {}, "image_ids": [], "conf_threshold": 0.25})
+
+    with pytest.raises(OSError):  # raised again for the worker's log
+        run_inspection(job.id)
+
+    status = read_status(INSPECTION, job.id)
+    assert status.state == "failed"
+    assert status.message.startswith("The server's disk is full"), status.message
+    assert "Free disk space" in status.message and "start it again" in status.message
+    assert not list((root(INSPECTION) / job.id).glob("report.*"))  # no half report taking what little room is left
