@@ -168,7 +168,16 @@ def read_status(root: Path, job_id: str, cut_off: CutOff | None = None) -> JobSt
 
 
 def write_status(root: Path, status: JobStatus) -> None:
-    write_atomically(job_dir(root, status.id) / "status.json", asdict(status))
+    path = job_dir(root, status.id) / "status.json"
+    try:
+        write_atomically(path, asdict(status))
+    except OSError as error:
+        if error.errno != errno.ENOSPC or not path.is_file():
+            raise
+        # A full disk has no room for a new file beside the old one, but the old one's room holds the new: written in
+        # place, the page says "running", then "the disk is full", not "Waiting for a worker." for ever. Only a page
+        # that reads it in the very microseconds of the write (on a full disk only) may take it for a job not found.
+        path.write_text(json.dumps(asdict(status), ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def read_job(root: Path, job_id: str) -> dict[str, Any]:

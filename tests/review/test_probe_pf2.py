@@ -81,3 +81,35 @@ def test_an_inspection_whose_reports_fill_the_disk_says_so_and_leaves_no_half_re
     assert status.message.startswith("The server's disk is full"), status.message
     assert "Free disk space" in status.message and "start it again" in status.message
     assert not list((root(INSPECTION) / job.id).glob("report.*"))  # no half report taking what little room is left
+
+
+@pytest.mark.django_db
+def test_an_inspection_taken_by_the_worker_when_the_disk_is_full_says_so_instead_of_waiting_for_ever(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The disk filled up (a training's checkpoints) after the job was queued: the worker could not write "running"
+    beside the old status file, raised, and django-q2 counted the task as done with. The page said "Waiting for a
+    worker." for ever (only a running job is cut off), and a job that is not failed cannot be run again."""
+    import errno
+    from pathlib import Path
+
+    import review.inspection as inspection
+    from core import jsonfile
+
+    job = filejobs.new_job(root(INSPECTION), INSPECTION, {"versions": {}, "image_ids": [], "conf_threshold": 0.25})
+    real_write_text = Path.write_text
+
+    def no_room(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def no_room_for_reports(path: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return no_room() if path.name.startswith("report.") else real_write_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(inspection, "build_pipeline", lambda *args: _NothingToSee())
+    monkeypatch.setattr(Path, "write_text", no_room_for_reports)
+    monkeypatch.setattr(jsonfile.tempfile, "NamedTemporaryFile", no_room)  # no room for a new status file beside the old
+    with pytest.raises(OSError):
+        run_inspection(job.id)
+    monkeypatch.undo()
+
+    status = read_status(INSPECTION, job.id)
+    assert status.state == "failed", status
+    assert status.message.startswith("The server's disk is full"), status.message
