@@ -15,6 +15,7 @@ finished epoch resumable with ``resume=True``.
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -240,6 +241,9 @@ def train_detection(
     device_arg = "cpu" if device.type == "cpu" else str(device.index or 0)
     if resume and last.exists():
         own = own_file(last, out_dir)
+        if _finished(own):  # Ultralytics refuses to resume it ("nothing to resume"): its result is on disk
+            sink.on_log("info", "The detector had finished training before the run stopped; validating its best checkpoint again.")
+            return _validated_again(YOLO, save_dir, own, config, data_yaml, device_arg)
         model = YOLO(str(own))
         args: dict[str, Any] = {"resume": str(own), "batch": config.batch, "device": device_arg, "data": str(data_yaml)}
         sink.on_log("info", f"Resuming detection training from {last}.")
@@ -264,3 +268,38 @@ def train_detection(
         metrics=metrics,
         epochs_run=trainer.epoch + 1,
     )
+
+
+def _finished(last: Path) -> bool:
+    """Whether the run's ``last.pt`` is of a training that ran all its epochs (or stopped early by its patience).
+
+    Ultralytics marks the checkpoint of a finished training with epoch -1 when it strips it; a worker killed between
+    the last epoch and that still left the last epoch's number.
+    """
+    checkpoint = torch.load(last, map_location="cpu", weights_only=False)  # the run's own file (``own_file``)
+    epoch = int(checkpoint.get("epoch", -1))
+    epochs = int((checkpoint.get("train_args") or {}).get("epochs", 0) or 0)
+    return epoch < 0 or epoch + 1 >= epochs
+
+
+def _validated_again(YOLO: Any, save_dir: Path, last: Path, config: DetectionConfig, data_yaml: Path, device_arg: str) -> DetectionResult:
+    """The result of a finished training, its best checkpoint validated once more (its metrics are not kept apart)."""
+    best = save_dir / "weights" / "best.pt"
+    best = own_file(best, save_dir.parent) if best.exists() else last
+    validation = YOLO(str(best)).val(
+        data=str(data_yaml),
+        imgsz=config.imgsz,
+        batch=config.batch,
+        device=device_arg,
+        workers=config.workers,
+        project=str(save_dir),
+        name="validated-again",
+        exist_ok=True,
+        plots=False,
+        verbose=False,
+    )
+    metrics = {_METRIC_TAGS[k]: float(v) for k, v in validation.results_dict.items() if k in _METRIC_TAGS}
+    results = save_dir / "results.csv"  # one row per epoch run
+    with results.open(newline="", encoding="utf-8") if results.is_file() else open(os.devnull) as handle:
+        epochs_run = sum(1 for _ in csv.DictReader(handle))
+    return DetectionResult(best_checkpoint=best, last_checkpoint=last, save_dir=save_dir, metrics=metrics, epochs_run=epochs_run)
