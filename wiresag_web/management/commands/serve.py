@@ -77,11 +77,15 @@ class Command(BaseCommand):
         if not options["no_worker"]:
             commands["worker"] = [python, str(settings.BASE_DIR / "manage.py"), "worker"]
         tie_to_serve = functools.partial(die_with_parent, os.getpid())
+        # One key for all: in development mode (no WIRESAG_SECRET_KEY) each process would make its own, and the worker
+        # would drop every job the web server queued as wrongly signed ("Waiting for a worker." for ever).
+        environment = {**os.environ, "WIRESAG_SECRET_KEY": settings.SECRET_KEY}
         processes = {
             # The worker gets a process group of its own (its id is the worker's pid), so it can be ended whole.
             name: subprocess.Popen(
                 cmd,
                 cwd=settings.BASE_DIR,
+                env=environment,
                 preexec_fn=tie_to_serve,
                 process_group=0 if name == "worker" else None,
                 pass_fds=(listener.fileno(),) if listener and name != "worker" else (),
