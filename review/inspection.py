@@ -568,7 +568,7 @@ def run_preannotation(job_id: str) -> None:
         deleted_before = len(ids) - found
         versions = _versions_by_slot(spec)
         status.versions = version_names(versions)
-        status.total = len(images)
+        status.total, status.message = len(images), "Pre-annotating."
         write_status(PREANNOTATION, status)
         summary = preannotate(images, versions, spec["conf_threshold"], progress=filejobs.Progress(root(PREANNOTATION), status))
         problems = f" {len(summary.errors)} pictures failed: {'; '.join(summary.errors[:5])}" if summary.errors else ""

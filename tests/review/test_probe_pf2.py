@@ -113,3 +113,26 @@ def test_an_inspection_taken_by_the_worker_when_the_disk_is_full_says_so_instead
     status = read_status(INSPECTION, job.id)
     assert status.state == "failed", status
     assert status.message.startswith("The server's disk is full"), status.message
+
+
+@pytest.mark.django_db
+def test_a_running_preannotation_does_not_say_it_is_loading_the_models_while_it_goes_through_the_pictures(monkeypatch, make_image) -> None:  # type: ignore[no-untyped-def]
+    """Its page read "running · 35/80 · Loading the models." to the end, and after its worker was killed, for ten
+    minutes: as if the models never loaded."""
+    import review.inspection as inspection
+    from review.prediction import PreannotationSummary
+
+    pictures = [make_image(f"{n}_TOP.png").pk for n in range(2)]
+    seen: list[str] = []
+
+    def preannotate(images, versions, conf_threshold, progress):  # type: ignore[no-untyped-def]
+        progress(1, 2)
+        seen.append(read_status(PREANNOTATION, job.id).message)
+        return PreannotationSummary(pictures=2)
+
+    monkeypatch.setattr(inspection, "preannotate", preannotate)
+    job = filejobs.new_job(root(PREANNOTATION), PREANNOTATION, {"versions": {}, "image_ids": pictures, "conf_threshold": 0.25})
+    run_preannotation(job.id)
+
+    assert seen == ["Pre-annotating."]
+    assert read_status(PREANNOTATION, job.id).state == "done"
