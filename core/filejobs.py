@@ -249,8 +249,11 @@ DISK_FULL = "The server's disk is full, so this {what} stopped half way. Free di
 
 
 def disk_is_full(error: BaseException) -> bool:
-    """A full disk, as a file's write says it (``ENOSPC``) or SQLite does ("database or disk is full")."""
-    return (isinstance(error, OSError) and error.errno == errno.ENOSPC) or "disk is full" in str(error).lower()
+    """A full disk, as a file's write says it (``ENOSPC``), SQLite ("database or disk is full") or PostgreSQL ("could
+    not extend file ...: No space left on device")."""
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return True
+    return any(words in str(error).lower() for words in ("disk is full", "no space left on device"))
 
 
 def run_job(

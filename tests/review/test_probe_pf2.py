@@ -136,3 +136,36 @@ def test_a_running_preannotation_does_not_say_it_is_loading_the_models_while_it_
 
     assert seen == ["Pre-annotating."]
     assert read_status(PREANNOTATION, job.id).state == "done"
+
+
+@pytest.mark.parametrize(
+    ("kind", "url"), [(INSPECTION, "/inspect/"), (PREANNOTATION, "/review/preannotate")], ids=["inspection", "preannotation"]
+)
+def test_a_job_the_full_database_could_not_queue_says_so_and_may_be_run_again(  # type: ignore[no-untyped-def]
+    client, engineer, make_image, transactional_db, monkeypatch, kind, url
+) -> None:
+    """The job's files fitted, the queue's row in the full SQLite database did not: the page was a 500 and the job
+    said "Waiting for a worker." for ever, even once the disk had room again (only a failed job runs again)."""
+    import django_q.tasks
+    from django.db import OperationalError
+    from django.test import Client
+    from django.urls import reverse
+
+    from review.inspection import list_jobs, new_form_token
+    from tests.review.test_probe_lc import _active_models
+
+    def full(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("database or disk is full")
+
+    monkeypatch.setattr(django_q.tasks, "async_task", full)
+    _active_models()
+    make_image("001_TOP.png")
+    browser = Client(raise_request_exception=False)
+    browser.force_login(engineer)
+    response = browser.post(url, {"conf": "0.25", "form_token": new_form_token()})
+
+    [job] = list_jobs(kind)
+    assert response.status_code == 302 and response["Location"] == reverse("review:job", args=[kind, job.id])
+    assert job.state == "failed" and job.message.startswith("The queue did not take this"), job.message
+    assert "the server's disk is full" in job.message and "Free disk space" in job.message
+    assert 'id="run-again"' in browser.get(response["Location"]).content.decode()
