@@ -165,10 +165,15 @@ def _prepare_in_another_process(kind: str, snapshot, folder: str, start) -> str:
 
 @pytest.mark.parametrize("kind", ["crops", "yolo"])
 def test_processes_preparing_the_same_set_at_once_all_get_it_whole(synthetic_snapshot, tmp_path: Path, kind: str) -> None:  # type: ignore[no-untyped-def]
-    """Two workers training on the same data at once (the scale-out profile) share one prepared folder."""
+    """Two workers training on the same data at once (the scale-out profile) share one prepared folder.
+
+    The processes are started fresh ("spawn"), as separate workers are: forked from this test process, which holds
+    the threads of the libraries earlier tests used (Ultralytics' polars, OpenMP), a child could hang on a lock one of
+    them held at the fork.
+    """
     import multiprocessing
 
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")
     start = context.Manager().Event()
     folder = tmp_path / "shared-set"
     with context.Pool(4) as pool:
