@@ -119,32 +119,33 @@ def _enqueue(kind: str, status: JobStatus) -> None:
     from django_q.tasks import async_task
     from redis.exceptions import RedisError
 
+    def refused(queue: str, error: Exception, why: str) -> None:
+        """The queue did not take the job: failed with a sentence, not "Waiting for a worker." for ever."""
+        logger.error("The queue (%s) did not take %s %s: %s", queue, kind, status.id, error)
+        status.state, status.finished_at = "failed", timezone.now().isoformat(timespec="seconds")
+        status.message = f"The queue did not take this {kind.replace('preannotation', 'pre-annotation')}: {why}"
+        write_status(kind, status)
+
     def send() -> None:
         # The quick queue: a training run on the main queue may take hours (manage.py worker runs both).
         name = f"{kind}-{status.id}"
-        what = kind.replace("preannotation", "pre-annotation")
         try:
             status.task_id = str(async_task(f"review.inspection.run_{kind}", status.id, task_name=name, cluster=settings.QUICK_QUEUE))
-        except RedisError as error:  # WIRESAG_QUEUE=redis with Redis stopped: failed with a sentence, not "Waiting" for ever
-            logger.error("The queue (Redis) did not take %s %s: %s", kind, status.id, error)
-            status.state, status.finished_at = "failed", timezone.now().isoformat(timespec="seconds")
-            status.message = (
-                f"The queue did not take this {what}: Redis (WIRESAG_REDIS_URL) does not answer, so no worker can run it. "
-                "Run it again once Redis runs again (an admin finds why in the server's log, wiresag.log in the data folder)."
+        except RedisError as error:  # WIRESAG_QUEUE=redis with Redis stopped
+            return refused(
+                "Redis",
+                error,
+                "Redis (WIRESAG_REDIS_URL) does not answer, so no worker can run it. Run it again once Redis runs again "
+                "(an admin finds why in the server's log, wiresag.log in the data folder).",
             )
-            write_status(kind, status)
-            return
         except Exception as error:  # the queue's row in a full database (the job's small files still fitted)
             if not filejobs.disk_is_full(error):
                 raise
-            logger.error("The queue (the database) did not take %s %s: %s", kind, status.id, error)
-            status.state, status.finished_at = "failed", timezone.now().isoformat(timespec="seconds")
-            status.message = (
-                f"The queue did not take this {what}: the server's disk is full, so no worker can run it. "
-                "Free disk space (or ask an administrator to), then run it again."
+            return refused(
+                "the database",
+                error,
+                "the server's disk is full, so no worker can run it. Free disk space (or ask an administrator to), then run it again.",
             )
-            write_status(kind, status)
-            return
         current = read_status(kind, status.id)
         if not current.task_id:
             current.task_id = status.task_id
