@@ -248,11 +248,20 @@ class Progress:
 DISK_FULL = "The server's disk is full, so this {what} stopped half way. Free disk space (or ask an administrator to), then start it again."
 
 
+#: The database errors that may say a full disk in words (sqlite3's and Django's, psycopg's ``DiskFull``).
+_DATABASE_ERRORS = frozenset({"OperationalError", "DiskFull"})
+
+
 def disk_is_full(error: BaseException) -> bool:
     """A full disk, as a file's write says it (``ENOSPC``), SQLite ("database or disk is full") or PostgreSQL ("could
-    not extend file ...: No space left on device")."""
-    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-        return True
+    not extend file ...: No space left on device").
+
+    The words count only on a database's error: any other error may quote a user's name (a picture, a lot) that says them.
+    """
+    if isinstance(error, OSError):
+        return error.errno == errno.ENOSPC
+    if not _DATABASE_ERRORS.intersection(kind.__name__ for kind in type(error).__mro__):
+        return False
     return any(words in str(error).lower() for words in ("disk is full", "no space left on device"))
 
 
