@@ -199,6 +199,9 @@ def split_records(
 
     warnings: list[str] = []
     val_groups: set[str] = set()
+    # A group is stratified by one of its defects, but it takes all of them to validation: it stays in training when
+    # it holds the last training group of another (PASS loops only beside defective ones, all sent to validation).
+    in_training = Counter(holders)
     for label in [*DEFECTS, None]:
         keys = sorted(by_class.get(label, []), key=lambda k: _order_key(seed, k))
         # The split is stratified by defect for every model; only the defect model is told about its classes.
@@ -209,7 +212,15 @@ def split_records(
             )
         if classes == "defect" and label is not None and not holders[label]:
             warnings.append(f"{label} has no annotated {unit}s: the defect model cannot learn it.")
-        val_groups.update(keys[: _validation_size(len(keys), val_fraction)])
+        wanted = _validation_size(len(keys), val_fraction)
+        for key in keys:
+            if not wanted:
+                break
+            if any(in_training[defect] <= 1 for defect in held[key]):
+                continue
+            val_groups.add(key)
+            in_training.subtract(held[key])
+            wanted -= 1
 
     def ordered(selected: Iterable[str]) -> tuple[ImageRecord, ...]:
         return tuple(r for key in sorted(selected) for r in sorted(groups[key], key=lambda r: r.path))

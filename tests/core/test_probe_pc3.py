@@ -45,3 +45,31 @@ def test_a_full_disk_is_still_said_for_a_file_and_for_the_database(tmp_path: Pat
     assert filejobs.disk_is_full(OSError(errno.ENOSPC, "No space left on device"))
     assert filejobs.disk_is_full(OperationalError("database or disk is full"))
     assert filejobs.disk_is_full(OperationalError('could not extend file "base/1/2": No space left on device'))
+
+
+def _record(wire: str, *defects: str):  # type: ignore[no-untyped-def]
+    from core.data.dataset import BoxRecord, ImageRecord
+
+    boxes = tuple(BoxRecord(0, 0, 1, 1, "TOP", defect) for defect in defects)
+    return ImageRecord(path=f"/pictures/{wire}_TOP.png", width=10, height=10, wire_key=wire, view="TOP", boxes=boxes)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_every_defect_keeps_a_training_wire_when_its_wires_are_labelled_by_other_defects(seed: int) -> None:
+    """PASS loops only beside defective loops of their pictures: each wire is stratified by its other defect, and both
+    PASS wires went to validation (seed 9), so the defect model trained without a single PASS box, and nothing said so."""
+    from core.data.dataset import split_records
+
+    records = [
+        _record("w1", "PASS", "SWEEP"),
+        _record("w2", "PASS", "WOBBLE"),
+        _record("w3", "SWEEP"),
+        _record("w4", "WOBBLE"),
+        _record("w5", "TOUCH"),
+        _record("w6", "TOUCH"),
+    ]
+    snapshot = split_records(records, val_fraction=0.2, seed=seed)
+
+    trained = {box.defect for record in snapshot.train for box in record.boxes}
+    assert trained == {"PASS", "SWEEP", "WOBBLE", "TOUCH"}, [record.wire_key for record in snapshot.val]
+    assert snapshot.val  # still validated
