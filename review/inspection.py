@@ -29,7 +29,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounts.users import Actor
@@ -139,12 +139,20 @@ def _enqueue(kind: str, status: JobStatus) -> None:
                 "(an admin finds why in the server's log, wiresag.log in the data folder).",
             )
         except Exception as error:  # the queue's row in a full database (the job's small files still fitted)
-            if not filejobs.disk_is_full(error):
+            if filejobs.disk_is_full(error):
+                return refused(
+                    "the database",
+                    error,
+                    "the server's disk is full, so no worker can run it. Free disk space (or ask an administrator to), then run it again.",
+                )
+            if not isinstance(error, DatabaseError):
                 raise
+            # SQLite busy past its timeout, PostgreSQL restarted: not a 500 and "Waiting for a worker." for ever.
             return refused(
                 "the database",
                 error,
-                "the server's disk is full, so no worker can run it. Free disk space (or ask an administrator to), then run it again.",
+                "the database did not answer, so no worker can run it. Run it again in a minute "
+                "(if it fails again, an admin finds why in the server's log, wiresag.log in the data folder).",
             )
         current = read_status(kind, status.id)
         if not current.task_id:
