@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import re
 import threading
 import time
@@ -32,6 +33,8 @@ from accounts.channels_auth import AuthMiddlewareStack
 from accounts.roles import ENGINEER, has_role
 from core.training.layout import TENSORBOARD_DIR
 from training.models import TrainingRun
+
+logger = logging.getLogger("wiresag.training")
 
 PREFIX = "/tensorboard/"
 _PATH = re.compile(r"^/tensorboard/(?P<run_id>\d{1,18})(?P<rest>/.*)?$")  # an id a database holds
@@ -188,8 +191,12 @@ async def _tensorboard(scope: Scope, receive: Any, send: Any) -> None:
     await sync_to_async(board.refresh, thread_sensitive=False, executor=_BOARD_THREADS)()
     app = WsgiToAsgi(board)
 
+    started = False
+
     async def framed_send(message: dict[str, Any]) -> None:
+        nonlocal started
         if message["type"] == "http.response.start":
+            started = True
             headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-frame-options"]
             message = {**message, "headers": [*headers, (b"x-frame-options", b"SAMEORIGIN")]}
         elif message["type"] == "http.response.body":
@@ -203,7 +210,17 @@ async def _tensorboard(scope: Scope, receive: Any, send: Any) -> None:
         # Daphne's send runs in a fresh context instead, so nothing of TensorBoard's thread leaks out.
         await asyncio.get_running_loop().create_task(send(message), context=contextvars.Context())
 
-    await app(scope, receive, framed_send)
+    try:
+        await app(scope, receive, framed_send)
+    except Exception:
+        # TensorBoard's handlers raise on an address its page never asks for (an image key cut short, a run with no
+        # debugger data): a 500 and a traceback. Before the answer began, a sentence says what went wrong instead.
+        if started:
+            raise
+        query = scope.get("query_string", b"").decode(errors="replace")
+        logger.warning("TensorBoard of run %s could not answer %s?%s", run_id, scope["path"], query, exc_info=True)
+        sentence = "TensorBoard could not answer this address; open TensorBoard from the run's page and use its tabs and links."
+        await _respond(send, 400, sentence)
 
 
 FONT_PREFIX = "/font-roboto/"
