@@ -7,7 +7,8 @@ app's login (Channels' session middleware) and the engineer role. Instances
 start on first use; the ``MAX_OPEN`` last viewed stay cached. They run no reload
 thread of their own: a request re-reads the run's event files when the last read is
 ``RELOAD_SECONDS`` old, in one of the boards' worker threads (``_BOARD_THREADS``), off the thread the database calls
-share. Its pages may be framed by our own pages only (SAMEORIGIN), unlike the rest of the app (DENY).
+share. Its pages, and the sentences said instead of a board, may be framed by our own pages only (SAMEORIGIN), unlike
+the rest of the app (DENY).
 """
 
 from __future__ import annotations
@@ -150,11 +151,12 @@ def app_for(run_id: int, cross_validation: bool = False) -> RunBoard:
 
 
 async def _respond(send: Any, status: int, body: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """A sentence instead of the board; the run page's frame shows it (SAMEORIGIN: with DENY it drew a broken page)."""
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"x-frame-options", b"DENY"), *(headers or [])],
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"x-frame-options", b"SAMEORIGIN"), *(headers or [])],
         }
     )
     await send({"type": "http.response.body", "body": body.encode()})
@@ -182,7 +184,8 @@ async def _tensorboard(scope: Scope, receive: Any, send: Any) -> None:
         await _respond(send, 404, "There is no such run (it may have been deleted); open TensorBoard from a run's page.")
         return
     if not has_events(run_id, cross_validation=folds > 0):
-        await _respond(send, 404, "This run has not written TensorBoard data yet; it appears once training starts.")
+        # The frame asks again every few seconds, so the board does appear once training starts, as the sentence says.
+        await _respond(send, 404, "This run has not written TensorBoard data yet; it appears once training starts.", [(b"refresh", b"5")])
         return
     # Starting a board reads all its event files and a refresh the new ones: in a worker thread of their own, not on the
     # one thread that every database call of the pages and the live websockets shares (a big run's first view held
