@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from asgiref.sync import sync_to_async
-from asgiref.wsgi import WsgiToAsgi
+from asgiref.wsgi import WsgiToAsgi, WsgiToAsgiInstance
 from channels.db import database_sync_to_async
 from django.conf import settings
 
@@ -137,6 +137,19 @@ class RunBoard:
         return self.wsgi(environ, start_response)
 
 
+class _BoardInstance(WsgiToAsgiInstance):
+    """asgiref's WSGI call, in the boards' threads: its own is thread-sensitive, so every answer of every board (the
+    page's dozen requests, the hparams and time-series work over all a cross-validation's folds) ran on the one thread
+    that every page's and live websocket's database work shares."""
+
+    run_wsgi_app = sync_to_async(WsgiToAsgiInstance.__dict__["run_wsgi_app"].func, thread_sensitive=False, executor=_BOARD_THREADS)
+
+
+class _BoardToAsgi(WsgiToAsgi):
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        await _BoardInstance(self.wsgi_application, self.duplicate_header_limit)(scope, receive, send)
+
+
 def app_for(run_id: int, cross_validation: bool = False) -> RunBoard:
     """The run's TensorBoard, started on first use (it reads every event file) and cached among the last viewed."""
     with _lock:
@@ -192,7 +205,7 @@ async def _tensorboard(scope: Scope, receive: Any, send: Any) -> None:
     # them all up for as long as it read).
     board = await sync_to_async(app_for, thread_sensitive=False, executor=_BOARD_THREADS)(run_id, folds > 0)
     await sync_to_async(board.refresh, thread_sensitive=False, executor=_BOARD_THREADS)()
-    app = WsgiToAsgi(board)
+    app = _BoardToAsgi(board)
 
     started = False
 

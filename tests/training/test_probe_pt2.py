@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.training.test_tensorboard import cookie_of, get, run_with_scalars  # noqa: F401
@@ -28,3 +30,30 @@ def test_a_malformed_tensorboard_address_is_a_clear_400_not_a_crash(run_with_sca
     assert b"TensorBoard could not answer" in response["body"]
     # The board still answers afterwards.
     assert get(f"/tensorboard/{run_with_scalars.pk}/data/runs", cookie_of(engineer))["body"] == b'["."]'
+
+
+def test_a_boards_answers_are_worked_out_off_the_thread_the_database_calls_share(
+    run_with_scalars: TrainingRun,  # noqa: F811
+    engineer,
+    monkeypatch,
+) -> None:  # type: ignore[no-untyped-def]
+    """Reading the event files ran in the boards' own threads, but every answer (the page's dozen requests, the
+    hparams and time-series work over all a cross-validation's folds) ran in asgiref's ``WsgiToAsgi``, a thread-sensitive
+    call: on the one thread every page's and live websocket's database work shares. Here that thread is the test's own
+    (async_to_sync runs thread-sensitive work in the thread that called it)."""
+    import threading
+
+    import training.tensorboard_app as tensorboard_app
+
+    monkeypatch.setattr(tensorboard_app, "_apps", {})
+    answered_in: list[int] = []
+
+    class Watched(tensorboard_app.RunBoard):
+        def __call__(self, environ: Any, start_response: Any) -> Any:
+            answered_in.append(threading.get_ident())
+            return super().__call__(environ, start_response)
+
+    monkeypatch.setattr(tensorboard_app, "RunBoard", Watched)
+    answer = get(f"/tensorboard/{run_with_scalars.pk}/data/plugin/scalars/tags", cookie_of(engineer))
+    assert answer["status"] == 200 and b"train/loss" in answer["body"]
+    assert len(answered_in) == 1 and threading.get_ident() not in answered_in
