@@ -178,6 +178,10 @@ async def _respond(send: Any, status: int, body: str, headers: list[tuple[bytes,
 async def _tensorboard(scope: Scope, receive: Any, send: Any) -> None:
     user = scope.get("user")
     if user is None or not user.is_authenticated:
+        if dict(scope.get("headers", [])).get(b"sec-fetch-dest", b"document") != b"document":
+            # The run page's frame (or the board's own requests): the login page may not be framed and drew a broken page.
+            await _respond(send, 403, "Your login has ended; reload the page to log in again.")
+            return
         target = f"{settings.LOGIN_URL if settings.LOGIN_URL.startswith('/') else '/login/'}?next={quote(scope['path'])}"
         await _respond(send, 302, "Log in to see TensorBoard.", [(b"location", target.encode())])
         return
