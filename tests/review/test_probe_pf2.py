@@ -146,6 +146,14 @@ def test_a_job_the_full_database_could_not_queue_says_so_and_may_be_run_again(  
 ) -> None:
     """The job's files fitted, the queue's row in the full SQLite database did not: the page was a 500 and the job
     said "Waiting for a worker." for ever, even once the disk had room again (only a failed job runs again)."""
+    job, page = refused_by_the_queue(monkeypatch, engineer, make_image, kind, url, "database or disk is full")
+    assert "the server's disk is full" in job.message and "Free disk space" in job.message
+    assert 'id="run-again"' in page
+
+
+def refused_by_the_queue(monkeypatch, engineer, make_image, kind: str, url: str, error: str):  # type: ignore[no-untyped-def]
+    """A job sent from its form while the queue's database raises ``error``: the job (failed, its sentence checked) and
+    its page's HTML."""
     import django_q.tasks
     from django.db import OperationalError
     from django.test import Client
@@ -154,10 +162,10 @@ def test_a_job_the_full_database_could_not_queue_says_so_and_may_be_run_again(  
     from review.inspection import list_jobs, new_form_token
     from tests.review.test_probe_lc import _active_models
 
-    def full(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise OperationalError("database or disk is full")
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError(error)
 
-    monkeypatch.setattr(django_q.tasks, "async_task", full)
+    monkeypatch.setattr(django_q.tasks, "async_task", refuse)
     _active_models()
     make_image("001_TOP.png")
     browser = Client(raise_request_exception=False)
@@ -167,5 +175,4 @@ def test_a_job_the_full_database_could_not_queue_says_so_and_may_be_run_again(  
     [job] = list_jobs(kind)
     assert response.status_code == 302 and response["Location"] == reverse("review:job", args=[kind, job.id])
     assert job.state == "failed" and job.message.startswith("The queue did not take this"), job.message
-    assert "the server's disk is full" in job.message and "Free disk space" in job.message
-    assert 'id="run-again"' in browser.get(response["Location"]).content.decode()
+    return job, browser.get(response["Location"]).content.decode()
