@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score, roc_curve
 
 #: Class ids, one per sample: a list, or a numpy integer array such as ``probabilities.argmax(axis=1)``.
 ClassIds = Sequence[int] | np.ndarray
@@ -82,6 +81,9 @@ def evaluate(y_true: ClassIds, y_pred: ClassIds, classes: Sequence[str], probabi
     labels = list(range(len(classes)))
     truth = np.asarray(y_true, dtype=int)
     pred = np.asarray(y_pred, dtype=int)
+    # scikit-learn (with SciPy) costs about 2 s to import: imported where used, not by every process that reads a report.
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
     matrix = confusion_matrix(truth, pred, labels=labels) if len(truth) else np.zeros((len(labels), len(labels)), int)
     support = matrix.sum(axis=1)
     correct = np.diag(matrix)
@@ -117,6 +119,8 @@ def evaluate(y_true: ClassIds, y_pred: ClassIds, classes: Sequence[str], probabi
 
 
 def _one_vs_rest_auc(truth: np.ndarray, probabilities: np.ndarray, n_classes: int) -> list[float | None]:
+    from sklearn.metrics import roc_auc_score
+
     result: list[float | None] = []
     for k in range(n_classes):
         positive = truth == k
@@ -130,6 +134,8 @@ def _one_vs_rest_auc(truth: np.ndarray, probabilities: np.ndarray, n_classes: in
 
 def roc_curves(y_true: ClassIds, probabilities: np.ndarray, classes: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """One-vs-rest ROC curve (fpr, tpr) of every class that has both positives and negatives."""
+    from sklearn.metrics import roc_curve
+
     truth = np.asarray(y_true, dtype=int)
     curves = {}
     for k, name in enumerate(classes):
