@@ -8,6 +8,7 @@ say which annotation revisions it learned from and be prepared again.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 
 from django.conf import settings
@@ -80,6 +81,27 @@ def snapshot_run_json(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
+#: Picture ids looked up per query (SQLite builds allow 999 or 32,766 variables in one).
+PICTURES_PER_QUERY = 500
+
+
 def snapshot_from_run_json(data: dict[str, Any]) -> Snapshot:
-    """The frozen snapshot stored on a run (for resuming or re-preparing it)."""
-    return Snapshot.from_json(data["records"])
+    """The frozen snapshot stored on a run (for resuming or re-preparing it), its pictures where the library keeps them now.
+
+    A record stores its picture's absolute path, which names the data folder of the day the run was launched; after a
+    restore into another folder (or a move of the folder's parent) nothing is left there. A picture's file never changes
+    (it is named by its content hash), so a record of a picture still in the library reads it at its current path; a
+    deleted picture's record keeps its old path, and the trainer says that picture was deleted.
+    """
+    snapshot = Snapshot.from_json(data["records"])
+    ids = sorted({record.image_id for split in SPLITS for record in snapshot.split(split) if record.image_id is not None})
+    storage = Image._meta.get_field("file").storage
+    paths: dict[int, str] = {}
+    for start in range(0, len(ids), PICTURES_PER_QUERY):
+        for pk, name in Image.objects.filter(pk__in=ids[start : start + PICTURES_PER_QUERY]).values_list("pk", "file"):
+            paths[pk] = storage.path(name)
+
+    def current(records: tuple[ImageRecord, ...]) -> tuple[ImageRecord, ...]:
+        return tuple(replace(r, path=paths.get(r.image_id, r.path)) if r.image_id is not None else r for r in records)
+
+    return replace(snapshot, train=current(snapshot.train), val=current(snapshot.val))
