@@ -245,7 +245,15 @@ def train_detection(
             sink.on_log("info", "The detector had finished training before the run stopped; validating its best checkpoint again.")
             return _validated_again(YOLO, save_dir, own, config, data_yaml, device_arg)
         model = YOLO(str(own))
-        args: dict[str, Any] = {"resume": str(own), "batch": config.batch, "device": device_arg, "data": str(data_yaml)}
+        # The checkpoint names the folder it was trained in: after a restore at another path (or a renamed parent) that
+        # place is gone, and Ultralytics would write the rest of the run there, outside the data folder.
+        args: dict[str, Any] = {
+            "resume": str(own),
+            "batch": config.batch,
+            "device": device_arg,
+            "data": str(data_yaml),
+            "save_dir": str(save_dir),
+        }
         sink.on_log("info", f"Resuming detection training from {last}.")
     else:
         if save_dir.exists():
