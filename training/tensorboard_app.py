@@ -33,7 +33,7 @@ from django.conf import settings
 from accounts.channels_auth import AuthMiddlewareStack
 from accounts.roles import ENGINEER, has_role
 from core.training.layout import TENSORBOARD_DIR
-from training.models import TrainingRun
+from training.models import ACTIVE_STATUSES, TrainingRun
 
 logger = logging.getLogger("wiresag.training")
 
@@ -66,6 +66,21 @@ def board_dir(run_id: int, cross_validation: bool = False) -> Path:
 def has_events(run_id: int, cross_validation: bool = False) -> bool:
     """Whether the run's trainer (a cross-validation: one of its folds) has begun writing event files."""
     return log_dir(run_id).is_dir() or (cross_validation and any(TrainingRun.folder_of(run_id).glob(f"*/{TENSORBOARD_DIR}")))
+
+
+def _trained_before(run_id: int) -> bool:
+    """Whether the run, not queued or training now, recorded epochs: it wrote event files, so they are not to come."""
+    return TrainingRun.objects.filter(pk=run_id, epochs__isnull=False).exclude(status__in=ACTIVE_STATUSES).exists()
+
+
+def missing_message(run_id: int) -> str:
+    """The frame's sentence for a run that trained but whose folder is gone (a backup restored without ``runs/``)."""
+    folder = f"runs/{TrainingRun.folder_of(run_id).name}/"
+    return (
+        f"This run's TensorBoard files are missing: the data folder has no {folder} (a backup restored without runs/, "
+        f"or the folder was deleted). The charts on the run page come from the database; copy {folder} back from the "
+        "backup to see them here."
+    )
 
 
 def shown_log_dir(run_id: int, cross_validation: bool = False) -> str:
@@ -201,6 +216,9 @@ async def _tensorboard(scope: Scope, receive: Any, send: Any) -> None:
         await _respond(send, 404, "There is no such run (it may have been deleted); open TensorBoard from a run's page.")
         return
     if not has_events(run_id, cross_validation=folds > 0):
+        if await database_sync_to_async(_trained_before)(run_id):
+            await _respond(send, 404, missing_message(run_id))
+            return
         # The frame asks again every few seconds, so the board does appear once training starts, as the sentence says.
         await _respond(send, 404, "This run has not written TensorBoard data yet; it appears once training starts.", [(b"refresh", b"5")])
         return
