@@ -112,6 +112,17 @@ class Image(models.Model):
         """The media files this picture owns: the original, its display copy and its thumbnail."""
         return [field.name for field in (self.file, self.display_file, self.thumbnail_file) if field and field.name]
 
+    def missing_file(self) -> str:
+        """A sentence when the picture's file is not in the media folder (a restore whose database is newer than its
+        ``media/``, a file deleted by hand), else "". It names the file inside the data folder, not the server's path."""
+        name = self.file.name or ""
+        if name and self.file.storage.exists(name):
+            return ""
+        return (
+            f"The picture's file media/{name} is missing from the data folder (restored from an older backup than "
+            "the database?); copy it back from the backup, or delete the picture in the library."
+        )
+
     @property
     def wire_key(self) -> str:
         """The wire's identity: group plus id (ids restart per folder)."""

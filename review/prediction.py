@@ -107,7 +107,14 @@ def version_names(versions: Mapping[str, ModelVersion]) -> dict[str, str]:
 
 def picture_input(image: Image) -> PictureInput:
     """A library picture for the pipeline: its wire is the full identity (group + id)."""
-    return PictureInput(name=image.original_name, path=Path(image.file.path), wire_id=image.wire_key, view=image.view or None, ref=image.pk)
+    return PictureInput(
+        name=image.original_name,
+        path=Path(image.file.path),
+        wire_id=image.wire_key,
+        view=image.view or None,
+        ref=image.pk,
+        error=image.missing_file(),
+    )
 
 
 def _serving(versions: Mapping[str, ModelVersion], model_type: str, view: str | None) -> ModelVersion | None:
