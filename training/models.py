@@ -474,6 +474,22 @@ class TrainingRun(models.Model):
     def folder(self) -> Path:
         return TrainingRun.folder_of(self.pk)
 
+    def set_aside_older_folder(self) -> str:
+        """Move aside a run folder whose every file is older than this run; return its new name, or "" when none was.
+
+        Such files are another run's: ids come back after a restore whose database is older than its ``runs/``, and the
+        later day's runs left their folders under the ids the restored database hands out again. A run would otherwise
+        take their checkpoint for its own and "resume" someone else's training (and register that model as its own).
+        They are kept beside, not deleted: the operator may still want them.
+        """
+        folder = self.folder
+        times = [path.lstat().st_mtime for path in folder.rglob("*")]
+        if not times or max(times) >= self.created_at.timestamp():
+            return ""
+        aside = folder.with_name(f"{folder.name}.not-in-database-{timezone.now():%Y%m%d-%H%M%S}")
+        folder.rename(aside)
+        return aside.name
+
     def delete_with_folder(self) -> None:
         """Delete the run and, once that commits, its folder (checkpoints, TensorBoard files, report, log).
 
