@@ -47,6 +47,7 @@ def image_payload(image: Image) -> dict[str, Any]:
         "next_id": following,
         "display_url": (image.display_file or image.file).url,
         "thumbnail_url": image.thumbnail_file.url if image.thumbnail_file else None,
+        "missing_file": image.missing_file(shown=True),
         "page_url": reverse("annotations:annotate", args=[image.pk]),
     }
 

@@ -112,11 +112,15 @@ class Image(models.Model):
         """The media files this picture owns: the original, its display copy and its thumbnail."""
         return [field.name for field in (self.file, self.display_file, self.thumbnail_file) if field and field.name]
 
-    def missing_file(self) -> str:
+    def missing_file(self, shown: bool = False) -> str:
         """A sentence when the picture's file is not in the media folder (a restore whose database is newer than its
-        ``media/``, a file deleted by hand), else "". It names the file inside the data folder, not the server's path."""
-        name = self.file.name or ""
-        if name and self.file.storage.exists(name):
+        ``media/``, a file deleted by hand), else "". It names the file inside the data folder, not the server's path.
+
+        ``shown``: the file the pages show instead (the display copy, or the original where there is none).
+        """
+        stored = (self.display_file or self.file) if shown else self.file
+        name = stored.name or ""
+        if name and stored.storage.exists(name):
             return ""
         return (
             f"The picture's file media/{name} is missing from the data folder (restored from an older backup than "

@@ -879,7 +879,8 @@
       setStatus(`Loaded (revision ${state.revision}).`);
       root.dataset.ready = "1";
     };
-    picture.onerror = () => setStatus("The picture could not be displayed. Reload the page.", "error");
+    // A file missing from the data folder (a restore) does not come back by reloading: the server names it.
+    picture.onerror = () => setStatus(data.image.missing_file || "The picture could not be displayed. Reload the page.", "error");
     picture.src = data.image.display_url;
     fit();
     render();
