@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib.admin import helpers
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 from registry import versions as registry
 from registry import weights_store
@@ -15,6 +17,30 @@ from registry.models import ActivationEvent, ModelVersion, WeightsFile
 from training.models import TrainingRun
 
 ADMIN_REASON = "Activated from the Django admin"
+
+
+def _confirm_deletion(
+    model_admin: admin.ModelAdmin[Any], request: HttpRequest, action: str, items: Sequence[tuple[Model, str, str, str]]
+) -> TemplateResponse | None:
+    """The page asking before a bulk delete (Django's own ``delete_selected`` asks too), or None once it was answered.
+
+    ``items`` are (row, name, file, why it must stay or ""): the rows that would be refused are listed as kept, with the
+    sentence the deletion would refuse them with, and only the others are sent on.
+    """
+    if request.POST.get("post") == "yes":
+        return None
+    deletable = [{"pk": row.pk, "name": name, "file": file} for row, name, file, problem in items if not problem]
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Delete the selected rows and their files?",
+        "opts": model_admin.model._meta,
+        "deletable": deletable,
+        "kept": [{"problem": problem} for _, _, _, problem in items if problem],
+        "action": action,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "media": model_admin.media,
+    }
+    return TemplateResponse(request, "admin/registry/delete_with_files.html", context)
 
 
 def _metric(key: str, heading: str) -> Callable[[ModelVersion], str]:
@@ -102,14 +128,19 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 self.message_user(request, f"Activated {version.name}.", messages.SUCCESS)
 
     @admin.action(description="Delete the selected versions and their files", permissions=["delete"])
-    def delete_selected_versions(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
-        for version in list(queryset):
+    def delete_selected_versions(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> TemplateResponse | None:
+        chosen = list(queryset)
+        items = [(version, version.name, version.file_path, registry.deletion_problem(version)) for version in chosen]
+        if asking := _confirm_deletion(self, request, "delete_selected_versions", items):
+            return asking
+        for version in chosen:
             try:
                 registry.delete_version(version, request.user)
             except registry.RegistryError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
                 self.message_user(request, f"Deleted {version.name} and its file.", messages.SUCCESS)
+        return None
 
 
 @admin.register(ActivationEvent)
@@ -161,11 +192,19 @@ class WeightsFileAdmin(admin.ModelAdmin):
         weights_store.delete_upload(obj)
 
     @admin.action(description="Delete the selected uploads and their files", permissions=["delete"])
-    def delete_selected_uploads(self, request: HttpRequest, queryset: QuerySet[WeightsFile]) -> None:
-        for upload in list(queryset):
+    def delete_selected_uploads(self, request: HttpRequest, queryset: QuerySet[WeightsFile]) -> TemplateResponse | None:
+        chosen = list(queryset)
+        items = [
+            (upload, f"{upload.reference} ({upload.original_name})", upload.file_path, weights_store.upload_deletion_problem(upload))
+            for upload in chosen
+        ]
+        if asking := _confirm_deletion(self, request, "delete_selected_uploads", items):
+            return asking
+        for upload in chosen:
             try:
                 weights_store.delete_upload(upload)
             except registry.RegistryError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
                 self.message_user(request, f"Deleted {upload.reference} ({upload.original_name}) and its file.", messages.SUCCESS)
+        return None

@@ -502,6 +502,27 @@ def rollback(model_type: str, user: Actor, reason: str = "", view_scope: str = "
 # --- Deletion --------------------------------------------------------------------------------------
 
 
+def _deletion_refusal(version: ModelVersion) -> RegistryError | None:
+    """Why ``version`` must stay: it is live, or an unfinished run starts from it (it would fail when it resumes)."""
+    if version.is_active:
+        return ActiveVersionProtected(
+            f"{version.name} is the active {slot_key(version.model_type, version.view_scope)} model; activate another version "
+            "(or roll back) first, then delete it."
+        )
+    if waiting := TrainingRun.objects.starting_from("version", version.pk):
+        return StartingWeightsInUse(
+            f"{version.name} is the starting weights of run #{waiting[0].pk} ({waiting[0].get_status_display().lower()}), which "
+            "loads them again when it starts or resumes; let that run finish (or cancel it), then delete the version."
+        )
+    return None
+
+
+def deletion_problem(version: ModelVersion) -> str:
+    """The sentence :func:`delete_version` would refuse ``version`` with now, or "" (for a page that asks first)."""
+    refusal = _deletion_refusal(version)
+    return str(refusal) if refusal is not None else ""
+
+
 def delete_version(version: ModelVersion, user: Actor) -> None:
     """Delete a version's row and, once that commits, its file.
 
@@ -511,16 +532,8 @@ def delete_version(version: ModelVersion, user: Actor) -> None:
         row = ModelVersion.objects.select_for_update().filter(pk=version.pk).first()
         if row is None:
             return
-        if row.is_active:
-            raise ActiveVersionProtected(
-                f"{row.name} is the active {slot_key(row.model_type, row.view_scope)} model; activate another version "
-                "(or roll back) first, then delete it."
-            )
-        if waiting := TrainingRun.objects.starting_from("version", row.pk):
-            raise StartingWeightsInUse(
-                f"{row.name} is the starting weights of run #{waiting[0].pk} ({waiting[0].get_status_display().lower()}), which "
-                "loads them again when it starts or resumes; let that run finish (or cancel it), then delete the version."
-            )
+        if refusal := _deletion_refusal(row):
+            raise refusal
         try:
             path: Path | None = file_of(row)
         except ModelFileMissing:  # a path leaving the models folder (edited by hand): the row goes, no file is touched

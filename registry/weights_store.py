@@ -119,6 +119,17 @@ def store_upload(uploaded: UploadedFile, kind: str, user: Actor, note: str = "")
     return upload
 
 
+def upload_deletion_problem(upload: WeightsFile) -> str:
+    """Why ``upload`` must stay now (an unfinished run starts from it), or ""; :func:`delete_upload` refuses with it."""
+    if waiting := TrainingRun.objects.starting_from("upload", upload.pk):
+        return (
+            f"{upload.reference} ({upload.original_name}) is the starting weights of run #{waiting[0].pk} "
+            f"({waiting[0].get_status_display().lower()}), which loads them again when it starts or resumes; let that run "
+            "finish (or cancel it), then delete the upload."
+        )
+    return ""
+
+
 def delete_upload(upload: WeightsFile) -> None:
     """Delete an upload's row and, once that commits, its file; refused while an unfinished run starts from it."""
     try:
@@ -126,12 +137,8 @@ def delete_upload(upload: WeightsFile) -> None:
     except ModelFileMissing:  # a path leaving the uploads folder (edited by hand): the row goes, no file is touched
         path = None
     with transaction.atomic():
-        if waiting := TrainingRun.objects.starting_from("upload", upload.pk):
-            raise StartingWeightsInUse(
-                f"{upload.reference} ({upload.original_name}) is the starting weights of run #{waiting[0].pk} "
-                f"({waiting[0].get_status_display().lower()}), which loads them again when it starts or resumes; let that run "
-                "finish (or cancel it), then delete the upload."
-            )
+        if problem := upload_deletion_problem(upload):
+            raise StartingWeightsInUse(problem)
         WeightsFile.objects.filter(pk=upload.pk).delete()
         if path is not None:
             transaction.on_commit(lambda: path.unlink(missing_ok=True))

@@ -27,7 +27,7 @@ def make(tmp_path, model_type: str = "defect", metrics: dict | None = None) -> M
 
 
 def run_action(client, action: str, versions: list[ModelVersion]):  # type: ignore[no-untyped-def]
-    data = {"action": action, ACTION_CHECKBOX_NAME: [version.pk for version in versions]}
+    data = {"action": action, ACTION_CHECKBOX_NAME: [version.pk for version in versions], "post": "yes"}
     return client.post(CHANGELIST, data, follow=True)
 
 

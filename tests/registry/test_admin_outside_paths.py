@@ -28,7 +28,7 @@ def test_a_version_pointing_outside_the_models_folder_can_be_deleted(admin_user,
     client.force_login(admin_user)
     client.post(
         "/admin/registry/modelversion/",
-        {"action": "delete_selected_versions", helpers.ACTION_CHECKBOX_NAME: [version.pk], "index": 0},
+        {"action": "delete_selected_versions", helpers.ACTION_CHECKBOX_NAME: [version.pk], "index": 0, "post": "yes"},
     )
     assert bystander.exists()
     assert not ModelVersion.objects.filter(pk=version.pk).exists(), "the version pointing outside is still there"
@@ -56,7 +56,7 @@ def test_admin_bulk_delete_of_an_upload_pointing_outside_is_not_a_500(admin_user
     client.force_login(admin_user)
     response = client.post(
         "/admin/registry/weightsfile/",
-        {"action": "delete_selected_uploads", helpers.ACTION_CHECKBOX_NAME: [upload.pk], "index": 0},
+        {"action": "delete_selected_uploads", helpers.ACTION_CHECKBOX_NAME: [upload.pk], "index": 0, "post": "yes"},
     )
     assert response.status_code < 500
     assert bystander.exists()

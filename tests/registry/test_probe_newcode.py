@@ -38,7 +38,7 @@ def test_an_upload_a_paused_run_started_from_cannot_be_deleted_from_under_its_re
     else:
         response = client.post(
             "/admin/registry/weightsfile/",
-            {"action": "delete_selected_uploads", helpers.ACTION_CHECKBOX_NAME: [upload.pk], "index": 0},
+            {"action": "delete_selected_uploads", helpers.ACTION_CHECKBOX_NAME: [upload.pk], "index": 0, "post": "yes"},
             follow=True,
         )
         assert f"run #{paused.pk}" in response.content.decode()
