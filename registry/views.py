@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +25,8 @@ from registry.forms import ActivateForm, BundleForm, RollbackForm, WeightsUpload
 from registry.models import ActivationEvent, ModelVersion, WeightsFile
 
 HISTORY_LENGTH = 30
+#: Versions listed per model type on one page of the Models page (months of training make hundreds).
+VERSIONS_PER_PAGE = 50
 #: (annotation id, revision) pairs the version page shows per split; a big library's run has tens of thousands (the download has them all).
 LINEAGE_PAIRS_SHOWN = 20
 LINEAGE_PAIRS_PER_CHUNK = 1000
@@ -33,18 +36,26 @@ def _form_error(form: ActivateForm | RollbackForm) -> str:
     return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
+def _page_link(request: HttpRequest, parameter: str, number: int) -> str:
+    """The Models page's address with one type's list on page ``number`` and every other choice (pages, ticks) kept."""
+    query = request.GET.copy()
+    query[parameter] = str(number)
+    return f"?{query.urlencode()}"
+
+
 @role_required("engineer")
 def index(request: HttpRequest) -> HttpResponse:
     sections = []
     # The versions a refused comparison had ticked (``_ticked_again``): ticked again, not to be ticked one by one.
     ticked = {pk for pk in map(parse_id, request.GET.getlist("v")) if pk is not None}
     for model_type, label in ModelType.choices:
+        of_type = ModelVersion.objects.filter(model_type=model_type)
         # The run's dataset snapshot (a record of every picture it learned from) is not shown here, and weighs megabytes.
-        versions = list(
-            ModelVersion.objects.filter(model_type=model_type).select_related("training_run").defer("training_run__dataset_snapshot")
-        )
-        rows = [{"version": version, "metrics": key_metrics(version), "gate": registry.gate_problem(version)} for version in versions]
-        scopes = sorted({version.view_scope for version in versions})
+        listed = of_type.select_related("training_run").defer("training_run__dataset_snapshot")
+        page_parameter = f"{model_type}_page"
+        page = Paginator(listed, VERSIONS_PER_PAGE).get_page(request.GET.get(page_parameter))
+        rows = [{"version": version, "metrics": key_metrics(version), "gate": registry.gate_problem(version)} for version in page]
+        scopes = sorted(of_type.order_by().values_list("view_scope", flat=True).distinct())
         rollbacks = [(scope, registry.rollback_target(model_type, scope)) for scope in scopes]
         sections.append(
             {
@@ -52,6 +63,11 @@ def index(request: HttpRequest) -> HttpResponse:
                 "label": label,
                 "headings": [heading for _, heading in KEY_METRICS[model_type]],
                 "rows": rows,
+                "page": page,
+                # The live versions, named above the list: on a later page of it when they are older than the newest ones.
+                "active": list(of_type.active().order_by("view_scope").only("name", "view_scope")),
+                "previous_page": _page_link(request, page_parameter, page.previous_page_number()) if page.has_previous() else "",
+                "next_page": _page_link(request, page_parameter, page.next_page_number()) if page.has_next() else "",
                 "rollbacks": [(scope, target) for scope, target in rollbacks if target is not None],
             }
         )

@@ -1,18 +1,23 @@
-"""A model version's life under daily use: the admin's bulk delete asks first, as the Models page does."""
+"""A model version's life under daily use: the admin's bulk delete asks first, as the Models page does; the Models page
+lists hundreds of versions a page at a time."""
 
 from __future__ import annotations
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from registry import versions as registry
 from registry.models import ModelVersion, WeightsFile
+from registry.views import VERSIONS_PER_PAGE
 from tests.conftest import PASSWORD
 from training.models import RunStatus, TrainingRun
 
 VERSIONS = reverse("admin:registry_modelversion_changelist")
 UPLOADS = reverse("admin:registry_weightsfile_changelist")
+INDEX = reverse("registry:index")
 
 
 @pytest.fixture
@@ -64,3 +69,44 @@ def test_the_admin_delete_action_for_uploads_asks_first(admin_client):
     assert WeightsFile.objects.filter(pk=upload.pk).exists() and path.exists()
     admin_client.post(UPLOADS, {**chosen, "post": "yes"})
     assert not WeightsFile.objects.exists() and not path.exists()
+
+
+def many_versions(count: int, model_type: str = "defect") -> list[ModelVersion]:
+    """``count`` versions of months of training, registered without files (the list page never reads them)."""
+    start = ModelVersion.objects.count()
+    return ModelVersion.objects.bulk_create(
+        ModelVersion(model_type=model_type, name=f"{model_type}_{start + i:04d}", file_path=f"{model_type}/{start + i}.pt", sha256="0")
+        for i in range(count)
+    )
+
+
+def test_the_models_page_lists_a_page_of_versions_per_type_and_says_which_page(client, engineer):
+    client.login(username=engineer.username, password=PASSWORD)
+    versions = many_versions(VERSIONS_PER_PAGE + 5)
+    oldest = versions[0]
+    ModelVersion.objects.filter(pk=oldest.pk).update(is_active=True)
+
+    first = client.get(INDEX, {"v": [oldest.pk]}).content.decode()
+
+    assert first.count('name="v" value=') == VERSIONS_PER_PAGE
+    assert "Page 1 of 2 (55 defect versions)" in first
+    assert f"?v={oldest.pk}&amp;defect_page=2" in first  # the other choices on the page stay as they were
+    assert f'Active: <a href="{reverse("registry:detail", args=[oldest.pk])}">{oldest.name}</a>' in first  # though listed on page 2
+    second = client.get(INDEX, {"defect_page": 2}).content.decode()
+    assert second.count('name="v" value=') == 5 and "Page 2 of 2" in second and oldest.name in second
+    assert "Page 2 of 2" in client.get(INDEX, {"defect_page": 99}).content.decode()
+    assert "Page 1 of 2" in client.get(INDEX, {"defect_page": "x"}).content.decode()
+
+
+def test_the_models_page_takes_the_same_queries_for_a_few_versions_as_for_hundreds(client, engineer):
+    client.login(username=engineer.username, password=PASSWORD)
+    for model_type in ("detection", "view", "defect"):
+        many_versions(3, model_type)
+    with CaptureQueriesContext(connection) as few:
+        client.get(INDEX)
+    for model_type in ("detection", "view", "defect"):
+        many_versions(200, model_type)
+    with CaptureQueriesContext(connection) as hundreds:
+        page = client.get(INDEX).content.decode()
+    assert len(hundreds) == len(few)
+    assert page.count('name="v" value=') == 3 * VERSIONS_PER_PAGE
