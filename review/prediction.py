@@ -98,6 +98,14 @@ def build_pipeline(
     except KeyError:
         raise PredictionUnavailable("No general view model is active or chosen; activate one on the Models page.") from None
     except (RegistryError, ModelUnavailable) as error:
+        # A version deleted since the job read its rows (while it read a big zip, say) took its file along: that is no
+        # damaged file to restore from a backup, and the job never runs another model in its place.
+        present = set(ModelVersion.objects.filter(pk__in=[version.pk for version in versions.values()]).values_list("pk", flat=True))
+        if gone := sorted({version.name for version in versions.values() if version.pk not in present}):
+            raise PredictionUnavailable(
+                f"The model version {', '.join(gone)} was deleted after this job started, so it did not run; start the job again "
+                "with the models now active or chosen."
+            ) from None
         raise PredictionUnavailable(str(error)) from None
 
 
