@@ -135,11 +135,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
             return asking
         for version in chosen:
             try:
-                registry.delete_version(version, request.user)
+                done = registry.delete_version(version, request.user)
             except registry.RegistryError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
-                self.message_user(request, f"Deleted {version.name} and its file.", messages.SUCCESS)
+                self.message_user(request, done, messages.SUCCESS)
         return None
 
 

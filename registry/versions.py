@@ -523,27 +523,45 @@ def deletion_problem(version: ModelVersion) -> str:
     return str(refusal) if refusal is not None else ""
 
 
-def delete_version(version: ModelVersion, user: Actor) -> None:
-    """Delete a version's row and, once that commits, its file.
+def file_kept_reason(version: ModelVersion) -> str:
+    """Why deleting ``version`` leaves its file where it is (another version shares it, its path leaves the models folder,
+    it is gone already), or "" when the deletion removes it."""
+    try:
+        path = file_of(version)
+    except ModelFileMissing:  # a path leaving the models folder (edited by hand): no file is touched
+        return (
+            f"its file was left alone, because its path ({version.file_path}) points outside the models folder; "
+            "remove that file by hand if nothing else needs it."
+        )
+    sharing = ModelVersion.objects.filter(file_path=version.file_path).exclude(pk=version.pk).order_by("pk").first()
+    if sharing is not None:
+        return f"its file {version.file_path} stays, because {sharing.name} uses it too."
+    if not path.exists():
+        return f"its file {version.file_path} was already missing from the models folder."
+    return ""
 
-    Refused for the active version and for one an unfinished run starts from (it would fail when it resumes).
+
+def delete_version(version: ModelVersion, user: Actor) -> str:
+    """Delete a version's row and, once that commits, its file; return the sentence saying what happened to both.
+
+    Refused for the active version and for one an unfinished run starts from (it would fail when it resumes). The file
+    stays when another version shares it or its path leaves the models folder (:func:`file_kept_reason`).
     """
     with transaction.atomic():
         row = ModelVersion.objects.select_for_update().filter(pk=version.pk).first()
         if row is None:
-            return
+            return f"{version.name} was already deleted."
         if refusal := _deletion_refusal(row):
             raise refusal
-        try:
-            path: Path | None = file_of(row)
-        except ModelFileMissing:  # a path leaving the models folder (edited by hand): the row goes, no file is touched
-            logger.warning("Deleting %s without its file: %s is outside the models folder", row.name, row.file_path)
-            path = None
-        shared = ModelVersion.objects.filter(file_path=row.file_path).exclude(pk=row.pk).exists()
+        kept = file_kept_reason(row)
+        path = None if kept else file_of(row)
+        if kept:
+            logger.warning("Deleting %s without removing its file: %s", row.name, kept)
         row.delete()
-        if path is not None and not shared:
+        if path is not None:
             transaction.on_commit(lambda: path.unlink(missing_ok=True))
     logger.info("Deleted %s by %s", version.name, user)
+    return f"Deleted {version.name}; {kept}" if kept else f"Deleted {version.name} and its file."
 
 
 # --- Loading -----------------------------------------------------------------------------------------

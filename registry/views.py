@@ -222,15 +222,15 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes the row, then the file after the commit."""
     version = get_object_or_404(ModelVersion, pk=pk)
     if request.method == "GET":
-        return render(request, "registry/confirm_delete.html", {"version": version})
+        return render(request, "registry/confirm_delete.html", {"version": version, "file_kept": registry.file_kept_reason(version)})
     if request.method != "POST":
         raise Http404("Use the delete button.")
     try:
-        registry.delete_version(version, request.user)
+        done = registry.delete_version(version, request.user)
     except registry.RegistryError as error:
         messages.error(request, str(error))
         return redirect("registry:detail", pk=pk)
-    messages.success(request, f"Deleted {version.name} and its file.")
+    messages.success(request, done)
     return redirect("registry:index")
 
 
