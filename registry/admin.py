@@ -7,14 +7,15 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from registry import versions as registry
 from registry import weights_store
 from registry.models import ActivationEvent, ModelVersion, WeightsFile
-from training.models import TrainingRun
 
 ADMIN_REASON = "Activated from the Django admin"
 
@@ -43,6 +44,28 @@ def _confirm_deletion(
     return TemplateResponse(request, "admin/registry/delete_with_files.html", context)
 
 
+class _RefusesWithASentence(admin.ModelAdmin):
+    """A delete page that a guard refuses returns to the row with the guard's sentence (what stops it, what to do), as
+    the Models page does, instead of Django's bare 403; a refusal between the page and its answer is shown the same way."""
+
+    def deletion_problem(self, obj: Any) -> str:
+        raise NotImplementedError
+
+    def _back_to_the_row(self, request: HttpRequest, object_id: str, sentence: str) -> HttpResponse:
+        self.message_user(request, sentence, messages.ERROR)
+        opts = self.model._meta
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id]))
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_delete_permission(request) and (problem := self.deletion_problem(obj)):
+            return self._back_to_the_row(request, object_id, problem)
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except registry.RegistryError as error:  # refused after the page was shown (a run started from it meanwhile)
+            return self._back_to_the_row(request, object_id, str(error))
+
+
 def _metric(key: str, heading: str) -> Callable[[ModelVersion], str]:
     """A list column showing one metric (PASS recall read as the quality gate reads it)."""
 
@@ -56,7 +79,7 @@ def _metric(key: str, heading: str) -> Callable[[ModelVersion], str]:
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(_RefusesWithASentence):
     list_display = (
         "name",
         "model_type",
@@ -102,9 +125,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
         hidden = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **hidden})
 
-    def has_delete_permission(self, request: HttpRequest, obj: ModelVersion | None = None) -> bool:
-        in_use = obj is not None and (obj.is_active or bool(TrainingRun.objects.starting_from("version", obj.pk)))
-        return super().has_delete_permission(request, obj) and not in_use
+    def deletion_problem(self, obj: ModelVersion) -> str:
+        return registry.deletion_problem(obj)
 
     def delete_model(self, request: HttpRequest, obj: ModelVersion) -> None:
         registry.delete_version(obj, request.user)
@@ -162,7 +184,7 @@ class ActivationEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(WeightsFile)
-class WeightsFileAdmin(admin.ModelAdmin):
+class WeightsFileAdmin(_RefusesWithASentence):
     """Uploaded starting weights: uploads go through the weights page (checksum, uploader); here they are read or deleted."""
 
     list_display = ("reference", "original_name", "kind", "sha256", "size", "uploaded_by", "uploaded_at")
@@ -184,9 +206,8 @@ class WeightsFileAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: WeightsFile | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: WeightsFile | None = None) -> bool:
-        in_use = obj is not None and bool(TrainingRun.objects.starting_from("upload", obj.pk))
-        return super().has_delete_permission(request, obj) and not in_use
+    def deletion_problem(self, obj: WeightsFile) -> str:
+        return weights_store.upload_deletion_problem(obj)
 
     def delete_model(self, request: HttpRequest, obj: WeightsFile) -> None:
         weights_store.delete_upload(obj)

@@ -72,3 +72,37 @@ def test_deleting_a_version_with_its_own_file_still_says_both_went(engineer_clie
     with django_capture_on_commit_callbacks(execute=True):
         response = engineer_client.post(reverse("registry:delete", args=[version.pk]), follow=True)
     assert f"Deleted {version.name} and its file." in messages_of(response) and not registry.file_of(version).exists()
+
+
+# --- The admin's refusals say why -------------------------------------------------------------------------------------
+
+
+def test_the_admin_delete_page_of_the_active_version_returns_to_it_with_the_sentence(admin_client_logged_in, tmp_path):
+    live = make(tmp_path)
+    registry.activate(live, None, "live")
+    for answer in ({}, {"post": "yes"}):
+        url = reverse("admin:registry_modelversion_delete", args=[live.pk])
+        response = admin_client_logged_in.post(url, answer) if answer else admin_client_logged_in.get(url)
+        assert response.status_code == 302 and response["Location"] == reverse("admin:registry_modelversion_change", args=[live.pk])
+        page = admin_client_logged_in.get(response["Location"]).content.decode()
+        assert "is the active defect model; activate another version (or roll back) first, then delete it." in page
+    assert ModelVersion.objects.filter(pk=live.pk).exists() and registry.file_of(live).exists()
+
+
+def test_the_admin_delete_page_of_a_version_a_paused_run_starts_from_says_so(admin_client_logged_in, tmp_path):
+    from training.models import RunStatus, TrainingRun
+
+    version = make(tmp_path)
+    paused = TrainingRun.objects.create(model_type="defect", status=RunStatus.PAUSED, config={"weights": f"version:{version.pk}"})
+    url = reverse("admin:registry_modelversion_delete", args=[version.pk])
+    page = admin_client_logged_in.post(url, {"post": "yes"}, follow=True).content.decode()
+    assert f"is the starting weights of run #{paused.pk}" in page and ModelVersion.objects.filter(pk=version.pk).exists()
+
+
+def test_a_refusal_between_the_admin_delete_page_and_its_answer_is_a_sentence_not_a_500(admin_client_logged_in, tmp_path, monkeypatch):
+    version = make(tmp_path)
+    registry.activate(version, None, "made live in another tab after the delete page was shown")
+    monkeypatch.setattr(registry, "deletion_problem", lambda version: "")  # the page's check, read before that activation
+    url = reverse("admin:registry_modelversion_delete", args=[version.pk])
+    page = admin_client_logged_in.post(url, {"post": "yes"}, follow=True).content.decode()
+    assert "is the active defect model" in page and ModelVersion.objects.filter(pk=version.pk).exists()
