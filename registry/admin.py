@@ -137,17 +137,28 @@ class ModelVersionAdmin(_RefusesWithASentence):
         if len({(version.model_type, version.view_scope) for version in chosen}) != len(chosen):
             self.message_user(request, "Select at most one version per model type to activate.", messages.ERROR)
             return
+        # All of them or none, as the Models page's bundle: one refused version leaves every slot as it was. The gate is
+        # read for each first, so that every version it holds back is named, not only the first.
+        held_back = [problem for version in chosen if not version.is_active and (problem := registry.gate_problem(version))]
+        if held_back:
+            nothing = " None of the selected versions was activated." if len(chosen) > 1 else ""
+            for problem in held_back:
+                self.message_user(request, f"{problem} (An override is possible on the Models page.){nothing}", messages.ERROR)
+            return
+        try:
+            events = registry.activate_bundle(chosen, request.user, ADMIN_REASON)
+        except registry.RegistryError as error:
+            override = " (An override is possible on the Models page.)" if isinstance(error, registry.QualityGateFailed) else ""
+            nothing = " None of the selected versions was activated." if len(chosen) > 1 else ""
+            self.message_user(request, f"{error}{override}{nothing}", messages.ERROR)
+            return
+        activated = {event.version_id for event in events}
         for version in chosen:
-            try:
-                registry.activate(version, request.user, ADMIN_REASON)
-            except registry.AlreadyActive as error:
-                self.message_user(request, str(error), messages.INFO)
-            except registry.QualityGateFailed as error:
-                self.message_user(request, f"{error} (An override is possible on the registry page.)", messages.ERROR)
-            except registry.RegistryError as error:
-                self.message_user(request, str(error), messages.ERROR)
-            else:
+            if version.pk in activated:
                 self.message_user(request, f"Activated {version.name}.", messages.SUCCESS)
+            else:
+                slot = registry.slot_key(version.model_type, version.view_scope)
+                self.message_user(request, f"{version.name} is already the active {slot} model; nothing changed.", messages.INFO)
 
     @admin.action(description="Delete the selected versions and their files", permissions=["delete"])
     def delete_selected_versions(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> TemplateResponse | None:

@@ -106,3 +106,37 @@ def test_a_refusal_between_the_admin_delete_page_and_its_answer_is_a_sentence_no
     url = reverse("admin:registry_modelversion_delete", args=[version.pk])
     page = admin_client_logged_in.post(url, {"post": "yes"}, follow=True).content.decode()
     assert "is the active defect model" in page and ModelVersion.objects.filter(pk=version.pk).exists()
+
+
+# --- The admin's activation: all of them or none ----------------------------------------------------------------------
+
+
+def activate_in_admin(client, versions: list[ModelVersion]) -> str:  # type: ignore[no-untyped-def]
+    data = {"action": "activate_selected", ACTION_CHECKBOX_NAME: [version.pk for version in versions]}
+    return client.post(CHANGELIST, data, follow=True).content.decode().lower()  # the admin writes a message capitalised
+
+
+def test_the_admin_activates_none_of_the_selected_versions_when_the_gate_holds_one_back(admin_client_logged_in, tmp_path):
+    detection, view = make(tmp_path, "detection", {"mAP50": 0.7}), make(tmp_path, "view", {"accuracy": 0.9})
+    weak = make(tmp_path, metrics={"pass_recall": 0.3})
+    page = activate_in_admin(admin_client_logged_in, [detection, view, weak])
+    assert f"{weak.name} reaches pass recall 0.30, below the quality gate" in page
+    assert "none of the selected versions was activated." in page and "activated " not in page.replace("was activated", "")
+    assert not ModelVersion.objects.active().exists()
+
+
+def test_the_admin_names_every_version_the_gate_holds_back(admin_client_logged_in, settings, tmp_path):
+    weak_both = make(tmp_path, metrics={"pass_recall": 0.3})
+    weak_top = ModelVersion.objects.get(pk=make(tmp_path, metrics={"pass_recall": 0.4}).pk)
+    ModelVersion.objects.filter(pk=weak_top.pk).update(view_scope="TOP")
+    page = activate_in_admin(admin_client_logged_in, [weak_both, weak_top])
+    assert f"{weak_both.name} reaches pass recall 0.30" in page and f"{weak_top.name} reaches pass recall 0.40" in page
+    assert not ModelVersion.objects.active().exists()
+
+
+def test_the_admin_activates_versions_of_different_types_together(admin_client_logged_in, tmp_path):
+    detection, defect = make(tmp_path, "detection", {"mAP50": 0.7}), make(tmp_path)
+    registry.activate(detection, None, "already live")
+    page = activate_in_admin(admin_client_logged_in, [detection, defect])
+    assert f"activated {defect.name}." in page and f"{detection.name} is already the active detection model; nothing changed." in page
+    assert set(ModelVersion.objects.active()) == {detection, defect}
