@@ -14,7 +14,8 @@ from registry.models import ModelVersion
 from registry.versions import lineage
 
 SPLITS = ("train", "val")
-#: The most versions one comparison shows side by side; each brings every (annotation id, revision) pair it learned from.
+#: The most versions one comparison shows side by side; each brings every (annotation id, revision) pair it learned from,
+#: read one version at a time next to the baseline's.
 COMPARE_MAX_VERSIONS = 10
 
 
@@ -90,10 +91,11 @@ def compare(versions: Sequence[ModelVersion]) -> Comparison:
         for version, version_scores in zip(chosen, scores, strict=True)
     ]
     config = _rows([_flatten(version.config) for version in chosen])
-    snapshots = [_snapshot_pairs(version) for version in chosen]
-    baseline = snapshots[0] if snapshots else None
+    # One version's pairs at a time next to the baseline's (up to a million each): never all ten versions' at once.
+    baseline = _snapshot_pairs(chosen[0]) if chosen else None
     datasets = []
-    for version, pairs in zip(chosen, snapshots, strict=True):
+    for index, version in enumerate(chosen):
+        pairs = baseline if index == 0 else _snapshot_pairs(version)
         diff = DatasetDiff(version.name, version.dataset_size)
         datasets.append(diff)
         if pairs is None:  # not "learned from nothing": what it learned from is not recorded (any more)
@@ -107,6 +109,7 @@ def compare(versions: Sequence[ModelVersion]) -> Comparison:
             diff.added[split] = len(mine.keys() - base.keys())
             diff.removed[split] = len(base.keys() - mine.keys())
             diff.revised[split] = sum(1 for key in mine.keys() & base.keys() if mine[key] != base[key])
+        del pairs  # before the next version's are read
     return Comparison(chosen, metrics, recall, confusion, config, datasets, baseline_without_snapshot=bool(chosen) and baseline is None)
 
 

@@ -140,3 +140,38 @@ def test_the_admin_activates_versions_of_different_types_together(admin_client_l
     page = activate_in_admin(admin_client_logged_in, [detection, defect])
     assert f"activated {defect.name}." in page and f"{detection.name} is already the active detection model; nothing changed." in page
     assert set(ModelVersion.objects.active()) == {detection, defect}
+
+
+# --- Compare reads one version's lineage at a time --------------------------------------------------------------------
+
+
+def _with_lineage(tmp_path, pairs: int, shift: int) -> ModelVersion:  # type: ignore[no-untyped-def]
+    from training.models import RunStatus, TrainingRun
+
+    source = tmp_path / f"defect-{ModelVersion.objects.count()}.pt"
+    source.write_bytes(source.name.encode())
+    snapshot = {"seed": 1, "train": [[shift + i, 1] for i in range(pairs)], "val": [[10**7 + i, 1] for i in range(100)]}
+    run = TrainingRun.objects.create(model_type="defect", status=RunStatus.SUCCEEDED, dataset_snapshot=snapshot)
+    return registry.register_version("defect", source, metrics={"pass_recall": 0.9}, training_run=run)
+
+
+def _peak_bytes(versions: list[ModelVersion]) -> int:
+    import tracemalloc
+
+    from registry.compare import compare
+
+    tracemalloc.start()
+    try:
+        comparison = compare(versions)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        assert comparison.datasets[-1].added["train"] == 100 * (len(versions) - 1)  # counted against the baseline
+
+
+@pytest.mark.django_db
+def test_comparing_ten_versions_holds_no_more_lineage_in_memory_than_comparing_two(tmp_path):
+    versions = [_with_lineage(tmp_path, 5_000, shift=100 * index) for index in range(10)]
+    versions = list(ModelVersion.objects.filter(pk__in=[v.pk for v in versions]).order_by("pk"))
+    two, ten = _peak_bytes(versions[:2]), _peak_bytes(versions)
+    assert ten < 1.5 * two, f"ten versions peaked at {ten} bytes, two at {two}: the lineages are held all at once"
