@@ -249,9 +249,13 @@ def weights(request: HttpRequest) -> HttpResponse:
                 request, f"Stored {upload.original_name} as {upload.reference}; write 'weights: {upload.reference}' in a run's settings."
             )
             return redirect("registry:weights")
+    # Months of training make hundreds of versions: paged as on the Models page, only the columns shown read.
+    versions = Paginator(ModelVersion.objects.only("name", "model_type"), VERSIONS_PER_PAGE).get_page(request.GET.get("versions_page"))
     context = {
         "form": form,
         "uploads": WeightsFile.objects.select_related("uploaded_by"),
-        "versions": ModelVersion.objects.all(),
+        "versions": versions,
+        "previous_page": _page_link(request, "versions_page", versions.previous_page_number()) if versions.has_previous() else "",
+        "next_page": _page_link(request, "versions_page", versions.next_page_number()) if versions.has_next() else "",
     }
     return render(request, "registry/weights.html", context)

@@ -175,3 +175,23 @@ def test_comparing_ten_versions_holds_no_more_lineage_in_memory_than_comparing_t
     versions = list(ModelVersion.objects.filter(pk__in=[v.pk for v in versions]).order_by("pk"))
     two, ten = _peak_bytes(versions[:2]), _peak_bytes(versions)
     assert ten < 1.5 * two, f"ten versions peaked at {ten} bytes, two at {two}: the lineages are held all at once"
+
+
+# --- The Starting weights page pages its versions ----------------------------------------------------------------------
+
+
+def test_the_starting_weights_page_lists_versions_a_page_at_a_time_and_reaches_every_one(engineer_client):
+    from registry.views import VERSIONS_PER_PAGE
+
+    ModelVersion.objects.bulk_create(
+        ModelVersion(model_type="view", name=f"view_{i:04d}", file_path=f"view/view_{i:04d}.pt", sha256="0" * 64)
+        for i in range(VERSIONS_PER_PAGE + 3)
+    )
+    url = reverse("registry:weights")
+    first = engineer_client.get(url).content.decode()
+    assert first.count("<code>version:") == VERSIONS_PER_PAGE
+    assert f"Page 1 of 2 ({VERSIONS_PER_PAGE + 3} versions)" in first and "versions_page=2" in first
+    second = engineer_client.get(url, {"versions_page": 2}).content.decode()
+    assert second.count("<code>version:") == 3
+    listed = {name for page in (first, second) for name in ModelVersion.objects.values_list("name", flat=True) if f">{name}<" in page}
+    assert len(listed) == VERSIONS_PER_PAGE + 3
