@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 
 from annotations.choices import DEFECT_CHOICES, VIEW_CHOICES
+from annotations.libraryfiles import ids_with_missing_files
 from annotations.models import Annotation, ImageQuerySet
 from core.safepath import MAX_GROUP_LENGTH
 
@@ -27,12 +28,14 @@ class LibraryFilterForm(forms.Form):
         required=False, max_length=MAX_GROUP_LENGTH, label="Lot", widget=forms.TextInput(attrs={"placeholder": "Lot / wire group"})
     )
 
+    missing = forms.BooleanField(required=False, label="Files missing")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The bar shows no labels (each menu's first choice says what it filters): a screen reader still names each
         # control, and a text field keeps its name once the placeholder is typed over.
         for name, field in self.fields.items():
-            if name != "review":  # its label is on the page
+            if name not in ("review", "missing"):  # its label is on the page
                 field.widget.attrs.setdefault("aria-label", field.label or name.capitalize())
 
     def has_filters(self) -> bool:
@@ -65,4 +68,7 @@ class LibraryFilterForm(forms.Form):
         if data.get("group"):  # the lot given at upload (or the folder an import kept), and the lots below it
             group = data["group"].strip().strip("/")
             images = images.filter(Q(wire_group=group) | Q(wire_group__startswith=f"{group}/"))
+        if data.get("missing"):
+            # Last: one walk of media/'s library folders, compared with the rows the other filters left.
+            images = images.filter(pk__in=ids_with_missing_files(images))
         return images

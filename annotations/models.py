@@ -127,6 +127,19 @@ class Image(models.Model):
             "the database?); copy it back from the backup, or delete the picture in the library."
         )
 
+    def thumbnail_problem(self) -> str:
+        """Why the library cannot show this picture's thumbnail, short enough for its tile, or "".
+
+        Two stat() calls at most, asked only for the pictures a page shows (``annotations.libraryfiles`` walks the
+        folders once for the whole library).
+        """
+        name = self.thumbnail_file.name
+        if name and self.thumbnail_file.storage.exists(name):
+            return ""
+        if self.missing_file():
+            return f"Its file media/{self.file.name} is missing: copy it back from the backup, or delete the picture."
+        return "Its thumbnail is missing; an administrator makes it again with manage.py library_check --rebuild."
+
     @property
     def wire_key(self) -> str:
         """The wire's identity: group plus id (ids restart per folder)."""

@@ -46,12 +46,16 @@ def library(request: HttpRequest) -> HttpResponse:
     boxes: dict[int, list[dict[str, object]]] = {image.pk: [] for image in page}
     for row in Annotation.objects.filter(image_id__in=list(boxes)).values("image_id", "x", "y", "width", "height", "view", "defect"):
         boxes[row["image_id"]].append(dict(row))
+    # A picture whose files a restore did not bring back gets a sentence in place of a broken image.
+    cards = [(image, boxes[image.pk], image.thumbnail_problem()) for image in page]
     query = request.GET.copy()
     query.pop("after", None)
     query.pop("before", None)
     context = {
         "form": form,
-        "cards": [(image, boxes[image.pk]) for image in page],
+        "cards": cards,
+        "cards_without_thumbnail": sum(1 for _, _, problem in cards if problem),
+        "missing_filter_on": bool(form.is_bound and form.cleaned_data.get("missing")),
         # The count follows the filters; the whole library's count is said beside it when they narrow it.
         "total": images.count(),
         "library_total": Image.objects.count() if filtered else None,

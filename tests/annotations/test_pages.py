@@ -51,14 +51,14 @@ def test_library_shows_the_newest_first_and_pages_by_id_with_filters_kept(client
     images = [make_image(f"w{i:03d}_{'TOP' if i % 2 else 'SIDE'}.png") for i in range(2 * PAGE_SIZE + 5)]
     tops = [image for image in images if image.view == "TOP"][::-1]  # newest first
     first = client_in.get("/library/?view=TOP")
-    assert [image.pk for image, _ in first.context["cards"]] == [image.pk for image in tops[:PAGE_SIZE]]
+    assert [image.pk for image, *_ in first.context["cards"]] == [image.pk for image in tops[:PAGE_SIZE]]
     before = first.context["older_before"]
     assert before == tops[PAGE_SIZE - 1].pk and first.context["newer_after"] is None
     second = client_in.get(f"/library/?view=TOP&before={before}")
-    assert [image.pk for image, _ in second.context["cards"]] == [image.pk for image in tops[PAGE_SIZE:]]
+    assert [image.pk for image, *_ in second.context["cards"]] == [image.pk for image in tops[PAGE_SIZE:]]
     assert second.context["older_before"] is None
     back = client_in.get(f"/library/?view=TOP&after={second.context['newer_after']}")
-    assert [image.pk for image, _ in back.context["cards"]] == [image.pk for image in tops[:PAGE_SIZE]]
+    assert [image.pk for image, *_ in back.context["cards"]] == [image.pk for image in tops[:PAGE_SIZE]]
     assert "view=TOP&amp;before=" in first.content.decode()
 
 
@@ -70,7 +70,7 @@ def test_the_count_follows_the_filters_and_the_lot_given_at_upload_filters(clien
     everything = client_in.get("/library/")
     assert everything.context["total"] == 4 and "4 pictures, newest first" in everything.content.decode()
     lot = client_in.get("/library/?group=lot-7")
-    assert [image.original_name for image, _ in lot.context["cards"]] == ["b_TOP.png", "a_TOP.png"]
+    assert [image.original_name for image, *_ in lot.context["cards"]] == ["b_TOP.png", "a_TOP.png"]
     assert "2 pictures of 4, newest first" in lot.content.decode()
     assert client_in.get("/library/?view=SIDE").context["total"] == 1
 
@@ -94,7 +94,7 @@ def test_library_filters(client_in, make_image, query, expected):
     Annotation.objects.create(image=touch, x=9, y=1, width=5, height=5, view="TOP", defect="TOUCH")
     Annotation.objects.create(image=review, x=1, y=1, width=5, height=5, view="TOP", defect="PASS", source="model", review_state="pending")
     response = client_in.get(f"/library/?{query}")
-    assert [image.original_name for image, _ in response.context["cards"]] == expected[::-1]  # newest first
+    assert [image.original_name for image, *_ in response.context["cards"]] == expected[::-1]  # newest first
 
 
 def test_library_filter_by_uploader(client_in, annotator, make_image):
@@ -102,7 +102,7 @@ def test_library_filter_by_uploader(client_in, annotator, make_image):
     Image.objects.filter(pk=mine.pk).update(uploaded_by=annotator)
     make_image("theirs_TOP.png")
     response = client_in.get(f"/library/?uploader={annotator.pk}")
-    assert [image.original_name for image, _ in response.context["cards"]] == ["mine_TOP.png"]
+    assert [image.original_name for image, *_ in response.context["cards"]] == ["mine_TOP.png"]
 
 
 def test_annotate_page_has_tool_and_shortcuts(client_in, make_image):

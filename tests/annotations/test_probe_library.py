@@ -67,7 +67,7 @@ def test_a_filter_the_library_cannot_apply_is_said_and_the_others_still_narrow(c
     gone_id = gone.pk
     gone.delete()
     response = client_in.get(f"/library/?view=SIDE&uploader={gone_id}")
-    shown = [image.pk for image, _ in response.context["cards"]]
+    shown = [image.pk for image, *_ in response.context["cards"]]
     assert shown == [side.pk] and top.pk not in shown
     html = response.content.decode()
     assert "Uploader: Select a valid choice" in html and "left out" in html

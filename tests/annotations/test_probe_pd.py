@@ -18,7 +18,7 @@ def test_the_lot_filter_finds_a_wire_group_longer_than_100_characters(client, an
     make_image("b_TOP.png", wire_group="lot-8")
     client.login(username=annotator.username, password=PASSWORD)
     response = client.get("/library/", {"group": LONG_GROUP})
-    assert [image.pk for image, _ in response.context["cards"]] == [wanted.pk]
+    assert [image.pk for image, *_ in response.context["cards"]] == [wanted.pk]
     assert not response.context["form"].errors
     field = re.search(r'<input[^>]* name="group"[^>]*>', response.content.decode())
     assert field and f'maxlength="{MAX_GROUP_LENGTH}"' in field[0]

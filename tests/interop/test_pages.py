@@ -48,7 +48,7 @@ def test_upload_map_dry_run_apply_the_legacy_zip(client, annotator) -> None:  # 
     assert Annotation.objects.filter(view="SIDE", defect="TOUCH").count() == 1
     # The import ends in the library, where the imported pictures come first.
     assert applied.redirect_chain[-1][0] == "/library/"
-    assert [image.pk for image, _ in applied.context["cards"]][:8] == sorted(Image.objects.values_list("pk", flat=True), reverse=True)
+    assert [image.pk for image, *_ in applied.context["cards"]][:8] == sorted(Image.objects.values_list("pk", flat=True), reverse=True)
 
 
 def test_an_import_where_nothing_would_come_in_offers_no_apply(client, annotator) -> None:  # type: ignore[no-untyped-def]
