@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models.fields.files import FieldFile
+from PIL import Image as PILImage
 
 from accounts.users import Actor, recorded_user
 from annotations.models import Image
@@ -40,6 +41,24 @@ def _saved_name(file: FieldFile) -> str:
     if not file.name:
         raise RuntimeError("The storage returned no name for a saved file.")
     return file.name
+
+
+def display_name(digest: str) -> str:
+    return f"display/{digest[:2]}/{digest}.png"
+
+
+def thumbnail_name(digest: str) -> str:
+    return f"thumbs/{digest[:2]}/{digest}.jpg"
+
+
+def derived_copies(picture: PILImage.Image) -> tuple[bytes, bytes]:
+    """The display copy (8-bit PNG) and the thumbnail (JPEG) of a decoded picture: made at upload, or again by
+    ``manage.py library_check --rebuild`` when a restore lost them."""
+    display = io.BytesIO()
+    to_rgb8(picture).save(display, format="PNG", compress_level=1)
+    thumb = io.BytesIO()
+    thumbnail(picture, THUMBNAIL_SIZE).save(thumb, format="JPEG", quality=85)
+    return display.getvalue(), thumb.getvalue()
 
 
 def ingest_image(
@@ -80,18 +99,15 @@ def ingest_image(
         view=parsed.view or "",
         uploaded_by=recorded_user(user),
     )
-    display = io.BytesIO()
-    to_rgb8(picture).save(display, format="PNG", compress_level=1)
-    thumb = io.BytesIO()
-    thumbnail(picture, THUMBNAIL_SIZE).save(thumb, format="JPEG", quality=85)
+    display, thumb = derived_copies(picture)
     stored: list[str] = []
     try:
         with transaction.atomic():
             image.file.save(f"{digest}.{FORMAT_EXTENSIONS[info.format]}", ContentFile(data), save=False)
             stored.append(_saved_name(image.file))
-            image.display_file.save(f"display/{digest[:2]}/{digest}.png", ContentFile(display.getvalue()), save=False)
+            image.display_file.save(display_name(digest), ContentFile(display), save=False)
             stored.append(_saved_name(image.display_file))
-            image.thumbnail_file.save(f"thumbs/{digest[:2]}/{digest}.jpg", ContentFile(thumb.getvalue()), save=False)
+            image.thumbnail_file.save(thumbnail_name(digest), ContentFile(thumb), save=False)
             stored.append(_saved_name(image.thumbnail_file))
             image.save()
     except IntegrityError:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import os
 import time
 from pathlib import Path
 
+import pytest
 from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from PIL import Image as PILImage
 
 from annotations.choices import ReviewState, Source
 from annotations.models import Annotation, Image
@@ -99,3 +105,60 @@ def test_the_review_queue_says_a_thumbnail_is_missing_instead_of_a_broken_image(
     page = client.get("/review/").content.decode()
     assert "Its thumbnail is missing; an administrator makes it again with manage.py library_check --rebuild." in page
     assert image.thumbnail_file.name not in page
+
+
+def run_check(*args: str) -> str:
+    out = io.StringIO()
+    call_command("library_check", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_library_check_says_the_library_is_whole(make_image) -> None:
+    make_image()
+    assert run_check() == "The library is whole: every picture has its files and every file under media/ has its picture.\n"
+
+
+def test_library_check_reports_then_rebuilds_lost_copies_and_removes_files_no_picture_names(make_image) -> None:
+    kept = make_image("001_TOP.png")
+    no_copies = make_image("002_SIDE.png", wire_group="lot-7")
+    no_original = make_image("003_TOP.png")
+    media(no_copies.thumbnail_file.name).unlink()
+    media(no_copies.display_file.name).unlink()
+    media(no_original.file.name).unlink()
+    old_orphan, new_orphan = media("images/ab/" + "ab" * 32 + ".png"), media("thumbs/cd/" + "cd" * 32 + ".jpg")
+    for orphan in (old_orphan, new_orphan):
+        orphan.parent.mkdir(parents=True, exist_ok=True)
+        orphan.write_bytes(b"left by a disk that filled mid-upload")
+    a_day_ago = time.time() - 86_400
+    os.utime(old_orphan, (a_day_ago, a_day_ago))
+
+    report = run_check()
+    assert (
+        f'picture "003_TOP.png" (id {no_original.pk}): its original media/{no_original.file.name} is missing; copy it back '
+        "from the backup, or delete the picture in the library" in report
+    )
+    copies = f"media/{no_copies.display_file.name}, media/{no_copies.thumbnail_file.name}"
+    assert f'picture "002_SIDE.png" (id {no_copies.pk}): {copies} missing, can be rebuilt from its original' in report
+    assert f"file no picture names: media/images/ab/{'ab' * 32}.png" in report
+    assert f"media/thumbs/cd/{'cd' * 32}.jpg; left alone" in report
+    assert "Run again with --rebuild to make the missing display copies and thumbnails again and --remove to delete" in report
+    assert old_orphan.exists() and not media(no_copies.thumbnail_file.name).exists()  # a report changes nothing
+
+    report = run_check("--rebuild", "--remove")
+    assert f'rebuilt for picture "002_SIDE.png" (id {no_copies.pk})' in report
+    assert f"removed file no picture names: media/images/ab/{'ab' * 32}.png" in report
+    assert not old_orphan.exists() and new_orphan.exists()  # a file written in the last hour may be an upload's
+    with PILImage.open(media(no_copies.thumbnail_file.name)) as thumb:
+        assert thumb.format == "JPEG" and max(thumb.size) == 64
+    with PILImage.open(media(no_copies.display_file.name)) as display:
+        assert display.size == (no_copies.width, no_copies.height)
+    assert all(media(name).exists() for name in kept.stored_names())
+    assert Image.objects.count() == 3  # a picture without its original is the operator's to restore or delete
+
+
+def test_library_check_fails_when_a_lost_copy_cannot_be_rebuilt(make_image) -> None:
+    image = make_image("001_TOP.png")
+    media(image.thumbnail_file.name).unlink()
+    media(image.file.name).write_bytes(b"not a picture any more")
+    with pytest.raises(CommandError, match=r'1 picture could not be rebuilt: picture "001_TOP.png" .*cannot be read'):
+        run_check("--rebuild")
