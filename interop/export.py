@@ -126,6 +126,31 @@ def to_dataset(images: QuerySet[Image]) -> ForeignDataset:
     return dataset
 
 
+#: How many missing pictures a refusal names before it counts the rest.
+MISSING_NAMED = 10
+
+
+def refuse_missing_pictures(dataset: ForeignDataset) -> None:
+    """``ExportRefused`` naming (as the export names them: lot/name) the pictures whose file is not in the data folder.
+
+    Checked before anything is written: the copy stopped at the first missing one, minutes into the zip, and named it by
+    its stored hash. One stat() a picture, which the export reads anyway.
+    """
+    missing = [image.name for image in dataset.images if image.picture is not None and not image.picture.is_file()]
+    if not missing:
+        return
+    named = ", ".join(missing[:MISSING_NAMED]) + (f" and {len(missing) - MISSING_NAMED} more" if len(missing) > MISSING_NAMED else "")
+    what = (
+        "1 picture of the selection is missing its file"
+        if len(missing) == 1
+        else f"{len(missing)} pictures of the selection are missing their file"
+    )
+    raise ExportRefused(
+        f"{what} in the data folder: {named}. Copy the files back from the backup (the library's Files missing filter and "
+        "manage.py library_check list them), leave those pictures out with the filters, or export the labels only."
+    )
+
+
 def _val_names(dataset: ForeignDataset, val_every: int) -> set[str]:
     return {image.name for index, image in enumerate(dataset.images) if val_every and index % val_every == val_every - 1}
 
@@ -164,6 +189,8 @@ def _refuse_shared_label_files(dataset: ForeignDataset, format_name: str, val_na
 def write(dataset: ForeignDataset, format_name: str, out: Path, *, include_pictures: bool = True, val_every: int = 5) -> None:
     """Write ``dataset`` into the folder ``out`` in ``format_name``; ``ExportRefused`` when the format cannot hold it."""
     _refuse_shared_label_files(dataset, format_name, _val_names(dataset, val_every) if format_name == "yolo" else set())
+    if include_pictures:
+        refuse_missing_pictures(dataset)
     out.mkdir(parents=True, exist_ok=True)
     if format_name == "yolo":
         yolo.write(dataset, out, _val_names(dataset, val_every), include_pictures=False)
@@ -202,6 +229,8 @@ def export_zip(
     not shrink under deflate, which only costs time), each one reported to ``progress``.
     """
     dataset = to_dataset(images)
+    if include_pictures:
+        refuse_missing_pictures(dataset)
     places = picture_places(dataset, format_name) if include_pictures else []
     with tempfile.TemporaryDirectory(prefix="wiresag-export-") as folder:
         out = Path(folder) / "export"

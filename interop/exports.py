@@ -167,14 +167,16 @@ def run_export(job_id: str) -> None:
             )
             partial.replace(folder / ZIP_NAME)  # the download link appears only for a whole file
         except FileNotFoundError as missing:
-            if not Image.objects.filter(sha256=Path(str(missing.filename)).stem).exists():  # stored under its sha256
+            lost = Image.objects.filter(sha256=Path(str(missing.filename)).stem).first()  # stored under its sha256
+            if lost is None:
                 raise JobRefused(
                     "A picture of the selection was deleted while the export was being written, so the export stopped. "
                     "Start the export again; it leaves out the deleted pictures."
                 ) from None
+            # Checked before the zip was begun (export.refuse_missing_pictures): this one went while it was written.
             raise JobRefused(
-                f"The stored picture {Path(str(missing.filename)).name} is missing from the data folder, so the export stopped. "
-                "Restore the data folder from its backup, or export the labels only."
+                f"The file of the picture {lost.original_name} (id {lost.pk}) went missing from the data folder while the "
+                "export was being written, so the export stopped. Copy it back from the backup, or export the labels only."
             ) from None
         finally:
             partial.unlink(missing_ok=True)

@@ -65,7 +65,7 @@ def test_export_with_a_picture_missing_on_disk_says_so_and_leaves_no_half_zip(ma
     Path(image.file.path).unlink()
     target = tmp_path / "exports" / "out.zip"
     target.parent.mkdir()
-    with pytest.raises(CommandError, match=f"The stored picture {Path(image.file.name).name} is missing from the data folder"):
+    with pytest.raises(CommandError, match=f"1 picture of the selection is missing its file in the data folder: {image.original_name}"):
         call_command("export_annotations", str(target), "--format", "coco")
     assert list(target.parent.iterdir()) == []  # neither the zip nor its .part
 

@@ -158,7 +158,7 @@ def test_a_failed_export_says_why_on_its_page(client, annotator, make_image, set
     client.login(username=annotator.username, password=PASSWORD)
     page = client.get(f"/export/{status.id}/").content.decode()
     assert "failed" in page and 'role="alert"' in page
-    assert f"The stored picture {Path(image.file.path).name} is missing from the data folder" in page
+    assert "1 picture of the selection is missing its file in the data folder: 5_SIDE.png." in page
     assert "export the labels only" in page
     assert not list((tmp_path / "data" / "exports" / status.id).glob("export.zip*"))
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.datafolder import inside_data_folder_problem
+from annotations.models import Image
 from interop.export import EXPORT_FORMATS, ExportRefused, export_zip, select, unmarked_note, without_boxes_note
 
 
@@ -48,10 +49,12 @@ class Command(BaseCommand):
             partial.replace(target)
         except ExportRefused as refusal:
             raise CommandError(f"{refusal} Nothing was exported.") from None
-        except FileNotFoundError as missing:
+        except FileNotFoundError as missing:  # the files were all there when the export began (export.refuse_missing_pictures)
+            lost = Image.objects.filter(sha256=Path(str(missing.filename)).stem).first()  # stored under its sha256
+            what = f"The file of the picture {lost.original_name} (id {lost.pk})" if lost else "A picture of the selection"
             raise CommandError(
-                f"The stored picture {Path(str(missing.filename)).name} is missing from the data folder, so nothing was exported. "
-                "Restore the data folder from its backup, or export the labels only (--no-pictures)."
+                f"{what} went missing from the data folder while the export was being written, so nothing was exported. "
+                "Copy it back from the backup, or export the labels only (--no-pictures)."
             ) from None
         except OSError as error:
             raise CommandError(f"The zip could not be written ({error}); nothing was exported.") from None
