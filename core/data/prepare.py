@@ -19,7 +19,7 @@ import os
 import shutil
 import stat
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -116,17 +116,48 @@ def output_name(record: ImageRecord, view: str | None = None) -> str:
     return f"{stem}-{digest}"
 
 
-class PictureUnreadable(ValueError):
-    """A picture of the snapshot that is missing from the data folder or can no longer be decoded."""
+#: How many pictures without a file a preparation names before it counts the rest.
+MISSING_NAMED = 10
 
-    def __init__(self, record: ImageRecord, error: Exception) -> None:
-        name = record.name or Path(record.path).name
-        what = "its file is missing" if isinstance(error, FileNotFoundError) else f"its file is damaged ({error})"
-        super().__init__(
-            f"The picture {name} (wire {record.wire_key}) cannot be read: {what}. Restore the data folder from its backup, "
-            "or delete the picture in the library, then start the run again."
-        )
+
+def _named(record: ImageRecord) -> str:
+    return f"{record.name or Path(record.path).name} (wire {record.wire_key})"
+
+
+class PictureUnreadable(ValueError):
+    """A picture of the snapshot that is missing from the data folder or can no longer be decoded.
+
+    ``also_missing``: the snapshot's other pictures without a file, named in the same sentence (``refuse_missing``).
+    """
+
+    def __init__(self, record: ImageRecord, error: Exception, also_missing: Sequence[ImageRecord] = ()) -> None:
+        if also_missing:
+            missing = [record, *also_missing]
+            named = ", ".join(_named(each) for each in missing[:MISSING_NAMED])
+            more = f" and {len(missing) - MISSING_NAMED} more" if len(missing) > MISSING_NAMED else ""
+            super().__init__(
+                f"{len(missing)} pictures cannot be read: their files are missing from the data folder: {named}{more}. Copy "
+                "them back from the backup (the library's Files missing filter lists them), or delete them in the library, "
+                "then start the run again."
+            )
+        else:
+            what = "its file is missing" if isinstance(error, FileNotFoundError) else f"its file is damaged ({error})"
+            super().__init__(
+                f"The picture {_named(record)} cannot be read: {what}. Restore the data folder from its backup, "
+                "or delete the picture in the library, then start the run again."
+            )
         self.record = record
+
+
+def refuse_missing(snapshot: Snapshot) -> None:
+    """``PictureUnreadable`` naming every picture of ``snapshot`` whose file is missing, before anything is prepared.
+
+    Read one by one, a run stopped at the first and named it alone: a restore that lost thirty pictures took thirty runs
+    to find them. One stat() a picture, which the preparation reads anyway.
+    """
+    missing = [record for split in SPLITS for record in snapshot.split(split) if not Path(record.path).is_file()]
+    if missing:
+        raise PictureUnreadable(missing[0], FileNotFoundError(missing[0].path), missing[1:])
 
 
 def read_record(record: ImageRecord) -> np.ndarray:
@@ -228,6 +259,7 @@ def _build_yolo(snapshot: Snapshot, out_dir: Path) -> Path:
     data_yaml = out_dir / "data.yaml"
     if _fresh_folder(out_dir, fingerprint, {"task": "detection"}) and data_yaml.exists():
         return data_yaml
+    refuse_missing(snapshot)
     linked = copied = 0
     for split in SPLITS:
         image_dir, label_dir = out_dir / "images" / split, out_dir / "labels" / split
@@ -410,6 +442,7 @@ def _build_crops(
         settings["framed"] = framed
     if _fresh_folder(out_dir, fingerprint, settings):
         return out_dir
+    refuse_missing(snapshot)
     counts = {split: dict.fromkeys(classes, 0) for split in SPLITS}
     for split in SPLITS:
         for cls in classes:
