@@ -24,6 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="only pictures whose name contains this")
         parser.add_argument("--all-boxes", action="store_true", help="include model boxes still waiting for review or rejected")
         parser.add_argument("--no-pictures", action="store_true", help="labels only (not for YOLO, which needs the pictures)")
+        parser.add_argument("--overwrite", action="store_true", help="replace the zip when a file of that name is already there")
 
     def handle(self, *args: Any, **options: Any) -> None:
         images = select(
@@ -43,6 +44,11 @@ class Command(BaseCommand):
             raise CommandError(problem)
         if not target.parent.is_dir():
             raise CommandError(f"There is no folder {target.parent}; create it first, or name a zip in an existing folder.")
+        if target.exists() and not options["overwrite"]:
+            raise CommandError(
+                f"{target} is already there (an earlier export?); nothing was exported. Name another zip, "
+                "or give --overwrite to replace it."
+            )
         partial = target.with_name(target.name + ".part")  # the zip appears only whole
         try:
             counts = export_zip(images, options["format"], partial, include_pictures=not options["no_pictures"])

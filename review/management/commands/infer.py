@@ -33,6 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--conf", type=float, default=DEFAULT_CONF_THRESHOLD, help="Detection confidence threshold.")
         parser.add_argument("--rule", choices=RULES, default=DEFAULT_RULE, help="How a wire's two views combine.")
         parser.add_argument("--format", choices=("csv", "all"), default="csv", help="all: also write .json and .xlsx beside the CSV.")
+        parser.add_argument("--overwrite", action="store_true", help="replace reports of the same name already there")
 
     def handle(self, *args: Any, **options: Any) -> None:
         folder: Path = options["folder"]
@@ -50,6 +51,14 @@ class Command(BaseCommand):
             raise CommandError(
                 f"--output {output} would be overwritten by the {output.suffix.lower()[1:].upper()} report that --format all "
                 f"writes beside the CSV; name the CSV {output.with_suffix('.csv')}."
+            )
+        # Said before the models run: an operator who typed the name of yesterday's report would lose it.
+        written = [output, output.with_suffix(".json"), output.with_suffix(".xlsx")] if options["format"] == "all" else [output]
+        if (there := [path for path in written if path.exists()]) and not options["overwrite"]:
+            raise CommandError(
+                f"{', '.join(str(path) for path in there)} {'is' if len(there) == 1 else 'are'} already there "
+                "(an earlier report?); nothing was inspected. Name another --output, or give --overwrite to replace "
+                f"{'it' if len(there) == 1 else 'them'}."
             )
         chosen = {}
         for name in options["versions"]:
