@@ -54,6 +54,8 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
 
 #: The header a page's own requests carry: the user name the page was opened as, percent-encoded (names need not be ASCII).
 PAGE_USER_HEADER = "X-Wiresag-Page-User"
+#: And the id of that user: only compared with the signed-in user's, never looked up.
+PAGE_USER_ID_HEADER = "X-Wiresag-Page-User-Id"
 
 
 class SamePageUserMiddleware:
@@ -78,6 +80,14 @@ class SamePageUserMiddleware:
         page_name, now_name = unquote(sent, errors="replace")[:150], request.user.get_username()
         if page_name == now_name:
             return None
+        if request.headers.get(PAGE_USER_ID_HEADER) == str(request.user.pk):
+            # The same account under a new name (an admin renamed it while the page was open): logging in as the old
+            # name, as the sentence below says, cannot work any more.
+            sentence = (
+                f"Your account was renamed from {page_name} to {now_name} while this page was open, so nothing was saved. "
+                f"Reload this page to go on as {now_name}, then try again."
+            )
+            return JsonResponse({"error": sentence, "logged_in_as": now_name, "renamed": True}, status=403)
         sentence = (
             f"This page was opened as {page_name}, but this browser is now logged in as {now_name} (in another tab), "
             f"so nothing was saved. Log in as {page_name} again in another tab, then try again; "

@@ -480,6 +480,7 @@
         "X-CSRFToken": csrfToken(),
         // Refused when this browser is now logged in as someone else (in another tab): not saved as theirs.
         "X-Wiresag-Page-User": encodeURIComponent(root.dataset.username),
+        "X-Wiresag-Page-User-Id": root.dataset.userId, // the same id under another name: the account was renamed
         Accept: "application/json",
       },
       credentials: "same-origin",
