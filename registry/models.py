@@ -123,7 +123,7 @@ class ModelVersion(models.Model):
     model_type = models.CharField(max_length=9, choices=ModelType.choices)
     #: Per-view models serve one view only; blank serves both.
     view_scope = models.CharField(max_length=4, choices=VIEW_CHOICES, blank=True, default="")
-    name = models.CharField(max_length=200, unique=True, help_text="e.g. defect_20261128_143022_bacc0.83")
+    name = models.CharField(max_length=200, unique=True, help_text="e.g. defect_20261128_143022_bacc-0.83")
     file_path = models.CharField(max_length=500, help_text="Relative to the models folder.")
     sha256 = models.CharField(max_length=64)
     metrics = models.JSONField(default=dict, blank=True)

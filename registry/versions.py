@@ -177,7 +177,7 @@ def register_version(
     """Copy a trained checkpoint into the registry and record it as an inactive version.
 
     ``checkpoint_path`` is the trainer's file (left in place). The copy lands in
-    ``MODELS_DIR/<type>/{type}_{YYYYMMDD_HHMMSS}_{metric}{value:.2f}.pt``; ``metric`` is
+    ``MODELS_DIR/<type>/{type}_{YYYYMMDD_HHMMSS}_{metric}-{value:.2f}.pt``; ``metric`` is
     ``selection_metric_name`` (default ``bacc`` / ``acc`` / ``map50`` by type) and its value
     ``selection_metric_value`` (default read from ``metrics``). Calling it again for the same
     ``training_run`` returns the version already registered, so a retried worker is harmless.
@@ -193,7 +193,8 @@ def register_version(
         raise ModelFileMissing(f"The checkpoint {source} does not exist; the run left no model to register.")
     tag, value = _selection(model_type, metrics, selection_metric_name, selection_metric_value)
     folder = models_dir() / model_type
-    stem = f"{model_type}_{timezone.localtime():%Y%m%d_%H%M%S}_{tag}{value:.2f}"
+    # A dash between metric and value: "map50" + "0.85" read as map500.85. Versions named before keep their names.
+    stem = f"{model_type}_{timezone.localtime():%Y%m%d_%H%M%S}_{tag}-{value:.2f}"
     # Two workers may finish in the same second with the same score. The name is claimed by inserting
     # the row, and the file is copied inside the same transaction: a second process waits on the
     # unique name, then takes the next one (stem_2, stem_3, ...). A file is never overwritten.

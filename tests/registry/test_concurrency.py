@@ -94,7 +94,7 @@ def test_versions_registered_at_once_in_the_same_second_keep_their_own_names_and
     errors = _at_once(lambda source: registry.register_version("view", source, metrics={"accuracy": 1.0}), sources)
     assert errors == []
     names = sorted(ModelVersion.objects.values_list("name", flat=True))
-    stem = "view_20261206_074734_acc1.00"
+    stem = "view_20261206_074734_acc-1.00"
     assert names == sorted([stem, *(f"{stem}_{n}" for n in range(2, THREADS + 1))])
     contents = set()
     for version in ModelVersion.objects.all():

@@ -44,7 +44,7 @@ def test_register_copies_the_checkpoint_under_a_name_with_its_metric_and_checksu
     run = TrainingRun.objects.create(model_type="defect", status=RunStatus.SUCCEEDED, dataset_snapshot={"train": [[1, 2]], "val": [[3, 1]]})
     source = checkpoint()
     version = registry.register_version("defect", source, metrics=GOOD_DEFECT, config={"lr": 0.001}, dataset_size=40, training_run=run)
-    assert re.fullmatch(r"defect_\d{8}_\d{6}_bacc0\.97", version.name)
+    assert re.fullmatch(r"defect_\d{8}_\d{6}_bacc-0\.97", version.name)
     stored = Path(settings.MODELS_DIR) / "defect" / f"{version.name}.pt"
     assert stored.read_bytes() == source.read_bytes()
     assert version.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
@@ -57,14 +57,14 @@ def test_register_copies_the_checkpoint_under_a_name_with_its_metric_and_checksu
 def test_registering_the_same_run_twice_returns_the_first_version(db, checkpoint):
     run = TrainingRun.objects.create(model_type="view", status=RunStatus.SUCCEEDED)
     first = register(checkpoint, "view", {"accuracy": 1.0}, training_run=run)
-    assert first.name.endswith("_acc1.00")
+    assert first.name.endswith("_acc-1.00")
     assert register(checkpoint, "view", {"accuracy": 1.0}, training_run=run) == first
     assert ModelVersion.objects.count() == 1
 
 
 def test_two_versions_in_the_same_second_get_distinct_names(db, checkpoint):
     names = {register(checkpoint, "detection", {"mAP50": 0.5}).name for _ in range(3)}
-    assert len(names) == 3 and all("_map500.50" in name for name in names)
+    assert len(names) == 3 and all("_map50-0.50" in name for name in names)
 
 
 def test_activation_keeps_one_active_per_type_and_records_who_and_why(db, checkpoint, engineer):
