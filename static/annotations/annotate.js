@@ -860,6 +860,9 @@
     state.boxes = data.boxes.map(cleanBox);
     rememberOrigins(data.boxes);
     rememberBase();
+    // The review queue's "Correct" opens the picture with ?box=<id>: that box is the one to correct.
+    const asked = Number(new URLSearchParams(window.location.search).get("box"));
+    if (asked) state.selected = state.boxes.findIndex((b) => b.id === asked);
     if (VIEWS.includes(data.image.view)) state.defaultView = data.image.view;
     // The lot first: class folders and lots number their wires from 1, so many pictures share a name.
     // Apart, so that a long lot name is the part cut short: the picture's own name stays in sight.

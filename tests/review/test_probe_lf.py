@@ -44,3 +44,23 @@ def test_infer_with_overwrite_goes_on_past_a_report_already_there(pictures: Path
     with pytest.raises(CommandError) as refused:
         call_command("infer", str(pictures), "--output", str(report), "--overwrite")
     assert "already there" not in str(refused.value)
+
+
+def test_the_review_queue_opens_a_box_to_correct_with_that_box_named(client, engineer, make_image) -> None:  # type: ignore[no-untyped-def]
+    """ "Correct" opened the picture without selecting the box: the user hunted for it among the picture's boxes."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from annotations.models import Annotation
+
+    image = make_image("w1_TOP.png")
+    Annotation.objects.create(image=image, x=1, y=1, width=10, height=10, view="TOP", defect="PASS")
+    box = Annotation.objects.create(
+        image=image, x=20, y=20, width=10, height=10, view="TOP", defect="SWEEP", source="model", review_state="pending"
+    )
+    client.force_login(engineer)
+    page = client.get(reverse("review:queue")).content.decode()
+    link = f"{reverse('annotations:annotate', args=[image.pk])}?box={box.pk}"
+    assert f'data-annotate-url="{link}"' in page and f'href="{link}"' in page
+    script = (Path(settings.BASE_DIR) / "static" / "annotations" / "annotate.js").read_text()
+    assert 'new URLSearchParams(window.location.search).get("box")' in script
