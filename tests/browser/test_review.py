@@ -62,8 +62,11 @@ def test_preannotate_review_by_keys_and_download_a_batch_report(chromium: Browse
     assert Annotation.objects.get(pk=first).review_state == ReviewState.ACCEPTED
     assert Annotation.objects.get(pk=second).review_state == ReviewState.REJECTED
     assert AnnotationChange.objects.filter(action="review", user=engineer).count() == 2
+    corrected = rows.nth(min(2, count - 1)).get_attribute("data-id")
     page.keyboard.press("c")
-    page.wait_for_url(f"{live_server.url}/images/*/annotate/")
+    # The annotation page opens with the box to correct selected, not for the user to find among the picture's boxes.
+    page.wait_for_url(f"{live_server.url}/images/*/annotate/?box={corrected}")
+    expect(page.locator("#box-list li.selected")).to_have_count(1)
 
     page.goto(f"{live_server.url}/review/")
     expect(page.locator("#rates")).to_contain_text("50 %")
