@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from dataclasses import dataclass
@@ -474,21 +475,43 @@ class TrainingRun(models.Model):
     def folder(self) -> Path:
         return TrainingRun.folder_of(self.pk)
 
-    def set_aside_older_folder(self) -> str:
-        """Move aside a run folder whose every file is older than this run; return its new name, or "" when none was.
+    #: The file in a run's folder naming the run that writes there (its id and creation time: ids come back after a restore).
+    FOLDER_MARK = ".wiresag-run"
 
-        Such files are another run's: ids come back after a restore whose database is older than its ``runs/``, and the
-        later day's runs left their folders under the ids the restored database hands out again. A run would otherwise
-        take their checkpoint for its own and "resume" someone else's training (and register that model as its own).
-        They are kept beside, not deleted: the operator may still want them.
+    def folder_mark(self) -> str:
+        return json.dumps({"run": self.pk, "created_at": self.created_at.isoformat()})
+
+    def take_folder(self) -> str:
+        """Make the run's folder its own before it trains there; return the name another run's files were moved to, or "".
+
+        Ids come back after a restore whose database is older than its ``runs/``: the later day's runs left their folders
+        under the ids the restored database hands out again, and a run would take their checkpoint for its own and
+        "resume" someone else's training (and register that model as its own). A folder marked by another run (or, from
+        before the mark, holding only files older than this run) is moved beside, not deleted: the operator may still
+        want it. A folder this run marked is its own whatever its files' times say: a file server whose clock lags the
+        web host's stamps a paused run's checkpoint "before" the run.
         """
         folder = self.folder
-        times = [path.lstat().st_mtime for path in folder.rglob("*")]
-        if not times or max(times) >= self.created_at.timestamp():
-            return ""
-        aside = folder.with_name(f"{folder.name}.not-in-database-{timezone.now():%Y%m%d-%H%M%S}")
-        folder.rename(aside)
-        return aside.name
+        mark = folder / self.FOLDER_MARK
+        try:
+            found: str | None = mark.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            found = None
+        except (OSError, UnicodeDecodeError):
+            found = ""  # unreadable: not this run's
+        if found is None:
+            times = [path.lstat().st_mtime for path in folder.rglob("*")]
+            others = bool(times) and max(times) < self.created_at.timestamp()
+        else:
+            others = found != self.folder_mark()
+        aside = ""
+        if others:
+            target = folder.with_name(f"{folder.name}.not-in-database-{timezone.now():%Y%m%d-%H%M%S}")
+            folder.rename(target)
+            aside = target.name
+        folder.mkdir(parents=True, exist_ok=True)
+        mark.write_text(self.folder_mark(), encoding="utf-8")
+        return aside
 
     def delete_with_folder(self) -> None:
         """Delete the run and, once that commits, its folder (checkpoints, TensorBoard files, report, log).

@@ -88,12 +88,11 @@ def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
     from training.weights_sources import starting_weights
 
     folder = run_dir(run)
-    if aside := run.set_aside_older_folder():
+    if aside := run.take_folder():
         sink.on_log(
             "WARNING",
-            f"The folder runs/{folder.name} held the files of a run the database does not know, all older than this run "
-            f"(the database restored from an earlier backup than runs/); they were moved to runs/{aside}, and this run "
-            "starts afresh.",
+            f"The folder runs/{folder.name} held the files of another run the database does not know (the database "
+            f"restored from an earlier backup than runs/); they were moved to runs/{aside}, and this run starts afresh.",
         )
     # A paused or interrupted run left its last checkpoint in its folder: continue from there.
     resume = any(folder.glob("**/last.pt"))
