@@ -588,7 +588,11 @@ def load_checkpoint_path(version: ModelVersion | str, model_type: str | None = N
         version = active_version(model_type, view_scope)
     path = file_of(version)
     if not path.is_file():
-        raise ModelFileMissing(f"The file of {version.name} is missing ({path}); restore it from a backup or delete the version.")
+        # Named as the row stores it: a path on the server means nothing to whoever reads the job's or run's sentence.
+        raise ModelFileMissing(
+            f"The file of {version.name} is missing from the models folder ({version.file_path}); restore it from a backup "
+            "or delete the version."
+        )
     actual = sha256_of(path)
     if actual != version.sha256:
         raise ChecksumMismatch(

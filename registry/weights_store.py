@@ -163,7 +163,7 @@ def starting_weights(reference: str, model_type: str) -> StartingWeights:
                 f"{version.name} is a {version.model_type} model and cannot start a {model_type} model; "
                 f"choose a {'detection' if needed == WeightsFile.Kind.DETECTION else 'view or defect'} version."
             )
-        path, sha256, label = file_of(version), version.sha256, version.name
+        path, sha256, label, stored = file_of(version), version.sha256, version.name, version.file_path
         architecture = str(version.config.get("model" if needed == WeightsFile.Kind.DETECTION else "architecture") or "")
     else:
         upload = WeightsFile.objects.filter(pk=pk).first()
@@ -175,8 +175,11 @@ def starting_weights(reference: str, model_type: str) -> StartingWeights:
                 f"and cannot start a {model_type} model; upload a file of the right kind."
             )
         path, sha256, label, architecture = upload_path(upload), upload.sha256, upload.original_name, ""
-    if not path.is_file():
-        raise ModelFileMissing(f"The file of {reference} ({label}) is missing ({path}); upload it again or choose another.")
+        stored = upload.file_path
+    if not path.is_file():  # named as the row stores it, not by a path on the server
+        raise ModelFileMissing(
+            f"The file of {reference} ({label}) is missing from the models folder ({stored}); upload it again or choose another."
+        )
     return StartingWeights(reference.strip(), path, sha256, label, architecture)
 
 
