@@ -234,9 +234,9 @@ class WeightsFileAdmin(_RefusesWithASentence):
             return asking
         for upload in chosen:
             try:
-                weights_store.delete_upload(upload)
+                done = weights_store.delete_upload(upload)
             except registry.RegistryError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
-                self.message_user(request, f"Deleted {upload.reference} ({upload.original_name}) and its file.", messages.SUCCESS)
+                self.message_user(request, done, messages.SUCCESS)
         return None

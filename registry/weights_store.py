@@ -130,18 +130,35 @@ def upload_deletion_problem(upload: WeightsFile) -> str:
     return ""
 
 
-def delete_upload(upload: WeightsFile) -> None:
-    """Delete an upload's row and, once that commits, its file; refused while an unfinished run starts from it."""
+def upload_file_kept_reason(upload: WeightsFile) -> str:
+    """Why deleting ``upload`` leaves no file removed (its path leaves the uploads folder, it is gone already), or ""."""
     try:
-        path: Path | None = upload_path(upload)
-    except ModelFileMissing:  # a path leaving the uploads folder (edited by hand): the row goes, no file is touched
-        path = None
+        path = upload_path(upload)
+    except ModelFileMissing:
+        return (
+            f"its file was left alone, because its path ({upload.file_path}) points outside the uploads folder; remove that "
+            "file by hand if nothing else needs it."
+        )
+    if not path.exists():
+        return f"its file {upload.file_path} was already missing from the models folder."
+    return ""
+
+
+def delete_upload(upload: WeightsFile) -> str:
+    """Delete an upload's row and, once that commits, its file; return the sentence saying what happened to both.
+
+    Refused while an unfinished run starts from it; the file stays where its path leaves the uploads folder.
+    """
+    kept = upload_file_kept_reason(upload)
+    path = None if kept else upload_path(upload)
     with transaction.atomic():
         if problem := upload_deletion_problem(upload):
             raise StartingWeightsInUse(problem)
         WeightsFile.objects.filter(pk=upload.pk).delete()
         if path is not None:
             transaction.on_commit(lambda: path.unlink(missing_ok=True))
+    named = f"{upload.reference} ({upload.original_name})"
+    return f"Deleted {named}; {kept}" if kept else f"Deleted {named} and its file."
 
 
 def starting_weights(reference: str, model_type: str) -> StartingWeights:
