@@ -506,7 +506,11 @@ class TrainingRun(models.Model):
             others = found != self.folder_mark()
         aside = ""
         if others:
-            target = folder.with_name(f"{folder.name}.not-in-database-{timezone.now():%Y%m%d-%H%M%S}")
+            stamp = f"{folder.name}.not-in-database-{timezone.now():%Y%m%d-%H%M%S}"
+            target, count = folder.with_name(stamp), 1
+            while target.exists():  # set aside twice within a second: each is kept
+                count += 1
+                target = folder.with_name(f"{stamp}-{count}")
             folder.rename(target)
             aside = target.name
         folder.mkdir(parents=True, exist_ok=True)

@@ -86,3 +86,16 @@ def test_a_restored_database_s_new_run_sets_aside_the_forgotten_run_of_the_same_
     (kept,) = aside_folders(run)
     assert (kept / "weights" / "last.pt").is_file()
     assert any(f"runs/{kept.name}" in message for message in messages), messages
+
+
+@pytest.mark.django_db
+def test_two_forgotten_runs_of_the_same_id_set_aside_within_one_second_are_both_kept(trainer) -> None:  # type: ignore[no-untyped-def]
+    from core.training.config import load_config, to_json
+
+    run = TrainingRun.objects.create(model_type="view", config=to_json(load_config("view", "cpu-quick")))
+    for _ in range(3):  # each time the database "comes back" from before the run: the folder is another run's
+        TrainingRun.objects.filter(pk=run.pk).update(created_at=TrainingRun.objects.get(pk=run.pk).created_at - timedelta(days=1))
+        assert train_once(run) == RunStatus.PAUSED
+    kept = aside_folders(run)
+    assert len(kept) == 2, kept  # the first training found no folder; the two after it each set one aside, none lost
+    assert all((folder / "weights" / "last.pt").is_file() for folder in kept)
