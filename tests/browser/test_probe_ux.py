@@ -196,6 +196,6 @@ def test_c_right_after_a_opens_the_picture_only_once_the_decision_is_saved(chrom
     assert page.url == f"{live_server.url}/review/"  # still here: the decision is on its way
     for route in held:
         route.continue_()
-    page.wait_for_url(f"{live_server.url}/images/*/annotate/")
+    page.wait_for_url(f"{live_server.url}/images/*/annotate/?box={boxes[1].pk}")  # A moved the queue on: C corrects the next box
     assert Annotation.objects.get(pk=boxes[0].pk).review_state == ReviewState.ACCEPTED
     context.close()
