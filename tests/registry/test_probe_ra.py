@@ -10,6 +10,7 @@ from django.urls import reverse
 from registry import versions as registry
 from registry.models import ModelVersion
 from tests.conftest import PASSWORD
+from tests.registry.conftest import make
 
 CHANGELIST = reverse("admin:registry_modelversion_changelist")
 
@@ -18,18 +19,6 @@ CHANGELIST = reverse("admin:registry_modelversion_changelist")
 def engineer_client(client, engineer):  # type: ignore[no-untyped-def]
     client.login(username=engineer.username, password=PASSWORD)
     return client
-
-
-@pytest.fixture
-def admin_client_logged_in(client, admin_user):  # type: ignore[no-untyped-def]
-    client.login(username=admin_user.username, password=PASSWORD)
-    return client
-
-
-def make(tmp_path, model_type: str = "defect", metrics: dict | None = None) -> ModelVersion:  # type: ignore[no-untyped-def]
-    source = tmp_path / f"{model_type}-{ModelVersion.objects.count()}.pt"
-    source.write_bytes(source.name.encode())
-    return registry.register_version(model_type, source, metrics=metrics or {"balanced_accuracy": 0.81, "pass_recall": 0.9})
 
 
 def messages_of(response) -> str:  # type: ignore[no-untyped-def]
