@@ -67,7 +67,7 @@ class JobStatus:
     user: str = ""
     versions: dict[str, str] = field(default_factory=dict)
     label: str = ""  # the user's own name for the job, shown where jobs are listed
-    owner: str = ""  # the process that runs the job (``this_process``), when the job runs in the process that queued it
+    owner: str = ""  # the process that runs the job (``this_process``): the worker once it runs, an export's web process at once
 
     @property
     def finished(self) -> bool:
@@ -278,7 +278,8 @@ def run_job(
 
     ``work`` returns the closing sentence. A ``JobRefused`` (or one of ``refusals``)
     fails the job with its own message; anything else fails it with the error named
-    and is raised again, so the worker logs it. Only a queued job runs: a finished one never runs twice, and
+    and is raised again, so the worker logs it. The running job's ``owner`` is this process, so that its page says at
+    once that it stopped when this process ends half way (on this machine). Only a queued job runs: a finished one never runs twice, and
     neither does one left running by a worker that was killed (django-q2's database queue hands its task out
     again once its retry time has passed, long after the job's page said it stopped and to start it again).
     """
@@ -287,6 +288,7 @@ def run_job(
         return
     known: tuple[type[Exception], ...] = (JobRefused, *refusals)
     status.state, status.message = "running", starting
+    status.owner = this_process()  # a worker killed half way (SIGKILL, out of memory): its page says so at once
     write_status(root, status)
     try:
         status.message = work(status) or ""
