@@ -4,7 +4,8 @@ A job is a folder ``<root>/<id>/`` holding ``job.json`` (what to run),
 ``status.json`` (state, progress, a sentence) and whatever the job produces
 (reports, a zip). Files rather than rows: the results are documents to
 download, and a page polling ``status.json`` needs no database schema.
-``status.json`` is replaced atomically, so a reader never sees half a file.
+``status.json`` is replaced atomically, so a reader never sees half a file (on a full disk it is written over in
+place, never cut short: a reader sees the old status or the new one).
 
 Ids are their creation time (``YYYYMMDD-HHMMSS-uuuuur``: the second, then the
 microsecond in five hex digits and one random one), so a listing sorted by name is
@@ -174,10 +175,35 @@ def write_status(root: Path, status: JobStatus) -> None:
     except OSError as error:
         if error.errno != errno.ENOSPC or not path.is_file():
             raise
-        # A full disk has no room for a new file beside the old one, but the old one's room holds the new: written in
-        # place, the page says "running", then "the disk is full", not "Waiting for a worker." for ever. Only a page
-        # that reads it in the very microseconds of the write (on a full disk only) may take it for a job not found.
-        path.write_text(json.dumps(asdict(status), ensure_ascii=False, indent=1), encoding="utf-8")
+        # A full disk has no room for a new file beside the old one, but the old one's room holds the new: written over
+        # it, the page says "running", then "the disk is full", not "Waiting for a worker." for ever.
+        _overwrite(path, json.dumps(asdict(status), ensure_ascii=False, indent=1).encode())
+
+
+def _overwrite(path: Path, data: bytes) -> None:
+    """Write ``data`` over the file at ``path`` in the room it already has, or leave its old content whole and raise.
+
+    Never truncated first (the truncation would give the room back to whoever writes next on the full disk): the new
+    JSON is padded with spaces to the old length, and a write that runs out of room half way puts the old bytes back,
+    so a reader sees the old status or the new one, never a file cut short that loses the job.
+    """
+    descriptor = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        old = path.read_bytes()
+        new = data.ljust(len(old))
+        try:
+            if os.pwrite(descriptor, new, 0) != len(new):
+                raise OSError(errno.ENOSPC, "No space left on device", str(path))
+            os.fsync(descriptor)
+        except OSError:
+            os.pwrite(descriptor, old, 0)  # its own room, held since it was written
+            os.ftruncate(descriptor, len(old))  # giving back room always works
+            logging.getLogger("wiresag.jobs").error(
+                "The disk is full: the status of job %s keeps its last one (%s).", path.parent.name, path
+            )
+            raise
+    finally:
+        os.close(descriptor)
 
 
 def read_job(root: Path, job_id: str) -> dict[str, Any]:

@@ -69,3 +69,67 @@ def test_a_job_run_by_a_worker_on_another_machine_is_cut_off_only_after_its_sile
     job.state, job.owner = "running", "another-host:4026531836:12345:987654"
     filejobs.write_status(root(INSPECTION), job)
     assert read_status(INSPECTION, job.id).state == "running"
+
+
+def test_a_status_the_full_disk_cut_short_keeps_the_last_whole_status_and_the_job(client, engineer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """No room for a new status file beside the old (a training's checkpoints filled the disk), and the rewrite in
+    place ran out of room half way: ``status.json`` was left cut short, the job's page was a 404 and the job was gone
+    from the lists, though its reports were still there."""
+    import errno
+    import os
+
+    from core import jsonfile
+    from review.inspection import list_jobs
+
+    job = filejobs.new_job(root(INSPECTION), INSPECTION, {"versions": {}, "image_ids": [1], "conf_threshold": 0.25}, total=1)
+    job.state, job.message = "running", "Inspecting."
+    filejobs.write_status(root(INSPECTION), job)
+    path = root(INSPECTION) / job.id / "status.json"
+    real_pwrite = os.pwrite
+
+    def no_room(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def half_then_full(descriptor: int, data: bytes, offset: int) -> int:  # the blocks of the first half, then none
+        monkeypatch.setattr(os, "pwrite", real_pwrite)
+        real_pwrite(descriptor, data[: len(data) // 2], offset)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def half_then_full_text(self: Path, text: str, *args, **kwargs) -> int:  # the same through a file opened to write
+        with open(self, "w", encoding="utf-8") as handle:
+            handle.write(text[: len(text) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(jsonfile.tempfile, "NamedTemporaryFile", no_room)
+    monkeypatch.setattr(os, "pwrite", half_then_full)
+    monkeypatch.setattr(Path, "write_text", half_then_full_text)
+    job.state, job.message = "failed", filejobs.DISK_FULL.format(what="inspection")
+    with pytest.raises(OSError):  # said in the worker's log
+        filejobs.write_status(root(INSPECTION), job)
+    monkeypatch.undo()
+
+    assert read_status(INSPECTION, job.id).message == "Inspecting."  # the last whole status, not a damaged file
+    assert [status.id for status in list_jobs(INSPECTION)] == [job.id]
+    client.force_login(engineer)
+    assert client.get(reverse("review:job", args=[INSPECTION, job.id])).status_code == 200
+    assert path.is_file()
+
+
+def test_a_status_rewritten_in_place_on_a_full_disk_is_read_whole(monkeypatch) -> None:
+    """No room for a new file, but room in the old one: the page says the disk is full (not "running" for ever)."""
+    import errno
+
+    from core import jsonfile
+
+    job = filejobs.new_job(root(INSPECTION), INSPECTION, {"versions": {}, "image_ids": [1], "conf_threshold": 0.25}, total=1)
+    job.state, job.message = "running", "Inspecting." + " and so on" * 40  # the new status is shorter than the old
+    filejobs.write_status(root(INSPECTION), job)
+
+    def no_room(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(jsonfile.tempfile, "NamedTemporaryFile", no_room)
+    job.state, job.message = "failed", "Short."
+    filejobs.write_status(root(INSPECTION), job)
+    monkeypatch.undo()
+    assert (read_status(INSPECTION, job.id).state, read_status(INSPECTION, job.id).message) == ("failed", "Short.")
