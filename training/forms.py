@@ -161,7 +161,7 @@ class LaunchForm(forms.Form):
 
     def _check_data(self, model_type: str, config: AnyConfig) -> None:
         """Split the chosen annotations now: missing data is said before anything is queued."""
-        from training.snapshot import build_snapshot, snapshot_run_json
+        from training.snapshot import build_snapshot, missing_files_problem, snapshot_run_json
 
         images = Image.objects.all()
         if self.cleaned_data["wire_group"].strip():
@@ -181,6 +181,10 @@ class LaunchForm(forms.Form):
             return
         if not snapshot.train:
             self.add_error(None, f"No annotated picture matches these filters, so the {model_type} model has nothing to learn from.")
+            return
+        if missing := missing_files_problem(snapshot):  # else the worker fails the queued run on them
+            if missing not in self.non_field_errors():  # "train all": the same pictures, said once
+                self.add_error(None, missing)
             return
         scope = config.view_scope
         if scope != "all" and not (in_view_scope(snapshot.train, scope) and in_view_scope(snapshot.val, scope)):

@@ -8,7 +8,9 @@ say which annotation revisions it learned from and be prepared again.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Literal
 
 from django.conf import settings
@@ -62,6 +64,35 @@ def build_snapshot(
     classes: Literal["defect", "view", "none"] = "none" if model_type == "detection" else "view" if model_type == "view" else "defect"
     records = image_records(images, group_by_lot)
     return split_records(records, val_fraction=val_fraction, seed=seed, min_samples_per_class=minimum, classes=classes)
+
+
+def pictures_without_file(snapshot: Snapshot) -> list[ImageRecord]:
+    """The snapshot's pictures whose file is not in the data folder (a restore whose ``media/`` is older than the database).
+
+    One walk of the pictures' folder answers for all of them (no stat() per picture); a picture the walk did not find
+    is looked up by itself, in case its path lies elsewhere.
+    """
+    root = Image._meta.get_field("file").storage.path("images")
+    present = {os.path.join(directory, name) for directory, _, names in os.walk(root) for name in names}
+    records = [record for split in SPLITS for record in snapshot.split(split)]
+    return [record for record in records if record.path not in present and not Path(record.path).is_file()]
+
+
+def missing_files_problem(snapshot: Snapshot) -> str:
+    """Why the snapshot cannot be trained on because some of its pictures have no file, naming the first ones; or ""."""
+    from core.data.prepare import MISSING_NAMED  # as many as the worker names (its module loads OpenCV: not at import)
+
+    missing = pictures_without_file(snapshot)
+    if not missing:
+        return ""
+    named = ", ".join(f"{record.name or Path(record.path).name} (wire {record.wire_key})" for record in missing[:MISSING_NAMED])
+    more = f" and {len(missing) - MISSING_NAMED} more" if len(missing) > MISSING_NAMED else ""
+    count = "1 picture has" if len(missing) == 1 else f"{len(missing)} pictures have"
+    return (
+        f"{count} no file in the data folder: {named}{more} (restored from an older backup than the database?). Nothing "
+        "was queued. Copy the files back from the backup, or delete those pictures in the library (its Files missing filter "
+        "lists them), then launch again."
+    )
 
 
 def snapshot_run_json(snapshot: Snapshot) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from core.labels import MODEL_TYPES
 from core.training.config import PRESETS, ConfigError, load_config, parse_overrides, to_json
 from core.training.layout import RESULT_FILE, TENSORBOARD_DIR
 from training.models import RunStatus, TrainingRun
-from training.snapshot import build_snapshot, snapshot_run_json
+from training.snapshot import build_snapshot, missing_files_problem, snapshot_run_json
 from training.weights_sources import WeightsUnavailable, starting_weights
 
 
@@ -58,6 +58,8 @@ class Command(BaseCommand):
             snapshot = build_snapshot(
                 val_fraction=config.val_fraction, seed=config.seed, group_by_lot=options["group_by_lot"], model_type=model_type
             )
+            if problem := missing_files_problem(snapshot):  # else the run would fail on them
+                raise CommandError(problem.replace("launch again", "run this command again"))
             folds = options["folds"]
             if folds:
                 check_folds(model_type, [*snapshot.train, *snapshot.val], config.view_scope, folds, config.seed)
