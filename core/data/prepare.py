@@ -257,9 +257,12 @@ def prepare_yolo(snapshot: Snapshot, out_dir: Path) -> Path:
 def _build_yolo(snapshot: Snapshot, out_dir: Path) -> Path:
     fingerprint = snapshot.fingerprint()
     data_yaml = out_dir / "data.yaml"
-    if _fresh_folder(out_dir, fingerprint, {"task": "detection"}) and data_yaml.exists():
-        return data_yaml
+    fresh = _fresh_folder(out_dir, fingerprint, {"task": "detection"}) and data_yaml.exists()
+    # Before reuse too: the set links the pictures, and Ultralytics skips a link whose picture has gone (deleted in the
+    # library since, lost in a restore) as a corrupt image, so the run would train on fewer pictures than it says.
     refuse_missing(snapshot)
+    if fresh:
+        return data_yaml
     linked = copied = 0
     for split in SPLITS:
         image_dir, label_dir = out_dir / "images" / split, out_dir / "labels" / split
