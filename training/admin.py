@@ -29,8 +29,13 @@ class TrainingRunAdmin(admin.ModelAdmin):
     list_display = ("id", "model_type", "status", "device", "created_by", "created_at", "finished_at")
     list_filter = ("model_type", "status")
     list_select_related = ("created_by",)  # Django joins no foreign key that may be empty by itself: one query a row
-    readonly_fields = ("config", "dataset_snapshot", "error", "traceback", "worker", "lease_expires_at", "heartbeat_at")
+    readonly_fields = ("config", "dataset_snapshot", "error", "traceback", "worker", "lease_expires_at", "heartbeat_at", "checkpoint")
+    exclude = ("checkpoint_path",)  # shown as ``checkpoint``: inside the data folder, also for rows from before
     inlines = [EpochInline]
+
+    @admin.display(description="Checkpoint (in the data folder)")
+    def checkpoint(self, obj: TrainingRun) -> str:
+        return obj.checkpoint_name
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs come from the launch page, which checks the data and queues them

@@ -60,6 +60,30 @@ ACTIVE_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
 FINAL_STATUSES = (RunStatus.CANCELLED, RunStatus.FAILED, RunStatus.SUCCEEDED)
 
 
+#: How a path under ``RUNS_DIR`` begins when named inside the data folder.
+RUNS_PREFIX = "runs/"
+
+
+def name_in_data_folder(path: str | Path) -> str:
+    """``path`` as users read it: inside the data folder (``runs/run-12/weights/best.pt``), not the server's path.
+
+    A path outside the data folder (set by hand) stays as it is.
+    """
+    for folder, prefix in ((settings.RUNS_DIR, RUNS_PREFIX), (settings.DATA_DIR, "")):
+        try:
+            return prefix + Path(path).relative_to(folder).as_posix()
+        except ValueError:
+            continue
+    return str(path)
+
+
+def path_in_data_folder(name: str) -> Path:
+    """The path on this server of a ``name_in_data_folder`` name; an absolute path (rows from before) as it is."""
+    if name.startswith(RUNS_PREFIX):
+        return Path(settings.RUNS_DIR) / name.removeprefix(RUNS_PREFIX)
+    return Path(settings.DATA_DIR) / name
+
+
 class Control(models.TextChoices):
     NONE = "", "None"
     PAUSE = "pause", "Pause requested"
@@ -213,7 +237,7 @@ class TrainingRunQuerySet(models.QuerySet["TrainingRun"]):
         if status in FINAL_STATUSES:
             fields["finished_at"] = timezone.now()
         if checkpoint_path:
-            fields["checkpoint_path"] = checkpoint_path
+            fields["checkpoint_path"] = name_in_data_folder(checkpoint_path)
         with transaction.atomic():
             done = self.filter(pk=run_id, worker=worker, status=RunStatus.RUNNING).update(**fields)
             if done:
@@ -465,6 +489,19 @@ class TrainingRun(models.Model):
     @property
     def can_resume(self) -> bool:
         return self.status in (RunStatus.PAUSED, RunStatus.INTERRUPTED)
+
+    @property
+    def checkpoint_file(self) -> Path | None:
+        """The run's best checkpoint (paused or cancelled: its folder) on this server, or None.
+
+        The row names it inside the data folder; rows written before hold the absolute path, which is used as it is.
+        """
+        return path_in_data_folder(self.checkpoint_path) if self.checkpoint_path else None
+
+    @property
+    def checkpoint_name(self) -> str:
+        """The checkpoint as users read it: its name inside the data folder, also for rows holding an absolute path."""
+        return name_in_data_folder(self.checkpoint_path) if self.checkpoint_path else ""
 
     @staticmethod
     def folder_of(run_id: int) -> Path:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from core.training.runner import TrainResult
     from core.training.startweights import StartingWeights
 from training import jobs
-from training.models import HEARTBEAT_SECONDS, Control, RunStatus, TrainingRun
+from training.models import HEARTBEAT_SECONDS, Control, RunStatus, TrainingRun, name_in_data_folder
 from training.signals import run_succeeded
 from training.sink import DatabaseSink
 
@@ -88,6 +88,7 @@ def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
     from training.weights_sources import starting_weights
 
     folder = run_dir(run)
+    shown = name_in_data_folder(folder)  # what the run's log says: the folder inside the data folder, not the server's path
     if aside := run.take_folder():
         sink.on_log(
             "WARNING",
@@ -104,8 +105,8 @@ def _train(run: TrainingRun, worker: str, sink: DatabaseSink) -> str:
         if run.is_cross_validation:
             return _cross_validate(run, worker, sink, config, snapshot, starting)
         if not resume and run.epochs.exists():  # paused or interrupted, but its checkpoint went (a cleanup, a restore)
-            sink.on_log("WARNING", f"The run's checkpoint is missing from {folder}, so training starts again from epoch 1.")
-        sink.on_log("INFO", f"{'Resuming' if resume else 'Training'} the {run.model_display} model in {folder}.")
+            sink.on_log("WARNING", f"The run's checkpoint is missing from {shown}, so training starts again from epoch 1.")
+        sink.on_log("INFO", f"{'Resuming' if resume else 'Training'} the {run.model_display} model in {shown}.")
         result = train(
             run.model_type,
             config,

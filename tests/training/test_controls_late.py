@@ -73,4 +73,4 @@ def test_resume_after_the_run_folder_was_deleted_says_it_starts_over(queue_view_
     run.refresh_from_db()
     log = _log(run)
     assert run.status == RunStatus.SUCCEEDED, log
-    assert f"The run's checkpoint is missing from {run.folder}, so training starts again from epoch 1." in log
+    assert f"The run's checkpoint is missing from runs/{run.folder.name}, so training starts again from epoch 1." in log

@@ -52,3 +52,45 @@ def test_manage_py_train_refuses_pictures_whose_files_are_missing_before_creatin
     with pytest.raises(CommandError, match=f"1 picture has no file in the data folder: {lost.original_name}"):
         call_command("train", "detection", "--preset", "cpu-quick")
     assert not TrainingRun.objects.exists()
+
+
+def test_a_finished_run_names_its_checkpoint_inside_the_data_folder(settings, admin_client) -> None:  # type: ignore[no-untyped-def]
+    """The run's row (shown on its admin page) held /srv/.../runs/run-N/weights/best.pt, a path of the server."""
+    run = TrainingRun.objects.create(model_type="view", config={"epochs": 1})
+    assert TrainingRun.objects.claim(run.pk, "worker-1")
+    best = run.folder / "weights" / "best.pt"
+    TrainingRun.objects.finish(run.pk, "worker-1", "succeeded", checkpoint_path=str(best))
+    run.refresh_from_db()
+    assert run.checkpoint_path == f"runs/run-{run.pk}/weights/best.pt"
+    assert run.checkpoint_file == best
+    page = admin_client.get(reverse("admin:training_trainingrun_change", args=[run.pk])).content.decode()
+    assert f"runs/run-{run.pk}/weights/best.pt" in page and str(settings.DATA_DIR) not in page
+
+
+def test_a_run_row_from_before_with_an_absolute_checkpoint_still_finds_it_and_shows_its_name(settings, admin_client) -> None:  # type: ignore[no-untyped-def]
+    run = TrainingRun.objects.create(model_type="view", config={"epochs": 1}, status="paused")
+    TrainingRun.objects.filter(pk=run.pk).update(checkpoint_path=str(run.folder))
+    run.refresh_from_db()
+    assert run.checkpoint_file == run.folder
+    assert run.checkpoint_name == f"runs/run-{run.pk}"
+    page = admin_client.get(reverse("admin:training_trainingrun_change", args=[run.pk])).content.decode()
+    assert f"runs/run-{run.pk}" in page and str(settings.DATA_DIR) not in page
+
+
+def test_the_run_log_names_the_run_folder_inside_the_data_folder_not_the_servers_path(settings, tiny_snapshot) -> None:  # type: ignore[no-untyped-def]
+    """A run resumed after its folder went said "The run's checkpoint is missing from /srv/.../runs/run-N"; the run
+    fails here at once (its pictures are gone too), after saying where it trains."""
+    from core.data.prepare import PictureUnreadable
+    from training.models import EpochMetric, RunLogLine
+    from training.tasks import run_training
+
+    run = TrainingRun.objects.create(model_type="view", config={"epochs": 2}, dataset_snapshot=tiny_snapshot, status="interrupted")
+    EpochMetric.objects.create(run=run, epoch=1, metrics={})
+    lose_files(Image.objects.count())
+    TrainingRun.objects.filter(pk=run.pk).update(status="queued")
+    with pytest.raises(PictureUnreadable):
+        run_training(run.pk)
+    log = list(RunLogLine.objects.filter(run=run).values_list("message", flat=True))
+    assert f"The run's checkpoint is missing from runs/run-{run.pk}, so training starts again from epoch 1." in log
+    assert [line for line in log if line.startswith("Training the ") and line.endswith(f" model in runs/run-{run.pk}.")]
+    assert not [line for line in log if str(settings.DATA_DIR) in line]

@@ -45,7 +45,7 @@ def test_train_command_trains_stores_and_registers(model_type, tmp_path, capsys)
     run = TrainingRun.objects.get()
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert run.config["epochs"] == 2 and run.config["preset"] == "cpu-quick"
-    assert run.device.startswith("cpu") and Path(run.checkpoint_path).exists()
+    assert run.device.startswith("cpu") and run.checkpoint_file is not None and run.checkpoint_file.exists()
     assert run.dataset_snapshot["train"] and run.dataset_snapshot["val"]
     assert EpochMetric.objects.filter(run=run).count() == 2
     assert ModelVersion.objects.filter(training_run=run).exists()

@@ -96,7 +96,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Run #{run.pk} succeeded on {run.device}: {metrics}"))
         if run.is_cross_validation:
             self.write_out_of_fold(run)
-        self.stdout.write(f"Checkpoint: {run.checkpoint_path}")
+        self.stdout.write(f"Checkpoint: {run.checkpoint_file}")  # the file on this server, for the shell it runs in
         self.stdout.write(f"Report: {result.get('report_path', '')}")
         self.stdout.write(f"TensorBoard: {run_dir(run) / TENSORBOARD_DIR}")
 
