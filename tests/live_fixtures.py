@@ -66,8 +66,13 @@ def ingest_synthetic(folder: Path, counts: dict[str, int] = TINY_COUNTS, image_s
 
 
 @pytest.fixture
-def tiny_library(db, tmp_path) -> int:  # type: ignore[no-untyped-def]
-    """Sixteen small annotated pictures in the library; returns their count."""
+def tiny_library(db, tmp_path, settings) -> int:  # type: ignore[no-untyped-def]
+    """Sixteen small annotated pictures in the library; returns their count.
+
+    They are stored in the data folder's ``media/``, where a worker or web process started by the test reads them (not in
+    the test's own media folder): a run reads each picture where the library keeps it.
+    """
+    settings.MEDIA_ROOT = Path(settings.DATA_DIR) / "media"
     return ingest_synthetic(tmp_path / "synthetic")
 
 
