@@ -51,6 +51,7 @@ THREE = ("SWEEP", "WOBBLE", "TOUCH")
 QUICK_SETTINGS = [
     "detection.epochs=1",
     "detection.imgsz=320",
+    "detection.plots=false",  # Ultralytics' plots: ~10 s of a one-epoch fold
     "view.epochs=1",
     "defect.epochs=1",
     "view.image_size=64",

@@ -19,7 +19,7 @@ from core.training.runner import train
 #: Side of the synthetic pictures: small enough for a CPU, large enough for a 16 px box.
 PICTURE_SIZE = 160
 TRAINING = {
-    "detection": {"imgsz": 160, "epochs": 1, "batch": 8, "device": "cpu", "mosaic": 0.0, "close_mosaic": 0},
+    "detection": {"imgsz": 160, "epochs": 1, "batch": 8, "device": "cpu", "mosaic": 0.0, "close_mosaic": 0, "plots": False},
     "view": {"image_size": 48, "epochs": 1, "batch": 8, "device": "cpu", "architecture": "resnet18"},
     "defect": {"image_size": 48, "epochs": 1, "batch": 8, "device": "cpu", "pass_oversample": 1},
 }

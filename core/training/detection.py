@@ -178,7 +178,7 @@ def yolo_train_args(config: DetectionConfig, data_yaml: Path, out_dir: Path, dev
         "name": "yolo",
         "exist_ok": True,
         "verbose": False,
-        "plots": True,
+        "plots": config.plots,
     }
     if config.albumentations:
         args["augmentations"] = ultralytics_augmentations()

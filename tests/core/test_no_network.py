@@ -42,7 +42,7 @@ def test_blocking_fixture_catches_a_connection(no_network):
 def test_training_makes_no_network_calls(no_network, tmp_path):
     samples = synthetic.generate(tmp_path / "pictures", {"PASS": 2, "SWEEP": 2, "WOBBLE": 2, "TOUCH": 2}, image_size=192)
     snapshot = split_records(records_from_synthetic(samples), val_fraction=0.25, seed=0)
-    detection = load_config("detection", overrides={"epochs": 1, "imgsz": 96, "batch": 8})
+    detection = load_config("detection", overrides={"epochs": 1, "imgsz": 96, "batch": 8, "plots": False})
     train("detection", detection, snapshot, tmp_path / "detection", RecordingSink())
     defect = load_config("defect", overrides={"epochs": 1, "image_size": 48, "batch": 8, "pass_oversample": 2})
     train("defect", defect, snapshot, tmp_path / "defect", RecordingSink())

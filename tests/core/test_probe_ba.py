@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 def test_a_detection_run_paused_before_its_folder_moved_resumes_into_the_new_folder(tmp_path):
     samples = synthetic.generate(tmp_path / "pictures", {"PASS": 2, "SWEEP": 2, "WOBBLE": 2, "TOUCH": 2}, image_size=256)
     snapshot = split_records(records_from_synthetic(samples), val_fraction=0.25, seed=0)
-    config = load_config("detection", overrides={"epochs": 2, "imgsz": 128, "batch": 4, "mosaic": 0.0})
+    config = load_config("detection", overrides={"epochs": 2, "imgsz": 128, "batch": 4, "mosaic": 0.0, "plots": False})
     old, datasets = tmp_path / "old" / "runs" / "run-1", tmp_path / "datasets"
     with pytest.raises(StopRequested):  # paused in epoch 2: last.pt of epoch 1 in the run folder
         train("detection", config, snapshot, old, RecordingSink(stop_after_batches=3), datasets_dir=datasets)

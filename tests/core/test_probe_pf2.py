@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 def test_a_detection_run_stopped_after_its_last_epoch_resumes_to_its_result(tmp_path) -> None:  # type: ignore[no-untyped-def]
     samples = synthetic.generate(tmp_path / "pictures", {"PASS": 2, "SWEEP": 2, "WOBBLE": 2, "TOUCH": 2}, image_size=160)
     snapshot = split_records(records_from_synthetic(samples), val_fraction=0.25, seed=0)
-    config = load_config("detection", overrides={"epochs": 1, "imgsz": 128, "batch": 4, "mosaic": 0.0, "device": "cpu"})
+    config = load_config("detection", overrides={"epochs": 1, "imgsz": 128, "batch": 4, "mosaic": 0.0, "device": "cpu", "plots": False})
     run = tmp_path / "run"
     first = train("detection", config, snapshot, run, RecordingSink(), datasets_dir=tmp_path / "datasets", data_dir=tmp_path)
 

@@ -29,7 +29,7 @@ def snapshot(tmp_path_factory):
 
 
 def config(**values):
-    return load_config("detection", overrides={"epochs": 2, "imgsz": 128, "batch": 4, "mosaic": 0.0, **values})
+    return load_config("detection", overrides={"epochs": 2, "imgsz": 128, "batch": 4, "mosaic": 0.0, "plots": False, **values})
 
 
 def test_detection_trains_reports_and_logs(snapshot, tmp_path):
@@ -48,6 +48,13 @@ def test_detection_trains_reports_and_logs(snapshot, tmp_path):
     assert [e.step for e in accumulator.Scalars("train/box_loss")] == [1, 2]
     report = json.loads(result.report_path.read_text())
     assert report["model_type"] == "detection" and "val/mAP50" in report["metrics"]
+    assert not list((tmp_path / "yolo").glob("*.png"))  # plots: false (the tests' setting) draws none
+
+
+def test_ultralytics_plots_are_drawn_by_default(snapshot, tmp_path):
+    assert load_config("detection").plots and load_config("detection", "cpu-quick").plots
+    train("detection", config(epochs=1, plots=True), snapshot, tmp_path, RecordingSink())
+    assert (tmp_path / "yolo" / "results.png").is_file()
 
 
 def test_stop_within_one_batch_leaves_last_pt_resumable(snapshot, tmp_path):

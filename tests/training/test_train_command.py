@@ -31,7 +31,20 @@ def annotate_synthetic(folder: Path, wires: int = 2) -> None:
 SMALL = {
     "view": ["--set", "image_size=32", "--set", "batch=8", "--set", "device=cpu"],
     "defect": ["--set", "image_size=32", "--set", "batch=8", "--set", "device=cpu", "--set", "pass_oversample=1"],
-    "detection": ["--set", "imgsz=64", "--set", "batch=4", "--set", "device=cpu", "--set", "mosaic=0", "--set", "close_mosaic=0"],
+    "detection": [
+        "--set",
+        "imgsz=64",
+        "--set",
+        "batch=4",
+        "--set",
+        "device=cpu",
+        "--set",
+        "mosaic=0",
+        "--set",
+        "close_mosaic=0",
+        "--set",
+        "plots=false",
+    ],
 }
 
 
