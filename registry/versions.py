@@ -41,7 +41,7 @@ from annotations.choices import ModelType
 from annotations.models import PASS_WIRES_FOR_TRUST
 from core.evaluation.contract import ModelMetrics
 from registry.models import ActivationEvent, ModelVersion
-from training.models import TrainingRun
+from training.models import TrainingRun, name_in_data_folder
 
 logger = logging.getLogger("wiresag.registry")
 
@@ -190,7 +190,8 @@ def register_version(
             return existing
     source = Path(checkpoint_path)
     if not source.is_file():
-        raise ModelFileMissing(f"The checkpoint {source} does not exist; the run left no model to register.")
+        # The sentence becomes the run's error on its page: name the file as the run's page does, not the server's path.
+        raise ModelFileMissing(f"The checkpoint {name_in_data_folder(source)} does not exist; the run left no model to register.")
     tag, value = _selection(model_type, metrics, selection_metric_name, selection_metric_value)
     folder = models_dir() / model_type
     # A dash between metric and value: "map50" + "0.85" read as map500.85. Versions named before keep their names.
