@@ -443,9 +443,11 @@ def _build_crops(
     settings = {"task": task, "margin": margin, "whole_image": whole_image, "size": size, "crops_version": CROPS_VERSION}
     if task == "defect":  # either way: unframed crops never stand in for framed ones, nor the reverse
         settings["framed"] = framed
+    # Before reuse too, as the detector's set: the crops are copies, so a picture deleted in the library (or lost in a
+    # restore) since would still be trained on, while the same snapshot without the set (cleaned up) is refused.
+    refuse_missing(snapshot)
     if _fresh_folder(out_dir, fingerprint, settings):
         return out_dir
-    refuse_missing(snapshot)
     counts = {split: dict.fromkeys(classes, 0) for split in SPLITS}
     for split in SPLITS:
         for cls in classes:
