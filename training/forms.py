@@ -83,6 +83,8 @@ class LaunchForm(forms.Form):
         for model_type in MODEL_TYPES:
             self.fields[f"{model_type}_settings"].initial = preset_text(model_type, preset)
         self.warnings: list[str] = []
+        #: Some chosen pictures have no file: the page links the library's Files missing filter.
+        self.files_missing = False
         self._configs: dict[str, dict[str, Any]] = {}
         self._snapshots: dict[str, dict[str, Any]] = {}
 
@@ -185,6 +187,7 @@ class LaunchForm(forms.Form):
         if missing := missing_files_problem(snapshot):  # else the worker fails the queued run on them
             if missing not in self.non_field_errors():  # "train all": the same pictures, said once
                 self.add_error(None, missing)
+            self.files_missing = True  # a link under the errors; the sentence names pictures (annotators' text): plain
             return
         scope = config.view_scope
         if scope != "all" and not (in_view_scope(snapshot.train, scope) and in_view_scope(snapshot.val, scope)):
