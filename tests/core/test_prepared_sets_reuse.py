@@ -1,4 +1,4 @@
-"""Reusing a prepared training set whose pictures have gone since it was prepared."""
+"""Reusing a prepared training set (detection links, classifier crops) whose pictures have gone since it was prepared."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from PIL import Image as PILImage
 
 from core.data.dataset import BoxRecord, ImageRecord, Snapshot
-from core.data.prepare import PictureUnreadable, prepare_yolo
+from core.data.prepare import PictureUnreadable, prepare_crops, prepare_yolo
 
 
 def two_picture_snapshot(folder: Path) -> Snapshot:
@@ -30,3 +30,20 @@ def test_a_reused_detection_set_whose_picture_has_gone_is_refused_not_trained_wi
     Path(snapshot.val[0].path).unlink()
     with pytest.raises(PictureUnreadable, match=r"^The picture wire-1_TOP.png \(wire lot/1\) cannot be read: its file is missing\."):
         prepare_yolo(snapshot, tmp_path / "prepared")
+
+
+@pytest.mark.parametrize(("task", "whole_image"), [("defect", False), ("view", False), ("view", True)])
+def test_a_reused_crop_set_whose_picture_has_gone_is_refused_like_a_fresh_build(tmp_path, task, whole_image) -> None:  # type: ignore[no-untyped-def]
+    """A crop set holds copies: reused after a picture was deleted in the library (or lost in a restore), a queued or
+    resumed run trained on the deleted picture, while the same run without the set (cleaned up since) was refused."""
+    snapshot = two_picture_snapshot(tmp_path)
+    prepare_crops(snapshot, tmp_path / "prepared", task, whole_image=whole_image)
+    Path(snapshot.val[0].path).unlink()
+
+    with pytest.raises(PictureUnreadable) as reused:
+        prepare_crops(snapshot, tmp_path / "prepared", task, whole_image=whole_image)
+    with pytest.raises(PictureUnreadable) as fresh:
+        prepare_crops(snapshot, tmp_path / "fresh", task, whole_image=whole_image)
+
+    assert str(reused.value) == str(fresh.value)
+    assert str(reused.value).startswith("The picture wire-1_TOP.png (wire lot/1) cannot be read: its file is missing.")
