@@ -51,6 +51,13 @@ def _statistics_counted_afresh():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def engineer_client(client, engineer):  # type: ignore[no-untyped-def]
+    """The Django test client, signed in as the engineer (pages that check the role, not the login)."""
+    client.force_login(engineer)
+    return client
+
+
+@pytest.fixture
 def annotator(db):  # type: ignore[no-untyped-def]
     return create_user_with_role("anna", PASSWORD, "annotator")
 

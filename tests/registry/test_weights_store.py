@@ -42,12 +42,6 @@ def pickle_bytes(tmp_path: Path, marker: Path) -> bytes:
     return path.read_bytes()
 
 
-@pytest.fixture
-def engineer_client(client, engineer):  # type: ignore[no-untyped-def]
-    client.force_login(engineer)
-    return client
-
-
 def test_an_engineer_uploads_a_state_dict_recorded_with_its_checksum_and_uploader(engineer_client, engineer, tmp_path, settings):
     data = state_dict_bytes(tmp_path)
     response = engineer_client.post(

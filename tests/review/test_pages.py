@@ -18,12 +18,6 @@ def _models_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.MODELS_DIR.mkdir()
 
 
-@pytest.fixture
-def engineer_client(client, engineer):  # type: ignore[no-untyped-def]
-    client.force_login(engineer)
-    return client
-
-
 def version(tmp_path: Path, model_type: str, name: str):  # type: ignore[no-untyped-def]
     source = tmp_path / f"{name}.pt"
     source.write_bytes(name.encode())

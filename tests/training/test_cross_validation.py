@@ -31,12 +31,6 @@ def library(tmp_path) -> int:  # type: ignore[no-untyped-def]
     return ingest_synthetic(tmp_path / "synthetic", {"PASS": 3, "SWEEP": 3, "WOBBLE": 3, "TOUCH": 3})
 
 
-@pytest.fixture
-def engineer_client(client, engineer):  # type: ignore[no-untyped-def]
-    client.force_login(engineer)
-    return client
-
-
 def test_a_cross_validation_runs_every_fold_and_shows_the_out_of_fold_table(engineer_client, library) -> None:  # type: ignore[no-untyped-def]
     form = {"model_type": "defect", "preset": "cpu-quick", "device": "cpu", "folds": "3", "defect_settings": TINY_DEFECT}
     response = engineer_client.post(reverse("training:launch"), form)

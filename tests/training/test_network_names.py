@@ -12,12 +12,6 @@ from training.models import TrainingRun
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def engineer_client(client, engineer):  # type: ignore[no-untyped-def]
-    client.force_login(engineer)
-    return client
-
-
 @pytest.mark.parametrize(
     ("model_type", "stored", "shown"),
     [

@@ -10,12 +10,6 @@ from training.models import RunStatus, TrainingRun
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def engineer_client(client, engineer):  # type: ignore[no-untyped-def]
-    client.force_login(engineer)
-    return client
-
-
 def test_annotators_cannot_open_training(client, annotator) -> None:  # type: ignore[no-untyped-def]
     client.force_login(annotator)
     assert client.get(reverse("training:dashboard")).status_code == 403

@@ -11,12 +11,6 @@ from training.models import TrainingRun
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def engineer_client(client, engineer):  # type: ignore[no-untyped-def]
-    client.force_login(engineer)
-    return client
-
-
 def test_the_missing_files_refusal_links_to_the_library_filtered_on_files_missing(engineer_client, tiny_library) -> None:  # type: ignore[no-untyped-def]
     lost = Image.objects.order_by("pk").first()
     lost.file.storage.delete(lost.file.name)

@@ -12,12 +12,6 @@ from training.models import TrainingRun
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def engineer_client(client, engineer):  # type: ignore[no-untyped-def]
-    client.force_login(engineer)
-    return client
-
-
 def lose_files(count: int) -> list[Image]:
     """Delete the files of the first ``count`` pictures, as a restore whose ``media/`` is older than the database does."""
     lost = list(Image.objects.order_by("pk")[:count])

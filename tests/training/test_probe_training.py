@@ -12,12 +12,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def engineer_client(client, engineer):  # type: ignore[no-untyped-def]
-    client.force_login(engineer)
-    return client
-
-
-@pytest.fixture
 def both_views(make_image) -> None:  # type: ignore[no-untyped-def]
     """Three wires, each with a TOP and a SIDE picture: enough for the view model's data check."""
     for number in range(1, 4):

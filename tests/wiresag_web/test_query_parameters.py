@@ -19,12 +19,6 @@ def test_parse_id_reads_plain_ids() -> None:
     assert (parse_id("0"), parse_id("42"), parse_id(str(MAX_DATABASE_INT))) == (0, 42, MAX_DATABASE_INT)
 
 
-@pytest.fixture
-def engineer_client(client, engineer):  # type: ignore[no-untyped-def]
-    client.force_login(engineer)
-    return client
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("raw", ["²", "9" * 5000, str(MAX_DATABASE_INT + 1), "99999999999999999999"])
 @pytest.mark.parametrize(
