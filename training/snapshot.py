@@ -78,8 +78,11 @@ def pictures_without_file(snapshot: Snapshot) -> list[ImageRecord]:
     return [record for record in records if record.path not in present and not Path(record.path).is_file()]
 
 
-def missing_files_problem(snapshot: Snapshot) -> str:
-    """Why the snapshot cannot be trained on because some of its pictures have no file, naming the first ones; or ""."""
+def missing_files_problem(snapshot: Snapshot, then: str = "launch again") -> str:
+    """Why the snapshot cannot be trained on because some of its pictures have no file, naming the first ones; or "".
+
+    ``then`` ends the sentence: what to do once the files are back (the command line says "run this command again").
+    """
     from core.data.prepare import MISSING_NAMED  # as many as the worker names (its module loads OpenCV: not at import)
 
     missing = pictures_without_file(snapshot)
@@ -91,7 +94,7 @@ def missing_files_problem(snapshot: Snapshot) -> str:
     return (
         f"{count} no file in the data folder: {named}{more} (restored from an older backup than the database?). Nothing "
         "was queued. Copy the files back from the backup, or delete those pictures in the library (its Files missing filter "
-        "lists them), then launch again."
+        f"lists them), then {then}."
     )
 
 

@@ -58,8 +58,8 @@ class Command(BaseCommand):
             snapshot = build_snapshot(
                 val_fraction=config.val_fraction, seed=config.seed, group_by_lot=options["group_by_lot"], model_type=model_type
             )
-            if problem := missing_files_problem(snapshot):  # else the run would fail on them
-                raise CommandError(problem.replace("launch again", "run this command again"))
+            if problem := missing_files_problem(snapshot, then="run this command again"):  # else the run would fail on them
+                raise CommandError(problem)
             folds = options["folds"]
             if folds:
                 check_folds(model_type, [*snapshot.train, *snapshot.val], config.view_scope, folds, config.seed)
