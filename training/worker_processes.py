@@ -74,6 +74,35 @@ def process_is_running(pid: int) -> bool:
     return state != "Z"
 
 
+#: ``/proc/<pid>/stat`` flag of a process that has begun to exit (Linux ``PF_EXITING``).
+PF_EXITING = 0x4
+
+
+def process_is_ending(pid: int, signum: int) -> bool | None:
+    """Whether process ``pid`` has ended or is ending: gone, a zombie, exiting, or with ``signum`` pending (Linux).
+
+    A signal sent to a whole process group is pending in each member the moment ``killpg`` returns, so a process that
+    received it can be told from one that did not however long it waits for the CPU to die of it (a worker at nice 19
+    on a busy machine can wait seconds). None where ``/proc`` cannot say (not Linux).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return None
+    if fields[0] in ("Z", "X", "x") or int(fields[6]) & PF_EXITING:
+        return True
+    pending = 0
+    for line in status.splitlines():
+        if line.startswith(("SigPnd:", "ShdPnd:")):
+            pending |= int(line.split()[1], 16)
+    return bool(pending & (1 << (signum - 1)))
+
+
 def worker_is_gone(worker: str) -> bool:
     """True when ``worker`` (``host:pid``, see ``training.jobs.worker_name``) ran on this machine and its process has ended."""
     import socket

@@ -25,12 +25,16 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.datafolder import DataFolderProblem, check_data_folder
-from training.worker_processes import die_with_parent, tie_children_to_parents, yield_to_the_web
+from training.worker_processes import die_with_parent, process_is_ending, tie_children_to_parents, yield_to_the_web
 
 logger = logging.getLogger("wiresag.training")
 
-#: How long a stop signal waits to see whether the same signal ended the cluster's sentinel (sent to the whole group).
+#: How long a stop signal waits to see whether the same signal ended the cluster's sentinel, where ``/proc`` cannot say
+#: whether it got the signal too (not Linux).
 SENTINEL_GRACE_SECONDS = 1.0
+
+#: How long the main process waits for a sentinel that got the same signal to end before it ends itself.
+SENTINEL_END_SECONDS = 10.0
 
 #: django-q2 reads the cluster's name (and so its queue and its ALT_CLUSTERS settings) from here at import.
 CLUSTER_VARIABLE = "Q_CLUSTER_NAME"
@@ -76,8 +80,13 @@ def stop_also_on_a_signal_to_the_whole_group() -> None:
     ``qcluster`` returns once the cluster runs; the main process then waits for the sentinel to end. On SIGTERM or
     SIGINT django-q2 sets the stop event and waits for the sentinel to wake. A SIGTERM sent to every process (``systemctl
     stop``, ``kill -- -PGID``, a container's init) also kills the sentinel, whose SIGTERM is left at the default, while it
-    waits on that event: the main process then waited for the dead sentinel for ever. When the sentinel ended too, its
-    processes end with it (parent-death signal, ``tie_children_to_parents``) and the main process ends at once.
+    waits on that event: the main process then waited for the dead sentinel for ever. When the sentinel got the signal
+    too, its processes end with it (parent-death signal, ``tie_children_to_parents``) and the main process ends at once.
+
+    Whether it got the signal is read from ``/proc`` (pending, exiting or ended), not guessed from whether it ended
+    within a second: at nice 19 on a busy machine the sentinel could take longer to die, the main process then took
+    the signal for its own, and django-q2's stop waited for ever for the dying sentinel to wake (1 run in 4 of
+    ``tests/training/test_probe_ps.py`` beside a full test run).
     """
     cluster_stop = signal.getsignal(signal.SIGTERM)
     sentinel = getattr(getattr(cluster_stop, "__self__", None), "sentinel", None)
@@ -85,10 +94,14 @@ def stop_also_on_a_signal_to_the_whole_group() -> None:
         return
 
     def stop(signum: int, frame: Any) -> None:
-        sentinel.join(timeout=SENTINEL_GRACE_SECONDS)
-        if sentinel.exitcode is None:  # the signal came to this process only: django-q2 stops the cluster
+        ending = process_is_ending(sentinel.pid, signum)
+        if ending is None:  # /proc cannot say: did the same signal end it within a moment?
+            sentinel.join(timeout=SENTINEL_GRACE_SECONDS)
+            ending = sentinel.exitcode is not None
+        if not ending:  # the signal came to this process only: django-q2 stops the cluster
             cluster_stop(signum, frame)
             return
+        sentinel.join(timeout=SENTINEL_END_SECONDS)
         logger.info("The worker cluster's sentinel ended with signal %s; the worker stops.", signum)
         logging.shutdown()
         os._exit(128 + signum)
