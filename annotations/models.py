@@ -34,6 +34,23 @@ def validate_wire_group(value: str) -> None:
         raise ValidationError(problem)
 
 
+def validate_wire_id(value: str) -> None:
+    """A wire's key joins its group and id with '/' (``Image.wire_key``): an id holding '/' would make two wires one.
+
+    Group "a" with id "b" and id "a/b" without a group were both the wire "a/b": their verdicts were combined and they
+    were put on the same side of the training split. Ids parsed from file names never hold '/'; only the admin could
+    type one.
+    """
+    if "/" not in value:
+        return
+    group, _, wire = value.rpartition("/")
+    same = f", so it would be the same wire as id {wire!r} in wire group {group!r}" if group and wire else ""
+    raise ValidationError(
+        f"The wire id {value!r} contains '/', which separates the wire group from the wire id{same}. "
+        "Put the folder or lot in the wire group and leave the '/' out of the wire id."
+    )
+
+
 class ImageQuerySet(models.QuerySet["Image"]):
     def annotated(self) -> ImageQuerySet:
         return self.filter(annotations__isnull=False).distinct()
@@ -75,7 +92,7 @@ class Image(models.Model):
     # Display copy (8-bit, windowed) and thumbnail, generated once at upload.
     display_file = models.FileField(max_length=255, blank=True)
     thumbnail_file = models.FileField(max_length=255, blank=True)
-    wire_id = models.CharField(max_length=200, help_text="Parsed from {wire_id}_{TOP|SIDE}.ext")
+    wire_id = models.CharField(max_length=200, help_text="Parsed from {wire_id}_{TOP|SIDE}.ext", validators=[validate_wire_id])
     wire_group = models.CharField(
         max_length=200,
         blank=True,
