@@ -21,17 +21,17 @@ ADMIN_REASON = "Activated from the Django admin"
 
 
 def _confirm_deletion(
-    model_admin: admin.ModelAdmin[Any], request: HttpRequest, action: str, items: Sequence[tuple[Model, str, str, str, str]]
+    model_admin: admin.ModelAdmin[Any], request: HttpRequest, action: str, items: Sequence[tuple[Model, str, str, str]]
 ) -> TemplateResponse | None:
     """The page asking before a bulk delete (Django's own ``delete_selected`` asks too), or None once it was answered.
 
-    ``items`` are (row, name, file, why its file stays or "", why the row must stay or ""): the rows that would be refused
-    are listed as kept, with the sentence the deletion would refuse them with, and only the others are sent on, each
-    with what the deletion will do with its file (the deletion's own reason when the file stays).
+    ``items`` are (row, name, what deleting the selection will do with its file, why the row must stay or ""): the rows
+    that would be refused are listed as kept, with the sentence the deletion would refuse them with, and only the others
+    are sent on, each with what the deletion will do with its file.
     """
     if request.POST.get("post") == "yes":
         return None
-    deletable = [{"pk": row.pk, "name": name, "file": file, "kept": kept} for row, name, file, kept, problem in items if not problem]
+    deletable = [{"pk": row.pk, "name": name, "file": file} for row, name, file, problem in items if not problem]
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Delete the selected rows and their files?",
@@ -164,10 +164,10 @@ class ModelVersionAdmin(_RefusesWithASentence):
     @admin.action(description="Delete the selected versions and their files", permissions=["delete"])
     def delete_selected_versions(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> TemplateResponse | None:
         chosen = list(queryset)
-        items = [
-            (version, version.name, version.file_path, registry.file_kept_reason(version), registry.deletion_problem(version))
-            for version in chosen
-        ]
+        problems = {version.pk: registry.deletion_problem(version) for version in chosen}
+        # What happens to a file depends on the whole selection: a file two selected versions share only goes with both.
+        files = registry.files_after_deleting([version for version in chosen if not problems[version.pk]])
+        items = [(version, version.name, files.get(version.pk, ""), problems[version.pk]) for version in chosen]
         if asking := _confirm_deletion(self, request, "delete_selected_versions", items):
             return asking
         for version in chosen:
@@ -234,8 +234,7 @@ class WeightsFileAdmin(_RefusesWithASentence):
             (
                 upload,
                 f"{upload.reference} ({upload.original_name})",
-                upload.file_path,
-                weights_store.upload_file_kept_reason(upload),
+                weights_store.upload_file_kept_reason(upload, ahead=True) or f"file {upload.file_path}: removed",
                 weights_store.upload_deletion_problem(upload),
             )
             for upload in chosen

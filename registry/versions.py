@@ -27,7 +27,7 @@ import random
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -525,22 +525,50 @@ def deletion_problem(version: ModelVersion) -> str:
     return str(refusal) if refusal is not None else ""
 
 
-def file_kept_reason(version: ModelVersion) -> str:
+def file_kept_reason(version: ModelVersion, *, deleted_with: Collection[ModelVersion] = (), ahead: bool = False) -> str:
     """Why deleting ``version`` leaves its file where it is (another version shares it, its path leaves the models folder,
-    it is gone already), or "" when the deletion removes it."""
+    it is gone already), or "" when the deletion removes it.
+
+    ``deleted_with``: the versions deleted together with it (a bulk delete): a file only they share with it goes.
+    ``ahead``: the sentence for a page that asks first ("will be left alone"), not for the message after.
+    """
     try:
         path = file_of(version)
     except ModelFileMissing:  # a path leaving the models folder (edited by hand): no file is touched
+        left = "will be left alone" if ahead else "was left alone"
         return (
-            f"its file was left alone, because its path ({version.file_path}) points outside the models folder; "
+            f"its file {left}, because its path ({version.file_path}) points outside the models folder; "
             "remove that file by hand if nothing else needs it."
         )
-    sharing = ModelVersion.objects.filter(file_path=version.file_path).exclude(pk=version.pk).order_by("pk").first()
+    together = {other.pk for other in deleted_with} | {version.pk}
+    sharing = ModelVersion.objects.filter(file_path=version.file_path).exclude(pk__in=together).order_by("pk").first()
     if sharing is not None:
         return f"its file {version.file_path} stays, because {sharing.name} uses it too."
     if not path.exists():
-        return f"its file {version.file_path} was already missing from the models folder."
+        return f"its file {version.file_path} {'is' if ahead else 'was'} already missing from the models folder."
     return ""
+
+
+def files_after_deleting(chosen: Sequence[ModelVersion]) -> dict[int, str]:
+    """What deleting all of ``chosen`` will do with each one's file, for the page that asks first, by version pk.
+
+    Two versions that share a file only with each other: deleting one alone keeps it (the other uses it), deleting both
+    removes it, and each one's line says so.
+    """
+    fates: dict[int, str] = {}
+    for version in chosen:
+        if kept := file_kept_reason(version, deleted_with=chosen, ahead=True):
+            fates[version.pk] = kept
+            continue
+        sharing = [other.name for other in chosen if other.pk != version.pk and other.file_path == version.file_path]
+        if sharing:
+            uses = f"{sharing[0]} uses" if len(sharing) == 1 else f"{', '.join(sharing[:-1])} and {sharing[-1]} use"
+            fates[version.pk] = (
+                f"file {version.file_path}: removed, because {uses} it too and {'is' if len(sharing) == 1 else 'are'} deleted with it"
+            )
+        else:
+            fates[version.pk] = f"file {version.file_path}: removed"
+    return fates
 
 
 def delete_version(version: ModelVersion, user: Actor) -> str:

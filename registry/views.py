@@ -222,7 +222,9 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes the row, then the file after the commit."""
     version = get_object_or_404(ModelVersion, pk=pk)
     if request.method == "GET":
-        return render(request, "registry/confirm_delete.html", {"version": version, "file_kept": registry.file_kept_reason(version)})
+        return render(
+            request, "registry/confirm_delete.html", {"version": version, "file_kept": registry.file_kept_reason(version, ahead=True)}
+        )
     if request.method != "POST":
         raise Http404("Use the delete button.")
     try:

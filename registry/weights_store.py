@@ -130,17 +130,21 @@ def upload_deletion_problem(upload: WeightsFile) -> str:
     return ""
 
 
-def upload_file_kept_reason(upload: WeightsFile) -> str:
-    """Why deleting ``upload`` leaves no file removed (its path leaves the uploads folder, it is gone already), or ""."""
+def upload_file_kept_reason(upload: WeightsFile, *, ahead: bool = False) -> str:
+    """Why deleting ``upload`` leaves no file removed (its path leaves the uploads folder, it is gone already), or "".
+
+    ``ahead``: the sentence for a page that asks first ("will be left alone"), not for the message after.
+    """
     try:
         path = upload_path(upload)
     except ModelFileMissing:
+        left = "will be left alone" if ahead else "was left alone"
         return (
-            f"its file was left alone, because its path ({upload.file_path}) points outside the uploads folder; remove that "
-            "file by hand if nothing else needs it."
+            f"its file {left}, because its path ({upload.file_path}) points outside the uploads folder; remove that file by "
+            "hand if nothing else needs it."
         )
     if not path.exists():
-        return f"its file {upload.file_path} was already missing from the models folder."
+        return f"its file {upload.file_path} {'is' if ahead else 'was'} already missing from the models folder."
     return ""
 
 

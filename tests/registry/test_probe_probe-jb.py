@@ -31,7 +31,9 @@ def test_the_bulk_delete_confirmation_says_for_each_file_whether_it_is_removed_o
     lines = _lines(page)
 
     assert f"{own.name} (file {own.file_path}: removed)" in lines
-    assert f"defect_twin ({registry.file_kept_reason(twin)})" in lines and "stays, because" in registry.file_kept_reason(twin)
-    assert f"defect_outside ({registry.file_kept_reason(outside)})" in lines and "outside the models folder" in page
-    assert f"{gone.name} ({registry.file_kept_reason(gone)})" in lines and "already missing" in page
+    assert f"defect_twin ({registry.file_kept_reason(twin, ahead=True)})" in lines and "stays, because" in registry.file_kept_reason(
+        twin, ahead=True
+    )
+    assert f"defect_outside ({registry.file_kept_reason(outside, ahead=True)})" in lines and "outside the models folder" in page
+    assert f"{gone.name} ({registry.file_kept_reason(gone, ahead=True)})" in lines and "already missing" in page
     assert "their files are removed for good" not in page
