@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 
 from annotations.choices import DEFECT_CHOICES, VIEW_CHOICES
-from annotations.libraryfiles import ids_with_missing_files
+from annotations.libraryfiles import with_missing_files
 from annotations.models import Annotation, ImageQuerySet
 from core.safepath import MAX_GROUP_LENGTH
 
@@ -70,5 +70,5 @@ class LibraryFilterForm(forms.Form):
             images = images.filter(Q(wire_group=group) | Q(wire_group__startswith=f"{group}/"))
         if data.get("missing"):
             # Last: one walk of media/'s library folders, compared with the rows the other filters left.
-            images = images.filter(pk__in=ids_with_missing_files(images))
+            images = with_missing_files(images)
         return images

@@ -7,6 +7,7 @@ a stat() per picture would cost 30,000 of them on a library of 10,000 pictures.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import connections
+from django.db.models.expressions import RawSQL
 
 from annotations.ingest import derived_copies, display_name, thumbnail_name
 from annotations.models import Image, ImageQuerySet
@@ -51,6 +54,27 @@ def ids_with_missing_files(images: ImageQuerySet, present: set[str] | dict[str, 
     present = stored_files() if present is None else present
     rows = images.order_by().values_list("pk", "file", "display_file", "thumbnail_file")
     return [pk for pk, *names in rows.iterator(chunk_size=5000) if any(not name or name not in present for name in names)]
+
+
+#: A query listing the ids of a JSON array given as one parameter, for each database the settings allow.
+_IDS_OF_JSON_ARRAY = {
+    "sqlite": "SELECT value FROM json_each(%s)",
+    "postgresql": "SELECT jsonb_array_elements_text(%s::jsonb)::bigint",
+}
+
+
+def with_missing_files(images: ImageQuerySet, present: set[str] | dict[str, float] | None = None) -> ImageQuerySet:
+    """``images`` narrowed to those one of whose files is not under ``media/``, however many they are.
+
+    The ids go to the database as one JSON array: ``pk__in=ids`` binds a variable per id, and SQLite refuses more than
+    32,766 of them (PostgreSQL 65,535 where the driver binds on the server), so the library's Files missing filter
+    answered 500 after a restore whose ``media/`` was empty, on a library of 40,000 pictures.
+    """
+    ids = ids_with_missing_files(images, present)
+    ids_of_json = _IDS_OF_JSON_ARRAY.get(connections[images.db].vendor)
+    if ids_of_json is None:
+        return images.filter(pk__in=ids)
+    return images.filter(pk__in=RawSQL(ids_of_json, [json.dumps(ids)]))
 
 
 @dataclass
