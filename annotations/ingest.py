@@ -15,6 +15,7 @@ from PIL import Image as PILImage
 
 from accounts.users import Actor, recorded_user
 from annotations.models import Image
+from annotations.storing import note_stored
 from core.imaging.decode import FORMAT_EXTENSIONS, UnreadableImage, open_image, thumbnail, to_rgb8
 from core.labels import parse_wire_name
 from core.safepath import without_hidden_characters
@@ -105,10 +106,13 @@ def ingest_image(
         with transaction.atomic():
             image.file.save(f"{digest}.{FORMAT_EXTENSIONS[info.format]}", ContentFile(data), save=False)
             stored.append(_saved_name(image.file))
+            note_stored(stored[-1])
             image.display_file.save(display_name(digest), ContentFile(display), save=False)
             stored.append(_saved_name(image.display_file))
+            note_stored(stored[-1])
             image.thumbnail_file.save(thumbnail_name(digest), ContentFile(thumb), save=False)
             stored.append(_saved_name(image.thumbnail_file))
+            note_stored(stored[-1])
             image.save()
     except IntegrityError:
         # Two uploads of the same bytes raced; the other one won.

@@ -21,12 +21,14 @@ from django.db.models.expressions import RawSQL
 
 from annotations.ingest import derived_copies, display_name, thumbnail_name
 from annotations.models import Image, ImageQuerySet
+from annotations.storing import files_being_stored
 from core.imaging.decode import UnreadableImage, open_image
 
 #: The folders under ``media/`` that hold the library's files (``annotations.models.image_upload_path``, ``ingest``).
 LIBRARY_FOLDERS = ("images", "display", "thumbs")
 
-#: A file without a row younger than this may belong to an upload still storing its files (its row is saved last).
+#: A file without a row younger than this may belong to an upload still storing its files (its row is saved last);
+#: an import, whose rows are committed at its end, names its files in a claim instead (``annotations.storing``).
 UNCLAIMED_GRACE_SECONDS = 3600
 
 
@@ -85,15 +87,18 @@ class LibraryCheck:
     rebuildable: list[tuple[Image, list[str]]] = field(default_factory=list)
     unclaimed: list[str] = field(default_factory=list)
     unclaimed_recent: list[str] = field(default_factory=list)
+    being_stored: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.without_original or self.rebuildable or self.unclaimed or self.unclaimed_recent)
+        return bool(self.without_original or self.rebuildable or self.unclaimed or self.unclaimed_recent or self.being_stored)
 
 
 def check_library(now: float | None = None) -> LibraryCheck:
     """Rows whose files are missing and files under the library's folders that no row names."""
     now = time.time() if now is None else now
     files = stored_files()
+    # Read after the walk and before the rows: a file the walk saw whose import has ended since has its row below.
+    storing = files_being_stored()
     claimed: set[str] = set()
     check = LibraryCheck()
     for image in Image.objects.order_by("pk").iterator(chunk_size=2000):
@@ -105,6 +110,9 @@ def check_library(now: float | None = None) -> LibraryCheck:
             check.rebuildable.append((image, missing))
     for name, mtime in sorted(files.items()):
         if name in claimed:
+            continue
+        if name in storing:
+            check.being_stored.append(name)
             continue
         (check.unclaimed_recent if now - mtime < UNCLAIMED_GRACE_SECONDS else check.unclaimed).append(name)
     return check

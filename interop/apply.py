@@ -28,6 +28,7 @@ from accounts.users import Actor, recorded_user
 from annotations.choices import ReviewState, Source
 from annotations.ingest import UnreadableImage, ingest_image
 from annotations.models import Annotation, AnnotationChange, Image
+from annotations.storing import storing_library_files
 from core.labels import parse_wire_name
 from core.safepath import wire_group_problem
 from interop.dataset import ForeignDataset, ForeignImage
@@ -492,7 +493,9 @@ def apply_plan(plan: ImportPlan, user: Actor) -> ImportResult:
     changed: list[str] = []
     deleted: list[tuple[str, int]] = []
     try:
-        with transaction.atomic():
+        # The files stored here are hours older than their rows on a large import: library_check must not take them for
+        # files no picture names.
+        with storing_library_files(), transaction.atomic():
             pictures_created = late_duplicates = late_conflicts = 0
             library_ids = [planned.library_id for planned in plan.images if planned.library_id is not None]
             locked: dict[int, Image] = {}

@@ -52,6 +52,10 @@ class Command(BaseCommand):
                 f"file no picture names, written in the last {UNCLAIMED_GRACE_SECONDS // 60} minutes (an upload may still be "
                 f"storing it): media/{name}; left alone"
             )
+        for name in check.being_stored:
+            self.stdout.write(
+                f"file an import still running has stored (its picture is saved when the import ends): media/{name}; left alone"
+            )
         hints = []
         if check.rebuildable and not rebuild:
             hints.append("--rebuild to make the missing display copies and thumbnails again")
