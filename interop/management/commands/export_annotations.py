@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.datafolder import inside_data_folder_problem
 from annotations.models import Image
+from core.outputs import output_link_problem, replacing
 from interop.export import EXPORT_FORMATS, ExportRefused, export_zip, select, unmarked_note, without_boxes_note
 
 
@@ -40,8 +41,8 @@ class Command(BaseCommand):
         target = Path(options["target"])
         if target.is_dir():
             raise CommandError(f"{target} is a folder; give the zip file to write, for example {target / 'annotations.zip'}.")
-        if problem := inside_data_folder_problem(target, "The zip"):
-            raise CommandError(problem)
+        if problem := output_link_problem(target, "The zip") or inside_data_folder_problem(target, "The zip"):
+            raise CommandError(f"{problem} Nothing was exported.")
         if not target.parent.is_dir():
             raise CommandError(f"There is no folder {target.parent}; create it first, or name a zip in an existing folder.")
         if target.exists() and not options["overwrite"]:
@@ -49,10 +50,9 @@ class Command(BaseCommand):
                 f"{target} is already there (an earlier export?); nothing was exported. Name another zip, "
                 "or give --overwrite to replace it."
             )
-        partial = target.with_name(target.name + ".part")  # the zip appears only whole
         try:
-            counts = export_zip(images, options["format"], partial, include_pictures=not options["no_pictures"])
-            partial.replace(target)
+            with replacing(target) as partial:  # the zip appears only whole, and never through a link
+                counts = export_zip(images, options["format"], partial, include_pictures=not options["no_pictures"])
         except ExportRefused as refusal:
             raise CommandError(f"{refusal} Nothing was exported.") from None
         except FileNotFoundError as missing:  # the files were all there when the export began (export.refuse_missing_pictures)
@@ -64,8 +64,6 @@ class Command(BaseCommand):
             ) from None
         except OSError as error:
             raise CommandError(f"The zip could not be written ({error}); nothing was exported.") from None
-        finally:
-            partial.unlink(missing_ok=True)
         self.stdout.write(self.style.SUCCESS(f"Exported {count} pictures to {target}."))
         training = not options["all_boxes"]
         if note := without_boxes_note(

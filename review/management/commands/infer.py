@@ -11,6 +11,7 @@ from annotations.datafolder import inside_data_folder_problem
 from core.imaging.pictures import DEFAULT_CONF_THRESHOLD, pictures_in_folder
 from core.inspection.reports import write_csv
 from core.inspection.verdicts import DEFAULT_RULE, RULES
+from core.outputs import output_link_problem, replacing
 from registry.models import ModelVersion
 from review.prediction import PredictionUnavailable, build_pipeline, choose_versions, version_names
 
@@ -54,6 +55,9 @@ class Command(BaseCommand):
             )
         # Said before the models run: an operator who typed the name of yesterday's report would lose it.
         written = [output, output.with_suffix(".json"), output.with_suffix(".xlsx")] if options["format"] == "all" else [output]
+        for path in written:  # the JSON and the workbook beside the CSV too
+            if problem := output_link_problem(path, "--output" if path == output else "The report"):
+                raise CommandError(f"{problem} Nothing was inspected.")
         if (there := [path for path in written if path.exists()]) and not options["overwrite"]:
             raise CommandError(
                 f"{', '.join(str(path) for path in there)} {'is' if len(there) == 1 else 'are'} already there "
@@ -81,10 +85,13 @@ class Command(BaseCommand):
 
         report = pipeline.run(inputs, progress=progress, versions=version_names(versions))
         output.parent.mkdir(parents=True, exist_ok=True)
-        write_csv(report, output)
+        with replacing(output) as partial:  # never through a link put there while the models ran
+            write_csv(report, partial)
         if options["format"] == "all":
-            output.with_suffix(".json").write_text(report_json(report), encoding="utf-8", errors="replace")
-            output.with_suffix(".xlsx").write_bytes(report.xlsx_bytes())
+            with replacing(output.with_suffix(".json")) as partial:
+                partial.write_text(report_json(report), encoding="utf-8", errors="replace")
+            with replacing(output.with_suffix(".xlsx")) as partial:
+                partial.write_bytes(report.xlsx_bytes())
         counts = report.counts()
         self.stdout.write(
             f"Inspected {counts['pictures']} pictures ({counts['pictures_failed']} failed): {counts['wires']} wires, "
