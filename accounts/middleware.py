@@ -13,6 +13,7 @@ from django.shortcuts import render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.roles import ANNOTATOR, has_role
+from accounts.users import page_user_key
 
 API_PREFIX = "/api/"
 NO_ROLE_SENTENCE = "Your account has no role yet, so it cannot see the library. Ask an admin to give you a role."
@@ -54,7 +55,8 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
 
 #: The header a page's own requests carry: the user name the page was opened as, percent-encoded (names need not be ASCII).
 PAGE_USER_HEADER = "X-Wiresag-Page-User"
-#: And the id of that user: only compared with the signed-in user's, never looked up.
+#: And that user's key (``accounts.users.page_user_key``: its id and when it joined): only compared with the signed-in
+#: user's, never looked up.
 PAGE_USER_ID_HEADER = "X-Wiresag-Page-User-Id"
 
 
@@ -80,7 +82,7 @@ class SamePageUserMiddleware:
         page_name, now_name = unquote(sent, errors="replace")[:150], request.user.get_username()
         if page_name == now_name:
             return None
-        if request.headers.get(PAGE_USER_ID_HEADER) == str(request.user.pk):
+        if request.headers.get(PAGE_USER_ID_HEADER) == page_user_key(request.user):
             # The same account under a new name (an admin renamed it while the page was open): logging in as the old
             # name, as the sentence below says, cannot work any more.
             sentence = (

@@ -21,6 +21,16 @@ def recorded_user(user: Actor) -> User | None:
     return user
 
 
+def page_user_key(user: AbstractUser) -> str:
+    """Who a page was opened as, in a form no later account can share: its id and the moment it joined.
+
+    An id alone is handed out again once the database is restored from a backup older than the account (and on
+    databases that reuse freed ids): a new colleague would have been told their account was renamed from someone
+    else's name, and offered that person's drafts on a shared computer to save as theirs.
+    """
+    return f"{user.pk}-{int(user.date_joined.timestamp() * 1_000_000)}"
+
+
 def generate_password() -> str:
     return secrets.token_urlsafe(12)
 

@@ -195,6 +195,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wiresag_web.context_processors.roles",
+                "wiresag_web.context_processors.page_user",
             ],
         },
     },

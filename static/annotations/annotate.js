@@ -16,9 +16,10 @@
   const imageId = root.dataset.imageId;
   const pageTemplate = root.dataset.pageTemplate;
   // A draft belongs to the user who drew it: on a shared computer the next user is not offered it (to save as theirs).
-  const draftKey = `wiresag-draft-${root.dataset.userId}-${imageId}`;
-  // A draft kept before drafts had an owner is offered to whoever opens the picture next.
-  const unownedDraftKey = `wiresag-draft-${imageId}`;
+  // Kept under the user's key (id and when the account joined): an id alone is handed out again after a restore.
+  const draftKey = `wiresag-draft-${root.dataset.userKey}-${imageId}`;
+  // A draft kept before drafts had an owner, or under the owner's id only, is offered to whoever opens the picture next.
+  const olderDraftKeys = [`wiresag-draft-${root.dataset.userId}-${imageId}`, `wiresag-draft-${imageId}`];
   const formCsrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
   // Read at every save: logging in again (in another tab, as the page asks after a 401) rotates the token.
   function csrfToken() {
@@ -480,7 +481,7 @@
         "X-CSRFToken": csrfToken(),
         // Refused when this browser is now logged in as someone else (in another tab): not saved as theirs.
         "X-Wiresag-Page-User": encodeURIComponent(root.dataset.username),
-        "X-Wiresag-Page-User-Id": root.dataset.userId, // the same id under another name: the account was renamed
+        "X-Wiresag-Page-User-Id": root.dataset.userKey, // the same account under another name: it was renamed
         Accept: "application/json",
       },
       credentials: "same-origin",
@@ -822,7 +823,7 @@
 
   // ---------- start ----------
   function offerDraft() {
-    const key = localStorage.getItem(draftKey) !== null ? draftKey : unownedDraftKey;
+    const key = [draftKey, ...olderDraftKeys].find((candidate) => localStorage.getItem(candidate) !== null) || draftKey;
     const draft = readDraft(key);
     if (!draft) return;
     $("draft-time").textContent = new Date(draft.at).toLocaleString();

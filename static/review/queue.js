@@ -51,7 +51,7 @@
           "X-CSRFToken": csrfToken(),
           // Refused when this browser is now logged in as someone else (in another tab): not recorded as theirs.
           "X-Wiresag-Page-User": encodeURIComponent(table.dataset.username),
-          "X-Wiresag-Page-User-Id": table.dataset.userId, // the same id under another name: the account was renamed
+          "X-Wiresag-Page-User-Id": table.dataset.userKey, // the same account under another name: it was renamed
           "Content-Type": "application/x-www-form-urlencoded",
           Accept: "application/json",
         },

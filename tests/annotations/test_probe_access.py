@@ -59,3 +59,19 @@ def test_a_draft_kept_before_drafts_had_an_owner_is_still_offered(chromium, live
     expect(page.locator("#status")).to_contain_text("Saved (revision 1)", timeout=5000)
     assert page.evaluate(f"localStorage.getItem('wiresag-draft-{image.pk}')") is None
     context.close()
+
+
+def test_a_draft_kept_under_its_owners_id_alone_is_still_offered_after_the_upgrade(chromium, live_server, annotator, make_image):  # noqa: F811
+    """Drafts were kept under the user's id before the key (id and when the account joined): still offered, then saved."""
+    image = make_image("w1_TOP.png", width=400, height=300)
+    context, page = annotation_page(chromium, live_server.url, annotator.username, image.pk)
+    box = {"id": None, "x": 10, "y": 10, "width": 50, "height": 40, "view": "TOP", "defect": "PASS"}
+    draft = json.dumps({"base_revision": 0, "boxes": [box], "at": "2024-01-01T00:00:00Z"})
+    older_key = f"wiresag-draft-{annotator.pk}-{image.pk}"
+    page.evaluate("([key, value]) => localStorage.setItem(key, value)", [older_key, draft])
+    open_picture(page, f"{live_server.url}/images/{image.pk}/annotate/")
+    expect(page.locator("#draft-banner")).to_be_visible(timeout=3000)
+    page.locator("#draft-restore").click()
+    expect(page.locator("#status")).to_contain_text("Saved (revision 1)", timeout=5000)
+    assert page.evaluate(f"localStorage.getItem('{older_key}')") is None
+    context.close()

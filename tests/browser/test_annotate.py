@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from accounts.users import page_user_key
 from annotations.models import Annotation, AnnotationChange, Image
 from tests.browser_fixtures import annotation_page, chromium, login  # noqa: F401
 from tests.conftest import PASSWORD, png_bytes
@@ -155,7 +156,7 @@ def test_network_error_keeps_a_local_draft_that_survives_a_reload(chromium, live
     expect(fresh.locator("#status")).to_contain_text("Saved (revision 1)")
     saved = Annotation.objects.get(image=image)
     assert saved.defect == "WOBBLE"
-    assert fresh.evaluate(f"localStorage.getItem('wiresag-draft-{annotator.pk}-{image.pk}')") is None
+    assert fresh.evaluate(f"localStorage.getItem('wiresag-draft-{page_user_key(annotator)}-{image.pk}')") is None
     context.close()
 
 
