@@ -131,6 +131,10 @@ def test_a_sentinel_slow_to_die_of_the_groups_sigterm_still_lets_the_worker_stop
         time.sleep(2)  # past the instant the cluster's start returns (see the test above)
         (sentinel,) = children_of(worker.pid)
         os.kill(sentinel, signal.SIGSTOP)
+        # Stopped before the SIGTERM comes: a busy machine may not have run it yet, and it would take the SIGTERM first.
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{sentinel}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T" and time.monotonic() < deadline:
+            time.sleep(0.05)
         os.killpg(worker.pid, signal.SIGTERM)
         time.sleep(3)
         assert worker.poll() is None  # it waits for the sentinel it knows is ending
