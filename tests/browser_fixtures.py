@@ -6,10 +6,11 @@ Import the fixtures into a browser test module:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -22,19 +23,65 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    """A headless Chromium for one test (Debian's package, no Playwright download).
+class SharedChromium:
+    """One Playwright driver and one Chromium for every browser test of a test process, started at the first.
 
-    Playwright's sync API runs an event loop in this thread while it lives; the test's own ORM
-    calls are still plain synchronous code, so Django's async guard is lifted for this test only
-    (a session-wide browser would leak that into every later test and into ``check --deploy``).
+    Starting both cost about 2 s of CPU per test (the driver's Node process, then Chromium), some 400 s over the suite
+    on 2 cores. Each test still gets fresh browser contexts (cookies, storage, downloads of its own), closed after it.
+
+    Playwright's sync API keeps its event loop as this thread's running loop while it lives, so Django's async guard
+    fires on the test's ORM calls and ``asyncio.run``/``async_to_sync`` refuse to run. The loop is therefore made this
+    thread's running loop only while a browser test runs (``lend``), and Django's guard is lifted for that test only:
+    every other test sees a thread with no event loop, as before.
+    """
+
+    def __init__(self) -> None:
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def lend(self) -> Browser:
+        if self._playwright is None:
+            self._playwright = sync_playwright().start()
+            self._loop = asyncio.events._get_running_loop()
+        asyncio.events._set_running_loop(self._loop)
+        if self._browser is None or not self._browser.is_connected():  # first use, or a test crashed it
+            self._browser = self._playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        return self._browser
+
+    def take_back(self) -> None:
+        try:
+            if self._browser is not None and self._browser.is_connected():
+                for context in self._browser.contexts:
+                    context.close()
+        finally:
+            asyncio.events._set_running_loop(None)
+
+    def stop(self) -> None:
+        if self._playwright is None:
+            return
+        asyncio.events._set_running_loop(self._loop)
+        try:
+            if self._browser is not None and self._browser.is_connected():
+                self._browser.close()
+        finally:
+            self._playwright.stop()
+            asyncio.events._set_running_loop(None)
+
+
+@pytest.fixture
+def chromium(monkeypatch: pytest.MonkeyPatch, shared_chromium: SharedChromium) -> Iterator[Browser]:
+    """Headless Chromium for one test (Debian's package, no Playwright download), shared with the process's other
+    browser tests: make pages with ``new_page``/``new_context``; they are closed after the test.
+
+    Django's async guard is lifted for this test only (see ``SharedChromium``).
     """
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    browser = shared_chromium.lend()
+    try:
         yield browser
-        browser.close()
+    finally:
+        shared_chromium.take_back()
 
 
 def login(page: Page, base_url: str, username: str, password: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -13,6 +13,7 @@ from PIL import Image as PILImage
 from accounts.users import create_user_with_role
 from annotations.ingest import ingest_image
 from annotations.models import Image
+from tests.browser_fixtures import SharedChromium
 
 PASSWORD = "correct horse battery staple"
 
@@ -113,3 +114,12 @@ def make_image(db) -> Callable[..., Image]:  # type: ignore[no-untyped-def]
         return ingest_image(png_bytes(width, height, seed=index), name or f"w{index:03d}_TOP.png", wire_group=wire_group).image
 
     return make
+
+
+@pytest.fixture(scope="session")
+def shared_chromium() -> Iterator[SharedChromium]:
+    """The test process's one Playwright driver and Chromium, behind ``tests.browser_fixtures.chromium`` (defined here,
+    once: a session fixture imported into each browser test module would be one per module)."""
+    shared = SharedChromium()
+    yield shared
+    shared.stop()
