@@ -48,17 +48,26 @@ def test_a_run_launched_while_the_redis_queue_is_down_says_so_and_can_be_resumed
     assert run.status == RunStatus.INTERRUPTED and "queue" in run.error
 
 
-def group_members(group: int) -> list[int]:
-    """The live (not zombie) processes of process group ``group`` (Linux, from /proc)."""
+def live_processes(field: int, value: int) -> list[int]:
+    """The live (not zombie) processes whose ``/proc/<pid>/stat`` field ``field`` (after the name; 1 parent, 2 group)
+    is ``value`` (Linux)."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split() if entry.name.isdecimal() else []
         except OSError:
             continue
-        if fields and int(fields[2]) == group and fields[0] != "Z":
+        if fields and int(fields[field]) == value and fields[0] != "Z":
             found.append(int(entry.name))
     return found
+
+
+def group_members(group: int) -> list[int]:
+    return live_processes(2, group)
+
+
+def children_of(parent: int) -> list[int]:
+    return live_processes(1, parent)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -94,19 +103,6 @@ def test_a_sigterm_to_the_workers_whole_process_group_stops_it(transactional_db,
         with contextlib.suppress(ProcessLookupError):
             os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
-
-
-def children_of(parent: int) -> list[int]:
-    """The live processes whose parent is ``parent`` (Linux, from /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split() if entry.name.isdecimal() else []
-        except OSError:
-            continue
-        if fields and int(fields[1]) == parent and fields[0] != "Z":
-            found.append(int(entry.name))
-    return found
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
