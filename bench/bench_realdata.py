@@ -50,7 +50,7 @@ THREE = ("SWEEP", "WOBBLE", "TOUCH")
 #: --quick: enough to prove the path end to end, nothing to read quality from.
 QUICK_SETTINGS = [
     "detection.epochs=1",
-    "detection.imgsz=320",
+    "detection.imgsz=160",  # the path, not the quality: 12-16 s of a fold's detection training, 26-28 s at 320
     "detection.plots=false",  # Ultralytics' plots: ~10 s of a one-epoch fold
     "view.epochs=1",
     "defect.epochs=1",
