@@ -70,14 +70,11 @@ def children_of(parent: int) -> list[int]:
     return live_processes(1, parent)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-@pytest.mark.parametrize("queue", ["training", "all"])
-def test_a_sigterm_to_the_workers_whole_process_group_stops_it(transactional_db, settings, tmp_path, queue) -> None:  # type: ignore[no-untyped-def]
-    """What ``systemctl stop`` (every process of the unit) or ``kill -- -PGID`` sends: the sentinel died of it at once, and
-    the main process then waited for ever for the dead sentinel to see the stop event; it never ended."""
+@contextlib.contextmanager
+def running_worker(settings, log: Path, queue: str) -> Iterator[subprocess.Popen[bytes]]:  # type: ignore[no-untyped-def]
+    """``manage.py worker --queue <queue>`` in a process group of its own, once its clusters run; killed after."""
     from django.conf import settings as django_settings
 
-    log = tmp_path / "worker.log"
     worker = subprocess.Popen(
         [sys.executable, str(django_settings.BASE_DIR / "manage.py"), "worker", "--queue", queue],
         env=process_env(settings),
@@ -93,12 +90,7 @@ def test_a_sigterm_to_the_workers_whole_process_group_stops_it(transactional_db,
         # The sentinel logs "running." just before the cluster's start returns and the worker sets its stop handling:
         # a stop in that instant is django-q2's own (it hung 1 in 3 runs on a busy machine); here it stops a running worker.
         time.sleep(2)
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=20)  # TimeoutExpired: it hung
-        deadline = time.monotonic() + 10
-        while (left := group_members(worker.pid)) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert left == [], left  # the sentinel's processes and the quick cluster ended with it
+        yield worker
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(worker.pid, signal.SIGKILL)
@@ -106,25 +98,26 @@ def test_a_sigterm_to_the_workers_whole_process_group_stops_it(transactional_db,
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("queue", ["training", "all"])
+def test_a_sigterm_to_the_workers_whole_process_group_stops_it(transactional_db, settings, tmp_path, queue) -> None:  # type: ignore[no-untyped-def]
+    """What ``systemctl stop`` (every process of the unit) or ``kill -- -PGID`` sends: the sentinel died of it at once, and
+    the main process then waited for ever for the dead sentinel to see the stop event; it never ended."""
+    with running_worker(settings, tmp_path / "worker.log", queue) as worker:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=20)  # TimeoutExpired: it hung
+        deadline = time.monotonic() + 10
+        while (left := group_members(worker.pid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert left == [], left  # the sentinel's processes and the quick cluster ended with it
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_a_sentinel_slow_to_die_of_the_groups_sigterm_still_lets_the_worker_stop(transactional_db, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """At nice 19 on a busy machine the sentinel could take more than a second to die of the group's SIGTERM: the main
     process took the signal for its own, and django-q2's stop waited for ever for the dying sentinel to wake (1 run in 4
     of the test above beside a full test run). Here the sentinel is held stopped for 3 s with the signal pending."""
-    from django.conf import settings as django_settings
-
     log = tmp_path / "worker.log"
-    worker = subprocess.Popen(
-        [sys.executable, str(django_settings.BASE_DIR / "manage.py"), "worker", "--queue", "training"],
-        env=process_env(settings),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while "running." not in log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(2)  # past the instant the cluster's start returns (see the test above)
+    with running_worker(settings, log, "training") as worker:
         (sentinel,) = children_of(worker.pid)
         os.kill(sentinel, signal.SIGSTOP)
         # Stopped before the SIGTERM comes: a busy machine may not have run it yet, and it would take the SIGTERM first.
@@ -137,10 +130,6 @@ def test_a_sentinel_slow_to_die_of_the_groups_sigterm_still_lets_the_worker_stop
         os.kill(sentinel, signal.SIGCONT)  # it now dies of the pending SIGTERM
         worker.wait(timeout=20)  # TimeoutExpired: it hung in django-q2's stop
         assert "sentinel ended with signal 15" in log.read_text()
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
 
 
 @pytest.mark.django_db(transaction=True)
