@@ -49,8 +49,18 @@ class _RefusesWithASentence(admin.ModelAdmin):
     """A delete page that a guard refuses returns to the row with the guard's sentence (what stops it, what to do), as
     the Models page does, instead of Django's bare 403; a refusal between the page and its answer is shown the same way."""
 
+    delete_confirmation_template = "admin/registry/delete_one_with_file.html"
+
     def deletion_problem(self, obj: Any) -> str:
         raise NotImplementedError
+
+    def file_fate(self, obj: Any) -> str:
+        """What deleting ``obj`` alone will do with its file, for the page that asks first."""
+        raise NotImplementedError
+
+    def _delete_with_sentence(self, request: HttpRequest, sentence: str) -> None:
+        """Django's own message says the row went; this one says what happened to its file."""
+        self.message_user(request, sentence, messages.SUCCESS)
 
     def _back_to_the_row(self, request: HttpRequest, object_id: str, sentence: str) -> HttpResponse:
         self.message_user(request, sentence, messages.ERROR)
@@ -61,6 +71,8 @@ class _RefusesWithASentence(admin.ModelAdmin):
         obj = self.get_object(request, unquote(object_id))
         if obj is not None and self.has_delete_permission(request) and (problem := self.deletion_problem(obj)):
             return self._back_to_the_row(request, object_id, problem)
+        if obj is not None:
+            extra_context = {**(extra_context or {}), "file_fate": self.file_fate(obj)}
         try:
             return super().delete_view(request, object_id, extra_context)
         except registry.RegistryError as error:  # refused after the page was shown (a run started from it meanwhile)
@@ -129,8 +141,11 @@ class ModelVersionAdmin(_RefusesWithASentence):
     def deletion_problem(self, obj: ModelVersion) -> str:
         return registry.deletion_problem(obj)
 
+    def file_fate(self, obj: ModelVersion) -> str:
+        return registry.files_after_deleting([obj])[obj.pk]
+
     def delete_model(self, request: HttpRequest, obj: ModelVersion) -> None:
-        registry.delete_version(obj, request.user)
+        self._delete_with_sentence(request, registry.delete_version(obj, request.user))
 
     @admin.action(description="Activate the selected versions", permissions=["change"])
     def activate_selected(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
@@ -224,8 +239,11 @@ class WeightsFileAdmin(_RefusesWithASentence):
     def deletion_problem(self, obj: WeightsFile) -> str:
         return weights_store.upload_deletion_problem(obj)
 
+    def file_fate(self, obj: WeightsFile) -> str:
+        return weights_store.upload_file_kept_reason(obj, ahead=True) or f"file {obj.file_path}: removed"
+
     def delete_model(self, request: HttpRequest, obj: WeightsFile) -> None:
-        weights_store.delete_upload(obj)
+        self._delete_with_sentence(request, weights_store.delete_upload(obj))
 
     @admin.action(description="Delete the selected uploads and their files", permissions=["delete"])
     def delete_selected_uploads(self, request: HttpRequest, queryset: QuerySet[WeightsFile]) -> TemplateResponse | None:
@@ -234,7 +252,7 @@ class WeightsFileAdmin(_RefusesWithASentence):
             (
                 upload,
                 f"{upload.reference} ({upload.original_name})",
-                weights_store.upload_file_kept_reason(upload, ahead=True) or f"file {upload.file_path}: removed",
+                self.file_fate(upload),
                 weights_store.upload_deletion_problem(upload),
             )
             for upload in chosen
