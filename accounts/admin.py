@@ -34,6 +34,9 @@ class RoleUserChangeForm(UserChangeForm):
 
 class RoleUserAdmin(UserAdmin):
     form = RoleUserChangeForm
+    # When the account joined is part of who a page was opened as (``accounts.users.page_user_key``): edited, it would
+    # make the user's open pages and kept drafts look like another account's. It is a record, not a setting.
+    readonly_fields = ("date_joined",)
 
 
 admin.site.unregister(User)
