@@ -37,17 +37,38 @@ def _form_error(form: ActivateForm | RollbackForm) -> str:
 
 
 def _page_link(request: HttpRequest, parameter: str, number: int) -> str:
-    """The Models page's address with one type's list on page ``number`` and every other choice (pages, ticks) kept."""
+    """A page's address with one list on page ``number`` and every other choice kept."""
     query = request.GET.copy()
     query[parameter] = str(number)
     return f"?{query.urlencode()}"
 
 
+def _turned_page(request: HttpRequest, choice: str) -> str:
+    """Where a Newer/Older button of the Models page leads: ``choice`` is "<type>:<page>"; the ticks go along.
+
+    The buttons submit the compare form to the list, so versions ticked on this page stay ticked on the next one, and
+    the other types' pages (hidden fields of the form) stay where they were.
+    """
+    query = request.GET.copy()
+    query.pop("go", None)
+    model_type, _, number = choice.partition(":")
+    if model_type in ModelType.values and parse_id(number) is not None:
+        query[f"{model_type}_page"] = number
+    else:
+        model_type = ""
+    address = f"{reverse('registry:index')}?{query.urlencode()}" if query else reverse("registry:index")
+    return f"{address}#type-{model_type}" if model_type else address
+
+
 @role_required("engineer")
 def index(request: HttpRequest) -> HttpResponse:
+    if (choice := request.GET.get("go")) is not None:
+        return redirect(_turned_page(request, choice))
     sections = []
-    # The versions a refused comparison had ticked (``_ticked_again``): ticked again, not to be ticked one by one.
+    # Versions ticked to compare: on another page of a list before turning to this one, or by a refused comparison
+    # (``_ticked_again``): ticked again, not to be ticked one by one.
     ticked = {pk for pk in map(parse_id, request.GET.getlist("v")) if pk is not None}
+    shown: set[int] = set()
     for model_type, label in ModelType.choices:
         of_type = ModelVersion.objects.filter(model_type=model_type)
         # The run's dataset snapshot (a record of every picture it learned from) is not shown here, and weighs megabytes.
@@ -55,6 +76,7 @@ def index(request: HttpRequest) -> HttpResponse:
         page_parameter = f"{model_type}_page"
         page = Paginator(listed, VERSIONS_PER_PAGE).get_page(request.GET.get(page_parameter))
         rows = [{"version": version, "metrics": key_metrics(version), "gate": registry.gate_problem(version)} for version in page]
+        shown.update(version.pk for version in page)
         scopes = sorted(of_type.order_by().values_list("view_scope", flat=True).distinct())
         rollbacks = [(scope, registry.rollback_target(model_type, scope)) for scope in scopes]
         sections.append(
@@ -66,8 +88,8 @@ def index(request: HttpRequest) -> HttpResponse:
                 "page": page,
                 # The live versions, named above the list: on a later page of it when they are older than the newest ones.
                 "active": list(of_type.active().order_by("view_scope").only("name", "view_scope")),
-                "previous_page": _page_link(request, page_parameter, page.previous_page_number()) if page.has_previous() else "",
-                "next_page": _page_link(request, page_parameter, page.next_page_number()) if page.has_next() else "",
+                "previous_page": page.previous_page_number() if page.has_previous() else None,
+                "next_page": page.next_page_number() if page.has_next() else None,
                 "rollbacks": [(scope, target) for scope, target in rollbacks if target is not None],
             }
         )
@@ -79,6 +101,8 @@ def index(request: HttpRequest) -> HttpResponse:
             initial={name: request.GET[name] for name in BUNDLE_FIELDS if parse_id(request.GET.get(name)) is not None}
         ),
         "ticked": ticked,
+        # Ticked on a page of a list not shown now: still ticked, and sent with the comparison.
+        "ticked_elsewhere": ModelVersion.objects.filter(pk__in=ticked - shown).only("name", "model_type").order_by("pk"),
     }
     return render(request, "registry/index.html", context)
 

@@ -88,9 +88,12 @@ def test_the_models_page_lists_a_page_of_versions_per_type_and_says_which_page(c
 
     first = client.get(INDEX, {"v": [oldest.pk]}).content.decode()
 
-    assert first.count('name="v" value=') == VERSIONS_PER_PAGE
+    # The page's fifty, and the ticked one of page 2, named below the lists and still ticked.
+    assert first.count('name="v" value=') == VERSIONS_PER_PAGE + 1
     assert "Page 1 of 2 (55 defect versions)" in first
-    assert f"?v={oldest.pk}&amp;defect_page=2" in first  # the other choices on the page stay as they were
+    assert 'name="go" value="defect:2"' in first  # Older: the compare form sent to the list, so the ticks go along
+    turned = client.get(INDEX, {"v": [oldest.pk], "defect_page": 1, "go": "defect:2"})
+    assert turned.url == f"{INDEX}?v={oldest.pk}&defect_page=2#type-defect"  # the other choices stay as they were
     assert f'Active: <a href="{reverse("registry:detail", args=[oldest.pk])}">{oldest.name}</a>' in first  # though listed on page 2
     second = client.get(INDEX, {"defect_page": 2}).content.decode()
     assert second.count('name="v" value=') == 5 and "Page 2 of 2" in second and oldest.name in second
