@@ -206,13 +206,34 @@
     applyStatus(snapshot.status);
   }
 
+  // Events can go missing on the way: a worker whose publish to Redis failed skips its epoch and log events for a
+  // while (training/groups.py), and they are not sent again. The database has them, and the snapshot is read from it:
+  // the page takes it again when an epoch arrives after a gap, and when the run's state changes (status events are
+  // always published), so a run that ended meanwhile shows its last epochs and log lines without a reload.
+  let resyncing = false;
+  function resync() {
+    if (resyncing) return;
+    resyncing = true;
+    reconnect(0);
+  }
+
   function handle(message) {
     switch (message.type) {
-      case "snapshot": applySnapshot(message); break;
-      case "epoch": applyEpoch(message); break;
+      case "snapshot": resyncing = false; applySnapshot(message); break;
+      case "epoch": {
+        const last = epochs.size ? Math.max(...epochs.keys()) : 0;
+        applyEpoch(message);
+        if (message.epoch > last + 1) resync();
+        break;
+      }
       case "progress": setProgress(message.epoch, message.epochs, message.batch, message.batches); break;
       case "log": applyLog(message); break;
-      case "status": applyStatus(message); break;
+      case "status": {
+        const before = status && status.status;
+        applyStatus(message);
+        if (before && before !== message.status) resync();
+        break;
+      }
       case "sequence": drawSequence(message.runs); break;
       case "refused": refusal = message.error; break;  // why the close (4403) that follows came
     }
