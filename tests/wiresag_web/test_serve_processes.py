@@ -84,3 +84,25 @@ def test_serve_started_in_the_background_stops_at_once_on_sigterm(settings, tmp_
         web = children(serve.pid)
         serve.terminate()
         assert stops_whole(serve, web, log) < 10, log.read_text()  # the web server stopped on its own, not killed after 20 s
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed", "warned"),
+    [
+        ("0.0.0.0", ["127.0.0.1", "localhost"], True),  # the default names: colleagues get "Bad Request (400)"
+        ("10.0.0.5", ["localhost"], True),
+        ("::", [], True),
+        ("0.0.0.0", ["127.0.0.1", "inspect.factory.local"], False),  # a name others use is allowed
+        ("0.0.0.0", ["*"], False),
+        ("127.0.0.1", ["127.0.0.1", "localhost"], False),  # only this machine listens: nothing to say
+        ("127.0.1.1", ["localhost"], False),
+        ("localhost", ["localhost"], False),
+    ],
+)
+def test_serve_says_what_to_set_when_it_listens_for_other_machines_that_the_app_would_refuse(host, allowed, warned) -> None:  # type: ignore[no-untyped-def]
+    from wiresag_web.management.commands.serve import allowed_hosts_note
+
+    note = allowed_hosts_note(host, allowed)
+    assert bool(note) is warned
+    if warned:
+        assert "Bad Request (400)" in note and "Set WIRESAG_ALLOWED_HOSTS" in note
