@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 
 from accounts.users import Actor, recorded_user
@@ -360,15 +360,27 @@ class LabelMappingQuerySet(models.QuerySet["LabelMapping"]):
         if len(name) > limit:
             return f"A mapping's name has at most {limit} characters; this mapping was not saved."
         saver = recorded_user(user)
-        with transaction.atomic():
-            existing = self.select_for_update(of=("self",)).filter(name=name).select_related("created_by").first()
-            owner = existing.created_by if existing is not None else None
-            if owner is not None and (saver is None or owner.pk != saver.pk):
-                return (
-                    f'The saved mapping "{name}" is {owner.get_username()}\'s, so this mapping was not saved under that name '
-                    "(theirs is kept); choose another name to save it."
-                )
-            self.update_or_create(name=name, defaults={"mapping": mapping, "source_format": source_format, "created_by": saver})
+        for attempt in (1, 2):
+            try:
+                with transaction.atomic():
+                    existing = self.select_for_update(of=("self",)).filter(name=name).select_related("created_by").first()
+                    owner = existing.created_by if existing is not None else None
+                    if owner is not None and (saver is None or owner.pk != saver.pk):
+                        return (
+                            f'The saved mapping "{name}" is {owner.get_username()}\'s, so this mapping was not saved under that '
+                            "name (theirs is kept); choose another name to save it."
+                        )
+                    if existing is not None:  # one's own (or nobody's): replaced, under the lock taken above
+                        existing.mapping, existing.source_format, existing.created_by = mapping, source_format, saver
+                        existing.save(update_fields=["mapping", "source_format", "created_by"])
+                    else:
+                        self.create(name=name, mapping=mapping, source_format=source_format, created_by=saver)
+                return ""
+            except IntegrityError:
+                # Someone saved a new mapping of that name since the look-up (no row was there to lock): look again, so
+                # theirs is kept as above. update_or_create found their committed row and replaced it as this user's.
+                if attempt == 2:
+                    raise
         return ""
 
 
