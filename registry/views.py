@@ -30,6 +30,10 @@ VERSIONS_PER_PAGE = 50
 #: (annotation id, revision) pairs the version page shows per split; a big library's run has tens of thousands (the download has them all).
 LINEAGE_PAIRS_SHOWN = 20
 LINEAGE_PAIRS_PER_CHUNK = 1000
+BUNDLE_FIELDS = ("detection", "view", "defect")
+#: What the Models page's address holds besides the ticks: each list's page, and the versions a refused bundle chose.
+#: Every round trip of the page (a page turned, a comparison refused) brings them back.
+KEPT_CHOICES = (*(f"{model_type}_page" for model_type in ModelType.values), *BUNDLE_FIELDS)
 
 
 def _form_error(form: ActivateForm | RollbackForm) -> str:
@@ -65,6 +69,7 @@ def index(request: HttpRequest) -> HttpResponse:
     if (choice := request.GET.get("go")) is not None:
         return redirect(_turned_page(request, choice))
     sections = []
+    bundle_chosen = {name: request.GET[name] for name in BUNDLE_FIELDS if parse_id(request.GET.get(name)) is not None}
     # Versions ticked to compare: on another page of a list before turning to this one, or by a refused comparison
     # (``_ticked_again``): ticked again, not to be ticked one by one.
     ticked = {pk for pk in map(parse_id, request.GET.getlist("v")) if pk is not None}
@@ -97,9 +102,9 @@ def index(request: HttpRequest) -> HttpResponse:
         "sections": sections,
         "history": ActivationEvent.objects.select_related("user")[:HISTORY_LENGTH],
         # The versions of a refused bundle (``_bundle_again``) stay chosen.
-        "bundle_form": BundleForm(
-            initial={name: request.GET[name] for name in BUNDLE_FIELDS if parse_id(request.GET.get(name)) is not None}
-        ),
+        "bundle_form": BundleForm(initial=bundle_chosen),
+        # ... and go along, as the pages do, when a list's page is turned (the buttons send the compare form).
+        "bundle_chosen": bundle_chosen.items(),
         "ticked": ticked,
         # Ticked on a page of a list not shown now: still ticked, and sent with the comparison.
         "ticked_elsewhere": ModelVersion.objects.filter(pk__in=ticked - shown).only("name", "model_type").order_by("pk"),
@@ -156,18 +161,18 @@ def lineage_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     return response
 
 
-BUNDLE_FIELDS = ("detection", "view", "defect")
-
-
 def _bundle_again(request: HttpRequest) -> HttpResponse:
     """The list of versions with the refused bundle's versions still chosen, so that ticking the override is all it takes."""
     chosen = [(name, pk) for name in BUNDLE_FIELDS if (pk := parse_id(request.POST.get(name))) is not None]
     return redirect(f"{reverse('registry:index')}?{urlencode(chosen)}#bundle" if chosen else reverse("registry:index"))
 
 
-def _ticked_again(ids: list[int]) -> HttpResponse:
-    """The list of versions, with the ones a refused comparison had ticked still ticked."""
-    return redirect(f"{reverse('registry:index')}?{urlencode([('v', pk) for pk in ids])}" if ids else reverse("registry:index"))
+def _ticked_again(request: HttpRequest, ids: list[int]) -> HttpResponse:
+    """The list of versions, with the ones a refused comparison had ticked still ticked, on the pages it was asked from
+    and with the bundle's versions still chosen (the compare form carries both)."""
+    kept = [(name, request.GET[name]) for name in KEPT_CHOICES if parse_id(request.GET.get(name)) is not None]
+    query = [("v", pk) for pk in ids] + kept
+    return redirect(f"{reverse('registry:index')}?{urlencode(query)}" if query else reverse("registry:index"))
 
 
 @role_required("engineer")
@@ -175,19 +180,19 @@ def compare_view(request: HttpRequest) -> HttpResponse:
     ids = list(dict.fromkeys(pk for pk in map(parse_id, request.GET.getlist("v")) if pk is not None))
     if len(ids) > COMPARE_MAX_VERSIONS:
         messages.error(request, f"Tick at most {COMPARE_MAX_VERSIONS} versions to compare them ({len(ids)} were ticked).")
-        return _ticked_again(ids)
+        return _ticked_again(request, ids)
     # The comparison reads each run's (annotation id, revision) pairs by themselves, never the records of every picture.
     versions = ModelVersion.objects.filter(pk__in=ids).select_related("training_run").defer("training_run__dataset_snapshot")
     chosen = {version.pk: version for version in versions}
     ordered = [chosen[pk] for pk in ids if pk in chosen]
     if len(ordered) < 2:
         messages.error(request, "Tick two or more versions to compare them.")
-        return _ticked_again(ids)
+        return _ticked_again(request, ids)
     try:
         comparison = compare(ordered)
     except registry.RegistryError as error:
         messages.error(request, str(error))
-        return _ticked_again(ids)
+        return _ticked_again(request, ids)
     return render(request, "registry/compare.html", {"comparison": comparison})
 
 

@@ -1,0 +1,114 @@
+"""The Models page's choices survive its round trips: turning a list's page, a refused comparison.
+
+The page holds three things at once: the page each list is on, the versions ticked to compare, and the versions a
+refused bundle left chosen. Each of its buttons goes to the server and back; none may forget what the others hold.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+from django.urls import reverse
+
+from registry.views import VERSIONS_PER_PAGE
+from tests.conftest import PASSWORD
+from tests.registry.test_probe_ml import many_versions
+
+INDEX = reverse("registry:index")
+COMPARE = reverse("registry:compare")
+
+
+class _CompareForm(HTMLParser):
+    """What a browser sends with the compare form: its ticked boxes and hidden fields, and the buttons that send it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self.buttons: dict[str, tuple[str, str, str]] = {}  # "defect:2" -> (name, value, where it goes)
+        self._button: dict[str, str | None] | None = None
+        self._section = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        if tag == "section":
+            self._section = named.get("id") or ""
+        if named.get("form") != "compare":
+            return
+        if tag == "input" and (named.get("type") != "checkbox" or "checked" in named):
+            self.fields.append((named["name"] or "", named.get("value") or ""))
+        if tag == "button":
+            self._button = named
+
+    def handle_data(self, data: str) -> None:
+        if self._button is not None and data.strip():
+            button = self._button
+            action = button.get("formaction") or COMPARE
+            self.buttons[f"{self._section} {data.strip()}"] = (button.get("name") or "", button.get("value") or "", action)
+            self._button = None
+
+
+def sent(page: str, button: str) -> tuple[str, list[tuple[str, str]]]:
+    """Where the browser goes when ``button`` ("type-defect Older", "Compare ticked versions") is pressed, and with what."""
+    form = _CompareForm()
+    form.feed(page)
+    found = [key for key in form.buttons if key.endswith(button)]
+    assert found, f"no {button!r} button in {sorted(form.buttons)}"
+    name, value, action = form.buttons[found[0]]
+    return action, [*form.fields, *([(name, value)] if name else [])]
+
+
+def press(client, page: str, button: str) -> str:  # type: ignore[no-untyped-def]
+    action, data = sent(page, button)
+    query: dict[str, list[str]] = {}
+    for name, value in data:
+        query.setdefault(name, []).append(value)
+    answer = client.get(action, query, follow=True)
+    assert answer.status_code == 200
+    return answer.content.decode()
+
+
+@pytest.fixture
+def engineer_client(client, engineer):  # type: ignore[no-untyped-def]
+    client.login(username=engineer.username, password=PASSWORD)
+    return client
+
+
+def chosen_in_bundle(page: str, field: str) -> str:
+    """The value of the option chosen in one of the bundle's lists, or ""."""
+    start = page.index(f'<select name="{field}"')
+    select = page[start : page.index("</select>", start)]
+    marker = select.find(" selected")
+    if marker < 0:
+        return ""
+    return select[select.rfind('value="', 0, marker) + 7 : marker].split('"')[0]
+
+
+@pytest.mark.django_db
+def test_turning_a_page_after_a_refused_bundle_keeps_the_bundles_versions(engineer_client) -> None:  # type: ignore[no-untyped-def]
+    """A refused bundle comes back with its versions chosen, so ticking the override is all it takes; looking at an older
+    version on the next page of a list first (the page's links kept it before the buttons replaced them) chose nothing."""
+    detection = many_versions(1, "detection")[0]
+    view = many_versions(1, "view")[0]
+    defect = many_versions(VERSIONS_PER_PAGE + 2, "defect")[-1]
+    refused = engineer_client.get(INDEX, {"detection": detection.pk, "view": view.pk, "defect": defect.pk}).content.decode()
+    assert chosen_in_bundle(refused, "defect") == str(defect.pk)
+
+    older = press(engineer_client, refused, "type-defect Older")
+
+    assert "Page 2 of 2 (52 defect versions)" in older
+    assert [chosen_in_bundle(older, name) for name in ("detection", "view", "defect")] == [str(detection.pk), str(view.pk), str(defect.pk)]
+
+
+@pytest.mark.django_db
+def test_a_refused_comparison_comes_back_to_the_pages_it_was_asked_from(engineer_client) -> None:  # type: ignore[no-untyped-def]
+    """One version ticked on page 2 of a list, Compare pressed: "tick two or more" came back on page 1 of every list."""
+    defect = many_versions(VERSIONS_PER_PAGE + 2, "defect")
+    second_page = engineer_client.get(INDEX, {"defect_page": 2}).content.decode()
+    second_page = second_page.replace(f'value="{defect[0].pk}" form="compare"', f'value="{defect[0].pk}" form="compare" checked')
+
+    again = press(engineer_client, second_page, "Compare ticked versions")
+
+    assert "Tick two or more versions to compare them." in again
+    assert "Page 2 of 2 (52 defect versions)" in again
+    assert "Also ticked" not in again  # ticked on its own row, on the page it was ticked on
