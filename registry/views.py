@@ -175,6 +175,16 @@ def _ticked_again(request: HttpRequest, ids: list[int]) -> HttpResponse:
     return redirect(f"{reverse('registry:index')}?{urlencode(query)}" if query else reverse("registry:index"))
 
 
+def _gone_sentence(gone: list[int]) -> str:
+    """Ticked versions that no longer exist (deleted by someone else or in another tab, or a typed id), or ""."""
+    if not gone:
+        return ""
+    if len(gone) == 1:
+        return f"The ticked version with id {gone[0]} no longer exists (deleted meanwhile, by someone else or in another tab). "
+    ids = ", ".join(map(str, gone))
+    return f"The ticked versions with ids {ids} no longer exist (deleted meanwhile, by someone else or in another tab). "
+
+
 @role_required("engineer")
 def compare_view(request: HttpRequest) -> HttpResponse:
     ids = list(dict.fromkeys(pk for pk in map(parse_id, request.GET.getlist("v")) if pk is not None))
@@ -185,14 +195,18 @@ def compare_view(request: HttpRequest) -> HttpResponse:
     versions = ModelVersion.objects.filter(pk__in=ids).select_related("training_run").defer("training_run__dataset_snapshot")
     chosen = {version.pk: version for version in versions}
     ordered = [chosen[pk] for pk in ids if pk in chosen]
+    # Ticks outlive a page of the list (and can be typed into the address): a version may be gone by the time they are sent.
+    gone = [pk for pk in ids if pk not in chosen]
     if len(ordered) < 2:
-        messages.error(request, "Tick two or more versions to compare them.")
-        return _ticked_again(request, ids)
+        messages.error(request, f"{_gone_sentence(gone)}Tick two or more versions to compare them.")
+        return _ticked_again(request, [version.pk for version in ordered])
+    if gone:
+        messages.warning(request, f"{_gone_sentence(gone)}The comparison leaves {'it' if len(gone) == 1 else 'them'} out.")
     try:
         comparison = compare(ordered)
     except registry.RegistryError as error:
         messages.error(request, str(error))
-        return _ticked_again(request, ids)
+        return _ticked_again(request, [version.pk for version in ordered])
     return render(request, "registry/compare.html", {"comparison": comparison})
 
 

@@ -112,3 +112,37 @@ def test_a_refused_comparison_comes_back_to_the_pages_it_was_asked_from(engineer
     assert "Tick two or more versions to compare them." in again
     assert "Page 2 of 2 (52 defect versions)" in again
     assert "Also ticked" not in again  # ticked on its own row, on the page it was ticked on
+
+
+@pytest.mark.django_db
+def test_a_ticked_version_deleted_before_compare_was_pressed_is_named_as_deleted(engineer_client) -> None:  # type: ignore[no-untyped-def]
+    """Ticks now outlive a page: one made on page 1, a colleague deletes that version, Compare pressed on page 3 with a
+    second tick. The page said "Tick two or more versions" to someone who had ticked two."""
+    first, second = many_versions(2, "defect")
+    page = engineer_client.get(INDEX, {"v": [first.pk, second.pk]}).content.decode()
+    first_pk = first.pk
+    first.delete()
+
+    again = press(engineer_client, page, "Compare ticked versions")
+
+    assert (
+        f"The ticked version with id {first_pk} no longer exists (deleted meanwhile, by someone else or in another tab). "
+        "Tick two or more versions to compare them."
+    ) in again
+    assert '<input type="checkbox" name="v" value="' + str(second.pk) + '" form="compare" checked' in again
+
+
+@pytest.mark.django_db
+def test_a_comparison_missing_a_deleted_version_says_so(engineer_client) -> None:  # type: ignore[no-untyped-def]
+    kept_a, gone, kept_b = many_versions(3, "defect")
+    page = engineer_client.get(INDEX, {"v": [kept_a.pk, gone.pk, kept_b.pk]}).content.decode()
+    gone_pk = gone.pk
+    gone.delete()
+
+    compared = press(engineer_client, page, "Compare ticked versions")
+
+    assert "Compare versions" in compared and kept_a.name in compared and kept_b.name in compared
+    assert (
+        f"The ticked version with id {gone_pk} no longer exists (deleted meanwhile, by someone else or in another tab). "
+        "The comparison leaves it out."
+    ) in compared
