@@ -46,12 +46,13 @@ def _who_changed(latest: AnnotationChange | None, saved_by: str | None) -> str:
     """
     who = saved_by or "Someone"
     note = latest.note if latest is not None else ""
+    # The action first: a review's note is the reviewer's free text, and one holding "Imported from " was told as an import.
+    if latest is not None and latest.action == AnnotationChange.Action.REVIEW:
+        return f"{who} reviewed a model box of this picture"
     if note.startswith(AnnotationChange.PREANNOTATED):
         return "A pre-annotation added the models' boxes to this picture"
     if AnnotationChange.IMPORTED in note:
         return f"{who} imported boxes (from {note.split(AnnotationChange.IMPORTED, 1)[1]}) into this picture"
-    if latest is not None and latest.action == AnnotationChange.Action.REVIEW:
-        return f"{who} reviewed a model box of this picture"
     return f"{who} saved this picture"
 
 

@@ -330,3 +330,20 @@ def test_a_full_disk_while_an_inspection_zip_is_stored_leaves_no_job_waiting(cli
     assert response.status_code == 400  # said on the inspect page, with the choices kept
     assert "The server could not store the zip (No space left on device); free disk space" in response.content.decode()
     assert {job.id for job in list_jobs(INSPECTION, limit=1000)} == before  # no job left waiting for a zip it never got
+
+
+@pytest.mark.parametrize("note", ["Pre-annotated by defect_v9", "Imported from the night shift's folder"])
+def test_a_review_note_cannot_word_who_changed_the_picture(client, annotator, engineer, make_image, note) -> None:  # type: ignore[no-untyped-def]
+    """A reviewer's note is free text: one holding "Pre-annotated by " or "Imported from " made a colleague's refused
+    save say a pre-annotation or an import had changed the picture, sending them looking for the wrong cause."""
+    image = make_image()
+    box = Annotation.objects.create(
+        image=image, x=1, y=2, width=10, height=5, view="SIDE", defect="SWEEP", source=Source.MODEL, review_state=ReviewState.PENDING
+    )
+    client.force_login(annotator)
+    page = client.get(f"/api/images/{image.pk}/annotations").json()
+    review(box.pk, "reject", engineer, note=note)
+    body = json.dumps({"base_revision": page["image"]["revision"], "boxes": page["boxes"]})
+    response = client.put(f"/api/images/{image.pk}/annotations", body, content_type="application/json")
+    assert response.status_code == 409
+    assert response.json()["error"].startswith(f"{engineer.username} reviewed a model box of this picture at ")
