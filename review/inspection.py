@@ -79,8 +79,33 @@ def job_dir(kind: str, job_id: str) -> Path:
     return filejobs.job_dir(root(kind), job_id)
 
 
+def _failed_before_it_ran(kind: str, status: JobStatus) -> JobStatus:
+    """A queued job whose task the worker gave up on before the job began is failed, with the worker's reason.
+
+    The job's own code marks it running, then done or failed; a task that failed before that (its function
+    not found after an upgrade that moved it, as jobs queued by code older than 2026-12-02 are, or an error
+    in the worker itself) left "Waiting for a worker." for ever, and a queued job cannot be started again.
+    django-q2 keeps every failed task, under the id the job recorded.
+    """
+    if status.state != "queued" or not status.task_id:
+        return status
+    from django_q.models import Task
+
+    task = Task.objects.filter(id=status.task_id, success=False).only("result").first()
+    if task is None:
+        return status
+    reason = str(task.result or "no reason given").split(" : Traceback")[0].strip().splitlines()[0][:200]
+    name = kind.replace("preannotation", "pre-annotation")
+    status.state = "failed"
+    status.message = (
+        f"This {name} never began: the worker could not run its task ({reason}). Start it again; if it fails the same "
+        "way, an admin finds why in the worker's log."
+    )
+    return status
+
+
 def read_status(kind: str, job_id: str) -> JobStatus:
-    return filejobs.read_status(root(kind), job_id, _CUT_OFF[kind])
+    return _failed_before_it_ran(kind, filejobs.read_status(root(kind), job_id, _CUT_OFF[kind]))
 
 
 def write_status(kind: str, status: JobStatus) -> None:
@@ -93,7 +118,7 @@ def read_job(kind: str, job_id: str) -> dict[str, Any]:
 
 def list_jobs(kind: str, limit: int = 20) -> list[JobStatus]:
     """The newest jobs first (ids start with their creation time)."""
-    return filejobs.list_jobs(root(kind), kind, limit, _CUT_OFF[kind])
+    return [_failed_before_it_ran(kind, status) for status in filejobs.list_jobs(root(kind), kind, limit, _CUT_OFF[kind])]
 
 
 def report_of(job_id: str) -> InspectionReport:

@@ -347,3 +347,41 @@ def test_a_review_note_cannot_word_who_changed_the_picture(client, annotator, en
     response = client.put(f"/api/images/{image.pk}/annotations", body, content_type="application/json")
     assert response.status_code == 409
     assert response.json()["error"].startswith(f"{engineer.username} reviewed a model box of this picture at ")
+
+
+def test_a_job_whose_task_failed_before_it_began_says_why_and_runs_again(  # type: ignore[no-untyped-def]
+    client, engineer, library, active_set, django_capture_on_commit_callbacks
+) -> None:
+    """Jobs queued before an upgrade that moved their task's function (``annotations.inspection.run_inspection``
+    became ``review.inspection.run_inspection`` on 2026-12-02) failed inside django-q2 before the job's code ran:
+    the page said "Waiting for a worker." for ever, and a queued job could not be started again."""
+    from django.urls import reverse
+    from django.utils import timezone
+    from django_q.models import Task
+
+    with django_capture_on_commit_callbacks(execute=True):  # queued once the job's rows are committed
+        started = start_inspection(image_ids=[i.pk for i in library], conf_threshold=0.001)
+    task_id = read_status(INSPECTION, started.id).task_id
+    assert task_id  # the queue's id for the job's task, recorded when it was queued
+    assert read_status(INSPECTION, started.id).state == "queued"
+    # What django-q2 keeps of a task whose function cannot be imported: a failure under the task's id.
+    now = timezone.now()
+    Task.objects.create(
+        id=task_id,
+        name=f"inspection-{started.id}",
+        func="annotations.inspection.run_inspection",
+        args=(started.id,),
+        started=now,
+        stopped=now,
+        success=False,
+        result="No module named 'annotations.inspection' : Traceback (most recent call last):\n  File ...",
+    )
+
+    client.force_login(engineer)
+    page = client.get(reverse("review:job", args=[INSPECTION, started.id])).content.decode()
+    assert "This inspection never began: the worker could not run its task (No module named" in page
+    assert "Waiting for a worker." not in page and 'id="run-again"' in page
+    assert [job.state for job in list_jobs(INSPECTION) if job.id == started.id] == ["failed"]
+    again = client.post(reverse("review:job_again", args=[INSPECTION, started.id]))
+    again_id = again.url.rstrip("/").split("/")[-1]
+    assert again_id != started.id and read_status(INSPECTION, again_id).state == "queued"
