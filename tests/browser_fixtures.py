@@ -93,6 +93,19 @@ def login(page: Page, base_url: str, username: str, password: str) -> None:
     page.wait_for_url(f"{base_url}/")
 
 
+def live_run_page(chromium: Browser, base_url: str, username: str, password: str, run_id: int, **options: object) -> tuple[Page, list[str]]:
+    """A run page opened by ``username`` once its websocket says "live", with the list its uncaught script errors go to."""
+    from playwright.sync_api import expect
+
+    page = chromium.new_page(**options)  # type: ignore[arg-type]
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    login(page, base_url, username, password)
+    page.goto(f"{base_url}/training/runs/{run_id}/")
+    expect(page.locator("#connection")).to_have_text("live")
+    return page, errors
+
+
 def annotation_page(
     chromium: Browser, base_url: str, username: str, image_id: int, width: int = 1400, height: int = 900
 ) -> tuple[BrowserContext, Page]:

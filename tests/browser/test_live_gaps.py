@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_hostile_upload import real_passwords
-from tests.browser_fixtures import chromium, login  # noqa: F401
+from tests.browser_fixtures import chromium, live_run_page  # noqa: F401
 from tests.conftest import PASSWORD
 from tests.live_fixtures import daphne_server  # noqa: F401
 
@@ -25,12 +25,7 @@ def test_a_page_that_missed_epochs_and_log_lines_takes_them_from_the_database(ch
 
     real_passwords(engineer)
     run = TrainingRun.objects.create(model_type="view", status=RunStatus.RUNNING, config={"epochs": 5})
-    page = chromium.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    login(page, daphne_server, engineer.username, PASSWORD)
-    page.goto(f"{daphne_server}/training/runs/{run.pk}/")
-    expect(page.locator("#connection")).to_have_text("live")
+    page, errors = live_run_page(chromium, daphne_server, engineer.username, PASSWORD, run.pk)
     body = page.locator("body")
 
     def epoch(number: int) -> EpochMetric:

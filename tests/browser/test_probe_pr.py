@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.browser.test_hostile_upload import real_passwords
 from tests.browser.test_probe_pj import cross_validation_summary
-from tests.browser_fixtures import chromium, login  # noqa: F401
+from tests.browser_fixtures import chromium, live_run_page  # noqa: F401
 from tests.conftest import PASSWORD
 from tests.live_fixtures import daphne_server  # noqa: F401
 
@@ -21,12 +21,7 @@ def test_the_out_of_fold_table_appears_on_an_open_run_page_once_the_folds_have_f
 
     real_passwords(engineer)
     run = TrainingRun.objects.create(model_type="defect", status=RunStatus.RUNNING, config={"epochs": 1}, folds=5)
-    page = chromium.new_page(viewport={"width": 1024, "height": 800})
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    login(page, daphne_server, engineer.username, PASSWORD)
-    page.goto(f"{daphne_server}/training/runs/{run.pk}/")
-    expect(page.locator("#connection")).to_have_text("live")
+    page, errors = live_run_page(chromium, daphne_server, engineer.username, PASSWORD, run.pk, viewport={"width": 1024, "height": 800})
     section = page.locator("#cross-validation")
     expect(section).to_contain_text("The out-of-fold table appears here when every fold has finished.")
 
@@ -49,12 +44,7 @@ def test_the_train_all_line_of_an_open_run_page_follows_the_runs(chromium, daphn
         TrainingRun.objects.create(model_type=model_type, config={"epochs": 1}, sequence="a" * 32, sequence_index=index)
         for index, model_type in enumerate(("view", "detection", "defect"))
     )
-    page = chromium.new_page(viewport={"width": 1024, "height": 800})
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    login(page, daphne_server, engineer.username, PASSWORD)
-    page.goto(f"{daphne_server}/training/runs/{view.pk}/")
-    expect(page.locator("#connection")).to_have_text("live")
+    page, errors = live_run_page(chromium, daphne_server, engineer.username, PASSWORD, view.pk, viewport={"width": 1024, "height": 800})
     line = page.locator(".sequence")
     expect(line).to_have_text("Train all: view (queued) → detection (queued) → defect (queued)")
 
