@@ -58,10 +58,6 @@ class _RefusesWithASentence(admin.ModelAdmin):
         """What deleting ``obj`` alone will do with its file, for the page that asks first."""
         raise NotImplementedError
 
-    def _delete_with_sentence(self, request: HttpRequest, sentence: str) -> None:
-        """Django's own message says the row went; this one says what happened to its file."""
-        self.message_user(request, sentence, messages.SUCCESS)
-
     def _back_to_the_row(self, request: HttpRequest, object_id: str, sentence: str) -> HttpResponse:
         self.message_user(request, sentence, messages.ERROR)
         opts = self.model._meta
@@ -145,7 +141,8 @@ class ModelVersionAdmin(_RefusesWithASentence):
         return registry.files_after_deleting([obj])[obj.pk]
 
     def delete_model(self, request: HttpRequest, obj: ModelVersion) -> None:
-        self._delete_with_sentence(request, registry.delete_version(obj, request.user))
+        # Django's own message says the row went; this one says what happened to its file.
+        self.message_user(request, registry.delete_version(obj, request.user), messages.SUCCESS)
 
     @admin.action(description="Activate the selected versions", permissions=["change"])
     def activate_selected(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
@@ -243,7 +240,7 @@ class WeightsFileAdmin(_RefusesWithASentence):
         return weights_store.upload_file_kept_reason(obj, ahead=True) or f"file {obj.file_path}: removed"
 
     def delete_model(self, request: HttpRequest, obj: WeightsFile) -> None:
-        self._delete_with_sentence(request, weights_store.delete_upload(obj))
+        self.message_user(request, weights_store.delete_upload(obj), messages.SUCCESS)
 
     @admin.action(description="Delete the selected uploads and their files", permissions=["delete"])
     def delete_selected_uploads(self, request: HttpRequest, queryset: QuerySet[WeightsFile]) -> TemplateResponse | None:
