@@ -188,15 +188,22 @@ def _gone_sentence(gone: list[int]) -> str:
 @role_required("engineer")
 def compare_view(request: HttpRequest) -> HttpResponse:
     ids = list(dict.fromkeys(pk for pk in map(parse_id, request.GET.getlist("v")) if pk is not None))
+    gone: list[int] = []
     if len(ids) > COMPARE_MAX_VERSIONS:
-        messages.error(request, f"Tick at most {COMPARE_MAX_VERSIONS} versions to compare them ({len(ids)} were ticked).")
-        return _ticked_again(request, ids)
+        # Only versions that still exist count against the limit: ticks outlive a page and a colleague's delete.
+        existing = set(ModelVersion.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        gone, ids = [pk for pk in ids if pk not in existing], [pk for pk in ids if pk in existing]
+        if len(ids) > COMPARE_MAX_VERSIONS:
+            messages.error(
+                request, f"{_gone_sentence(gone)}Tick at most {COMPARE_MAX_VERSIONS} versions to compare them ({len(ids)} are ticked)."
+            )
+            return _ticked_again(request, ids)
     # The comparison reads each run's (annotation id, revision) pairs by themselves, never the records of every picture.
     versions = ModelVersion.objects.filter(pk__in=ids).select_related("training_run").defer("training_run__dataset_snapshot")
     chosen = {version.pk: version for version in versions}
     ordered = [chosen[pk] for pk in ids if pk in chosen]
     # Ticks outlive a page of the list (and can be typed into the address): a version may be gone by the time they are sent.
-    gone = [pk for pk in ids if pk not in chosen]
+    gone += [pk for pk in ids if pk not in chosen]
     if len(ordered) < 2:
         messages.error(request, f"{_gone_sentence(gone)}Tick two or more versions to compare them.")
         return _ticked_again(request, [version.pk for version in ordered])

@@ -140,7 +140,7 @@ def test_compare_refuses_more_versions_than_a_page_can_show_side_by_side(enginee
     chosen = [make(tmp_path, snapshot={"train": [[pk, 1]], "val": [], "seed": 1}).pk for pk in range(11)]
     response = engineer_client.get(reverse("registry:compare"), {"v": chosen}, follow=True)
     assert response.redirect_chain == [(reverse("registry:index") + "?" + "&".join(f"v={pk}" for pk in chosen), 302)]
-    assert "Tick at most 10 versions to compare them (11 were ticked)." in messages_of(response)
+    assert "Tick at most 10 versions to compare them (11 are ticked)." in messages_of(response)
     assert engineer_client.get(reverse("registry:compare"), {"v": chosen[:10]}).status_code == 200
 
 

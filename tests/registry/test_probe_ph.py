@@ -21,7 +21,7 @@ def test_a_compare_refused_for_too_many_versions_keeps_them_ticked_on_the_list(e
     """Eleven ticked: the list came back with the sentence and no tick, so all ten had to be ticked again."""
     chosen = [make(tmp_path).pk for _ in range(11)]
     response = engineer_client.get(reverse("registry:compare"), {"v": chosen}, follow=True)
-    assert "Tick at most 10 versions to compare them (11 were ticked)." in messages_of(response)
+    assert "Tick at most 10 versions to compare them (11 are ticked)." in messages_of(response)
     assert ticked(response.content.decode()) == set(chosen)
 
 

@@ -146,3 +146,38 @@ def test_a_comparison_missing_a_deleted_version_says_so(engineer_client) -> None
         f"The ticked version with id {gone_pk} no longer exists (deleted meanwhile, by someone else or in another tab). "
         "The comparison leaves it out."
     ) in compared
+
+
+@pytest.mark.django_db
+def test_versions_deleted_meanwhile_do_not_count_against_the_limit_of_ten(engineer_client) -> None:  # type: ignore[no-untyped-def]
+    """Ten versions ticked, one of them deleted by a colleague and two more ticks that had outlived their versions:
+    "Tick at most 10 versions (12 were ticked)" refused a comparison of nine versions that all exist."""
+    versions = many_versions(11, "defect")
+    ticks = [version.pk for version in versions]
+    gone = [versions[0].pk, versions[1].pk]
+    versions[0].delete()
+    versions[1].delete()
+
+    compared = engineer_client.get(reverse("registry:compare"), {"v": ticks}, follow=True).content.decode()
+
+    assert "Tick at most" not in compared and "Compare versions" in compared
+    assert all(version.name in compared for version in versions[2:])
+    assert f"The ticked versions with ids {gone[0]}, {gone[1]} no longer exist" in compared
+    assert "The comparison leaves them out." in compared
+
+
+@pytest.mark.django_db
+def test_too_many_ticks_count_only_the_versions_that_exist_and_keep_those_ticked(engineer_client) -> None:  # type: ignore[no-untyped-def]
+    versions = many_versions(12, "defect")
+    ticks = [version.pk for version in versions]
+    gone = versions[0].pk
+    versions[0].delete()
+
+    response = engineer_client.get(reverse("registry:compare"), {"v": ticks}, follow=True)
+    page = response.content.decode()
+
+    assert (
+        f"The ticked version with id {gone} no longer exists (deleted meanwhile, by someone else or in another tab). "
+        "Tick at most 10 versions to compare them (11 are ticked)."
+    ) in page
+    assert response.redirect_chain[0][0] == f"{INDEX}?" + "&".join(f"v={pk}" for pk in ticks[1:])
