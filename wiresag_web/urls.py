@@ -33,6 +33,7 @@ urlpatterns = [
 ]
 
 # Pages that say the view's sentence (which role is needed, what is gone) instead of a bare status.
+handler400 = views.bad_request
 handler403 = views.permission_denied
 handler404 = views.page_not_found
 handler500 = views.server_error

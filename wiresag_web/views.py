@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import DatabaseError, connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -146,6 +147,45 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     """Django's own 403 page shows only "403 Forbidden": the sentence says which role the page needs."""
     sentence = _sentence(exception) or "Your role does not allow this. Ask an admin if you need it."
     return render(request, "error.html", {"title": "Not allowed", "sentence": sentence}, status=403)
+
+
+def _bad_request_sentence(exception: Exception | None) -> str:
+    """What Django refused before any view ran, and what to do about it."""
+    if isinstance(exception, TooManyFieldsSent):
+        return (
+            f"The request carried more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields (ticks, choices or values), "
+            "more than the server reads at once. Send fewer at once: tick fewer, or split the selection in parts."
+        )
+    if isinstance(exception, TooManyFilesSent):
+        return (
+            f"The upload held more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files, more than the server takes in one "
+            "request. Nothing was stored. Upload them in parts, or as one zip file."
+        )
+    if isinstance(exception, RequestDataTooBig):
+        return (
+            "The form's data (its fields, without the files) is larger than the server reads in one request. Nothing was "
+            "saved. Send less at once."
+        )
+    if isinstance(exception, DisallowedHost):
+        host = str(exception).partition("'")[2].partition("'")[0]  # Django's sentence quotes the name
+        named = f" {host!r}" if host else ""
+        return (
+            f"This server does not answer to the address{named} it was reached by. An admin adds that name to "
+            "WIRESAG_ALLOWED_HOSTS (docs/configuration.md) and restarts the server; until then use the address the "
+            "server's start message names."
+        )
+    return "The server could not read this request. Reload the page and try again."
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's own 400 page says only "Bad Request (400)": say what was refused and what to do.
+
+    Rendered without the request's context: reading the request again (its fields, its host) raises again.
+    """
+    sentence = _bad_request_sentence(exception)
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"error": sentence}, status=400)
+    return HttpResponse(render_to_string("error.html", {"title": "Request refused", "sentence": sentence}), status=400)
 
 
 #: What a full or read-only disk makes SQLite say; the other databases' errors and the files' own say it by errno.
