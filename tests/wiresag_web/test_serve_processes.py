@@ -89,7 +89,7 @@ def test_serve_started_in_the_background_stops_at_once_on_sigterm(settings, tmp_
 @pytest.mark.parametrize(
     ("host", "allowed", "warned"),
     [
-        ("0.0.0.0", ["127.0.0.1", "localhost"], True),  # the default names: colleagues get "Bad Request (400)"
+        ("0.0.0.0", ["127.0.0.1", "localhost"], True),  # the default names: colleagues get "Request refused" (400)
         ("10.0.0.5", ["localhost"], True),
         ("::", [], True),
         ("0.0.0.0", ["127.0.0.1", "inspect.factory.local"], False),  # a name others use is allowed
@@ -105,4 +105,4 @@ def test_serve_says_what_to_set_when_it_listens_for_other_machines_that_the_app_
     note = allowed_hosts_note(host, allowed)
     assert bool(note) is warned
     if warned:
-        assert "Bad Request (400)" in note and "Set WIRESAG_ALLOWED_HOSTS" in note
+        assert '"Request refused" (400)' in note and "Set WIRESAG_ALLOWED_HOSTS" in note

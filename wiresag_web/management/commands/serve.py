@@ -138,14 +138,14 @@ LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
 def allowed_hosts_note(host: str, allowed: list[str]) -> str:
     """What to set when serve listens for other machines but the app answers only to this one's names, or "".
 
-    Django answers "Bad Request (400)" to a host name not in ALLOWED_HOSTS, and says why only in the server's log: an
-    operator who started with ``WIRESAG_HOST=0.0.0.0`` so colleagues could reach it got that page on their machines.
+    Django refuses a host name not in ALLOWED_HOSTS (400; the page names the setting, ``wiresag_web.views.bad_request``):
+    an operator who started with ``WIRESAG_HOST=0.0.0.0`` so colleagues could reach it learns it only from them.
     """
     if host in LOOPBACK_NAMES or host.startswith("127.") or any(name not in LOOPBACK_NAMES for name in allowed):
         return ""
     return (
         f"Listening on {host}, but the app answers only to {', '.join(allowed) or 'no host name'} "
-        '(WIRESAG_ALLOWED_HOSTS): other machines get "Bad Request (400)". Set WIRESAG_ALLOWED_HOSTS to the names or '
+        '(WIRESAG_ALLOWED_HOSTS): other machines get "Request refused" (400). Set WIRESAG_ALLOWED_HOSTS to the names or '
         "addresses they use to reach this one (comma-separated, for example inspect.factory.local,10.0.0.5) and start again."
     )
 
