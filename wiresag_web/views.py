@@ -168,7 +168,7 @@ def _bad_request_sentence(exception: Exception | None) -> str:
         )
     if isinstance(exception, DisallowedHost):
         host = str(exception).partition("'")[2].partition("'")[0]  # Django's sentence quotes the name
-        named = f" {host!r}" if host else ""
+        named = f" {host[:100] + ('…' if len(host) > 100 else '')!r}" if host else ""  # a hostile one may be huge
         return (
             f"This server does not answer to the address{named} it was reached by. An admin adds that name to "
             "WIRESAG_ALLOWED_HOSTS (docs/configuration.md) and restarts the server; until then use the address the "

@@ -46,3 +46,11 @@ def test_too_many_files_in_one_upload_say_how_many_fit(engineer_client) -> None:
 def test_an_api_caller_gets_the_sentence_as_json(engineer_client) -> None:  # type: ignore[no-untyped-def]
     response = engineer_client.post(reverse("annotations:api-upload"), {"x": list(range(1100))})
     assert response.status_code == 400 and "Send fewer at once" in response.json()["error"]
+
+
+def test_a_hostile_host_name_is_shown_as_text_and_cut_short() -> None:
+    """The refused host name is echoed back so a colleague can tell the admin what to add: never as markup, never whole."""
+    hostile = "<script>alert(1)</script>" + "a" * 5000
+    page = Client(raise_request_exception=False).get("/login/", HTTP_HOST=hostile).content.decode()
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "a" * 200 not in page and "WIRESAG_ALLOWED_HOSTS" in page
