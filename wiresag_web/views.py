@@ -149,6 +149,12 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     return render(request, "error.html", {"title": "Not allowed", "sentence": sentence}, status=403)
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    """The pages' own fetches (the review queue's keys, a job's progress, an upload) ask for JSON and take an HTML answer
+    for a login page: "you are logged out". A browser's page load asks for text/html first (and */*, never naming JSON)."""
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
 def _bad_request_sentence(exception: Exception | None) -> str:
     """What Django refused before any view ran, and what to do about it."""
     if isinstance(exception, TooManyFieldsSent):
@@ -183,7 +189,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     Rendered without the request's context: reading the request again (its fields, its host) raises again.
     """
     sentence = _bad_request_sentence(exception)
-    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+    if _wants_json(request):
         return JsonResponse({"error": sentence}, status=400)
     return HttpResponse(render_to_string("error.html", {"title": "Request refused", "sentence": sentence}), status=400)
 
@@ -210,9 +216,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     full = isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EROFS)
     full = full or any(words in str(error).lower() for words in _STORAGE_ERRORS)
     sentence = DISK_FULL_SENTENCE if full else SERVER_ERROR_SENTENCE
-    # The pages' own fetches (the review queue's keys, a job's progress) ask for JSON and take an HTML answer for a
-    # login page: "you are logged out". A browser's page load asks for text/html first (and */*, never naming JSON).
-    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+    if _wants_json(request):
         return JsonResponse({"error": sentence}, status=500)
     return HttpResponse(render_to_string("error.html", {"title": "Server error", "sentence": sentence}), status=500)
 
